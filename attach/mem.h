@@ -1,0 +1,66 @@
+/* mem.h: reading target memory. Everything above attach/ reads the target only through this.
+ *
+ * Backends: a live process (process_vm_readv with batched iovecs, falling back to
+ * /proc/PID/mem) and a buffer of captured regions (unit tests, fuzzers). On top of either sits a
+ * local cache: regions copied once (pymalloc arenas, objects read in bulk) are served from local
+ * memory, so only addresses outside them reach the target.
+ *
+ * All reads are all-or-nothing: 0 when every byte was read, -1 otherwise (with the error kind set
+ * to TARGETMEM, or EXITED when the process is gone). */
+#ifndef PC_MEM_H
+#define PC_MEM_H
+
+#include "common/compat.h"
+#include <sys/types.h>
+#include "common/error.h"
+
+struct mem_region {          /* a region served locally */
+	uint64_t addr, len;
+	const uint8_t *data;     /* owned by whoever added it */
+};
+
+struct mem_stats {
+	uint64_t syscalls, remote_bytes, local_hits, remote_reads;
+};
+
+struct mem {
+	pid_t pid;               /* 0 for a buffer-only mem */
+	int memfd;               /* /proc/PID/mem, opened on first fallback; -1 before */
+	bool use_vm_readv;       /* false after process_vm_readv proved unavailable */
+	struct mem_region *cache; /* sorted by addr, non-overlapping */
+	size_t ncache, capcache;
+	size_t last_hit;
+	bool sealed_missing;     /* buffer-only: addresses outside the cache fail */
+	struct mem_stats stats;
+};
+
+/* A reader of a live process. */
+void mem_init_pid(struct mem *m, pid_t pid);
+/* A reader over local regions only (unit tests, fuzzers, captured images). */
+void mem_init_buffer(struct mem *m);
+void mem_release(struct mem *m);
+
+/* Serves [addr, addr+len) from data from now on (data must outlive m). Regions must not overlap. */
+void mem_add_region(struct mem *m, uint64_t addr, const void *data, uint64_t len);
+/* Local pointer for [addr, addr+len) when it lies in one cached region, else NULL. Never remote. */
+const uint8_t *mem_local(struct mem *m, uint64_t addr, uint64_t len);
+
+int mem_read(struct mem *m, uint64_t addr, void *buf, size_t len, struct pc_err *e);
+int mem_read_u64(struct mem *m, uint64_t addr, uint64_t *v, struct pc_err *e);
+int mem_read_u32(struct mem *m, uint64_t addr, uint32_t *v, struct pc_err *e);
+
+/* A batch of reads. Each element succeeds or fails on its own: ok[i] says which.
+ * Elements inside cached regions are copied locally; the rest go to the target in as few
+ * syscalls as IOV_MAX allows. Returns the number of elements read in full. */
+struct mem_req {
+	uint64_t addr;
+	void *buf;
+	size_t len;
+	bool ok;
+};
+size_t mem_readv(struct mem *m, struct mem_req *reqs, size_t n);
+
+/* Reads a NUL-terminated string of at most max-1 bytes; fails when no NUL within max. */
+int mem_read_cstr(struct mem *m, uint64_t addr, char *buf, size_t max, struct pc_err *e);
+
+#endif

@@ -1,0 +1,34 @@
+/* stop.h: stopping and resuming every thread of the target with ptrace (PTRACE_SEIZE +
+ * PTRACE_INTERRUPT). The target is always resumed: on stop_release(), on every error path, on
+ * SIGINT/SIGTERM/SIGHUP of pycensus (handlers installed by stop_install_handlers() before the
+ * first stop) and, by the kernel, if pycensus dies (a tracer's exit detaches its tracees). */
+#ifndef PC_STOP_H
+#define PC_STOP_H
+
+#include "common/compat.h"
+#include <sys/types.h>
+#include "common/error.h"
+
+struct stopped {
+	pid_t pid;
+	pid_t *tids;  /* threads we seized */
+	size_t n, cap;
+	double stopped_at; /* monotonic seconds */
+	double pause_s;    /* how long the target stood stopped (set by stop_release) */
+};
+
+/* Installs the signal handlers that resume any stopped target and exit. Call once, early. */
+void stop_install_handlers(void);
+
+/* Seizes and interrupts every thread of pid, re-reading the task list until it is stable (threads
+ * created during the stop are stopped too). On failure everything already seized is released and
+ * e says why (NOPROC, PERM with the ptrace_scope / CAP_SYS_PTRACE explanation, EXITED). */
+int stop_all(struct stopped *s, pid_t pid, struct pc_err *e);
+
+/* Detaches from every seized thread (they resume). Safe to call twice, and on a half-built s. */
+void stop_release(struct stopped *s);
+
+/* Monotonic clock in seconds. */
+double mono_now(void);
+
+#endif

@@ -1,0 +1,80 @@
+/* ptrmap.c: linear-probing hash map with a 50 % load ceiling. */
+#include "common/compat.h"
+#include "common/ptrmap.h"
+
+#include <stdlib.h>
+#include "common/error.h"
+#include "common/xalloc.h"
+
+static inline size_t slot(uint64_t k, size_t mask)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return (size_t)k & mask;
+}
+
+void ptrmap_init(struct ptrmap *m)
+{
+	m->cap = 64;
+	m->len = 0;
+	m->keys = xcalloc(m->cap, sizeof *m->keys);
+	m->vals = xcalloc(m->cap, sizeof *m->vals);
+}
+
+void ptrmap_release(struct ptrmap *m)
+{
+	free(m->keys);
+	free(m->vals);
+	m->keys = m->vals = NULL;
+	m->cap = m->len = 0;
+}
+
+bool ptrmap_get(const struct ptrmap *m, uint64_t key, uint64_t *val)
+{
+	size_t mask = m->cap - 1;
+
+	for (size_t i = slot(key, mask);; i = (i + 1) & mask) {
+		if (m->keys[i] == key) {
+			if (val)
+				*val = m->vals[i];
+			return true;
+		}
+		if (m->keys[i] == 0)
+			return false;
+	}
+}
+
+static void rehash(struct ptrmap *m)
+{
+	struct ptrmap n = { xcalloc(m->cap * 2, 8), xcalloc(m->cap * 2, 8), m->cap * 2, 0 };
+
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->keys[i])
+			ptrmap_put(&n, m->keys[i], m->vals[i]);
+	ptrmap_release(m);
+	*m = n;
+}
+
+bool ptrmap_put(struct ptrmap *m, uint64_t key, uint64_t val)
+{
+	size_t mask;
+
+	if (key == 0)
+		PC_BUG("ptrmap key 0");
+	if ((m->len + 1) * 2 > m->cap)
+		rehash(m);
+	mask = m->cap - 1;
+	for (size_t i = slot(key, mask);; i = (i + 1) & mask) {
+		if (m->keys[i] == key) {
+			m->vals[i] = val;
+			return false;
+		}
+		if (m->keys[i] == 0) {
+			m->keys[i] = key;
+			m->vals[i] = val;
+			m->len++;
+			return true;
+		}
+	}
+}

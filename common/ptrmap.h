@@ -1,0 +1,20 @@
+/* ptrmap.h: open-addressing hash map from a nonzero 64-bit address to a 64-bit value. Used as a
+ * set of seen objects and as the type table's index. Key 0 is reserved (never a valid object). */
+#ifndef PC_PTRMAP_H
+#define PC_PTRMAP_H
+
+#include "common/compat.h"
+
+struct ptrmap {
+	uint64_t *keys, *vals;
+	size_t cap, len; /* cap is a power of two; len live entries */
+};
+
+void ptrmap_init(struct ptrmap *m);
+void ptrmap_release(struct ptrmap *m);
+/* Returns true and sets *val when key is present. */
+bool ptrmap_get(const struct ptrmap *m, uint64_t key, uint64_t *val);
+/* Inserts or overwrites; returns true if the key was new. */
+bool ptrmap_put(struct ptrmap *m, uint64_t key, uint64_t val);
+
+#endif

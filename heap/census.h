@@ -1,0 +1,59 @@
+/* census.h: the result of one census, the model report/ consumes. Owned by heap/; report/ reads it
+ * and never reaches back into the target.
+ *
+ * Rows are aggregated per kind (guppy3 names: `str`, `dict of module`, `__main__.Product`); the
+ * size-class view aggregates allocated pymalloc blocks per block size. */
+#ifndef PC_CENSUS_H
+#define PC_CENSUS_H
+
+#include "common/compat.h"
+#include <sys/types.h>
+
+struct census_row {
+	char *kind;      /* owned */
+	uint64_t count;  /* objects */
+	uint64_t size;   /* bytes, sys.getsizeof semantics */
+};
+
+struct census_sizeclass {
+	unsigned block_size;  /* 16, 32, ... 512 */
+	uint64_t pools;       /* pools of this class that hold at least one block */
+	uint64_t blocks;      /* allocated blocks (what sys._debugmallocstats calls "blocks in use") */
+	uint64_t avail;       /* free blocks in those pools ("avail blocks") */
+	uint64_t objects;     /* allocated blocks recognised as objects */
+};
+
+struct census {
+	pid_t pid;
+	char version[32];     /* "3.12.1" */
+	char build[160];      /* "libpython3.12.so.1.0 (shared)" or "/usr/bin/python3.11 (static, stripped)" */
+	char arena_source[16]; /* "symbols" or "scan" */
+	double pause_s;       /* how long the target stood stopped */
+	double wall_s;        /* the whole census, attach to report */
+
+	uint64_t nobjects, total_size;
+	struct census_row *rows;
+	size_t nrows, caprows;
+
+	/* pymalloc as the census saw it */
+	uint64_t narenas, npools, nempty_pools, nblocks;
+	unsigned nclasses;
+	struct census_sizeclass classes[64];
+	uint64_t objects_in_arenas, objects_outside; /* the latter found through the GC lists */
+	uint64_t gc_tracked;  /* objects on the GC generation lists */
+
+	/* cost */
+	uint64_t bytes_read, syscalls;
+
+	char **warnings;      /* owned; one line each, already deduplicated */
+	size_t nwarnings, capwarnings;
+};
+
+void census_init(struct census *c);
+void census_release(struct census *c);
+/* Adds count/size to the row of `kind`, creating it (rows are few: a linear index is kept). */
+void census_add(struct census *c, const char *kind, uint64_t count, uint64_t size);
+/* Adds a warning line (printf-style); identical lines are kept once. */
+void census_warn(struct census *c, const char *fmt, ...) PC_PRINTF(2, 3);
+
+#endif
