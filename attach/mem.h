@@ -42,6 +42,10 @@ void mem_release(struct mem *m);
 
 /* Serves [addr, addr+len) from data from now on (data must outlive m). Regions must not overlap. */
 void mem_add_region(struct mem *m, uint64_t addr, const void *data, uint64_t len);
+/* The same for many regions at once: append them all, then sort once (mem_add_region keeps the
+ * list sorted on every call, which is quadratic for thousands of regions). */
+void mem_add_region_unsorted(struct mem *m, uint64_t addr, const void *data, uint64_t len);
+void mem_sort_regions(struct mem *m);
 /* Local pointer for [addr, addr+len) when it lies in one cached region, else NULL. Never remote. */
 const uint8_t *mem_local(struct mem *m, uint64_t addr, uint64_t len);
 

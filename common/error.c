@@ -29,9 +29,13 @@ int pc_fail(struct pc_err *e, enum pc_code code, const char *fmt, ...)
 		e->code = code;
 		snprintf(e->detail, sizeof e->detail, "%s", buf);
 	} else {
-		size_t n = strlen(e->detail);
-		if (n + 3 < sizeof e->detail)
-			snprintf(e->detail + n, sizeof e->detail - n, "; %s", buf);
+		size_t n = strlen(e->detail), room = sizeof e->detail - n - 1, add = strlen(buf);
+		if (room > 2) {
+			memcpy(e->detail + n, "; ", 2);
+			add = add < room - 2 ? add : room - 2;
+			memcpy(e->detail + n + 2, buf, add);
+			e->detail[n + 2 + add] = '\0';
+		}
 	}
 	return -1;
 }

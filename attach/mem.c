@@ -1,0 +1,256 @@
+/* mem.c: the memory reader: local cache of copied regions, then process_vm_readv in batches,
+ * then /proc/PID/mem. */
+#include "common/compat.h"
+#include "attach/mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include "common/xalloc.h"
+
+#ifndef IOV_MAX
+#define IOV_MAX 1024
+#endif
+
+void mem_init_pid(struct mem *m, pid_t pid)
+{
+	memset(m, 0, sizeof *m);
+	m->pid = pid;
+	m->memfd = -1;
+	m->use_vm_readv = true;
+}
+
+void mem_init_buffer(struct mem *m)
+{
+	mem_init_pid(m, 0);
+	m->sealed_missing = true;
+}
+
+void mem_release(struct mem *m)
+{
+	if (m->memfd >= 0)
+		close(m->memfd);
+	free(m->cache);
+	memset(m, 0, sizeof *m);
+	m->memfd = -1;
+}
+
+void mem_add_region(struct mem *m, uint64_t addr, const void *data, uint64_t len)
+{
+	size_t i = m->ncache;
+
+	xgrow((void **)&m->cache, &m->capcache, m->ncache + 1, sizeof *m->cache);
+	while (i > 0 && m->cache[i - 1].addr > addr) {
+		m->cache[i] = m->cache[i - 1];
+		i--;
+	}
+	m->cache[i] = (struct mem_region){ addr, len, data };
+	m->ncache++;
+	m->last_hit = i;
+}
+
+void mem_add_region_unsorted(struct mem *m, uint64_t addr, const void *data, uint64_t len)
+{
+	xgrow((void **)&m->cache, &m->capcache, m->ncache + 1, sizeof *m->cache);
+	m->cache[m->ncache++] = (struct mem_region){ addr, len, data };
+}
+
+static int cmp_region(const void *a, const void *b)
+{
+	const struct mem_region *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+void mem_sort_regions(struct mem *m)
+{
+	qsort(m->cache, m->ncache, sizeof *m->cache, cmp_region);
+	m->last_hit = 0;
+}
+
+static inline bool region_has(const struct mem_region *r, uint64_t addr, uint64_t len)
+{
+	return addr >= r->addr && len <= r->len && addr - r->addr <= r->len - len;
+}
+
+const uint8_t *mem_local(struct mem *m, uint64_t addr, uint64_t len)
+{
+	size_t lo = 0, hi = m->ncache;
+
+	if (m->ncache == 0)
+		return NULL;
+	if (m->last_hit < m->ncache && region_has(&m->cache[m->last_hit], addr, len)) {
+		m->stats.local_hits++;
+		return m->cache[m->last_hit].data + (addr - m->cache[m->last_hit].addr);
+	}
+	while (lo < hi) { /* last region whose start <= addr */
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->cache[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || !region_has(&m->cache[lo - 1], addr, len))
+		return NULL;
+	m->last_hit = lo - 1;
+	m->stats.local_hits++;
+	return m->cache[lo - 1].data + (addr - m->cache[lo - 1].addr);
+}
+
+static int remote_error(struct mem *m, uint64_t addr, size_t len, int err, struct pc_err *e)
+{
+	if (err == ESRCH || (err == 0 && kill(m->pid, 0) < 0 && errno == ESRCH))
+		return pc_fail(e, PC_EEXITED, "process %d exited during the census", (int)m->pid);
+	return pc_fail(e, PC_ETARGETMEM, "cannot read %zu bytes at %#llx: %s", len,
+		       (unsigned long long)addr, err ? strerror(err) : "short read");
+}
+
+/* /proc/PID/mem works where process_vm_readv is filtered (some seccomp profiles). */
+static ssize_t read_procmem(struct mem *m, uint64_t addr, void *buf, size_t len)
+{
+	if (m->memfd < 0) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/mem", (int)m->pid);
+		m->memfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (m->memfd < 0)
+			return -1;
+	}
+	m->stats.syscalls++;
+	return pread(m->memfd, buf, len, (off_t)addr);
+}
+
+static ssize_t read_remote(struct mem *m, uint64_t addr, void *buf, size_t len)
+{
+	if (m->use_vm_readv) {
+		struct iovec l = { buf, len }, r = { (void *)(uintptr_t)addr, len };
+		ssize_t n;
+		m->stats.syscalls++;
+		n = process_vm_readv(m->pid, &l, 1, &r, 1, 0);
+		if (n >= 0 || (errno != ENOSYS && errno != EPERM))
+			return n;
+		m->use_vm_readv = false;
+	}
+	return read_procmem(m, addr, buf, len);
+}
+
+int mem_read(struct mem *m, uint64_t addr, void *buf, size_t len, struct pc_err *e)
+{
+	const uint8_t *p = mem_local(m, addr, len);
+	ssize_t n;
+
+	if (p) {
+		memcpy(buf, p, len);
+		return 0;
+	}
+	if (m->sealed_missing || m->pid == 0)
+		return pc_fail(e, PC_ETARGETMEM, "address %#llx (+%zu) is not in the captured image",
+			       (unsigned long long)addr, len);
+	if (addr + len < addr)
+		return remote_error(m, addr, len, EFAULT, e);
+	m->stats.remote_reads++;
+	n = read_remote(m, addr, buf, len);
+	if (n == (ssize_t)len) {
+		m->stats.remote_bytes += len;
+		return 0;
+	}
+	return remote_error(m, addr, len, n < 0 ? errno : 0, e);
+}
+
+int mem_read_u64(struct mem *m, uint64_t addr, uint64_t *v, struct pc_err *e)
+{
+	return mem_read(m, addr, v, sizeof *v, e);
+}
+
+int mem_read_u32(struct mem *m, uint64_t addr, uint32_t *v, struct pc_err *e)
+{
+	return mem_read(m, addr, v, sizeof *v, e);
+}
+
+/* One process_vm_readv over reqs[0..n) (all remote); marks the ones read in full and returns how
+ * many leading requests were consumed (read or failed), at least 1. */
+static size_t readv_batch(struct mem *m, struct mem_req *reqs, size_t n)
+{
+	struct iovec l[IOV_MAX], r[IOV_MAX];
+	size_t got, i;
+	ssize_t res;
+
+	if (n > IOV_MAX)
+		n = IOV_MAX;
+	for (i = 0; i < n; i++) {
+		l[i] = (struct iovec){ reqs[i].buf, reqs[i].len };
+		r[i] = (struct iovec){ (void *)(uintptr_t)reqs[i].addr, reqs[i].len };
+	}
+	m->stats.syscalls++;
+	res = process_vm_readv(m->pid, l, n, r, n, 0);
+	if (res < 0) {
+		if (errno == ENOSYS || errno == EPERM) {
+			m->use_vm_readv = false;
+			return 0; /* the caller retries these through /proc/PID/mem */
+		}
+		res = 0;
+	}
+	got = (size_t)res;
+	m->stats.remote_bytes += got;
+	/* The kernel stops at the first fault: everything before it was read. */
+	for (i = 0; i < n && got >= reqs[i].len; i++) {
+		reqs[i].ok = true;
+		got -= reqs[i].len;
+	}
+	return i < n ? i + 1 : n; /* request i faulted (or was cut): give up on it alone */
+}
+
+size_t mem_readv(struct mem *m, struct mem_req *reqs, size_t n)
+{
+	size_t nok = 0, i = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		const uint8_t *p = mem_local(m, reqs[k].addr, reqs[k].len);
+		reqs[k].ok = p != NULL;
+		if (p)
+			memcpy(reqs[k].buf, p, reqs[k].len);
+	}
+	while (i < n && m->pid && !m->sealed_missing) {
+		size_t j = i;
+		if (reqs[i].ok) {
+			i++;
+			continue;
+		}
+		while (j < n && !reqs[j].ok && j - i < IOV_MAX)
+			j++;
+		if (m->use_vm_readv) {
+			i += readv_batch(m, reqs + i, j - i);
+		} else {
+			reqs[i].ok = read_procmem(m, reqs[i].addr, reqs[i].buf, reqs[i].len) == (ssize_t)reqs[i].len;
+			i++;
+		}
+	}
+	for (size_t k = 0; k < n; k++)
+		nok += reqs[k].ok;
+	return nok;
+}
+
+int mem_read_cstr(struct mem *m, uint64_t addr, char *buf, size_t max, struct pc_err *e)
+{
+	size_t off = 0;
+
+	/* Read in small chunks so a string near the end of a mapping still reads. */
+	while (off < max) {
+		size_t chunk = max - off < 64 ? max - off : 64;
+		uint64_t a = addr + off;
+		size_t to_page = 4096 - (size_t)(a & 4095);
+		if (chunk > to_page)
+			chunk = to_page;
+		if (mem_read(m, a, buf + off, chunk, e) < 0)
+			return -1;
+		if (memchr(buf + off, '\0', chunk))
+			return 0;
+		off += chunk;
+	}
+	buf[max - 1] = '\0';
+	return pc_fail(e, PC_ETARGETMEM, "string at %#llx longer than %zu bytes", (unsigned long long)addr, max);
+}

@@ -1,0 +1,209 @@
+/* procfs.c: parsing /proc/PID (maps, status, task, exe, statm). */
+#include "common/compat.h"
+#include "attach/procfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "common/xalloc.h"
+
+/* errno from opening a /proc file -> our error kinds. */
+static int proc_errno(struct pc_err *e, pid_t pid, const char *what, int err)
+{
+	if (err == ENOENT || err == ESRCH)
+		return pc_fail(e, PC_ENOPROC, "process %d does not exist", (int)pid);
+	if (err == EACCES || err == EPERM)
+		return pc_fail(e, PC_EPERM, "cannot read /proc/%d/%s: %s", (int)pid, what, strerror(err));
+	return pc_fail(e, PC_ETARGETMEM, "cannot read /proc/%d/%s: %s", (int)pid, what, strerror(err));
+}
+
+static bool parse_map_line(char *line, struct map *m)
+{
+	char perms[8] = "";
+	unsigned long long start, end, off, inode;
+	int pathpos = 0;
+
+	if (sscanf(line, "%llx-%llx %7s %llx %*s %llu %n", &start, &end, perms, &off, &inode, &pathpos) < 5)
+		return false;
+	m->start = start;
+	m->end = end;
+	m->offset = off;
+	m->inode = inode;
+	m->r = perms[0] == 'r';
+	m->w = perms[1] == 'w';
+	m->x = perms[2] == 'x';
+	m->priv = perms[3] == 'p';
+	line[strcspn(line, "\n")] = '\0';
+	m->path = xstrdup(pathpos > 0 ? line + pathpos : "");
+	return true;
+}
+
+int maps_read(pid_t pid, struct maps *out, struct pc_err *e)
+{
+	char path[64], *line = NULL;
+	size_t linecap = 0;
+	FILE *f;
+
+	memset(out, 0, sizeof *out);
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return proc_errno(e, pid, "maps", errno);
+	while (getline(&line, &linecap, f) > 0) {
+		struct map m;
+		if (!parse_map_line(line, &m))
+			continue;
+		xgrow((void **)&out->v, &out->cap, out->n + 1, sizeof *out->v);
+		out->v[out->n++] = m;
+	}
+	free(line);
+	fclose(f);
+	if (out->n == 0)
+		return pc_fail(e, PC_ENOPROC, "process %d has no memory maps (exited, zombie or kernel thread)", (int)pid);
+	return 0;
+}
+
+void maps_release(struct maps *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->v[i].path);
+	free(m->v);
+	memset(m, 0, sizeof *m);
+}
+
+const struct map *maps_find(const struct maps *m, uint64_t addr)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (addr < m->v[mid].start)
+			hi = mid;
+		else if (addr >= m->v[mid].end)
+			lo = mid + 1;
+		else
+			return &m->v[mid];
+	}
+	return NULL;
+}
+
+bool maps_readable(const struct maps *m, uint64_t addr, uint64_t len)
+{
+	uint64_t end = addr + len;
+
+	if (end < addr)
+		return false;
+	while (addr < end) {
+		const struct map *mp = maps_find(m, addr);
+		if (!mp || !mp->r)
+			return false;
+		addr = mp->end;
+	}
+	return true;
+}
+
+static void status_field(const char *line, struct proc_status *st)
+{
+	unsigned long v;
+
+	if (sscanf(line, "Name:\t%63[^\n]", st->name) == 1)
+		return;
+	if (sscanf(line, "State:\t%c", &st->state) == 1)
+		return;
+	if (sscanf(line, "Tgid:\t%lu", &v) == 1)
+		st->tgid = (pid_t)v;
+	else if (sscanf(line, "PPid:\t%lu", &v) == 1)
+		st->ppid = (pid_t)v;
+	else if (sscanf(line, "Uid:\t%lu", &v) == 1)
+		st->uid = (uid_t)v;
+}
+
+int proc_status_read(pid_t pid, struct proc_status *st, struct pc_err *e)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	memset(st, 0, sizeof *st);
+	if (pid <= 0)
+		return pc_fail(e, PC_ENOPROC, "%d is not a process id", (int)pid);
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return proc_errno(e, pid, "status", errno);
+	while (fgets(line, sizeof line, f))
+		status_field(line, st);
+	fclose(f);
+	if (st->tgid != pid)
+		return pc_fail(e, PC_ENOPROC, "%d is a thread of process %d, not a process; use %d",
+			       (int)pid, (int)st->tgid, (int)st->tgid);
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+	/* Kernel threads have no mm: their exe link cannot be read even by root (ENOENT). */
+	if (access(path, F_OK) != 0 && errno == ENOENT && st->state != 'Z')
+		st->kernel_thread = true;
+	return 0;
+}
+
+int proc_tasks(pid_t pid, pid_t **tids, size_t *n, struct pc_err *e)
+{
+	char path[64];
+	size_t cap = 0;
+	struct dirent *d;
+	DIR *dir;
+
+	*tids = NULL;
+	*n = 0;
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return proc_errno(e, pid, "task", errno);
+	while ((d = readdir(dir))) {
+		char *end;
+		long t = strtol(d->d_name, &end, 10);
+		if (*end || t <= 0)
+			continue;
+		xgrow((void **)tids, &cap, *n + 1, sizeof **tids);
+		(*tids)[(*n)++] = (pid_t)t;
+	}
+	closedir(dir);
+	if (*n == 0)
+		return pc_fail(e, PC_ENOPROC, "process %d has no threads", (int)pid);
+	return 0;
+}
+
+void proc_root_path(pid_t pid, const char *path, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "/proc/%d/root%s", (int)pid, path);
+}
+
+int proc_exe(pid_t pid, char *out, size_t outlen, struct pc_err *e)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+	n = readlink(path, out, outlen - 1);
+	if (n < 0)
+		return proc_errno(e, pid, "exe", errno);
+	out[n] = '\0';
+	/* A deleted or replaced binary reads "path (deleted)"; the maps keep the same suffix. */
+	return 0;
+}
+
+uint64_t proc_rss(pid_t pid)
+{
+	char path[64];
+	unsigned long long size, rss;
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	ok = fscanf(f, "%llu %llu", &size, &rss) == 2;
+	fclose(f);
+	return ok ? rss * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
+}

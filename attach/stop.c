@@ -1,0 +1,171 @@
+/* stop.c: stopping every thread of the target with PTRACE_SEIZE + PTRACE_INTERRUPT, and resuming
+ * them on every path. */
+#include "common/compat.h"
+#include "attach/stop.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "attach/procfs.h"
+#include "common/xalloc.h"
+
+/* The one piece of global state: a signal handler has no context argument, and it must be able to
+ * resume whatever target is stopped when SIGINT/SIGTERM/SIGHUP arrives. */
+static struct stopped *volatile current_stop;
+
+double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void detach_all(struct stopped *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		ptrace(PTRACE_DETACH, s->tids[i], NULL, NULL);
+	s->n = 0;
+}
+
+static void on_fatal_signal(int sig)
+{
+	static const char msg[] = "pycensus: interrupted; the target was resumed\n";
+	struct stopped *s = current_stop;
+
+	if (s)
+		detach_all(s);
+	if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
+		/* nothing more can be done in a signal handler */
+	}
+	_exit(128 + sig);
+}
+
+void stop_install_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_fatal_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static bool has_tid(const struct stopped *s, pid_t t)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->tids[i] == t)
+			return true;
+	return false;
+}
+
+static int seize_error(struct pc_err *e, pid_t pid, int err)
+{
+	char scope[16] = "";
+	FILE *f;
+
+	if (err == ESRCH)
+		return pc_fail(e, PC_EEXITED, "process %d exited while pycensus attached", (int)pid);
+	f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
+	if (f) {
+		if (!fgets(scope, sizeof scope, f))
+			scope[0] = '\0';
+		scope[strcspn(scope, "\n")] = '\0';
+		fclose(f);
+	}
+	return pc_fail(e, PC_EPERM, "ptrace(PTRACE_SEIZE, %d): %s (uid %d; kernel.yama.ptrace_scope=%s)",
+		       (int)pid, strerror(err), (int)getuid(), scope[0] ? scope : "absent");
+}
+
+/* Waits for the interrupt stop of one thread; false when the thread is gone. */
+static bool wait_stopped(pid_t tid)
+{
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(tid, &status, __WALL);
+		if (r < 0)
+			{ if (errno == EINTR) continue; return false; }
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			return false;
+		if (WIFSTOPPED(status))
+			return true;
+	}
+}
+
+/* Seizes every thread not yet seized; returns how many were new, or -1. */
+static int seize_new_threads(struct stopped *s, struct pc_err *e)
+{
+	pid_t *tids;
+	size_t n;
+	int added = 0;
+
+	if (proc_tasks(s->pid, &tids, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		pid_t t = tids[i];
+		if (has_tid(s, t))
+			continue;
+		if (ptrace(PTRACE_SEIZE, t, NULL, NULL) < 0) {
+			int err = errno;
+			if (err == ESRCH && t != s->pid)
+				continue; /* a thread that just exited */
+			free(tids);
+			return seize_error(e, s->pid, err);
+		}
+		xgrow((void **)&s->tids, &s->cap, s->n + 1, sizeof *s->tids);
+		s->tids[s->n++] = t;
+		if (ptrace(PTRACE_INTERRUPT, t, NULL, NULL) < 0 || !wait_stopped(t)) {
+			s->n--;
+			ptrace(PTRACE_DETACH, t, NULL, NULL);
+			if (t == s->pid) {
+				free(tids);
+				return pc_fail(e, PC_EEXITED, "process %d exited while pycensus stopped it", (int)s->pid);
+			}
+			continue;
+		}
+		added++;
+	}
+	free(tids);
+	return added;
+}
+
+int stop_all(struct stopped *s, pid_t pid, struct pc_err *e)
+{
+	memset(s, 0, sizeof *s);
+	s->pid = pid;
+	current_stop = s;
+	s->stopped_at = mono_now();
+	/* Threads can be created while we stop the others; a few rounds settle it. */
+	for (int round = 0; round < 100; round++) {
+		int added = seize_new_threads(s, e);
+		if (added < 0) {
+			stop_release(s);
+			return -1;
+		}
+		if (added == 0)
+			return 0;
+	}
+	stop_release(s);
+	return pc_fail(e, PC_ETARGETMEM, "process %d keeps creating threads; cannot stop them all", (int)pid);
+}
+
+void stop_release(struct stopped *s)
+{
+	if (s->n)
+		s->pause_s = mono_now() - s->stopped_at;
+	detach_all(s);
+	if (current_stop == s)
+		current_stop = NULL;
+	free(s->tids);
+	s->tids = NULL;
+	s->cap = 0;
+}

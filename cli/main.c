@@ -1,0 +1,60 @@
+/* main.c: pycensus's entry point: the subcommand table and the top-level help. */
+#include "common/compat.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "attach/stop.h"
+#include "cli/commands.h"
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "snap", cmd_snap, "one census of a running process: objects and bytes per kind (guppy3's partition)" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: pycensus <command> [options] ...\n"
+		"\n"
+		"A census of a running CPython (3.8-3.13) heap, read from outside: how many objects of each\n"
+		"kind live in the process and how many bytes they take. The target is stopped only while its\n"
+		"memory is copied, never written to, and always resumed.\n"
+		"\n"
+		"commands:\n");
+	for (size_t i = 0; i < PC_ARRAY_LEN(commands); i++)
+		fprintf(out, "  %-6s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out,
+		"\n"
+		"examples:\n"
+		"  pycensus snap 12345                  top 20 kinds by size\n"
+		"  pycensus snap -n 0 -f csv -o heap.csv 12345\n"
+		"\n"
+		"'pycensus <command> --help' tells more.\n\n");
+	cli_print_exit_codes(out);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("pycensus 0.1\n");
+		return 0;
+	}
+	stop_install_handlers();
+	for (size_t i = 0; i < PC_ARRAY_LEN(commands); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "pycensus: bad usage: unknown command '%s' (fix: see 'pycensus --help')\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,158 @@
+/* arenas.c: the arena table (symbols) and copying the arenas it lists. */
+#include "common/compat.h"
+#include "heap/arenas.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "common/xalloc.h"
+#include "heap/arenascan.h"
+#include "heap/pool.h"
+
+/* More arena objects than this would describe over 16 TiB of arenas: the table is garbage. */
+#define MAX_ARENAS (1u << 24)
+
+void heapcopy_release(struct heapcopy *hc)
+{
+	free(hc->v);
+	free(hc->buf);
+	memset(hc, 0, sizeof *hc);
+}
+
+/* Reads every planned region in batched reads into one buffer; drops regions that fail. */
+int heapcopy_fill(struct pyproc *p, struct heapcopy *hc, struct census *c)
+{
+	struct mem_req *reqs = xcalloc(hc->n, sizeof *reqs);
+	uint64_t total = 0, off = 0;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < hc->n; i++)
+		total += hc->v[i].len;
+	hc->buf = xmalloc(total);
+	for (size_t i = 0; i < hc->n; i++) {
+		reqs[i] = (struct mem_req){ hc->v[i].addr, hc->buf + off, hc->v[i].len, false };
+		hc->v[i].data = hc->buf + off;
+		off += hc->v[i].len;
+	}
+	mem_readv(&p->mem, reqs, hc->n);
+	for (size_t i = 0; i < hc->n; i++) {
+		if (!reqs[i].ok) {
+			census_warn(c, "arena at %#llx could not be read; its objects are missing",
+				    (unsigned long long)hc->v[i].addr);
+			continue;
+		}
+		hc->v[kept++] = hc->v[i];
+		hc->bytes += hc->v[i].len;
+	}
+	hc->n = kept;
+	free(reqs);
+	for (size_t i = 0; i < hc->n; i++)
+		mem_add_region(&p->mem, hc->v[i].addr, hc->v[i].data, hc->v[i].len);
+	return 0;
+}
+
+static int cmp_copy(const void *a, const void *b)
+{
+	const struct arena_copy *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+void heapcopy_sort(struct heapcopy *hc)
+{
+	qsort(hc->v, hc->n, sizeof *hc->v, cmp_copy);
+}
+
+/* Where the table pointer and its length live in this version (CPYTHON.md 1.5). */
+static int table_location(struct pyproc *p, uint64_t *tabptr, uint64_t *maxptr, struct pc_err *e)
+{
+	const struct pylayout *L = &p->L;
+
+	if (L->arenas_in_interp) {
+		if (!p->obmalloc)
+			return pc_fail(e, PC_ELAYOUT, "interp->obmalloc is NULL");
+		*tabptr = p->obmalloc + (uint64_t)L->off.obm_arenas;
+		*maxptr = p->obmalloc + (uint64_t)L->off.obm_maxarenas;
+		return 0;
+	}
+	*tabptr = pyelf_symbol(&p->elf, "arenas");
+	*maxptr = pyelf_symbol(&p->elf, "maxarenas");
+	if (!*tabptr || !*maxptr)
+		return pc_fail(e, PC_EUNSUPPORTED,
+			       "%s has no symbol for pymalloc's arena table (stripped build); use --arenas=scan or auto",
+			       p->elf.maps_path);
+	return 0;
+}
+
+/* Turns one arena_object into a planned copy; false when the entry is unused or implausible. */
+static bool plan_arena(struct pyproc *p, const uint8_t *ao, struct arena_copy *out, struct census *c)
+{
+	const struct pylayout *L = &p->L;
+	uint64_t addr, pool_address, first;
+
+	memcpy(&addr, ao + L->off.ao_address, 8);
+	memcpy(&pool_address, ao + L->off.ao_pool_address, 8);
+	if (addr == 0)
+		return false;
+	first = (addr + L->pool_size - 1) & ~(L->pool_size - 1);
+	if ((addr & 4095) || pool_address < first || pool_address > addr + L->arena_size ||
+	    (pool_address - first) % L->pool_size) {
+		census_warn(c, "arena table entry for %#llx is inconsistent; skipped", (unsigned long long)addr);
+		return false;
+	}
+	if (pool_address == first)
+		return false; /* no pool carved yet */
+	*out = (struct arena_copy){ first, pool_address - first, NULL };
+	if (!pyproc_readable(p, first, out->len)) {
+		census_warn(c, "arena at %#llx is not mapped; skipped", (unsigned long long)addr);
+		return false;
+	}
+	return true;
+}
+
+static int arenas_from_table(struct pyproc *p, struct heapcopy *hc, struct census *c, struct pc_err *e)
+{
+	uint64_t tabptr = 0, maxptr = 0, table = 0;
+	uint32_t maxarenas;
+	size_t aosz = (size_t)p->L.off.arena_object_size;
+	uint8_t *tab;
+
+	if (table_location(p, &tabptr, &maxptr, e) < 0)
+		return -1;
+	if (mem_read_u64(&p->mem, tabptr, &table, e) < 0 || mem_read_u32(&p->mem, maxptr, &maxarenas, e) < 0)
+		return -1;
+	if (maxarenas > MAX_ARENAS || (maxarenas && !pyproc_readable(p, table, (uint64_t)maxarenas * aosz)))
+		return pc_fail(e, PC_ELAYOUT, "pymalloc arena table %#llx[%u] is implausible",
+			       (unsigned long long)table, maxarenas);
+	tab = xmalloc((size_t)maxarenas * aosz + 1);
+	if (maxarenas && mem_read(&p->mem, table, tab, (size_t)maxarenas * aosz, e) < 0) {
+		free(tab);
+		return -1;
+	}
+	for (uint32_t i = 0; i < maxarenas; i++) {
+		struct arena_copy a;
+		if (!plan_arena(p, tab + (size_t)i * aosz, &a, c))
+			continue;
+		xgrow((void **)&hc->v, &hc->cap, hc->n + 1, sizeof *hc->v);
+		hc->v[hc->n++] = a;
+	}
+	free(tab);
+	hc->source = "symbols";
+	return 0;
+}
+
+int arenas_copy(struct pyproc *p, enum arena_mode mode, struct heapcopy *hc, struct census *c, struct pc_err *e)
+{
+	struct pc_err tmp = { 0 };
+
+	memset(hc, 0, sizeof *hc);
+	if (mode == ARENAS_SCAN)
+		return arenas_scan(p, hc, c, e) < 0 ? -1 : (heapcopy_sort(hc), heapcopy_fill(p, hc, c));
+	if (arenas_from_table(p, hc, c, mode == ARENAS_SYMBOLS ? e : &tmp) < 0) {
+		if (mode == ARENAS_SYMBOLS)
+			return -1;
+		heapcopy_release(hc);
+		if (arenas_scan(p, hc, c, e) < 0)
+			return -1;
+	}
+	heapcopy_sort(hc);
+	return heapcopy_fill(p, hc, c);
+}

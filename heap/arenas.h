@@ -1,0 +1,38 @@
+/* arenas.h: finding pymalloc's arenas and copying them into local memory in a few large reads.
+ *
+ * Two independent ways, both always compiled (selected by --arenas):
+ *  - symbols: the arena table itself (`arenas`/`maxarenas` statics in .symtab up to 3.11;
+ *    PyInterpreterState.obmalloc from 3.12, CPYTHON.md 1.5);
+ *  - scan: no symbols needed; every pool-aligned address of the anonymous writable mappings is
+ *    tested against the pool-header invariants (CPYTHON.md 2), pools are grouped by arenaindex.
+ * The copies are registered with the memory reader, so later reads inside them stay local. */
+#ifndef PC_ARENAS_H
+#define PC_ARENAS_H
+
+#include "common/compat.h"
+#include "heap/census.h"
+#include "heap/pyproc.h"
+
+enum arena_mode { ARENAS_AUTO, ARENAS_SYMBOLS, ARENAS_SCAN };
+
+struct arena_copy {
+	uint64_t addr, len; /* the copied part: pools from the first to the last carved one */
+	uint8_t *data;      /* points into heapcopy.buf */
+};
+
+struct heapcopy {
+	struct arena_copy *v;
+	size_t n, cap;
+	uint8_t *buf;          /* one allocation holding every copy */
+	uint64_t bytes;
+	const char *source;    /* "symbols" or "scan" */
+	uint64_t scan_rejected; /* scan: pool-aligned addresses that failed the header checks */
+};
+
+/* Copies every live arena. Problems with single arenas become census warnings; failing to find
+ * any arena table at all is an error (e.g. --arenas=symbols on a stripped build). */
+int arenas_copy(struct pyproc *p, enum arena_mode mode, struct heapcopy *hc, struct census *c,
+		struct pc_err *e);
+void heapcopy_release(struct heapcopy *hc);
+
+#endif

@@ -1,0 +1,151 @@
+/* blocks.c: the pool walk: every allocated block of every copied arena, recognised as an object
+ * or left as a buffer (list item arrays, dict keys, ... are blocks too). */
+#include "common/compat.h"
+#include "heap/walk.h"
+
+#include <string.h>
+#include "common/xalloc.h"
+#include "heap/pool.h"
+
+static uint64_t rd64(const uint8_t *b, size_t off)
+{
+	uint64_t v;
+	memcpy(&v, b + off, 8);
+	return v;
+}
+
+/* Refcounts of live objects are small; 3.12+ immortal objects hold exactly UINT_MAX
+ * (_Py_IMMORTAL_REFCNT, CPYTHON.md 4.1). Pointers and text fail this. */
+static bool plausible_refcnt(uint64_t r)
+{
+	return (r > 0 && r < (1ULL << 31)) || r == 0xffffffffULL;
+}
+
+/* The allocation the object needs, against the block that holds it: it must fit, and the block
+ * may be larger only by rounding or by an in-place shrink (pymalloc keeps a block when the new
+ * size is over 3/4 of it; ints normalise without reallocating). */
+static bool fits_block(const struct walk *w, const struct pytype *ty, const uint8_t *ob, unsigned pre, unsigned bs)
+{
+	uint64_t need = pre + (uint64_t)ty->basicsize;
+
+	if (ty->itemsize > 0) {
+		int64_t n = (int64_t)rd64(ob, (size_t)w->p->L.off.ob_size);
+		if (ty->rule == RULE_INT && w->p->L.off.long_tag >= 0)
+			n = (int64_t)(rd64(ob, (size_t)w->p->L.off.long_tag) >> 3);
+		n = n < 0 ? -n : n;
+		if (n > (1 << 16))
+			return false;
+		need += (uint64_t)n * (uint64_t)ty->itemsize;
+	}
+	if (ty->flags & PC_TPFLAGS_INLINE_VALUES)
+		return need <= bs; /* 3.13: inline values follow, sized by the class at allocation */
+	return need <= bs && bs - need < (bs / 4 > 32 ? bs / 4 : 32);
+}
+
+static bool gc_word_ok(uint64_t next)
+{
+	return next == 0 || (next & 7) == 0;
+}
+
+static bool is_gc_head(const struct walk *w, uint64_t a)
+{
+	for (unsigned i = 0; i < w->ngc_heads; i++)
+		if (w->gc_heads[i] == a)
+			return true;
+	return false;
+}
+
+/* A tracked in-arena object whose successor on its GC list lies outside every arena: the start
+ * of a run of outside objects (class objects, big containers) for walk_outside(). */
+static void note_gc_next(struct walk *w, uint64_t next)
+{
+	next &= ~(uint64_t)3;
+	if (!next || mem_local(&w->p->mem, next, 16) || is_gc_head(w, next))
+		return;
+	xgrow((void **)&w->starts, &w->capstarts, w->nstarts + 1, sizeof *w->starts);
+	w->starts[w->nstarts++] = next;
+}
+
+static bool recognise(struct walk *w, const uint8_t *b, uint64_t addr, unsigned bs)
+{
+	static const unsigned pres[] = { 0, 16, 32 };
+
+	for (size_t k = 0; k < PC_ARRAY_LEN(pres) && pres[k] + 16 <= bs; k++) {
+		unsigned pre = pres[k];
+		const uint8_t *ob = b + pre;
+		const struct pytype *ty;
+		int64_t t;
+		if (!plausible_refcnt(rd64(ob, 0)) || (t = walk_type_of(w, ob)) < 0)
+			continue;
+		ty = &w->types.v[t];
+		if (ty->pre != pre || !fits_block(w, ty, ob, pre, bs))
+			continue;
+		if (ty->flags & PC_TPFLAGS_HAVE_GC) {
+			/* the GC head sits right before the object, after any managed-dict words */
+			uint64_t next = rd64(b, pre - 16);
+			if (!gc_word_ok(next))
+				continue;
+			if (next) {
+				w->c->gc_tracked++;
+				note_gc_next(w, next);
+			}
+		}
+		walk_count(w, t, addr + pre, ob, bs - pre);
+		return true;
+	}
+	return false;
+}
+
+static void walk_pool(struct walk *w, const uint8_t *pool, uint64_t addr)
+{
+	const struct pylayout *L = &w->p->L;
+	struct census_sizeclass *cl;
+	struct pool_info pi;
+	const char *why;
+
+	if (!pool_inspect(L, pool, addr, &pi, &why)) {
+		if (w->bad_pools++ == 0)
+			w->first_bad_pool = why;
+		return;
+	}
+	if (pi.count == 0) {
+		w->c->nempty_pools++;
+		return;
+	}
+	cl = &w->c->classes[pi.szidx];
+	cl->pools++;
+	cl->blocks += pi.count;
+	cl->avail += pi.capacity - pi.count;
+	w->c->npools++;
+	w->c->nblocks += pi.count;
+	for (unsigned i = 0; i < pi.carved; i++) {
+		unsigned off = pool_block_offset(L, &pi, i);
+		if (!off)
+			continue;
+		if (recognise(w, pool + off, addr + off, pi.block_size)) {
+			cl->objects++;
+			w->c->objects_in_arenas++;
+		} else {
+			w->unrecognised++;
+		}
+	}
+}
+
+void walk_blocks(struct walk *w)
+{
+	const struct pylayout *L = &w->p->L;
+
+	w->c->nclasses = L->nsize_classes;
+	for (unsigned i = 0; i < L->nsize_classes; i++)
+		w->c->classes[i].block_size = (i + 1) * L->size_class_step;
+	for (size_t a = 0; a < w->hc.n; a++) {
+		const struct arena_copy *ac = &w->hc.v[a];
+		uint64_t first = (ac->addr + L->pool_size - 1) & ~(L->pool_size - 1);
+		for (uint64_t pa = first; pa + L->pool_size <= ac->addr + ac->len; pa += L->pool_size)
+			walk_pool(w, ac->data + (pa - ac->addr), pa);
+	}
+	w->c->narenas = w->hc.n;
+	if (w->bad_pools)
+		census_warn(w->c, "%llu pools failed validation and were skipped (first: %s)",
+			    (unsigned long long)w->bad_pools, w->first_bad_pool);
+}

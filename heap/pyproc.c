@@ -1,0 +1,156 @@
+/* pyproc.c: opening a CPython process and validating the layout against it. */
+#include "common/compat.h"
+#include "heap/pyproc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+bool pyproc_readable(const struct pyproc *p, uint64_t addr, uint64_t len)
+{
+	return addr && (addr & 7) == 0 && maps_readable(&p->maps, addr, len);
+}
+
+static int read_ptr(struct pyproc *p, uint64_t addr, uint64_t *v, const char *what, struct pc_err *e)
+{
+	if (!pyproc_readable(p, addr, 8) || mem_read_u64(&p->mem, addr, v, NULL) < 0)
+		return pc_fail(e, PC_ELAYOUT, "cannot read %s at %#llx", what, (unsigned long long)addr);
+	return 0;
+}
+
+static int read_ptr_field(struct pyproc *p, uint64_t base, int32_t off, uint64_t *v, const char *what,
+			  struct pc_err *e)
+{
+	if (off < 0)
+		return pc_fail(e, PC_ELAYOUT, "the %s layout has no %s", p->elf.version, what);
+	return read_ptr(p, base + (uint64_t)off, v, what, e);
+}
+
+/* 3.13+: the target describes itself; prefer its values (CPYTHON.md 3.5). */
+static int overlay_debug_offsets(struct pyproc *p, struct pc_err *e)
+{
+	uint8_t raw[1024];
+
+	if (p->L.major == 3 && p->L.minor < 13)
+		return 0;
+	if (mem_read(&p->mem, p->runtime, raw, sizeof raw, e) < 0)
+		return -1;
+	return layout_overlay_debug_offsets(&p->L, raw, sizeof raw, p->elf.version_hex, e);
+}
+
+/* PyType_Type is its own type, and its basicsize is sizeof(PyHeapTypeObject): a check of the
+ * object header and of the type-object offsets at once. */
+static int validate_type_type(struct pyproc *p, struct pc_err *e)
+{
+	uint64_t self, basicsize, name;
+	char buf[16];
+	const struct pyoffsets *o = &p->L.off;
+
+	if (!p->type_type)
+		return pc_fail(e, PC_ELAYOUT, "no PyType_Type symbol in %s", p->elf.maps_path);
+	if (read_ptr_field(p, p->type_type, o->ob_type, &self, "PyType_Type.ob_type", e) < 0 ||
+	    read_ptr_field(p, p->type_type, o->tp_basicsize, &basicsize, "PyType_Type.tp_basicsize", e) < 0 ||
+	    read_ptr_field(p, p->type_type, o->tp_name, &name, "PyType_Type.tp_name", e) < 0)
+		return -1;
+	if (self != p->type_type)
+		return pc_fail(e, PC_ELAYOUT, "PyType_Type is not its own type (ob_type %#llx)", (unsigned long long)self);
+	if (basicsize != (uint64_t)o->heaptype_size)
+		return pc_fail(e, PC_ELAYOUT, "type.__basicsize__ is %llu, expected %d for %s",
+			       (unsigned long long)basicsize, o->heaptype_size, p->elf.version);
+	if (mem_read_cstr(&p->mem, name, buf, sizeof buf, NULL) < 0 || strcmp(buf, "type") != 0)
+		return pc_fail(e, PC_ELAYOUT, "PyType_Type.tp_name is not \"type\"");
+	return 0;
+}
+
+/* The main interpreter's first thread state points back at it. */
+static int validate_threads(struct pyproc *p, struct pc_err *e)
+{
+	uint64_t ts, back;
+	const struct pyoffsets *o = &p->L.off;
+
+	if (read_ptr_field(p, p->interp, o->is_threads_head, &ts, "interp->threads.head", e) < 0)
+		return -1;
+	for (unsigned n = 0; ts && n < 100000; n++) {
+		if (read_ptr_field(p, ts, o->ts_interp, &back, "tstate->interp", e) < 0)
+			return -1;
+		if (back != p->interp)
+			return pc_fail(e, PC_ELAYOUT, "thread state %#llx does not point back to interpreter %#llx",
+				       (unsigned long long)ts, (unsigned long long)p->interp);
+		p->nthreads++;
+		if (read_ptr_field(p, ts, o->ts_next, &ts, "tstate->next", e) < 0)
+			return -1;
+	}
+	if (p->nthreads == 0)
+		return pc_fail(e, PC_ELAYOUT, "the main interpreter has no thread state (still starting up?)");
+	return 0;
+}
+
+/* Every generation head is either empty (points to itself) or its first node points back. */
+static int validate_gc(struct pyproc *p, struct pc_err *e)
+{
+	const struct pylayout *L = &p->L;
+
+	p->gc_state = L->off.rt_gc >= 0 ? p->runtime + (uint64_t)L->off.rt_gc
+		                        : p->interp + (uint64_t)L->off.is_gc;
+	for (unsigned g = 0; g < L->ngenerations; g++) {
+		uint64_t head = p->gc_state + (uint64_t)L->off.gc_generations + (uint64_t)g * (uint64_t)L->off.gc_gen_size;
+		uint64_t next, prev;
+		if (read_ptr(p, head + (uint64_t)L->off.gch_next, &next, "GC generation head", e) < 0)
+			return -1;
+		if (next == head)
+			continue;
+		if (read_ptr(p, next + (uint64_t)L->off.gch_prev, &prev, "GC list node", e) < 0)
+			return -1;
+		/* _gc_prev carries flag bits in its two low bits (CPYTHON.md 3.4). */
+		if ((prev & ~(uint64_t)3) != head)
+			return pc_fail(e, PC_ELAYOUT, "GC generation %u list is inconsistent", g);
+	}
+	return 0;
+}
+
+static int find_interp(struct pyproc *p, struct pc_err *e)
+{
+	const struct pylayout *L = &p->L;
+
+	if (read_ptr_field(p, p->runtime, L->off.rt_interp_main, &p->interp, "_PyRuntime.interpreters.main", e) < 0)
+		return -1;
+	if (!p->interp)
+		return pc_fail(e, PC_ELAYOUT, "the interpreter is not initialised yet (or is finalising)");
+	if (L->arenas_in_interp) {
+		uint64_t o = p->interp + (uint64_t)L->off.is_obmalloc;
+		if (!L->obmalloc_is_pointer)
+			p->obmalloc = o;
+		else if (read_ptr(p, o, &p->obmalloc, "interp->obmalloc", e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int pyproc_open(struct pyproc *p, pid_t pid, struct pc_err *e)
+{
+	memset(p, 0, sizeof *p);
+	p->pid = pid;
+	mem_init_pid(&p->mem, pid);
+	if (maps_read(pid, &p->maps, e) < 0 || pyelf_open(&p->elf, pid, &p->maps, &p->mem, e) < 0)
+		goto fail;
+	p->runtime = p->elf.runtime;
+	p->type_type = pyelf_symbol(&p->elf, "PyType_Type");
+	p->object_type = pyelf_symbol(&p->elf, "PyBaseObject_Type");
+	if (layout_lookup(p->elf.major, p->elf.minor, &p->L, e) < 0 || overlay_debug_offsets(p, e) < 0)
+		goto fail;
+	if (validate_type_type(p, e) < 0 || find_interp(p, e) < 0 || validate_threads(p, e) < 0 ||
+	    validate_gc(p, e) < 0) {
+		pc_fail(e, PC_ELAYOUT, "CPython %s layout (from %s) does not validate", p->elf.version, p->L.source);
+		goto fail;
+	}
+	return 0;
+fail:
+	pyproc_close(p);
+	return -1;
+}
+
+void pyproc_close(struct pyproc *p)
+{
+	pyelf_close(&p->elf);
+	mem_release(&p->mem);
+	maps_release(&p->maps);
+}

@@ -1,0 +1,220 @@
+/* sizes.c: sys.getsizeof reproduced from outside. */
+#include "common/compat.h"
+#include "heap/sizes.h"
+
+#include <string.h>
+#include "heap/pyobj.h"
+
+static uint64_t rd64(const uint8_t *b, int32_t off)
+{
+	uint64_t v;
+	memcpy(&v, b + off, 8);
+	return v;
+}
+
+static uint64_t round8(uint64_t n) { return (n + 7) & ~(uint64_t)7; }
+
+uint64_t size_preheader(const struct pylayout *L, const struct pytype *ty, bool obj_is_heap_type)
+{
+	/* type objects: tp_is_gc is true only for heap types, so static ones get no GC header up to
+	 * 3.10 and again from 3.13; 3.11 and 3.12 add the pre-header of type(o) regardless. */
+	if (ty->rule == RULE_TYPE && !obj_is_heap_type && (L->minor <= 10 || L->minor >= 13))
+		return 0;
+	return ty->pre;
+}
+
+uint64_t size_int(const struct pylayout *L, uint64_t ndigits)
+{
+	/* offsetof(ob_digit) + 4 per 30-bit digit; from 3.11 zero still counts one digit */
+	if (L->minor >= 11 && ndigits == 0)
+		ndigits = 1;
+	return (uint64_t)L->off.long_digit + 4 * ndigits;
+}
+
+uint64_t size_int_ndigits(const struct pylayout *L, const uint8_t *obj)
+{
+	int64_t v;
+
+	if (L->off.long_tag >= 0) /* 3.12+: lv_tag = ndigits << 3 | sign */
+		return rd64(obj, L->off.long_tag) >> 3;
+	v = (int64_t)rd64(obj, L->off.ob_size);
+	return (uint64_t)(v < 0 ? -v : v);
+}
+
+uint64_t size_str(const struct pylayout *L, uint64_t length, unsigned kind, bool compact, bool ascii,
+		  bool has_data, uint64_t utf8_extra, uint64_t wstr_extra)
+{
+	const struct pyoffsets *o = &L->off;
+	uint64_t s;
+
+	if (compact && ascii)
+		s = (uint64_t)o->ascii_size + length + 1;
+	else if (compact)
+		s = (uint64_t)o->compact_size + (length + 1) * kind;
+	else
+		s = (uint64_t)o->unicode_size + (has_data ? (length + 1) * kind : 0);
+	return s + utf8_extra + wstr_extra;
+}
+
+uint64_t size_var(int64_t basicsize, int64_t itemsize, int64_t ob_size)
+{
+	if (itemsize <= 0)
+		return (uint64_t)basicsize;
+	return (uint64_t)basicsize + (uint64_t)(ob_size < 0 ? 0 : ob_size) * (uint64_t)itemsize;
+}
+
+uint64_t size_list(int64_t basicsize, uint64_t allocated)
+{
+	return (uint64_t)basicsize + 8 * allocated;
+}
+
+uint64_t size_set(int64_t basicsize, bool external_table, uint64_t mask)
+{
+	return (uint64_t)basicsize + (external_table ? 16 * (mask + 1) : 0);
+}
+
+uint64_t size_dict_keys(const struct pylayout *L, uint64_t dk_size, uint64_t index_bytes, unsigned entry_size)
+{
+	return (uint64_t)L->off.dk_header_size + index_bytes + (2 * dk_size / 3) * entry_size;
+}
+
+uint64_t size_dict(const struct pylayout *L, int64_t basicsize, bool split, uint64_t split_values,
+		   bool owns_keys, uint64_t keys_size)
+{
+	(void)L;
+	return (uint64_t)basicsize + (split ? 8 * split_values : 0) + (owns_keys ? keys_size : 0);
+}
+
+static uint64_t dict_sizeof(struct pyproc *p, const struct pytype *ty, const uint8_t *obj)
+{
+	const struct pylayout *L = &p->L;
+	struct pydictkeys k;
+	uint64_t values = rd64(obj, L->off.dict_values), split_n;
+
+	if (pydictkeys_read(p, rd64(obj, L->off.dict_keys), &k) < 0)
+		return (uint64_t)ty->basicsize;
+	/* values slots: USABLE_FRACTION(size) up to 3.10, dk_nentries + dk_usable from 3.11 */
+	split_n = L->minor <= 10 ? 2 * k.size / 3 : k.nentries + k.usable;
+	return size_dict(L, ty->basicsize, values != 0, split_n, k.refcnt == 1,
+			 size_dict_keys(L, k.size, k.index_bytes, k.entry_size));
+}
+
+static uint64_t str_sizeof(struct pyproc *p, uint64_t addr, const uint8_t *obj)
+{
+	const struct pyoffsets *o = &p->L.off;
+	uint32_t state;
+	uint64_t len = rd64(obj, o->str_length), data, utf8 = 0, wstr = 0;
+	bool compact, ascii;
+	unsigned kind;
+
+	memcpy(&state, obj + o->str_state, 4);
+	kind = (state >> 2) & 7;
+	compact = (state >> 5) & 1;
+	ascii = (state >> 6) & 1;
+	data = compact ? addr + (uint64_t)(ascii ? o->ascii_size : o->compact_size) : rd64(obj, o->str_data);
+	if (!(compact && ascii)) {
+		uint64_t u = rd64(obj, o->str_utf8);
+		if (u && u != data)
+			utf8 = rd64(obj, o->str_utf8_length) + 1;
+	}
+	if (o->str_wstr >= 0) { /* <= 3.11: a separate wchar_t copy */
+		uint64_t w = rd64(obj, o->str_wstr);
+		if (w && w != data)
+			wstr = ((compact && ascii) ? len : rd64(obj, o->str_wstr_length)) * 4 + 4;
+	}
+	return size_str(&p->L, len, kind ? kind : 1, compact, ascii, data != 0, utf8, wstr);
+}
+
+static uint64_t type_sizeof(struct pyproc *p, const uint8_t *obj, size_t have)
+{
+	const struct pyoffsets *o = &p->L.off;
+	uint64_t flags = rd64(obj, o->tp_flags), keys;
+	struct pydictkeys k;
+
+	if (!(flags & PC_TPFLAGS_HEAPTYPE) || have < (size_t)o->heaptype_size)
+		return (uint64_t)o->type_size;
+	keys = rd64(obj, o->ht_cached_keys);
+	if (keys && pydictkeys_read(p, keys, &k) == 0)
+		return (uint64_t)o->heaptype_size + size_dict_keys(&p->L, k.size, k.index_bytes, k.entry_size);
+	return (uint64_t)o->heaptype_size;
+}
+
+static uint64_t code_sizeof(struct pyproc *p, const struct pytype *ty, const uint8_t *obj)
+{
+	const struct pyoffsets *o = &p->L.off;
+	uint64_t s, extra;
+
+	if (o->co_cell2arg >= 0) { /* <= 3.10 */
+		uint64_t cellvars = rd64(obj, o->co_cellvars), n = 0;
+		s = (uint64_t)ty->basicsize;
+		if (rd64(obj, o->co_cell2arg) && cellvars &&
+		    mem_read_u64(&p->mem, cellvars + (uint64_t)o->ob_size, &n, NULL) == 0 && n < (1u << 20))
+			s += 8 * n;
+	} else {
+		s = round8(size_var(ty->basicsize, ty->itemsize, (int64_t)rd64(obj, o->ob_size)));
+	}
+	extra = rd64(obj, o->co_extra);
+	if (extra) {
+		uint64_t n = 0;
+		if (mem_read_u64(&p->mem, extra + (uint64_t)o->co_extra_size, &n, NULL) == 0 && n > 0 && n < (1u << 16))
+			s += (uint64_t)o->co_extra_extras + 8 * n;
+	}
+	return s;
+}
+
+static uint64_t module_sizeof(struct pyproc *p, const struct pytype *ty, const uint8_t *obj)
+{
+	uint64_t def = rd64(obj, p->L.off.md_def);
+	int64_t m_size = 0;
+
+	if (def && mem_read(&p->mem, def + (uint64_t)p->L.off.moddef_size, &m_size, 8, NULL) < 0)
+		m_size = 0;
+	/* module.__sizeof__ adds md_def->m_size, which is -1 for single-phase modules without state:
+	 * up to 3.11 that -1 is added as is. */
+	if (m_size < 0 && p->L.minor >= 12)
+		m_size = 0;
+	if (m_size > (1 << 30))
+		m_size = 0;
+	return (uint64_t)(ty->basicsize + m_size);
+}
+
+static uint64_t sizeof_by_rule(struct pyproc *p, const struct pytype *ty, uint64_t addr, const uint8_t *obj,
+			       size_t have)
+{
+	const struct pyoffsets *o = &p->L.off;
+
+	switch (ty->rule) {
+	case RULE_INT:
+		return size_int(&p->L, size_int_ndigits(&p->L, obj));
+	case RULE_STR:
+		return str_sizeof(p, addr, obj);
+	case RULE_BYTEARRAY:
+		return (uint64_t)ty->basicsize + rd64(obj, o->bytearray_alloc);
+	case RULE_LIST:
+		return size_list(ty->basicsize, rd64(obj, o->list_allocated));
+	case RULE_DICT:
+		return dict_sizeof(p, ty, obj);
+	case RULE_SET:
+		return size_set(ty->basicsize, rd64(obj, o->set_table) != addr + (uint64_t)o->set_smalltable,
+				rd64(obj, o->set_mask));
+	case RULE_TYPE:
+		return type_sizeof(p, obj, have);
+	case RULE_CODE:
+		return code_sizeof(p, ty, obj);
+	case RULE_MODULE:
+		return module_sizeof(p, ty, obj);
+	default:
+		return size_var(ty->basicsize, ty->itemsize, ty->itemsize ? (int64_t)rd64(obj, o->ob_size) : 0);
+	}
+}
+
+uint64_t sizes_object(struct pyproc *p, const struct pytype *ty, uint64_t addr, const uint8_t *obj, size_t have)
+{
+	bool heap_type = false;
+
+	if ((int64_t)have < ty->basicsize && ty->rule != RULE_TYPE)
+		return (uint64_t)ty->basicsize + ty->pre;
+	if (ty->rule == RULE_TYPE)
+		heap_type = (rd64(obj, p->L.off.tp_flags) & PC_TPFLAGS_HEAPTYPE) != 0;
+	return sizeof_by_rule(p, ty, addr, obj, have) + size_preheader(&p->L, ty, heap_type);
+}

@@ -1,0 +1,78 @@
+/* snapshot.c: one census, from stopping the target to the rows. */
+#include "common/compat.h"
+#include "heap/snapshot.h"
+
+#include <stdio.h>
+#include <signal.h>
+#include <string.h>
+#include "attach/procfs.h"
+#include "attach/stop.h"
+#include "heap/walk.h"
+
+/* Refuses what cannot be censused before touching it with ptrace. */
+static int check_process(pid_t pid, struct pc_err *e)
+{
+	struct proc_status st;
+
+	if (proc_status_read(pid, &st, e) < 0)
+		return -1;
+	if (st.state == 'Z' || st.state == 'X')
+		return pc_fail(e, PC_ENOPROC, "process %d (%s) is a zombie: it has exited and waits for its parent", (int)pid, st.name);
+	if (st.kernel_thread)
+		return pc_fail(e, PC_ENOTPYTHON, "process %d (%s) is a kernel thread", (int)pid, st.name);
+	return 0;
+}
+
+static void fill_meta(struct census *c, const struct pyproc *p, const struct walk *w)
+{
+	snprintf(c->version, sizeof c->version, "%s", p->elf.version);
+	snprintf(c->build, sizeof c->build, "%s", p->elf.build);
+	snprintf(c->arena_source, sizeof c->arena_source, "%s", w->hc.source ? w->hc.source : "none");
+	c->bytes_read = p->mem.stats.remote_bytes;
+	c->syscalls = p->mem.stats.syscalls;
+	if (w->hc.n == 0)
+		census_warn(c, "no pymalloc arenas found (PYTHONMALLOC=malloc?): only objects on the GC lists outside arenas are counted");
+}
+
+/* While stopped: everything that reads the target. */
+static int census_stopped(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, struct census *c,
+			  struct pc_err *e)
+{
+	if (pyproc_open(p, c->pid, e) < 0)
+		return -1;
+	walk_init(w, p, c);
+	if (arenas_copy(p, o->arenas, &w->hc, c, e) < 0)
+		return -1;
+	walk_blocks(w);
+	walk_outside(w);
+	walk_owners(w);
+	return 0;
+}
+
+int snapshot_take(pid_t pid, const struct snapshot_opts *o, struct census *c, struct pc_err *e)
+{
+	struct stopped st;
+	struct pyproc p;
+	struct walk w;
+	double t0 = mono_now();
+	int rc;
+
+	memset(&p, 0, sizeof p);
+	memset(&w, 0, sizeof w);
+	c->pid = pid;
+	if (check_process(pid, e) < 0 || stop_all(&st, pid, e) < 0)
+		return -1;
+	rc = census_stopped(&p, &w, o, c, e);
+	stop_release(&st);
+	c->pause_s = st.pause_s;
+	if (rc == 0)
+		fill_meta(c, &p, &w);
+	if (w.p)
+		walk_release(&w);
+	pyproc_close(&p);
+	c->wall_s = mono_now() - t0;
+	/* A read that failed because the target died is reported as such. */
+	if (rc < 0 && e->code == PC_ETARGETMEM && kill(pid, 0) < 0)
+		pc_fail(e, PC_EEXITED, "process %d exited during the census", (int)pid);
+	return rc;
+}

@@ -1,0 +1,158 @@
+/* types.c: reading, validating and naming type objects. */
+#include "common/compat.h"
+#include "heap/types.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "common/xalloc.h"
+#include "heap/kindname.h"
+#include "heap/pyobj.h"
+
+#define INVALID UINT64_MAX
+/* A metatype of a metatype of ...: deeper chains are not real. */
+#define MAX_META_DEPTH 8
+#define MAX_BASE_DEPTH 64
+
+void typetab_init(struct typetab *t, struct pyproc *p)
+{
+	static const struct { enum size_rule rule; const char *sym; } syms[] = {
+		{ RULE_INT, "PyLong_Type" }, { RULE_STR, "PyUnicode_Type" }, { RULE_BYTES, "PyBytes_Type" },
+		{ RULE_BYTEARRAY, "PyByteArray_Type" }, { RULE_TUPLE, "PyTuple_Type" }, { RULE_LIST, "PyList_Type" },
+		{ RULE_DICT, "PyDict_Type" }, { RULE_SET, "PySet_Type" }, { RULE_TYPE, "PyType_Type" },
+		{ RULE_CODE, "PyCode_Type" }, { RULE_MODULE, "PyModule_Type" }, { RULE_FLOAT, "PyFloat_Type" },
+	};
+
+	memset(t, 0, sizeof *t);
+	ptrmap_init(&t->index);
+	for (size_t i = 0; i < PC_ARRAY_LEN(syms); i++)
+		t->builtin[syms[i].rule] = pyelf_symbol(&p->elf, syms[i].sym);
+	t->dict_type = t->builtin[RULE_DICT];
+	t->str_type = t->builtin[RULE_STR];
+	t->bool_type = pyelf_symbol(&p->elf, "PyBool_Type");
+	t->frozenset_type = pyelf_symbol(&p->elf, "PyFrozenSet_Type");
+}
+
+void typetab_release(struct typetab *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].name);
+	free(t->v);
+	ptrmap_release(&t->index);
+	memset(t, 0, sizeof *t);
+}
+
+static uint64_t rd64(const uint8_t *b, int32_t off)
+{
+	uint64_t v;
+	memcpy(&v, b + off, 8);
+	return v;
+}
+
+/* The first ancestor (self included) whose __sizeof__ pycensus reproduces. frozenset shares
+ * set's rule; bool is an int. */
+static enum size_rule find_rule(struct typetab *t, struct pyproc *p, uint64_t addr)
+{
+	for (int depth = 0; addr && depth < MAX_BASE_DEPTH; depth++) {
+		if (addr == t->frozenset_type)
+			return RULE_SET;
+		for (int r = 1; r < RULE_COUNT; r++)
+			if (t->builtin[r] && addr == t->builtin[r])
+				return (enum size_rule)r;
+		if (mem_read_u64(&p->mem, addr + (uint64_t)p->L.off.tp_base, &addr, NULL) < 0)
+			break;
+	}
+	return RULE_DEFAULT;
+}
+
+static bool plausible_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 200)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isprint((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* Reads and checks the PyTypeObject at addr; fills ty on success. */
+static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct pytype *ty, int depth);
+static struct pytype *lookup(struct typetab *t, struct pyproc *p, uint64_t addr, int depth);
+
+static bool valid_metatype(struct typetab *t, struct pyproc *p, uint64_t meta, int depth)
+{
+	struct pytype *m;
+
+	if (meta == p->type_type)
+		return true;
+	if (depth >= MAX_META_DEPTH)
+		return false;
+	m = lookup(t, p, meta, depth);
+	return m && (m->flags & PC_TPFLAGS_TYPE_SUBCLASS);
+}
+
+static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct pytype *ty, int depth)
+{
+	const struct pyoffsets *o = &p->L.off;
+	uint8_t b[1024];
+	char name[256];
+
+	if ((addr & 7) || mem_local(&p->mem, addr, 8) /* types (>= 408 bytes) never live in arenas */ ||
+	    (size_t)o->heaptype_size > sizeof b || !pyproc_readable(p, addr, (uint64_t)o->type_size) ||
+	    mem_read(&p->mem, addr, b, (size_t)o->type_size, NULL) < 0)
+		return false;
+	memset(ty, 0, sizeof *ty);
+	ty->addr = addr;
+	ty->flags = rd64(b, o->tp_flags);
+	ty->basicsize = (int64_t)rd64(b, o->tp_basicsize);
+	ty->itemsize = (int64_t)rd64(b, o->tp_itemsize);
+	ty->dictoffset = (int64_t)rd64(b, o->tp_dictoffset);
+	ty->base = rd64(b, o->tp_base);
+	ty->dict = rd64(b, o->tp_dict);
+	ty->heap = (ty->flags & PC_TPFLAGS_HEAPTYPE) != 0;
+	if (!(ty->flags & PC_TPFLAGS_READY) || ty->basicsize < 16 || ty->basicsize > (1 << 20) ||
+	    ty->itemsize < 0 || ty->itemsize > (1 << 16) || !valid_metatype(t, p, rd64(b, o->ob_type), depth + 1))
+		return false;
+	if (mem_read_cstr(&p->mem, rd64(b, o->tp_name), name, sizeof name, NULL) < 0 || !plausible_name(name))
+		return false;
+	if (ty->heap) {
+		if (mem_read(&p->mem, addr, b, (size_t)o->heaptype_size, NULL) < 0)
+			return false;
+		ty->cached_keys = rd64(b, o->ht_cached_keys);
+	}
+	ty->pre = layout_preheader(&p->L, ty->flags);
+	ty->rule = find_rule(t, p, addr);
+	ty->exact_dict = addr == t->dict_type;
+	ty->name = kindname_of(p, ty, b, name);
+	return ty->name != NULL;
+}
+
+static struct pytype *lookup(struct typetab *t, struct pyproc *p, uint64_t addr, int depth)
+{
+	uint64_t slot;
+	struct pytype ty;
+
+	t->lookups++;
+	if (ptrmap_get(&t->index, addr, &slot))
+		return slot == INVALID ? NULL : &t->v[slot - 1];
+	/* Mark first: a metatype chain that loops back here ends as "not a type". */
+	ptrmap_put(&t->index, addr, INVALID);
+	if (!read_type(t, p, addr, &ty, depth)) {
+		t->rejected++;
+		return NULL;
+	}
+	xgrow((void **)&t->v, &t->cap, t->n + 1, sizeof *t->v);
+	t->v[t->n] = ty;
+	ptrmap_put(&t->index, addr, ++t->n);
+	return &t->v[t->n - 1];
+}
+
+struct pytype *typetab_get(struct typetab *t, struct pyproc *p, uint64_t addr)
+{
+	if (addr == 0)
+		return NULL;
+	return lookup(t, p, addr, 0);
+}

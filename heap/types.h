@@ -1,0 +1,50 @@
+/* types.h: the type table: every type object met in the heap, read and validated once, with its
+ * guppy3-style kind name (`str`, `function`, `types.CodeType`, `module.Class`), its pre-header
+ * size and the rule that gives its objects' sys.getsizeof. Candidate addresses that are not
+ * valid types are remembered too, so each is examined once. */
+#ifndef PC_TYPES_H
+#define PC_TYPES_H
+
+#include "common/compat.h"
+#include "common/ptrmap.h"
+#include "heap/pyproc.h"
+
+/* Which __sizeof__ an object's type inherits (CPYTHON.md 5.2); RULE_DEFAULT is
+ * basicsize + n * itemsize. */
+enum size_rule {
+	RULE_DEFAULT, RULE_INT, RULE_STR, RULE_BYTES, RULE_BYTEARRAY, RULE_TUPLE, RULE_LIST, RULE_DICT,
+	RULE_SET, RULE_TYPE, RULE_CODE, RULE_MODULE, RULE_FLOAT, RULE_COUNT
+};
+
+struct pytype {
+	uint64_t addr, flags, base, dict;
+	int64_t basicsize, itemsize, dictoffset;
+	uint64_t cached_keys;  /* heap types: ht_cached_keys (shared instance-dict keys) */
+	unsigned pre;          /* bytes before an instance in its block */
+	enum size_rule rule;
+	bool heap;             /* Py_TPFLAGS_HEAPTYPE */
+	bool gc_sized;         /* sys.getsizeof adds the GC header for its instances */
+	bool exact_dict;       /* this is `dict` itself (ownership applies) */
+	char *name;            /* guppy kind */
+	/* the census accumulates here */
+	uint64_t count, size;
+	uint64_t dict_of_count, dict_of_size; /* dicts owned by instances of this type */
+};
+
+struct typetab {
+	struct ptrmap index;   /* type address -> slot + 1; INVALID for known non-types */
+	struct pytype *v;
+	size_t n, cap;
+	uint64_t builtin[RULE_COUNT]; /* address of the static type that defines each rule */
+	uint64_t dict_type, str_type, bool_type, frozenset_type;
+	uint64_t lookups, rejected;
+};
+
+void typetab_init(struct typetab *t, struct pyproc *p);
+void typetab_release(struct typetab *t);
+
+/* The type at addr, validated, or NULL. Never fails hard: garbage is remembered as "not a type".
+ * The pointer is valid until the next typetab_get (the table grows); keep indexes, not pointers. */
+struct pytype *typetab_get(struct typetab *t, struct pyproc *p, uint64_t addr);
+
+#endif

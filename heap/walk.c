@@ -1,0 +1,103 @@
+/* walk.c: per-census walk state, type lookup through a small cache, and counting one object. */
+#include "common/compat.h"
+#include "heap/walk.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "common/xalloc.h"
+#include "heap/sizes.h"
+
+void walk_init(struct walk *w, struct pyproc *p, struct census *c)
+{
+	memset(w, 0, sizeof *w);
+	w->p = p;
+	w->c = c;
+	typetab_init(&w->types, p);
+	ptrmap_init(&w->owner);
+	for (size_t i = 0; i < PC_ARRAY_LEN(w->tcache_addr); i++)
+		w->tcache_slot[i] = -1;
+	for (unsigned g = 0; g < p->L.ngenerations + 1 && g < PC_ARRAY_LEN(w->gc_heads); g++) {
+		uint64_t off = g < p->L.ngenerations
+			? (uint64_t)p->L.off.gc_generations + (uint64_t)g * (uint64_t)p->L.off.gc_gen_size
+			: (uint64_t)p->L.off.gc_permanent;
+		w->gc_heads[w->ngc_heads++] = p->gc_state + off;
+	}
+}
+
+void walk_release(struct walk *w)
+{
+	typetab_release(&w->types);
+	heapcopy_release(&w->hc);
+	ptrmap_release(&w->owner);
+	free(w->starts);
+	free(w->dicts);
+	for (size_t i = 0; i < w->noutside_bufs; i++)
+		free(w->outside_bufs[i]);
+	free(w->outside_bufs);
+}
+
+int64_t walk_type_of(struct walk *w, const uint8_t *obj)
+{
+	uint64_t tp;
+	size_t h;
+	struct pytype *ty;
+
+	memcpy(&tp, obj + w->p->L.off.ob_type, 8);
+	h = (size_t)((tp >> 4) ^ (tp >> 16)) & (PC_ARRAY_LEN(w->tcache_addr) - 1);
+	if (w->tcache_addr[h] == tp)
+		return w->tcache_slot[h];
+	ty = typetab_get(&w->types, w->p, tp);
+	w->tcache_addr[h] = tp;
+	w->tcache_slot[h] = ty ? ty - w->types.v : -1;
+	return w->tcache_slot[h];
+}
+
+static uint64_t rd64(const uint8_t *b, int64_t off)
+{
+	uint64_t v;
+	memcpy(&v, b + off, 8);
+	return v;
+}
+
+/* The object's own __dict__, if it has one (CPYTHON.md 4.2, 4.3): tp_dictoffset > 0; the
+ * var-object negative offset (up to 3.11); the managed pre-header word (3.11 plain pointer,
+ * 3.12 tagged dict-or-values, 3.13 pointer). */
+static uint64_t instance_dict(struct walk *w, const struct pytype *ty, uint64_t addr, const uint8_t *ob, size_t have)
+{
+	const struct pylayout *L = &w->p->L;
+	uint64_t d = 0;
+	int64_t off = ty->dictoffset;
+
+	if (L->preheader_dict && (ty->flags & PC_TPFLAGS_MANAGED_DICT)) {
+		if (mem_read_u64(&w->p->mem, addr - 24, &d, NULL) < 0)
+			return 0;
+		return (L->minor == 12 && (d & 1)) ? 0 : d;
+	}
+	if (off < 0 && ty->itemsize > 0 && have >= 24) {
+		int64_t n = (int64_t)rd64(ob, L->off.ob_size);
+		off += (int64_t)((size_var(ty->basicsize, ty->itemsize, n < 0 ? -n : n) + 7) & ~(uint64_t)7);
+	}
+	if (off <= 0)
+		return 0;
+	if ((uint64_t)off + 8 <= have)
+		return rd64(ob, off);
+	return mem_read_u64(&w->p->mem, addr + (uint64_t)off, &d, NULL) < 0 ? 0 : d;
+}
+
+void walk_count(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size_t have)
+{
+	struct pytype *ty = &w->types.v[t];
+	uint64_t size = sizes_object(w->p, ty, addr, ob, have), d;
+
+	ty = &w->types.v[t]; /* sizes_object may have grown the table */
+	if (ty->exact_dict) {
+		xgrow((void **)&w->dicts, &w->capdicts, w->ndicts + 1, sizeof *w->dicts);
+		w->dicts[w->ndicts++] = (struct dict_seen){ addr, size };
+	} else {
+		ty->count++;
+		ty->size += size;
+	}
+	d = instance_dict(w, ty, addr, ob, have);
+	if (d && (d & 7) == 0)
+		ptrmap_put(&w->owner, d, (uint64_t)t + 1);
+}

@@ -1,0 +1,124 @@
+/* text.c: the text report, guppy3's partition layout under a short pycensus header. */
+#include "common/compat.h"
+#include "report/text.h"
+
+#include <inttypes.h>
+#include "report/output.h"
+
+/* Writes at most `max` bytes of s, control characters as \xNN (s comes from the target). */
+static void put_text(FILE *out, const char *s, size_t max)
+{
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch < 0x20 || ch == 0x7f)
+			fprintf(out, "\\x%02x", ch);
+		else
+			fputc(ch, out);
+	}
+}
+
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+static void put_bytes(FILE *out, uint64_t n)
+{
+	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	size_t u = 0;
+
+	if (n < 1024) {
+		fprintf(out, "%" PRIu64 " B", n);
+		return;
+	}
+	for (v /= 1024; v >= 1024 && u + 1 < PC_ARRAY_LEN(unit); u++)
+		v /= 1024;
+	fprintf(out, "%.1f %s", v, unit[u]);
+}
+
+static void put_target_line(FILE *out, const struct census *c)
+{
+	fprintf(out, "pycensus: pid %ld", (long)c->pid);
+	if (c->version[0]) {
+		fputs(", Python ", out);
+		put_text(out, c->version, sizeof c->version);
+	}
+	if (c->build[0]) {
+		fputs(", ", out);
+		put_text(out, c->build, sizeof c->build);
+	}
+	fputc('\n', out);
+}
+
+static void put_cost_line(FILE *out, const struct census *c)
+{
+	fprintf(out, "objects: %" PRIu64 " (%" PRIu64 " in %" PRIu64 " pymalloc arena%s",
+		c->nobjects, c->objects_in_arenas, c->narenas, plural(c->narenas));
+	if (c->arena_source[0]) {
+		fputs(" via ", out);
+		put_text(out, c->arena_source, sizeof c->arena_source);
+	}
+	fprintf(out, ", %" PRIu64 " outside arenas); pause %.3f s, census %.3f s; read ",
+		c->objects_outside, c->pause_s, c->wall_s);
+	put_bytes(out, c->bytes_read);
+	fprintf(out, " in %" PRIu64 " syscall%s\n", c->syscalls, plural(c->syscalls));
+}
+
+static void put_header(FILE *out, const struct census *c)
+{
+	put_target_line(out, c);
+	put_cost_line(out, c);
+	for (size_t i = 0; i < c->nwarnings; i++) {
+		fputs("warning: ", out);
+		put_text(out, c->warnings[i], SIZE_MAX);
+		fputc('\n', out);
+	}
+	fputc('\n', out);
+}
+
+/* guppy3 prints int('%.0f' % (part * 100.0 / total)); "%3.0f" of the same double rounds the same
+ * way (half to even) and pads like its "%3d". */
+static double percent(uint64_t part, uint64_t total)
+{
+	return total ? (double)part * 100.0 / (double)total : 0.0;
+}
+
+static void put_row(FILE *out, const struct partition *p, size_t i)
+{
+	const struct partition_row *r = &p->rows[i];
+
+	fprintf(out, "%6zu %6" PRIu64 " %3.0f %8" PRIu64 " %3.0f %9" PRIu64 " %3.0f ", i,
+		r->count, percent(r->count, p->count), r->size, percent(r->size, p->size),
+		r->cumulative, percent(r->cumulative, p->size));
+	put_text(out, r->kind, SIZE_MAX);
+	fputc('\n', out);
+}
+
+static void put_partition(FILE *out, const struct partition *p, size_t limit)
+{
+	fprintf(out, "Partition of a set of %" PRIu64 " object%s. Total size = %" PRIu64 " bytes.\n",
+		p->count, plural(p->count), p->size);
+	/* guppy3 leaves the column header out of an empty partition. */
+	if (p->count || p->size)
+		fprintf(out, " Index  Count   %%     Size   %% Cumulative  %% %s\n", p->kind_header);
+	for (size_t i = 0; i < p->nrows; i++) {
+		size_t more = p->nrows - 1 - i;
+
+		put_row(out, p, i);
+		if (limit && i + 1 >= limit && more > 1) {
+			fprintf(out, "<%zu more rows. Use -n 0 to show all.>\n", more);
+			break;
+		}
+	}
+}
+
+int report_text(FILE *out, const struct census *c, const struct partition *p, size_t limit,
+		bool header, struct pc_err *e)
+{
+	if (header && c)
+		put_header(out, c);
+	put_partition(out, p, limit);
+	return output_check(out, "text report", e);
+}

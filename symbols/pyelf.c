@@ -1,0 +1,269 @@
+/* pyelf.c: finding the interpreter's ELF object, _PyRuntime and the exact version. */
+#include "common/compat.h"
+#include "symbols/pyelf.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "common/xalloc.h"
+
+/* Oldest and newest minor versions pycensus has layouts for (symbols/layouts_gen.c). */
+#define PY_MIN_MINOR 8
+#define PY_MAX_MINOR 13
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+/* Candidate objects: the executable first, then every libpython* the process maps. */
+static size_t candidates(const struct maps *maps, const char *exe, const char **out, size_t max)
+{
+	size_t n = 0;
+
+	out[n++] = exe;
+	for (size_t i = 0; i < maps->n && n < max; i++) {
+		const char *p = maps->v[i].path;
+		bool dup = false;
+		if (p[0] != '/' || strncmp(base_name(p), "libpython", 9) != 0)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			dup |= strcmp(out[k], p) == 0;
+		if (!dup)
+			out[n++] = p;
+	}
+	return n;
+}
+
+size_t pyelf_parse_version(const char *s, size_t len, int *major, int *minor, int *micro)
+{
+	size_t i = 0;
+	int v[3] = { 0, 0, 0 };
+
+	for (int part = 0; part < 3; part++) {
+		size_t start = i;
+		while (i < len && isdigit((unsigned char)s[i]) && i - start < 3)
+			v[part] = v[part] * 10 + (s[i++] - '0');
+		if (i == start)
+			return 0;
+		if (part < 2) {
+			if (i >= len || s[i] != '.')
+				return 0;
+			i++;
+		}
+	}
+	*major = v[0];
+	*minor = v[1];
+	*micro = v[2];
+	return i;
+}
+
+static void set_version(struct pyelf *p, int major, int minor, int micro, uint32_t hex, const char *src)
+{
+	p->major = major;
+	p->minor = minor;
+	p->micro = micro;
+	p->version_hex = hex;
+	if (micro >= 0)
+		snprintf(p->version, sizeof p->version, "%d.%d.%d", major, minor, micro);
+	else
+		snprintf(p->version, sizeof p->version, "%d.%d", major, minor);
+	snprintf(p->version_source, sizeof p->version_source, "%s", src);
+}
+
+/* 3.11+: the exported constant Py_Version (PY_VERSION_HEX), read from the file. */
+static bool version_from_symbol(struct pyelf *p)
+{
+	struct elf_sym s;
+	uint32_t hex;
+	struct pc_err e = { 0 };
+
+	if (!elf_symbol(p->elf, "Py_Version", &s) || elf_read_vaddr(p->elf, s.value, &hex, 4, &e) < 0)
+		return false;
+	if ((hex >> 24) != 3)
+		return false;
+	set_version(p, 3, (hex >> 16) & 0xff, (hex >> 8) & 0xff, hex, "Py_Version");
+	return true;
+}
+
+/* 3.13+: _PyRuntime starts with _Py_DebugOffsets: "xdebugpy" then PY_VERSION_HEX as u64. */
+static bool version_from_debug_offsets(struct pyelf *p, struct mem *mem)
+{
+	uint8_t head[16];
+	uint64_t hex;
+
+	if (mem_read(mem, p->runtime, head, sizeof head, NULL) < 0 || memcmp(head, "xdebugpy", 8) != 0)
+		return false;
+	memcpy(&hex, head + 8, 8);
+	if ((hex >> 24) != 3 || hex > 0xffffffffULL)
+		return false;
+	set_version(p, 3, (int)(hex >> 16) & 0xff, (int)(hex >> 8) & 0xff, (uint32_t)hex, "debug offsets");
+	return true;
+}
+
+/* Py_GetVersion() fills a static buffer in .bss with sys.version at start-up:
+ * "3.9.18 (main, ...) [GCC ...]". The PY_VERSION literal itself is tail-merged in .rodata and
+ * cannot be searched for (CPYTHON.md 3.2). */
+static bool scan_version_text(struct pyelf *p, const char *buf, size_t len)
+{
+	for (size_t i = 0; i + 8 < len; i++) {
+		int ma, mi, mc;
+		size_t n;
+		if (buf[i] != '2' && buf[i] != '3')
+			continue;
+		if (i > 0 && buf[i - 1] != '\0')
+			continue;
+		n = pyelf_parse_version(buf + i, len - i, &ma, &mi, &mc);
+		if (!n)
+			continue;
+		while (i + n < len && (isalnum((unsigned char)buf[i + n]) || buf[i + n] == '+'))
+			n++;
+		if (i + n + 2 <= len && buf[i + n] == ' ' && buf[i + n + 1] == '(') {
+			set_version(p, ma, mi, mc, 0, "sys.version text");
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool version_from_bss(struct pyelf *p, struct mem *mem)
+{
+	struct elf_section bss;
+	char *buf;
+	bool found;
+
+	if (!elf_section(p->elf, ".bss", &bss) || bss.size == 0 || bss.size > (64u << 20))
+		return false;
+	buf = xmalloc(bss.size);
+	found = mem_read(mem, bss.addr + p->bias, buf, bss.size, NULL) == 0 &&
+		scan_version_text(p, buf, bss.size);
+	free(buf);
+	return found;
+}
+
+/* "libpython3.12.so.1.0", "python3.11", "libpython2.7.so": the minor version only. */
+static bool version_from_name(struct pyelf *p)
+{
+	const char *b = base_name(p->maps_path), *s = strstr(b, "python");
+	int ma = 0, mi = 0;
+
+	if (!s || sscanf(s, "python%d.%d", &ma, &mi) != 2)
+		return false;
+	set_version(p, ma, mi, -1, 0, "file name");
+	return true;
+}
+
+static void describe(struct pyelf *p)
+{
+	snprintf(p->build, sizeof p->build, "%.150s (%s%s)", p->shared ? base_name(p->maps_path) : p->maps_path,
+		 p->shared ? "shared" : "static", p->has_symtab ? "" : ", stripped");
+}
+
+static int check_supported(struct pyelf *p, struct pc_err *e)
+{
+	struct elf_sym s;
+
+	if (p->major != 3 || p->minor < PY_MIN_MINOR || p->minor > PY_MAX_MINOR)
+		return pc_fail(e, PC_EUNSUPPORTED, "found CPython %s (%s, from %s); supported: 3.%d to 3.%d",
+			       p->version, p->maps_path, p->version_source, PY_MIN_MINOR, PY_MAX_MINOR);
+	/* Py_DEBUG builds (Py_REF_DEBUG, often Py_TRACE_REFS) change object headers. */
+	if (elf_symbol(p->elf, "_Py_NegativeRefcount", &s) || elf_symbol(p->elf, "_Py_RefTotal", &s))
+		return pc_fail(e, PC_EUNSUPPORTED, "found a debug build of CPython %s (%s); use a release build",
+			       p->version, p->maps_path);
+	if (strstr(base_name(p->maps_path), "t.so") || elf_symbol(p->elf, "_Py_MergeZeroLocalRefcount", &s))
+		return pc_fail(e, PC_EUNSUPPORTED, "found a free-threaded build of CPython %s (%s)",
+			       p->version, p->maps_path);
+	return 0;
+}
+
+static int detect_version(struct pyelf *p, struct mem *mem, struct pc_err *e)
+{
+	if (!version_from_symbol(p) && !version_from_debug_offsets(p, mem) && !version_from_bss(p, mem) &&
+	    !version_from_name(p))
+		return pc_fail(e, PC_EUNSUPPORTED, "cannot tell which CPython version %s is", p->maps_path);
+	return check_supported(p, e);
+}
+
+/* Python 2.7 and 3.6 have no _PyRuntime: name what was found instead of "not Python". */
+static int old_python(struct pyelf *p, struct mem *mem, struct pc_err *e)
+{
+	struct elf_sym s;
+
+	if (!elf_symbol(p->elf, "Py_GetVersion", &s) && !elf_symbol(p->elf, "Py_Initialize", &s))
+		return 0;
+	if (!version_from_bss(p, mem) && !version_from_name(p))
+		set_version(p, 0, 0, -1, 0, "symbols");
+	return pc_fail(e, PC_EUNSUPPORTED, "found CPython %s (%s, from %s) without _PyRuntime; supported: 3.%d to 3.%d",
+		       p->major ? p->version : "older than 3.7", p->maps_path, p->version_source, PY_MIN_MINOR,
+		       PY_MAX_MINOR);
+}
+
+/* Opens one candidate; 1 when it holds _PyRuntime, 0 when not, -1 on a hard error. */
+static int try_object(struct pyelf *p, pid_t pid, const char *path, const struct maps *maps,
+		      struct mem *mem, struct pc_err *e)
+{
+	struct elf_sym s;
+	struct pc_err ignore = { 0 };
+
+	snprintf(p->maps_path, sizeof p->maps_path, "%s", path);
+	proc_root_path(pid, path, p->file_path, sizeof p->file_path);
+	p->elf = elf_open(p->file_path, &ignore);
+	if (!p->elf)
+		return 0;
+	p->shared = strncmp(base_name(path), "libpython", 9) == 0;
+	p->has_symtab = elf_section(p->elf, ".symtab", &(struct elf_section){ 0 });
+	if (elf_load_bias(p->elf, maps, path, &p->bias, &ignore) == 0) {
+		if (elf_symbol(p->elf, "_PyRuntime", &s)) {
+			p->runtime = s.value + p->bias;
+			return 1;
+		}
+		if (old_python(p, mem, e) < 0)
+			return -1;
+	}
+	elf_close(p->elf);
+	p->elf = NULL;
+	return 0;
+}
+
+int pyelf_open(struct pyelf *p, pid_t pid, const struct maps *maps, struct mem *mem, struct pc_err *e)
+{
+	char exe[PATH_MAX];
+	const char *cand[16];
+	size_t n;
+
+	memset(p, 0, sizeof *p);
+	if (proc_exe(pid, exe, sizeof exe, e) < 0)
+		return -1;
+	n = candidates(maps, exe, cand, PC_ARRAY_LEN(cand));
+	for (size_t i = 0; i < n; i++) {
+		int r = try_object(p, pid, cand[i], maps, mem, e);
+		if (r < 0)
+			goto fail;
+		if (r == 0)
+			continue;
+		describe(p);
+		if (detect_version(p, mem, e) < 0)
+			goto fail;
+		return 0;
+	}
+	pc_fail(e, PC_ENOTPYTHON, "process %d (%s) maps no CPython interpreter: no _PyRuntime in it or in any libpython",
+		(int)pid, exe);
+fail:
+	pyelf_close(p);
+	return -1;
+}
+
+void pyelf_close(struct pyelf *p)
+{
+	elf_close(p->elf);
+	p->elf = NULL;
+}
+
+uint64_t pyelf_symbol(const struct pyelf *p, const char *name)
+{
+	struct elf_sym s;
+
+	return elf_symbol(p->elf, name, &s) ? s.value + p->bias : 0;
+}

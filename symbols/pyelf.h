@@ -1,0 +1,42 @@
+/* pyelf.h: the ELF object that holds the interpreter in a process (the executable or a
+ * libpython*.so it maps), its load bias, `_PyRuntime`, the exact CPython version and the kind of
+ * build. Refuses builds pycensus cannot read correctly (PC_EUNSUPPORTED) and processes without an
+ * interpreter (PC_ENOTPYTHON). */
+#ifndef PC_PYELF_H
+#define PC_PYELF_H
+
+#include "common/compat.h"
+#include <limits.h>
+#include <sys/types.h>
+#include "attach/mem.h"
+#include "attach/procfs.h"
+#include "common/error.h"
+#include "symbols/elf.h"
+
+struct pyelf {
+	char maps_path[PATH_MAX]; /* as /proc/PID/maps names it */
+	char file_path[PATH_MAX + 32]; /* opened through /proc/PID/root */
+	struct elf_file *elf;
+	uint64_t bias;            /* runtime = link-time + bias */
+	bool shared;              /* libpython*.so rather than the executable */
+	bool has_symtab;          /* .symtab present (static symbols such as `arenas` usable) */
+	uint64_t runtime;         /* runtime address of _PyRuntime */
+	int major, minor, micro;
+	uint32_t version_hex;     /* PY_VERSION_HEX when known exactly, else 0 */
+	char version[32];         /* "3.12.1", or "3.10" when only the minor is known */
+	char version_source[24];  /* "Py_Version", "debug offsets", "sys.version text", "file name" */
+	char build[200];          /* human description for the report header */
+};
+
+/* Finds the interpreter object in the maps, opens it, finds _PyRuntime, detects the version and
+ * refuses unsupported builds. On failure p is released. */
+int pyelf_open(struct pyelf *p, pid_t pid, const struct maps *maps, struct mem *mem, struct pc_err *e);
+void pyelf_close(struct pyelf *p);
+
+/* Runtime address of a symbol of the interpreter object, 0 when absent. */
+uint64_t pyelf_symbol(const struct pyelf *p, const char *name);
+
+/* Parses "3.12.1" / "3.13.0rc2+" at s: fills major/minor/micro, returns chars consumed or 0. */
+size_t pyelf_parse_version(const char *s, size_t len, int *major, int *minor, int *micro);
+
+#endif

@@ -1,0 +1,540 @@
+/* test_layout.c: the generated layout tables, layout_lookup() and the 3.13 _Py_DebugOffsets
+ * overlay. Expected numbers are CPYTHON.md's DWARF tables, checked again with gdb on the
+ * pyenv builds (3.8.18, 3.9.18, 3.10.13, 3.11.7, 3.12.1, 3.13.0). */
+#include "common/compat.h"
+
+#include <criterion/criterion.h>
+#include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "symbols/layout.h"
+
+static const struct pylayout_gen *table(int minor)
+{
+	for (size_t i = 0; i < pylayout_ntables; i++)
+		if (pylayout_tables[i].major == 3 && pylayout_tables[i].minor == minor)
+			return &pylayout_tables[i];
+	cr_assert_fail("no generated table for 3.%d", minor);
+	return NULL;
+}
+
+Test(layout, tables_cover_3_8_to_3_13_in_order)
+{
+	cr_assert_eq(pylayout_ntables, 6);
+	for (size_t i = 0; i < pylayout_ntables; i++) {
+		cr_expect_eq(pylayout_tables[i].major, 3);
+		cr_expect_eq(pylayout_tables[i].minor, 8 + (int)i);
+		cr_expect_not_null(pylayout_tables[i].source);
+	}
+	cr_expect_str_eq(table(8)->source, "3.8.18");
+	cr_expect_str_eq(table(13)->source, "3.13.0");
+}
+
+/* Every value is -1 (absent) or a plausible offset/size, and every row exists somewhere: a row
+ * that resolves in no build is a wrong type or path in layout_fields.def. */
+Test(layout, every_field_sane_and_present_somewhere)
+{
+#define CHECK(field)                                                                     \
+	do {                                                                             \
+		bool seen = false;                                                       \
+		for (size_t i = 0; i < pylayout_ntables; i++) {                          \
+			int32_t v = pylayout_tables[i].off.field;                        \
+			cr_expect(v >= -1 && v < (1 << 20), "3.%d %s = %d",              \
+				  pylayout_tables[i].minor, #field, v);                  \
+			seen |= v != -1;                                                 \
+		}                                                                        \
+		cr_expect(seen, "%s resolves in no build", #field);                      \
+	} while (0);
+#define OFF(field, type, path) CHECK(field)
+#define SIZE(field, type) CHECK(field)
+#include "symbols/layout_fields.def"
+#undef OFF
+#undef SIZE
+#undef CHECK
+}
+
+Test(layout, values_common_to_all_versions)
+{
+	for (size_t i = 0; i < pylayout_ntables; i++) {
+		const struct pyoffsets *o = &pylayout_tables[i].off;
+
+		cr_expect_eq(o->ob_refcnt, 0);
+		cr_expect_eq(o->ob_type, 8);
+		cr_expect_eq(o->ob_size, 16);
+		cr_expect_eq(o->tp_name, 24);
+		cr_expect_eq(o->tp_basicsize, 32);
+		cr_expect_eq(o->tp_flags, 168);
+		cr_expect_eq(o->tp_dict, 264);
+		cr_expect_eq(o->tp_mro, 344);
+		cr_expect_eq(o->pool_header_size, 48);
+		cr_expect_eq(o->ph_szidx, 36);
+		cr_expect_eq(o->ph_nextoffset, 40);
+		cr_expect_eq(o->arena_object_size, 48);
+		cr_expect_eq(o->gc_head_size, 16);
+		cr_expect_eq(o->gc_gen_size, 24);
+		cr_expect_eq(o->gc_state_size, 240);
+		cr_expect_eq(o->gc_collecting, 200);
+		cr_expect_eq(o->dict_keys, 32);
+		cr_expect_eq(o->list_allocated, 32);
+		cr_expect_eq(o->ts_next, 8);
+		cr_expect_eq(o->ts_interp, 16);
+	}
+}
+
+/* Index 0..5 = 3.8..3.13. */
+struct per_version {
+	const char *name;
+	size_t off; /* offsetof(struct pyoffsets, field) */
+	int32_t v[6];
+};
+
+#define PV(field, ...) { #field, offsetof(struct pyoffsets, field), { __VA_ARGS__ } }
+
+static const struct per_version expected[] = {
+	PV(rt_interp_head, 32, 32, 32, 40, 40, 632),
+	PV(rt_interp_main, 40, 40, 40, 48, 48, 640),
+	PV(rt_gc, 344, -1, -1, -1, -1, -1),
+	PV(rt_size, 1464, 656, 672, 166688, 459944, 283320),
+	PV(is_gc, -1, 616, 616, 648, 112, 7400),
+	PV(is_threads_head, 8, 8, 8, 16, 72, 7344),
+	PV(is_modules, 56, 856, 856, 888, 944, 7656),
+	PV(is_obmalloc, -1, -1, -1, -1, 3960, 10800),
+	PV(is_feature_flags, -1, -1, -1, -1, 1712, 8440),
+	PV(is_static_types, -1, -1, -1, -1, 373704, 182968),
+	PV(static_type_state_size, -1, -1, -1, -1, 40, 48),
+	PV(sts_tp_dict, -1, -1, -1, -1, 16, 24),
+	PV(obm_arenas, -1, -1, -1, -1, 512, 512),
+	PV(obm_maxarenas, -1, -1, -1, -1, 520, 520),
+	/* 3.10 has both `frame` and `cframe`; its CFrame holds no frame pointer, so `frame` wins. */
+	PV(ts_frame, 24, 24, 24, 56, 56, 72),
+	PV(ts_thread_id, 176, 176, 176, 152, 136, 152),
+	PV(ts_native_thread_id, -1, -1, -1, 160, 144, 160),
+	PV(type_size, 416, 408, 408, 408, 416, 416),
+	PV(heaptype_size, 880, 880, 888, 904, 920, 928),
+	PV(ht_name, 848, 840, 848, 848, 856, 856),
+	PV(ht_module, -1, 872, 880, 880, 888, 888),
+	PV(ascii_size, 48, 48, 48, 48, 40, 40),
+	PV(compact_size, 72, 72, 72, 72, 56, 56),
+	PV(str_wstr, 40, 40, 40, 40, -1, -1),
+	PV(str_data, 72, 72, 72, 72, 56, 56),
+	PV(long_tag, -1, -1, -1, -1, 16, 16),
+	PV(long_digit, 24, 24, 24, 24, 24, 24),
+	PV(dk_header_size, 40, 40, 40, 32, 32, 32),
+	PV(dk_size, 8, 8, 8, -1, -1, -1),
+	PV(dk_log2_size, -1, -1, -1, 8, 8, 8),
+	PV(dk_indices, 40, 40, 40, 32, 32, 32),
+	PV(code_size, 176, 176, 176, 192, 200, 208),
+	PV(co_extra, 144, 144, 144, 176, 184, 192),
+	PV(func_code, 16, 16, 48, 48, 48, 48),
+	PV(func_size, 120, 120, 128, 136, 144, 144),
+};
+
+#undef PV
+
+Test(layout, values_per_version)
+{
+	for (size_t r = 0; r < PC_ARRAY_LEN(expected); r++)
+		for (int minor = 8; minor <= 13; minor++) {
+			int32_t got;
+
+			memcpy(&got, (const char *)&table(minor)->off + expected[r].off, sizeof got);
+			cr_expect_eq(got, expected[r].v[minor - 8], "3.%d %s = %d, expected %d",
+				     minor, expected[r].name, got, expected[r].v[minor - 8]);
+		}
+}
+
+Test(layout, lookup_refuses_unknown_versions)
+{
+	static const int bad[][2] = { { 3, 7 }, { 3, 14 }, { 2, 7 }, { 4, 0 }, { 3, -1 } };
+
+	for (size_t i = 0; i < PC_ARRAY_LEN(bad); i++) {
+		struct pc_err e = { 0 };
+		struct pylayout l;
+
+		cr_expect_eq(layout_lookup(bad[i][0], bad[i][1], &l, &e), -1);
+		cr_expect_eq(e.code, PC_EUNSUPPORTED);
+		cr_expect(strstr(e.detail, "supported: 3.8-3.13") != NULL, "%s", e.detail);
+	}
+}
+
+Test(layout, lookup_sets_constants_per_version)
+{
+	for (int minor = 8; minor <= 13; minor++) {
+		struct pc_err e = { 0 };
+		struct pylayout l;
+
+		cr_assert_eq(layout_lookup(3, minor, &l, &e), 0, "%s", e.detail);
+		cr_expect_eq(e.code, PC_EOK);
+		cr_expect_eq(l.major, 3);
+		cr_expect_eq(l.minor, minor);
+		cr_expect_str_eq(l.source, table(minor)->source);
+		cr_expect_eq(memcmp(&l.off, &table(minor)->off, sizeof l.off), 0);
+		cr_expect_eq(l.pool_size, minor <= 9 ? 4096u : 16384u);
+		cr_expect_eq(l.arena_size, minor <= 9 ? 256u * 1024 : 1024u * 1024);
+		cr_expect_eq(l.nsize_classes, 32);
+		cr_expect_eq(l.size_class_step, 16);
+		cr_expect_eq(l.ngenerations, 3);
+		cr_expect_eq(l.arenas_in_interp, minor >= 12);
+		cr_expect_eq(l.obmalloc_is_pointer, minor >= 13);
+		cr_expect_eq(l.preheader_dict, minor >= 11);
+		cr_expect_eq(l.preheader_weakref, minor >= 12);
+		cr_expect_eq(l.static_types_gc_sizeof, minor == 12);
+		cr_expect_not(l.debug_offsets);
+	}
+}
+
+Test(layout, preheader_follows_flags)
+{
+	struct pc_err e = { 0 };
+	struct pylayout l10, l11, l12;
+
+	cr_assert_eq(layout_lookup(3, 10, &l10, &e), 0);
+	cr_assert_eq(layout_lookup(3, 11, &l11, &e), 0);
+	cr_assert_eq(layout_lookup(3, 12, &l12, &e), 0);
+	cr_expect_eq(layout_preheader(&l10, 0), 0);
+	cr_expect_eq(layout_preheader(&l10, PC_TPFLAGS_HAVE_GC | PC_TPFLAGS_MANAGED_DICT), 16);
+	cr_expect_eq(layout_preheader(&l11, PC_TPFLAGS_HAVE_GC | PC_TPFLAGS_MANAGED_DICT), 32);
+	cr_expect_eq(layout_preheader(&l11, PC_TPFLAGS_HAVE_GC | PC_TPFLAGS_MANAGED_WEAKREF), 16);
+	cr_expect_eq(layout_preheader(&l12, PC_TPFLAGS_HAVE_GC | PC_TPFLAGS_MANAGED_WEAKREF), 32);
+	cr_expect_eq(layout_preheader(&l12, PC_TPFLAGS_HAVE_GC | PC_TPFLAGS_MANAGED_DICT |
+						    PC_TPFLAGS_MANAGED_WEAKREF),
+		     32);
+}
+
+/* ---- _Py_DebugOffsets (3.13) ---- */
+
+#define PY313_HEX 0x030d00f0u /* PY_VERSION_HEX of 3.13.0 */
+#define DO_LEN 584            /* sizeof(struct _Py_DebugOffsets) in 3.13.0 */
+
+/* `print _PyRuntime.debug_offsets` of libpython3.13.so.1.0 (3.13.0, static data, no process),
+ * positions from `ptype /o struct _Py_DebugOffsets`. Every u64 after the cookie. */
+static const struct {
+	uint16_t pos;
+	uint64_t v;
+} do_3130[] = {
+	{ 8, PY313_HEX }, /* version */
+	{ 16, 0 },        /* free_threaded */
+	{ 24, 283320 },   /* runtime_state.size */
+	{ 32, 608 },      /* runtime_state.finalizing */
+	{ 40, 632 },      /* runtime_state.interpreters_head */
+	{ 48, 194968 },   /* interpreter_state.size */
+	{ 56, 7272 },     /* interpreter_state.id */
+	{ 64, 7264 },     /* interpreter_state.next */
+	{ 72, 7344 },     /* interpreter_state.threads_head */
+	{ 80, 7400 },     /* interpreter_state.gc */
+	{ 88, 7656 },     /* interpreter_state.imports_modules */
+	{ 96, 7640 },     /* interpreter_state.sysdict */
+	{ 104, 7648 },    /* interpreter_state.builtins */
+	{ 112, 16 },      /* interpreter_state.ceval_gil */
+	{ 120, 7752 },    /* interpreter_state.gil_runtime_state */
+	{ 128, 0 },       /* interpreter_state.gil_runtime_state_enabled */
+	{ 136, 7768 },    /* interpreter_state.gil_runtime_state_locked */
+	{ 144, 7760 },    /* interpreter_state.gil_runtime_state_holder */
+	{ 152, 304 },     /* thread_state.size */
+	{ 160, 0 },       /* thread_state.prev */
+	{ 168, 8 },       /* thread_state.next */
+	{ 176, 16 },      /* thread_state.interp */
+	{ 184, 72 },      /* thread_state.current_frame */
+	{ 192, 152 },     /* thread_state.thread_id */
+	{ 200, 160 },     /* thread_state.native_thread_id */
+	{ 208, 232 },     /* thread_state.datastack_chunk */
+	{ 216, 32 },      /* thread_state.status */
+	{ 224, 80 },      /* interpreter_frame.size */
+	{ 232, 8 },       /* interpreter_frame.previous */
+	{ 240, 0 },       /* interpreter_frame.executable */
+	{ 248, 56 },      /* interpreter_frame.instr_ptr */
+	{ 256, 72 },      /* interpreter_frame.localsplus */
+	{ 264, 70 },      /* interpreter_frame.owner */
+	{ 272, 208 },     /* code_object.size */
+	{ 280, 112 },     /* code_object.filename */
+	{ 288, 120 },     /* code_object.name */
+	{ 296, 128 },     /* code_object.qualname */
+	{ 304, 136 },     /* code_object.linetable */
+	{ 312, 68 },      /* code_object.firstlineno */
+	{ 320, 52 },      /* code_object.argcount */
+	{ 328, 96 },      /* code_object.localsplusnames */
+	{ 336, 104 },     /* code_object.localspluskinds */
+	{ 344, 200 },     /* code_object.co_code_adaptive */
+	{ 352, 16 },      /* pyobject.size */
+	{ 360, 8 },       /* pyobject.ob_type */
+	{ 368, 416 },     /* type_object.size */
+	{ 376, 24 },      /* type_object.tp_name */
+	{ 384, 88 },      /* type_object.tp_repr */
+	{ 392, 168 },     /* type_object.tp_flags */
+	{ 400, 32 },      /* tuple_object.size */
+	{ 408, 24 },      /* tuple_object.ob_item */
+	{ 416, 16 },      /* tuple_object.ob_size */
+	{ 424, 40 },      /* list_object.size */
+	{ 432, 24 },      /* list_object.ob_item */
+	{ 440, 16 },      /* list_object.ob_size */
+	{ 448, 48 },      /* dict_object.size */
+	{ 456, 32 },      /* dict_object.ma_keys */
+	{ 464, 40 },      /* dict_object.ma_values */
+	{ 472, 24 },      /* float_object.size */
+	{ 480, 16 },      /* float_object.ob_fval */
+	{ 488, 32 },      /* long_object.size */
+	{ 496, 16 },      /* long_object.lv_tag */
+	{ 504, 24 },      /* long_object.ob_digit */
+	{ 512, 40 },      /* bytes_object.size */
+	{ 520, 16 },      /* bytes_object.ob_size */
+	{ 528, 32 },      /* bytes_object.ob_sval */
+	{ 536, 64 },      /* unicode_object.size */
+	{ 544, 32 },      /* unicode_object.state */
+	{ 552, 16 },      /* unicode_object.length */
+	{ 560, 40 },      /* unicode_object.asciiobject_size */
+	{ 568, 240 },     /* gc.size */
+	{ 576, 200 },     /* gc.collecting */
+};
+
+/* The overlaid fields and where the test expects layout.c to take each from. */
+#define DF(field, p) { #field, offsetof(struct pyoffsets, field), p }
+static const struct {
+	const char *name;
+	size_t off;
+	uint16_t pos;
+} overlaid[] = {
+	DF(rt_size, 24),	DF(rt_interp_head, 40),	     DF(is_size, 48),
+	DF(is_id, 56),		DF(is_next, 64),	     DF(is_threads_head, 72),
+	DF(is_gc, 80),		DF(is_modules, 88),	     DF(is_sysdict, 96),
+	DF(is_builtins, 104),	DF(ts_size, 152),	     DF(ts_prev, 160),
+	DF(ts_next, 168),	DF(ts_interp, 176),	     DF(ts_frame, 184),
+	DF(ts_thread_id, 192),	DF(ts_native_thread_id, 200), DF(code_size, 272),
+	DF(co_code_adaptive, 344), DF(ob_type, 360),	     DF(type_size, 368),
+	DF(tp_name, 376),	DF(tp_flags, 392),	     DF(tuple_item, 408),
+	DF(ob_size, 416),	DF(list_item, 432),	     DF(dict_size, 448),
+	DF(dict_keys, 456),	DF(dict_values, 464),	     DF(float_val, 480),
+	DF(long_tag, 496),	DF(long_digit, 504),	     DF(bytes_sval, 528),
+	DF(unicode_size, 536),	DF(str_state, 544),	     DF(str_length, 552),
+	DF(ascii_size, 560),	DF(gc_state_size, 568),	     DF(gc_collecting, 576),
+};
+#undef DF
+
+static void put(uint8_t *buf, size_t pos, uint64_t v)
+{
+	memcpy(buf + pos, &v, sizeof v);
+}
+
+static uint64_t get(const uint8_t *buf, size_t pos)
+{
+	uint64_t v;
+
+	memcpy(&v, buf + pos, sizeof v);
+	return v;
+}
+
+static int32_t field(const struct pyoffsets *o, size_t off)
+{
+	int32_t v;
+
+	memcpy(&v, (const char *)o + off, sizeof v);
+	return v;
+}
+
+static void build_313(uint8_t buf[DO_LEN])
+{
+	memset(buf, 0, DO_LEN);
+	memcpy(buf, "xdebugpy", 8);
+	for (size_t i = 0; i < PC_ARRAY_LEN(do_3130); i++)
+		put(buf, do_3130[i].pos, do_3130[i].v);
+}
+
+static void lookup_313(struct pylayout *l)
+{
+	struct pc_err e = { 0 };
+
+	cr_assert_eq(layout_lookup(3, 13, l, &e), 0, "%s", e.detail);
+}
+
+/* The cross-check: the 3.13.0 build's own debug offsets agree with its generated table. */
+Test(layout_debug_offsets, real_3_13_0_values_match_generated_table)
+{
+	uint8_t buf[DO_LEN];
+	struct pc_err e = { 0 };
+	struct pylayout l;
+
+	build_313(buf);
+	lookup_313(&l);
+	cr_assert_eq(layout_overlay_debug_offsets(&l, buf, sizeof buf, PY313_HEX, &e), 0, "%s",
+		     e.detail);
+	cr_expect(l.debug_offsets);
+	for (size_t i = 0; i < PC_ARRAY_LEN(overlaid); i++) {
+		int32_t gen = field(&table(13)->off, overlaid[i].off);
+
+		cr_expect_eq((uint64_t)gen, get(buf, overlaid[i].pos), "%s: table %d, debug %llu",
+			     overlaid[i].name, gen,
+			     (unsigned long long)get(buf, overlaid[i].pos));
+	}
+	cr_expect_eq(memcmp(&l.off, &table(13)->off, sizeof l.off), 0);
+}
+
+Test(layout_debug_offsets, overlays_the_targets_values)
+{
+	uint8_t buf[DO_LEN];
+	struct pc_err e = { 0 };
+	struct pylayout l;
+
+	build_313(buf);
+	/* A build with other offsets: move every field by 4096 and grow every struct by twice
+	 * that, then shift each overlaid value by a distinct amount so a mix-up shows. */
+	static const uint16_t group_sizes[] = { 24,  48,  152, 224, 272, 352, 368, 400,
+						424, 448, 472, 488, 512, 536, 568 };
+	for (uint16_t p = 24; p < DO_LEN; p += 8)
+		put(buf, p, get(buf, p) + 4096);
+	for (size_t i = 0; i < PC_ARRAY_LEN(group_sizes); i++)
+		put(buf, group_sizes[i], get(buf, group_sizes[i]) + 4096);
+	for (size_t i = 0; i < PC_ARRAY_LEN(overlaid); i++)
+		put(buf, overlaid[i].pos, get(buf, overlaid[i].pos) + 8 * (i + 1));
+	lookup_313(&l);
+	cr_assert_eq(layout_overlay_debug_offsets(&l, buf, sizeof buf, PY313_HEX, &e), 0, "%s",
+		     e.detail);
+	for (size_t i = 0; i < PC_ARRAY_LEN(overlaid); i++)
+		cr_expect_eq((uint64_t)field(&l.off, overlaid[i].off), get(buf, overlaid[i].pos),
+			     "%s", overlaid[i].name);
+	/* Fields the debug offsets lack keep the generated values. */
+	cr_expect_eq(l.off.is_obmalloc, 10800);
+	cr_expect_eq(l.off.tp_basicsize, 32);
+	cr_expect_eq(l.off.heaptype_size, 928);
+	cr_expect_eq(l.off.gc_generations, 24);
+	cr_expect(l.debug_offsets);
+}
+
+/* Runs the overlay on a corrupted copy and checks the refusal leaves the layout untouched. */
+static void expect_refused(const uint8_t *buf, size_t len, uint32_t hex, enum pc_code code,
+			   const char *what)
+{
+	struct pc_err e = { 0 };
+	struct pylayout l, before;
+
+	lookup_313(&l);
+	before = l;
+	cr_expect_eq(layout_overlay_debug_offsets(&l, buf, len, hex, &e), -1, "%s accepted", what);
+	cr_expect_eq(e.code, code, "%s: code %s, detail %s", what, pc_code_name(e.code), e.detail);
+	cr_expect_neq(e.detail[0], '\0', "%s: no detail", what);
+	cr_expect_eq(memcmp(&l, &before, sizeof l), 0, "%s: layout changed", what);
+}
+
+Test(layout_debug_offsets, refuses_bad_input)
+{
+	uint8_t buf[DO_LEN];
+
+	build_313(buf);
+	buf[7] = 'Y';
+	expect_refused(buf, sizeof buf, PY313_HEX, PC_ELAYOUT, "wrong cookie");
+
+	build_313(buf);
+	expect_refused(buf, sizeof buf, 0x030d01f0u, PC_ELAYOUT, "version_hex 3.13.1 vs 3.13.0");
+	put(buf, 8, 0x030c01f0u);
+	expect_refused(buf, sizeof buf, PY313_HEX, PC_ELAYOUT, "debug version 3.12.1");
+	expect_refused(buf, sizeof buf, 0x030c01f0u, PC_ELAYOUT, "3.12 hex on a 3.13 layout");
+
+	build_313(buf);
+	expect_refused(buf, DO_LEN - 1, PY313_HEX, PC_ELAYOUT, "truncated by one byte");
+	expect_refused(buf, 100, PY313_HEX, PC_ELAYOUT, "truncated to 100");
+	expect_refused(buf, 4, PY313_HEX, PC_ELAYOUT, "truncated inside the cookie");
+	expect_refused(buf, 0, PY313_HEX, PC_ELAYOUT, "empty");
+
+	build_313(buf);
+	put(buf, 80, 1u << 20); /* interpreter_state.gc */
+	expect_refused(buf, sizeof buf, PY313_HEX, PC_ELAYOUT, "gc offset of 1 MiB");
+	build_313(buf);
+	put(buf, 80, UINT64_MAX);
+	expect_refused(buf, sizeof buf, PY313_HEX, PC_ELAYOUT, "gc offset of 2^64-1");
+	build_313(buf);
+	put(buf, 576, 240); /* gc.collecting == gc.size */
+	expect_refused(buf, sizeof buf, PY313_HEX, PC_ELAYOUT, "offset past its struct");
+	build_313(buf);
+	put(buf, 48, 1ull << 32); /* interpreter_state.size */
+	expect_refused(buf, sizeof buf, PY313_HEX, PC_ELAYOUT, "interpreter size 4 GiB");
+	build_313(buf);
+	put(buf, 560, 0); /* unicode_object.asciiobject_size */
+	expect_refused(buf, sizeof buf, PY313_HEX, PC_ELAYOUT, "zero size");
+
+	build_313(buf);
+	put(buf, 16, 1);
+	expect_refused(buf, sizeof buf, PY313_HEX, PC_EUNSUPPORTED, "free-threaded");
+}
+
+Test(layout_debug_offsets, free_threaded_message)
+{
+	uint8_t buf[DO_LEN];
+	struct pc_err e = { 0 };
+	struct pylayout l;
+
+	build_313(buf);
+	put(buf, 16, 1);
+	lookup_313(&l);
+	cr_assert_eq(layout_overlay_debug_offsets(&l, buf, sizeof buf, PY313_HEX, &e), -1);
+	cr_expect(strstr(e.detail, "free-threaded build") != NULL, "%s", e.detail);
+}
+
+Test(layout_debug_offsets, not_before_3_13)
+{
+	uint8_t buf[DO_LEN];
+	struct pc_err e = { 0 };
+	struct pylayout l;
+
+	build_313(buf);
+	cr_assert_eq(layout_lookup(3, 12, &l, &e), 0);
+	cr_expect_eq(layout_overlay_debug_offsets(&l, buf, sizeof buf, 0x030c01f0u, &e), -1);
+	cr_expect_neq(e.code, PC_EOK);
+	cr_expect_not(l.debug_offsets);
+}
+
+/* The same cross-check on the real bytes: _PyRuntime (3.13 puts it in its own .PyRuntime
+ * section, initialised data) starts with _Py_DebugOffsets, so the file holds them. */
+static bool read_pyruntime(const char *path, uint8_t *out, size_t len)
+{
+	FILE *f = fopen(path, "rb");
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh, strsh;
+	bool ok = false;
+
+	if (!f)
+		return false;
+	if (fread(&eh, sizeof eh, 1, f) != 1 || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof sh)
+		goto out;
+	if (fseek(f, (long)(eh.e_shoff + (uint64_t)eh.e_shstrndx * sizeof sh), SEEK_SET) != 0 ||
+	    fread(&strsh, sizeof strsh, 1, f) != 1)
+		goto out;
+	for (unsigned i = 0; i < eh.e_shnum && !ok; i++) {
+		char name[16] = { 0 };
+
+		if (fseek(f, (long)(eh.e_shoff + (uint64_t)i * sizeof sh), SEEK_SET) != 0 ||
+		    fread(&sh, sizeof sh, 1, f) != 1)
+			goto out;
+		if (fseek(f, (long)(strsh.sh_offset + sh.sh_name), SEEK_SET) != 0 ||
+		    fread(name, 1, sizeof name - 1, f) == 0)
+			goto out;
+		if (strcmp(name, ".PyRuntime") != 0 || sh.sh_type != SHT_PROGBITS || sh.sh_size < len)
+			continue;
+		ok = fseek(f, (long)sh.sh_offset, SEEK_SET) == 0 && fread(out, 1, len, f) == len;
+	}
+out:
+	fclose(f);
+	return ok;
+}
+
+Test(layout_debug_offsets, real_bytes_of_libpython_3_13_0)
+{
+	const char *lib = getenv("PYCENSUS_LIBPYTHON313");
+	uint8_t buf[DO_LEN];
+	struct pc_err e = { 0 };
+	struct pylayout l;
+
+	if (!lib)
+		lib = "/root/.pyenv/versions/3.13.0/lib/libpython3.13.so.1.0";
+	if (!read_pyruntime(lib, buf, sizeof buf))
+		cr_skip_test("no readable .PyRuntime section in %s", lib);
+	lookup_313(&l);
+	cr_assert_eq(layout_overlay_debug_offsets(&l, buf, sizeof buf, PY313_HEX, &e), 0, "%s",
+		     e.detail);
+	cr_expect_eq(memcmp(&l.off, &table(13)->off, sizeof l.off), 0,
+		     "the 3.13.0 debug offsets disagree with the generated 3.13 table");
+	for (size_t i = 0; i < PC_ARRAY_LEN(do_3130); i++)
+		cr_expect_eq(get(buf, do_3130[i].pos), do_3130[i].v, "u64 at %u",
+			     do_3130[i].pos);
+}
