@@ -24,9 +24,24 @@ static bool plausible_refcnt(uint64_t r)
 /* The allocation the object needs, against the block that holds it: it must fit, and the block
  * may be larger only by rounding or by an in-place shrink (pymalloc keeps a block when the new
  * size is over 3/4 of it; ints normalise without reallocating). */
+/* A str's tp_basicsize is sizeof(PyUnicodeObject), but compact strings are allocated as the
+ * ASCII/compact header plus their characters (unicodeobject.c PyUnicode_New). */
+static uint64_t str_alloc(const struct pylayout *L, const uint8_t *ob, int64_t basicsize)
+{
+	uint32_t state;
+	uint64_t len = rd64(ob, (size_t)L->off.str_length);
+	unsigned kind;
+
+	memcpy(&state, ob + L->off.str_state, 4);
+	kind = (state >> 2) & 7;
+	if (!((state >> 5) & 1) || len > (1 << 20))
+		return (uint64_t)basicsize;
+	return (uint64_t)(((state >> 6) & 1) ? L->off.ascii_size : L->off.compact_size) + (len + 1) * (kind ? kind : 1);
+}
+
 static bool fits_block(const struct walk *w, const struct pytype *ty, const uint8_t *ob, unsigned pre, unsigned bs)
 {
-	uint64_t need = pre + (uint64_t)ty->basicsize;
+	uint64_t need = pre + (ty->rule == RULE_STR ? str_alloc(&w->p->L, ob, ty->basicsize) : (uint64_t)ty->basicsize);
 
 	if (ty->itemsize > 0) {
 		int64_t n = (int64_t)rd64(ob, (size_t)w->p->L.off.ob_size);

@@ -4,10 +4,37 @@
 
 #include <stdio.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include "attach/procfs.h"
 #include "attach/stop.h"
 #include "heap/walk.h"
+
+/* PYCENSUS_TEST_STALL_MS keeps the target stopped that much longer, so tests can make it die
+ * in the middle of a census (the kill -9 and exit-during-census tests). */
+static void test_stall(void)
+{
+	const char *s = getenv("PYCENSUS_TEST_STALL_MS");
+
+	if (s)
+		usleep((useconds_t)atoi(s) * 1000);
+}
+
+static bool gone(pid_t pid)
+{
+	char st = 0, path[64], buf[256], *p;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;
+	if (fgets(buf, sizeof buf, f) && (p = strrchr(buf, ')')) && p[1])
+		st = p[2];
+	fclose(f);
+	return st == 'Z' || st == 'X';
+}
 
 /* Refuses what cannot be censused before touching it with ptrace. */
 static int check_process(pid_t pid, struct pc_err *e)
@@ -62,6 +89,7 @@ int snapshot_take(pid_t pid, const struct snapshot_opts *o, struct census *c, st
 	c->pid = pid;
 	if (check_process(pid, e) < 0 || stop_all(&st, pid, e) < 0)
 		return -1;
+	test_stall();
 	rc = census_stopped(&p, &w, o, c, e);
 	stop_release(&st);
 	c->pause_s = st.pause_s;
@@ -71,8 +99,10 @@ int snapshot_take(pid_t pid, const struct snapshot_opts *o, struct census *c, st
 		walk_release(&w);
 	pyproc_close(&p);
 	c->wall_s = mono_now() - t0;
-	/* A read that failed because the target died is reported as such. */
-	if (rc < 0 && e->code == PC_ETARGETMEM && kill(pid, 0) < 0)
+	/* Whatever failed, a target that died under us is the cause to report. */
+	if (rc < 0 && gone(pid)) {
+		pc_err_clear(e);
 		pc_fail(e, PC_EEXITED, "process %d exited during the census", (int)pid);
+	}
 	return rc;
 }

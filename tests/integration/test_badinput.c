@@ -1,0 +1,187 @@
+/* test_badinput.c: every error a user can meet gets one line naming the cause and the fix, its
+ * own exit code, and the target is never left stopped. */
+#include "common/compat.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "tests/integration/harness.h"
+
+static int snap(pid_t pid, char *err, size_t errlen, const char *extra)
+{
+	char pidtxt[16];
+	const char *args[] = { "snap", pidtxt, extra, NULL };
+
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)pid);
+	return h_pycensus(NULL, 0, err, errlen, args);
+}
+
+static void assert_one_line(const char *err, const char *must)
+{
+	cr_expect(strncmp(err, "pycensus: ", 10) == 0, "error line does not start with 'pycensus: ': %s", err);
+	cr_expect(strchr(err, '\n') == err + strlen(err) - 1, "error is not exactly one line: %s", err);
+	cr_expect(strstr(err, must) != NULL, "error does not mention '%s': %s", must, err);
+	cr_expect(strstr(err, "fix: ") != NULL, "error names no fix: %s", err);
+}
+
+static void assert_running(pid_t pid)
+{
+	char st = h_state(pid);
+	cr_expect(st != 't' && st != 'T' && st != '?', "target %d left in state %c", (int)pid, st);
+}
+
+static bool start_python(struct proc *p)
+{
+	struct python py[H_MAX_PYTHONS];
+	size_t n = h_find_pythons(py, H_MAX_PYTHONS);
+	char *argv[] = { n ? py[n - 1].path : NULL, "-c", "import time; print('up', flush=True); time.sleep(120)", NULL };
+	char line[64];
+
+	if (!n)
+		return false;
+	return h_spawn(p, argv) && h_wait_line(p, "up", line, sizeof line, 30) && h_wait_sleeping(p->pid, 10);
+}
+
+Test(badinput, no_such_process)
+{
+	char err[1024];
+	pid_t pid = 4000000; /* above the largest pid_max (2^22) */
+
+	cr_assert_eq(snap(pid, err, sizeof err, NULL), 3, "%s", err);
+	assert_one_line(err, "no such process");
+}
+
+Test(badinput, bad_usage)
+{
+	static const char *const cases[][4] = {
+		{ "snap", NULL }, { "snap", "abc", NULL }, { "snap", "--bogus", "1", NULL }, { "snap", "-f", "xml", "1" },
+		{ "snap", "--arenas", "guess", "1" }, { "snap", "1", "2", NULL }, { "nosuchcommand", NULL },
+	};
+	char err[1024];
+
+	for (size_t i = 0; i < PC_ARRAY_LEN(cases); i++) {
+		const char *args[5] = { cases[i][0], cases[i][1], cases[i][2], cases[i][3], NULL };
+		cr_expect_eq(h_pycensus(NULL, 0, err, sizeof err, args), 2, "case %zu: %s", i, err);
+		assert_one_line(err, "bad usage");
+	}
+}
+
+Test(badinput, help_lists_exit_codes)
+{
+	char out[8192];
+	const char *args[] = { "snap", "--help", NULL };
+
+	cr_assert_eq(h_pycensus(out, sizeof out, NULL, 0, args), 0);
+	cr_expect(strstr(out, "exit codes:") && strstr(out, "  5  not a Python process") &&
+		  strstr(out, "  8  process exited during the census"), "%s", out);
+}
+
+Test(badinput, not_python)
+{
+	char *argv[] = { "/bin/sleep", "60", NULL }, err[1024];
+	struct proc p;
+
+	cr_assert(h_spawn(&p, argv) && h_wait_sleeping(p.pid, 10));
+	cr_expect_eq(snap(p.pid, err, sizeof err, NULL), 5, "%s", err);
+	assert_one_line(err, "not a Python process");
+	assert_running(p.pid);
+	h_kill(&p);
+}
+
+Test(badinput, permission_denied)
+{
+	struct proc p;
+	char err[1024], pidtxt[16];
+	const char *args[] = { "snap", pidtxt, NULL };
+
+	if (getuid() != 0)
+		cr_skip_test("needs root to run pycensus as nobody against a root-owned process");
+	cr_assert(start_python(&p), "cannot start a Python target");
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)p.pid);
+	cr_expect_eq(h_pycensus_as(65534, err, sizeof err, args), 4, "%s", err);
+	assert_one_line(err, "permission denied");
+	cr_expect(strstr(err, "ptrace_scope") && strstr(err, "CAP_SYS_PTRACE"), "%s", err);
+	assert_running(p.pid);
+	h_kill(&p);
+}
+
+Test(badinput, unsupported_version)
+{
+	char path[256], err[1024], line[64];
+	struct proc p;
+
+	if (!h_find_unsupported(path, sizeof path))
+		cr_skip_test("no CPython 2.7, 3.6 or 3.7 on this machine");
+	{
+		char *argv[] = { path, "-c", "import time, sys; sys.stdout.write('up\\n'); sys.stdout.flush(); time.sleep(60)", NULL };
+		cr_assert(h_spawn(&p, argv) && h_wait_line(&p, "up", line, sizeof line, 30) && h_wait_sleeping(p.pid, 10));
+	}
+	cr_expect_eq(snap(p.pid, err, sizeof err, NULL), 6, "%s", err);
+	assert_one_line(err, "unsupported Python build");
+	cr_expect(strstr(err, "3.8 to 3.13") != NULL, "%s", err);
+	fprintf(stderr, "badinput: %s refused: %s", path, err);
+	assert_running(p.pid);
+	h_kill(&p);
+}
+
+Test(badinput, zombie)
+{
+	char err[1024];
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	while (h_state(pid) != 'Z')
+		usleep(1000);
+	cr_expect_eq(snap(pid, err, sizeof err, NULL), 3, "%s", err);
+	assert_one_line(err, "zombie");
+	waitpid(pid, NULL, 0);
+}
+
+/* The target dies while pycensus holds it stopped: exit 8, and pycensus does not hang. */
+Test(badinput, exits_during_census, .timeout = 60)
+{
+	struct proc p;
+	char pidtxt[16], err[1024];
+	const char *args[] = { "snap", pidtxt, NULL };
+	pid_t child;
+	int status;
+
+	cr_assert(start_python(&p), "cannot start a Python target");
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)p.pid);
+	child = fork();
+	if (child == 0) {
+		setenv("PYCENSUS_TEST_STALL_MS", "1500", 1);
+		_exit(h_pycensus(NULL, 0, err, sizeof err, args));
+	}
+	usleep(700000);
+	kill(p.pid, SIGKILL);
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 8, "pycensus exit status %d", WEXITSTATUS(status));
+	h_kill(&p);
+}
+
+Test(badinput, output_not_writable)
+{
+	struct proc p;
+	char err[1024], pidtxt[16];
+
+	cr_assert(start_python(&p), "cannot start a Python target");
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)p.pid);
+	{
+		const char *args[] = { "snap", "-o", "/nonexistent-dir/heap.csv", pidtxt, NULL };
+		cr_expect_eq(h_pycensus(NULL, 0, err, sizeof err, args), 9, "%s", err);
+		assert_one_line(err, "cannot write the output");
+	}
+	{
+		const char *args[] = { "snap", "-f", "csv", "-o", "/dev/full", pidtxt, NULL };
+		cr_expect_eq(h_pycensus(NULL, 0, err, sizeof err, args), 9, "%s", err);
+		assert_one_line(err, "No space left on device");
+	}
+	assert_running(p.pid);
+	h_kill(&p);
+}

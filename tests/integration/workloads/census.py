@@ -1,0 +1,144 @@
+"""Integration workload for pycensus: builds known objects in steps and reports truth about itself.
+
+Protocol (driven by the test through SIGUSR1; each step ends with one line on stdout and a pause):
+  start          -> "before <pid>"       heap without the workload's objects
+  1st SIGUSR1    -> builds the objects, prints sys._debugmallocstats() to stderr, then "after"
+  2nd SIGUSR1    -> prints the truth as "truth <kind>\t<count>\t<size>" lines, then "end", exits.
+
+Truth is computed in-process over the closure of gc.get_objects() through gc.get_referents(),
+named the way guppy3 (and pycensus) names kinds. Runs on CPython 3.8-3.13.
+"""
+import gc
+import os
+import signal
+import sys
+import types
+
+N_DICTS, N_ITEMS, N_FLOATS, N_STRS = 100000, 20000, 50000, 30000
+
+
+class Item:
+    def __init__(self, i):
+        self.a = i
+        self.b = None
+
+
+_go = []
+
+
+def _on_usr1(signum, frame):
+    _go.append(1)
+
+
+def wait():
+    # signal.pause allocates nothing before it blocks, so the heap is quiet while censused
+    while not _go:
+        signal.pause()
+    _go.pop()
+
+
+def say(line):
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+# Kind names as guppy3 gives them (the types-module aliases, function and module shortened).
+_ALIASES = {}
+for _k, _v in types.__dict__.items():
+    if isinstance(_v, type) and _v.__module__ == "builtins":
+        _ALIASES[_v] = "types." + _k
+_ALIASES[types.FunctionType] = "function"
+_ALIASES[types.ModuleType] = "module"
+
+
+def kind(t):
+    if t in _ALIASES:
+        return _ALIASES[t]
+    mod = t.__dict__.get("__module__") if isinstance(t.__dict__, types.MappingProxyType) else None
+    if not isinstance(mod, str):
+        mod = getattr(t, "__module__", "builtins")
+    return t.__name__ if mod == "builtins" else "%s.%s" % (mod, t.__name__)
+
+
+# Code objects have no tp_traverse, so gc.get_referents() stops at them; their stored attributes
+# (not the computed ones, which would create objects) lead to what only code objects reference.
+_CODE_ATTRS = ["co_consts", "co_names", "co_filename", "co_name", "co_qualname", "co_linetable",
+               "co_exceptiontable"]
+if sys.version_info < (3, 11):
+    _CODE_ATTRS += ["co_varnames", "co_freevars", "co_cellvars", "co_code"]
+
+
+def referents(o):
+    if type(o) is types.CodeType:
+        return [getattr(o, a) for a in _CODE_ATTRS if hasattr(o, a)]
+    return gc.get_referents(o)
+
+
+def file_backed_ranges():
+    """Address ranges of file mappings: objects there are static (in the interpreter's data)."""
+    ranges = []
+    prev_file_end = None
+    with open("/proc/self/maps") as f:
+        for line in f:
+            parts = line.split()
+            lo, hi = (int(x, 16) for x in parts[0].split("-"))
+            if len(parts) >= 6 and parts[5].startswith("/"):
+                ranges.append((lo, hi))
+                prev_file_end = hi
+            elif len(parts) == 5 and lo == prev_file_end:
+                ranges.append((lo, hi))  # the .bss tail of the mapping before it (3.8 small ints live there)
+                prev_file_end = None
+            else:
+                prev_file_end = None
+    return ranges
+
+
+def truth():
+    statics = file_backed_ranges()
+    objs = gc.get_objects()
+    seen = {id(objs): None}
+    stack = list(objs)
+    counts = {}
+    while stack:
+        o = stack.pop()
+        if id(o) in seen:
+            continue
+        seen[id(o)] = o
+        stack.extend(referents(o))
+    del seen[id(objs)]
+    for o in seen.values():
+        if o is None:
+            continue
+        k = "dict" if type(o) is dict else kind(type(o))
+        c = counts.setdefault(k, [0, 0, 0, 0])
+        size = sys.getsizeof(o)
+        c[0] += 1
+        c[1] += size
+        if any(lo <= id(o) < hi for lo, hi in statics):
+            c[2] += 1
+        elif size > 512 and not gc.is_tracked(o):
+            c[3] += 1  # outside pymalloc and off the GC lists: only references lead to it
+    for k, (n, s, st, big) in sorted(counts.items()):
+        say("truth %s\t%d\t%d\t%d\t%d" % (k, n, s, st, big))
+
+
+def main():
+    signal.signal(signal.SIGUSR1, _on_usr1)
+    say("before %d" % os.getpid())
+    wait()
+    global dicts, items, floats, strs
+    dicts = [{'1': 1} for _ in range(N_DICTS)]
+    items = [Item(i) for i in range(N_ITEMS)]
+    floats = [float(i) + 0.5 for i in range(N_FLOATS)]
+    strs = ["s%07d" % i for i in range(N_STRS)]
+    gc.collect()
+    say("built")
+    sys.stderr.flush()
+    sys._debugmallocstats()
+    say("after")
+    wait()
+    truth()
+    say("end")
+
+
+main()
