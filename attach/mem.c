@@ -238,15 +238,21 @@ int mem_read_cstr(struct mem *m, uint64_t addr, char *buf, size_t max, struct pc
 {
 	size_t off = 0;
 
-	/* Read in small chunks so a string near the end of a mapping still reads. */
+	if (max == 0)
+		return pc_fail(e, PC_EINTERNAL, "mem_read_cstr with an empty buffer");
+	/* Read in small chunks so a string near the end of a mapping (or of a captured region) still
+	 * reads: a chunk that fails is retried one byte at a time. */
 	while (off < max) {
 		size_t chunk = max - off < 64 ? max - off : 64;
 		uint64_t a = addr + off;
 		size_t to_page = 4096 - (size_t)(a & 4095);
 		if (chunk > to_page)
 			chunk = to_page;
-		if (mem_read(m, a, buf + off, chunk, e) < 0)
-			return -1;
+		if (mem_read(m, a, buf + off, chunk, NULL) < 0) {
+			chunk = 1;
+			if (mem_read(m, a, buf + off, 1, e) < 0)
+				return -1;
+		}
 		if (memchr(buf + off, '\0', chunk))
 			return 0;
 		off += chunk;

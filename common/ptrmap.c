@@ -34,6 +34,8 @@ bool ptrmap_get(const struct ptrmap *m, uint64_t key, uint64_t *val)
 {
 	size_t mask = m->cap - 1;
 
+	if (key == 0)
+		return false;
 	for (size_t i = slot(key, mask);; i = (i + 1) & mask) {
 		if (m->keys[i] == key) {
 			if (val)

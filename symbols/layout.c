@@ -72,7 +72,6 @@ int layout_lookup(int major, int minor, struct pylayout *out, struct pc_err *e)
 	out->preheader_dict = minor >= 11;
 	out->preheader_weakref = minor >= 12;
 	/* CPYTHON.md 5.1: 3.12's getsizeof adds a pre-header to static types (432 for int). */
-	out->static_types_gc_sizeof = minor == 12;
 	out->debug_offsets = false;
 	return 0;
 }

@@ -56,7 +56,6 @@ struct pylayout {
 	bool obmalloc_is_pointer;    /* 3.13+: interp->obmalloc is a pointer */
 	bool preheader_dict;         /* 3.11+: MANAGED_DICT types carry 16 bytes before the GC head */
 	bool preheader_weakref;      /* 3.12+: MANAGED_WEAKREF counts for the pre-header too */
-	bool static_types_gc_sizeof; /* 3.12 only: getsizeof adds 16 to static type objects */
 	bool debug_offsets;          /* the values were overlaid from the target's _Py_DebugOffsets */
 };
 

@@ -181,7 +181,6 @@ Test(layout, lookup_sets_constants_per_version)
 		cr_expect_eq(l.obmalloc_is_pointer, minor >= 13);
 		cr_expect_eq(l.preheader_dict, minor >= 11);
 		cr_expect_eq(l.preheader_weakref, minor >= 12);
-		cr_expect_eq(l.static_types_gc_sizeof, minor == 12);
 		cr_expect_not(l.debug_offsets);
 	}
 }

@@ -74,22 +74,47 @@ def referents(o):
     return gc.get_referents(o)
 
 
+def bss_range(path, maps_start_offset0):
+    """The runtime [start, end) of an ELF file's .bss, from its section headers. The kernel maps
+    .bss anonymously and may merge it with a neighbouring anonymous mapping (an arena), so the
+    maps alone cannot bound it."""
+    import struct
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    if data[:4] != b"\x7fELF" or data[4] != 2:
+        return None
+    e_type = struct.unpack_from("<H", data, 16)[0]
+    shoff, = struct.unpack_from("<Q", data, 40)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 58)
+    stroff = struct.unpack_from("<Q", data, shoff + shstrndx * shentsize + 24)[0]
+    bias = maps_start_offset0 if e_type == 3 else 0
+    for i in range(shnum):
+        name, _, _, addr, _, size = struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize)
+        if data[stroff + name:stroff + name + 5] == b".bss\0":
+            return (bias + addr, bias + addr + size)
+    return None
+
+
 def file_backed_ranges():
-    """Address ranges of file mappings: objects there are static (in the interpreter's data)."""
-    ranges = []
-    prev_file_end = None
+    """Address ranges of static data: file mappings, and the .bss of the interpreter's objects
+    (3.8 keeps its small ints there)."""
+    ranges, first = [], {}
     with open("/proc/self/maps") as f:
         for line in f:
             parts = line.split()
             lo, hi = (int(x, 16) for x in parts[0].split("-"))
             if len(parts) >= 6 and parts[5].startswith("/"):
                 ranges.append((lo, hi))
-                prev_file_end = hi
-            elif len(parts) == 5 and lo == prev_file_end:
-                ranges.append((lo, hi))  # the .bss tail of the mapping before it (3.8 small ints live there)
-                prev_file_end = None
-            else:
-                prev_file_end = None
+                if int(parts[2], 16) == 0:
+                    first.setdefault(parts[5], lo)
+    for path, start in first.items():
+        if "python" in path.rsplit("/", 1)[-1]:
+            r = bss_range(path, start)
+            if r:
+                ranges.append(r)
     return ranges
 
 
