@@ -3,6 +3,7 @@
 #include "heap/arenas.h"
 
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 #include "common/xalloc.h"
 #include "heap/arenascan.h"
@@ -18,6 +19,16 @@ void heapcopy_release(struct heapcopy *hc)
 	memset(hc, 0, sizeof *hc);
 }
 
+/* The copy is as large as the arenas (GBs for big heaps): most of its cost is the kernel zeroing
+ * fresh pages, which huge pages cut by 512x where transparent huge pages are in madvise mode. */
+static uint8_t *copy_buffer(uint64_t total)
+{
+	uint8_t *b = xmalloc(total + (2u << 20));
+
+	madvise((void *)(((uintptr_t)b + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1)), total, MADV_HUGEPAGE);
+	return b;
+}
+
 /* Reads every planned region in batched reads into one buffer; drops regions that fail. */
 int heapcopy_fill(struct pyproc *p, struct heapcopy *hc, struct census *c)
 {
@@ -27,7 +38,7 @@ int heapcopy_fill(struct pyproc *p, struct heapcopy *hc, struct census *c)
 
 	for (size_t i = 0; i < hc->n; i++)
 		total += hc->v[i].len;
-	hc->buf = xmalloc(total);
+	hc->buf = copy_buffer(total);
 	for (size_t i = 0; i < hc->n; i++) {
 		reqs[i] = (struct mem_req){ hc->v[i].addr, hc->buf + off, hc->v[i].len, false };
 		hc->v[i].data = hc->buf + off;
