@@ -185,3 +185,38 @@ Test(badinput, output_not_writable)
 	assert_running(p.pid);
 	h_kill(&p);
 }
+
+/* SIGINT or SIGTERM to pycensus while the target is stopped: the target is resumed at once. */
+static void interrupted(int sig)
+{
+	struct proc p;
+	char pidtxt[16];
+	const char *args[] = { "snap", pidtxt, NULL };
+	pid_t child;
+	int status;
+
+	cr_assert(start_python(&p), "cannot start a Python target");
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)p.pid);
+	child = fork();
+	if (child == 0) {
+		setenv("PYCENSUS_TEST_STALL_MS", "5000", 1);
+		_exit(h_pycensus(NULL, 0, NULL, 0, args));
+	}
+	for (int i = 0; i < 500 && h_state(p.pid) != 't'; i++)
+		usleep(10000);
+	cr_assert_eq(h_state(p.pid), 't', "pycensus never stopped the target");
+	/* the grandchild is pycensus itself: signal every pycensus censusing this target */
+	{
+		char cmd[128];
+		snprintf(cmd, sizeof cmd, "pkill -%d -f 'snap %d$' >/dev/null 2>&1", sig, (int)p.pid);
+		cr_assert_eq(system(cmd), 0, "could not signal pycensus");
+	}
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 128 + sig, "pycensus exit status %d", WEXITSTATUS(status));
+	usleep(100000);
+	assert_running(p.pid);
+	h_kill(&p);
+}
+
+Test(badinput, sigint_resumes_target, .timeout = 60) { interrupted(SIGINT); }
+Test(badinput, sigterm_resumes_target, .timeout = 60) { interrupted(SIGTERM); }
