@@ -130,6 +130,9 @@ bool h_spawn(struct proc *p, char *const argv[])
 	close(fds[1]);
 	close(errfd);
 	p->out = fdopen(fds[0], "r");
+	/* h_wait_line polls the fd: a stdio buffer would hide lines already read from it */
+	if (p->out)
+		setvbuf(p->out, NULL, _IONBF, 0);
 	return p->pid > 0 && p->out;
 }
 

@@ -23,18 +23,14 @@ class Item:
         self.b = None
 
 
-_go = []
-
-
-def _on_usr1(signum, frame):
-    _go.append(1)
+_USR1 = {signal.SIGUSR1}
 
 
 def wait():
-    # signal.pause allocates nothing before it blocks, so the heap is quiet while censused
-    while not _go:
-        signal.pause()
-    _go.pop()
+    # SIGUSR1 stays blocked and is taken synchronously: a signal sent before we get here stays
+    # pending instead of being lost (pause() after a flag check races, and every ptrace stop of a
+    # census wakes pause() up). Nothing is allocated once the call blocks, so the heap is quiet.
+    signal.sigwait(_USR1)
 
 
 def say(line):
@@ -148,7 +144,7 @@ def truth():
 
 
 def main():
-    signal.signal(signal.SIGUSR1, _on_usr1)
+    signal.pthread_sigmask(signal.SIG_BLOCK, _USR1)
     say("before %d" % os.getpid())
     wait()
     global dicts, items, floats, strs
