@@ -14,18 +14,18 @@ static void supported_versions(char *buf, size_t n)
 
 	buf[0] = '\0';
 	for (size_t i = 1; i < pylayout_ntables; i++)
-		if (pylayout_tables[i].major != pylayout_tables[0].major ||
-		    pylayout_tables[i].minor != pylayout_tables[i - 1].minor + 1)
+		if (pylayout_tables[i]->major != pylayout_tables[0]->major ||
+		    pylayout_tables[i]->minor != pylayout_tables[i - 1]->minor + 1)
 			contiguous = false;
 	if (contiguous && pylayout_ntables > 1) {
-		const struct pylayout_gen *lo = &pylayout_tables[0];
-		const struct pylayout_gen *hi = &pylayout_tables[pylayout_ntables - 1];
+		const struct pylayout_gen *lo = pylayout_tables[0];
+		const struct pylayout_gen *hi = pylayout_tables[pylayout_ntables - 1];
 		snprintf(buf, n, "%d.%d-%d.%d", lo->major, lo->minor, hi->major, hi->minor);
 		return;
 	}
 	for (size_t i = 0; i < pylayout_ntables && used < n; i++) {
 		int w = snprintf(buf + used, n - used, "%s%d.%d", i ? ", " : "",
-				 pylayout_tables[i].major, pylayout_tables[i].minor);
+				 pylayout_tables[i]->major, pylayout_tables[i]->minor);
 		if (w < 0)
 			break;
 		used += (size_t)w;
@@ -38,8 +38,8 @@ int layout_lookup(int major, int minor, struct pylayout *out, struct pc_err *e)
 	char list[128];
 
 	for (size_t i = 0; i < pylayout_ntables; i++)
-		if (pylayout_tables[i].major == major && pylayout_tables[i].minor == minor)
-			g = &pylayout_tables[i];
+		if (pylayout_tables[i]->major == major && pylayout_tables[i]->minor == minor)
+			g = pylayout_tables[i];
 	if (!g) {
 		supported_versions(list, sizeof list);
 		return pc_fail(e, PC_EUNSUPPORTED,

@@ -25,7 +25,8 @@ struct pylayout_gen {
 	const char *source; /* the build it was generated from, e.g. "3.12.1" */
 	struct pyoffsets off;
 };
-extern const struct pylayout_gen pylayout_tables[];
+/* One table per build, each in its own generated file (symbols/layout_py3_X.c). */
+extern const struct pylayout_gen *const pylayout_tables[];
 extern const size_t pylayout_ntables;
 
 /* Type flags (Include/object.h; the bits are stable from 3.8 to 3.13 where they exist). */

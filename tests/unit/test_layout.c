@@ -15,8 +15,8 @@
 static const struct pylayout_gen *table(int minor)
 {
 	for (size_t i = 0; i < pylayout_ntables; i++)
-		if (pylayout_tables[i].major == 3 && pylayout_tables[i].minor == minor)
-			return &pylayout_tables[i];
+		if (pylayout_tables[i]->major == 3 && pylayout_tables[i]->minor == minor)
+			return pylayout_tables[i];
 	cr_assert_fail("no generated table for 3.%d", minor);
 	return NULL;
 }
@@ -25,9 +25,9 @@ Test(layout, tables_cover_3_8_to_3_13_in_order)
 {
 	cr_assert_eq(pylayout_ntables, 6);
 	for (size_t i = 0; i < pylayout_ntables; i++) {
-		cr_expect_eq(pylayout_tables[i].major, 3);
-		cr_expect_eq(pylayout_tables[i].minor, 8 + (int)i);
-		cr_expect_not_null(pylayout_tables[i].source);
+		cr_expect_eq(pylayout_tables[i]->major, 3);
+		cr_expect_eq(pylayout_tables[i]->minor, 8 + (int)i);
+		cr_expect_not_null(pylayout_tables[i]->source);
 	}
 	cr_expect_str_eq(table(8)->source, "3.8.18");
 	cr_expect_str_eq(table(13)->source, "3.13.0");
@@ -41,9 +41,9 @@ Test(layout, every_field_sane_and_present_somewhere)
 	do {                                                                             \
 		bool seen = false;                                                       \
 		for (size_t i = 0; i < pylayout_ntables; i++) {                          \
-			int32_t v = pylayout_tables[i].off.field;                        \
+			int32_t v = pylayout_tables[i]->off.field;                        \
 			cr_expect(v >= -1 && v < (1 << 20), "3.%d %s = %d",              \
-				  pylayout_tables[i].minor, #field, v);                  \
+				  pylayout_tables[i]->minor, #field, v);                  \
 			seen |= v != -1;                                                 \
 		}                                                                        \
 		cr_expect(seen, "%s resolves in no build", #field);                      \
@@ -59,7 +59,7 @@ Test(layout, every_field_sane_and_present_somewhere)
 Test(layout, values_common_to_all_versions)
 {
 	for (size_t i = 0; i < pylayout_ntables; i++) {
-		const struct pyoffsets *o = &pylayout_tables[i].off;
+		const struct pyoffsets *o = &pylayout_tables[i]->off;
 
 		cr_expect_eq(o->ob_refcnt, 0);
 		cr_expect_eq(o->ob_type, 8);

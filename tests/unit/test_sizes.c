@@ -56,7 +56,7 @@ Test(sizes, table_covers_every_layout)
 {
 	cr_assert_eq(PC_ARRAY_LEN(versions), pylayout_ntables);
 	for (size_t i = 0; i < PC_ARRAY_LEN(versions); i++)
-		cr_assert_eq(versions[i].minor, pylayout_tables[i].minor);
+		cr_assert_eq(versions[i].minor, pylayout_tables[i]->minor);
 }
 
 /* int: 24 + 4 per 30-bit digit; 0 has no digit up to 3.10 and counts one from 3.11. */
