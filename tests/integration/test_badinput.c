@@ -142,26 +142,45 @@ Test(badinput, zombie)
 	waitpid(pid, NULL, 0);
 }
 
+/* Starts a Python target and, in a child, a pycensus that holds it stopped for stall_ms
+ * (PYCENSUS_TEST_STALL_MS); returns once the target is ptrace-stopped. Returns the child. */
+static pid_t stalled_census(struct proc *p, const char *stall_ms)
+{
+	char pidtxt[16];
+	const char *args[] = { "snap", pidtxt, NULL };
+	pid_t child;
+
+	cr_assert(start_python(p), "cannot start a Python target");
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)p->pid);
+	child = fork();
+	if (child == 0) {
+		setenv("PYCENSUS_TEST_STALL_MS", stall_ms, 1);
+		_exit(h_pycensus(NULL, 0, NULL, 0, args));
+	}
+	for (int i = 0; i < 500 && h_state(p->pid) != 't'; i++)
+		usleep(10000);
+	cr_assert_eq(h_state(p->pid), 't', "pycensus never stopped the target");
+	return child;
+}
+
+static int exit_code_of(pid_t child)
+{
+	int status;
+
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 /* The target dies while pycensus holds it stopped: exit 8, and pycensus does not hang. */
 Test(badinput, exits_during_census, .timeout = 60)
 {
 	struct proc p;
-	char pidtxt[16], err[1024];
-	const char *args[] = { "snap", pidtxt, NULL };
-	pid_t child;
-	int status;
+	pid_t child = stalled_census(&p, "1500");
+	int code;
 
-	cr_assert(start_python(&p), "cannot start a Python target");
-	snprintf(pidtxt, sizeof pidtxt, "%d", (int)p.pid);
-	child = fork();
-	if (child == 0) {
-		setenv("PYCENSUS_TEST_STALL_MS", "1500", 1);
-		_exit(h_pycensus(NULL, 0, err, sizeof err, args));
-	}
-	usleep(700000);
 	kill(p.pid, SIGKILL);
-	cr_assert_eq(waitpid(child, &status, 0), child);
-	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 8, "pycensus exit status %d", WEXITSTATUS(status));
+	code = exit_code_of(child);
+	cr_expect_eq(code, 8, "pycensus exit status %d", code);
 	h_kill(&p);
 }
 
@@ -190,29 +209,15 @@ Test(badinput, output_not_writable)
 static void interrupted(int sig)
 {
 	struct proc p;
-	char pidtxt[16];
-	const char *args[] = { "snap", pidtxt, NULL };
-	pid_t child;
-	int status;
+	pid_t child = stalled_census(&p, "5000");
+	char cmd[128];
+	int code;
 
-	cr_assert(start_python(&p), "cannot start a Python target");
-	snprintf(pidtxt, sizeof pidtxt, "%d", (int)p.pid);
-	child = fork();
-	if (child == 0) {
-		setenv("PYCENSUS_TEST_STALL_MS", "5000", 1);
-		_exit(h_pycensus(NULL, 0, NULL, 0, args));
-	}
-	for (int i = 0; i < 500 && h_state(p.pid) != 't'; i++)
-		usleep(10000);
-	cr_assert_eq(h_state(p.pid), 't', "pycensus never stopped the target");
-	/* the grandchild is pycensus itself: signal every pycensus censusing this target */
-	{
-		char cmd[128];
-		snprintf(cmd, sizeof cmd, "pkill -%d -f 'snap %d$' >/dev/null 2>&1", sig, (int)p.pid);
-		cr_assert_eq(system(cmd), 0, "could not signal pycensus");
-	}
-	cr_assert_eq(waitpid(child, &status, 0), child);
-	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 128 + sig, "pycensus exit status %d", WEXITSTATUS(status));
+	/* the grandchild is pycensus itself: signal the pycensus censusing this target */
+	snprintf(cmd, sizeof cmd, "pkill -%d -f 'snap %d$' >/dev/null 2>&1", sig, (int)p.pid);
+	cr_assert_eq(system(cmd), 0, "could not signal pycensus");
+	code = exit_code_of(child);
+	cr_expect_eq(code, 128 + sig, "pycensus exit status %d", code);
 	usleep(100000);
 	assert_running(p.pid);
 	h_kill(&p);
