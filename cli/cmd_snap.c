@@ -34,8 +34,17 @@ static void snap_help(FILE *out)
 		"  -f, --format text|csv   output format (default text; csv has every row)\n"
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"  -n, --rows N            text rows to show (default 20; 0 shows all)\n"
-		"      --by kind|size      partition by kind (default) or by pymalloc size class\n"
-		"                          (allocated blocks per block size, as sys._debugmallocstats counts them)\n"
+		"      --by kind|type|module|size\n"
+		"                          partition by kind (default: guppy3's, instance dicts as 'dict of X'),\n"
+		"                          by type (every dict is 'dict'), by the module that defines each type,\n"
+		"                          or by pymalloc size class (allocated blocks per block size, as\n"
+		"                          sys._debugmallocstats counts them)\n"
+		"      --size getsizeof|alloc\n"
+		"                          what Size means: sys.getsizeof of each object (default), or its\n"
+		"                          allocator footprint: its pymalloc block (or malloc request) plus the\n"
+		"                          buffers it owns (list items, dict keys and values, set table, str\n"
+		"                          UTF-8 copy, bytearray buffer); static objects count 0 bytes, and\n"
+		"                          pymalloc blocks no object claims get a row of their own\n"
 		"      --arenas auto|symbols|scan\n"
 		"                          how to find pymalloc's arenas: the arena table (needs symbols,\n"
 		"                          absent from stripped builds), a scan of anonymous memory for pool\n"
@@ -50,11 +59,15 @@ static void snap_help(FILE *out)
 
 static int parse_choice(const char *v, const char *const *choices, size_t n, const char *opt, struct pc_err *e)
 {
+	char list[256] = "";
+
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(v, choices[i]) == 0)
 			return (int)i;
-	return pc_fail(e, PC_EUSAGE, "%s must be one of %s%s%s, not '%s'", opt, choices[0], n > 2 ? ", " : " or ",
-		       n > 2 ? "..." : choices[1], v);
+	for (size_t i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? (i + 1 == n ? " or " : ", ") : "",
+			 choices[i]);
+	return pc_fail(e, PC_EUSAGE, "%s must be %s, not '%s'", opt, list, v);
 }
 
 static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err *e)
@@ -63,9 +76,11 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
 		{ "rows", required_argument, NULL, 'n' },   { "by", required_argument, NULL, 'b' },
 		{ "arenas", required_argument, NULL, 'a' }, { "no-header", no_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },         { 0, 0, 0, 0 },
+		{ "size", required_argument, NULL, 's' },   { "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
 	};
-	static const char *const formats[] = { "text", "csv" }, *const bys[] = { "kind", "size" },
+	static const char *const formats[] = { "text", "csv" }, *const bys[] = { "kind", "type", "module", "size" },
+			       *const sizes[] = { "getsizeof", "alloc" },
 			       *const modes[] = { "auto", "symbols", "scan" };
 	int c;
 	char *end;
@@ -82,7 +97,14 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 			if (*end || !*optarg || optarg[0] == '-')
 				return pc_fail(e, PC_EUSAGE, "-n needs a number of rows, not '%s'", optarg);
 			break;
-		case 'b': if (parse_choice(optarg, bys, 2, "--by", e) < 0) return -1; a->by = optarg; break;
+		case 'b': if (parse_choice(optarg, bys, 4, "--by", e) < 0) return -1; a->by = optarg; break;
+		case 's': {
+			int m = parse_choice(optarg, sizes, 2, "--size", e);
+			if (m < 0)
+				return -1;
+			a->opts.size_alloc = m == 1;
+			break;
+		}
 		case 'a': {
 			int m = parse_choice(optarg, modes, 3, "--arenas", e);
 			if (m < 0)
@@ -111,6 +133,10 @@ static int write_report(const struct snap_args *a, const struct census *c, struc
 		return -1;
 	if (strcmp(a->by, "size") == 0)
 		partition_by_size_class(c, &p);
+	else if (strcmp(a->by, "type") == 0)
+		partition_by_type(c, &p);
+	else if (strcmp(a->by, "module") == 0)
+		partition_by_module(c, &p);
 	else
 		partition_by_kind(c, &p);
 	if (strcmp(a->format, "csv") == 0)

@@ -167,3 +167,20 @@ int arenas_copy(struct pyproc *p, enum arena_mode mode, struct heapcopy *hc, str
 	heapcopy_sort(hc);
 	return heapcopy_fill(p, hc, c);
 }
+
+const struct arena_copy *heapcopy_find(const struct heapcopy *hc, uint64_t addr)
+{
+	size_t lo = 0, hi = hc->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct arena_copy *a = &hc->v[mid];
+		if (addr < a->addr)
+			hi = mid;
+		else if (addr - a->addr >= a->len)
+			lo = mid + 1;
+		else
+			return a;
+	}
+	return NULL;
+}

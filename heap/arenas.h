@@ -34,5 +34,7 @@ struct heapcopy {
 int arenas_copy(struct pyproc *p, enum arena_mode mode, struct heapcopy *hc, struct census *c,
 		struct pc_err *e);
 void heapcopy_release(struct heapcopy *hc);
+/* The copied arena holding addr, or NULL (the copies are sorted by address). */
+const struct arena_copy *heapcopy_find(const struct heapcopy *hc, uint64_t addr);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "common/xalloc.h"
 #include "heap/pool.h"
+#include "heap/sizes.h"
 
 static uint64_t rd64(const uint8_t *b, size_t off)
 {
@@ -14,44 +15,16 @@ static uint64_t rd64(const uint8_t *b, size_t off)
 	return v;
 }
 
-/* Refcounts of live objects are small; 3.12+ immortal objects hold exactly UINT_MAX
- * (_Py_IMMORTAL_REFCNT, CPYTHON.md 4.1). Pointers and text fail this. */
-static bool plausible_refcnt(uint64_t r)
-{
-	return (r > 0 && r < (1ULL << 31)) || r == 0xffffffffULL;
-}
-
 /* The allocation the object needs, against the block that holds it: it must fit, and the block
  * may be larger only by rounding or by an in-place shrink (pymalloc keeps a block when the new
  * size is over 3/4 of it; ints normalise without reallocating). */
-/* A str's tp_basicsize is sizeof(PyUnicodeObject), but compact strings are allocated as the
- * ASCII/compact header plus their characters (unicodeobject.c PyUnicode_New). */
-static uint64_t str_alloc(const struct pylayout *L, const uint8_t *ob, int64_t basicsize)
-{
-	uint32_t state;
-	uint64_t len = rd64(ob, (size_t)L->off.str_length);
-	unsigned kind;
-
-	memcpy(&state, ob + L->off.str_state, 4);
-	kind = (state >> 2) & 7;
-	if (!((state >> 5) & 1) || len > (1 << 20))
-		return (uint64_t)basicsize;
-	return (uint64_t)(((state >> 6) & 1) ? L->off.ascii_size : L->off.compact_size) + (len + 1) * (kind ? kind : 1);
-}
-
 static bool fits_block(const struct walk *w, const struct pytype *ty, const uint8_t *ob, unsigned pre, unsigned bs)
 {
-	uint64_t need = pre + (ty->rule == RULE_STR ? str_alloc(&w->p->L, ob, ty->basicsize) : (uint64_t)ty->basicsize);
+	uint64_t need = sizes_alloc_request(&w->p->L, ty, ob);
 
-	if (ty->itemsize > 0) {
-		int64_t n = (int64_t)rd64(ob, (size_t)w->p->L.off.ob_size);
-		if (ty->rule == RULE_INT && w->p->L.off.long_tag >= 0)
-			n = (int64_t)(rd64(ob, (size_t)w->p->L.off.long_tag) >> 3);
-		n = n < 0 ? -n : n;
-		if (n > (1 << 16))
-			return false;
-		need += (uint64_t)n * (uint64_t)ty->itemsize;
-	}
+	if (need == 0)
+		return false;
+	need += pre;
 	if (ty->flags & PC_TPFLAGS_INLINE_VALUES)
 		return need <= bs; /* 3.13: inline values follow, sized by the class at allocation */
 	return need <= bs && bs - need < (bs / 4 > 32 ? bs / 4 : 32);
@@ -90,7 +63,7 @@ static bool recognise(struct walk *w, const uint8_t *b, uint64_t addr, unsigned 
 		const uint8_t *ob = b + pre;
 		const struct pytype *ty;
 		int64_t t;
-		if (!plausible_refcnt(rd64(ob, 0)) || (t = walk_type_of(w, ob)) < 0)
+		if (!walk_plausible_refcnt(rd64(ob, 0)) || (t = walk_type_of(w, ob)) < 0)
 			continue;
 		ty = &w->types.v[t];
 		if (ty->pre != pre || !fits_block(w, ty, ob, pre, bs))

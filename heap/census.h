@@ -11,9 +11,14 @@
 
 struct census_row {
 	char *kind;      /* owned */
+	char *type;      /* owned: the kind without the dict split ("dict" for every dict row) */
+	char *module;    /* owned: the module that defines the type ("builtins", "__main__", ...) */
 	uint64_t count;  /* objects */
-	uint64_t size;   /* bytes, sys.getsizeof semantics */
+	uint64_t size;   /* bytes: sys.getsizeof semantics, or the footprint when size_alloc */
 };
+
+/* The row of allocated pymalloc blocks no object claimed, under --size=alloc. */
+#define CENSUS_UNATTRIBUTED "(unattributed pymalloc blocks)"
 
 struct census_sizeclass {
 	unsigned block_size;  /* 16, 32, ... 512 */
@@ -30,6 +35,12 @@ struct census {
 	char arena_source[16]; /* "symbols" or "scan" */
 	double pause_s;       /* how long the target stood stopped */
 	double wall_s;        /* the whole census, attach to report */
+	bool size_alloc;      /* sizes are allocator footprints, not sys.getsizeof */
+	struct {
+		uint64_t pymalloc_allocated;   /* bytes in allocated pymalloc blocks */
+		uint64_t attributed_in_arenas; /* of those, claimed by objects and their buffers */
+		uint64_t outside_arenas;       /* objects and buffers outside pymalloc (malloc requests) */
+	} alloc;
 
 	uint64_t nobjects, total_size;
 	struct census_row *rows;
@@ -40,6 +51,8 @@ struct census {
 	unsigned nclasses;
 	struct census_sizeclass classes[64];
 	uint64_t objects_in_arenas, objects_outside; /* the latter found through the GC lists */
+	uint64_t objects_followed; /* found only by following references (outside pymalloc, untracked) */
+	uint64_t objects_static;   /* of those, static objects of the interpreter or an extension */
 	uint64_t gc_tracked;  /* objects on the GC generation lists */
 
 	/* cost */
@@ -51,8 +64,13 @@ struct census {
 
 void census_init(struct census *c);
 void census_release(struct census *c);
-/* Adds count/size to the row of `kind`, creating it (rows are few: a linear index is kept). */
+/* Adds count/size to the row of `kind`, creating it (rows are few: a linear index is kept). The
+ * row's type is the kind itself and its module "builtins" unless census_add_typed says. */
 void census_add(struct census *c, const char *kind, uint64_t count, uint64_t size);
+void census_add_typed(struct census *c, const char *kind, const char *type, const char *module, uint64_t count,
+		      uint64_t size);
+/* The CENSUS_UNATTRIBUTED row: blocks, not objects, so the object total is left alone. */
+void census_add_unattributed(struct census *c, uint64_t blocks, uint64_t bytes);
 /* Adds a warning line (printf-style); identical lines are kept once. */
 void census_warn(struct census *c, const char *fmt, ...) PC_PRINTF(2, 3);
 

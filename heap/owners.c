@@ -12,8 +12,9 @@
  * static builtin types keep tp_dict in the interpreter's side table (CPYTHON.md 4.3). */
 static void static_type_dicts(struct walk *w)
 {
-	const struct pyoffsets *o = &w->p->L.off;
 	struct pytype *tt = typetab_get(&w->types, w->p, w->p->type_type);
+	uint64_t dicts[256];
+	size_t n = walk_side_table_dicts(w, dicts, PC_ARRAY_LEN(dicts));
 	int64_t type_slot;
 
 	if (!tt)
@@ -22,20 +23,8 @@ static void static_type_dicts(struct walk *w)
 	for (size_t i = 0; i < w->types.n; i++)
 		if (!w->types.v[i].heap && w->types.v[i].dict)
 			ptrmap_put(&w->owner, w->types.v[i].dict, (uint64_t)type_slot + 1);
-	if (o->is_static_types >= 0 && o->static_type_state_size > 0 && o->sts_tp_dict >= 0) {
-		/* 200 entries: _Py_MAX_MANAGED_STATIC_BUILTIN_TYPES / _Py_MAX_STATIC_BUILTIN_TYPES (3.12, 3.13) */
-		size_t n = 200, sz = (size_t)o->static_type_state_size;
-		uint8_t *tab = xmalloc(n * sz);
-		if (mem_read(&w->p->mem, w->p->interp + (uint64_t)o->is_static_types, tab, n * sz, NULL) == 0) {
-			for (size_t i = 0; i < n; i++) {
-				uint64_t d;
-				memcpy(&d, tab + i * sz + o->sts_tp_dict, 8);
-				if (d)
-					ptrmap_put(&w->owner, d, (uint64_t)type_slot + 1);
-			}
-		}
-		free(tab);
-	}
+	for (size_t i = 0; i < n; i++)
+		ptrmap_put(&w->owner, dicts[i], (uint64_t)type_slot + 1);
 }
 
 static void add_rows(struct walk *w, uint64_t nodict_count, uint64_t nodict_size)
@@ -45,14 +34,14 @@ static void add_rows(struct walk *w, uint64_t nodict_count, uint64_t nodict_size
 	for (size_t i = 0; i < w->types.n; i++) {
 		const struct pytype *ty = &w->types.v[i];
 		if (ty->count)
-			census_add(w->c, ty->name, ty->count, ty->size);
+			census_add_typed(w->c, ty->name, ty->name, ty->module ? ty->module : "builtins", ty->count, ty->size);
 		if (ty->dict_of_count) {
 			snprintf(kind, sizeof kind, "dict of %s", ty->name);
-			census_add(w->c, kind, ty->dict_of_count, ty->dict_of_size);
+			census_add_typed(w->c, kind, "dict", "builtins", ty->dict_of_count, ty->dict_of_size);
 		}
 	}
 	if (nodict_count)
-		census_add(w->c, "dict (no owner)", nodict_count, nodict_size);
+		census_add_typed(w->c, "dict (no owner)", "dict", "builtins", nodict_count, nodict_size);
 }
 
 void walk_owners(struct walk *w)

@@ -65,13 +65,10 @@ static unsigned index_width(uint64_t size)
 	return size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffULL ? 4 : 8;
 }
 
-int pydictkeys_read(struct pyproc *p, uint64_t keys, struct pydictkeys *k)
+int pydictkeys_parse(const struct pylayout *L, uint64_t keys, const uint8_t *h, struct pydictkeys *k)
 {
-	const struct pyoffsets *o = &p->L.off;
-	uint8_t h[64];
+	const struct pyoffsets *o = &L->off;
 
-	if (o->dk_header_size > (int32_t)sizeof h || mem_read(&p->mem, keys, h, (size_t)o->dk_header_size, NULL) < 0)
-		return -1;
 	memset(k, 0, sizeof *k);
 	memcpy(&k->refcnt, h + o->dk_refcnt, 8);
 	memcpy(&k->usable, h + o->dk_usable, 8);
@@ -98,6 +95,16 @@ int pydictkeys_read(struct pyproc *p, uint64_t keys, struct pydictkeys *k)
 		return -1;
 	k->entries = keys + (uint64_t)o->dk_indices + k->index_bytes;
 	return 0;
+}
+
+int pydictkeys_read(struct pyproc *p, uint64_t keys, struct pydictkeys *k)
+{
+	uint8_t h[PYDICTKEYS_HEADER_MAX];
+
+	if (p->L.off.dk_header_size > (int32_t)sizeof h ||
+	    mem_read(&p->mem, keys, h, (size_t)p->L.off.dk_header_size, NULL) < 0)
+		return -1;
+	return pydictkeys_parse(&p->L, keys, h, k);
 }
 
 static int match_entry(struct pyproc *p, const uint8_t *ent, unsigned keyoff, const char *key, size_t keylen)

@@ -200,3 +200,36 @@ uint64_t sizes_object(struct pyproc *p, const struct pytype *ty, uint64_t addr, 
 		heap_type = (rd64(obj, p->L.off.tp_flags) & PC_TPFLAGS_HEAPTYPE) != 0;
 	return sizeof_by_rule(p, ty, addr, obj, have) + size_preheader(&p->L, ty, heap_type);
 }
+
+/* A str's tp_basicsize is sizeof(PyUnicodeObject), but compact strings are allocated as the
+ * ASCII/compact header plus their characters (unicodeobject.c PyUnicode_New). */
+static uint64_t str_alloc(const struct pylayout *L, const uint8_t *ob, int64_t basicsize)
+{
+	uint32_t state;
+	uint64_t len = rd64(ob, L->off.str_length);
+	unsigned kind;
+
+	memcpy(&state, ob + L->off.str_state, 4);
+	kind = (state >> 2) & 7;
+	if (!((state >> 5) & 1))
+		return (uint64_t)basicsize;
+	if (len > (1ULL << 40))
+		return 0;
+	return (uint64_t)(((state >> 6) & 1) ? L->off.ascii_size : L->off.compact_size) + (len + 1) * (kind ? kind : 1);
+}
+
+uint64_t sizes_alloc_request(const struct pylayout *L, const struct pytype *ty, const uint8_t *ob)
+{
+	uint64_t need = ty->rule == RULE_STR ? str_alloc(L, ob, ty->basicsize) : (uint64_t)ty->basicsize;
+
+	if (ty->itemsize > 0) {
+		int64_t n = (int64_t)rd64(ob, L->off.ob_size);
+		if (ty->rule == RULE_INT && L->off.long_tag >= 0)
+			n = (int64_t)(rd64(ob, L->off.long_tag) >> 3);
+		n = n < 0 ? -n : n;
+		if (n > (1LL << 40))
+			return 0;
+		need += (uint64_t)n * (uint64_t)ty->itemsize;
+	}
+	return need;
+}

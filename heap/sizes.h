@@ -25,6 +25,10 @@ uint64_t size_dict(const struct pylayout *L, int64_t basicsize, bool split, uint
 /* sys.getsizeof of the object at addr of type ty; obj holds its first `have` bytes locally. */
 uint64_t sizes_object(struct pyproc *p, const struct pytype *ty, uint64_t addr, const uint8_t *obj, size_t have);
 
+/* The bytes the object itself was allocated with, pre-header excluded: basicsize plus its items
+ * (str: the compact header and characters). 0 when the header is implausible. */
+uint64_t sizes_alloc_request(const struct pylayout *L, const struct pytype *ty, const uint8_t *ob);
+
 /* ndigits of an int (|ob_size| before 3.12, lv_tag >> 3 from 3.12). */
 uint64_t size_int_ndigits(const struct pylayout *L, const uint8_t *obj);
 

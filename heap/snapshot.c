@@ -68,11 +68,15 @@ static int census_stopped(struct pyproc *p, struct walk *w, const struct snapsho
 	if (pyproc_open(p, c->pid, e) < 0)
 		return -1;
 	walk_init(w, p, c);
+	w->alloc = c->size_alloc = o->size_alloc;
 	if (arenas_copy(p, o->arenas, &w->hc, c, e) < 0)
 		return -1;
 	walk_blocks(w);
 	walk_outside(w);
+	walk_follow(w);
 	walk_owners(w);
+	if (w->alloc)
+		walk_footprint_rows(w);
 	return 0;
 }
 

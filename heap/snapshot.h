@@ -12,6 +12,7 @@
 
 struct snapshot_opts {
 	enum arena_mode arenas;
+	bool size_alloc;   /* sizes are allocator footprints (--size=alloc) */
 };
 
 /* Fills c (census_init'ed by the caller). The target is resumed before this returns, on every

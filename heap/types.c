@@ -32,12 +32,18 @@ void typetab_init(struct typetab *t, struct pyproc *p)
 	t->str_type = t->builtin[RULE_STR];
 	t->bool_type = pyelf_symbol(&p->elf, "PyBool_Type");
 	t->frozenset_type = pyelf_symbol(&p->elf, "PyFrozenSet_Type");
+	t->function_type = pyelf_symbol(&p->elf, "PyFunction_Type");
+	t->cell_type = pyelf_symbol(&p->elf, "PyCell_Type");
+	t->method_type = pyelf_symbol(&p->elf, "PyMethod_Type");
 }
 
 void typetab_release(struct typetab *t)
 {
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n; i++) {
 		free(t->v[i].name);
+		free(t->v[i].module);
+		free(t->v[i].member_offs);
+	}
 	free(t->v);
 	ptrmap_release(&t->index);
 	memset(t, 0, sizeof *t);
@@ -112,6 +118,7 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 	ty->dictoffset = (int64_t)rd64(b, o->tp_dictoffset);
 	ty->base = rd64(b, o->tp_base);
 	ty->dict = rd64(b, o->tp_dict);
+	ty->members_addr = rd64(b, o->tp_members);
 	ty->heap = (ty->flags & PC_TPFLAGS_HEAPTYPE) != 0;
 	if (!(ty->flags & PC_TPFLAGS_READY) || ty->basicsize < 16 || ty->basicsize > (1 << 20) ||
 	    ty->itemsize < 0 || ty->itemsize > (1 << 16) || !valid_metatype(t, p, rd64(b, o->ob_type), depth + 1))
@@ -126,7 +133,9 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 	ty->pre = layout_preheader(&p->L, ty->flags);
 	ty->rule = find_rule(t, p, addr);
 	ty->exact_dict = addr == t->dict_type;
-	ty->name = kindname_of(p, ty, b, name);
+	ty->shape = addr == t->function_type ? SHAPE_FUNCTION : addr == t->cell_type ? SHAPE_CELL
+		  : addr == t->method_type ? SHAPE_METHOD : SHAPE_PLAIN;
+	ty->name = kindname_of(p, ty, b, name, &ty->module);
 	return ty->name != NULL;
 }
 
@@ -155,4 +164,67 @@ struct pytype *typetab_get(struct typetab *t, struct pyproc *p, uint64_t addr)
 	if (addr == 0)
 		return NULL;
 	return lookup(t, p, addr, 0);
+}
+
+/* structmember.h (3.8-3.13): T_OBJECT 6, T_OBJECT_EX 16; Py_RELATIVE_OFFSET (3.12+ flag 8) only
+ * exists while a type is being created. */
+#define T_OBJECT 6
+#define T_OBJECT_EX 16
+#define RELATIVE_OFFSET 8
+#define MAX_MEMBERS 256
+#define MEMBER_CHUNK 8
+
+static void add_member(struct pytype *ty, int64_t off)
+{
+	for (unsigned i = 0; i < ty->nmember_offs; i++)
+		if (ty->member_offs[i] == off)
+			return;
+	ty->member_offs = xrealloc(ty->member_offs, (ty->nmember_offs + 1) * sizeof *ty->member_offs);
+	ty->member_offs[ty->nmember_offs++] = (int32_t)off;
+}
+
+/* Reads one tp_members array (until the NULL name), in chunks so a short array at the end of a
+ * mapping still reads. */
+static void read_member_array(struct pyproc *p, uint64_t arr, struct pytype *ty)
+{
+	const struct pyoffsets *o = &p->L.off;
+	size_t sz = (size_t)o->memberdef_size;
+	uint8_t buf[MEMBER_CHUNK * 64];
+
+	if (!arr || sz == 0 || sz > 64 || o->mb_type < 0)
+		return;
+	for (unsigned i = 0; i < MAX_MEMBERS; i += MEMBER_CHUNK) {
+		if (mem_read(&p->mem, arr + i * sz, buf, MEMBER_CHUNK * sz, NULL) < 0)
+			return;
+		for (unsigned k = 0; k < MEMBER_CHUNK; k++) {
+			const uint8_t *m = buf + k * sz;
+			int32_t type, flags;
+			int64_t off;
+			if (rd64(m, o->mb_name) == 0)
+				return;
+			memcpy(&type, m + o->mb_type, 4);
+			memcpy(&flags, m + o->mb_flags, 4);
+			memcpy(&off, m + o->mb_offset, 8);
+			if ((type == T_OBJECT || type == T_OBJECT_EX) && !(flags & RELATIVE_OFFSET) && off >= 16 &&
+			    !(off & 7) && off + 8 <= ty->basicsize)
+				add_member(ty, off);
+		}
+	}
+}
+
+void typetab_members(struct typetab *t, struct pyproc *p, size_t s)
+{
+	uint64_t addr = t->v[s].addr;
+
+	t->v[s].members_read = true;
+	for (int depth = 0; addr && depth < MAX_BASE_DEPTH; depth++) {
+		struct pytype *b = lookup(t, p, addr, 0);
+		uint64_t arr, next;
+		if (!b)
+			return;
+		arr = b->members_addr;
+		next = b->base;
+		read_member_array(p, arr, &t->v[s]);
+		addr = next;
+	}
 }

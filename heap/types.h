@@ -16,8 +16,12 @@ enum size_rule {
 	RULE_SET, RULE_TYPE, RULE_CODE, RULE_MODULE, RULE_FLOAT, RULE_COUNT
 };
 
+/* Pointer fields beyond tp_members that the census follows, by exact type. */
+enum ref_shape { SHAPE_PLAIN, SHAPE_FUNCTION, SHAPE_CELL, SHAPE_METHOD };
+
 struct pytype {
 	uint64_t addr, flags, base, dict;
+	uint64_t members_addr; /* tp_members */
 	int64_t basicsize, itemsize, dictoffset;
 	uint64_t cached_keys;  /* heap types: ht_cached_keys (shared instance-dict keys) */
 	unsigned pre;          /* bytes before an instance in its block */
@@ -25,7 +29,14 @@ struct pytype {
 	bool heap;             /* Py_TPFLAGS_HEAPTYPE */
 	bool gc_sized;         /* sys.getsizeof adds the GC header for its instances */
 	bool exact_dict;       /* this is `dict` itself (ownership applies) */
+	enum ref_shape shape;
 	char *name;            /* guppy kind */
+	char *module;          /* the module that defines it ("builtins" for static types without a dot) */
+	/* offsets of PyObject * members (T_OBJECT, T_OBJECT_EX) of the type and its bases, read on
+	 * first use by typetab_members() */
+	int32_t *member_offs;
+	unsigned nmember_offs;
+	bool members_read;
 	/* the census accumulates here */
 	uint64_t count, size;
 	uint64_t dict_of_count, dict_of_size; /* dicts owned by instances of this type */
@@ -37,6 +48,7 @@ struct typetab {
 	size_t n, cap;
 	uint64_t builtin[RULE_COUNT]; /* address of the static type that defines each rule */
 	uint64_t dict_type, str_type, bool_type, frozenset_type;
+	uint64_t function_type, cell_type, method_type;
 	uint64_t lookups, rejected;
 };
 
@@ -46,5 +58,9 @@ void typetab_release(struct typetab *t);
 /* The type at addr, validated, or NULL. Never fails hard: garbage is remembered as "not a type".
  * The pointer is valid until the next typetab_get (the table grows); keep indexes, not pointers. */
 struct pytype *typetab_get(struct typetab *t, struct pyproc *p, uint64_t addr);
+
+/* The object-member offsets of the type in slot s (own and inherited), read once. Offsets that
+ * do not fit the type's basicsize are dropped. */
+void typetab_members(struct typetab *t, struct pyproc *p, size_t s);
 
 #endif

@@ -14,6 +14,7 @@ void walk_init(struct walk *w, struct pyproc *p, struct census *c)
 	w->c = c;
 	typetab_init(&w->types, p);
 	ptrmap_init(&w->owner);
+	follow_init(w);
 	for (size_t i = 0; i < PC_ARRAY_LEN(w->tcache_addr); i++)
 		w->tcache_slot[i] = -1;
 	for (unsigned g = 0; g < p->L.ngenerations + 1 && g < PC_ARRAY_LEN(w->gc_heads); g++) {
@@ -29,6 +30,7 @@ void walk_release(struct walk *w)
 	typetab_release(&w->types);
 	heapcopy_release(&w->hc);
 	ptrmap_release(&w->owner);
+	follow_release(w);
 	free(w->starts);
 	free(w->dicts);
 	for (size_t i = 0; i < w->noutside_bufs; i++)
@@ -87,7 +89,7 @@ static uint64_t instance_dict(struct walk *w, const struct pytype *ty, uint64_t 
 void walk_count(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size_t have)
 {
 	struct pytype *ty = &w->types.v[t];
-	uint64_t size = sizes_object(w->p, ty, addr, ob, have), d;
+	uint64_t size = w->alloc ? walk_footprint(w, ty, addr, ob, have) : sizes_object(w->p, ty, addr, ob, have), d;
 
 	ty = &w->types.v[t]; /* sizes_object may have grown the table */
 	if (ty->exact_dict) {
@@ -98,6 +100,36 @@ void walk_count(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, siz
 		ty->size += size;
 	}
 	d = instance_dict(w, ty, addr, ob, have);
-	if (d && (d & 7) == 0)
+	if (d && (d & 7) == 0) {
 		ptrmap_put(&w->owner, d, (uint64_t)t + 1);
+		follow_ptr(w, d);
+	}
+	walk_refs(w, t, addr, ob, have);
+}
+
+bool walk_plausible_refcnt(uint64_t r)
+{
+	return (r > 0 && r < (1ULL << 31)) || r == 0xffffffffULL;
+}
+
+size_t walk_side_table_dicts(struct walk *w, uint64_t *out, size_t max)
+{
+	const struct pyoffsets *o = &w->p->L.off;
+	/* 200 entries: _Py_MAX_MANAGED_STATIC_BUILTIN_TYPES / _Py_MAX_STATIC_BUILTIN_TYPES (3.12, 3.13) */
+	size_t n = 200, sz = (size_t)o->static_type_state_size, found = 0;
+	uint8_t *tab;
+
+	if (o->is_static_types < 0 || o->static_type_state_size <= 0 || o->sts_tp_dict < 0)
+		return 0;
+	tab = xmalloc(n * sz);
+	if (mem_read(&w->p->mem, w->p->interp + (uint64_t)o->is_static_types, tab, n * sz, NULL) == 0) {
+		for (size_t i = 0; i < n && found < max; i++) {
+			uint64_t d;
+			memcpy(&d, tab + i * sz + o->sts_tp_dict, 8);
+			if (d)
+				out[found++] = d;
+		}
+	}
+	free(tab);
+	return found;
 }

@@ -57,6 +57,46 @@ void partition_by_kind(const struct census *c, struct partition *p)
 	finish(p);
 }
 
+/* Rows grouped by a field of the census rows (type or module), one partition row per value. */
+static void partition_grouped(const struct census *c, struct partition *p, bool by_module)
+{
+	size_t len = 0;
+	char *s;
+
+	memset(p, 0, sizeof *p);
+	p->kind_header = by_module ? "Kind (module defining the type)" : "Kind (type)";
+	for (size_t i = 0; i < c->nrows; i++)
+		len += strlen(by_module ? c->rows[i].module : c->rows[i].type) + 1;
+	p->rows = xcalloc(c->nrows, sizeof *p->rows);
+	p->strings = s = xmalloc(len ? len : 1);
+	for (size_t i = 0; i < c->nrows; i++) {
+		const char *key = by_module ? c->rows[i].module : c->rows[i].type;
+		size_t j;
+		for (j = 0; j < p->nrows; j++)
+			if (strcmp(p->rows[j].kind, key) == 0)
+				break;
+		if (j == p->nrows) {
+			size_t n = strlen(key) + 1;
+			memcpy(s, key, n);
+			p->rows[p->nrows++] = (struct partition_row){ s, 0, 0, 0 };
+			s += n;
+		}
+		p->rows[j].count += c->rows[i].count;
+		p->rows[j].size += c->rows[i].size;
+	}
+	finish(p);
+}
+
+void partition_by_type(const struct census *c, struct partition *p)
+{
+	partition_grouped(c, p, false);
+}
+
+void partition_by_module(const struct census *c, struct partition *p)
+{
+	partition_grouped(c, p, true);
+}
+
 void partition_by_size_class(const struct census *c, struct partition *p)
 {
 	/* nclasses comes from heap/'s walk of the target; never trust it past the array. */

@@ -26,6 +26,11 @@ struct partition {
 
 /* One row per kind of the census; kind_header "Kind (class / dict of class)". */
 void partition_by_kind(const struct census *c, struct partition *p);
+/* One row per type: every dict is "dict" (no owner split); kind_header "Kind (type)". */
+void partition_by_type(const struct census *c, struct partition *p);
+/* One row per module that defines the types ("builtins", "__main__", "json.decoder", ...);
+ * kind_header "Kind (module defining the type)". */
+void partition_by_module(const struct census *c, struct partition *p);
 /* One row per pymalloc size class with allocated blocks, kind "blocks of 64 bytes": count is the
  * allocated blocks and size blocks * block size; kind_header "Kind (pymalloc size class)". */
 void partition_by_size_class(const struct census *c, struct partition *p);

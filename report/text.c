@@ -60,16 +60,35 @@ static void put_cost_line(FILE *out, const struct census *c)
 		fputs(" via ", out);
 		put_text(out, c->arena_source, sizeof c->arena_source);
 	}
-	fprintf(out, ", %" PRIu64 " outside arenas); pause %.3f s, census %.3f s; read ",
-		c->objects_outside, c->pause_s, c->wall_s);
+	fprintf(out, ", %" PRIu64 " on the GC lists outside them, %" PRIu64 " found by references of which %" PRIu64
+		" static); pause %.3f s, census %.3f s; read ",
+		c->objects_outside, c->objects_followed, c->objects_static, c->pause_s, c->wall_s);
 	put_bytes(out, c->bytes_read);
 	fprintf(out, " in %" PRIu64 " syscall%s\n", c->syscalls, plural(c->syscalls));
+}
+
+/* --size=alloc: how the attributed bytes reconcile with what pymalloc has allocated. */
+static void put_alloc_line(FILE *out, const struct census *c)
+{
+	const uint64_t in = c->alloc.attributed_in_arenas, all = c->alloc.pymalloc_allocated;
+
+	fputs("sizes: allocator footprint; pymalloc blocks allocated ", out);
+	put_bytes(out, all);
+	fputs(", claimed by objects and their buffers ", out);
+	put_bytes(out, in);
+	fputs(", unattributed ", out);
+	put_bytes(out, all > in ? all - in : 0);
+	fputs("; outside pymalloc ", out);
+	put_bytes(out, c->alloc.outside_arenas);
+	fputc('\n', out);
 }
 
 static void put_header(FILE *out, const struct census *c)
 {
 	put_target_line(out, c);
 	put_cost_line(out, c);
+	if (c->size_alloc)
+		put_alloc_line(out, c);
 	for (size_t i = 0; i < c->nwarnings; i++) {
 		fputs("warning: ", out);
 		put_text(out, c->warnings[i], SIZE_MAX);

@@ -326,7 +326,8 @@ Test(report_text, header_with_warnings)
 	out = text_of(&c, &p, 1, true);
 	cr_assert_str_eq(out,
 		"pycensus: pid 12345, Python 3.12.1, libpython3.12.so.1.0 (shared)\n"
-		"objects: 8 (7 in 14 pymalloc arenas via symbols, 1 outside arenas); "
+		"objects: 8 (7 in 14 pymalloc arenas via symbols, 1 on the GC lists outside them, 0 found by references of "
+		"which 0 static); "
 		"pause 0.042 s, census 0.311 s; read 14.2 MiB in 23 syscalls\n"
 		"warning: read while running (--nonblocking): counts may be inconsistent\n"
 		"warning: type name with \\x1b[31mescape\n"
@@ -355,7 +356,7 @@ Test(report_text, header_singulars_and_small_reads)
 	out = text_of(&c, &p, 0, true);
 	cr_assert_str_eq(out,
 		"pycensus: pid 7\n"
-		"objects: 0 (0 in 1 pymalloc arena, 0 outside arenas); "
+		"objects: 0 (0 in 1 pymalloc arena, 0 on the GC lists outside them, 0 found by references of which 0 static); "
 		"pause 0.000 s, census 0.000 s; read 512 B in 1 syscall\n"
 		"\n"
 		"Partition of a set of 0 objects. Total size = 0 bytes.\n");
@@ -559,4 +560,63 @@ Test(report_output, writes_and_closes_a_file)
 	fclose(f);
 	unlink(path);
 	rmdir(dir);
+}
+
+/* Dict rows fold into one "dict" by type; by module, rows group by the module defining the type. */
+Test(report_partition, by_type_and_module)
+{
+	struct census c;
+	struct partition p;
+
+	census_init(&c);
+	census_add_typed(&c, "dict of __main__.A", "dict", "builtins", 10, 1000);
+	census_add_typed(&c, "dict (no owner)", "dict", "builtins", 5, 400);
+	census_add_typed(&c, "__main__.A", "__main__.A", "__main__", 10, 480);
+	census_add_typed(&c, "json.decoder.JSONDecoder", "json.decoder.JSONDecoder", "json.decoder", 1, 48);
+	census_add(&c, "str", 7, 350);
+	partition_by_type(&c, &p);
+	cr_assert_eq(p.nrows, 4);
+	cr_assert_str_eq(p.rows[0].kind, "dict");
+	cr_assert_eq(p.rows[0].count, 15);
+	cr_assert_eq(p.rows[0].size, 1400);
+	cr_assert_str_eq(p.kind_header, "Kind (type)");
+	cr_assert_eq(p.count, 33);
+	partition_release(&p);
+	partition_by_module(&c, &p);
+	cr_assert_eq(p.nrows, 3);
+	cr_assert_str_eq(p.rows[0].kind, "builtins");
+	cr_assert_eq(p.rows[0].count, 22);
+	cr_assert_eq(p.rows[0].size, 1750);
+	cr_assert_str_eq(p.rows[1].kind, "__main__");
+	cr_assert_str_eq(p.rows[2].kind, "json.decoder");
+	cr_assert_eq(p.size, 2278);
+	partition_release(&p);
+	census_release(&c);
+}
+
+/* --size=alloc: the reconciliation line, and unattributed blocks are not objects. */
+Test(report_text, alloc_reconciliation)
+{
+	struct census c;
+	struct partition p;
+	char *out;
+
+	census_init(&c);
+	c.pid = 7;
+	c.size_alloc = true;
+	c.alloc.pymalloc_allocated = 4096;
+	c.alloc.attributed_in_arenas = 3072;
+	c.alloc.outside_arenas = 2048;
+	census_add(&c, "str", 10, 3072);
+	census_add_unattributed(&c, 16, 1024);
+	cr_assert_eq(c.nobjects, 10);
+	cr_assert_eq(c.total_size, 4096);
+	partition_by_kind(&c, &p);
+	out = text_of(&c, &p, 0, true);
+	cr_assert(strstr(out, "sizes: allocator footprint; pymalloc blocks allocated 4.0 KiB, claimed by objects and their "
+			      "buffers 3.0 KiB, unattributed 1.0 KiB; outside pymalloc 2.0 KiB\n"), "%s", out);
+	cr_assert(strstr(out, "(unattributed pymalloc blocks)"), "%s", out);
+	free(out);
+	partition_release(&p);
+	census_release(&c);
 }
