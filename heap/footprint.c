@@ -62,6 +62,17 @@ static uint64_t keys_size(const struct pylayout *L, const struct pydictkeys *k)
 	return size_dict_keys(L, k->size, k->index_bytes, k->entry_size);
 }
 
+/* 3.13: a dict materialised from an instance's inline values keeps them where they are, inside
+ * the instance's block (PyDictValues.embedded, byte 2): the instance already holds those bytes. */
+static bool embedded_values(struct walk *w, uint64_t values)
+{
+	uint8_t hdr[4];
+
+	if (w->p->L.minor < 13)
+		return false;
+	return mem_read(&w->p->mem, values, hdr, sizeof hdr, NULL) == 0 && hdr[2];
+}
+
 static uint64_t dict_owned(struct walk *w, const uint8_t *ob)
 {
 	const struct pylayout *L = &w->p->L;
@@ -73,7 +84,7 @@ static uint64_t dict_owned(struct walk *w, const uint8_t *ob)
 	if (k.refcnt == 1)
 		n += charge(w, keys, keys_size(L, &k));
 	/* values slots: USABLE_FRACTION(size) up to 3.10, dk_nentries + dk_usable from 3.11 */
-	if (values)
+	if (values && !embedded_values(w, values))
 		n += charge(w, values, 8 * (L->minor <= 10 ? 2 * k.size / 3 : k.nentries + k.usable));
 	return n;
 }

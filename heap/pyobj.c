@@ -99,11 +99,16 @@ int pydictkeys_parse(const struct pylayout *L, uint64_t keys, const uint8_t *h, 
 
 int pydictkeys_read(struct pyproc *p, uint64_t keys, struct pydictkeys *k)
 {
-	uint8_t h[PYDICTKEYS_HEADER_MAX];
+	size_t len = (size_t)p->L.off.dk_header_size, slot = (size_t)(keys >> 4) % PC_ARRAY_LEN(p->keys_cache);
+	uint8_t *h = p->keys_cache[slot].hdr;
 
-	if (p->L.off.dk_header_size > (int32_t)sizeof h ||
-	    mem_read(&p->mem, keys, h, (size_t)p->L.off.dk_header_size, NULL) < 0)
+	if (len > sizeof p->keys_cache[slot].hdr || keys == 0)
 		return -1;
+	if (p->keys_cache[slot].addr != keys) {
+		if (mem_read(&p->mem, keys, h, len, NULL) < 0)
+			return -1;
+		p->keys_cache[slot].addr = keys;
+	}
 	return pydictkeys_parse(&p->L, keys, h, k);
 }
 

@@ -27,7 +27,7 @@ struct pydictkeys {
 };
 int pydictkeys_read(struct pyproc *p, uint64_t keys, struct pydictkeys *k);
 /* The same from a header already copied (dk_header_size bytes at h, of the keys object at keys). */
-#define PYDICTKEYS_HEADER_MAX 64
+#define PYDICTKEYS_HEADER_MAX 64 /* bytes; sizeof(PyDictKeysObject) is 32-40 */
 int pydictkeys_parse(const struct pylayout *L, uint64_t keys, const uint8_t *h, struct pydictkeys *k);
 
 #endif

@@ -25,6 +25,9 @@ struct pyproc {
 	uint64_t gc_state;    /* struct _gc_runtime_state of the main interpreter (3.8: of the runtime) */
 	uint64_t obmalloc;    /* 3.12+: struct _obmalloc_state of the main interpreter */
 	unsigned nthreads;    /* Python thread states of the main interpreter */
+	/* dict keys headers read from outside the copied memory: shared keys (one per class, up to
+	 * 3.13 often malloc'd) are asked for once per instance dict otherwise */
+	struct { uint64_t addr; uint8_t hdr[64]; } keys_cache[256];
 };
 
 /* Reads maps, finds the interpreter, picks and validates the layout. The target must already be

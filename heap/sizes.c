@@ -190,11 +190,28 @@ static uint64_t sizeof_by_rule(struct pyproc *p, const struct pytype *ty, uint64
 	}
 }
 
+/* The bytes of the object sizeof_by_rule reads. A compact str's block is smaller than its
+ * tp_basicsize (sizeof(PyUnicodeObject)): it needs only its own header. Type objects read what
+ * they have. */
+static size_t fixed_part(const struct pylayout *L, const struct pytype *ty, const uint8_t *obj, size_t have)
+{
+	uint32_t state;
+
+	if (ty->rule == RULE_TYPE)
+		return 0;
+	if (ty->rule != RULE_STR || have < (size_t)L->off.ascii_size)
+		return (size_t)ty->basicsize;
+	memcpy(&state, obj + L->off.str_state, 4);
+	if (!((state >> 5) & 1))
+		return (size_t)L->off.unicode_size;
+	return (size_t)(((state >> 6) & 1) ? L->off.ascii_size : L->off.compact_size);
+}
+
 uint64_t sizes_object(struct pyproc *p, const struct pytype *ty, uint64_t addr, const uint8_t *obj, size_t have)
 {
 	bool heap_type = false;
 
-	if ((int64_t)have < ty->basicsize && ty->rule != RULE_TYPE)
+	if (have < fixed_part(&p->L, ty, obj, have))
 		return (uint64_t)ty->basicsize + ty->pre;
 	if (ty->rule == RULE_TYPE)
 		heap_type = (rd64(obj, p->L.off.tp_flags) & PC_TPFLAGS_HEAPTYPE) != 0;

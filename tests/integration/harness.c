@@ -368,3 +368,26 @@ bool h_mallocstats(const char *path, long long blocks[64], unsigned *nclasses)
 	fclose(f);
 	return *nclasses > 0;
 }
+
+bool h_read_truth_step(struct proc *p, struct table *t, struct table *owned, char *stop, size_t len)
+{
+	char line[512];
+
+	memset(t, 0, sizeof *t);
+	memset(owned, 0, sizeof *owned);
+	while (h_wait_line(p, "", line, sizeof line, 120)) {
+		char kind[128];
+		long long count, size, st = 0, big = 0;
+		if (sscanf(line, "truth %127[^\t]\t%lld\t%lld\t%lld\t%lld", kind, &count, &size, &st, &big) >= 3) {
+			add_row(t, kind, count, size);
+			t->v[t->n - 1].statics = st;
+			t->v[t->n - 1].big_untracked = big;
+		} else if (sscanf(line, "owned %127[^\t]\t%lld\t%lld", kind, &count, &size) == 3) {
+			add_row(owned, kind, count, size);
+		} else {
+			snprintf(stop, len, "%s", line);
+			return true;
+		}
+	}
+	return false;
+}

@@ -63,6 +63,10 @@ long long h_count(const struct table *t, const char *kind);
 long long h_count_prefix(const struct table *t, const char *prefix);
 void h_table_free(struct table *t);
 
+/* Reads "truth" lines into t and "owned <kind>\t<count>\t<size>" lines into owned until any other
+ * line, which is copied to stop. False on EOF or timeout. */
+bool h_read_truth_step(struct proc *p, struct table *t, struct table *owned, char *stop, size_t len);
+
 /* "blocks in use" per size class from sys._debugmallocstats() output in a file. */
 bool h_mallocstats(const char *path, long long blocks[64], unsigned *nclasses);
 

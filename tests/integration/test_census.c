@@ -8,17 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "tests/integration/checks.h"
 #include "tests/integration/harness.h"
 
 #define OUTMAX (1 << 20)
-
-/* pycensus may see more objects of these kinds than the closure of gc.get_objects(): objects
- * referenced only from C (identifier strings up to 3.11, code objects' hidden co_localsplusnames
- * tuples and co_localspluskinds bytes from 3.11, the interned-string table). README explains. */
-static bool c_only_refs(const char *kind)
-{
-	return strcmp(kind, "str") == 0 || strcmp(kind, "tuple") == 0 || strcmp(kind, "bytes") == 0;
-}
 
 static const char *workload(void)
 {
@@ -75,25 +68,6 @@ static void check_items(const struct table *b, const struct table *truth, const 
 	cr_expect_eq(mine->size, theirs->size, "%s: Item size %lld, getsizeof sum %lld", py->label, mine->size, theirs->size);
 }
 
-/* Every kind with at least 1000 objects in the closure of gc.get_objects(): pycensus finds at
- * least 99 % of them (static objects and large untracked ones included: references lead to them),
- * and no more than 101 % unless the kind is one C-only references explain. */
-static void check_whole_heap(const struct table *b, const struct table *truth, const struct python *py)
-{
-	for (size_t i = 0; i < truth->n; i++) {
-		const struct row *t = &truth->v[i];
-		long long mine = strcmp(t->kind, "dict") == 0 ? h_count_prefix(b, "dict ") : h_count(b, t->kind);
-		if (t->count < 1000)
-			continue;
-		fprintf(stderr, "  %-12s %-28s closure %7lld (static %5lld, big untracked %4lld)  pycensus %7lld\n",
-			py->label, t->kind, t->count, t->statics, t->big_untracked, mine);
-		cr_expect(mine >= t->count * 0.99, "%s: %s: pycensus %lld, expected at least 99%% of %lld", py->label,
-			  t->kind, mine, t->count);
-		cr_expect(mine <= t->count * 1.01 || c_only_refs(t->kind), "%s: %s: pycensus %lld, closure has %lld",
-			  py->label, t->kind, mine, t->count);
-	}
-}
-
 static void check_size_classes(const struct table *s, const char *statspath, const struct python *py)
 {
 	long long blocks[64];
@@ -105,16 +79,6 @@ static void check_size_classes(const struct table *s, const char *statspath, con
 		snprintf(kind, sizeof kind, "blocks of %u bytes", (i + 1) * 16);
 		cr_expect_eq(h_count(s, kind), blocks[i], "%s: size class %u: pycensus %lld blocks, _debugmallocstats %lld",
 			     py->label, i, h_count(s, kind), blocks[i]);
-	}
-}
-
-static void assert_same_table(const struct table *x, const struct table *y, const char *what, const struct python *py)
-{
-	cr_expect_eq(x->n, y->n, "%s: %s: %zu vs %zu rows", py->label, what, x->n, y->n);
-	for (size_t i = 0; i < x->n; i++) {
-		const struct row *r = h_row(y, x->v[i].kind);
-		cr_expect(r && r->count == x->v[i].count && r->size == x->v[i].size, "%s: %s: row %s differs", py->label,
-			  what, x->v[i].kind);
 	}
 }
 
@@ -143,11 +107,11 @@ ParameterizedTest(struct python *py, integration, census, .timeout = 600)
 	census_csv(p.pid, "kind", "scan", &after_scan);
 	census_csv(p.pid, "size", "scan", &by_size_scan);
 	census_csv(p.pid, "size", "auto", &by_size);
-	assert_same_table(&after, &after_scan, "kinds via the arena table vs the scan", py);
-	assert_same_table(&by_size, &by_size_scan, "size classes via the arena table vs the scan", py);
+	h_assert_same_table(&after, &after_scan, "kinds via the arena table vs the scan", py);
+	h_assert_same_table(&by_size, &by_size_scan, "size classes via the arena table vs the scan", py);
 	if (py->has_symbols) {
 		census_csv(p.pid, "kind", "symbols", &after_sym);
-		assert_same_table(&after_sym, &after_scan, "kinds via --arenas=symbols vs scan", py);
+		h_assert_same_table(&after_sym, &after_scan, "kinds via --arenas=symbols vs scan", py);
 		h_table_free(&after_sym);
 	}
 	check_size_classes(&by_size, p.errpath, py);
@@ -155,7 +119,7 @@ ParameterizedTest(struct python *py, integration, census, .timeout = 600)
 	cr_assert(h_read_truth(&p, &truth), "%s: the workload did not answer after the census", py->label);
 	check_items(&after, &truth, py);
 	check_increase(&before, &after, py);
-	check_whole_heap(&after, &truth, py);
+	h_check_whole_heap(&after, &truth, py);
 	fprintf(stderr, "integration: census of %s (%s) checked%s\n", py->label, py->path,
 		py->has_symbols ? " (arena table and scan)" : " (scan only: stripped build)");
 	h_table_free(&before);

@@ -12,7 +12,8 @@ import gc
 import os
 import signal
 import sys
-import types
+
+from truthlib import say, truth
 
 N_DICTS, N_ITEMS, N_FLOATS, N_STRS = 100000, 20000, 50000, 30000
 
@@ -31,116 +32,6 @@ def wait():
     # pending instead of being lost (pause() after a flag check races, and every ptrace stop of a
     # census wakes pause() up). Nothing is allocated once the call blocks, so the heap is quiet.
     signal.sigwait(_USR1)
-
-
-def say(line):
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-# Kind names as guppy3 gives them (the types-module aliases, function and module shortened).
-_ALIASES = {}
-for _k, _v in types.__dict__.items():
-    if isinstance(_v, type) and _v.__module__ == "builtins":
-        _ALIASES[_v] = "types." + _k
-_ALIASES[types.FunctionType] = "function"
-_ALIASES[types.ModuleType] = "module"
-
-
-def kind(t):
-    if t in _ALIASES:
-        return _ALIASES[t]
-    mod = t.__dict__.get("__module__") if isinstance(t.__dict__, types.MappingProxyType) else None
-    if not isinstance(mod, str):
-        mod = getattr(t, "__module__", "builtins")
-    return t.__name__ if mod == "builtins" else "%s.%s" % (mod, t.__name__)
-
-
-# Code objects have no tp_traverse, so gc.get_referents() stops at them; their stored attributes
-# (not the computed ones, which would create objects) lead to what only code objects reference.
-_CODE_ATTRS = ["co_consts", "co_names", "co_filename", "co_name", "co_qualname", "co_linetable",
-               "co_exceptiontable"]
-if sys.version_info < (3, 11):
-    _CODE_ATTRS += ["co_varnames", "co_freevars", "co_cellvars", "co_code"]
-
-
-def referents(o):
-    if type(o) is types.CodeType:
-        return [getattr(o, a) for a in _CODE_ATTRS if hasattr(o, a)]
-    return gc.get_referents(o)
-
-
-def bss_range(path, maps_start_offset0):
-    """The runtime [start, end) of an ELF file's .bss, from its section headers. The kernel maps
-    .bss anonymously and may merge it with a neighbouring anonymous mapping (an arena), so the
-    maps alone cannot bound it."""
-    import struct
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError:
-        return None
-    if data[:4] != b"\x7fELF" or data[4] != 2:
-        return None
-    e_type = struct.unpack_from("<H", data, 16)[0]
-    shoff, = struct.unpack_from("<Q", data, 40)
-    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 58)
-    stroff = struct.unpack_from("<Q", data, shoff + shstrndx * shentsize + 24)[0]
-    bias = maps_start_offset0 if e_type == 3 else 0
-    for i in range(shnum):
-        name, _, _, addr, _, size = struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize)
-        if data[stroff + name:stroff + name + 5] == b".bss\0":
-            return (bias + addr, bias + addr + size)
-    return None
-
-
-def file_backed_ranges():
-    """Address ranges of static data: file mappings, and the .bss of the interpreter's objects
-    (3.8 keeps its small ints there)."""
-    ranges, first = [], {}
-    with open("/proc/self/maps") as f:
-        for line in f:
-            parts = line.split()
-            lo, hi = (int(x, 16) for x in parts[0].split("-"))
-            if len(parts) >= 6 and parts[5].startswith("/"):
-                ranges.append((lo, hi))
-                if int(parts[2], 16) == 0:
-                    first.setdefault(parts[5], lo)
-    for path, start in first.items():
-        if "python" in path.rsplit("/", 1)[-1]:
-            r = bss_range(path, start)
-            if r:
-                ranges.append(r)
-    return ranges
-
-
-def truth():
-    statics = file_backed_ranges()
-    objs = gc.get_objects()
-    seen = {id(objs): None}
-    stack = list(objs)
-    counts = {}
-    while stack:
-        o = stack.pop()
-        if id(o) in seen:
-            continue
-        seen[id(o)] = o
-        stack.extend(referents(o))
-    del seen[id(objs)]
-    for o in seen.values():
-        if o is None:
-            continue
-        k = "dict" if type(o) is dict else kind(type(o))
-        c = counts.setdefault(k, [0, 0, 0, 0])
-        size = sys.getsizeof(o)
-        c[0] += 1
-        c[1] += size
-        if any(lo <= id(o) < hi for lo, hi in statics):
-            c[2] += 1
-        elif size > 512 and not gc.is_tracked(o):
-            c[3] += 1  # outside pymalloc and off the GC lists: only references lead to it
-    for k, (n, s, st, big) in sorted(counts.items()):
-        say("truth %s\t%d\t%d\t%d\t%d" % (k, n, s, st, big))
 
 
 def main():
