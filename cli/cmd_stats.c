@@ -35,7 +35,7 @@ static void stats_help(FILE *out)
 		"                 cannot be found, and the scan that finds the arenas does not tell their\n"
 		"                 alignment: those figures are printed as 'unavailable' with the reason.\n"
 		"  fragmentation  pinned arenas: arenas holding at least one live block whose live blocks fill\n"
-		"                 at most %d%% of the arena (bytes in allocated blocks <= ARENA_SIZE/100).\n"
+		"                 at most %d%% of the arena (bytes in allocated blocks <= ARENA_SIZE * %d / 100).\n"
 		"                 pymalloc returns an arena to the OS only when all its pools are empty, so\n"
 		"                 these few blocks keep the whole arena mapped. Also: their bytes, the live\n"
 		"                 blocks pinning them, and arenas without any live block.\n"
@@ -54,7 +54,7 @@ static void stats_help(FILE *out)
 		"  -h, --help                  this help\n"
 		"\n"
 		"needs: ptrace permission over PID (as for snap).\n\n",
-		MALLOCSTATS_PINNED_PERCENT);
+		MALLOCSTATS_PINNED_PERCENT, MALLOCSTATS_PINNED_PERCENT);
 	cli_print_exit_codes(out);
 }
 

@@ -17,9 +17,9 @@
 #include "heap/pyproc.h"
 
 /* An arena is pinned when it holds at least one live block but its live blocks fill at most
- * this fraction of it (bytes in allocated blocks <= ARENA_SIZE / 100): pymalloc returns an arena to
+ * this share of it (bytes in allocated blocks <= 5% of ARENA_SIZE): pymalloc returns an arena to
  * the OS only when all its pools are empty, so those few blocks keep the whole arena mapped. */
-#define MALLOCSTATS_PINNED_PERCENT 1
+#define MALLOCSTATS_PINNED_PERCENT 5
 
 struct mallocstats_class {
 	unsigned block_size;
