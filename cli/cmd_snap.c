@@ -57,19 +57,6 @@ static void snap_help(FILE *out)
 	cli_print_exit_codes(out);
 }
 
-static int parse_choice(const char *v, const char *const *choices, size_t n, const char *opt, struct pc_err *e)
-{
-	char list[256] = "";
-
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v, choices[i]) == 0)
-			return (int)i;
-	for (size_t i = 0; i < n; i++)
-		snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? (i + 1 == n ? " or " : ", ") : "",
-			 choices[i]);
-	return pc_fail(e, PC_EUSAGE, "%s must be %s, not '%s'", opt, list, v);
-}
-
 static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err *e)
 {
 	static const struct option longopts[] = {
@@ -90,23 +77,23 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+f:o:n:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'f': if (parse_choice(optarg, formats, 2, "--format", e) < 0) return -1; a->format = optarg; break;
+		case 'f': if (cli_parse_choice(optarg, formats, 2, "--format", e) < 0) return -1; a->format = optarg; break;
 		case 'o': a->output = optarg; break;
 		case 'n':
 			a->limit = strtoul(optarg, &end, 10);
 			if (*end || !*optarg || optarg[0] == '-')
 				return pc_fail(e, PC_EUSAGE, "-n needs a number of rows, not '%s'", optarg);
 			break;
-		case 'b': if (parse_choice(optarg, bys, 4, "--by", e) < 0) return -1; a->by = optarg; break;
+		case 'b': if (cli_parse_choice(optarg, bys, 4, "--by", e) < 0) return -1; a->by = optarg; break;
 		case 's': {
-			int m = parse_choice(optarg, sizes, 2, "--size", e);
+			int m = cli_parse_choice(optarg, sizes, 2, "--size", e);
 			if (m < 0)
 				return -1;
 			a->opts.size_alloc = m == 1;
 			break;
 		}
 		case 'a': {
-			int m = parse_choice(optarg, modes, 3, "--arenas", e);
+			int m = cli_parse_choice(optarg, modes, 3, "--arenas", e);
 			if (m < 0)
 				return -1;
 			a->opts.arenas = (enum arena_mode)m;

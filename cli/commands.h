@@ -8,9 +8,12 @@
 
 /* Each returns the process exit code. argv[0] is the subcommand's name. */
 int cmd_snap(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 
 /* Parses a PID argument; fails with PC_EUSAGE naming the bad text. */
 int cli_parse_pid(const char *s, int *pid, struct pc_err *e);
+/* Index of v in choices[n]; fails with PC_EUSAGE naming the option `opt` and the choices. */
+int cli_parse_choice(const char *v, const char *const *choices, size_t n, const char *opt, struct pc_err *e);
 /* Prints the error line and returns its exit code. */
 int cli_fail(const struct pc_err *e);
 /* The exit-code table, for every --help. */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cli_parse_pid(const char *s, int *pid, struct pc_err *e)
 {
@@ -28,4 +29,17 @@ void cli_print_exit_codes(FILE *out)
 {
 	fprintf(out, "exit codes:\n");
 	pc_exit_codes_print(out);
+}
+
+int cli_parse_choice(const char *v, const char *const *choices, size_t n, const char *opt, struct pc_err *e)
+{
+	char list[256] = "";
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v, choices[i]) == 0)
+			return (int)i;
+	for (size_t i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? (i + 1 == n ? " or " : ", ") : "",
+			 choices[i]);
+	return pc_fail(e, PC_EUSAGE, "%s must be %s, not '%s'", opt, list, v);
 }

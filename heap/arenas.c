@@ -119,6 +119,22 @@ static bool plan_arena(struct pyproc *p, const uint8_t *ao, struct arena_copy *o
 	return true;
 }
 
+/* The per-arena figures _PyObject_DebugMallocStats sums over the table (obmalloc.c, 3.8-3.13). */
+static void table_add(const struct pylayout *L, const uint8_t *ao, struct arena_table_sum *t)
+{
+	uint64_t addr;
+	uint32_t nfree;
+
+	memcpy(&addr, ao + L->off.ao_address, 8);
+	memcpy(&nfree, ao + L->off.ao_nfreepools, 4);
+	if (addr == 0)
+		return;
+	t->known = true;
+	t->narenas++;
+	t->nfreepools += nfree;
+	t->unaligned += (addr & (L->pool_size - 1)) != 0;
+}
+
 static int arenas_from_table(struct pyproc *p, struct heapcopy *hc, struct census *c, struct pc_err *e)
 {
 	uint64_t tabptr = 0, maxptr = 0, table = 0;
@@ -140,6 +156,7 @@ static int arenas_from_table(struct pyproc *p, struct heapcopy *hc, struct censu
 	}
 	for (uint32_t i = 0; i < maxarenas; i++) {
 		struct arena_copy a;
+		table_add(&p->L, tab + (size_t)i * aosz, &hc->table);
 		if (!plan_arena(p, tab + (size_t)i * aosz, &a, c))
 			continue;
 		xgrow((void **)&hc->v, &hc->cap, hc->n + 1, sizeof *hc->v);
@@ -147,6 +164,7 @@ static int arenas_from_table(struct pyproc *p, struct heapcopy *hc, struct censu
 	}
 	free(tab);
 	hc->source = "symbols";
+	hc->table.known = true;
 	return 0;
 }
 
@@ -183,4 +201,14 @@ const struct arena_copy *heapcopy_find(const struct heapcopy *hc, uint64_t addr)
 			return a;
 	}
 	return NULL;
+}
+
+void heapcopy_each_pool(const struct pylayout *L, const struct heapcopy *hc, heapcopy_pool_fn *fn, void *ctx)
+{
+	for (size_t a = 0; a < hc->n; a++) {
+		const struct arena_copy *ac = &hc->v[a];
+		uint64_t first = (ac->addr + L->pool_size - 1) & ~(L->pool_size - 1);
+		for (uint64_t pa = first; pa + L->pool_size <= ac->addr + ac->len; pa += L->pool_size)
+			fn(ctx, a, ac->data + (pa - ac->addr), pa);
+	}
 }

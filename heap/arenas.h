@@ -20,6 +20,15 @@ struct arena_copy {
 	uint8_t *data;      /* points into heapcopy.buf */
 };
 
+/* What the arena table says about every arena it lists, carved or not (symbols mode only): the
+ * figures sys._debugmallocstats() takes from the table rather than from the pools. */
+struct arena_table_sum {
+	bool known;             /* false when the arenas were found by the scan */
+	uint64_t narenas;       /* entries with an address */
+	uint64_t nfreepools;    /* sum of nfreepools: empty pools plus pools never carved */
+	uint64_t unaligned;     /* arenas whose base is not pool-aligned (one pool lost each) */
+};
+
 struct heapcopy {
 	struct arena_copy *v;
 	size_t n, cap;
@@ -27,6 +36,7 @@ struct heapcopy {
 	uint64_t bytes;
 	const char *source;    /* "symbols" or "scan" */
 	uint64_t scan_rejected; /* scan: pool-aligned addresses that failed the header checks */
+	struct arena_table_sum table;
 };
 
 /* Copies every live arena. Problems with single arenas become census warnings; failing to find
@@ -36,5 +46,10 @@ int arenas_copy(struct pyproc *p, enum arena_mode mode, struct heapcopy *hc, str
 void heapcopy_release(struct heapcopy *hc);
 /* The copied arena holding addr, or NULL (the copies are sorted by address). */
 const struct arena_copy *heapcopy_find(const struct heapcopy *hc, uint64_t addr);
+
+/* Calls fn for every pool-aligned pool of every copied arena, in address order; `arena` is the
+ * index into hc->v (one copy per arena). Local memory only: usable after the target resumed. */
+typedef void heapcopy_pool_fn(void *ctx, size_t arena, const uint8_t *pool, uint64_t addr);
+void heapcopy_each_pool(const struct pylayout *L, const struct heapcopy *hc, heapcopy_pool_fn *fn, void *ctx);
 
 #endif

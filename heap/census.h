@@ -55,6 +55,16 @@ struct census {
 	uint64_t objects_static;   /* of those, static objects of the interpreter or an extension */
 	uint64_t gc_tracked;  /* objects on the GC generation lists */
 
+	/* interpreter and process state at the census (snap's header summary), when have_summary */
+	bool have_summary;
+	uint64_t rss;             /* VmRSS bytes, 0 when unknown */
+	uint64_t arena_bytes;     /* pymalloc arenas * ARENA_SIZE */
+	uint64_t arena_used;      /* bytes in allocated blocks of those arenas */
+	unsigned nthreads;        /* Python thread states */
+	unsigned gc_ngen;         /* 0 when the GC state could not be read */
+	int64_t gc_count[4];      /* gc.get_count() */
+	bool gc_enabled;
+
 	/* cost */
 	uint64_t bytes_read, syscalls;
 

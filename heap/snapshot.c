@@ -8,7 +8,9 @@
 #include <unistd.h>
 #include <string.h>
 #include "attach/procfs.h"
+#include "attach/procmem.h"
 #include "attach/stop.h"
+#include "heap/gcstats.h"
 #include "heap/walk.h"
 
 /* PYCENSUS_TEST_STALL_MS keeps the target stopped that much longer, so tests can make it die
@@ -21,7 +23,7 @@ static void test_stall(void)
 		usleep((useconds_t)atoi(s) * 1000);
 }
 
-static bool gone(pid_t pid)
+bool snapshot_target_gone(pid_t pid)
 {
 	char st = 0, path[64], buf[256], *p;
 	FILE *f;
@@ -36,8 +38,7 @@ static bool gone(pid_t pid)
 	return st == 'Z' || st == 'X';
 }
 
-/* Refuses what cannot be censused before touching it with ptrace. */
-static int check_process(pid_t pid, struct pc_err *e)
+int snapshot_check_process(pid_t pid, struct pc_err *e)
 {
 	struct proc_status st;
 
@@ -61,6 +62,30 @@ static void fill_meta(struct census *c, const struct pyproc *p, const struct wal
 		census_warn(c, "no pymalloc arenas found (PYTHONMALLOC=malloc?): only objects on the GC lists outside arenas are counted");
 }
 
+/* The header summary: what the process holds and what its GC is doing at the census. */
+static void summarise(struct pyproc *p, const struct walk *w, struct census *c)
+{
+	struct procmem pm;
+	struct gcstats gs;
+	struct pc_err e = { 0 };
+
+	c->have_summary = true;
+	c->nthreads = p->nthreads;
+	c->arena_bytes = (w->hc.table.known ? w->hc.table.narenas : w->hc.n) * p->L.arena_size;
+	for (unsigned i = 0; i < c->nclasses && i < PC_ARRAY_LEN(c->classes); i++)
+		c->arena_used += c->classes[i].blocks * c->classes[i].block_size;
+	if (procmem_read(p->pid, &pm, &e) == 0)
+		c->rss = pm.vm_rss;
+	if (gcstats_collect(p, &gs, &e) < 0) {
+		census_warn(c, "GC state unreadable: %s", e.detail);
+		return;
+	}
+	c->gc_ngen = gs.ngenerations;
+	for (unsigned g = 0; g < gs.ngenerations; g++)
+		c->gc_count[g] = gs.gen[g].count;
+	c->gc_enabled = gs.enabled;
+}
+
 /* While stopped: everything that reads the target. */
 static int census_stopped(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, struct census *c,
 			  struct pc_err *e)
@@ -77,6 +102,7 @@ static int census_stopped(struct pyproc *p, struct walk *w, const struct snapsho
 	walk_owners(w);
 	if (w->alloc)
 		walk_footprint_rows(w);
+	summarise(p, w, c);
 	return 0;
 }
 
@@ -91,7 +117,7 @@ int snapshot_take(pid_t pid, const struct snapshot_opts *o, struct census *c, st
 	memset(&p, 0, sizeof p);
 	memset(&w, 0, sizeof w);
 	c->pid = pid;
-	if (check_process(pid, e) < 0 || stop_all(&st, pid, e) < 0)
+	if (snapshot_check_process(pid, e) < 0 || stop_all(&st, pid, e) < 0)
 		return -1;
 	test_stall();
 	rc = census_stopped(&p, &w, o, c, e);
@@ -104,7 +130,7 @@ int snapshot_take(pid_t pid, const struct snapshot_opts *o, struct census *c, st
 	pyproc_close(&p);
 	c->wall_s = mono_now() - t0;
 	/* Whatever failed, a target that died under us is the cause to report. */
-	if (rc < 0 && gone(pid)) {
+	if (rc < 0 && snapshot_target_gone(pid)) {
 		pc_err_clear(e);
 		pc_fail(e, PC_EEXITED, "process %d exited during the census", (int)pid);
 	}

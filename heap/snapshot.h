@@ -19,4 +19,10 @@ struct snapshot_opts {
  * path. Errors: NOPROC, PERM, NOTPYTHON, UNSUPPORTED, LAYOUT, EXITED, TARGETMEM. */
 int snapshot_take(pid_t pid, const struct snapshot_opts *o, struct census *c, struct pc_err *e);
 
+/* Shared with the other sessions that stop a target (heap/stats.c). Refuses what cannot be read
+ * (zombie, kernel thread) before touching it with ptrace: */
+int snapshot_check_process(pid_t pid, struct pc_err *e);
+/* True when the process is gone or a zombie: the cause to report for any failure mid-read. */
+bool snapshot_target_gone(pid_t pid);
+
 #endif

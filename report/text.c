@@ -83,12 +83,30 @@ static void put_alloc_line(FILE *out, const struct census *c)
 	fputc('\n', out);
 }
 
+static void put_summary_line(FILE *out, const struct census *c)
+{
+	fputs("state: RSS ", out);
+	put_bytes(out, c->rss);
+	fprintf(out, "; pymalloc %" PRIu64 " arena%s, ", c->narenas, plural(c->narenas));
+	put_bytes(out, c->arena_bytes);
+	fprintf(out, ", %.1f%% in allocated blocks", c->arena_bytes ? 100.0 * (double)c->arena_used / (double)c->arena_bytes : 0.0);
+	if (c->gc_ngen) {
+		fputs("; GC counts ", out);
+		for (unsigned g = 0; g < c->gc_ngen; g++)
+			fprintf(out, "%s%" PRId64, g ? "/" : "", c->gc_count[g]);
+		fputs(c->gc_enabled ? " (enabled)" : " (disabled)", out);
+	}
+	fprintf(out, "; %u thread%s\n", c->nthreads, plural(c->nthreads));
+}
+
 static void put_header(FILE *out, const struct census *c)
 {
 	put_target_line(out, c);
 	put_cost_line(out, c);
 	if (c->size_alloc)
 		put_alloc_line(out, c);
+	if (c->have_summary)
+		put_summary_line(out, c);
 	for (size_t i = 0; i < c->nwarnings; i++) {
 		fputs("warning: ", out);
 		put_text(out, c->warnings[i], SIZE_MAX);
