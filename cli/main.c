@@ -13,6 +13,7 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "snap", cmd_snap, "one census of a running process: objects and bytes per kind (guppy3's partition)" },
+	{ "stacks", cmd_stacks, "where every thread is: Python frames, thread names, the GIL holder (--native: C frames too)" },
 };
 
 static void usage(FILE *out)
@@ -32,6 +33,7 @@ static void usage(FILE *out)
 		"examples:\n"
 		"  pycensus snap 12345                  top 20 kinds by size\n"
 		"  pycensus snap -n 0 -f csv -o heap.csv 12345\n"
+		"  pycensus stacks --native 12345\n"
 		"\n"
 		"'pycensus <command> --help' tells more.\n\n");
 	cli_print_exit_codes(out);
