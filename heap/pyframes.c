@@ -34,7 +34,7 @@ struct pyframes *pyframes_new(struct pyproc *p)
 	struct pyframes *w = xcalloc(1, sizeof *w);
 
 	w->p = p;
-	w->code_type = pyelf_symbol(&p->elf, "PyCode_Type");
+	w->code_type = p->elf.elf ? pyelf_symbol(&p->elf, "PyCode_Type") : 0;
 	ptrmap_init(&w->index);
 	return w;
 }
