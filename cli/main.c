@@ -14,6 +14,7 @@ static const struct command {
 } commands[] = {
 	{ "snap", cmd_snap, "one census of a running process: objects and bytes per kind (guppy3's partition)" },
 	{ "stats", cmd_stats, "pymalloc's arenas, pools and size classes, fragmentation, the GC, process memory" },
+	{ "stacks", cmd_stacks, "where every thread is: Python frames, thread names, the GIL holder (--native: C frames too)" },
 };
 
 static void usage(FILE *out)
@@ -34,6 +35,7 @@ static void usage(FILE *out)
 		"  pycensus snap 12345                  top 20 kinds by size\n"
 		"  pycensus snap -n 0 -f csv -o heap.csv 12345\n"
 		"  pycensus stats 12345                 sys._debugmallocstats(), gc and memory figures\n"
+		"  pycensus stacks --native 12345\n"
 		"\n"
 		"'pycensus <command> --help' tells more.\n\n");
 	cli_print_exit_codes(out);

@@ -308,6 +308,10 @@ static const struct {
 	DF(long_tag, 496),	DF(long_digit, 504),	     DF(bytes_sval, 528),
 	DF(unicode_size, 536),	DF(str_state, 544),	     DF(str_length, 552),
 	DF(ascii_size, 560),	DF(gc_state_size, 568),	     DF(gc_collecting, 576),
+	DF(is_ceval_gil, 112),	DF(if_size, 224),	     DF(if_previous, 232),
+	DF(if_code, 240),	DF(if_instr, 248),	     DF(if_owner, 264),
+	DF(co_filename, 280),	DF(co_name, 288),	     DF(co_linetable, 304),
+	DF(co_firstlineno, 312),
 };
 #undef DF
 
