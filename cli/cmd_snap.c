@@ -11,13 +11,14 @@
 #include "report/csv.h"
 #include "report/output.h"
 #include "report/partition.h"
+#include "report/stacks.h"
 #include "report/text.h"
 
 struct snap_args {
 	int pid;
 	const char *format, *output, *by;
 	size_t limit;
-	bool no_header;
+	bool no_header, stacks;
 	struct snapshot_opts opts;
 };
 
@@ -50,6 +51,8 @@ static void snap_help(FILE *out)
 		"                          absent from stripped builds), a scan of anonymous memory for pool\n"
 		"                          headers, or the table when available and the scan otherwise (default)\n"
 		"      --no-header         text: print the partition only\n"
+		"      --stacks            text: add every thread's Python frames at the moment of the census\n"
+		"                          (as 'pycensus stacks' prints them)\n"
 		"  -h, --help              this help\n"
 		"\n"
 		"needs: ptrace permission over PID (same user and kernel.yama.ptrace_scope <= 1 for a child,\n"
@@ -63,6 +66,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
 		{ "rows", required_argument, NULL, 'n' },   { "by", required_argument, NULL, 'b' },
 		{ "arenas", required_argument, NULL, 'a' }, { "no-header", no_argument, NULL, 'H' },
+		{ "stacks", no_argument, NULL, 'S' },
 		{ "size", required_argument, NULL, 's' },   { "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -100,6 +104,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 			break;
 		}
 		case 'H': a->no_header = true; break;
+		case 'S': a->stacks = true; break;
 		case 'h': snap_help(stdout); exit(0);
 		default:
 			return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -107,10 +112,12 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 	}
 	if (optind != argc - 1)
 		return pc_fail(e, PC_EUSAGE, optind >= argc ? "snap needs a PID" : "snap takes one PID");
+	if (a->stacks && strcmp(a->format, "text") != 0)
+		return pc_fail(e, PC_EUSAGE, "--stacks goes with the text format (use 'pycensus stacks -f json' for data)");
 	return cli_parse_pid(argv[optind], &a->pid, e);
 }
 
-static int write_report(const struct snap_args *a, const struct census *c, struct pc_err *e)
+static int write_report(const struct snap_args *a, const struct census *c, const struct stacks *st, struct pc_err *e)
 {
 	struct partition p;
 	FILE *out = output_open(a->output, e);
@@ -130,6 +137,10 @@ static int write_report(const struct snap_args *a, const struct census *c, struc
 		rc = report_csv(out, &p, e);
 	else
 		rc = report_text(out, c, &p, a->limit, !a->no_header, e);
+	if (rc == 0 && st) {
+		fputs("\nThreads at the moment of the census:\n", out);
+		rc = report_stacks_text(out, st, e);
+	}
 	partition_release(&p);
 	if (rc < 0) {
 		output_close(out, NULL);
@@ -143,14 +154,20 @@ int cmd_snap(int argc, char **argv)
 	struct pc_err e = { 0 };
 	struct snap_args a;
 	struct census c;
+	struct stacks st;
 	int rc;
 
 	if (parse_args(argc, argv, &a, &e) < 0)
 		return cli_fail(&e);
 	census_init(&c);
+	stacks_init(&st);
+	if (a.stacks)
+		a.opts.stacks = &st;
 	rc = snapshot_take(a.pid, &a.opts, &c, &e);
+	st.pause_s = c.pause_s; /* the stacks were read inside the census's stop */
 	if (rc == 0)
-		rc = write_report(&a, &c, &e);
+		rc = write_report(&a, &c, a.stacks ? &st : NULL, &e);
+	stacks_release(&st);
 	census_release(&c);
 	return rc < 0 ? cli_fail(&e) : 0;
 }

@@ -87,8 +87,8 @@ static void summarise(struct pyproc *p, const struct walk *w, struct census *c)
 }
 
 /* While stopped: everything that reads the target. */
-static int census_stopped(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, struct census *c,
-			  struct pc_err *e)
+static int census_stopped(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, const struct stopped *st,
+			  struct census *c, struct pc_err *e)
 {
 	if (pyproc_open(p, c->pid, e) < 0)
 		return -1;
@@ -103,6 +103,8 @@ static int census_stopped(struct pyproc *p, struct walk *w, const struct snapsho
 	if (w->alloc)
 		walk_footprint_rows(w);
 	summarise(p, w, c);
+	if (o->stacks && stacks_collect(p, st, false, o->stacks, e) < 0)
+		return -1;
 	return 0;
 }
 
@@ -120,7 +122,7 @@ int snapshot_take(pid_t pid, const struct snapshot_opts *o, struct census *c, st
 	if (snapshot_check_process(pid, e) < 0 || stop_all(&st, pid, e) < 0)
 		return -1;
 	test_stall();
-	rc = census_stopped(&p, &w, o, c, e);
+	rc = census_stopped(&p, &w, o, &st, c, e);
 	stop_release(&st);
 	c->pause_s = st.pause_s;
 	if (rc == 0)

@@ -9,10 +9,12 @@
 #include "common/error.h"
 #include "heap/arenas.h"
 #include "heap/census.h"
+#include "heap/stacks.h"
 
 struct snapshot_opts {
 	enum arena_mode arenas;
 	bool size_alloc;   /* sizes are allocator footprints (--size=alloc) */
+	struct stacks *stacks; /* when set, every thread's Python frames at the moment of the census */
 };
 
 /* Fills c (census_init'ed by the caller). The target is resumed before this returns, on every

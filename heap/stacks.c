@@ -1,6 +1,7 @@
 /* stacks.c: the stacks model, and collecting it from a stopped target. */
 #include "common/compat.h"
 #include "heap/stacks.h"
+#include "heap/snapshot.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -183,28 +184,14 @@ int stacks_collect(struct pyproc *p, const struct stopped *st, bool native, stru
 }
 
 /* Refuses zombies and kernel threads before ptrace touches them (as snapshot.c does). */
-static int check_process(pid_t pid, struct pc_err *e)
-{
-	struct proc_status ps;
-
-	if (proc_status_read(pid, &ps, e) < 0)
-		return -1;
-	if (ps.state == 'Z' || ps.state == 'X')
-		return pc_fail(e, PC_ENOPROC, "process %d (%s) is a zombie", (int)pid, ps.name);
-	if (ps.kernel_thread)
-		return pc_fail(e, PC_ENOTPYTHON, "process %d (%s) is a kernel thread", (int)pid, ps.name);
-	return 0;
-}
-
 int stacks_take(pid_t pid, bool native, struct stacks *s, struct pc_err *e)
 {
 	struct stopped st;
 	struct pyproc p;
-	struct proc_status ps;
 	int rc;
 
 	memset(&p, 0, sizeof p);
-	if (check_process(pid, e) < 0 || stop_all(&st, pid, e) < 0)
+	if (snapshot_check_process(pid, e) < 0 || stop_all(&st, pid, e) < 0)
 		return -1;
 	rc = pyproc_open(&p, pid, e);
 	if (rc == 0)
@@ -213,7 +200,7 @@ int stacks_take(pid_t pid, bool native, struct stacks *s, struct pc_err *e)
 	s->pause_s = st.pause_s;
 	pyproc_close(&p);
 	/* Whatever failed, a target that died under us is the cause to report. */
-	if (rc < 0 && (proc_status_read(pid, &ps, NULL) < 0 || ps.state == 'Z' || ps.state == 'X')) {
+	if (rc < 0 && snapshot_target_gone(pid)) {
 		pc_err_clear(e);
 		pc_fail(e, PC_EEXITED, "process %d exited while its stacks were read", (int)pid);
 	}

@@ -34,6 +34,22 @@ static void census_csv(pid_t pid, const char *by, const char *arenas, struct tab
 	free(out);
 }
 
+/* snap --stacks: the partition, then the main thread's frames at the moment of the census
+ * (census.py waits in wait(), called from main()). */
+static void check_snap_stacks(pid_t pid, const struct python *py)
+{
+	char pidtxt[16], *out = malloc(OUTMAX), err[4096];
+	const char *args[] = { "snap", "--stacks", "-n", "3", pidtxt, NULL };
+	int rc;
+
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)pid);
+	rc = h_pycensus(out, OUTMAX, err, sizeof err, args);
+	cr_expect_eq(rc, 0, "%s: snap --stacks failed (%d): %s", py->label, rc, err);
+	cr_expect(strstr(out, "Partition of a set of") && strstr(out, "Threads at the moment of the census:") &&
+		  strstr(out, "    wait (") && strstr(out, "    main ("), "%s: snap --stacks printed:\n%s", py->label, out);
+	free(out);
+}
+
 static bool step(struct proc *p, const char *expect)
 {
 	char line[256];
@@ -115,6 +131,7 @@ ParameterizedTest(struct python *py, integration, census, .timeout = 600)
 		h_table_free(&after_sym);
 	}
 	check_size_classes(&by_size, p.errpath, py);
+	check_snap_stacks(p.pid, py);
 	kill(p.pid, SIGUSR1);
 	cr_assert(h_read_truth(&p, &truth), "%s: the workload did not answer after the census", py->label);
 	check_items(&after, &truth, py);
