@@ -59,7 +59,8 @@ static void fill_meta(struct census *c, const struct pyproc *p, const struct wal
 	c->bytes_read = p->mem.stats.remote_bytes;
 	c->syscalls = p->mem.stats.syscalls;
 	if (w->hc.n == 0)
-		census_warn(c, "no pymalloc arenas found (PYTHONMALLOC=malloc?): only objects on the GC lists outside arenas are counted");
+		census_warn(c, "no pymalloc arenas found (PYTHONMALLOC=malloc?): objects were found from the GC lists and "
+			    "by following references; objects only C code references are missed");
 }
 
 /* The header summary: what the process holds and what its GC is doing at the census. */

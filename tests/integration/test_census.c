@@ -157,3 +157,42 @@ Test(integration, interpreters_found)
 	for (size_t i = 0; i < n; i++)
 		fprintf(stderr, "integration: will test %s (%s)\n", found[i].label, found[i].path);
 }
+
+/* PYTHONMALLOC=malloc: no arenas. The census comes from the GC lists and references, and says so. */
+ParameterizedTestParameters(integration, malloc_mode)
+{
+	static struct python found[H_MAX_PYTHONS];
+	size_t n = h_find_pythons(found, H_MAX_PYTHONS);
+	struct python *params = cr_malloc(sizeof *params * (n ? n : 1));
+
+	memcpy(params, found, sizeof *params * n);
+	return cr_make_param_array(struct python, params, n);
+}
+
+ParameterizedTest(struct python *py, integration, malloc_mode, .timeout = 600)
+{
+	char *argv[] = { py->path, (char *)workload(), NULL }, line[256], pidtxt[16], err[4096], *out = malloc(OUTMAX);
+	const char *text[] = { "snap", "-n", "1", pidtxt, NULL };
+	struct table before, after;
+	struct proc p;
+
+	setenv("PYTHONMALLOC", "malloc", 1);
+	cr_assert(h_spawn(&p, argv), "cannot start %s", py->path);
+	unsetenv("PYTHONMALLOC");
+	cr_assert(h_wait_line(&p, "before", line, sizeof line, 60) && h_wait_sleeping(p.pid, 30),
+		  "%s: workload did not start", py->label);
+	census_csv(p.pid, "kind", "auto", &before);
+	cr_assert(step(&p, "after"), "%s: workload did not build its objects", py->label);
+	census_csv(p.pid, "kind", "auto", &after);
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)p.pid);
+	cr_expect_eq(h_pycensus(out, OUTMAX, err, sizeof err, text), 0, "%s: %s", py->label, err);
+	cr_expect(strstr(out, "warning: no pymalloc arenas found (PYTHONMALLOC=malloc?)"), "%s: no warning in:\n%s",
+		  py->label, out);
+	cr_expect_eq(h_count(&after, "__main__.Item"), 20000, "%s: Item %lld", py->label, h_count(&after, "__main__.Item"));
+	check_increase(&before, &after, py);
+	fprintf(stderr, "integration: PYTHONMALLOC=malloc census of %s checked\n", py->label);
+	h_table_free(&before);
+	h_table_free(&after);
+	free(out);
+	h_kill(&p);
+}
