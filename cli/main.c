@@ -13,6 +13,9 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "snap", cmd_snap, "one census of a running process: objects and bytes per kind (guppy3's partition)" },
+	{ "run", cmd_run, "start a Python program, sample its heap over time and as it exits" },
+	{ "diff", cmd_diff, "what changed between two CSV censuses (or a time series' first and last sample)" },
+	{ "top", cmd_top, "live view of a running process: kinds by size and how fast they grow" },
 };
 
 static void usage(FILE *out)

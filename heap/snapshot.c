@@ -61,19 +61,58 @@ static void fill_meta(struct census *c, const struct pyproc *p, const struct wal
 		census_warn(c, "no pymalloc arenas found (PYTHONMALLOC=malloc?): only objects on the GC lists outside arenas are counted");
 }
 
-/* While stopped: everything that reads the target. */
-static int census_stopped(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, struct census *c,
-			  struct pc_err *e)
+static void progress(const struct snapshot_opts *o, const char *phase)
 {
-	if (pyproc_open(p, c->pid, e) < 0)
+	if (o->progress)
+		o->progress(o->progress_arg, phase);
+}
+
+/* While stopped: everything that reads the target (through thread `tid`). */
+static int census_stopped(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, pid_t tid,
+			  struct census *c, struct pc_err *e)
+{
+	progress(o, "opening the interpreter");
+	if (pyproc_open(p, tid, e) < 0)
 		return -1;
 	walk_init(w, p, c);
+	progress(o, "copying arenas");
 	if (arenas_copy(p, o->arenas, &w->hc, c, e) < 0)
 		return -1;
+	progress(o, "walking objects");
 	walk_blocks(w);
+	progress(o, "walking the GC lists");
 	walk_outside(w);
+	progress(o, "deciding dict owners");
 	walk_owners(w);
 	return 0;
+}
+
+/* After the census: metadata, and what the walk holds released. */
+static void census_finish(struct pyproc *p, struct walk *w, struct census *c, int rc)
+{
+	if (rc == 0)
+		fill_meta(c, p, w);
+	if (w->p)
+		walk_release(w);
+	pyproc_close(p);
+}
+
+int snapshot_take_stopped(pid_t pid, const struct snapshot_opts *o, struct census *c, struct pc_err *e)
+{
+	struct pyproc p;
+	struct walk w;
+	double t0 = mono_now();
+	int rc;
+
+	memset(&p, 0, sizeof p);
+	memset(&w, 0, sizeof w);
+	if (!c->pid)
+		c->pid = pid;
+	rc = census_stopped(&p, &w, o, pid, c, e);
+	census_finish(&p, &w, c, rc);
+	c->wall_s = mono_now() - t0;
+	progress(o, NULL);
+	return rc;
 }
 
 int snapshot_take(pid_t pid, const struct snapshot_opts *o, struct census *c, struct pc_err *e)
@@ -87,18 +126,20 @@ int snapshot_take(pid_t pid, const struct snapshot_opts *o, struct census *c, st
 	memset(&p, 0, sizeof p);
 	memset(&w, 0, sizeof w);
 	c->pid = pid;
-	if (check_process(pid, e) < 0 || stop_all(&st, pid, e) < 0)
+	if (check_process(pid, e) < 0)
 		return -1;
+	progress(o, "stopping the process");
+	if (stop_all(&st, pid, e) < 0) {
+		progress(o, NULL);
+		return -1;
+	}
 	test_stall();
-	rc = census_stopped(&p, &w, o, c, e);
+	rc = census_stopped(&p, &w, o, pid, c, e);
 	stop_release(&st);
 	c->pause_s = st.pause_s;
-	if (rc == 0)
-		fill_meta(c, &p, &w);
-	if (w.p)
-		walk_release(&w);
-	pyproc_close(&p);
+	census_finish(&p, &w, c, rc);
 	c->wall_s = mono_now() - t0;
+	progress(o, NULL);
 	/* Whatever failed, a target that died under us is the cause to report. */
 	if (rc < 0 && gone(pid)) {
 		pc_err_clear(e);
