@@ -1,61 +1,69 @@
-/* hwbreak.c: debug-register execution breakpoints through ptrace. */
+/* hwbreak.c: execution breakpoints as perf events that send SIGTRAP to the thread. */
 #include "common/compat.h"
 #include "attach/hwbreak.h"
 
 #include <errno.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
 #include <signal.h>
-#include <stddef.h>
 #include <string.h>
 #include <sys/ptrace.h>
-#include <sys/user.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-#ifndef TRAP_HWBKPT
-#define TRAP_HWBKPT 4
+#ifndef TRAP_PERF
+#define TRAP_PERF 6
 #endif
 
-static long dr_offset(int i)
+void hwbreak_init(struct hwbreak *h)
 {
-	return (long)(offsetof(struct user, u_debugreg) + (size_t)i * sizeof(long));
+	h->n = 0;
 }
 
-static int poke_dr(pid_t tid, int i, uint64_t v)
+static int open_breakpoint(pid_t tid, uint64_t addr)
 {
-	return (int)ptrace(PTRACE_POKEUSER, tid, (void *)dr_offset(i), (void *)(uintptr_t)v);
+	struct perf_event_attr a;
+
+	memset(&a, 0, sizeof a);
+	a.type = PERF_TYPE_BREAKPOINT;
+	a.size = sizeof a;
+	a.bp_type = HW_BREAKPOINT_X;
+	a.bp_addr = addr;
+	a.bp_len = sizeof(long); /* the length x86 requires for execution breakpoints */
+	a.sample_period = 1;
+	a.sigtrap = 1;
+	a.remove_on_exec = 1;   /* required with sigtrap */
+	a.exclude_kernel = 1;
+	a.exclude_hv = 1;
+	return (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
-int hwbreak_set(pid_t tid, const uint64_t *addrs, size_t n, struct pc_err *e)
+int hwbreak_set(struct hwbreak *h, pid_t tid, const uint64_t *addrs, size_t n, struct pc_err *e)
 {
-	/* DR7: local-enable bit 2*i per slot; R/W and LEN bits 0 mean "execute, 1 byte", the only
-	 * length the CPU accepts for instruction breakpoints. */
-	uint64_t dr7 = 0;
-	int slot = 0;
+	hwbreak_clear(h);
+	for (size_t i = 0; i < n && h->n < HWBREAK_MAX; i++) {
+		int fd;
 
-	for (size_t i = 0; i < n && slot < HWBREAK_MAX; i++) {
 		if (!addrs[i])
 			continue;
-		if (poke_dr(tid, slot, addrs[i]) < 0)
-			goto fail;
-		dr7 |= 1ULL << (2 * slot);
-		slot++;
-	}
-	if (poke_dr(tid, 7, dr7) < 0)
-		goto fail;
-	return 0;
-fail:
-	{
-		int err = errno;
+		fd = open_breakpoint(tid, addrs[i]);
+		if (fd < 0) {
+			int err = errno;
 
-		hwbreak_clear(tid);
-		return pc_fail(e, PC_ETARGETMEM, "cannot set a debug register of thread %d: %s", (int)tid,
-			       strerror(err));
+			hwbreak_clear(h);
+			return pc_fail(e, PC_EPERM, "perf_event_open(hardware breakpoint on thread %d): %s", (int)tid,
+				       strerror(err));
+		}
+		h->fds[h->n++] = fd;
 	}
+	return 0;
 }
 
-void hwbreak_clear(pid_t tid)
+void hwbreak_clear(struct hwbreak *h)
 {
-	poke_dr(tid, 7, 0);
-	for (int i = 0; i < HWBREAK_MAX; i++)
-		poke_dr(tid, i, 0);
+	for (size_t i = 0; i < h->n; i++)
+		close(h->fds[i]);
+	h->n = 0;
 }
 
 bool hwbreak_hit(pid_t tid)
@@ -65,5 +73,5 @@ bool hwbreak_hit(pid_t tid)
 	memset(&si, 0, sizeof si);
 	if (ptrace(PTRACE_GETSIGINFO, tid, NULL, &si) < 0)
 		return false;
-	return si.si_signo == SIGTRAP && si.si_code == TRAP_HWBKPT;
+	return si.si_signo == SIGTRAP && si.si_code == TRAP_PERF;
 }

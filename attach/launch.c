@@ -394,7 +394,6 @@ void launch_release(struct launch *l)
 	/* PTRACE_DETACH needs a stopped tracee */
 	if (!l->done && l->pid > 0 && launch_stop_all(l, NULL) == 0) {
 		for (size_t i = 0; i < l->n; i++) {
-			hwbreak_clear(l->t[i].tid);
 			ptrace(PTRACE_DETACH, l->t[i].tid, NULL,
 			       (void *)(long)(l->t[i].why == LS_SIGNAL ? l->t[i].sig : 0));
 		}

@@ -27,6 +27,7 @@ struct run {
 	struct sampling sm;
 	struct launch l;
 	struct pyready ready;
+	struct hwbreak hw;     /* at the finalisation entry points, once the interpreter is ready */
 	bool is_ready, final_done, hw_armed, gave_up;
 	double next;           /* monotonic time of the next sample */
 	struct pc_err last;    /* the latest census failure */
@@ -102,13 +103,12 @@ static int parse_args(int argc, char **argv, struct run *r, struct pc_err *e)
 }
 
 /* A census failure is reported once per distinct cause; sampling goes on. */
-static void census_failed(struct run *r, const struct pc_err *e)
+static void census_failed(struct run *r, const struct pc_err *e, const char *when)
 {
 	r->failures++;
 	if (strcmp(r->last.detail, e->detail) != 0) {
 		progress_clear(&r->sm.prog);
-		fputs("pycensus: warning: census failed: ", stderr);
-		pc_err_print(stderr, e);
+		fprintf(stderr, "pycensus: warning: %s: %s: %s\n", when, pc_code_message(e->code), e->detail);
 	}
 	r->last = *e;
 }
@@ -122,7 +122,7 @@ static void sample(struct run *r, pid_t tid, bool at_exit)
 	int rc;
 
 	if (launch_stop_all(&r->l, &e) < 0) {
-		census_failed(r, &e);
+		census_failed(r, &e, at_exit ? "exit census failed" : "census failed");
 		return;
 	}
 	if (!tid)
@@ -133,17 +133,17 @@ static void sample(struct run *r, pid_t tid, bool at_exit)
 	if (rc == 0 && !at_exit && !r->hw_armed) {
 		struct pc_err he = { 0 };
 		r->hw_armed = true; /* tried once per exec: a refusal is reported, not retried */
-		if (hwbreak_set(r->l.pid, r->ready.finalize, PYREADY_NFINAL, &he) < 0)
-			census_failed(r, &he);
+		if (hwbreak_set(&r->hw, r->l.pid, r->ready.finalize, PYREADY_NFINAL, &he) < 0)
+			census_failed(r, &he, "no census at finalisation, only at exit");
 	}
 	if (at_exit)
-		hwbreak_clear(r->l.pid);
+		hwbreak_clear(&r->hw);
 	c.pause_s = mono_now() - t;
 	launch_resume_all(&r->l);
 	if (rc == 0 && sampling_add(&r->sm, &c, t, proc_rss(tid), at_exit, &e) < 0)
 		rc = -1;
 	if (rc < 0)
-		census_failed(r, &e);
+		census_failed(r, &e, at_exit ? "exit census failed" : "census failed");
 	census_release(&c);
 }
 
@@ -155,7 +155,7 @@ static void probe(struct run *r)
 
 	if (rc < 0 && !r->gave_up) {
 		r->gave_up = true; /* e.g. Python 3.7: nothing to sample, the program still runs */
-		census_failed(r, &e);
+		census_failed(r, &e, "cannot sample this program");
 	}
 	if (rc <= 0)
 		return;
@@ -201,6 +201,7 @@ static void final_census(struct run *r, pid_t tid)
 static void on_exec(struct run *r)
 {
 	pyready_release(&r->ready);
+	hwbreak_clear(&r->hw);
 	r->is_ready = r->hw_armed = r->gave_up = false;
 }
 
@@ -216,7 +217,7 @@ static int event_loop(struct run *r, struct pc_err *e)
 		case LE_EXEC: on_exec(r); break;
 		case LE_HWBREAK:
 			final_census(r, ev.tid);
-			hwbreak_clear(ev.tid);
+			hwbreak_clear(&r->hw);
 			launch_resume_all(&r->l);
 			break;
 		case LE_EXIT:
@@ -261,6 +262,7 @@ int cmd_run(int argc, char **argv)
 
 	memset(&r, 0, sizeof r);
 	pyready_init(&r.ready);
+	hwbreak_init(&r.hw);
 	if (parse_args(argc, argv, &r, &e) < 0)
 		return cli_fail(&e);
 	progress_init(&r.sm.prog, r.quiet, 0);
@@ -274,6 +276,7 @@ int cmd_run(int argc, char **argv)
 	snprintf(r.sm.prog.what, sizeof r.sm.prog.what, "census of %d", (int)r.l.pid);
 	rc = event_loop(&r, &e);
 	rc = finish(&r, rc, &e);
+	hwbreak_clear(&r.hw);
 	launch_release(&r.l);
 	pyready_release(&r.ready);
 	sampling_release(&r.sm);
