@@ -140,7 +140,7 @@ int launch_start(struct launch *l, char *const argv[], struct pc_err *e)
 	if (err) {
 		/* the child exits 127 without exec: collect it, nothing to profile */
 		while (!l->done && launch_wait(l, -1, &(struct levent){ 0 }, NULL) == 0)
-			;
+			launch_resume_all(l); /* its exit stop */
 		return pc_fail(e, PC_EEXEC, "%s: %s", argv[0], strerror(err));
 	}
 	return 0;

@@ -271,3 +271,55 @@ ParameterizedTest(struct python *py, run, interpreters, .timeout = 600)
 	one_run(py, SHEBANG, RAISE);
 	one_run(py, ENV, TERM);
 }
+
+/* snap -i -c on a running workload: COUNT whole samples, the known class counted in each. */
+Test(run, snap_interval)
+{
+	struct python py[H_MAX_PYTHONS];
+	size_t n = h_find_pythons(py, H_MAX_PYTHONS);
+	char script[512], line[256], pidtxt[16], *out = malloc(1 << 20), err[1024];
+	char *argv[] = { n ? py[n - 1].path : NULL, script, "wait", "3", "500", NULL };
+	const char *args[] = { "snap", "-q", "-i", "0.05", "-c", "3", "-f", "csv", pidtxt, NULL };
+	struct proc p;
+	unsigned rows = 0, rss = 0;
+
+	cr_assert(n > 0);
+	snprintf(script, sizeof script, "%s/grow.py", workload_dir());
+	cr_assert(h_spawn(&p, argv) && h_wait_line(&p, "ready", line, sizeof line, HANG_GUARD_S));
+	kill(p.pid, SIGUSR1);
+	cr_assert(h_wait_line(&p, "step 1", line, sizeof line, HANG_GUARD_S) && h_wait_sleeping(p.pid, 30));
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)p.pid);
+	cr_assert_eq(h_pycensus(out, 1 << 20, err, sizeof err, args), 0, "%s", err);
+	cr_expect(strncmp(out, "time_s,sample,kind,count,size\n", 30) == 0, "%.60s", out);
+	for (char *s = out; (s = strstr(s, "__main__.Grow,500,")); s++)
+		rows++;
+	for (char *s = out; (s = strstr(s, ",[rss],0,")); s++)
+		rss++;
+	cr_expect_eq(rows, 3, "Grow rows with 500 objects: %u\n%s", rows, out);
+	cr_expect_eq(rss, 3, "[rss] rows: %u", rss);
+	cr_expect(strstr(out, "\n2.") || strstr(out, "\n0.1") || strstr(out, ",2,"), "no third sample");
+	h_kill(&p);
+	free(out);
+}
+
+/* A command that cannot be executed: one error line, its own exit code. */
+Test(run, bad_command)
+{
+	char err[1024];
+	const char *args[] = { "run", "--", "/nonexistent/python3", NULL };
+	const char *noargs[] = { "run", NULL };
+
+	cr_expect_eq(h_pycensus(NULL, 0, err, sizeof err, args), 11, "%s", err);
+	cr_expect(strstr(err, "cannot run the command") && strstr(err, "fix: "), "%s", err);
+	cr_expect_eq(h_pycensus(NULL, 0, err, sizeof err, noargs), 2, "%s", err);
+}
+
+/* Not Python: the program runs to its end and pycensus says it found no interpreter. */
+Test(run, not_python)
+{
+	char err[1024];
+	const char *args[] = { "run", "-q", "--", "/bin/true", NULL };
+
+	cr_expect_eq(h_pycensus(NULL, 0, err, sizeof err, args), 5, "%s", err);
+	cr_expect(strstr(err, "not a Python process"), "%s", err);
+}
