@@ -35,6 +35,9 @@ static void usage(FILE *out)
 		"examples:\n"
 		"  pycensus snap 12345                  top 20 kinds by size\n"
 		"  pycensus snap -n 0 -f csv -o heap.csv 12345\n"
+		"  pycensus run -i 2 -o series.csv -f csv -- python3 app.py\n"
+		"  pycensus diff series.csv             what grew from the first to the last sample\n"
+		"  pycensus top 12345                   live view\n"
 		"\n"
 		"'pycensus <command> --help' tells more.\n\n");
 	cli_print_exit_codes(out);
