@@ -18,6 +18,14 @@
 /* The one piece of global state: a signal handler has no context argument, and it must be able to
  * resume whatever target is stopped when SIGINT/SIGTERM/SIGHUP arrives. */
 static struct stopped *volatile current_stop;
+static volatile sig_atomic_t *interrupt_flag;
+static void (*interrupt_restore)(void);
+
+void stop_on_interrupt(volatile sig_atomic_t *flag, void (*restore)(void))
+{
+	interrupt_flag = flag;
+	interrupt_restore = restore;
+}
 
 double mono_now(void)
 {
@@ -39,8 +47,14 @@ static void on_fatal_signal(int sig)
 	static const char msg[] = "pycensus: interrupted; the target was resumed\n";
 	struct stopped *s = current_stop;
 
+	if (!s && interrupt_flag) {
+		*interrupt_flag = sig;
+		return;
+	}
 	if (s)
 		detach_all(s);
+	if (interrupt_restore)
+		interrupt_restore();
 	if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
 		/* nothing more can be done in a signal handler */
 	}

@@ -6,6 +6,7 @@
 #define PC_STOP_H
 
 #include "common/compat.h"
+#include <signal.h>
 #include <sys/types.h>
 #include "common/error.h"
 
@@ -19,6 +20,12 @@ struct stopped {
 
 /* Installs the signal handlers that resume any stopped target and exit. Call once, early. */
 void stop_install_handlers(void);
+
+/* For commands that sample repeatedly (snap -i, top): while no target is stopped, SIGINT/SIGTERM/
+ * SIGHUP only store the signal number in *flag (blocking calls return EINTR), so the command can
+ * end cleanly and write its report. `restore` (may be NULL; async-signal-safe) runs before the
+ * handler exits on a signal that arrives during a stop, e.g. to give the terminal back. */
+void stop_on_interrupt(volatile sig_atomic_t *flag, void (*restore)(void));
 
 /* Seizes and interrupts every thread of pid, re-reading the task list until it is stable (threads
  * created during the stop are stopped too). On failure everything already seized is released and

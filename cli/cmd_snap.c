@@ -1,11 +1,17 @@
 /* cmd_snap.c: `pycensus snap PID`: one census, printed as guppy3's partition or CSV. */
 #include "common/compat.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include "attach/procfs.h"
+#include "attach/stop.h"
 #include "cli/commands.h"
+#include "cli/sampling.h"
 #include "heap/census.h"
 #include "heap/snapshot.h"
 #include "report/csv.h"
@@ -18,7 +24,9 @@ struct snap_args {
 	int pid;
 	const char *format, *output, *by;
 	size_t limit;
-	bool no_header, stacks;
+	bool no_header, quiet, stacks;
+	double interval;   /* -i: > 0 samples repeatedly */
+	unsigned long count; /* -c: samples to take (0: until interrupted or the process ends) */
 	struct snapshot_opts opts;
 };
 
@@ -32,7 +40,7 @@ static void snap_help(FILE *out)
 		"(sys.getsizeof semantics), largest first, in guppy3's partition layout.\n"
 		"\n"
 		"options:\n"
-		"  -f, --format text|csv   output format (default text; csv has every row)\n"
+		"  -f, --format text|csv   output format (default text; csv has every row; with -i also json)\n"
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"  -n, --rows N            text rows to show (default 20; 0 shows all)\n"
 		"      --by kind|type|module|size\n"
@@ -53,6 +61,11 @@ static void snap_help(FILE *out)
 		"      --no-header         text: print the partition only\n"
 		"      --stacks            text: add every thread's Python frames at the moment of the census\n"
 		"                          (as 'pycensus stacks' prints them)\n"
+		"  -i, --interval SECONDS  sample every SECONDS until -c samples, Ctrl-C or the process ends:\n"
+		"                          a time series, reported as for 'pycensus run' (csv: written as\n"
+		"                          samples are taken; text: final partition and what grew most)\n"
+		"  -c, --count N           with -i: stop after N samples\n"
+		"  -q, --quiet             no progress on stderr\n"
 		"  -h, --help              this help\n"
 		"\n"
 		"needs: ptrace permission over PID (same user and kernel.yama.ptrace_scope <= 1 for a child,\n"
@@ -68,9 +81,11 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		{ "arenas", required_argument, NULL, 'a' }, { "no-header", no_argument, NULL, 'H' },
 		{ "stacks", no_argument, NULL, 'S' },
 		{ "size", required_argument, NULL, 's' },   { "help", no_argument, NULL, 'h' },
+		{ "interval", required_argument, NULL, 'i' }, { "count", required_argument, NULL, 'c' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ 0, 0, 0, 0 },
 	};
-	static const char *const formats[] = { "text", "csv" }, *const bys[] = { "kind", "type", "module", "size" },
+	static const char *const formats[] = { "text", "csv", "json" }, *const bys[] = { "kind", "type", "module", "size" },
 			       *const sizes[] = { "getsizeof", "alloc" },
 			       *const modes[] = { "auto", "symbols", "scan" };
 	int c;
@@ -79,9 +94,16 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 	*a = (struct snap_args){ .format = "text", .by = "kind", .limit = 20 };
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+f:o:n:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+f:o:n:hi:c:q", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'f': if (cli_parse_choice(optarg, formats, 2, "--format", e) < 0) return -1; a->format = optarg; break;
+		case 'f': if (cli_parse_choice(optarg, formats, 3, "--format", e) < 0) return -1; a->format = optarg; break;
+		case 'i': if (cli_parse_interval(optarg, &a->interval, e) < 0) return -1; break;
+		case 'c':
+			a->count = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || optarg[0] == '-' || a->count == 0)
+				return pc_fail(e, PC_EUSAGE, "-c needs a number of samples, not '%s'", optarg);
+			break;
+		case 'q': a->quiet = true; break;
 		case 'o': a->output = optarg; break;
 		case 'n':
 			a->limit = strtoul(optarg, &end, 10);
@@ -112,8 +134,12 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 	}
 	if (optind != argc - 1)
 		return pc_fail(e, PC_EUSAGE, optind >= argc ? "snap needs a PID" : "snap takes one PID");
-	if (a->stacks && strcmp(a->format, "text") != 0)
-		return pc_fail(e, PC_EUSAGE, "--stacks goes with the text format (use 'pycensus stacks -f json' for data)");
+	if (a->stacks && (strcmp(a->format, "text") != 0 || a->interval > 0))
+		return pc_fail(e, PC_EUSAGE, "--stacks goes with one census in the text format (use 'pycensus stacks -f json' for data)");
+	if (strcmp(a->format, "json") == 0 && a->interval == 0)
+		return pc_fail(e, PC_EUSAGE, "-f json is for time series: add -i SECONDS");
+	if (a->count && a->interval == 0)
+		return pc_fail(e, PC_EUSAGE, "-c needs -i SECONDS");
 	return cli_parse_pid(argv[optind], &a->pid, e);
 }
 
@@ -149,16 +175,84 @@ static int write_report(const struct snap_args *a, const struct census *c, const
 	return output_close(out, e);
 }
 
+/* Sleeps until `when` (monotonic); false when a signal asked to stop. */
+static bool sleep_until(double when, volatile sig_atomic_t *stop)
+{
+	while (!*stop) {
+		double left = when - mono_now();
+		struct timespec ts;
+
+		if (left <= 0)
+			return true;
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+		if (nanosleep(&ts, NULL) == 0)
+			return !*stop;
+	}
+	return false;
+}
+
+/* -i: censuses every interval into a time series, until -c samples, a signal, or the end. */
+static int sample_loop(struct snap_args *a, struct pc_err *e)
+{
+	static volatile sig_atomic_t stop;
+	struct sampling sm = { .format = a->format, .output = a->output, .limit = a->limit };
+	double next = mono_now();
+	int rc = 0;
+
+	progress_init(&sm.prog, a->quiet, a->pid);
+	a->opts.progress = progress_phase;
+	a->opts.progress_arg = &sm.prog;
+	stop_on_interrupt(&stop, NULL);
+	if (sampling_begin(&sm, e) < 0) {
+		sampling_release(&sm);
+		return -1;
+	}
+	for (unsigned long k = 0; !a->count || k < a->count; k++) {
+		struct census c;
+
+		if (k && !sleep_until(next, &stop))
+			break;
+		census_init(&c);
+		rc = snapshot_take(a->pid, &a->opts, &c, e);
+		if (rc == 0)
+			rc = sampling_add(&sm, &c, mono_now() - c.wall_s, proc_rss(a->pid), false, e);
+		census_release(&c);
+		/* the process ending is the end of the series, not a failure, once there are samples */
+		if (rc < 0 && sm.s.n && (e->code == PC_EEXITED || e->code == PC_ENOPROC)) {
+			pc_err_clear(e);
+			rc = 0;
+			stop = 1;
+		}
+		if (rc < 0 || stop)
+			break;
+		next += a->interval;
+		if (next < mono_now())
+			next = mono_now() + a->interval;
+	}
+	if (rc == 0)
+		rc = sampling_end(&sm, e);
+	sampling_release(&sm);
+	stop_on_interrupt(NULL, NULL);
+	return rc;
+}
+
 int cmd_snap(int argc, char **argv)
 {
 	struct pc_err e = { 0 };
 	struct snap_args a;
 	struct census c;
 	struct stacks st;
+	struct progress prog;
 	int rc;
 
 	if (parse_args(argc, argv, &a, &e) < 0)
 		return cli_fail(&e);
+	if (a.interval > 0)
+		return sample_loop(&a, &e) < 0 ? cli_fail(&e) : 0;
+	progress_init(&prog, a.quiet, a.pid);
+	a.opts.progress = progress_phase;
+	a.opts.progress_arg = &prog;
 	census_init(&c);
 	stacks_init(&st);
 	if (a.stacks)

@@ -5,16 +5,29 @@
 #include "common/compat.h"
 #include <stdio.h>
 #include "common/error.h"
+#include "heap/arenas.h"
 
 /* Each returns the process exit code. argv[0] is the subcommand's name. */
 int cmd_snap(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_stacks(int argc, char **argv);
 
+int cmd_run(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+
 /* Parses a PID argument; fails with PC_EUSAGE naming the bad text. */
 int cli_parse_pid(const char *s, int *pid, struct pc_err *e);
 /* Index of v in choices[n]; fails with PC_EUSAGE naming the option `opt` and the choices. */
 int cli_parse_choice(const char *v, const char *const *choices, size_t n, const char *opt, struct pc_err *e);
+/* -f: text or csv, and json when json_ok. */
+int cli_parse_format(const char *s, bool json_ok, struct pc_err *e);
+/* -n: a number of rows (0 = all). */
+int cli_parse_rows(const char *s, size_t *n, struct pc_err *e);
+/* --arenas auto|symbols|scan. */
+int cli_parse_arenas(const char *s, enum arena_mode *m, struct pc_err *e);
+/* -i: seconds between samples, 0.01 to 86400. */
+int cli_parse_interval(const char *s, double *v, struct pc_err *e);
 /* Prints the error line and returns its exit code. */
 int cli_fail(const struct pc_err *e);
 /* The exit-code table, for every --help. */

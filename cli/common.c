@@ -43,3 +43,43 @@ int cli_parse_choice(const char *v, const char *const *choices, size_t n, const 
 			 choices[i]);
 	return pc_fail(e, PC_EUSAGE, "%s must be %s, not '%s'", opt, list, v);
 }
+
+int cli_parse_format(const char *s, bool json_ok, struct pc_err *e)
+{
+	if (strcmp(s, "text") == 0 || strcmp(s, "csv") == 0 || (json_ok && strcmp(s, "json") == 0))
+		return 0;
+	return pc_fail(e, PC_EUSAGE, "--format must be text, csv%s, not '%s'", json_ok ? " or json" : "", s);
+}
+
+int cli_parse_rows(const char *s, size_t *n, struct pc_err *e)
+{
+	char *end;
+
+	errno = 0;
+	*n = strtoul(s, &end, 10);
+	if (errno || *end || !*s || s[0] == '-')
+		return pc_fail(e, PC_EUSAGE, "-n needs a number of rows, not '%s'", s);
+	return 0;
+}
+
+int cli_parse_arenas(const char *s, enum arena_mode *m, struct pc_err *e)
+{
+	static const char *const modes[] = { "auto", "symbols", "scan" };
+
+	for (size_t i = 0; i < PC_ARRAY_LEN(modes); i++)
+		if (strcmp(s, modes[i]) == 0) {
+			*m = (enum arena_mode)i;
+			return 0;
+		}
+	return pc_fail(e, PC_EUSAGE, "--arenas must be auto, symbols or scan, not '%s'", s);
+}
+
+int cli_parse_interval(const char *s, double *v, struct pc_err *e)
+{
+	char *end;
+
+	*v = strtod(s, &end);
+	if (!*s || *end || !(*v >= 0.01 && *v <= 86400))
+		return pc_fail(e, PC_EUSAGE, "-i needs seconds between 0.01 and 86400, not '%s'", s);
+	return 0;
+}

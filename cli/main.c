@@ -15,6 +15,9 @@ static const struct command {
 	{ "snap", cmd_snap, "one census of a running process: objects and bytes per kind (guppy3's partition)" },
 	{ "stats", cmd_stats, "pymalloc's arenas, pools and size classes, fragmentation, the GC, process memory" },
 	{ "stacks", cmd_stacks, "where every thread is: Python frames, thread names, the GIL holder (--native: C frames too)" },
+	{ "run", cmd_run, "start a Python program, sample its heap over time and as it exits" },
+	{ "diff", cmd_diff, "what changed between two CSV censuses (or a time series' first and last sample)" },
+	{ "top", cmd_top, "live view of a running process: kinds by size and how fast they grow" },
 };
 
 static void usage(FILE *out)
@@ -36,6 +39,9 @@ static void usage(FILE *out)
 		"  pycensus snap -n 0 -f csv -o heap.csv 12345\n"
 		"  pycensus stats 12345                 sys._debugmallocstats(), gc and memory figures\n"
 		"  pycensus stacks --native 12345\n"
+		"  pycensus run -i 2 -o series.csv -f csv -- python3 app.py\n"
+		"  pycensus diff series.csv             what grew from the first to the last sample\n"
+		"  pycensus top 12345                   live view\n"
 		"\n"
 		"'pycensus <command> --help' tells more.\n\n");
 	cli_print_exit_codes(out);

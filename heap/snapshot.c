@@ -87,26 +87,67 @@ static void summarise(struct pyproc *p, const struct walk *w, struct census *c)
 	c->gc_enabled = gs.enabled;
 }
 
-/* While stopped: everything that reads the target. */
-static int census_stopped(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, const struct stopped *st,
-			  struct census *c, struct pc_err *e)
+static void progress(const struct snapshot_opts *o, const char *phase)
 {
-	if (pyproc_open(p, c->pid, e) < 0)
+	if (o->progress)
+		o->progress(o->progress_arg, phase);
+}
+
+/* While stopped: everything that reads the target (through thread `tid`; st, when known, lists
+ * the stopped threads for --stacks). */
+static int census_stopped(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, pid_t tid,
+			  const struct stopped *st, struct census *c, struct pc_err *e)
+{
+	progress(o, "opening the interpreter");
+	if (pyproc_open(p, tid, e) < 0)
 		return -1;
 	walk_init(w, p, c);
 	w->alloc = c->size_alloc = o->size_alloc;
+	progress(o, "copying arenas");
 	if (arenas_copy(p, o->arenas, &w->hc, c, e) < 0)
 		return -1;
+	progress(o, "walking objects");
 	walk_blocks(w);
+	progress(o, "walking the GC lists");
 	walk_outside(w);
+	progress(o, "following references");
 	walk_follow(w);
+	progress(o, "deciding dict owners");
 	walk_owners(w);
 	if (w->alloc)
 		walk_footprint_rows(w);
 	summarise(p, w, c);
-	if (o->stacks && stacks_collect(p, st, false, o->stacks, e) < 0)
+	if (o->stacks && st && stacks_collect(p, st, false, o->stacks, e) < 0)
 		return -1;
 	return 0;
+}
+
+/* After the census: metadata, and what the walk holds released. */
+static void census_finish(struct pyproc *p, struct walk *w, struct census *c, int rc)
+{
+	if (rc == 0)
+		fill_meta(c, p, w);
+	if (w->p)
+		walk_release(w);
+	pyproc_close(p);
+}
+
+int snapshot_take_stopped(pid_t pid, const struct snapshot_opts *o, struct census *c, struct pc_err *e)
+{
+	struct pyproc p;
+	struct walk w;
+	double t0 = mono_now();
+	int rc;
+
+	memset(&p, 0, sizeof p);
+	memset(&w, 0, sizeof w);
+	if (!c->pid)
+		c->pid = pid;
+	rc = census_stopped(&p, &w, o, pid, NULL, c, e);
+	census_finish(&p, &w, c, rc);
+	c->wall_s = mono_now() - t0;
+	progress(o, NULL);
+	return rc;
 }
 
 int snapshot_take(pid_t pid, const struct snapshot_opts *o, struct census *c, struct pc_err *e)
@@ -120,18 +161,20 @@ int snapshot_take(pid_t pid, const struct snapshot_opts *o, struct census *c, st
 	memset(&p, 0, sizeof p);
 	memset(&w, 0, sizeof w);
 	c->pid = pid;
-	if (snapshot_check_process(pid, e) < 0 || stop_all(&st, pid, e) < 0)
+	if (snapshot_check_process(pid, e) < 0)
 		return -1;
+	progress(o, "stopping the process");
+	if (stop_all(&st, pid, e) < 0) {
+		progress(o, NULL);
+		return -1;
+	}
 	test_stall();
-	rc = census_stopped(&p, &w, o, &st, c, e);
+	rc = census_stopped(&p, &w, o, pid, &st, c, e);
 	stop_release(&st);
 	c->pause_s = st.pause_s;
-	if (rc == 0)
-		fill_meta(c, &p, &w);
-	if (w.p)
-		walk_release(&w);
-	pyproc_close(&p);
+	census_finish(&p, &w, c, rc);
 	c->wall_s = mono_now() - t0;
+	progress(o, NULL);
 	/* Whatever failed, a target that died under us is the cause to report. */
 	if (rc < 0 && snapshot_target_gone(pid)) {
 		pc_err_clear(e);

@@ -11,15 +11,25 @@
 #include "heap/census.h"
 #include "heap/stacks.h"
 
+/* Called between the phases of a census ("stopping", "copying arenas", "walking objects", ...,
+ * and NULL when it is over), so a command can show progress on a long one. */
+typedef void (*snapshot_progress_fn)(void *arg, const char *phase);
+
 struct snapshot_opts {
 	enum arena_mode arenas;
 	bool size_alloc;   /* sizes are allocator footprints (--size=alloc) */
 	struct stacks *stacks; /* when set, every thread's Python frames at the moment of the census */
+	snapshot_progress_fn progress; /* may be NULL */
+	void *progress_arg;
 };
 
 /* Fills c (census_init'ed by the caller). The target is resumed before this returns, on every
  * path. Errors: NOPROC, PERM, NOTPYTHON, UNSUPPORTED, LAYOUT, EXITED, TARGETMEM. */
 int snapshot_take(pid_t pid, const struct snapshot_opts *o, struct census *c, struct pc_err *e);
+/* The same for a process whose threads the caller keeps stopped (a traced child of `run`): no
+ * stop, no resume; c->pause_s is left for the caller. pid may be any thread id of the process
+ * (memory is read through it: use a stopped thread when the leader may already be gone). */
+int snapshot_take_stopped(pid_t pid, const struct snapshot_opts *o, struct census *c, struct pc_err *e);
 
 /* Shared with the other sessions that stop a target (heap/stats.c). Refuses what cannot be read
  * (zombie, kernel thread) before touching it with ptrace: */

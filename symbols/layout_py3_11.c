@@ -13,6 +13,7 @@ const struct pylayout_gen pylayout_py3_11 = { 3, 11, "3.11.7", {
 	.rt_interp_head = 40,
 	.rt_interp_main = 48,
 	.rt_gc = -1,
+	.rt_initialized = 16,
 	.is_size = 107752,
 	.is_next = 0,
 	.is_id = 48,

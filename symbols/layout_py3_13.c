@@ -13,6 +13,7 @@ const struct pylayout_gen pylayout_py3_13 = { 3, 13, "3.13.0", {
 	.rt_interp_head = 632,
 	.rt_interp_main = 640,
 	.rt_gc = -1,
+	.rt_initialized = 600,
 	.is_size = 194968,
 	.is_next = 7264,
 	.is_id = 7272,

@@ -13,6 +13,7 @@ const struct pylayout_gen pylayout_py3_9 = { 3, 9, "3.9.18", {
 	.rt_interp_head = 32,
 	.rt_interp_main = 40,
 	.rt_gc = -1,
+	.rt_initialized = 12,
 	.is_size = 5656,
 	.is_next = 0,
 	.is_id = 24,

@@ -1,0 +1,417 @@
+/* launch.c: starting a command under ptrace and following it to its end. */
+#include "common/compat.h"
+#include <signal.h>
+#include "attach/launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "attach/hwbreak.h"
+#include "common/xalloc.h"
+
+#define TRACE_OPTS (PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT)
+
+static struct lthread *find(struct launch *l, pid_t tid)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->t[i].tid == tid)
+			return &l->t[i];
+	return NULL;
+}
+
+static struct lthread *add(struct launch *l, pid_t tid)
+{
+	struct lthread *t = find(l, tid);
+
+	if (t)
+		return t;
+	xgrow((void **)&l->t, &l->cap, l->n + 1, sizeof *l->t);
+	t = &l->t[l->n++];
+	*t = (struct lthread){ tid, LS_RUNNING, 0, false };
+	return t;
+}
+
+static void drop(struct launch *l, pid_t tid)
+{
+	struct lthread *t = find(l, tid);
+
+	if (t)
+		*t = l->t[--l->n];
+}
+
+static int block_signals(struct launch *l, struct pc_err *e)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, &l->oldmask) < 0)
+		return pc_fail(e, PC_EINTERNAL, "sigprocmask: %s", strerror(errno));
+	l->masked = true;
+	l->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (l->sigfd < 0)
+		return pc_fail(e, PC_EINTERNAL, "signalfd: %s", strerror(errno));
+	return 0;
+}
+
+/* The child: wait until the parent has seized us, then exec. Reports exec's errno on errpipe. */
+PC_NORETURN static void child(char *const argv[], const sigset_t *mask, int gate, int errpipe)
+{
+	char c;
+	int err;
+
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	while (read(gate, &c, 1) < 0 && errno == EINTR)
+		;
+	close(gate);
+	execvp(argv[0], argv);
+	err = errno;
+	if (write(errpipe, &err, sizeof err) < 0) {
+		/* the parent then sees an exit without exec */
+	}
+	_exit(127);
+}
+
+/* Reads what the child reported about its exec: 0 when it succeeded (the pipe closed on exec). */
+static int exec_result(int errpipe)
+{
+	int err = 0;
+	ssize_t r;
+
+	do
+		r = read(errpipe, &err, sizeof err);
+	while (r < 0 && errno == EINTR);
+	return r == (ssize_t)sizeof err ? err : 0;
+}
+
+static int seize_child(struct launch *l, int gate_w, struct pc_err *e)
+{
+	int err;
+
+	if (ptrace(PTRACE_SEIZE, l->pid, NULL, (void *)(long)TRACE_OPTS) < 0) {
+		err = errno;
+		close(gate_w);
+		kill(l->pid, SIGKILL);
+		waitpid(l->pid, NULL, 0);
+		l->done = true;
+		return pc_fail(e, PC_EPERM, "ptrace(PTRACE_SEIZE) of the command: %s", strerror(err));
+	}
+	add(l, l->pid);
+	close(gate_w); /* the child execs now */
+	return 0;
+}
+
+int launch_start(struct launch *l, char *const argv[], struct pc_err *e)
+{
+	int gate[2], errp[2], err;
+
+	memset(l, 0, sizeof *l);
+	l->sigfd = -1;
+	if (block_signals(l, e) < 0)
+		return -1;
+	if (pipe2(gate, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
+		return pc_fail(e, PC_EINTERNAL, "pipe: %s", strerror(errno));
+	l->pid = fork();
+	if (l->pid < 0)
+		return pc_fail(e, PC_EEXEC, "fork: %s", strerror(errno));
+	if (l->pid == 0) {
+		close(gate[1]);
+		close(errp[0]);
+		child(argv, &l->oldmask, gate[0], errp[1]);
+	}
+	close(gate[0]);
+	close(errp[1]);
+	if (seize_child(l, gate[1], e) < 0) {
+		close(errp[0]);
+		return -1;
+	}
+	err = exec_result(errp[0]);
+	close(errp[0]);
+	if (err) {
+		/* the child exits 127 without exec: collect it, nothing to profile */
+		while (!l->done && launch_wait(l, -1, &(struct levent){ 0 }, NULL) == 0)
+			launch_resume_all(l); /* its exit stop */
+		return pc_fail(e, PC_EEXEC, "%s: %s", argv[0], strerror(err));
+	}
+	return 0;
+}
+
+static void resume(struct launch *l, struct lthread *t)
+{
+	long r;
+
+	if (t->why == LS_RUNNING)
+		return;
+	if (t->why == LS_GROUP)
+		r = ptrace(PTRACE_LISTEN, t->tid, NULL, NULL);
+	else
+		r = ptrace(PTRACE_CONT, t->tid, NULL, (void *)(long)(t->why == LS_SIGNAL ? t->sig : 0));
+	if (r < 0 && errno == ESRCH && t->tid != l->pid) {
+		drop(l, t->tid); /* killed meanwhile; its exit status may never come */
+		return;
+	}
+	t->why = LS_RUNNING;
+	t->sig = 0;
+	t->reported = false;
+}
+
+static bool is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* Exec by a non-leader thread: the kernel gives it the leader's id and the other threads are
+ * gone; only the leader is left to follow. */
+static void after_exec(struct launch *l)
+{
+	l->n = 0;
+	add(l, l->pid)->why = LS_EXEC;
+	l->execs++;
+}
+
+static void on_event(struct launch *l, struct lthread *t, int event, int sig)
+{
+	unsigned long msg = 0;
+
+	switch (event) {
+	case PTRACE_EVENT_CLONE:
+		if (ptrace(PTRACE_GETEVENTMSG, t->tid, NULL, &msg) == 0 && msg)
+			add(l, (pid_t)msg);
+		t->why = LS_INTERRUPT; /* nothing to decide: resumed like an interrupt stop */
+		break;
+	case PTRACE_EVENT_EXEC:
+		after_exec(l);
+		break;
+	case PTRACE_EVENT_EXIT:
+		t->why = LS_EXIT;
+		break;
+	default: /* PTRACE_EVENT_STOP: interrupt, a new thread's first stop, or a group-stop */
+		t->why = is_stop_signal(sig) ? LS_GROUP : LS_INTERRUPT;
+		break;
+	}
+}
+
+/* Records what one waitpid status says about tid. */
+static void on_status(struct launch *l, pid_t tid, int status)
+{
+	struct lthread *t;
+	int sig;
+
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		drop(l, tid);
+		if (tid == l->pid) {
+			l->done = true;
+			l->status = status;
+		}
+		return;
+	}
+	if (!WIFSTOPPED(status))
+		return;
+	t = add(l, tid); /* a new thread may report before its parent's clone event */
+	sig = WSTOPSIG(status);
+	t->reported = false;
+	if (status >> 16)
+		on_event(l, t, status >> 16, sig);
+	else if (sig == SIGTRAP && hwbreak_hit(tid))
+		t->why = LS_HWBREAK;
+	else
+		*t = (struct lthread){ tid, LS_SIGNAL, sig, false };
+}
+
+static bool decision(const struct lthread *t)
+{
+	return t->why == LS_EXEC || t->why == LS_HWBREAK || t->why == LS_EXIT;
+}
+
+/* Collects every pending status without blocking. */
+static void drain(struct launch *l)
+{
+	int status;
+	pid_t r;
+
+	while ((r = waitpid(-1, &status, __WALL | WNOHANG)) > 0)
+		on_status(l, r, status);
+}
+
+static bool leader_sigkilled(pid_t pid)
+{
+	char path[64], line[256];
+	bool killed = false;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true; /* the leader is gone: the process is on its way out */
+	while (fgets(line, sizeof line, f)) {
+		unsigned long long mask;
+		if (sscanf(line, "SigPnd: %llx", &mask) == 1 && (mask & (1ULL << (SIGKILL - 1))))
+			killed = true;
+		if (strncmp(line, "State:", 6) == 0 && (strchr(line, 'Z') || strchr(line, 'X')))
+			killed = true;
+	}
+	fclose(f);
+	return killed;
+}
+
+/* Hands over the first stop needing a decision; resumes the rest. True when ev was filled. */
+static bool next_decision(struct launch *l, struct levent *ev)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct lthread *t = &l->t[i];
+
+		if (t->why == LS_RUNNING || !decision(t) || t->reported)
+			continue;
+		t->reported = true;
+		*ev = (struct levent){ .tid = t->tid };
+		if (t->why == LS_EXEC) {
+			ev->kind = LE_EXEC;
+			resume(l, t);
+		} else if (t->why == LS_HWBREAK) {
+			ev->kind = LE_HWBREAK;
+		} else {
+			ev->kind = LE_EXIT;
+			/* exit_group() sends SIGKILL to the other threads, the leader included */
+			ev->group = t->tid == l->pid || leader_sigkilled(l->pid);
+		}
+		return true;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		if (l->t[i].why != LS_RUNNING && !decision(&l->t[i]))
+			resume(l, &l->t[i]);
+	return false;
+}
+
+static int read_signal(struct launch *l, struct levent *ev)
+{
+	struct signalfd_siginfo si;
+
+	while (read(l->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGCHLD)
+			continue;
+		*ev = (struct levent){ .kind = LE_SIGNAL, .sig = (int)si.ssi_signo,
+				       .from_tty = si.ssi_code == SI_KERNEL };
+		return 1;
+	}
+	return 0;
+}
+
+int launch_wait(struct launch *l, int timeout_ms, struct levent *ev, struct pc_err *e)
+{
+	struct pollfd pfd = { l->sigfd, POLLIN, 0 };
+
+	for (;;) {
+		drain(l);
+		if (next_decision(l, ev))
+			return 0;
+		if (l->done) {
+			*ev = (struct levent){ .kind = LE_GONE, .tid = l->pid };
+			return 0;
+		}
+		if (read_signal(l, ev))
+			return 0;
+		switch (poll(&pfd, 1, timeout_ms)) {
+		case 0:
+			*ev = (struct levent){ .kind = LE_TIMEOUT };
+			return 0;
+		case -1:
+			if (errno != EINTR)
+				return pc_fail(e, PC_EINTERNAL, "poll: %s", strerror(errno));
+		}
+	}
+}
+
+static size_t running(const struct launch *l)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		n += l->t[i].why == LS_RUNNING;
+	return n;
+}
+
+int launch_stop_all(struct launch *l, struct pc_err *e)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->t[i].why == LS_RUNNING && ptrace(PTRACE_INTERRUPT, l->t[i].tid, NULL, NULL) < 0 &&
+		    errno == ESRCH && l->t[i].tid != l->pid)
+			drop(l, l->t[i--].tid);
+	/* Each interrupted thread reports a stop (or its exit); new threads report their first stop. */
+	while (!l->done && running(l) > 0) {
+		int status;
+		pid_t r = waitpid(-1, &status, __WALL);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		on_status(l, r, status);
+		for (size_t i = 0; i < l->n; i++) /* threads born meanwhile must stop too */
+			if (l->t[i].why == LS_RUNNING && l->t[i].tid == r)
+				ptrace(PTRACE_INTERRUPT, r, NULL, NULL);
+	}
+	if (l->done || l->n == 0)
+		return pc_fail(e, PC_EEXITED, "process %d exited while pycensus stopped it", (int)l->pid);
+	return 0;
+}
+
+void launch_resume_all(struct launch *l)
+{
+	for (size_t i = l->n; i-- > 0;)
+		resume(l, &l->t[i]);
+}
+
+pid_t launch_stopped_tid(const struct launch *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->t[i].why != LS_RUNNING && l->t[i].tid == l->pid)
+			return l->pid;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->t[i].why != LS_RUNNING)
+			return l->t[i].tid;
+	return l->pid;
+}
+
+void launch_kill(struct launch *l, int sig)
+{
+	if (!l->done)
+		kill(l->pid, sig);
+}
+
+void launch_release(struct launch *l)
+{
+	/* PTRACE_DETACH needs a stopped tracee */
+	if (!l->done && l->pid > 0 && launch_stop_all(l, NULL) == 0) {
+		for (size_t i = 0; i < l->n; i++) {
+			ptrace(PTRACE_DETACH, l->t[i].tid, NULL,
+			       (void *)(long)(l->t[i].why == LS_SIGNAL ? l->t[i].sig : 0));
+		}
+	}
+	if (l->sigfd >= 0)
+		close(l->sigfd);
+	if (l->masked)
+		sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
+	free(l->t);
+	memset(l, 0, sizeof *l);
+	l->sigfd = -1;
+}
+
+int launch_exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}

@@ -1,0 +1,284 @@
+/* cmd_run.c: `pycensus run -- CMD...`: start a Python program, take a census every interval and
+ * one as it ends, and exit with its status. */
+#include "common/compat.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "attach/hwbreak.h"
+#include "attach/launch.h"
+#include "attach/procfs.h"
+#include "attach/stop.h"
+#include "cli/commands.h"
+#include "cli/sampling.h"
+#include "heap/pyready.h"
+#include "heap/snapshot.h"
+
+/* Until the interpreter is ready it is probed this often (reads only, no stop). */
+#define READY_POLL_MS 5
+
+struct run {
+	double interval;
+	bool quiet;
+	char **argv;
+	struct snapshot_opts opts;
+	struct sampling sm;
+	struct launch l;
+	struct pyready ready;
+	struct hwbreak hw;     /* at the finalisation entry points, once the interpreter is ready */
+	bool is_ready, final_done, hw_armed, gave_up;
+	double next;           /* monotonic time of the next sample */
+	struct pc_err last;    /* the latest census failure */
+	unsigned failures;
+};
+
+static void run_help(FILE *out)
+{
+	fprintf(out,
+		"usage: pycensus run [options] -- CMD [ARGS...]\n"
+		"\n"
+		"Starts CMD (python3 app.py, ./script.py with a shebang, env python3 ..., a venv's script),\n"
+		"follows its execs to the interpreter, waits until the interpreter is initialised, then takes\n"
+		"a census every interval and one more as the program ends (before finalisation tears the heap\n"
+		"down, whether by return, sys.exit, an uncaught exception or a signal). CMD keeps the terminal\n"
+		"and its standard streams; SIGINT/SIGTERM/SIGHUP sent to pycensus are passed on to it.\n"
+		"pycensus exits with CMD's status (128 + N when a signal N killed it).\n"
+		"\n"
+		"options:\n"
+		"  -i, --interval SECONDS  time between censuses (default 1; fractions allowed)\n"
+		"  -f, --format text|csv|json\n"
+		"                          text (default): the final partition and the kinds that grew most\n"
+		"                          since the first sample; csv: time_s,sample,kind,count,size per\n"
+		"                          sample and kind, plus [rss] and [pymalloc] rows, written as samples\n"
+		"                          are taken; json: sample totals, final kinds, growth\n"
+		"  -o, --output FILE       write the report to FILE (default standard output)\n"
+		"  -n, --rows N            text rows to show (default 20; 0 shows all)\n"
+		"      --arenas auto|symbols|scan   as for snap\n"
+		"  -q, --quiet             no progress line on stderr\n"
+		"  -h, --help              this help\n"
+		"\n"
+		"If no census at all could be taken (CMD is not CPython, or an unsupported one), the error is\n"
+		"printed and pycensus exits with its code instead.\n\n");
+	cli_print_exit_codes(out);
+}
+
+static int parse_args(int argc, char **argv, struct run *r, struct pc_err *e)
+{
+	static const struct option longopts[] = {
+		{ "interval", required_argument, NULL, 'i' }, { "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },   { "rows", required_argument, NULL, 'n' },
+		{ "arenas", required_argument, NULL, 'a' },   { "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },           { 0, 0, 0, 0 },
+	};
+	int c;
+
+	r->interval = 1.0;
+	r->sm.format = "text";
+	r->sm.limit = 20;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+i:f:o:n:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i': if (cli_parse_interval(optarg, &r->interval, e) < 0) return -1; break;
+		case 'f':
+			if (cli_parse_format(optarg, true, e) < 0)
+				return -1;
+			r->sm.format = optarg;
+			break;
+		case 'o': r->sm.output = optarg; break;
+		case 'n': if (cli_parse_rows(optarg, &r->sm.limit, e) < 0) return -1; break;
+		case 'a': if (cli_parse_arenas(optarg, &r->opts.arenas, e) < 0) return -1; break;
+		case 'q': r->quiet = true; break;
+		case 'h': run_help(stdout); exit(0);
+		default:
+			return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return pc_fail(e, PC_EUSAGE, "run needs a command: pycensus run [options] -- python3 app.py");
+	r->argv = argv + optind;
+	return 0;
+}
+
+/* A census failure is reported once per distinct cause; sampling goes on. */
+static void census_failed(struct run *r, const struct pc_err *e, const char *when)
+{
+	r->failures++;
+	if (strcmp(r->last.detail, e->detail) != 0) {
+		progress_clear(&r->sm.prog);
+		fprintf(stderr, "pycensus: warning: %s: %s: %s\n", when, pc_code_message(e->code), e->detail);
+	}
+	r->last = *e;
+}
+
+/* Stops every thread, takes a census through `tid` (0: any stopped thread), resumes. */
+static void sample(struct run *r, pid_t tid, bool at_exit)
+{
+	struct pc_err e = { 0 };
+	struct census c;
+	double t = mono_now();
+	int rc;
+
+	if (launch_stop_all(&r->l, &e) < 0) {
+		census_failed(r, &e, at_exit ? "exit census failed" : "census failed");
+		return;
+	}
+	if (!tid)
+		tid = launch_stopped_tid(&r->l);
+	census_init(&c);
+	c.pid = r->l.pid;
+	rc = snapshot_take_stopped(tid, &r->opts, &c, &e);
+	if (rc == 0 && !at_exit && !r->hw_armed) {
+		struct pc_err he = { 0 };
+		r->hw_armed = true; /* tried once per exec: a refusal is reported, not retried */
+		if (hwbreak_set(&r->hw, r->l.pid, r->ready.finalize, PYREADY_NFINAL, &he) < 0)
+			census_failed(r, &he, "no census at finalisation, only at exit");
+	}
+	if (at_exit)
+		hwbreak_clear(&r->hw);
+	c.pause_s = mono_now() - t;
+	launch_resume_all(&r->l);
+	if (rc == 0 && sampling_add(&r->sm, &c, t, proc_rss(tid), at_exit, &e) < 0)
+		rc = -1;
+	if (rc < 0)
+		census_failed(r, &e, at_exit ? "exit census failed" : "census failed");
+	census_release(&c);
+}
+
+/* Before the first census: is the interpreter up? */
+static void probe(struct run *r)
+{
+	struct pc_err e = { 0 };
+	int rc = pyready_probe(&r->ready, r->l.pid, &e);
+
+	if (rc < 0 && !r->gave_up) {
+		r->gave_up = true; /* e.g. Python 3.7: nothing to sample, the program still runs */
+		census_failed(r, &e, "cannot sample this program");
+	}
+	if (rc <= 0)
+		return;
+	r->is_ready = true;
+	sample(r, 0, false);
+	r->next = mono_now() + r->interval;
+}
+
+static int timeout_ms(const struct run *r)
+{
+	double left;
+
+	if (r->gave_up || r->final_done)
+		return -1;
+	if (!r->is_ready)
+		return READY_POLL_MS;
+	left = r->next - mono_now();
+	return left > 0 ? (int)(left * 1000) + 1 : 0;
+}
+
+static void on_timeout(struct run *r)
+{
+	if (r->gave_up || r->final_done)
+		return;
+	if (!r->is_ready) {
+		probe(r);
+		return;
+	}
+	sample(r, 0, false);
+	r->next += r->interval;
+	if (r->next < mono_now()) /* a census longer than the interval: no burst to catch up */
+		r->next = mono_now() + r->interval;
+}
+
+/* The program is about to finalise (hardware breakpoint) or exit: the heap as it is now. */
+static void final_census(struct run *r, pid_t tid)
+{
+	if (r->is_ready && !r->final_done)
+		sample(r, tid, true);
+	r->final_done = true;
+}
+
+static void on_exec(struct run *r)
+{
+	pyready_release(&r->ready);
+	hwbreak_clear(&r->hw);
+	r->is_ready = r->hw_armed = r->gave_up = false;
+}
+
+static int event_loop(struct run *r, struct pc_err *e)
+{
+	struct levent ev;
+
+	for (;;) {
+		if (launch_wait(&r->l, timeout_ms(r), &ev, e) < 0)
+			return -1;
+		switch (ev.kind) {
+		case LE_TIMEOUT: on_timeout(r); break;
+		case LE_EXEC: on_exec(r); break;
+		case LE_HWBREAK:
+			final_census(r, ev.tid);
+			hwbreak_clear(&r->hw);
+			launch_resume_all(&r->l);
+			break;
+		case LE_EXIT:
+			if (ev.group)
+				final_census(r, ev.tid);
+			launch_resume_all(&r->l);
+			break;
+		case LE_SIGNAL:
+			/* Ctrl-C reached the whole foreground group, CMD included; a kill(1) reached us only */
+			if (!ev.from_tty)
+				launch_kill(&r->l, ev.sig);
+			break;
+		case LE_GONE: return 0;
+		}
+	}
+}
+
+static int finish(struct run *r, int rc, struct pc_err *e)
+{
+	int code;
+
+	if (rc < 0)
+		return cli_fail(e);
+	if (r->sm.s.n == 0) {
+		sampling_end(&r->sm, NULL);
+		if (r->last.code != PC_EOK)
+			return cli_fail(&r->last);
+		pc_fail(e, PC_ENOTPYTHON, "'%s' ended before a CPython interpreter was ready in it", r->argv[0]);
+		return cli_fail(e);
+	}
+	code = launch_exit_code(r->l.status);
+	if (sampling_end(&r->sm, e) < 0)
+		return cli_fail(e);
+	return code;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct pc_err e = { 0 };
+	struct run r;
+	int rc;
+
+	memset(&r, 0, sizeof r);
+	pyready_init(&r.ready);
+	hwbreak_init(&r.hw);
+	if (parse_args(argc, argv, &r, &e) < 0)
+		return cli_fail(&e);
+	progress_init(&r.sm.prog, r.quiet, 0);
+	r.opts.progress = progress_phase;
+	r.opts.progress_arg = &r.sm.prog;
+	if (sampling_begin(&r.sm, &e) < 0 || launch_start(&r.l, r.argv, &e) < 0) {
+		launch_release(&r.l);
+		sampling_release(&r.sm);
+		return cli_fail(&e);
+	}
+	snprintf(r.sm.prog.what, sizeof r.sm.prog.what, "census of %d", (int)r.l.pid);
+	rc = event_loop(&r, &e);
+	rc = finish(&r, rc, &e);
+	hwbreak_clear(&r.hw);
+	launch_release(&r.l);
+	pyready_release(&r.ready);
+	sampling_release(&r.sm);
+	return rc;
+}

@@ -1,0 +1,64 @@
+/* sampling.c: a series of censuses to its output. */
+#include "common/compat.h"
+#include "cli/sampling.h"
+
+#include <string.h>
+#include "report/output.h"
+
+int sampling_begin(struct sampling *sm, struct pc_err *e)
+{
+	series_init(&sm->s);
+	if (strcmp(sm->format, "csv") != 0)
+		return 0;
+	sm->csv = output_open(sm->output, e);
+	if (!sm->csv)
+		return -1;
+	return series_csv_header(sm->csv, e);
+}
+
+int sampling_add(struct sampling *sm, const struct census *c, double now, uint64_t rss, bool at_exit,
+		 struct pc_err *e)
+{
+	const struct series_point *p;
+
+	if (sm->s.n == 0)
+		sm->t0 = now;
+	p = series_add(&sm->s, c, now - sm->t0, rss, at_exit);
+	progress_status(&sm->prog, "sample %u at %.1f s%s: %llu objects, %llu bytes, RSS %.1f MiB, pause %.3f s",
+			p->sample, p->time_s, at_exit ? " (exit)" : "", (unsigned long long)p->objects,
+			(unsigned long long)p->size, (double)p->rss / 1048576.0, p->pause_s);
+	if (sm->csv)
+		return series_csv_sample(sm->csv, &sm->s, e);
+	return 0;
+}
+
+int sampling_end(struct sampling *sm, struct pc_err *e)
+{
+	FILE *out = sm->csv;
+	int rc = 0;
+
+	progress_clear(&sm->prog);
+	sm->csv = NULL;
+	if (!out && sm->s.n) {
+		out = output_open(sm->output, e);
+		if (!out)
+			return -1;
+		if (strcmp(sm->format, "json") == 0)
+			rc = series_json(out, &sm->s, e);
+		else
+			rc = series_text(out, &sm->s, sm->limit, e);
+	}
+	if (rc < 0) {
+		output_close(out, NULL);
+		return -1;
+	}
+	return output_close(out, e);
+}
+
+void sampling_release(struct sampling *sm)
+{
+	if (sm->csv)
+		output_close(sm->csv, NULL);
+	sm->csv = NULL;
+	series_release(&sm->s);
+}

@@ -1,0 +1,32 @@
+/* sampling.h: what `run` and `snap -i` share: a time series of censuses, written as CSV while
+ * samples arrive (each flushed whole) or as text/JSON at the end, and a status line per sample. */
+#ifndef PC_SAMPLING_H
+#define PC_SAMPLING_H
+
+#include "common/compat.h"
+#include <stdio.h>
+#include "cli/progress.h"
+#include "common/error.h"
+#include "heap/census.h"
+#include "report/series.h"
+
+struct sampling {
+	const char *format;  /* "text", "csv" or "json" */
+	const char *output;  /* NULL or "-": stdout */
+	size_t limit;        /* text rows */
+	FILE *csv;           /* the open CSV stream while sampling */
+	struct series s;
+	struct progress prog;
+	double t0;           /* monotonic time of the first sample */
+};
+
+/* Opens the CSV output at once (so a bad path fails before the target is touched). */
+int sampling_begin(struct sampling *sm, struct pc_err *e);
+/* Adds census c taken at monotonic time `now` (rss read with it). */
+int sampling_add(struct sampling *sm, const struct census *c, double now, uint64_t rss, bool at_exit,
+		 struct pc_err *e);
+/* Writes the text or JSON report (when there is a sample) and closes the output. */
+int sampling_end(struct sampling *sm, struct pc_err *e);
+void sampling_release(struct sampling *sm);
+
+#endif

@@ -1,0 +1,326 @@
+/* test_run.c: `pycensus run` on every supported interpreter found: a workload that grows a known
+ * class by a known number per step (workloads/grow.py), launched three ways (python3 script.py,
+ * ./script.py through its shebang, env python3 script.py), ending three ways (sys.exit(3), an
+ * uncaught exception, SIGTERM sent to pycensus). The workload is driven by the samples the test
+ * sees in the CSV, never by sleeping. Also `snap -i -c` and `diff` on the series. */
+#include "common/compat.h"
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "tests/integration/harness.h"
+
+#define STEPS 4
+#define PER_STEP 1000
+#define FINAL_OBJECTS 12345
+#define HANG_GUARD_S 120
+
+enum style { PLAIN, SHEBANG, ENV };
+enum ending { EXIT3, RAISE, TERM };
+
+struct sample {
+	long long grow, object;
+	bool seen;
+};
+
+struct series {
+	struct sample v[4096];
+	unsigned n;           /* samples seen (highest sample number + 1) */
+	bool complete;        /* the file ends with a whole sample ([pymalloc] row last) */
+};
+
+static const char *workload_dir(void)
+{
+	const char *dir = getenv("PYCENSUS_WORKLOADS");
+	return dir ? dir : "tests/integration/workloads";
+}
+
+static const char *pycensus(void)
+{
+	const char *p = getenv("PYCENSUS");
+	return p ? p : "./pycensus";
+}
+
+/* Parses the long-form CSV: counts of __main__.Grow and object per sample. */
+static bool read_series(const char *path, struct series *s)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+
+	memset(s, 0, sizeof *s);
+	if (!f)
+		return false;
+	if (!fgets(line, sizeof line, f) || strcmp(line, "time_s,sample,kind,count,size\n") != 0) {
+		fclose(f);
+		return false;
+	}
+	while (fgets(line, sizeof line, f)) {
+		unsigned k;
+		long long count, size;
+		char kind[256];
+
+		if (sscanf(line, "%*[^,],%u,%255[^,],%lld,%lld", &k, kind, &count, &size) != 4 || k >= 4096)
+			continue;
+		s->v[k].seen = true;
+		if (strcmp(kind, "__main__.Grow") == 0)
+			s->v[k].grow = count;
+		if (strcmp(kind, "object") == 0)
+			s->v[k].object = count;
+		s->n = k + 1 > s->n ? k + 1 : s->n;
+		s->complete = strcmp(kind, "[pymalloc]") == 0;
+	}
+	fclose(f);
+	return true;
+}
+
+/* Waits until the series file holds `want` whole samples (the sampler runs every 20 ms). */
+static bool wait_samples(const char *path, unsigned want)
+{
+	struct series *s = malloc(sizeof *s);
+	bool ok = false;
+
+	for (int i = 0; i < HANG_GUARD_S * 100 && !ok; i++) {
+		ok = read_series(path, s) && s->complete && s->n >= want;
+		if (!ok)
+			usleep(10000);
+	}
+	free(s);
+	return ok;
+}
+
+/* A temp dir with the script (shebang to the interpreter) and a `python3` link to it. */
+static void make_dir(const struct python *py, char *dir, size_t len, char *script, size_t slen)
+{
+	char src[512], cmd[2048];
+
+	snprintf(dir, len, "/tmp/pycensus-run-XXXXXX");
+	cr_assert(mkdtemp(dir), "mkdtemp");
+	snprintf(src, sizeof src, "%s/grow.py", workload_dir());
+	snprintf(script, slen, "%s/grow.py", dir);
+	snprintf(cmd, sizeof cmd, "(echo '#!%s'; cat '%s') > '%s' && chmod +x '%s' && ln -s '%s' '%s/python3'", py->path,
+		 src, script, script, py->path, dir);
+	cr_assert_eq(system(cmd), 0, "cannot prepare %s", dir);
+}
+
+static void remove_dir(const char *dir)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	cr_expect_eq(system(cmd), 0);
+}
+
+/* pycensus run -q -i 0.02 -f csv -o CSV -- <the command in the given style> MODE */
+static bool start(struct proc *p, const struct python *py, enum style st, const char *mode, const char *dir,
+		  const char *script, const char *csv)
+{
+	char *argv[16];
+	size_t n = 0;
+	char path_env[700];
+
+	argv[n++] = (char *)pycensus();
+	argv[n++] = "run";
+	argv[n++] = "-q";
+	argv[n++] = "-i";
+	argv[n++] = "0.02";
+	argv[n++] = "-f";
+	argv[n++] = "csv";
+	argv[n++] = "-o";
+	argv[n++] = (char *)csv;
+	argv[n++] = "--";
+	if (st == PLAIN) {
+		argv[n++] = (char *)py->path;
+		argv[n++] = (char *)script;
+	} else if (st == SHEBANG) {
+		argv[n++] = (char *)script;
+	} else {
+		argv[n++] = "/usr/bin/env";
+		argv[n++] = "python3";
+		argv[n++] = (char *)script;
+		snprintf(path_env, sizeof path_env, "%s:/usr/bin:/bin", dir);
+		setenv("PATH", path_env, 1); /* the forked pycensus inherits it; criterion runs each test alone */
+	}
+	argv[n++] = (char *)mode;
+	argv[n] = NULL;
+	return h_spawn(p, argv);
+}
+
+static int wait_exit(struct proc *p)
+{
+	int status;
+
+	cr_assert_eq(waitpid(p->pid, &status, 0), p->pid);
+	p->pid = 0;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Drives the steps: each SIGUSR1 only once a sample after the previous step is in the file.
+ * Returns how many samples were complete before the final objects were built. */
+static unsigned drive(struct proc *p, pid_t child, const char *csv, const char *label)
+{
+	char line[256];
+	struct series *s = malloc(sizeof *s);
+	unsigned before = 0;
+
+	for (int k = 1; k <= STEPS + 1; k++) {
+		cr_assert(read_series(csv, s), "%s: no series file", label);
+		cr_assert(wait_samples(csv, s->n + 2), "%s: sampling stalled before step %d", label, k);
+		cr_assert(read_series(csv, s) && s->complete);
+		before = s->n;
+		kill(child, SIGUSR1);
+		cr_assert(h_wait_line(p, k <= STEPS ? "step" : "built", line, sizeof line, HANG_GUARD_S),
+			  "%s: workload did not answer step %d", label, k);
+	}
+	free(s);
+	return before;
+}
+
+/* `before`: samples taken before the last list was built (the baseline for its objects).
+ * `extra`: plain objects the ending itself may create (3.13 prints an uncaught exception with the
+ * traceback module, whose import makes a few object() sentinels: 5 measured). */
+static void check_series(const char *csv, unsigned before, long long extra, const char *label)
+{
+	struct series *s = malloc(sizeof *s);
+	const struct sample *first, *last, *base;
+	long long prev = 0;
+
+	cr_assert(read_series(csv, s), "%s: no series", label);
+	cr_assert(s->complete, "%s: the series file ends in the middle of a sample", label);
+	cr_assert_geq(s->n, 2 * (STEPS + 1), "%s: %u samples", label, s->n);
+	for (unsigned k = 0; k < s->n; k++) {
+		cr_assert(s->v[k].seen, "%s: sample %u missing", label, k);
+		/* a sample may land in the middle of a step: monotonic, not a multiple of PER_STEP */
+		cr_expect(s->v[k].grow >= prev && s->v[k].grow <= STEPS * PER_STEP, "%s: Grow %lld at sample %u after %lld",
+			  label, s->v[k].grow, k, prev);
+		prev = s->v[k].grow;
+	}
+	first = &s->v[0];
+	last = &s->v[s->n - 1];
+	base = &s->v[before - 1];
+	cr_expect_eq(first->grow, 0, "%s: first sample has %lld Grow", label, first->grow);
+	cr_expect_eq(last->grow, STEPS * PER_STEP, "%s: exit census has %lld Grow", label, last->grow);
+	cr_expect(last->object - base->object >= FINAL_OBJECTS && last->object - base->object <= FINAL_OBJECTS + extra,
+		  "%s: exit census has %lld more objects than sample %u, before the list was built", label,
+		  last->object - base->object, before - 1);
+	fprintf(stderr, "  %s: %u samples, Grow %lld -> %lld, object %lld (sample %u) -> %lld at exit\n", label, s->n,
+		first->grow, last->grow, base->object, before - 1, last->object);
+	free(s);
+}
+
+static void check_diff(const char *csv, const char *label)
+{
+	char out[1 << 16], err[1024];
+	const char *args[] = { "diff", "-f", "csv", csv, NULL };
+	char *row;
+
+	cr_assert_eq(h_pycensus(out, sizeof out, err, sizeof err, args), 0, "%s: diff failed: %s", label, err);
+	cr_assert(strncmp(out, "kind,count_before,count_after,count_delta,", 42) == 0, "%s: diff header: %.80s", label, out);
+	row = strstr(out, "\n__main__.Grow,");
+	cr_assert(row, "%s: no Grow row in the diff", label);
+	cr_expect(strncmp(row, "\n__main__.Grow,0,4000,4000,", 27) == 0, "%s: diff row %.60s", label, row + 1);
+}
+
+static void one_run(const struct python *py, enum style st, enum ending end)
+{
+	static const char *const modes[] = { "exit3", "raise", "wait" };
+	static const char *const styles[] = { "python3 script.py", "./script.py", "env python3 script.py" };
+	static const int codes[] = { 3, 1, 128 + SIGTERM };
+	char dir[64], script[128], csv[128], line[256], label[160];
+	struct proc p;
+	pid_t child;
+	unsigned before;
+
+	snprintf(label, sizeof label, "%s, %s, %s", py->label, styles[st], modes[end]);
+	make_dir(py, dir, sizeof dir, script, sizeof script);
+	snprintf(csv, sizeof csv, "%s/series.csv", dir);
+	cr_assert(start(&p, py, st, modes[end], dir, script, csv), "%s: cannot start pycensus", label);
+	cr_assert(h_wait_line(&p, "ready", line, sizeof line, HANG_GUARD_S), "%s: workload did not start", label);
+	child = atoi(line + 6);
+	before = drive(&p, child, csv, label);
+	if (end == TERM) {
+		cr_assert(wait_samples(csv, 1), "%s", label);
+		kill(p.pid, SIGTERM);
+	}
+	cr_expect_eq(wait_exit(&p), codes[end], "%s: pycensus exit code", label);
+	check_series(csv, before, end == RAISE ? 10 : 0, label);
+	if (end == EXIT3)
+		check_diff(csv, label);
+	h_kill(&p);
+	remove_dir(dir);
+}
+
+ParameterizedTestParameters(run, interpreters)
+{
+	static struct python found[H_MAX_PYTHONS];
+	size_t n = h_find_pythons(found, H_MAX_PYTHONS);
+	struct python *params = cr_malloc(sizeof *params * (n ? n : 1));
+
+	memcpy(params, found, sizeof *params * n);
+	return cr_make_param_array(struct python, params, n);
+}
+
+ParameterizedTest(struct python *py, run, interpreters, .timeout = 600)
+{
+	one_run(py, PLAIN, EXIT3);
+	one_run(py, SHEBANG, RAISE);
+	one_run(py, ENV, TERM);
+}
+
+/* snap -i -c on a running workload: COUNT whole samples, the known class counted in each. */
+Test(run, snap_interval)
+{
+	struct python py[H_MAX_PYTHONS];
+	size_t n = h_find_pythons(py, H_MAX_PYTHONS);
+	char script[512], line[256], pidtxt[16], *out = malloc(1 << 20), err[1024];
+	char *argv[] = { n ? py[n - 1].path : NULL, script, "wait", "3", "500", NULL };
+	const char *args[] = { "snap", "-q", "-i", "0.05", "-c", "3", "-f", "csv", pidtxt, NULL };
+	struct proc p;
+	unsigned rows = 0, rss = 0;
+
+	cr_assert(n > 0);
+	snprintf(script, sizeof script, "%s/grow.py", workload_dir());
+	cr_assert(h_spawn(&p, argv) && h_wait_line(&p, "ready", line, sizeof line, HANG_GUARD_S));
+	kill(p.pid, SIGUSR1);
+	cr_assert(h_wait_line(&p, "step 1", line, sizeof line, HANG_GUARD_S) && h_wait_sleeping(p.pid, 30));
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)p.pid);
+	cr_assert_eq(h_pycensus(out, 1 << 20, err, sizeof err, args), 0, "%s", err);
+	cr_expect(strncmp(out, "time_s,sample,kind,count,size\n", 30) == 0, "%.60s", out);
+	for (char *s = out; (s = strstr(s, "__main__.Grow,500,")); s++)
+		rows++;
+	for (char *s = out; (s = strstr(s, ",[rss],0,")); s++)
+		rss++;
+	cr_expect_eq(rows, 3, "Grow rows with 500 objects: %u\n%s", rows, out);
+	cr_expect_eq(rss, 3, "[rss] rows: %u", rss);
+	cr_expect(strstr(out, "\n2.") || strstr(out, "\n0.1") || strstr(out, ",2,"), "no third sample");
+	h_kill(&p);
+	free(out);
+}
+
+/* A command that cannot be executed: one error line, its own exit code. */
+Test(run, bad_command)
+{
+	char err[1024];
+	const char *args[] = { "run", "--", "/nonexistent/python3", NULL };
+	const char *noargs[] = { "run", NULL };
+
+	cr_expect_eq(h_pycensus(NULL, 0, err, sizeof err, args), 11, "%s", err);
+	cr_expect(strstr(err, "cannot run the command") && strstr(err, "fix: "), "%s", err);
+	cr_expect_eq(h_pycensus(NULL, 0, err, sizeof err, noargs), 2, "%s", err);
+}
+
+/* Not Python: the program runs to its end and pycensus says it found no interpreter. */
+Test(run, not_python)
+{
+	char err[1024];
+	const char *args[] = { "run", "-q", "--", "/bin/true", NULL };
+
+	cr_expect_eq(h_pycensus(NULL, 0, err, sizeof err, args), 5, "%s", err);
+	cr_expect(strstr(err, "not a Python process"), "%s", err);
+}
