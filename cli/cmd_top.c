@@ -20,6 +20,7 @@
 #include "cli/commands.h"
 #include "heap/snapshot.h"
 #include "report/diff.h"
+#include "report/escape.h"
 #include "report/series.h"
 
 enum sort_key { SORT_SIZE, SORT_COUNT, SORT_DELTA };

@@ -4,26 +4,12 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include "report/escape.h"
 #include "report/output.h"
 
 static double percent(uint64_t part, uint64_t total)
 {
 	return total ? (double)part * 100.0 / (double)total : 0.0;
-}
-
-static void put_field(FILE *out, const char *s)
-{
-	if (!s[strcspn(s, ",\"\r\n")]) {
-		fputs(s, out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
 }
 
 int report_csv(FILE *out, const struct partition *p, struct pc_err *e)
@@ -35,7 +21,7 @@ int report_csv(FILE *out, const struct partition *p, struct pc_err *e)
 		fprintf(out, "%zu,%" PRIu64 ",%.2f,%" PRIu64 ",%.2f,%" PRIu64 ",%.2f,", i, r->count,
 			percent(r->count, p->count), r->size, percent(r->size, p->size),
 			r->cumulative, percent(r->cumulative, p->size));
-		put_field(out, r->kind);
+		report_put_csv_field(out, r->kind);
 		fputc('\n', out);
 	}
 	return output_check(out, "csv report", e);

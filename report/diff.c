@@ -1,6 +1,7 @@
 /* diff.c: two censuses side by side, per kind. */
 #include "common/compat.h"
 #include "report/diff.h"
+#include "report/escape.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -79,33 +80,6 @@ void diff_release(struct diff *d)
 {
 	free(d->rows);
 	memset(d, 0, sizeof *d);
-}
-
-void report_put_csv_field(FILE *out, const char *s)
-{
-	if (!s[strcspn(s, ",\"\r\n")]) {
-		fputs(s, out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
-}
-
-void report_put_text(FILE *out, const char *s, size_t max)
-{
-	for (size_t i = 0; i < max && s[i]; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch < 0x20 || ch == 0x7f)
-			fprintf(out, "\\x%02x", ch);
-		else
-			fputc(ch, out);
-	}
 }
 
 int report_diff_text(FILE *out, const struct diff *d, size_t limit, struct pc_err *e)

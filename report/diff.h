@@ -34,9 +34,4 @@ int report_diff_text(FILE *out, const struct diff *d, size_t limit, struct pc_er
  * kinds quoted per RFC 4180 when needed). */
 int report_diff_csv(FILE *out, const struct diff *d, struct pc_err *e);
 
-/* Shared by the report writers: a kind as a CSV field (quoted when it holds , " CR or LF), and
- * as text (control characters as \xNN, at most max bytes). */
-void report_put_csv_field(FILE *out, const char *s);
-void report_put_text(FILE *out, const char *s, size_t max);
-
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "common/xalloc.h"
 #include "report/diff.h"
+#include "report/escape.h"
 #include "report/json.h"
 #include "report/output.h"
 #include "report/partition.h"

@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include "report/escape.h"
 #include "report/json.h"
 #include "report/output.h"
 
@@ -32,21 +33,6 @@ struct sink {
 	size_t mark[16];
 	int depth;
 };
-
-static void csv_field(FILE *out, const char *s)
-{
-	if (!s[strcspn(s, ",\"\r\n")]) {
-		fputs(s, out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
-}
 
 static void push(struct sink *s, const char *name)
 {
@@ -138,7 +124,7 @@ static void s_str(struct sink *s, const char *name, const char *v)
 	}
 	csv_name(s, name);
 	if (v)
-		csv_field(s->out, v);
+		report_put_csv_field(s->out, v);
 	fputc('\n', s->out);
 }
 

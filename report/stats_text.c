@@ -6,18 +6,10 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include "report/escape.h"
 #include "report/output.h"
 
 #define UNAVAILABLE "unavailable"
-
-static void put_text(FILE *out, const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			fprintf(out, "\\x%02x", (unsigned char)*s);
-		else
-			fputc(*s, out);
-}
 
 static void printone(FILE *out, const char *label, uint64_t v)
 {
@@ -38,14 +30,14 @@ static void put_header(FILE *out, const struct stats *st)
 	const struct census *c = &st->meta;
 
 	fprintf(out, "pycensus: pid %ld, Python ", (long)c->pid);
-	put_text(out, c->version);
+	report_put_text(out, c->version, SIZE_MAX);
 	fputs(", ", out);
-	put_text(out, c->build);
+	report_put_text(out, c->build, SIZE_MAX);
 	fprintf(out, "\nsample: arenas via %s; %u thread%s; pause %.3f s, sample %.3f s; %" PRIu64 " syscalls\n",
 		c->arena_source, st->nthreads, st->nthreads == 1 ? "" : "s", c->pause_s, c->wall_s, c->syscalls);
 	for (size_t i = 0; i < c->nwarnings; i++) {
 		fputs("warning: ", out);
-		put_text(out, c->warnings[i]);
+		report_put_text(out, c->warnings[i], SIZE_MAX);
 		fputc('\n', out);
 	}
 }

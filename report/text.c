@@ -3,20 +3,8 @@
 #include "report/text.h"
 
 #include <inttypes.h>
+#include "report/escape.h"
 #include "report/output.h"
-
-/* Writes at most `max` bytes of s, control characters as \xNN (s comes from the target). */
-static void put_text(FILE *out, const char *s, size_t max)
-{
-	for (size_t i = 0; i < max && s[i]; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch < 0x20 || ch == 0x7f)
-			fprintf(out, "\\x%02x", ch);
-		else
-			fputc(ch, out);
-	}
-}
 
 static const char *plural(uint64_t n)
 {
@@ -43,11 +31,11 @@ static void put_target_line(FILE *out, const struct census *c)
 	fprintf(out, "pycensus: pid %ld", (long)c->pid);
 	if (c->version[0]) {
 		fputs(", Python ", out);
-		put_text(out, c->version, sizeof c->version);
+		report_put_text(out, c->version, sizeof c->version);
 	}
 	if (c->build[0]) {
 		fputs(", ", out);
-		put_text(out, c->build, sizeof c->build);
+		report_put_text(out, c->build, sizeof c->build);
 	}
 	fputc('\n', out);
 }
@@ -58,7 +46,7 @@ static void put_cost_line(FILE *out, const struct census *c)
 		c->nobjects, c->objects_in_arenas, c->narenas, plural(c->narenas));
 	if (c->arena_source[0]) {
 		fputs(" via ", out);
-		put_text(out, c->arena_source, sizeof c->arena_source);
+		report_put_text(out, c->arena_source, sizeof c->arena_source);
 	}
 	fprintf(out, ", %" PRIu64 " on the GC lists outside them, %" PRIu64 " found by references of which %" PRIu64
 		" static); pause %.3f s, census %.3f s; read ",
@@ -109,7 +97,7 @@ static void put_header(FILE *out, const struct census *c)
 		put_summary_line(out, c);
 	for (size_t i = 0; i < c->nwarnings; i++) {
 		fputs("warning: ", out);
-		put_text(out, c->warnings[i], SIZE_MAX);
+		report_put_text(out, c->warnings[i], SIZE_MAX);
 		fputc('\n', out);
 	}
 	fputc('\n', out);
@@ -129,7 +117,7 @@ static void put_row(FILE *out, const struct partition *p, size_t i)
 	fprintf(out, "%6zu %6" PRIu64 " %3.0f %8" PRIu64 " %3.0f %9" PRIu64 " %3.0f ", i,
 		r->count, percent(r->count, p->count), r->size, percent(r->size, p->size),
 		r->cumulative, percent(r->cumulative, p->size));
-	put_text(out, r->kind, SIZE_MAX);
+	report_put_text(out, r->kind, SIZE_MAX);
 	fputc('\n', out);
 }
 

@@ -32,13 +32,17 @@ _USR1 = {signal.SIGUSR1}
 keep = {}
 
 
+def fill(o, r):
+    o.id = r["id"]
+    o.name = r["name"]
+    o.tags = r["tags"]
+    o.dims = r["dims"]
+    o.owner = r["owner"]
+
+
 class Cargo:
     def __init__(self, r):
-        self.id = r["id"]
-        self.name = r["name"]
-        self.tags = r["tags"]
-        self.dims = r["dims"]
-        self.owner = r["owner"]
+        fill(self, r)
 
 
 class CargoDict(Cargo):
@@ -49,11 +53,7 @@ class CargoSlots:
     __slots__ = ("id", "name", "tags", "dims", "owner")
 
     def __init__(self, r):
-        self.id = r["id"]
-        self.name = r["name"]
-        self.tags = r["tags"]
-        self.dims = r["dims"]
-        self.owner = r["owner"]
+        fill(self, r)
 
 
 def records():
