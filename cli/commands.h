@@ -8,6 +8,8 @@
 
 /* Each returns the process exit code. argv[0] is the subcommand's name. */
 int cmd_snap(int argc, char **argv);
+int cmd_capture(int argc, char **argv); /* cli/cmd_capture.c, with cmd_replay */
+int cmd_replay(int argc, char **argv);
 
 /* Parses a PID argument; fails with PC_EUSAGE naming the bad text. */
 int cli_parse_pid(const char *s, int *pid, struct pc_err *e);

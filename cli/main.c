@@ -13,6 +13,8 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "snap", cmd_snap, "one census of a running process: objects and bytes per kind (guppy3's partition)" },
+	{ "capture", cmd_capture, "debugging aid: a census that saves everything it read to an image FILE" },
+	{ "replay", cmd_replay, "debugging aid: the census of a captured image FILE, without the process" },
 };
 
 static void usage(FILE *out)
@@ -26,7 +28,7 @@ static void usage(FILE *out)
 		"\n"
 		"commands:\n");
 	for (size_t i = 0; i < PC_ARRAY_LEN(commands); i++)
-		fprintf(out, "  %-6s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-7s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out,
 		"\n"
 		"examples:\n"

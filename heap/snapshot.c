@@ -9,7 +9,13 @@
 #include <string.h>
 #include "attach/procfs.h"
 #include "attach/stop.h"
+#include "heap/capture.h"
 #include "heap/walk.h"
+
+struct capture_rec {
+	struct mem_recorder rec;
+	struct pyelf_symcache syms;
+};
 
 /* PYCENSUS_TEST_STALL_MS keeps the target stopped that much longer, so tests can make it die
  * in the middle of a census (the kill -9 and exit-during-census tests). */
@@ -61,12 +67,10 @@ static void fill_meta(struct census *c, const struct pyproc *p, const struct wal
 		census_warn(c, "no pymalloc arenas found (PYTHONMALLOC=malloc?): only objects on the GC lists outside arenas are counted");
 }
 
-/* While stopped: everything that reads the target. */
-static int census_stopped(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, struct census *c,
-			  struct pc_err *e)
+/* Everything that reads the interpreter once it is open (live or replayed). */
+static int census_walk(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, struct census *c,
+		       struct pc_err *e)
 {
-	if (pyproc_open(p, c->pid, e) < 0)
-		return -1;
 	walk_init(w, p, c);
 	if (arenas_copy(p, o->arenas, &w->hc, c, e) < 0)
 		return -1;
@@ -76,33 +80,71 @@ static int census_stopped(struct pyproc *p, struct walk *w, const struct snapsho
 	return 0;
 }
 
+/* While stopped: everything that reads the target; with o->capture, recording it. */
+static int census_stopped(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, struct census *c,
+			  struct capture_rec *cap, struct pc_err *e)
+{
+	if (pyproc_open_recorded(p, c->pid, cap ? &cap->rec : NULL, cap ? &cap->syms : NULL, e) < 0)
+		return -1;
+	return census_walk(p, w, o, c, e);
+}
+
 int snapshot_take(pid_t pid, const struct snapshot_opts *o, struct census *c, struct pc_err *e)
 {
 	struct stopped st;
 	struct pyproc p;
 	struct walk w;
+	struct capture_rec cap;
 	double t0 = mono_now();
 	int rc;
 
 	memset(&p, 0, sizeof p);
 	memset(&w, 0, sizeof w);
+	record_init(&cap.rec);
+	memset(&cap.syms, 0, sizeof cap.syms);
 	c->pid = pid;
 	if (check_process(pid, e) < 0 || stop_all(&st, pid, e) < 0)
 		return -1;
 	test_stall();
-	rc = census_stopped(&p, &w, o, c, e);
+	rc = census_stopped(&p, &w, o, c, o->capture ? &cap : NULL, e);
 	stop_release(&st);
 	c->pause_s = st.pause_s;
 	if (rc == 0)
 		fill_meta(c, &p, &w);
+	if (rc == 0 && o->capture)
+		rc = image_save(o->capture, &p, &cap.rec, &cap.syms, e);
 	if (w.p)
 		walk_release(&w);
 	pyproc_close(&p);
+	record_release(&cap.rec);
+	pyelf_symcache_release(&cap.syms);
 	c->wall_s = mono_now() - t0;
 	/* Whatever failed, a target that died under us is the cause to report. */
-	if (rc < 0 && gone(pid)) {
+	if (rc < 0 && pc_exit_code(e->code) != pc_exit_code(PC_EOUTPUT) && gone(pid)) {
 		pc_err_clear(e);
 		pc_fail(e, PC_EEXITED, "process %d exited during the census", (int)pid);
 	}
+	return rc;
+}
+
+int snapshot_replay(const struct pyimage *img, const struct snapshot_opts *o, struct census *c, struct pc_err *e)
+{
+	struct pyproc p;
+	struct walk w;
+	double t0 = mono_now();
+	int rc;
+
+	memset(&w, 0, sizeof w);
+	c->pid = (pid_t)img->pid;
+	rc = pyproc_open_image(&p, img, e);
+	if (rc == 0) {
+		rc = census_walk(&p, &w, o, c, e);
+		if (rc == 0)
+			fill_meta(c, &p, &w);
+		if (w.p)
+			walk_release(&w);
+		pyproc_close(&p);
+	}
+	c->wall_s = mono_now() - t0;
 	return rc;
 }

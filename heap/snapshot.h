@@ -12,10 +12,17 @@
 
 struct snapshot_opts {
 	enum arena_mode arenas;
+	const char *capture; /* when set, every byte the census reads is saved to this image file */
 };
+
+struct pyimage;
 
 /* Fills c (census_init'ed by the caller). The target is resumed before this returns, on every
  * path. Errors: NOPROC, PERM, NOTPYTHON, UNSUPPORTED, LAYOUT, EXITED, TARGETMEM. */
 int snapshot_take(pid_t pid, const struct snapshot_opts *o, struct census *c, struct pc_err *e);
+
+/* The same census over a captured image (heap/capture.h) instead of a live process. Errors:
+ * LAYOUT, UNSUPPORTED (the image's layout does not validate), TARGETMEM. */
+int snapshot_replay(const struct pyimage *img, const struct snapshot_opts *o, struct census *c, struct pc_err *e);
 
 #endif

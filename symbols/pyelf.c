@@ -261,9 +261,33 @@ void pyelf_close(struct pyelf *p)
 	p->elf = NULL;
 }
 
+static struct pyelf_sym *symcache_find(struct pyelf_symcache *c, const char *name)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->v[i].name, name) == 0)
+			return &c->v[i];
+	return NULL;
+}
+
 uint64_t pyelf_symbol(const struct pyelf *p, const char *name)
 {
 	struct elf_sym s;
+	struct pyelf_sym *cached = p->syms ? symcache_find(p->syms, name) : NULL;
+	uint64_t v;
 
-	return elf_symbol(p->elf, name, &s) ? s.value + p->bias : 0;
+	if (!p->elf)
+		return cached ? cached->value : 0;
+	v = elf_symbol(p->elf, name, &s) ? s.value + p->bias : 0;
+	if (p->syms && !cached && strlen(name) < sizeof cached->name) {
+		xgrow((void **)&p->syms->v, &p->syms->cap, p->syms->n + 1, sizeof *p->syms->v);
+		snprintf(p->syms->v[p->syms->n].name, sizeof p->syms->v[0].name, "%s", name);
+		p->syms->v[p->syms->n++].value = v;
+	}
+	return v;
+}
+
+void pyelf_symcache_release(struct pyelf_symcache *c)
+{
+	free(c->v);
+	memset(c, 0, sizeof *c);
 }
