@@ -70,7 +70,8 @@ static int cmp_region(const void *a, const void *b)
 
 void mem_sort_regions(struct mem *m)
 {
-	qsort(m->cache, m->ncache, sizeof *m->cache, cmp_region);
+	if (m->ncache > 1) /* qsort(NULL, 0) is undefined */
+		qsort(m->cache, m->ncache, sizeof *m->cache, cmp_region);
 	m->last_hit = 0;
 }
 
