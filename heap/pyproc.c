@@ -91,6 +91,11 @@ static int validate_gc(struct pyproc *p, struct pc_err *e)
 
 	p->gc_state = L->off.rt_gc >= 0 ? p->runtime + (uint64_t)L->off.rt_gc
 		                        : p->interp + (uint64_t)L->off.is_gc;
+	if (L->off.gc_collecting >= 0) {
+		uint32_t collecting = 0;
+		if (mem_read_u32(&p->mem, p->gc_state + (uint64_t)L->off.gc_collecting, &collecting, NULL) == 0)
+			p->gc_collecting = collecting != 0;
+	}
 	for (unsigned g = 0; g < L->ngenerations; g++) {
 		uint64_t head = p->gc_state + (uint64_t)L->off.gc_generations + (uint64_t)g * (uint64_t)L->off.gc_gen_size;
 		uint64_t next, prev;
@@ -100,8 +105,9 @@ static int validate_gc(struct pyproc *p, struct pc_err *e)
 			continue;
 		if (read_ptr(p, next + (uint64_t)L->off.gch_prev, &prev, "GC list node", e) < 0)
 			return -1;
-		/* _gc_prev carries flag bits in its two low bits (CPYTHON.md 3.4). */
-		if ((prev & ~(uint64_t)3) != head)
+		/* _gc_prev carries flag bits in its two low bits (CPYTHON.md 3.4); during a collection
+		 * it holds reference counts instead (gcmodule.c update_refs), so only _gc_next links. */
+		if ((prev & ~(uint64_t)3) != head && !p->gc_collecting)
 			return pc_fail(e, PC_ELAYOUT, "GC generation %u list is inconsistent", g);
 	}
 	return 0;

@@ -26,6 +26,7 @@ struct pyproc {
 	uint64_t gc_state;    /* struct _gc_runtime_state of the main interpreter (3.8: of the runtime) */
 	uint64_t obmalloc;    /* 3.12+: struct _obmalloc_state of the main interpreter */
 	unsigned nthreads;    /* Python thread states of the main interpreter */
+	bool gc_collecting;   /* stopped during a GC collection: objects being collected are on its own lists */
 };
 
 /* Reads maps, finds the interpreter, picks and validates the layout. The target must already be
