@@ -161,6 +161,16 @@ static void describe(struct pyelf *p)
 		 p->shared ? "shared" : "static", p->has_symtab ? "" : ", stripped");
 }
 
+/* Up to 3.11 obmalloc.c defines _PyObject_DebugMallocStats (exported, so stripping keeps it) only
+ * WITH_PYMALLOC [SRC]; every build here with pymalloc has it. From 3.12 it exists either way and a
+ * build without pymalloc looks like PYTHONMALLOC=malloc (no arenas) at run time. */
+bool pyelf_lacks_pymalloc(const struct elf_file *f, int minor)
+{
+	struct elf_sym s;
+
+	return minor <= 11 && !elf_symbol(f, "_PyObject_DebugMallocStats", &s);
+}
+
 static int check_supported(struct pyelf *p, struct pc_err *e)
 {
 	struct elf_sym s;
@@ -174,6 +184,9 @@ static int check_supported(struct pyelf *p, struct pc_err *e)
 			       p->version, p->maps_path);
 	if (strstr(base_name(p->maps_path), "t.so") || elf_symbol(p->elf, "_Py_MergeZeroLocalRefcount", &s))
 		return pc_fail(e, PC_EUNSUPPORTED, "found a free-threaded build of CPython %s (%s)",
+			       p->version, p->maps_path);
+	if (pyelf_lacks_pymalloc(p->elf, p->minor))
+		return pc_fail(e, PC_EUNSUPPORTED, "found CPython %s built without pymalloc (%s has no _PyObject_DebugMallocStats)",
 			       p->version, p->maps_path);
 	return 0;
 }
