@@ -41,6 +41,7 @@ struct census {
 	struct census_sizeclass classes[64];
 	uint64_t objects_in_arenas, objects_outside; /* the latter found through the GC lists */
 	uint64_t gc_tracked;  /* objects on the GC generation lists */
+	uint64_t debug_blocks; /* blocks carrying the debug allocator's header (PYTHONMALLOC=debug, -X dev) */
 
 	/* cost */
 	uint64_t bytes_read, syscalls;

@@ -63,6 +63,9 @@ static void fill_meta(struct census *c, const struct pyproc *p, const struct wal
 	snprintf(c->arena_source, sizeof c->arena_source, "%s", w->hc.source ? w->hc.source : "none");
 	c->bytes_read = p->mem.stats.remote_bytes;
 	c->syscalls = p->mem.stats.syscalls;
+	if (c->debug_blocks)
+		census_warn(c, "debug allocator hooks are on (PYTHONMALLOC=debug or -X dev): %llu blocks carry a debug header; objects were read 16 bytes into them",
+			    (unsigned long long)c->debug_blocks);
 	if (p->gc_collecting)
 		census_warn(c, "the target was stopped during a garbage collection: tracked objects outside the arenas that it was examining may be missing");
 	if (w->hc.n == 0)
