@@ -292,6 +292,16 @@ size_t mem_readv(struct mem *m, struct mem_req *reqs, size_t n)
 	return nok;
 }
 
+size_t mem_readv_fresh(struct mem *m, struct mem_req *reqs, size_t n)
+{
+	size_t ncache = m->ncache, got;
+
+	m->ncache = 0; /* hide the cache for this batch */
+	got = mem_readv(m, reqs, n);
+	m->ncache = ncache;
+	return got;
+}
+
 int mem_read_cstr(struct mem *m, uint64_t addr, char *buf, size_t max, struct pc_err *e)
 {
 	size_t off = 0;

@@ -75,6 +75,10 @@ struct mem_req {
 };
 size_t mem_readv(struct mem *m, struct mem_req *reqs, size_t n);
 
+/* The same, but every element comes from the target (or image) even inside cached regions: to see
+ * whether memory changed since it was copied (--nonblocking). */
+size_t mem_readv_fresh(struct mem *m, struct mem_req *reqs, size_t n);
+
 /* Reads a NUL-terminated string of at most max-1 bytes; fails when no NUL within max. */
 int mem_read_cstr(struct mem *m, uint64_t addr, char *buf, size_t max, struct pc_err *e);
 

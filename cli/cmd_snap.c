@@ -40,6 +40,8 @@ static void snap_help(FILE *out)
 		"                          how to find pymalloc's arenas: the arena table (needs symbols,\n"
 		"                          absent from stripped builds), a scan of anonymous memory for pool\n"
 		"                          headers, or the table when available and the scan otherwise (default)\n"
+		"      --nonblocking       read while the target runs, never stopping it: the census can meet\n"
+		"                          structures mid-update; it skips them and says how many (a warning)\n"
 		"      --no-header         text: print the partition only\n"
 		"  -h, --help              this help\n"
 		"\n"
@@ -63,6 +65,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
 		{ "rows", required_argument, NULL, 'n' },   { "by", required_argument, NULL, 'b' },
 		{ "arenas", required_argument, NULL, 'a' }, { "no-header", no_argument, NULL, 'H' },
+		{ "nonblocking", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },         { 0, 0, 0, 0 },
 	};
 	static const char *const formats[] = { "text", "csv" }, *const bys[] = { "kind", "size" },
@@ -91,6 +94,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 			break;
 		}
 		case 'H': a->no_header = true; break;
+		case 'B': a->opts.nonblocking = true; break;
 		case 'h': snap_help(stdout); exit(0);
 		default:
 			return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);

@@ -43,6 +43,12 @@ struct census {
 	uint64_t gc_tracked;  /* objects on the GC generation lists */
 	uint64_t debug_blocks; /* blocks carrying the debug allocator's header (PYTHONMALLOC=debug, -X dev) */
 
+	/* --nonblocking: read while the target ran; the inconsistencies met were skipped */
+	bool nonblocking;
+	uint64_t skipped_pools;     /* pools whose header or free list failed validation */
+	uint64_t changed_pools;     /* pool headers that differed when read again after the walk */
+	uint64_t skipped_outside;   /* GC objects outside the arenas unreadable or without a valid type */
+
 	/* cost */
 	uint64_t bytes_read, syscalls;
 

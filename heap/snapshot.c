@@ -10,6 +10,7 @@
 #include "attach/procfs.h"
 #include "attach/stop.h"
 #include "heap/capture.h"
+#include "heap/nonblock.h"
 #include "heap/walk.h"
 
 struct capture_rec {
@@ -54,6 +55,18 @@ static int check_process(pid_t pid, struct pc_err *e)
 	if (st.kernel_thread)
 		return pc_fail(e, PC_ENOTPYTHON, "process %d (%s) is a kernel thread", (int)pid, st.name);
 	return 0;
+}
+
+/* --nonblocking: say so, and count what was skipped as inconsistent. */
+static void nonblocking_meta(struct census *c, struct pyproc *p, const struct walk *w)
+{
+	c->nonblocking = true;
+	c->skipped_pools = w->bad_pools;
+	c->skipped_outside = w->bad_outside;
+	c->changed_pools = nonblock_changed_pools(p, &w->hc);
+	census_warn(c, "read while the target ran (--nonblocking): skipped %llu pools that failed validation and %llu GC objects outside the arenas that were unreadable or had no valid type; %llu of %llu pool headers changed during the census",
+		    (unsigned long long)c->skipped_pools, (unsigned long long)c->skipped_outside,
+		    (unsigned long long)c->changed_pools, (unsigned long long)(c->npools + c->nempty_pools + c->skipped_pools));
 }
 
 static void fill_meta(struct census *c, const struct pyproc *p, const struct walk *w)
@@ -107,6 +120,12 @@ static int census_attempt(pid_t pid, const struct snapshot_opts *o, struct censu
 	struct stopped st;
 	int rc;
 
+	if (o->nonblocking) {
+		rc = census_stopped(p, w, o, c, cap, e);
+		if (rc == 0)
+			nonblocking_meta(c, p, w);
+		return rc;
+	}
 	if (stop_all(&st, pid, e) < 0)
 		return -1;
 	test_stall();

@@ -13,6 +13,7 @@
 struct snapshot_opts {
 	enum arena_mode arenas;
 	const char *capture; /* when set, every byte the census reads is saved to this image file */
+	bool nonblocking;    /* read while the target runs (no ptrace stop); inconsistencies are counted */
 };
 
 struct pyimage;

@@ -35,6 +35,7 @@ struct walk {
 	uint8_t **outside_bufs; /* copies of outside objects, registered with the reader */
 	size_t noutside_bufs;
 	uint64_t bad_pools, unrecognised;
+	uint64_t bad_outside;   /* outside GC objects skipped: unreadable, or no valid type */
 	const char *first_bad_pool;
 };
 

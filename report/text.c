@@ -60,8 +60,12 @@ static void put_cost_line(FILE *out, const struct census *c)
 		fputs(" via ", out);
 		put_text(out, c->arena_source, sizeof c->arena_source);
 	}
-	fprintf(out, ", %" PRIu64 " outside arenas); pause %.3f s, census %.3f s; read ",
-		c->objects_outside, c->pause_s, c->wall_s);
+	if (c->nonblocking) /* never stopped: there is no pause to report */
+		fprintf(out, ", %" PRIu64 " outside arenas); not stopped (--nonblocking), census %.3f s; read ",
+			c->objects_outside, c->wall_s);
+	else
+		fprintf(out, ", %" PRIu64 " outside arenas); pause %.3f s, census %.3f s; read ",
+			c->objects_outside, c->pause_s, c->wall_s);
 	put_bytes(out, c->bytes_read);
 	fprintf(out, " in %" PRIu64 " syscall%s\n", c->syscalls, plural(c->syscalls));
 }
