@@ -111,8 +111,11 @@ static void count_all(struct walk *w, struct outside *o, const int64_t *slots)
 	mem_sort_regions(&w->p->mem);
 	for (size_t i = 0; i < o->n; i++) {
 		unsigned pre;
+		/* slots[i] < 0 left reqs[i] empty, and a zero-length read "succeeds" */
+		if (slots[i] < 0)
+			continue;
 		if (!reqs[i].ok) {
-			w->bad_outside += slots[i] >= 0;
+			w->bad_outside++;
 			continue;
 		}
 		pre = w->types.v[slots[i]].pre;
