@@ -45,6 +45,7 @@ struct census {
 
 	/* --nonblocking: read while the target ran; the inconsistencies met were skipped */
 	bool nonblocking;
+	bool replayed;              /* from a captured image (pycensus replay), not a live process */
 	uint64_t skipped_pools;     /* pools whose header or free list failed validation */
 	uint64_t changed_pools;     /* pool headers that differed when read again after the walk */
 	uint64_t skipped_outside;   /* GC objects outside the arenas unreadable or without a valid type */

@@ -193,6 +193,7 @@ int snapshot_replay(const struct pyimage *img, const struct snapshot_opts *o, st
 
 	memset(&w, 0, sizeof w);
 	c->pid = (pid_t)img->pid;
+	c->replayed = true;
 	rc = pyproc_open_image(&p, img, e);
 	if (rc == 0) {
 		rc = census_walk(&p, &w, o, c, e);

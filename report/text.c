@@ -60,7 +60,10 @@ static void put_cost_line(FILE *out, const struct census *c)
 		fputs(" via ", out);
 		put_text(out, c->arena_source, sizeof c->arena_source);
 	}
-	if (c->nonblocking) /* never stopped: there is no pause to report */
+	if (c->replayed)
+		fprintf(out, ", %" PRIu64 " outside arenas); replayed from a captured image, census %.3f s; read ",
+			c->objects_outside, c->wall_s);
+	else if (c->nonblocking) /* never stopped: there is no pause to report */
 		fprintf(out, ", %" PRIu64 " outside arenas); not stopped (--nonblocking), census %.3f s; read ",
 			c->objects_outside, c->wall_s);
 	else
