@@ -72,7 +72,7 @@ ParameterizedTest(struct python *py, capture, replay_matches_live, .timeout = 12
 	unlink(img);
 }
 
-Test(capture, damaged_image_refused)
+Test(capture_damaged, image_refused)
 {
 	char img[] = "/tmp/pycensus-img-XXXXXX", err[2048];
 	const char *args[] = { "replay", img, NULL };

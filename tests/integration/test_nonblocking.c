@@ -71,7 +71,7 @@ ParameterizedTest(struct python *py, nonblocking, quiet_target_exact, .timeout =
 	h_kill(&p);
 }
 
-Test(nonblocking, churning_target, .timeout = 300)
+Test(nonblocking_busy, churning_target, .timeout = 300)
 {
 	struct python py[H_MAX_PYTHONS];
 	size_t n = h_find_pythons(py, H_MAX_PYTHONS);
