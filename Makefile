@@ -122,7 +122,7 @@ asan: deps
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" pycensus-asan
 	PYCENSUS=$(CURDIR)/pycensus-asan PYCENSUS_WORKLOADS=$(CURDIR)/tests/integration/workloads \
-		ASAN_OPTIONS=detect_leaks=1 build-asan/test_integration --jobs 2
+		ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp build-asan/test_integration --jobs 2
 
 pycensus-asan: $(BUILD)/cli/main.o $(BUILD)/libpycensus.a $(BUILD)/test_integration
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BUILD)/cli/main.o $(BUILD)/libpycensus.a $(LDLIBS_PC)
