@@ -22,8 +22,9 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 INTEG_SRC := $(wildcard tests/integration/*.c)
 INTEG_OBJ := $(INTEG_SRC:%.c=$(BUILD)/%.o)
+FUZZ_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/fuzz/*.c))
 
-.PHONY: all check unit integration asan demo deps install clean bench fixtures
+.PHONY: all check unit integration asan demo deps install clean bench fixtures fuzz fuzz-build fuzz-check soak
 all: pycensus
 
 $(BUILD)/%.o: %.c
@@ -71,6 +72,46 @@ integration: deps
 check: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory fuzz-check
+
+# libFuzzer (clang) over captured images (tests/fuzz/): seeds are shrunk captures stored gzipped
+# in tests/fuzz/images; inputs are mutation programs (tests/fuzz/corpus). `make fuzz` runs
+# FUZZ_TIME seconds (FUZZ_JOBS processes); `make fuzz-check` (part of check) replays every
+# regression input of tests/fuzz/regress and fuzzes FUZZ_SHORT seconds.
+FUZZ_BUILD := build-fuzz
+FUZZ_CFLAGS := -O1 -g -fsanitize=address,undefined -fsanitize-coverage=inline-8bit-counters,pc-table -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_TIME ?= 3600
+FUZZ_JOBS ?= 1
+FUZZ_SHORT ?= 45
+FUZZ_IMAGES := $(patsubst tests/fuzz/images/%.img.gz,$(FUZZ_BUILD)/images/%.img,$(wildcard tests/fuzz/images/*.img.gz))
+FUZZ_RUN = PYCENSUS_FUZZ_IMAGES=$(FUZZ_BUILD)/images ASAN_OPTIONS=detect_leaks=1 $(FUZZ_BUILD)/fuzz_census
+
+$(BUILD)/fuzz_census: $(BUILD)/tests/fuzz/fuzz_census.o $(BUILD)/tests/fuzz/fuzz_image.o $(BUILD)/libpycensus.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(LDLIBS_PC)
+
+$(BUILD)/shrink_image: $(BUILD)/tests/fuzz/shrink_image.o $(BUILD)/tests/fuzz/fuzz_image.o $(BUILD)/libpycensus.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_PC)
+
+$(FUZZ_BUILD)/images/%.img: tests/fuzz/images/%.img.gz
+	@mkdir -p $(dir $@)
+	gzip -dc $< > $@
+
+fuzz-build: deps
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang CFLAGS="$(FUZZ_CFLAGS)" $(FUZZ_BUILD)/fuzz_census
+	@$(MAKE) --no-print-directory $(FUZZ_IMAGES)
+
+# make fuzz: an execution over 1 s is a finding (-timeout=1); fork mode records it as an artifact
+# (timeout-*) and goes on, so a busy machine does not end the run: rerun each one alone to triage.
+# make check: the 1 s limit would be a timed assertion on a shared machine; 20 s is a hang guard.
+fuzz: fuzz-build
+	@mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/artifacts
+	$(FUZZ_RUN) -timeout=1 -fork=$(FUZZ_JOBS) -ignore_timeouts=1 -max_total_time=$(FUZZ_TIME) \
+		-artifact_prefix=$(FUZZ_BUILD)/artifacts/ -print_final_stats=1 $(FUZZ_BUILD)/corpus tests/fuzz/corpus
+
+fuzz-check: fuzz-build
+	$(FUZZ_RUN) -timeout=20 tests/fuzz/regress/*
+	@mkdir -p $(FUZZ_BUILD)/corpus
+	$(FUZZ_RUN) -timeout=20 -max_total_time=$(FUZZ_SHORT) -print_final_stats=1 $(FUZZ_BUILD)/corpus tests/fuzz/corpus
 
 # The same suite with AddressSanitizer + UBSan, in its own build tree.
 asan: deps
@@ -81,7 +122,7 @@ asan: deps
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" pycensus-asan
 	PYCENSUS=$(CURDIR)/pycensus-asan PYCENSUS_WORKLOADS=$(CURDIR)/tests/integration/workloads \
-		ASAN_OPTIONS=detect_leaks=1 build-asan/test_integration --jobs 2
+		ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp build-asan/test_integration --jobs 2
 
 pycensus-asan: $(BUILD)/cli/main.o $(BUILD)/libpycensus.a $(BUILD)/test_integration
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BUILD)/cli/main.o $(BUILD)/libpycensus.a $(LDLIBS_PC)
@@ -98,6 +139,6 @@ install: pycensus
 	install -m 0755 pycensus $(DESTDIR)$(PREFIX)/bin/pycensus
 
 clean:
-	rm -rf build build-asan pycensus pycensus-asan
+	rm -rf build build-asan build-fuzz pycensus pycensus-asan
 
--include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(INTEG_OBJ:.o=.d) $(BUILD)/cli/main.d
+-include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(INTEG_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(BUILD)/cli/main.d

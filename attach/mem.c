@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include "attach/record.h"
 #include "common/xalloc.h"
 
 #ifndef IOV_MAX
@@ -69,8 +70,15 @@ static int cmp_region(const void *a, const void *b)
 
 void mem_sort_regions(struct mem *m)
 {
-	qsort(m->cache, m->ncache, sizeof *m->cache, cmp_region);
+	if (m->ncache > 1) /* qsort(NULL, 0) is undefined */
+		qsort(m->cache, m->ncache, sizeof *m->cache, cmp_region);
 	m->last_hit = 0;
+}
+
+void mem_set_image(struct mem *m, const struct mem_region *regions, size_t n)
+{
+	m->image = regions;
+	m->nimage = n;
 }
 
 static inline bool region_has(const struct mem_region *r, uint64_t addr, uint64_t len)
@@ -100,6 +108,42 @@ const uint8_t *mem_local(struct mem *m, uint64_t addr, uint64_t len)
 	m->last_hit = lo - 1;
 	m->stats.local_hits++;
 	return m->cache[lo - 1].data + (addr - m->cache[lo - 1].addr);
+}
+
+/* The image region holding [addr, addr+len) whole, or NULL. */
+static const uint8_t *image_find(const struct mem *m, uint64_t addr, uint64_t len)
+{
+	size_t lo = 0, hi = m->nimage;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->image[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || !region_has(&m->image[lo - 1], addr, len))
+		return NULL;
+	return m->image[lo - 1].data + (addr - m->image[lo - 1].addr);
+}
+
+/* Replay: the image answers where the process would. */
+static bool read_image(struct mem *m, uint64_t addr, void *buf, size_t len)
+{
+	const uint8_t *p = image_find(m, addr, len);
+
+	m->stats.syscalls++;
+	if (!p)
+		return false;
+	memcpy(buf, p, len);
+	m->stats.remote_bytes += len;
+	return true;
+}
+
+static void recorded(struct mem *m, uint64_t addr, const void *buf, size_t len)
+{
+	if (m->rec)
+		record_add(m->rec, addr, buf, len);
 }
 
 static int remote_error(struct mem *m, uint64_t addr, size_t len, int err, struct pc_err *e)
@@ -147,6 +191,13 @@ int mem_read(struct mem *m, uint64_t addr, void *buf, size_t len, struct pc_err 
 		memcpy(buf, p, len);
 		return 0;
 	}
+	if (m->image) {
+		m->stats.remote_reads++;
+		if (read_image(m, addr, buf, len))
+			return 0;
+		return pc_fail(e, PC_ETARGETMEM, "address %#llx (+%zu) is not in the captured image",
+			       (unsigned long long)addr, len);
+	}
 	if (m->sealed_missing || m->pid == 0)
 		return pc_fail(e, PC_ETARGETMEM, "address %#llx (+%zu) is not in the captured image",
 			       (unsigned long long)addr, len);
@@ -156,6 +207,7 @@ int mem_read(struct mem *m, uint64_t addr, void *buf, size_t len, struct pc_err 
 	n = read_remote(m, addr, buf, len);
 	if (n == (ssize_t)len) {
 		m->stats.remote_bytes += len;
+		recorded(m, addr, buf, len);
 		return 0;
 	}
 	return remote_error(m, addr, len, n < 0 ? errno : 0, e);
@@ -200,6 +252,7 @@ static size_t readv_batch(struct mem *m, struct mem_req *reqs, size_t n)
 	for (i = 0; i < n && got >= reqs[i].len; i++) {
 		reqs[i].ok = true;
 		got -= reqs[i].len;
+		recorded(m, reqs[i].addr, reqs[i].buf, reqs[i].len);
 	}
 	return i < n ? i + 1 : n; /* request i faulted (or was cut): give up on it alone */
 }
@@ -214,6 +267,9 @@ size_t mem_readv(struct mem *m, struct mem_req *reqs, size_t n)
 		if (p)
 			memcpy(reqs[k].buf, p, reqs[k].len);
 	}
+	for (size_t k = 0; m->image && k < n; k++)
+		if (!reqs[k].ok)
+			reqs[k].ok = read_image(m, reqs[k].addr, reqs[k].buf, reqs[k].len);
 	while (i < n && m->pid && !m->sealed_missing) {
 		size_t j = i;
 		if (reqs[i].ok) {
@@ -226,12 +282,24 @@ size_t mem_readv(struct mem *m, struct mem_req *reqs, size_t n)
 			i += readv_batch(m, reqs + i, j - i);
 		} else {
 			reqs[i].ok = read_procmem(m, reqs[i].addr, reqs[i].buf, reqs[i].len) == (ssize_t)reqs[i].len;
+			if (reqs[i].ok)
+				recorded(m, reqs[i].addr, reqs[i].buf, reqs[i].len);
 			i++;
 		}
 	}
 	for (size_t k = 0; k < n; k++)
 		nok += reqs[k].ok;
 	return nok;
+}
+
+size_t mem_readv_fresh(struct mem *m, struct mem_req *reqs, size_t n)
+{
+	size_t ncache = m->ncache, got;
+
+	m->ncache = 0; /* hide the cache for this batch */
+	got = mem_readv(m, reqs, n);
+	m->ncache = ncache;
+	return got;
 }
 
 int mem_read_cstr(struct mem *m, uint64_t addr, char *buf, size_t max, struct pc_err *e)

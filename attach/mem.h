@@ -1,7 +1,9 @@
 /* mem.h: reading target memory. Everything above attach/ reads the target only through this.
  *
  * Backends: a live process (process_vm_readv with batched iovecs, falling back to
- * /proc/PID/mem) and a buffer of captured regions (unit tests, fuzzers). On top of either sits a
+ * /proc/PID/mem), a buffer of captured regions (unit tests), and a captured image standing in for
+ * the process (replay and fuzzing: reads outside the image fail as they would on unmapped
+ * memory). A recorder, when attached, keeps a copy of every remote read (`pycensus capture`). On top of either sits a
  * local cache: regions copied once (pymalloc arenas, objects read in bulk) are served from local
  * memory, so only addresses outside them reach the target.
  *
@@ -23,6 +25,8 @@ struct mem_stats {
 	uint64_t syscalls, remote_bytes, local_hits, remote_reads;
 };
 
+struct mem_recorder; /* attach/record.h */
+
 struct mem {
 	pid_t pid;               /* 0 for a buffer-only mem */
 	int memfd;               /* /proc/PID/mem, opened on first fallback; -1 before */
@@ -32,6 +36,9 @@ struct mem {
 	size_t last_hit;
 	bool sealed_missing;     /* buffer-only: addresses outside the cache fail */
 	struct mem_stats stats;
+	struct mem_recorder *rec; /* not owned: receives a copy of every successful remote read */
+	const struct mem_region *image; /* not owned: sorted regions replacing the process */
+	size_t nimage;
 };
 
 /* A reader of a live process. */
@@ -39,6 +46,10 @@ void mem_init_pid(struct mem *m, pid_t pid);
 /* A reader over local regions only (unit tests, fuzzers, captured images). */
 void mem_init_buffer(struct mem *m);
 void mem_release(struct mem *m);
+/* Makes a buffer mem read a captured image where a live one would read the process: reads that
+ * miss the cache are served from regions (sorted, non-overlapping, outliving m) and counted as
+ * remote reads; reads outside them fail with TARGETMEM. */
+void mem_set_image(struct mem *m, const struct mem_region *regions, size_t n);
 
 /* Serves [addr, addr+len) from data from now on (data must outlive m). Regions must not overlap. */
 void mem_add_region(struct mem *m, uint64_t addr, const void *data, uint64_t len);
@@ -63,6 +74,10 @@ struct mem_req {
 	bool ok;
 };
 size_t mem_readv(struct mem *m, struct mem_req *reqs, size_t n);
+
+/* The same, but every element comes from the target (or image) even inside cached regions: to see
+ * whether memory changed since it was copied (--nonblocking). */
+size_t mem_readv_fresh(struct mem *m, struct mem_req *reqs, size_t n);
 
 /* Reads a NUL-terminated string of at most max-1 bytes; fails when no NUL within max. */
 int mem_read_cstr(struct mem *m, uint64_t addr, char *buf, size_t max, struct pc_err *e);

@@ -58,6 +58,8 @@ static void snap_help(FILE *out)
 		"                          how to find pymalloc's arenas: the arena table (needs symbols,\n"
 		"                          absent from stripped builds), a scan of anonymous memory for pool\n"
 		"                          headers, or the table when available and the scan otherwise (default)\n"
+		"      --nonblocking       read while the target runs, never stopping it: the census can meet\n"
+		"                          structures mid-update; it skips them and says how many (a warning)\n"
 		"      --no-header         text: print the partition only\n"
 		"      --stacks            text: add every thread's Python frames at the moment of the census\n"
 		"                          (as 'pycensus stacks' prints them)\n"
@@ -84,6 +86,8 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		{ "interval", required_argument, NULL, 'i' }, { "count", required_argument, NULL, 'c' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ 0, 0, 0, 0 },
+		{ "nonblocking", no_argument, NULL, 'B' },
+		{ "help", no_argument, NULL, 'h' },         { 0, 0, 0, 0 },
 	};
 	static const char *const formats[] = { "text", "csv", "json" }, *const bys[] = { "kind", "type", "module", "size" },
 			       *const sizes[] = { "getsizeof", "alloc" },
@@ -127,6 +131,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		}
 		case 'H': a->no_header = true; break;
 		case 'S': a->stacks = true; break;
+		case 'B': a->opts.nonblocking = true; break;
 		case 'h': snap_help(stdout); exit(0);
 		default:
 			return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);

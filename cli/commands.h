@@ -15,6 +15,8 @@ int cmd_stacks(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_capture(int argc, char **argv); /* cli/cmd_capture.c, with cmd_replay */
+int cmd_replay(int argc, char **argv);
 
 /* Parses a PID argument; fails with PC_EUSAGE naming the bad text. */
 int cli_parse_pid(const char *s, int *pid, struct pc_err *e);

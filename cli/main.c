@@ -18,6 +18,8 @@ static const struct command {
 	{ "run", cmd_run, "start a Python program, sample its heap over time and as it exits" },
 	{ "diff", cmd_diff, "what changed between two CSV censuses (or a time series' first and last sample)" },
 	{ "top", cmd_top, "live view of a running process: kinds by size and how fast they grow" },
+	{ "capture", cmd_capture, "debugging aid: a census that saves everything it read to an image FILE" },
+	{ "replay", cmd_replay, "debugging aid: the census of a captured image FILE, without the process" },
 };
 
 static void usage(FILE *out)
@@ -31,7 +33,7 @@ static void usage(FILE *out)
 		"\n"
 		"commands:\n");
 	for (size_t i = 0; i < PC_ARRAY_LEN(commands); i++)
-		fprintf(out, "  %-6s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-7s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out,
 		"\n"
 		"examples:\n"

@@ -20,11 +20,15 @@ void heapcopy_release(struct heapcopy *hc)
 }
 
 /* The copy is as large as the arenas (GBs for big heaps): most of its cost is the kernel zeroing
- * fresh pages, which huge pages cut by 512x where transparent huge pages are in madvise mode. */
+ * fresh pages, which huge pages cut by 512x where transparent huge pages are in madvise mode.
+ * Small copies skip it: a huge page zeroes 2 MiB on its first touch, more than they need. */
 static uint8_t *copy_buffer(uint64_t total)
 {
-	uint8_t *b = xmalloc(total + (2u << 20));
+	uint8_t *b;
 
+	if (total < (8u << 20))
+		return xmalloc(total + 1);
+	b = xmalloc(total + (2u << 20));
 	madvise((void *)(((uintptr_t)b + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1)), total, MADV_HUGEPAGE);
 	return b;
 }
@@ -69,7 +73,8 @@ static int cmp_copy(const void *a, const void *b)
 
 void heapcopy_sort(struct heapcopy *hc)
 {
-	qsort(hc->v, hc->n, sizeof *hc->v, cmp_copy);
+	if (hc->n > 1) /* qsort(NULL, 0) is undefined (no arena found: fuzzing) */
+		qsort(hc->v, hc->n, sizeof *hc->v, cmp_copy);
 }
 
 /* Where the table pointer and its length live in this version (CPYTHON.md 1.5). */

@@ -70,7 +70,8 @@ static void group(struct pyproc *p, struct cands *cs, struct heapcopy *hc, struc
 {
 	const struct pylayout *L = &p->L;
 
-	qsort(cs->v, cs->n, sizeof *cs->v, cmp_cand);
+	if (cs->n > 1) /* qsort(NULL, 0) is undefined */
+		qsort(cs->v, cs->n, sizeof *cs->v, cmp_cand);
 	for (size_t i = 0; i < cs->n;) {
 		size_t j = i + 1;
 		uint64_t first = cs->v[i].addr, last = first;

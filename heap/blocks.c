@@ -5,6 +5,7 @@
 
 #include <string.h>
 #include "common/xalloc.h"
+#include "heap/debugblock.h"
 #include "heap/pool.h"
 #include "heap/sizes.h"
 
@@ -107,10 +108,13 @@ static void walk_pool(struct walk *w, const uint8_t *pool, uint64_t addr)
 	w->c->npools++;
 	w->c->nblocks += pi.count;
 	for (unsigned i = 0; i < pi.carved; i++) {
-		unsigned off = pool_block_offset(L, &pi, i);
+		unsigned off = pool_block_offset(L, &pi, i), req = 0, skip;
 		if (!off)
 			continue;
-		if (recognise(w, pool + off, addr + off, pi.block_size)) {
+		/* debug hooks: the object starts after the debug header; size by the request */
+		skip = debugblock_skip(pool + off, pi.block_size, &req);
+		w->c->debug_blocks += skip != 0;
+		if (recognise(w, pool + off + skip, addr + off + skip, skip ? req : pi.block_size)) {
 			cl->objects++;
 			w->c->objects_in_arenas++;
 		} else {

@@ -54,6 +54,14 @@ struct census {
 	uint64_t objects_followed; /* found only by following references (outside pymalloc, untracked) */
 	uint64_t objects_static;   /* of those, static objects of the interpreter or an extension */
 	uint64_t gc_tracked;  /* objects on the GC generation lists */
+	uint64_t debug_blocks; /* blocks carrying the debug allocator's header (PYTHONMALLOC=debug, -X dev) */
+
+	/* --nonblocking: read while the target ran; the inconsistencies met were skipped */
+	bool nonblocking;
+	bool replayed;              /* from a captured image (pycensus replay), not a live process */
+	uint64_t skipped_pools;     /* pools whose header or free list failed validation */
+	uint64_t changed_pools;     /* pool headers that differed when read again after the walk */
+	uint64_t skipped_outside;   /* GC objects outside the arenas unreadable or without a valid type */
 
 	/* interpreter and process state at the census (snap's header summary), when have_summary */
 	bool have_summary;

@@ -111,8 +111,13 @@ static void count_all(struct walk *w, struct outside *o, const int64_t *slots)
 	mem_sort_regions(&w->p->mem);
 	for (size_t i = 0; i < o->n; i++) {
 		unsigned pre;
-		if (!reqs[i].ok)
+		/* slots[i] < 0 left reqs[i] empty, and a zero-length read "succeeds" */
+		if (slots[i] < 0)
 			continue;
+		if (!reqs[i].ok) {
+			w->bad_outside++;
+			continue;
+		}
 		pre = w->types.v[slots[i]].pre;
 		walk_count(w, slots[i], o->v[i].gc + 16, bufs[i] + pre, reqs[i].len - pre);
 		w->c->objects_outside++;
@@ -137,6 +142,7 @@ void walk_outside(struct walk *w)
 		slots[i] = walk_type_of(w, o.v[i].hdr + 16);
 		bad += slots[i] < 0;
 	}
+	w->bad_outside += bad;
 	if (bad)
 		census_warn(w->c, "%llu objects on the GC lists outside the arenas have no valid type; skipped",
 			    (unsigned long long)bad);

@@ -91,6 +91,11 @@ static int validate_gc(struct pyproc *p, struct pc_err *e)
 
 	p->gc_state = L->off.rt_gc >= 0 ? p->runtime + (uint64_t)L->off.rt_gc
 		                        : p->interp + (uint64_t)L->off.is_gc;
+	if (L->off.gc_collecting >= 0) {
+		uint32_t collecting = 0;
+		if (mem_read_u32(&p->mem, p->gc_state + (uint64_t)L->off.gc_collecting, &collecting, NULL) == 0)
+			p->gc_collecting = collecting != 0;
+	}
 	for (unsigned g = 0; g < L->ngenerations; g++) {
 		uint64_t head = p->gc_state + (uint64_t)L->off.gc_generations + (uint64_t)g * (uint64_t)L->off.gc_gen_size;
 		uint64_t next, prev;
@@ -100,8 +105,9 @@ static int validate_gc(struct pyproc *p, struct pc_err *e)
 			continue;
 		if (read_ptr(p, next + (uint64_t)L->off.gch_prev, &prev, "GC list node", e) < 0)
 			return -1;
-		/* _gc_prev carries flag bits in its two low bits (CPYTHON.md 3.4). */
-		if ((prev & ~(uint64_t)3) != head)
+		/* _gc_prev carries flag bits in its two low bits (CPYTHON.md 3.4); during a collection
+		 * it holds reference counts instead (gcmodule.c update_refs), so only _gc_next links. */
+		if ((prev & ~(uint64_t)3) != head && !p->gc_collecting)
 			return pc_fail(e, PC_ELAYOUT, "GC generation %u list is inconsistent", g);
 	}
 	return 0;
@@ -125,27 +131,41 @@ static int find_interp(struct pyproc *p, struct pc_err *e)
 	return 0;
 }
 
-int pyproc_open(struct pyproc *p, pid_t pid, struct pc_err *e)
+int pyproc_finish(struct pyproc *p, struct pc_err *e)
+{
+	p->runtime = p->elf.runtime;
+	p->type_type = pyelf_symbol(&p->elf, "PyType_Type");
+	p->object_type = pyelf_symbol(&p->elf, "PyBaseObject_Type");
+	if (layout_lookup(p->elf.major, p->elf.minor, &p->L, e) < 0 || overlay_debug_offsets(p, e) < 0)
+		return -1;
+	if (validate_type_type(p, e) < 0 || find_interp(p, e) < 0 || validate_threads(p, e) < 0 ||
+	    validate_gc(p, e) < 0)
+		return pc_fail(e, PC_ELAYOUT, "CPython %s layout (from %s) does not validate", p->elf.version, p->L.source);
+	return 0;
+}
+
+int pyproc_open_recorded(struct pyproc *p, pid_t pid, struct mem_recorder *rec, struct pyelf_symcache *syms,
+			 struct pc_err *e)
 {
 	memset(p, 0, sizeof *p);
 	p->pid = pid;
 	mem_init_pid(&p->mem, pid);
 	if (maps_read(pid, &p->maps, e) < 0 || pyelf_open(&p->elf, pid, &p->maps, &p->mem, e) < 0)
 		goto fail;
-	p->runtime = p->elf.runtime;
-	p->type_type = pyelf_symbol(&p->elf, "PyType_Type");
-	p->object_type = pyelf_symbol(&p->elf, "PyBaseObject_Type");
-	if (layout_lookup(p->elf.major, p->elf.minor, &p->L, e) < 0 || overlay_debug_offsets(p, e) < 0)
+	/* what the census reads from here on is what a replay needs (version detection is stored) */
+	p->elf.syms = syms;
+	p->mem.rec = rec;
+	if (pyproc_finish(p, e) < 0)
 		goto fail;
-	if (validate_type_type(p, e) < 0 || find_interp(p, e) < 0 || validate_threads(p, e) < 0 ||
-	    validate_gc(p, e) < 0) {
-		pc_fail(e, PC_ELAYOUT, "CPython %s layout (from %s) does not validate", p->elf.version, p->L.source);
-		goto fail;
-	}
 	return 0;
 fail:
 	pyproc_close(p);
 	return -1;
+}
+
+int pyproc_open(struct pyproc *p, pid_t pid, struct pc_err *e)
+{
+	return pyproc_open_recorded(p, pid, NULL, NULL, e);
 }
 
 void pyproc_close(struct pyproc *p)

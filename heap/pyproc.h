@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include "attach/mem.h"
 #include "attach/procfs.h"
+#include "attach/record.h"
 #include "common/error.h"
 #include "symbols/layout.h"
 #include "symbols/pyelf.h"
@@ -28,12 +29,20 @@ struct pyproc {
 	/* dict keys headers read from outside the copied memory: shared keys (one per class, up to
 	 * 3.13 often malloc'd) are asked for once per instance dict otherwise */
 	struct { uint64_t addr; uint8_t hdr[64]; } keys_cache[256];
+	bool gc_collecting;   /* stopped during a GC collection: objects being collected are on its own lists */
 };
 
 /* Reads maps, finds the interpreter, picks and validates the layout. The target must already be
  * stopped (or the caller accepts reading it live). */
 int pyproc_open(struct pyproc *p, pid_t pid, struct pc_err *e);
 void pyproc_close(struct pyproc *p);
+/* The same, recording for `pycensus capture`: every remote read after the interpreter object is
+ * found goes to rec, every symbol lookup to syms (both owned by the caller, may be NULL). */
+int pyproc_open_recorded(struct pyproc *p, pid_t pid, struct mem_recorder *rec, struct pyelf_symcache *syms,
+			 struct pc_err *e);
+/* The part of opening shared with replaying an image (heap/capture.c): with maps, mem and elf
+ * (version, runtime, symbols) filled, picks the layout and validates it against the memory. */
+int pyproc_finish(struct pyproc *p, struct pc_err *e);
 
 /* True when [addr, addr+len) is readable memory of the target (per its maps). */
 bool pyproc_readable(const struct pyproc *p, uint64_t addr, uint64_t len);

@@ -21,7 +21,11 @@ struct snapshot_opts {
 	struct stacks *stacks; /* when set, every thread's Python frames at the moment of the census */
 	snapshot_progress_fn progress; /* may be NULL */
 	void *progress_arg;
+	const char *capture; /* when set, every byte the census reads is saved to this image file */
+	bool nonblocking;    /* read while the target runs (no ptrace stop); inconsistencies are counted */
 };
+
+struct pyimage;
 
 /* Fills c (census_init'ed by the caller). The target is resumed before this returns, on every
  * path. Errors: NOPROC, PERM, NOTPYTHON, UNSUPPORTED, LAYOUT, EXITED, TARGETMEM. */
@@ -36,5 +40,9 @@ int snapshot_take_stopped(pid_t pid, const struct snapshot_opts *o, struct censu
 int snapshot_check_process(pid_t pid, struct pc_err *e);
 /* True when the process is gone or a zombie: the cause to report for any failure mid-read. */
 bool snapshot_target_gone(pid_t pid);
+
+/* The same census over a captured image (heap/capture.h) instead of a live process. Errors:
+ * LAYOUT, UNSUPPORTED (the image's layout does not validate), TARGETMEM. */
+int snapshot_replay(const struct pyimage *img, const struct snapshot_opts *o, struct census *c, struct pc_err *e);
 
 #endif

@@ -145,6 +145,8 @@ static struct pytype *lookup(struct typetab *t, struct pyproc *p, uint64_t addr,
 	struct pytype ty;
 
 	t->lookups++;
+	if (addr == 0) /* a type whose ob_type or base is NULL (fuzzing found it: ptrmap key 0) */
+		return NULL;
 	if (ptrmap_get(&t->index, addr, &slot))
 		return slot == INVALID ? NULL : &t->v[slot - 1];
 	/* Mark first: a metatype chain that loops back here ends as "not a type". */

@@ -65,6 +65,7 @@ struct walk {
 	bool alloc;               /* --size=alloc: sizes are allocator footprints (heap/footprint.c) */
 	struct { uint64_t in_arenas, blocks, outside; } fp;
 	uint64_t bad_pools, unrecognised;
+	uint64_t bad_outside;   /* outside GC objects skipped: unreadable, or no valid type */
 	const char *first_bad_pool;
 };
 

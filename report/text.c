@@ -49,8 +49,13 @@ static void put_cost_line(FILE *out, const struct census *c)
 		report_put_text(out, c->arena_source, sizeof c->arena_source);
 	}
 	fprintf(out, ", %" PRIu64 " on the GC lists outside them, %" PRIu64 " found by references of which %" PRIu64
-		" static); pause %.3f s, census %.3f s; read ",
-		c->objects_outside, c->objects_followed, c->objects_static, c->pause_s, c->wall_s);
+		" static); ", c->objects_outside, c->objects_followed, c->objects_static);
+	if (c->replayed)
+		fprintf(out, "replayed from a captured image, census %.3f s; read ", c->wall_s);
+	else if (c->nonblocking) /* never stopped: there is no pause to report */
+		fprintf(out, "not stopped (--nonblocking), census %.3f s; read ", c->wall_s);
+	else
+		fprintf(out, "pause %.3f s, census %.3f s; read ", c->pause_s, c->wall_s);
 	put_bytes(out, c->bytes_read);
 	fprintf(out, " in %" PRIu64 " syscall%s\n", c->syscalls, plural(c->syscalls));
 }

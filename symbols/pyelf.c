@@ -161,6 +161,16 @@ static void describe(struct pyelf *p)
 		 p->shared ? "shared" : "static", p->has_symtab ? "" : ", stripped");
 }
 
+/* Up to 3.11 obmalloc.c defines _PyObject_DebugMallocStats (exported, so stripping keeps it) only
+ * WITH_PYMALLOC [SRC]; every build here with pymalloc has it. From 3.12 it exists either way and a
+ * build without pymalloc looks like PYTHONMALLOC=malloc (no arenas) at run time. */
+bool pyelf_lacks_pymalloc(const struct elf_file *f, int minor)
+{
+	struct elf_sym s;
+
+	return minor <= 11 && !elf_symbol(f, "_PyObject_DebugMallocStats", &s);
+}
+
 static int check_supported(struct pyelf *p, struct pc_err *e)
 {
 	struct elf_sym s;
@@ -174,6 +184,9 @@ static int check_supported(struct pyelf *p, struct pc_err *e)
 			       p->version, p->maps_path);
 	if (strstr(base_name(p->maps_path), "t.so") || elf_symbol(p->elf, "_Py_MergeZeroLocalRefcount", &s))
 		return pc_fail(e, PC_EUNSUPPORTED, "found a free-threaded build of CPython %s (%s)",
+			       p->version, p->maps_path);
+	if (pyelf_lacks_pymalloc(p->elf, p->minor))
+		return pc_fail(e, PC_EUNSUPPORTED, "found CPython %s built without pymalloc (%s has no _PyObject_DebugMallocStats)",
 			       p->version, p->maps_path);
 	return 0;
 }
@@ -261,9 +274,33 @@ void pyelf_close(struct pyelf *p)
 	p->elf = NULL;
 }
 
+static struct pyelf_sym *symcache_find(struct pyelf_symcache *c, const char *name)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->v[i].name, name) == 0)
+			return &c->v[i];
+	return NULL;
+}
+
 uint64_t pyelf_symbol(const struct pyelf *p, const char *name)
 {
 	struct elf_sym s;
+	struct pyelf_sym *cached = p->syms ? symcache_find(p->syms, name) : NULL;
+	uint64_t v;
 
-	return elf_symbol(p->elf, name, &s) ? s.value + p->bias : 0;
+	if (!p->elf)
+		return cached ? cached->value : 0;
+	v = elf_symbol(p->elf, name, &s) ? s.value + p->bias : 0;
+	if (p->syms && !cached && strlen(name) < sizeof cached->name) {
+		xgrow((void **)&p->syms->v, &p->syms->cap, p->syms->n + 1, sizeof *p->syms->v);
+		snprintf(p->syms->v[p->syms->n].name, sizeof p->syms->v[0].name, "%s", name);
+		p->syms->v[p->syms->n++].value = v;
+	}
+	return v;
+}
+
+void pyelf_symcache_release(struct pyelf_symcache *c)
+{
+	free(c->v);
+	memset(c, 0, sizeof *c);
 }

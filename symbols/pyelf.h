@@ -13,6 +13,17 @@
 #include "common/error.h"
 #include "symbols/elf.h"
 
+/* Symbol lookups remembered for a captured image: recorded while censusing a live process,
+ * answered from it when replaying (pyelf.elf is NULL then). */
+struct pyelf_sym {
+	char name[48];
+	uint64_t value; /* runtime address; 0 when the symbol is absent */
+};
+struct pyelf_symcache {
+	struct pyelf_sym *v;
+	size_t n, cap;
+};
+
 struct pyelf {
 	char maps_path[PATH_MAX]; /* as /proc/PID/maps names it */
 	char file_path[PATH_MAX + 32]; /* opened through /proc/PID/root */
@@ -26,6 +37,7 @@ struct pyelf {
 	char version[32];         /* "3.12.1", or "3.10" when only the minor is known */
 	char version_source[24];  /* "Py_Version", "debug offsets", "sys.version text", "file name" */
 	char build[200];          /* human description for the report header */
+	struct pyelf_symcache *syms; /* not owned; NULL unless capturing or replaying */
 };
 
 /* Finds the interpreter object in the maps, opens it, finds _PyRuntime, detects the version and
@@ -33,8 +45,14 @@ struct pyelf {
 int pyelf_open(struct pyelf *p, pid_t pid, const struct maps *maps, struct mem *mem, struct pc_err *e);
 void pyelf_close(struct pyelf *p);
 
-/* Runtime address of a symbol of the interpreter object, 0 when absent. */
+/* Runtime address of a symbol of the interpreter object, 0 when absent. With p->syms set, the
+ * lookup is recorded there (live) or answered from there (replay, p->elf NULL). */
 uint64_t pyelf_symbol(const struct pyelf *p, const char *name);
+
+void pyelf_symcache_release(struct pyelf_symcache *c);
+
+/* True when the interpreter object was built --without-pymalloc (decidable up to 3.11 only). */
+bool pyelf_lacks_pymalloc(const struct elf_file *f, int minor);
 
 /* Parses "3.12.1" / "3.13.0rc2+" at s: fills major/minor/micro, returns chars consumed or 0. */
 size_t pyelf_parse_version(const char *s, size_t len, int *major, int *minor, int *micro);

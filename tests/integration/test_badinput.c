@@ -225,3 +225,32 @@ static void interrupted(int sig)
 
 Test(badinput, sigint_resumes_target, .timeout = 60) { interrupted(SIGINT); }
 Test(badinput, sigterm_resumes_target, .timeout = 60) { interrupted(SIGTERM); }
+
+/* A kernel thread (PF_KTHREAD in /proc/PID/stat's flags): no memory of its own to read. */
+static pid_t find_kernel_thread(void)
+{
+	for (pid_t pid = 2; pid < 200; pid++) {
+		char path[64], buf[512], *s;
+		unsigned long flags = 0;
+		FILE *f;
+		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+		if (!(f = fopen(path, "r")))
+			continue;
+		s = fgets(buf, sizeof buf, f) ? strrchr(buf, ')') : NULL;
+		fclose(f);
+		if (s && sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags) == 1 && (flags & 0x00200000))
+			return pid;
+	}
+	return 0;
+}
+
+Test(badinput, kernel_thread)
+{
+	char err[1024];
+	pid_t pid = find_kernel_thread();
+
+	if (!pid)
+		cr_skip_test("no kernel thread visible (a PID namespace?)");
+	cr_expect_eq(snap(pid, err, sizeof err, NULL), 5, "pid %d: %s", (int)pid, err);
+	assert_one_line(err, "kernel thread");
+}

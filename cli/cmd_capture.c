@@ -1,0 +1,137 @@
+/* cmd_capture.c: the debugging aids `pycensus capture PID FILE` (a census that also saves every
+ * byte it read, with what it derived from /proc and the ELF file, to an image) and
+ * `pycensus replay FILE` (the same census over that image, without the process). Used to report
+ * a heap pycensus reads wrongly, to reproduce it offline, and as the fuzzers' seeds. */
+#include "common/compat.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli/commands.h"
+#include "heap/capture.h"
+#include "heap/census.h"
+#include "heap/snapshot.h"
+#include "report/csv.h"
+#include "report/output.h"
+#include "report/partition.h"
+#include "report/text.h"
+
+static void capture_help(FILE *out)
+{
+	fprintf(out,
+		"usage: pycensus capture [--arenas auto|symbols|scan] PID FILE\n"
+		"       pycensus replay [-f text|csv] [-n N] FILE\n"
+		"\n"
+		"Debugging aids. capture takes a census of PID like 'snap' and saves to FILE everything it\n"
+		"read: the regions of target memory, the maps, the interpreter's version, _PyRuntime and the\n"
+		"symbols it looked up (a versioned binary format; about the size of the pymalloc arenas).\n"
+		"replay takes the same census over FILE alone, as if the process were there: reads outside\n"
+		"the captured regions fail as reads of unmapped memory do. Attach an image to a bug report\n"
+		"when a census looks wrong; it holds the process's heap, so only share it when you may.\n\n");
+	cli_print_exit_codes(out);
+}
+
+static int parse_opts(int argc, char **argv, struct snapshot_opts *o, const char **format, size_t *limit,
+		      struct pc_err *e)
+{
+	static const struct option longopts[] = {
+		{ "arenas", required_argument, NULL, 'a' }, { "format", required_argument, NULL, 'f' },
+		{ "rows", required_argument, NULL, 'n' }, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+	};
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+f:n:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (strcmp(optarg, "auto") == 0) o->arenas = ARENAS_AUTO;
+			else if (strcmp(optarg, "symbols") == 0) o->arenas = ARENAS_SYMBOLS;
+			else if (strcmp(optarg, "scan") == 0) o->arenas = ARENAS_SCAN;
+			else return pc_fail(e, PC_EUSAGE, "--arenas must be auto, symbols or scan, not '%s'", optarg);
+			break;
+		case 'f':
+			if (strcmp(optarg, "text") && strcmp(optarg, "csv"))
+				return pc_fail(e, PC_EUSAGE, "--format must be text or csv, not '%s'", optarg);
+			*format = optarg;
+			break;
+		case 'n': *limit = strtoul(optarg, NULL, 10); break;
+		case 'h': capture_help(stdout); exit(0);
+		default: return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	return 0;
+}
+
+static int print_census(const struct census *c, const char *format, size_t limit, struct pc_err *e)
+{
+	struct partition p;
+	FILE *out = output_open(NULL, e);
+	int rc;
+
+	if (!out)
+		return -1;
+	partition_by_kind(c, &p);
+	rc = strcmp(format, "csv") == 0 ? report_csv(out, &p, e) : report_text(out, c, &p, limit, true, e);
+	partition_release(&p);
+	if (rc < 0) {
+		output_close(out, NULL);
+		return -1;
+	}
+	return output_close(out, e);
+}
+
+int cmd_capture(int argc, char **argv)
+{
+	struct pc_err e = { 0 };
+	struct snapshot_opts o = { 0 };
+	const char *format = "text";
+	size_t limit = 20;
+	struct census c;
+	int pid, rc;
+
+	if (parse_opts(argc, argv, &o, &format, &limit, &e) < 0)
+		return cli_fail(&e);
+	if (argc - optind != 2) {
+		pc_fail(&e, PC_EUSAGE, "capture needs a PID and an output FILE");
+		return cli_fail(&e);
+	}
+	if (cli_parse_pid(argv[optind], &pid, &e) < 0)
+		return cli_fail(&e);
+	o.capture = argv[optind + 1];
+	census_init(&c);
+	rc = snapshot_take(pid, &o, &c, &e);
+	if (rc == 0)
+		fprintf(stderr, "pycensus: captured pid %d (%llu objects, %.1f MiB read) to %s\n", pid,
+			(unsigned long long)c.nobjects, (double)c.bytes_read / (1 << 20), o.capture);
+	census_release(&c);
+	return rc < 0 ? cli_fail(&e) : 0;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	struct pc_err e = { 0 };
+	struct snapshot_opts o = { 0 };
+	const char *format = "text";
+	size_t limit = 20;
+	struct pyimage img;
+	struct census c;
+	int rc;
+
+	if (parse_opts(argc, argv, &o, &format, &limit, &e) < 0)
+		return cli_fail(&e);
+	if (argc - optind != 1) {
+		pc_fail(&e, PC_EUSAGE, "replay needs one image FILE");
+		return cli_fail(&e);
+	}
+	if (image_load(argv[optind], &img, &e) < 0)
+		return cli_fail(&e);
+	census_init(&c);
+	rc = snapshot_replay(&img, &o, &c, &e);
+	if (rc == 0)
+		rc = print_census(&c, format, limit, &e);
+	census_release(&c);
+	image_release(&img);
+	return rc < 0 ? cli_fail(&e) : 0;
+}
