@@ -62,12 +62,12 @@ deps:
 
 unit: deps
 	@$(MAKE) --no-print-directory $(BUILD)/test_unit fixtures
-	PYCENSUS_FIXTURES=$(FIXDIR) $(BUILD)/test_unit --jobs 2
+	PYCENSUS_FIXTURES=$(FIXDIR) tools/run-tests $(BUILD)/unit.log $(BUILD)/test_unit --jobs 2
 
 integration: deps
 	@$(MAKE) --no-print-directory pycensus $(BUILD)/test_integration
 	PYCENSUS=$(CURDIR)/pycensus PYCENSUS_WORKLOADS=$(CURDIR)/tests/integration/workloads \
-		$(BUILD)/test_integration --jobs 2
+		tools/run-tests $(BUILD)/integration.log $(BUILD)/test_integration --jobs 2
 
 check: deps
 	@$(MAKE) --no-print-directory unit
@@ -122,7 +122,8 @@ asan: deps
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" pycensus-asan
 	PYCENSUS=$(CURDIR)/pycensus-asan PYCENSUS_WORKLOADS=$(CURDIR)/tests/integration/workloads \
-		ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp build-asan/test_integration --jobs 2
+		ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+		tools/run-tests build-asan/integration.log build-asan/test_integration --jobs 2
 
 pycensus-asan: $(BUILD)/cli/main.o $(BUILD)/libpycensus.a $(BUILD)/test_integration
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BUILD)/cli/main.o $(BUILD)/libpycensus.a $(LDLIBS_PC)

@@ -24,6 +24,8 @@ struct run {
 	bool quiet;
 	char **argv;
 	struct snapshot_opts opts;
+	struct copybuf keep;   /* the arena copy's buffer, kept from one census to the next */
+	double resumed_at;     /* --pause=copy: when the census let the program go on */
 	struct sampling sm;
 	struct launch l;
 	struct pyready ready;
@@ -55,7 +57,10 @@ static void run_help(FILE *out)
 		"                          are taken; json: sample totals, final kinds, growth\n"
 		"  -o, --output FILE       write the report to FILE (default standard output)\n"
 		"  -n, --rows N            text rows to show (default 20; 0 shows all)\n"
-		"      --arenas auto|symbols|scan   as for snap\n"
+		"      --arenas auto|symbols|scan   as for snap\n");
+	fputs(cli_pause_help, out);
+	fprintf(out,
+		"                          (the census at exit always keeps the program stopped to the end)\n"
 		"  -q, --quiet             no progress line on stderr\n"
 		"  -h, --help              this help\n"
 		"\n"
@@ -70,7 +75,8 @@ static int parse_args(int argc, char **argv, struct run *r, struct pc_err *e)
 		{ "interval", required_argument, NULL, 'i' }, { "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },   { "rows", required_argument, NULL, 'n' },
 		{ "arenas", required_argument, NULL, 'a' },   { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },           { 0, 0, 0, 0 },
+		{ "pause", required_argument, NULL, 'P' },    { "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
 	};
 	int c;
 
@@ -91,6 +97,7 @@ static int parse_args(int argc, char **argv, struct run *r, struct pc_err *e)
 		case 'n': if (cli_parse_rows(optarg, &r->sm.limit, e) < 0) return -1; break;
 		case 'a': if (cli_parse_arenas(optarg, &r->opts.arenas, e) < 0) return -1; break;
 		case 'q': r->quiet = true; break;
+		case 'P': if (cli_parse_pause(optarg, &r->opts.pause, e) < 0) return -1; break;
 		case 'h': run_help(stdout); exit(0);
 		default:
 			return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -113,7 +120,17 @@ static void census_failed(struct run *r, const struct pc_err *e, const char *whe
 	r->last = *e;
 }
 
-/* Stops every thread, takes a census through `tid` (0: any stopped thread), resumes. */
+/* --pause=copy: the census is done with the stopped program. */
+static void resume_early(void *arg)
+{
+	struct run *r = arg;
+
+	r->resumed_at = mono_now();
+	launch_resume_all(&r->l);
+}
+
+/* Stops every thread, takes a census through `tid` (0: any stopped thread), resumes. At exit the
+ * program stays stopped to the end: finalisation would tear down what is still to be read. */
 static void sample(struct run *r, pid_t tid, bool at_exit)
 {
 	struct pc_err e = { 0 };
@@ -121,6 +138,10 @@ static void sample(struct run *r, pid_t tid, bool at_exit)
 	double t = mono_now();
 	int rc;
 
+	r->resumed_at = 0;
+	r->opts.resume = at_exit ? NULL : resume_early;
+	r->opts.resume_arg = r;
+	r->opts.keep_copy = &r->keep;
 	if (launch_stop_all(&r->l, &e) < 0) {
 		census_failed(r, &e, at_exit ? "exit census failed" : "census failed");
 		return;
@@ -138,8 +159,12 @@ static void sample(struct run *r, pid_t tid, bool at_exit)
 	}
 	if (at_exit)
 		hwbreak_clear(&r->hw);
-	c.pause_s = mono_now() - t;
-	launch_resume_all(&r->l);
+	if (r->resumed_at) {
+		c.pause_s = r->resumed_at - t;
+	} else {
+		c.pause_s = mono_now() - t;
+		launch_resume_all(&r->l);
+	}
 	if (rc == 0 && sampling_add(&r->sm, &c, t, proc_rss(tid), at_exit, &e) < 0)
 		rc = -1;
 	if (rc < 0)
@@ -280,5 +305,6 @@ int cmd_run(int argc, char **argv)
 	launch_release(&r.l);
 	pyready_release(&r.ready);
 	sampling_release(&r.sm);
+	copybuf_release(&r.keep);
 	return rc;
 }

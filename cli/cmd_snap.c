@@ -35,9 +35,9 @@ static void snap_help(FILE *out)
 	fprintf(out,
 		"usage: pycensus snap [options] PID\n"
 		"\n"
-		"Stops process PID briefly, copies its pymalloc arenas and the objects on its GC lists,\n"
-		"resumes it, and prints how many objects of each kind live in its heap and their size\n"
-		"(sys.getsizeof semantics), largest first, in guppy3's partition layout.\n"
+		"Stops process PID briefly, copies its pymalloc arenas, resumes it, finds every object in the\n"
+		"copies and those outside pymalloc, and prints how many objects of each kind live in its heap\n"
+		"and their size (sys.getsizeof semantics), largest first, in guppy3's partition layout.\n"
 		"\n"
 		"options:\n"
 		"  -f, --format text|csv   output format (default text; csv has every row; with -i also json)\n"
@@ -59,7 +59,9 @@ static void snap_help(FILE *out)
 		"                          absent from stripped builds), a scan of anonymous memory for pool\n"
 		"                          headers, or the table when available and the scan otherwise (default)\n"
 		"      --nonblocking       read while the target runs, never stopping it: the census can meet\n"
-		"                          structures mid-update; it skips them and says how many (a warning)\n"
+		"                          structures mid-update; it skips them and says how many (a warning)\n");
+	fputs(cli_pause_help, out);
+	fprintf(out,
 		"      --no-header         text: print the partition only\n"
 		"      --stacks            text: add every thread's Python frames at the moment of the census\n"
 		"                          (as 'pycensus stacks' prints them)\n"
@@ -84,7 +86,8 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		{ "stacks", no_argument, NULL, 'S' },       { "nonblocking", no_argument, NULL, 'B' },
 		{ "size", required_argument, NULL, 's' },   { "help", no_argument, NULL, 'h' },
 		{ "interval", required_argument, NULL, 'i' }, { "count", required_argument, NULL, 'c' },
-		{ "quiet", no_argument, NULL, 'q' },        { 0, 0, 0, 0 },
+		{ "quiet", no_argument, NULL, 'q' },        { "pause", required_argument, NULL, 'P' },
+		{ 0, 0, 0, 0 },
 	};
 	static const char *const formats[] = { "text", "csv", "json" }, *const bys[] = { "kind", "type", "module", "size" },
 			       *const sizes[] = { "getsizeof", "alloc" },
@@ -129,6 +132,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		case 'H': a->no_header = true; break;
 		case 'S': a->stacks = true; break;
 		case 'B': a->opts.nonblocking = true; break;
+		case 'P': if (cli_parse_pause(optarg, &a->opts.pause, e) < 0) return -1; break;
 		case 'h': snap_help(stdout); exit(0);
 		default:
 			return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -199,12 +203,14 @@ static int sample_loop(struct snap_args *a, struct pc_err *e)
 {
 	static volatile sig_atomic_t stop;
 	struct sampling sm = { .format = a->format, .output = a->output, .limit = a->limit };
+	struct copybuf keep = { 0 };
 	double next = mono_now();
 	int rc = 0;
 
 	progress_init(&sm.prog, a->quiet, a->pid);
 	a->opts.progress = progress_phase;
 	a->opts.progress_arg = &sm.prog;
+	a->opts.keep_copy = &keep;
 	stop_on_interrupt(&stop, NULL);
 	if (sampling_begin(&sm, e) < 0) {
 		sampling_release(&sm);
@@ -235,6 +241,7 @@ static int sample_loop(struct snap_args *a, struct pc_err *e)
 	if (rc == 0)
 		rc = sampling_end(&sm, e);
 	sampling_release(&sm);
+	copybuf_release(&keep);
 	stop_on_interrupt(NULL, NULL);
 	return rc;
 }

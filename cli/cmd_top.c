@@ -33,6 +33,7 @@ struct top {
 	bool tty, paused;
 	enum sort_key sort;
 	struct snapshot_opts opts;
+	struct copybuf keep;   /* the arena copy's buffer, kept from one census to the next */
 	struct series s;
 	double t0;
 };
@@ -85,8 +86,9 @@ static void top_help(FILE *out)
 		"  -i, --interval SECONDS  time between censuses (default 1)\n"
 		"  -n, --rows N            kinds to show (default: what fits the terminal, 20 without one)\n"
 		"  -c, --count N           quit after N samples\n"
-		"      --arenas auto|symbols|scan   as for snap\n"
-		"  -h, --help              this help\n\n");
+		"      --arenas auto|symbols|scan   as for snap\n");
+	fputs(cli_pause_help, out);
+	fputs("  -h, --help              this help\n\n", out);
 	cli_print_exit_codes(out);
 }
 
@@ -95,7 +97,8 @@ static int parse_args(int argc, char **argv, struct top *t, struct pc_err *e)
 	static const struct option longopts[] = {
 		{ "interval", required_argument, NULL, 'i' }, { "rows", required_argument, NULL, 'n' },
 		{ "count", required_argument, NULL, 'c' },    { "arenas", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },           { 0, 0, 0, 0 },
+		{ "pause", required_argument, NULL, 'P' },    { "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
 	};
 	size_t n;
 	int c;
@@ -113,6 +116,7 @@ static int parse_args(int argc, char **argv, struct top *t, struct pc_err *e)
 			t->count = n;
 			break;
 		case 'a': if (cli_parse_arenas(optarg, &t->opts.arenas, e) < 0) return -1; break;
+		case 'P': if (cli_parse_pause(optarg, &t->opts.pause, e) < 0) return -1; break;
 		case 'h': top_help(stdout); exit(0);
 		default:
 			return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -282,6 +286,7 @@ int cmd_top(int argc, char **argv)
 		return cli_fail(&e);
 	t.tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	series_init(&t.s);
+	t.opts.keep_copy = &t.keep;
 	stop_on_interrupt(&stop_sig, restore_tty);
 	if (t.tty && raw_tty(&e) < 0)
 		return cli_fail(&e);
@@ -289,6 +294,7 @@ int cmd_top(int argc, char **argv)
 	restore_tty();
 	stop_on_interrupt(NULL, NULL);
 	series_release(&t.s);
+	copybuf_release(&t.keep);
 	if (rc == 1) {
 		fprintf(stderr, "pycensus: process %d exited\n", t.pid);
 		return 0;

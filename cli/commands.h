@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include "common/error.h"
 #include "heap/arenas.h"
+#include "heap/snapshot.h"
 
 /* Each returns the process exit code. argv[0] is the subcommand's name. */
 int cmd_snap(int argc, char **argv);
@@ -28,6 +29,10 @@ int cli_parse_format(const char *s, bool json_ok, struct pc_err *e);
 int cli_parse_rows(const char *s, size_t *n, struct pc_err *e);
 /* --arenas auto|symbols|scan. */
 int cli_parse_arenas(const char *s, enum arena_mode *m, struct pc_err *e);
+/* --pause copy|census. */
+int cli_parse_pause(const char *s, enum pause_mode *m, struct pc_err *e);
+/* The --pause help text, shared by every command that takes a census. */
+extern const char cli_pause_help[];
 /* -i: seconds between samples, 0.01 to 86400. */
 int cli_parse_interval(const char *s, double *v, struct pc_err *e);
 /* Prints the error line and returns its exit code. */

@@ -74,6 +74,24 @@ int cli_parse_arenas(const char *s, enum arena_mode *m, struct pc_err *e)
 	return pc_fail(e, PC_EUSAGE, "--arenas must be auto, symbols or scan, not '%s'", s);
 }
 
+int cli_parse_pause(const char *s, enum pause_mode *m, struct pc_err *e)
+{
+	static const char *const modes[] = { "copy", "census" };
+	int i = cli_parse_choice(s, modes, PC_ARRAY_LEN(modes), "--pause", e);
+
+	if (i < 0)
+		return -1;
+	*m = (enum pause_mode)i;
+	return 0;
+}
+
+const char cli_pause_help[] =
+	"      --pause copy|census how long the target stands stopped: copy (default) resumes it once the\n"
+	"                          interpreter state and the arenas are copied, and reads the few objects\n"
+	"                          outside them (large ones, types, statics) as it runs, skipping and\n"
+	"                          counting any that change meanwhile; census keeps it stopped to the\n"
+	"                          end, so every figure is from one instant\n";
+
 int cli_parse_interval(const char *s, double *v, struct pc_err *e)
 {
 	char *end;

@@ -7,6 +7,24 @@
 #include <string.h>
 #include "common/xalloc.h"
 #include "heap/arenascan.h"
+
+/* Under AddressSanitizer a kept buffer's unused tail is poisoned, so reading past the copies is
+ * still caught (the fuzzer keeps one buffer for all its runs). */
+#if defined(__SANITIZE_ADDRESS__)
+#define PC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PC_ASAN 1
+#endif
+#endif
+#ifdef PC_ASAN
+#include <sanitizer/asan_interface.h>
+#define poison(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define unpoison(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define poison(p, n) ((void)(p), (void)(n))
+#define unpoison(p, n) ((void)(p), (void)(n))
+#endif
 #include "heap/pool.h"
 
 /* More arena objects than this would describe over 16 TiB of arenas: the table is garbage. */
@@ -15,8 +33,17 @@
 void heapcopy_release(struct heapcopy *hc)
 {
 	free(hc->v);
-	free(hc->buf);
+	if (!hc->keep)
+		free(hc->buf);
 	memset(hc, 0, sizeof *hc);
+}
+
+void copybuf_release(struct copybuf *b)
+{
+	if (b->buf)
+		unpoison(b->buf, b->cap);
+	free(b->buf);
+	memset(b, 0, sizeof *b);
 }
 
 /* The copy is as large as the arenas (GBs for big heaps): most of its cost is the kernel zeroing
@@ -33,6 +60,22 @@ static uint8_t *copy_buffer(uint64_t total)
 	return b;
 }
 
+/* From the kept buffer, grown with room for the heap to grow by a quarter before it must grow
+ * again (a new buffer is zeroed by the kernel, in the pause). */
+static uint8_t *kept_buffer(struct copybuf *k, uint64_t total)
+{
+	if (k->cap < total) {
+		if (k->buf)
+			unpoison(k->buf, k->cap);
+		free(k->buf);
+		k->cap = total + total / 4 + (1u << 20);
+		k->buf = copy_buffer(k->cap);
+	}
+	unpoison(k->buf, total);
+	poison(k->buf + total, k->cap - total);
+	return k->buf;
+}
+
 /* Reads every planned region in batched reads into one buffer; drops regions that fail. */
 int heapcopy_fill(struct pyproc *p, struct heapcopy *hc, struct census *c)
 {
@@ -42,7 +85,7 @@ int heapcopy_fill(struct pyproc *p, struct heapcopy *hc, struct census *c)
 
 	for (size_t i = 0; i < hc->n; i++)
 		total += hc->v[i].len;
-	hc->buf = copy_buffer(total);
+	hc->buf = hc->keep ? kept_buffer(hc->keep, total) : copy_buffer(total);
 	for (size_t i = 0; i < hc->n; i++) {
 		reqs[i] = (struct mem_req){ hc->v[i].addr, hc->buf + off, hc->v[i].len, false };
 		hc->v[i].data = hc->buf + off;

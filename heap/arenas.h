@@ -29,10 +29,20 @@ struct arena_table_sum {
 	uint64_t unaligned;     /* arenas whose base is not pool-aligned (one pool lost each) */
 };
 
+/* A copy buffer kept from one census to the next (sampling, fuzzing): its pages are already
+ * faulted in, so a later copy does not pay the kernel's zeroing of fresh pages, which is most of
+ * a large copy's cost, inside the target's pause. */
+struct copybuf {
+	uint8_t *buf;
+	uint64_t cap;
+};
+void copybuf_release(struct copybuf *b);
+
 struct heapcopy {
 	struct arena_copy *v;
 	size_t n, cap;
 	uint8_t *buf;          /* one allocation holding every copy */
+	struct copybuf *keep;  /* when set (by the caller), buf comes from it and stays with it */
 	uint64_t bytes;
 	const char *source;    /* "symbols" or "scan" */
 	uint64_t scan_rejected; /* scan: pool-aligned addresses that failed the header checks */

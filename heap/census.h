@@ -58,6 +58,9 @@ struct census {
 
 	/* --nonblocking: read while the target ran; the inconsistencies met were skipped */
 	bool nonblocking;
+	/* --pause=copy: the target resumed once the arenas were copied; what lies outside them was
+	 * read as it ran (skipped_outside counts what failed validation) */
+	bool resumed_after_copy;
 	bool replayed;              /* from a captured image (pycensus replay), not a live process */
 	uint64_t skipped_pools;     /* pools whose header or free list failed validation */
 	uint64_t changed_pools;     /* pool headers that differed when read again after the walk */

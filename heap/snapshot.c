@@ -117,16 +117,27 @@ static void progress(const struct snapshot_opts *o, const char *phase)
 		o->progress(o->progress_arg, phase);
 }
 
-/* Everything that reads the interpreter once it is open (live or replayed); st, when known, lists
- * the stopped threads for --stacks. */
-static int census_walk(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, const struct stopped *st,
+/* What must see the target as one instant: the arenas copied and, for --stacks, the frames of
+ * the stopped threads (st, when known). Local copies only from here on. */
+static int census_copy(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, const struct stopped *st,
 		       struct census *c, struct pc_err *e)
 {
 	walk_init(w, p, c);
 	w->alloc = c->size_alloc = o->size_alloc;
+	w->hc.keep = o->keep_copy;
 	progress(o, "copying arenas");
 	if (arenas_copy(p, o->arenas, &w->hc, c, e) < 0)
 		return -1;
+	if (o->stacks && st && stacks_collect(p, st, false, o->stacks, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* The walk of the copies, and what lies outside them: GC objects malloc'd outside pymalloc,
+ * objects only references lead to, types, keys tables. With --pause=copy the target runs again by
+ * now, and these few reads meet it live: what fails validation is skipped and counted. */
+static void census_rest(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, struct census *c)
+{
 	progress(o, "walking objects");
 	walk_blocks(w);
 	progress(o, "walking the GC lists");
@@ -138,12 +149,9 @@ static int census_walk(struct pyproc *p, struct walk *w, const struct snapshot_o
 	if (w->alloc)
 		walk_footprint_rows(w);
 	summarise(p, w, c);
-	if (o->stacks && st && stacks_collect(p, st, false, o->stacks, e) < 0)
-		return -1;
-	return 0;
 }
 
-/* While stopped: everything that reads the target (through thread `tid`); with a capture,
+/* While stopped: what reads the target as one instant (through thread `tid`); with a capture,
  * recording it. */
 static int census_stopped(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, pid_t tid,
 			  const struct stopped *st, struct census *c, struct capture_rec *cap, struct pc_err *e)
@@ -151,7 +159,17 @@ static int census_stopped(struct pyproc *p, struct walk *w, const struct snapsho
 	progress(o, "opening the interpreter");
 	if (pyproc_open_recorded(p, tid, cap ? &cap->rec : NULL, cap ? &cap->syms : NULL, e) < 0)
 		return -1;
-	return census_walk(p, w, o, st, c, e);
+	return census_copy(p, w, o, st, c, e);
+}
+
+/* --pause=copy: say what was read after the target resumed, and what of it was skipped. */
+static void resumed_meta(struct census *c, const struct walk *w)
+{
+	c->resumed_after_copy = true;
+	c->skipped_outside = w->bad_outside;
+	if (w->bad_outside)
+		census_warn(c, "%llu GC objects outside the arenas changed while they were read after the target resumed, and were skipped (--pause=census reads them stopped)",
+			    (unsigned long long)w->bad_outside);
 }
 
 /* Opening validates structures the target's threads rewrite all the time: the thread list
@@ -169,8 +187,10 @@ static int census_attempt(pid_t pid, const struct snapshot_opts *o, struct censu
 
 	if (o->nonblocking) {
 		rc = census_stopped(p, w, o, pid, NULL, c, cap, e);
-		if (rc == 0)
+		if (rc == 0) {
+			census_rest(p, w, o, c);
 			nonblocking_meta(c, p, w);
+		}
 		return rc;
 	}
 	progress(o, "stopping the process");
@@ -178,8 +198,14 @@ static int census_attempt(pid_t pid, const struct snapshot_opts *o, struct censu
 		return -1;
 	test_stall();
 	rc = census_stopped(p, w, o, pid, &st, c, cap, e);
+	if (rc == 0 && o->pause == PAUSE_CENSUS)
+		census_rest(p, w, o, c);
 	stop_release(&st);
 	c->pause_s += st.pause_s;
+	if (rc == 0 && o->pause == PAUSE_COPY) {
+		census_rest(p, w, o, c);
+		resumed_meta(c, w);
+	}
 	return rc;
 }
 
@@ -213,6 +239,13 @@ int snapshot_take_stopped(pid_t pid, const struct snapshot_opts *o, struct censu
 	if (!c->pid)
 		c->pid = pid;
 	rc = census_stopped(&p, &w, o, pid, NULL, c, NULL, e);
+	if (rc == 0 && o->pause == PAUSE_COPY && o->resume) {
+		o->resume(o->resume_arg);
+		census_rest(&p, &w, o, c);
+		resumed_meta(c, &w);
+	} else if (rc == 0) {
+		census_rest(&p, &w, o, c);
+	}
 	rc = census_finish(&p, &w, c, NULL, NULL, rc, e);
 	c->wall_s = mono_now() - t0;
 	progress(o, NULL);
@@ -281,7 +314,9 @@ int snapshot_replay(const struct pyimage *img, const struct snapshot_opts *o, st
 	c->replayed = true;
 	rc = pyproc_open_image(&p, img, e);
 	if (rc == 0) {
-		rc = census_walk(&p, &w, o, NULL, c, e);
+		rc = census_copy(&p, &w, o, NULL, c, e);
+		if (rc == 0)
+			census_rest(&p, &w, o, c);
 		rc = census_finish(&p, &w, c, NULL, NULL, rc, e);
 	}
 	c->wall_s = mono_now() - t0;

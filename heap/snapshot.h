@@ -15,6 +15,12 @@
  * and NULL when it is over), so a command can show progress on a long one. */
 typedef void (*snapshot_progress_fn)(void *arg, const char *phase);
 
+/* How long a census keeps the target stopped (see 'pycensus snap --help'). */
+enum pause_mode {
+	PAUSE_COPY,   /* while the interpreter state and the arenas are copied; the rest is read live */
+	PAUSE_CENSUS, /* for the whole census: every figure from one instant */
+};
+
 struct snapshot_opts {
 	enum arena_mode arenas;
 	bool size_alloc;   /* sizes are allocator footprints (--size=alloc) */
@@ -23,6 +29,12 @@ struct snapshot_opts {
 	void *progress_arg;
 	const char *capture; /* when set, every byte the census reads is saved to this image file */
 	bool nonblocking;    /* read while the target runs (no ptrace stop); inconsistencies are counted */
+	enum pause_mode pause;
+	struct copybuf *keep_copy; /* when set, the arena copy's buffer is kept there for the next census */
+	/* snapshot_take_stopped with PAUSE_COPY: resumes the threads the caller stopped, once the
+	 * copy is done (without it, the census keeps them stopped to the end) */
+	void (*resume)(void *arg);
+	void *resume_arg;
 };
 
 struct pyimage;
@@ -31,7 +43,7 @@ struct pyimage;
  * path. Errors: NOPROC, PERM, NOTPYTHON, UNSUPPORTED, LAYOUT, EXITED, TARGETMEM. */
 int snapshot_take(pid_t pid, const struct snapshot_opts *o, struct census *c, struct pc_err *e);
 /* The same for a process whose threads the caller keeps stopped (a traced child of `run`): no
- * stop, no resume; c->pause_s is left for the caller. pid may be any thread id of the process
+ * stop, and no resume but through o->resume; c->pause_s is left for the caller. pid may be any thread id of the process
  * (memory is read through it: use a stopped thread when the leader may already be gone). */
 int snapshot_take_stopped(pid_t pid, const struct snapshot_opts *o, struct census *c, struct pc_err *e);
 

@@ -54,8 +54,11 @@ static void put_cost_line(FILE *out, const struct census *c)
 		fprintf(out, "replayed from a captured image, census %.3f s; read ", c->wall_s);
 	else if (c->nonblocking) /* never stopped: there is no pause to report */
 		fprintf(out, "not stopped (--nonblocking), census %.3f s; read ", c->wall_s);
+	else if (c->resumed_after_copy)
+		fprintf(out, "pause %.3f s (for the copy; the rest read as it ran), census %.3f s; read ", c->pause_s,
+			c->wall_s);
 	else
-		fprintf(out, "pause %.3f s, census %.3f s; read ", c->pause_s, c->wall_s);
+		fprintf(out, "pause %.3f s (whole census), census %.3f s; read ", c->pause_s, c->wall_s);
 	put_bytes(out, c->bytes_read);
 	fprintf(out, " in %" PRIu64 " syscall%s\n", c->syscalls, plural(c->syscalls));
 }

@@ -274,10 +274,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct census c;
 	struct pc_err e = { 0 };
 	struct snapshot_opts o = { 0 };
+	static struct copybuf keep; /* as sampling keeps it: fresh pages cost most of a run */
 
 	/* the image is chosen by the first byte, --arenas by the second */
 	r.f = &images[take(&in, 1) % nimages];
 	o.arenas = (enum arena_mode)(take(&in, 1) % 3);
+	o.keep_copy = &keep;
 	r.nregions = r.f->img.nregions;
 	r.regions = xmalloc((r.nregions + 1) * sizeof *r.regions);
 	memcpy(r.regions, r.f->img.regions, r.nregions * sizeof *r.regions);
