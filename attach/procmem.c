@@ -101,6 +101,24 @@ int procmem_read(pid_t pid, struct procmem *m, struct pc_err *e)
 	return 0;
 }
 
+uint64_t procmem_anon(pid_t pid)
+{
+	char path[64];
+	unsigned long long size, resident, shared;
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fscanf(f, "%llu %llu %llu", &size, &resident, &shared);
+	fclose(f);
+	if (n != 3 || resident < shared)
+		return 0;
+	return (uint64_t)(resident - shared) * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
 /* pagemap entries are read in chunks of this many pages (8 bytes each). */
 #define PAGEMAP_CHUNK 4096
 

@@ -33,6 +33,10 @@ void procmem_parse_rollup(const char *text, struct procmem *m);
  * missing or unreadable smaps_rollup leaves have_rollup false. */
 int procmem_read(pid_t pid, struct procmem *m, struct pc_err *e);
 
+/* The process's resident anonymous memory, from /proc/PID/statm (resident less shared pages): one
+ * small read, cheap enough before every census. 0 when unreadable. */
+uint64_t procmem_anon(pid_t pid);
+
 /* A page-aligned address range [start, end). */
 struct procmem_range {
 	uint64_t start, end;

@@ -135,13 +135,15 @@ static void sample(struct run *r, pid_t tid, bool at_exit)
 {
 	struct pc_err e = { 0 };
 	struct census c;
-	double t = mono_now();
+	double t;
 	int rc;
 
 	r->resumed_at = 0;
 	r->opts.resume = at_exit ? NULL : resume_early;
 	r->opts.resume_arg = r;
 	r->opts.keep_copy = &r->keep;
+	copybuf_prepare(&r->keep, r->l.pid);
+	t = mono_now();
 	if (launch_stop_all(&r->l, &e) < 0) {
 		census_failed(r, &e, at_exit ? "exit census failed" : "census failed");
 		return;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <string.h>
+#include "attach/procmem.h"
 #include "common/xalloc.h"
 #include "heap/arenascan.h"
 
@@ -60,17 +61,42 @@ static uint8_t *copy_buffer(uint64_t total)
 	return b;
 }
 
-/* From the kept buffer, grown with room for the heap to grow by a quarter before it must grow
- * again (a new buffer is zeroed by the kernel, in the pause). */
-static uint8_t *kept_buffer(struct copybuf *k, uint64_t total)
+/* realloc keeps the pages already faulted in (mremap for a large block); only the new ones are
+ * zeroed by the kernel on first touch. */
+static void copybuf_grow(struct copybuf *k, uint64_t cap)
 {
-	if (k->cap < total) {
-		if (k->buf)
-			unpoison(k->buf, k->cap);
-		free(k->buf);
-		k->cap = total + total / 4 + (1u << 20);
-		k->buf = copy_buffer(k->cap);
-	}
+	if (k->buf)
+		unpoison(k->buf, k->cap);
+	k->buf = xrealloc(k->buf, cap + 1);
+	k->cap = cap;
+	if (cap >= (8u << 20))
+		madvise((void *)(((uintptr_t)k->buf + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1)),
+			(size_t)cap - (2u << 20), MADV_HUGEPAGE);
+}
+
+void copybuf_prepare(struct copybuf *k, pid_t pid)
+{
+	uint64_t anon, want, old = k->cap;
+
+	if (!k->used)
+		return; /* a first census: nothing to go by (the target's RSS may be mostly not Python's) */
+	anon = procmem_anon(pid);
+	want = k->used + (anon > k->anon_at_use ? anon - k->anon_at_use : 0);
+	want += want / 8;
+	if (want <= k->cap)
+		return;
+	copybuf_grow(k, want);
+	for (uint64_t off = old; off < k->cap; off += 4096)
+		((volatile uint8_t *)k->buf)[off] = 0;
+}
+
+/* From the kept buffer; grown here, inside the pause, only when copybuf_prepare fell short. */
+static uint8_t *kept_buffer(struct copybuf *k, pid_t pid, uint64_t total)
+{
+	if (k->cap < total)
+		copybuf_grow(k, total + total / 4 + (1u << 20));
+	k->used = total;
+	k->anon_at_use = pid ? procmem_anon(pid) : 0;
 	unpoison(k->buf, total);
 	poison(k->buf + total, k->cap - total);
 	return k->buf;
@@ -85,7 +111,7 @@ int heapcopy_fill(struct pyproc *p, struct heapcopy *hc, struct census *c)
 
 	for (size_t i = 0; i < hc->n; i++)
 		total += hc->v[i].len;
-	hc->buf = hc->keep ? kept_buffer(hc->keep, total) : copy_buffer(total);
+	hc->buf = hc->keep ? kept_buffer(hc->keep, p->mem.pid, total) : copy_buffer(total);
 	for (size_t i = 0; i < hc->n; i++) {
 		reqs[i] = (struct mem_req){ hc->v[i].addr, hc->buf + off, hc->v[i].len, false };
 		hc->v[i].data = hc->buf + off;
@@ -219,14 +245,17 @@ static int arenas_from_table(struct pyproc *p, struct heapcopy *hc, struct censu
 int arenas_copy(struct pyproc *p, enum arena_mode mode, struct heapcopy *hc, struct census *c, struct pc_err *e)
 {
 	struct pc_err tmp = { 0 };
+	struct copybuf *keep = hc->keep;
 
 	memset(hc, 0, sizeof *hc);
+	hc->keep = keep;
 	if (mode == ARENAS_SCAN)
 		return arenas_scan(p, hc, c, e) < 0 ? -1 : (heapcopy_sort(hc), heapcopy_fill(p, hc, c));
 	if (arenas_from_table(p, hc, c, mode == ARENAS_SYMBOLS ? e : &tmp) < 0) {
 		if (mode == ARENAS_SYMBOLS)
 			return -1;
 		heapcopy_release(hc);
+		hc->keep = keep;
 		if (arenas_scan(p, hc, c, e) < 0)
 			return -1;
 	}

@@ -35,8 +35,14 @@ struct arena_table_sum {
 struct copybuf {
 	uint8_t *buf;
 	uint64_t cap;
+	uint64_t used;        /* bytes the last copy took */
+	uint64_t anon_at_use; /* the target's resident anonymous memory then */
 };
 void copybuf_release(struct copybuf *b);
+/* Before a stop, while the target runs: grows the buffer to what the next copy likely needs (the
+ * last copy plus the anonymous memory the target gained since, and an eighth more) and faults the
+ * new pages in, so a growing heap does not pay for them inside the pause. */
+void copybuf_prepare(struct copybuf *b, pid_t pid);
 
 struct heapcopy {
 	struct arena_copy *v;

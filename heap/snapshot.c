@@ -284,6 +284,8 @@ int snapshot_take(pid_t pid, const struct snapshot_opts *o, struct census *c, st
 	c->pid = pid;
 	if (snapshot_check_process(pid, e) < 0)
 		return -1;
+	if (o->keep_copy && !o->nonblocking)
+		copybuf_prepare(o->keep_copy, pid);
 	for (int attempt = 1;; attempt++) {
 		rc = census_attempt(pid, o, c, &p, &w, o->capture ? &cap : NULL, e);
 		if (rc == 0 || e->code != PC_ELAYOUT || attempt == OPEN_ATTEMPTS || snapshot_target_gone(pid))
