@@ -366,10 +366,15 @@ int launch_stop_all(struct launch *l, struct pc_err *e)
 	return 0;
 }
 
+/* A stop that needs the caller's decision (exec, breakpoint, exit) and that a stop_all collected
+ * before launch_wait handed it over stays stopped: resuming it would let the program finalise or
+ * exit before the census it calls for (measured: a periodic sample that met the exit stop resumed
+ * it, and the exit census then read a process already gone). */
 void launch_resume_all(struct launch *l)
 {
 	for (size_t i = l->n; i-- > 0;)
-		resume(l, &l->t[i]);
+		if (!decision(&l->t[i]) || l->t[i].reported)
+			resume(l, &l->t[i]);
 }
 
 pid_t launch_stopped_tid(const struct launch *l)

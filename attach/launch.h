@@ -69,7 +69,8 @@ int launch_wait(struct launch *l, int timeout_ms, struct levent *ev, struct pc_e
 /* Stops every thread (those already stopped stay so, keeping their reason). Returns 0, or -1 with
  * PC_EEXITED when the process ended meanwhile. */
 int launch_stop_all(struct launch *l, struct pc_err *e);
-/* Resumes every stopped thread as its stop requires (signals delivered, group-stops kept). */
+/* Resumes every stopped thread as its stop requires (signals delivered, group-stops kept), but
+ * for exec, breakpoint and exit stops launch_wait has not handed over yet: those wait for it. */
 void launch_resume_all(struct launch *l);
 /* A thread of the process in a ptrace stop (to read memory through when the leader is gone). */
 pid_t launch_stopped_tid(const struct launch *l);
