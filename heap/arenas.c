@@ -93,7 +93,7 @@ void copybuf_prepare(struct copybuf *k, pid_t pid)
 /* From the kept buffer; grown here, inside the pause, only when copybuf_prepare fell short. */
 static uint8_t *kept_buffer(struct copybuf *k, pid_t pid, uint64_t total)
 {
-	if (k->cap < total)
+	if (!k->buf || k->cap < total)
 		copybuf_grow(k, total + total / 4 + (1u << 20));
 	k->used = total;
 	k->anon_at_use = pid ? procmem_anon(pid) : 0;

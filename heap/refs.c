@@ -151,7 +151,8 @@ void walk_refs(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size
 	ty = &w->types.v[t];
 	for (unsigned i = 0; i < ty->nmember_offs; i++)
 		field(w, ob, have, ty->member_offs[i]);
-	rule_refs(w, ty, addr, ob, have);
+	if (have >= ty->fields_end)
+		rule_refs(w, ty, addr, ob, have);
 	shape_refs(w, ty->shape, ob, have);
 	values_refs(w, ty, addr, ob, have);
 }

@@ -190,6 +190,48 @@ static uint64_t sizeof_by_rule(struct pyproc *p, const struct pytype *ty, uint64
 	}
 }
 
+static size_t fields_end(const int32_t *offs, size_t n)
+{
+	size_t end = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (offs[i] >= 0 && (size_t)offs[i] + 8 > end)
+			end = (size_t)offs[i] + 8;
+	return end;
+}
+
+size_t sizes_rule_fields(const struct pylayout *L, enum size_rule r, bool var_sized)
+{
+	const struct pyoffsets *o = &L->off;
+	const int32_t var[] = { var_sized ? o->ob_size : -1 };
+	const int32_t i[] = { o->ob_size, o->long_tag };
+	const int32_t s[] = { o->str_length, o->str_state, o->str_data, o->str_utf8, o->str_utf8_length, o->str_wstr,
+			      o->str_wstr_length };
+	const int32_t ba[] = { o->ob_size, o->bytearray_alloc };
+	const int32_t li[] = { o->ob_size, o->list_item, o->list_allocated };
+	const int32_t d[] = { o->dict_used, o->dict_keys, o->dict_values };
+	const int32_t se[] = { o->set_table, o->set_mask };
+	const int32_t ty[] = { o->tp_flags, o->tp_dict, o->tp_bases, o->tp_mro, o->tp_base };
+	const int32_t co[] = { o->ob_size, o->co_cell2arg, o->co_cellvars, o->co_extra };
+	const int32_t mo[] = { o->md_dict, o->md_name };
+	size_t v = fields_end(var, 1);
+
+	switch (r) {
+	case RULE_INT: return fields_end(i, PC_ARRAY_LEN(i));
+	case RULE_STR: return fields_end(s, PC_ARRAY_LEN(s));
+	case RULE_BYTEARRAY: return fields_end(ba, PC_ARRAY_LEN(ba));
+	case RULE_LIST: return fields_end(li, PC_ARRAY_LEN(li));
+	case RULE_DICT: return fields_end(d, PC_ARRAY_LEN(d));
+	case RULE_SET: return fields_end(se, PC_ARRAY_LEN(se));
+	case RULE_TYPE: return fields_end(ty, PC_ARRAY_LEN(ty));
+	case RULE_CODE: return fields_end(co, PC_ARRAY_LEN(co));
+	case RULE_MODULE: return fields_end(mo, PC_ARRAY_LEN(mo));
+	case RULE_TUPLE:
+	case RULE_BYTES: return (size_t)o->ob_size + 8;
+	default: return v;
+	}
+}
+
 /* The bytes of the object sizeof_by_rule reads. A compact str's block is smaller than its
  * tp_basicsize (sizeof(PyUnicodeObject)): it needs only its own header. Type objects read what
  * they have. */
@@ -197,8 +239,8 @@ static size_t fixed_part(const struct pylayout *L, const struct pytype *ty, cons
 {
 	uint32_t state;
 
-	if (ty->rule == RULE_TYPE)
-		return 0;
+	if (ty->rule == RULE_TYPE) /* its fixed fields (a type's copy may stop short of basicsize) */
+		return ty->fields_end;
 	if (ty->rule != RULE_STR || have < (size_t)L->off.ascii_size)
 		return (size_t)ty->basicsize;
 	memcpy(&state, obj + L->off.str_state, 4);

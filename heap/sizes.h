@@ -23,6 +23,10 @@ uint64_t size_dict(const struct pylayout *L, int64_t basicsize, bool split, uint
 		   bool owns_keys, uint64_t keys_size);
 
 /* sys.getsizeof of the object at addr of type ty; obj holds its first `have` bytes locally. */
+/* The end of the fixed fields the sizes and references of rule r read without further checks
+ * (for var-sized types, ob_size too): a type whose tp_basicsize is smaller cannot have that layout,
+ * and an object copy shorter than this cannot be read by the rule. */
+size_t sizes_rule_fields(const struct pylayout *L, enum size_rule r, bool var_sized);
 uint64_t sizes_object(struct pyproc *p, const struct pytype *ty, uint64_t addr, const uint8_t *obj, size_t have);
 
 /* The bytes the object itself was allocated with, pre-header excluded: basicsize plus its items

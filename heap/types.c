@@ -9,6 +9,7 @@
 #include "common/xalloc.h"
 #include "heap/kindname.h"
 #include "heap/pyobj.h"
+#include "heap/sizes.h"
 
 #define INVALID UINT64_MAX
 /* A metatype of a metatype of ...: deeper chains are not real. */
@@ -132,6 +133,10 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 	}
 	ty->pre = layout_preheader(&p->L, ty->flags);
 	ty->rule = find_rule(t, p, addr);
+	/* a layout smaller than the fixed fields of the builtin it derives from is garbage */
+	ty->fields_end = (uint32_t)sizes_rule_fields(&p->L, ty->rule, ty->itemsize != 0);
+	if ((uint64_t)ty->basicsize < ty->fields_end)
+		return false;
 	ty->exact_dict = addr == t->dict_type;
 	ty->shape = addr == t->function_type ? SHAPE_FUNCTION : addr == t->cell_type ? SHAPE_CELL
 		  : addr == t->method_type ? SHAPE_METHOD : SHAPE_PLAIN;

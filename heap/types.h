@@ -26,6 +26,7 @@ struct pytype {
 	uint64_t cached_keys;  /* heap types: ht_cached_keys (shared instance-dict keys) */
 	unsigned pre;          /* bytes before an instance in its block */
 	enum size_rule rule;
+	uint32_t fields_end;   /* the end of the fixed fields its rule reads (sizes_rule_fields) */
 	bool heap;             /* Py_TPFLAGS_HEAPTYPE */
 	bool gc_sized;         /* sys.getsizeof adds the GC header for its instances */
 	bool exact_dict;       /* this is `dict` itself (ownership applies) */

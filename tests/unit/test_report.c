@@ -314,6 +314,7 @@ Test(report_text, header_with_warnings)
 	snprintf(c.build, sizeof c.build, "libpython3.12.so.1.0 (shared)");
 	snprintf(c.arena_source, sizeof c.arena_source, "symbols");
 	c.pause_s = 0.042;
+	c.resumed_after_copy = true;
 	c.wall_s = 0.3106;
 	c.narenas = 14;
 	c.objects_in_arenas = 7;
@@ -328,7 +329,7 @@ Test(report_text, header_with_warnings)
 		"pycensus: pid 12345, Python 3.12.1, libpython3.12.so.1.0 (shared)\n"
 		"objects: 8 (7 in 14 pymalloc arenas via symbols, 1 on the GC lists outside them, 0 found by references of "
 		"which 0 static); "
-		"pause 0.042 s, census 0.311 s; read 14.2 MiB in 23 syscalls\n"
+		"pause 0.042 s (for the copy; the rest read as it ran), census 0.311 s; read 14.2 MiB in 23 syscalls\n"
 		"warning: read while running (--nonblocking): counts may be inconsistent\n"
 		"warning: type name with \\x1b[31mescape\n"
 		"\n"
@@ -357,7 +358,7 @@ Test(report_text, header_singulars_and_small_reads)
 	cr_assert_str_eq(out,
 		"pycensus: pid 7\n"
 		"objects: 0 (0 in 1 pymalloc arena, 0 on the GC lists outside them, 0 found by references of which 0 static); "
-		"pause 0.000 s, census 0.000 s; read 512 B in 1 syscall\n"
+		"pause 0.000 s (whole census), census 0.000 s; read 512 B in 1 syscall\n"
 		"\n"
 		"Partition of a set of 0 objects. Total size = 0 bytes.\n");
 	free(out);
