@@ -74,20 +74,26 @@ static void copybuf_grow(struct copybuf *k, uint64_t cap)
 			(size_t)cap - (2u << 20), MADV_HUGEPAGE);
 }
 
+void copybuf_reserve(struct copybuf *k, uint64_t cap)
+{
+	uint64_t old = k->cap;
+
+	if (cap <= k->cap)
+		return;
+	copybuf_grow(k, cap);
+	for (uint64_t off = old; off < k->cap; off += 4096)
+		((volatile uint8_t *)k->buf)[off] = 0;
+}
+
 void copybuf_prepare(struct copybuf *k, pid_t pid)
 {
-	uint64_t anon, want, old = k->cap;
+	uint64_t anon, want;
 
 	if (!k->used)
 		return; /* a first census: nothing to go by (the target's RSS may be mostly not Python's) */
 	anon = procmem_anon(pid);
 	want = k->used + (anon > k->anon_at_use ? anon - k->anon_at_use : 0);
-	want += want / 8;
-	if (want <= k->cap)
-		return;
-	copybuf_grow(k, want);
-	for (uint64_t off = old; off < k->cap; off += 4096)
-		((volatile uint8_t *)k->buf)[off] = 0;
+	copybuf_reserve(k, want + want / 8);
 }
 
 /* From the kept buffer; grown here, inside the pause, only when copybuf_prepare fell short. */
@@ -261,6 +267,27 @@ int arenas_copy(struct pyproc *p, enum arena_mode mode, struct heapcopy *hc, str
 	}
 	heapcopy_sort(hc);
 	return heapcopy_fill(p, hc, c);
+}
+
+uint64_t arenas_estimate(struct pyproc *p, enum arena_mode mode)
+{
+	struct heapcopy hc = { 0 };
+	struct census c;
+	struct pc_err e = { 0 };
+	uint64_t total = 0;
+	int rc;
+
+	census_init(&c);
+	rc = mode == ARENAS_SCAN ? arenas_scan(p, &hc, &c, &e) : arenas_from_table(p, &hc, &c, &e);
+	if (rc < 0 && mode == ARENAS_AUTO) {
+		heapcopy_release(&hc);
+		rc = arenas_scan(p, &hc, &c, &e);
+	}
+	for (size_t i = 0; rc == 0 && i < hc.n; i++)
+		total += hc.v[i].len;
+	heapcopy_release(&hc);
+	census_release(&c);
+	return rc == 0 ? total : 0;
 }
 
 const struct arena_copy *heapcopy_find(const struct heapcopy *hc, uint64_t addr)

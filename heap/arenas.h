@@ -43,6 +43,8 @@ void copybuf_release(struct copybuf *b);
  * last copy plus the anonymous memory the target gained since, and an eighth more) and faults the
  * new pages in, so a growing heap does not pay for them inside the pause. */
 void copybuf_prepare(struct copybuf *b, pid_t pid);
+/* Grows the buffer to at least cap bytes and faults the new pages in. */
+void copybuf_reserve(struct copybuf *b, uint64_t cap);
 
 struct heapcopy {
 	struct arena_copy *v;
@@ -60,6 +62,9 @@ struct heapcopy {
 int arenas_copy(struct pyproc *p, enum arena_mode mode, struct heapcopy *hc, struct census *c,
 		struct pc_err *e);
 void heapcopy_release(struct heapcopy *hc);
+/* The bytes arenas_copy would copy, from the arena table (or the scan) read as things are now:
+ * with the target running, an estimate. 0 when the arenas cannot be found. */
+uint64_t arenas_estimate(struct pyproc *p, enum arena_mode mode);
 /* The copied arena holding addr, or NULL (the copies are sorted by address). */
 const struct arena_copy *heapcopy_find(const struct heapcopy *hc, uint64_t addr);
 

@@ -269,7 +269,28 @@ static void attempt_reset(pid_t pid, struct census *c, struct pyproc *p, struct 
 	pc_err_clear(e);
 }
 
-int snapshot_take(pid_t pid, const struct snapshot_opts *o, struct census *c, struct pc_err *e)
+/* A census without a kept buffer copies into fresh memory, and the kernel zeroing it would be
+ * most of the pause: the buffer is sized from the arena table read while the target runs, and
+ * faulted in before the stop. Small heaps are not worth the second opening. */
+#define FRESH_COPY_MIN (8u << 20)
+
+static void prepare_fresh_copy(pid_t pid, const struct snapshot_opts *o, struct copybuf *k)
+{
+	struct pyproc p;
+	struct pc_err e = { 0 };
+	uint64_t total;
+
+	if (snapshot_check_process(pid, &e) < 0)
+		return; /* refused again, with its message, by the census itself */
+	progress(o, "preparing the copy");
+	memset(&p, 0, sizeof p);
+	if (pyproc_open(&p, pid, &e) == 0 && (total = arenas_estimate(&p, o->arenas)) >= FRESH_COPY_MIN)
+		copybuf_reserve(k, total + total / 8);
+	pyproc_close(&p);
+}
+
+/* snapshot_take, the copy going to o->keep_copy when set. */
+static int snapshot_take_kept(pid_t pid, const struct snapshot_opts *o, struct census *c, struct pc_err *e)
 {
 	struct pyproc p;
 	struct walk w;
@@ -301,6 +322,24 @@ int snapshot_take(pid_t pid, const struct snapshot_opts *o, struct census *c, st
 		pc_err_clear(e);
 		pc_fail(e, PC_EEXITED, "process %d exited during the census", (int)pid);
 	}
+	return rc;
+}
+
+int snapshot_take(pid_t pid, const struct snapshot_opts *o, struct census *c, struct pc_err *e)
+{
+	struct copybuf fresh = { 0 };
+	struct snapshot_opts with_fresh;
+	double t0 = mono_now();
+	int rc;
+
+	if (o->keep_copy || o->nonblocking)
+		return snapshot_take_kept(pid, o, c, e);
+	prepare_fresh_copy(pid, o, &fresh);
+	with_fresh = *o;
+	with_fresh.keep_copy = &fresh;
+	rc = snapshot_take_kept(pid, &with_fresh, c, e);
+	c->wall_s = mono_now() - t0; /* the preparation included */
+	copybuf_release(&fresh);
 	return rc;
 }
 
