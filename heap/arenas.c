@@ -1,4 +1,5 @@
-/* arenas.c: the arena table (symbols) and copying the arenas it lists. */
+/* arenas.c: the arena table (symbols) and copying the arenas it lists, into fresh memory or a
+ * buffer kept from one census to the next. */
 #include "common/compat.h"
 #include "heap/arenas.h"
 
@@ -8,6 +9,7 @@
 #include "attach/procmem.h"
 #include "common/xalloc.h"
 #include "heap/arenascan.h"
+#include "heap/pool.h"
 
 /* Under AddressSanitizer a kept buffer's unused tail is poisoned, so reading past the copies is
  * still caught (the fuzzer keeps one buffer for all its runs). */
@@ -26,7 +28,6 @@
 #define poison(p, n) ((void)(p), (void)(n))
 #define unpoison(p, n) ((void)(p), (void)(n))
 #endif
-#include "heap/pool.h"
 
 /* More arena objects than this would describe over 16 TiB of arenas: the table is garbage. */
 #define MAX_ARENAS (1u << 24)

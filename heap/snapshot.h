@@ -1,6 +1,7 @@
 /* snapshot.h: one census of a live process, end to end: stop it, open the interpreter, copy the
- * arenas, recognise every object, find GC objects outside the arenas, decide dict ownership,
- * resume it, and aggregate by kind. */
+ * arenas, resume it (--pause copy; --pause census resumes it at the end), recognise every object
+ * in the copies, find the objects outside the arenas, decide dict ownership, and aggregate by
+ * kind. */
 #ifndef PC_SNAPSHOT_H
 #define PC_SNAPSHOT_H
 
