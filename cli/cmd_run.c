@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "attach/hwbreak.h"
 #include "attach/launch.h"
 #include "attach/procfs.h"
@@ -120,6 +121,16 @@ static void census_failed(struct run *r, const struct pc_err *e, const char *whe
 	r->last = *e;
 }
 
+/* Tests: a delay before each sample's stop, so that the program reaches its exit or finalisation
+ * stop while a sample is on its way (the stop-all must then leave that stop to the exit census). */
+static void test_delay(void)
+{
+	const char *s = getenv("PYCENSUS_TEST_SAMPLE_DELAY_MS");
+
+	if (s)
+		usleep((useconds_t)atoi(s) * 1000);
+}
+
 /* --pause=copy: the census is done with the stopped program. */
 static void resume_early(void *arg)
 {
@@ -143,6 +154,7 @@ static void sample(struct run *r, pid_t tid, bool at_exit)
 	r->opts.resume_arg = r;
 	r->opts.keep_copy = &r->keep;
 	copybuf_prepare(&r->keep, r->l.pid);
+	test_delay();
 	t = mono_now();
 	if (launch_stop_all(&r->l, &e) < 0) {
 		census_failed(r, &e, at_exit ? "exit census failed" : "census failed");

@@ -57,6 +57,24 @@ static void check_snap_stacks(pid_t pid, const struct python *py)
 	free(out);
 }
 
+/* The header says how long the target stood stopped: for the copy only by default, for the whole
+ * census with --pause census. */
+static void check_pause_modes(pid_t pid, const struct python *py)
+{
+	char pidtxt[16], *out = malloc(OUTMAX), err[4096];
+	const char *copy[] = { "snap", "-n", "1", pidtxt, NULL }, *whole[] = { "snap", "--pause", "census", "-n", "1", pidtxt, NULL };
+	int rc;
+
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)pid);
+	rc = h_pycensus(out, OUTMAX, err, sizeof err, copy);
+	cr_expect(rc == 0 && strstr(out, "s (for the copy; the rest read as it ran), census "), "%s: snap printed:\n%s%s",
+		  py->label, out, err);
+	rc = h_pycensus(out, OUTMAX, err, sizeof err, whole);
+	cr_expect(rc == 0 && strstr(out, "s (whole census), census "), "%s: snap --pause census printed:\n%s%s", py->label,
+		  out, err);
+	free(out);
+}
+
 static bool step(struct proc *p, const char *expect)
 {
 	char line[256];
@@ -139,6 +157,7 @@ ParameterizedTest(struct python *py, integration, census, .timeout = 600)
 	}
 	check_size_classes(&by_size, p.errpath, py);
 	check_snap_stacks(p.pid, py);
+	check_pause_modes(p.pid, py);
 	kill(p.pid, SIGUSR1);
 	cr_assert(h_read_truth(&p, &truth), "%s: the workload did not answer after the census", py->label);
 	check_items(&after, &truth, py);
