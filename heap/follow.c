@@ -18,6 +18,10 @@
 #define MAX_REFS (1ULL << 27)  /* items of one container: more means garbage */
 #define MAX_OBJECT_COPY (1ULL << 30)
 #define ROUND_BYTES (256ULL << 20)
+/* A big array of references is read a chunk per round, the next chunk queued once this one is
+ * read: a 10^8-item list needs 4 MiB at a time, not 800 MB, and an array that cannot be read
+ * (a garbage length) costs one failed chunk. */
+#define PTRS_CHUNK (1ULL << 19)
 
 static uint64_t rd64(const uint8_t *b, size_t off)
 {
@@ -95,6 +99,14 @@ void follow_local_ptrs(struct walk *w, const uint8_t *b, uint64_t n)
 		follow_ptr(w, rd64(b, 8 * i));
 }
 
+/* aux: the references after this chunk */
+static void queue_ptrs(struct walk *w, uint64_t addr, uint64_t n)
+{
+	uint64_t k = n < PTRS_CHUNK ? n : PTRS_CHUNK;
+
+	queue(w, FJ_PTRS, addr, 8 * k, n - k, -1);
+}
+
 void follow_ptrs(struct walk *w, uint64_t addr, uint64_t n)
 {
 	const uint8_t *b;
@@ -103,8 +115,8 @@ void follow_ptrs(struct walk *w, uint64_t addr, uint64_t n)
 		return;
 	if ((b = mem_local(&w->p->mem, addr, 8 * n)))
 		follow_local_ptrs(w, b, n);
-	else
-		queue(w, FJ_PTRS, addr, 8 * n, 0, -1);
+	else if (pyproc_readable(w->p, addr, 8 * n))
+		queue_ptrs(w, addr, n);
 }
 
 void follow_local_set(struct walk *w, const uint8_t *b, uint64_t n)
@@ -235,7 +247,11 @@ static void on_job(struct walk *w, const struct fjob *j, const uint8_t *b)
 	switch (j->kind) {
 	case FJ_HEADER: on_header(w, j, b); break;
 	case FJ_OBJECT: on_object(w, j, b); break;
-	case FJ_PTRS: follow_local_ptrs(w, b, j->len / 8); break;
+	case FJ_PTRS:
+		follow_local_ptrs(w, b, j->len / 8);
+		if (j->aux)
+			queue_ptrs(w, j->addr + j->len, j->aux);
+		break;
 	case FJ_KEYS: local_keys(w, j->addr, b, j->aux); break;
 	case FJ_ENTRIES: local_entries(w, b, j->len / j->aux, (unsigned)j->aux); break;
 	case FJ_SET: follow_local_set(w, b, j->len / 16); break;

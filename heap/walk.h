@@ -19,7 +19,8 @@ struct dict_seen {        /* an exact dict met in the walk, kind decided once ow
 enum fjob_kind {
 	FJ_HEADER,   /* a candidate object: refcnt, type and the first fields */
 	FJ_OBJECT,   /* a validated object, pre-header included: count it, follow its references */
-	FJ_PTRS,     /* an array of references (list items, values arrays, big tuples' items) */
+	FJ_PTRS,     /* an array of references (list items, values arrays, big tuples' items), a chunk at a
+		      * time; aux: the references after this chunk */
 	FJ_KEYS,     /* a dict keys object's header; aux: the split values array, or 0 */
 	FJ_ENTRIES,  /* dict entries; aux: the entry size */
 	FJ_SET,      /* a set's table */
