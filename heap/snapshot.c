@@ -168,7 +168,7 @@ static void resumed_meta(struct census *c, const struct walk *w)
 	c->resumed_after_copy = true;
 	c->skipped_outside = w->bad_outside;
 	if (w->bad_outside)
-		census_warn(c, "%llu GC objects outside the arenas changed while they were read after the target resumed, and were skipped (--pause=census reads them stopped)",
+		census_warn(c, "%llu GC objects outside the arenas were unreadable or had no valid type when read after the target resumed, and were skipped (--pause=census reads them stopped)",
 			    (unsigned long long)w->bad_outside);
 }
 
