@@ -28,7 +28,8 @@ static void tuple_refs(struct walk *w, uint64_t addr, const uint8_t *ob, size_t 
 
 	if (n <= 0)
 		return;
-	if ((uint64_t)o->tuple_item + 8 * (uint64_t)n <= have)
+	/* divided, not multiplied: 8 * n wraps for a garbage n (fuzzing found it) */
+	if ((uint64_t)o->tuple_item <= have && (uint64_t)n <= (have - (uint64_t)o->tuple_item) / 8)
 		follow_local_ptrs(w, ob + o->tuple_item, (uint64_t)n);
 	else
 		follow_ptrs(w, addr + (uint64_t)o->tuple_item, (uint64_t)n);
