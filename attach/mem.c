@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include "attach/chunks.h"
 #include "attach/record.h"
 #include "common/xalloc.h"
 
@@ -25,6 +26,10 @@ void mem_init_pid(struct mem *m, pid_t pid)
 	m->pid = pid;
 	m->memfd = -1;
 	m->use_vm_readv = true;
+	if (pid) {
+		m->chunks = xmalloc(sizeof *m->chunks);
+		chunks_init(m->chunks);
+	}
 }
 
 void mem_init_buffer(struct mem *m)
@@ -38,6 +43,10 @@ void mem_release(struct mem *m)
 	if (m->memfd >= 0)
 		close(m->memfd);
 	free(m->cache);
+	if (m->chunks) {
+		chunks_release(m->chunks);
+		free(m->chunks);
+	}
 	memset(m, 0, sizeof *m);
 	m->memfd = -1;
 }
@@ -182,6 +191,79 @@ static ssize_t read_remote(struct mem *m, uint64_t addr, void *buf, size_t len)
 	return read_procmem(m, addr, buf, len);
 }
 
+/* x86-64 pages: the unit a mapping starts and ends on. */
+#define PAGE 4096u
+
+/* Reads [addr, addr+len) (page-aligned, at most a chunk) and returns how many bytes from addr
+ * were read before the first unreadable page. One iovec per page: process_vm_readv does not
+ * split an iovec, so a chunk that runs past its mapping still yields the pages before. */
+static size_t read_pages(struct mem *m, uint64_t addr, uint8_t *buf, size_t len)
+{
+	struct iovec l[CHUNK_SIZE / PAGE], r[CHUNK_SIZE / PAGE];
+	size_t n = len / PAGE;
+	ssize_t got;
+
+	if (!m->use_vm_readv) {
+		got = read_procmem(m, addr, buf, len);
+		return got > 0 ? (size_t)got : 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		l[i] = (struct iovec){ buf + i * PAGE, PAGE };
+		r[i] = (struct iovec){ (void *)(uintptr_t)(addr + i * PAGE), PAGE };
+	}
+	m->stats.syscalls++;
+	got = process_vm_readv(m->pid, l, n, r, n, 0);
+	return got > 0 ? (size_t)got : 0;
+}
+
+/* Reads the chunk at base from `from` on into the store; false when nothing could be read. */
+static bool chunk_fill(struct mem *m, uint64_t base, uint32_t from)
+{
+	struct chunks *c = m->chunks;
+	struct chunk *ch;
+	size_t n;
+
+	if (!chunks_room(c, base))
+		return false;
+	n = read_pages(m, base + from, c->scratch, CHUNK_SIZE - from);
+	if (n == 0 || !(ch = chunks_slot(c, base)))
+		return false;
+	if (!ch->data)
+		ch->data = xmalloc(CHUNK_SIZE);
+	memcpy(ch->data + from, c->scratch, n);
+	chunks_held(ch, from, (uint32_t)n);
+	m->stats.remote_bytes += n;
+	recorded(m, base + from, c->scratch, n);
+	return true;
+}
+
+/* Serves a small live read from its chunk, reading the chunk on a miss: the whole of it first,
+ * then from the read's own page when the chunk starts before its mapping; a read across two
+ * chunks takes its two parts from each. False when the bytes
+ * cannot come from a chunk; the caller then reads them alone (and reports why that fails). */
+static bool chunk_read(struct mem *m, uint64_t addr, void *buf, size_t len)
+{
+	uint64_t base = addr & ~(uint64_t)(CHUNK_SIZE - 1);
+	uint32_t off = (uint32_t)(addr - base);
+	const uint8_t *p = chunks_find(m->chunks, addr, len);
+
+	if (!p && len > CHUNK_SIZE - off && len <= CHUNK_SIZE) /* runs into the next chunk */
+		return chunk_read(m, addr, buf, CHUNK_SIZE - off) &&
+		       chunk_read(m, base + CHUNK_SIZE, (uint8_t *)buf + (CHUNK_SIZE - off),
+				  len - (CHUNK_SIZE - off));
+	if (!p && len > 0 && len <= CHUNK_SIZE - off) {
+		uint64_t slot;
+		if (!ptrmap_get(&m->chunks->index, base, &slot))
+			chunk_fill(m, base, 0);
+		if (!(p = chunks_find(m->chunks, addr, len)) && chunk_fill(m, base, off & ~(PAGE - 1)))
+			p = chunks_find(m->chunks, addr, len);
+	}
+	if (!p)
+		return false;
+	memcpy(buf, p, len);
+	return true;
+}
+
 int mem_read(struct mem *m, uint64_t addr, void *buf, size_t len, struct pc_err *e)
 {
 	const uint8_t *p = mem_local(m, addr, len);
@@ -204,6 +286,8 @@ int mem_read(struct mem *m, uint64_t addr, void *buf, size_t len, struct pc_err 
 	if (addr + len < addr)
 		return remote_error(m, addr, len, EFAULT, e);
 	m->stats.remote_reads++;
+	if (m->chunks && chunk_read(m, addr, buf, len))
+		return 0;
 	n = read_remote(m, addr, buf, len);
 	if (n == (ssize_t)len) {
 		m->stats.remote_bytes += len;
@@ -263,6 +347,8 @@ size_t mem_readv(struct mem *m, struct mem_req *reqs, size_t n)
 
 	for (size_t k = 0; k < n; k++) {
 		const uint8_t *p = mem_local(m, reqs[k].addr, reqs[k].len);
+		if (!p && m->chunks)
+			p = chunks_find(m->chunks, reqs[k].addr, reqs[k].len);
 		reqs[k].ok = p != NULL;
 		if (p)
 			memcpy(reqs[k].buf, p, reqs[k].len);
@@ -270,6 +356,11 @@ size_t mem_readv(struct mem *m, struct mem_req *reqs, size_t n)
 	for (size_t k = 0; m->image && k < n; k++)
 		if (!reqs[k].ok)
 			reqs[k].ok = read_image(m, reqs[k].addr, reqs[k].buf, reqs[k].len);
+	/* A batch of one or two is a walk's step along a chain (a GC list outside the arenas holds
+	 * thousands of nodes with PYTHONMALLOC=malloc): its chunk serves the neighbours next. */
+	for (size_t k = 0; m->chunks && n <= 2 && k < n; k++)
+		if (!reqs[k].ok)
+			reqs[k].ok = chunk_read(m, reqs[k].addr, reqs[k].buf, reqs[k].len);
 	while (i < n && m->pid && !m->sealed_missing) {
 		size_t j = i;
 		if (reqs[i].ok) {
@@ -295,10 +386,13 @@ size_t mem_readv(struct mem *m, struct mem_req *reqs, size_t n)
 size_t mem_readv_fresh(struct mem *m, struct mem_req *reqs, size_t n)
 {
 	size_t ncache = m->ncache, got;
+	struct chunks *chunks = m->chunks;
 
-	m->ncache = 0; /* hide the cache for this batch */
+	m->ncache = 0; /* hide the caches for this batch */
+	m->chunks = NULL;
 	got = mem_readv(m, reqs, n);
 	m->ncache = ncache;
+	m->chunks = chunks;
 	return got;
 }
 

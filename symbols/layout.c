@@ -146,68 +146,72 @@ enum {
 #define DO_MAX_VALUE (1u << 20)
 
 /* One overlaid field: where the value sits in _Py_DebugOffsets, and where its group's `size`
- * sits (an offset must lie inside its struct; NO_GROUP when the value is itself a size). */
+ * sits (NO_GROUP when the value is itself a size). The field's `width` bytes must lie inside its
+ * struct, because readers copy `size` bytes and then read the field from that copy (0 for the
+ * start of a variable array, whose items the readers bound themselves). */
 struct do_map {
 	uint16_t pos, group;
 	uint16_t dst; /* offsetof(struct pyoffsets, field) */
+	uint8_t width;
 	const char *name;
 };
 
 #define NO_GROUP UINT16_MAX
-#define SZ(pos, field) { pos, NO_GROUP, offsetof(struct pyoffsets, field), #field }
-#define OF(pos, group, field) { pos, group, offsetof(struct pyoffsets, field), #field }
+#define SZ(pos, field) { pos, NO_GROUP, offsetof(struct pyoffsets, field), 0, #field }
+#define OF(pos, group, field, width) \
+	{ pos, group, offsetof(struct pyoffsets, field), width, #field }
 
 static const struct do_map do313[] = {
 	SZ(DO313_RT_SIZE, rt_size),
-	OF(DO313_RT_INTERPRETERS_HEAD, DO313_RT_SIZE, rt_interp_head),
+	OF(DO313_RT_INTERPRETERS_HEAD, DO313_RT_SIZE, rt_interp_head, 8),
 	SZ(DO313_IS_SIZE, is_size),
-	OF(DO313_IS_ID, DO313_IS_SIZE, is_id),
-	OF(DO313_IS_NEXT, DO313_IS_SIZE, is_next),
-	OF(DO313_IS_THREADS_HEAD, DO313_IS_SIZE, is_threads_head),
-	OF(DO313_IS_GC, DO313_IS_SIZE, is_gc),
-	OF(DO313_IS_IMPORTS_MODULES, DO313_IS_SIZE, is_modules),
-	OF(DO313_IS_SYSDICT, DO313_IS_SIZE, is_sysdict),
-	OF(DO313_IS_BUILTINS, DO313_IS_SIZE, is_builtins),
-	OF(DO313_IS_CEVAL_GIL, DO313_IS_SIZE, is_ceval_gil),
+	OF(DO313_IS_ID, DO313_IS_SIZE, is_id, 8),
+	OF(DO313_IS_NEXT, DO313_IS_SIZE, is_next, 8),
+	OF(DO313_IS_THREADS_HEAD, DO313_IS_SIZE, is_threads_head, 8),
+	OF(DO313_IS_GC, DO313_IS_SIZE, is_gc, 0),
+	OF(DO313_IS_IMPORTS_MODULES, DO313_IS_SIZE, is_modules, 8),
+	OF(DO313_IS_SYSDICT, DO313_IS_SIZE, is_sysdict, 8),
+	OF(DO313_IS_BUILTINS, DO313_IS_SIZE, is_builtins, 8),
+	OF(DO313_IS_CEVAL_GIL, DO313_IS_SIZE, is_ceval_gil, 8),
 	SZ(DO313_TS_SIZE, ts_size),
-	OF(DO313_TS_PREV, DO313_TS_SIZE, ts_prev),
-	OF(DO313_TS_NEXT, DO313_TS_SIZE, ts_next),
-	OF(DO313_TS_INTERP, DO313_TS_SIZE, ts_interp),
-	OF(DO313_TS_CURRENT_FRAME, DO313_TS_SIZE, ts_frame),
-	OF(DO313_TS_THREAD_ID, DO313_TS_SIZE, ts_thread_id),
-	OF(DO313_TS_NATIVE_THREAD_ID, DO313_TS_SIZE, ts_native_thread_id),
+	OF(DO313_TS_PREV, DO313_TS_SIZE, ts_prev, 8),
+	OF(DO313_TS_NEXT, DO313_TS_SIZE, ts_next, 8),
+	OF(DO313_TS_INTERP, DO313_TS_SIZE, ts_interp, 8),
+	OF(DO313_TS_CURRENT_FRAME, DO313_TS_SIZE, ts_frame, 8),
+	OF(DO313_TS_THREAD_ID, DO313_TS_SIZE, ts_thread_id, 8),
+	OF(DO313_TS_NATIVE_THREAD_ID, DO313_TS_SIZE, ts_native_thread_id, 8),
 	SZ(DO313_IF_SIZE, if_size),
-	OF(DO313_IF_PREVIOUS, DO313_IF_SIZE, if_previous),
-	OF(DO313_IF_EXECUTABLE, DO313_IF_SIZE, if_code),
-	OF(DO313_IF_INSTR_PTR, DO313_IF_SIZE, if_instr),
-	OF(DO313_IF_OWNER, DO313_IF_SIZE, if_owner),
+	OF(DO313_IF_PREVIOUS, DO313_IF_SIZE, if_previous, 8),
+	OF(DO313_IF_EXECUTABLE, DO313_IF_SIZE, if_code, 8),
+	OF(DO313_IF_INSTR_PTR, DO313_IF_SIZE, if_instr, 8),
+	OF(DO313_IF_OWNER, DO313_IF_SIZE, if_owner, 1),
 	SZ(DO313_CODE_SIZE, code_size),
-	OF(DO313_CODE_FILENAME, DO313_CODE_SIZE, co_filename),
-	OF(DO313_CODE_NAME, DO313_CODE_SIZE, co_name),
-	OF(DO313_CODE_LINETABLE, DO313_CODE_SIZE, co_linetable),
-	OF(DO313_CODE_FIRSTLINENO, DO313_CODE_SIZE, co_firstlineno),
-	OF(DO313_CODE_CO_CODE_ADAPTIVE, DO313_CODE_SIZE, co_code_adaptive),
-	OF(DO313_OBJ_OB_TYPE, DO313_OBJ_SIZE, ob_type),
+	OF(DO313_CODE_FILENAME, DO313_CODE_SIZE, co_filename, 8),
+	OF(DO313_CODE_NAME, DO313_CODE_SIZE, co_name, 8),
+	OF(DO313_CODE_LINETABLE, DO313_CODE_SIZE, co_linetable, 8),
+	OF(DO313_CODE_FIRSTLINENO, DO313_CODE_SIZE, co_firstlineno, 4),
+	OF(DO313_CODE_CO_CODE_ADAPTIVE, DO313_CODE_SIZE, co_code_adaptive, 2),
+	OF(DO313_OBJ_OB_TYPE, DO313_OBJ_SIZE, ob_type, 8),
 	SZ(DO313_TYPE_SIZE, type_size),
-	OF(DO313_TYPE_TP_NAME, DO313_TYPE_SIZE, tp_name),
-	OF(DO313_TYPE_TP_FLAGS, DO313_TYPE_SIZE, tp_flags),
-	OF(DO313_TUPLE_OB_ITEM, DO313_TUPLE_SIZE, tuple_item),
-	OF(DO313_TUPLE_OB_SIZE, DO313_TUPLE_SIZE, ob_size),
-	OF(DO313_LIST_OB_ITEM, DO313_LIST_SIZE, list_item),
+	OF(DO313_TYPE_TP_NAME, DO313_TYPE_SIZE, tp_name, 8),
+	OF(DO313_TYPE_TP_FLAGS, DO313_TYPE_SIZE, tp_flags, 8),
+	OF(DO313_TUPLE_OB_ITEM, DO313_TUPLE_SIZE, tuple_item, 0),
+	OF(DO313_TUPLE_OB_SIZE, DO313_TUPLE_SIZE, ob_size, 8),
+	OF(DO313_LIST_OB_ITEM, DO313_LIST_SIZE, list_item, 8),
 	SZ(DO313_DICT_SIZE, dict_size),
-	OF(DO313_DICT_MA_KEYS, DO313_DICT_SIZE, dict_keys),
-	OF(DO313_DICT_MA_VALUES, DO313_DICT_SIZE, dict_values),
-	OF(DO313_FLOAT_OB_FVAL, DO313_FLOAT_SIZE, float_val),
-	OF(DO313_LONG_LV_TAG, DO313_LONG_SIZE, long_tag),
-	OF(DO313_LONG_OB_DIGIT, DO313_LONG_SIZE, long_digit),
-	OF(DO313_BYTES_OB_SVAL, DO313_BYTES_SIZE, bytes_sval),
+	OF(DO313_DICT_MA_KEYS, DO313_DICT_SIZE, dict_keys, 8),
+	OF(DO313_DICT_MA_VALUES, DO313_DICT_SIZE, dict_values, 8),
+	OF(DO313_FLOAT_OB_FVAL, DO313_FLOAT_SIZE, float_val, 8),
+	OF(DO313_LONG_LV_TAG, DO313_LONG_SIZE, long_tag, 8),
+	OF(DO313_LONG_OB_DIGIT, DO313_LONG_SIZE, long_digit, 0),
+	OF(DO313_BYTES_OB_SVAL, DO313_BYTES_SIZE, bytes_sval, 0),
 	/* unicode_object.size is sizeof(PyUnicodeObject), not the compact ASCII header. */
 	SZ(DO313_UNICODE_SIZE, unicode_size),
-	OF(DO313_UNICODE_STATE, DO313_UNICODE_SIZE, str_state),
-	OF(DO313_UNICODE_LENGTH, DO313_UNICODE_SIZE, str_length),
+	OF(DO313_UNICODE_STATE, DO313_UNICODE_SIZE, str_state, 4),
+	OF(DO313_UNICODE_LENGTH, DO313_UNICODE_SIZE, str_length, 8),
 	SZ(DO313_UNICODE_ASCII_SIZE, ascii_size),
 	SZ(DO313_GC_SIZE, gc_state_size),
-	OF(DO313_GC_COLLECTING, DO313_GC_SIZE, gc_collecting),
+	OF(DO313_GC_COLLECTING, DO313_GC_SIZE, gc_collecting, 4),
 };
 
 #undef SZ
@@ -274,17 +278,24 @@ int layout_overlay_debug_offsets(struct pylayout *l, const uint8_t *raw, size_t 
 		} else {
 			if (do_u64(raw, len, m->group, &size, e) < 0)
 				return -1;
-			if (v >= DO_MAX_VALUE || size >= DO_MAX_VALUE || v >= size)
+			if (v >= DO_MAX_VALUE || size >= DO_MAX_VALUE || v >= size ||
+			    size - v < m->width)
 				return pc_fail(e, PC_ELAYOUT,
-					       "_Py_DebugOffsets: offset %llu of %s outside its "
+					       "_Py_DebugOffsets: %u-byte %s at %llu outside its "
 					       "%llu-byte struct",
-					       (unsigned long long)v, m->name,
+					       m->width, m->name, (unsigned long long)v,
 					       (unsigned long long)size);
 		}
 		int32_t val = (int32_t)v;
 		memcpy((char *)&off + m->dst, &val, sizeof val);
 	}
 
+	/* The GC state is a struct embedded in the interpreter state, not one field. */
+	if ((int64_t)off.is_gc + off.gc_state_size > off.is_size)
+		return pc_fail(e, PC_ELAYOUT,
+			       "_Py_DebugOffsets: %d-byte GC state at %d outside the %d-byte "
+			       "interpreter state",
+			       off.gc_state_size, off.is_gc, off.is_size);
 	l->off = off;
 	l->debug_offsets = true;
 	return 0;

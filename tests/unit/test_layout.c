@@ -449,6 +449,15 @@ Test(layout_debug_offsets, refuses_bad_input)
 	put(buf, 576, 240); /* gc.collecting == gc.size */
 	expect_refused(buf, sizeof buf, PY313_HEX, PC_ELAYOUT, "offset past its struct");
 	build_313(buf);
+	put(buf, 232, get(buf, 224) - 7); /* interpreter_frame.previous: a pointer 7 bytes from the end */
+	expect_refused(buf, sizeof buf, PY313_HEX, PC_ELAYOUT, "pointer straddling its struct's end");
+	build_313(buf);
+	put(buf, 312, get(buf, 272) - 3); /* code_object.firstlineno: an int 3 bytes from the end */
+	expect_refused(buf, sizeof buf, PY313_HEX, PC_ELAYOUT, "int straddling its struct's end");
+	build_313(buf);
+	put(buf, 80, get(buf, 48) - 8); /* interpreter_state.gc: the GC state runs past the end */
+	expect_refused(buf, sizeof buf, PY313_HEX, PC_ELAYOUT, "GC state past the interpreter");
+	build_313(buf);
 	put(buf, 48, 1ull << 32); /* interpreter_state.size */
 	expect_refused(buf, sizeof buf, PY313_HEX, PC_ELAYOUT, "interpreter size 4 GiB");
 	build_313(buf);

@@ -1,7 +1,7 @@
 /* test_mem.c: the memory reader. Buffer backend: regions, all-or-nothing reads, batches and C
  * strings over local regions. Live backend: this test process reads itself through
  * process_vm_readv (no ptrace needed for one's own process), including batches larger than
- * IOV_MAX with faulting addresses. */
+ * IOV_MAX with faulting addresses, and the chunks small reads are served from. */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "attach/chunks.h"
 #include "attach/mem.h"
 #include "common/error.h"
 
@@ -301,7 +302,9 @@ Test(attach_mem, live_read_of_own_variable)
 	cr_assert_eq(v, 0x1122334455667788ULL);
 	cr_assert_eq(m.stats.remote_reads, 1);
 	cr_assert_geq(m.stats.syscalls, 1);
-	cr_assert_eq(m.stats.remote_bytes, 8);
+	/* the 8 bytes came with their chunk */
+	cr_assert_geq(m.stats.remote_bytes, 8);
+	cr_assert_leq(m.stats.remote_bytes, CHUNK_SIZE);
 	cr_assert_eq(mem_read_cstr(&m, (uint64_t)(uintptr_t)text, buf, sizeof buf, &e), 0, "%s", e.detail);
 	cr_assert_str_eq(buf, text);
 
@@ -402,4 +405,171 @@ Test(attach_mem, live_readv_request_cut_at_page_end)
 	cr_assert_eq(got[2], after);
 	mem_release(&m);
 	munmap(map, (size_t)pg);
+}
+
+/* Live chunks (attach/chunks.h) over a mapping laid out on purpose: `nchunks` chunk-aligned chunks,
+ * each page filled with its own index, then the pages listed in `holes` unmapped. */
+struct chunked_map {
+	uint8_t *base;
+	size_t len;
+};
+
+static struct chunked_map map_chunks(size_t nchunks, const size_t *holes, size_t nholes)
+{
+	size_t len = nchunks * CHUNK_SIZE;
+	uint8_t *raw = mmap(NULL, len + CHUNK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct chunked_map cm;
+
+	cr_assert_neq(raw, MAP_FAILED);
+	cm.base = (uint8_t *)(((uintptr_t)raw + CHUNK_SIZE - 1) & ~(uintptr_t)(CHUNK_SIZE - 1));
+	cm.len = len;
+	for (size_t pg = 0; pg < len / 4096; pg++)
+		for (size_t i = 0; i < 4096; i += 8) {
+			uint64_t v = pg << 32 | i;
+			memcpy(cm.base + pg * 4096 + i, &v, 8);
+		}
+	for (size_t h = 0; h < nholes; h++)
+		cr_assert_eq(munmap(cm.base + holes[h] * 4096, 4096), 0);
+	return cm;
+}
+
+static uint64_t expected_at(size_t off)
+{
+	return (uint64_t)(off / 4096) << 32 | (off % 4096);
+}
+
+static int read_at(struct mem *m, const struct chunked_map *cm, size_t off, uint64_t *v)
+{
+	return mem_read_u64(m, (uint64_t)(uintptr_t)(cm->base + off), v, NULL);
+}
+
+Test(attach_mem_chunks, small_reads_cost_one_syscall_per_chunk)
+{
+	struct chunked_map cm = map_chunks(4, NULL, 0);
+	struct mem m;
+	uint64_t v;
+
+	if (!vm_readv_works())
+		cr_skip_test("process_vm_readv does not work here");
+	mem_init_pid(&m, getpid());
+	/* 1000 reads scattered over 4 chunks, in an order that jumps between them */
+	for (size_t k = 0; k < 1000; k++) {
+		size_t off = (k * 7919 * 8) % cm.len;
+		cr_assert_eq(read_at(&m, &cm, off, &v), 0, "read %zu", k);
+		cr_assert_eq(v, expected_at(off), "read %zu at %zu", k, off);
+	}
+	cr_assert_eq(m.stats.syscalls, 4, "%llu syscalls", (unsigned long long)m.stats.syscalls);
+	cr_assert_eq(m.stats.remote_bytes, 4 * CHUNK_SIZE);
+	mem_release(&m);
+	munmap(cm.base, cm.len);
+}
+
+Test(attach_mem_chunks, a_read_across_two_chunks_takes_a_part_from_each)
+{
+	struct chunked_map cm = map_chunks(2, NULL, 0);
+	struct mem m;
+	uint8_t got[64];
+
+	if (!vm_readv_works())
+		cr_skip_test("process_vm_readv does not work here");
+	mem_init_pid(&m, getpid());
+	cr_assert_eq(mem_read(&m, (uint64_t)(uintptr_t)(cm.base + CHUNK_SIZE - 24), got, sizeof got, NULL), 0);
+	cr_assert_eq(memcmp(got, cm.base + CHUNK_SIZE - 24, sizeof got), 0);
+	cr_assert_eq(m.stats.syscalls, 2);
+	mem_release(&m);
+	munmap(cm.base, cm.len);
+}
+
+/* A chunk whose mapping starts after it begins and ends before it does: the pages that are there
+ * read (from the read's own page when the chunk's first page is missing), the rest fail as a
+ * plain read would. */
+Test(attach_mem_chunks, a_chunk_partly_mapped_serves_its_mapped_pages)
+{
+	static const size_t holes[] = { 0, 3 }; /* of chunk 0: pages 1 and 2 stay */
+	struct chunked_map cm = map_chunks(1, holes, PC_ARRAY_LEN(holes));
+	struct pc_err e = { 0 };
+	struct mem m;
+	uint64_t v;
+
+	if (!vm_readv_works())
+		cr_skip_test("process_vm_readv does not work here");
+	mem_init_pid(&m, getpid());
+	cr_assert_eq(read_at(&m, &cm, 4096 + 8, &v), 0);
+	cr_assert_eq(v, expected_at(4096 + 8));
+	cr_assert_eq(read_at(&m, &cm, 2 * 4096 + 4088, &v), 0);
+	cr_assert_eq(v, expected_at(2 * 4096 + 4088));
+	cr_assert_eq(read_at(&m, &cm, 8, &v), -1);
+	cr_assert_eq(mem_read_u64(&m, (uint64_t)(uintptr_t)(cm.base + 3 * 4096), &v, &e), -1);
+	cr_assert_eq(e.code, PC_ETARGETMEM, "%s", e.detail);
+	/* 8 bytes across the end of the mapping: all or nothing */
+	cr_assert_eq(mem_read_u64(&m, (uint64_t)(uintptr_t)(cm.base + 3 * 4096 - 4), &v, NULL), -1);
+	mem_release(&m);
+	munmap(cm.base + 4096, 2 * 4096);
+}
+
+/* A chunk is what the target held when it was read: later reads see that; a fresh batch (used to
+ * check a census read while the target ran) sees the change. */
+Test(attach_mem_chunks, chunks_hold_what_was_read_fresh_reads_do_not)
+{
+	struct chunked_map cm = map_chunks(1, NULL, 0);
+	struct mem m;
+	uint64_t v = 0, fresh = 0, changed = 0x5eed;
+	struct mem_req r = { (uint64_t)(uintptr_t)(cm.base + 64), &fresh, 8, false };
+
+	if (!vm_readv_works())
+		cr_skip_test("process_vm_readv does not work here");
+	mem_init_pid(&m, getpid());
+	cr_assert_eq(read_at(&m, &cm, 0, &v), 0);
+	memcpy(cm.base + 64, &changed, 8);
+	cr_assert_eq(read_at(&m, &cm, 64, &v), 0);
+	cr_assert_eq(v, expected_at(64));
+	cr_assert_eq(mem_readv_fresh(&m, &r, 1), 1);
+	cr_assert_eq(fresh, 0x5eed);
+	mem_release(&m);
+	munmap(cm.base, cm.len);
+}
+
+/* Past CHUNK_MAX chunks the store takes no more: reads still answer, one syscall each. */
+Test(attach_mem_chunks, a_full_store_reads_directly)
+{
+	struct chunked_map cm = map_chunks(CHUNK_MAX + 8, NULL, 0);
+	struct mem m;
+	uint64_t v, before;
+
+	if (!vm_readv_works())
+		cr_skip_test("process_vm_readv does not work here");
+	mem_init_pid(&m, getpid());
+	for (size_t c = 0; c < CHUNK_MAX + 8; c++) {
+		cr_assert_eq(read_at(&m, &cm, c * CHUNK_SIZE + 16, &v), 0);
+		cr_assert_eq(v, expected_at(c * CHUNK_SIZE + 16));
+	}
+	cr_assert_eq(m.chunks->n, CHUNK_MAX);
+	before = m.stats.syscalls;
+	cr_assert_eq(read_at(&m, &cm, (CHUNK_MAX + 3) * CHUNK_SIZE + 24, &v), 0);
+	cr_assert_eq(v, expected_at((CHUNK_MAX + 3) * CHUNK_SIZE + 24));
+	cr_assert_eq(m.stats.syscalls, before + 1);
+	cr_assert_eq(read_at(&m, &cm, 24, &v), 0, "an early chunk still serves");
+	cr_assert_eq(m.stats.syscalls, before + 1);
+	mem_release(&m);
+	munmap(cm.base, cm.len);
+}
+
+/* A batch of one is a step along a chain: it fills the chunk, and its neighbours come from it. */
+Test(attach_mem_chunks, a_batch_of_one_fills_a_chunk)
+{
+	struct chunked_map cm = map_chunks(1, NULL, 0);
+	struct mem m;
+	uint64_t got = 0;
+
+	if (!vm_readv_works())
+		cr_skip_test("process_vm_readv does not work here");
+	mem_init_pid(&m, getpid());
+	for (size_t off = 0; off < CHUNK_SIZE; off += 512) {
+		struct mem_req r = { (uint64_t)(uintptr_t)(cm.base + off), &got, 8, false };
+		cr_assert_eq(mem_readv(&m, &r, 1), 1);
+		cr_assert_eq(got, expected_at(off));
+	}
+	cr_assert_eq(m.stats.syscalls, 1);
+	mem_release(&m);
+	munmap(cm.base, cm.len);
 }
