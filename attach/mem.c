@@ -26,7 +26,11 @@ void mem_init_pid(struct mem *m, pid_t pid)
 	m->pid = pid;
 	m->memfd = -1;
 	m->use_vm_readv = true;
-	if (pid) {
+}
+
+void mem_use_chunks(struct mem *m)
+{
+	if (m->pid && !m->chunks) {
 		m->chunks = xmalloc(sizeof *m->chunks);
 		chunks_init(m->chunks);
 	}

@@ -5,8 +5,8 @@
  * the process (replay and fuzzing: reads outside the image fail as they would on unmapped
  * memory). A recorder, when attached, keeps a copy of every remote read (`pycensus capture`). On top of either sits a
  * local cache: regions copied once (pymalloc arenas, objects read in bulk) are served from local
- * memory, so only addresses outside them reach the target. Below it, a live reader keeps the
- * 16 KiB chunks around small reads it had to make (attach/chunks.h); mem_local() never reports
+ * memory, so only addresses outside them reach the target. Below it, a census's live reader keeps
+ * the 16 KiB chunks around small reads it had to make (attach/chunks.h); mem_local() never reports
  * those, because callers use it to mean "inside the copies".
  *
  * All reads are all-or-nothing: 0 when every byte was read, -1 otherwise (with the error kind set
@@ -42,11 +42,15 @@ struct mem {
 	struct mem_recorder *rec; /* not owned: receives a copy of every successful remote read */
 	const struct mem_region *image; /* not owned: sorted regions replacing the process */
 	size_t nimage;
-	struct chunks *chunks;   /* live only: small reads served from 16 KiB chunks read whole */
+	struct chunks *chunks;   /* mem_use_chunks(): small live reads served from chunks read whole */
 };
 
-/* A reader of a live process (small reads are served from chunks read whole: attach/chunks.h). */
+/* A reader of a live process. */
 void mem_init_pid(struct mem *m, pid_t pid);
+/* From now on, small reads of the live process are served from 16 KiB chunks read whole
+ * (attach/chunks.h). Only for a reader that lives for one census: it never sees memory it has
+ * read change again (a reader that polls, like pyready's, must not use this). */
+void mem_use_chunks(struct mem *m);
 /* A reader over local regions only (unit tests, fuzzers, captured images). */
 void mem_init_buffer(struct mem *m);
 void mem_release(struct mem *m);

@@ -155,6 +155,9 @@ int pyproc_open_recorded(struct pyproc *p, pid_t pid, struct mem_recorder *rec, 
 	/* what the census reads from here on is what a replay needs (version detection is stored) */
 	p->elf.syms = syms;
 	p->mem.rec = rec;
+	/* A pyproc lives for one census. Not before the recorder: a chunk read unrecorded would
+	 * serve later reads the image then lacks. */
+	mem_use_chunks(&p->mem);
 	if (pyproc_finish(p, e) < 0)
 		goto fail;
 	return 0;
