@@ -316,6 +316,7 @@ static void seed_roots(struct walk *w)
 			follow_ptr(w, v);
 	for (size_t i = 0; i < n; i++)
 		follow_ptr(w, dicts[i]);
+	follow_local_ptrs(w, (const uint8_t *)w->frame_roots, w->nframe_roots);
 }
 
 void walk_follow(struct walk *w)
@@ -330,6 +331,9 @@ void walk_follow(struct walk *w)
 	if (w->fo.not_objects)
 		census_warn(w->c, "%llu references led to memory that is not a valid object; skipped",
 			    (unsigned long long)w->fo.not_objects);
+	if (w->frames_bad)
+		census_warn(w->c, "%llu thread states or frames could not be read; objects only their locals hold may be missing",
+			    (unsigned long long)w->frames_bad);
 	if (w->fo.bad_keys)
 		census_warn(w->c, "%llu dict keys tables failed validation; their entries were not followed",
 			    (unsigned long long)w->fo.bad_keys);

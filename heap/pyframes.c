@@ -254,21 +254,36 @@ static void walk_interp_frames(struct pyframes *w, struct thread_stack *t, struc
 	ptrmap_release(&seen);
 }
 
-void pyframes_read(struct pyframes *w, struct thread_stack *t, struct stacks *s)
+int pyframes_innermost(struct pyproc *p, uint64_t tstate, uint64_t *frame, const char **why)
 {
-	struct pyproc *p = w->p;
 	const struct pyoffsets *o = &p->L.off;
 	uint64_t f = 0;
 
-	if (mem_read_u64(&p->mem, t->tstate + (uint64_t)o->ts_frame, &f, NULL) < 0) {
-		push_bad(t, s, t->tstate, "unreadable thread state");
-		return;
+	*frame = 0;
+	if (mem_read_u64(&p->mem, tstate + (uint64_t)o->ts_frame, &f, NULL) < 0) {
+		*why = "unreadable thread state";
+		return -1;
 	}
 	/* 3.11/3.12: ts_frame is the _PyCFrame; the frame is its current_frame. */
 	if (f && o->cf_current_frame >= 0 &&
 	    (!pyproc_readable(p, f, (uint64_t)o->cf_current_frame + 8) ||
 	     mem_read_u64(&p->mem, f + (uint64_t)o->cf_current_frame, &f, NULL) < 0)) {
-		push_bad(t, s, f, "unreadable _PyCFrame");
+		*frame = f;
+		*why = "unreadable _PyCFrame";
+		return -1;
+	}
+	*frame = f;
+	return 0;
+}
+
+void pyframes_read(struct pyframes *w, struct thread_stack *t, struct stacks *s)
+{
+	const struct pyoffsets *o = &w->p->L.off;
+	const char *why = NULL;
+	uint64_t f = 0;
+
+	if (pyframes_innermost(w->p, t->tstate, &f, &why) < 0) {
+		push_bad(t, s, f ? f : t->tstate, why);
 		return;
 	}
 	if (o->fo_lasti >= 0)

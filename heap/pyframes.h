@@ -17,6 +17,10 @@ struct pyframes;
 struct pyframes *pyframes_new(struct pyproc *p);
 void pyframes_free(struct pyframes *w); /* accepts NULL */
 
+/* The innermost frame of the thread state at tstate (0 when it runs none): a PyFrameObject on
+ * 3.8-3.10, a _PyInterpreterFrame from 3.11. -1 with *why when unreadable. */
+int pyframes_innermost(struct pyproc *p, uint64_t tstate, uint64_t *frame, const char **why);
+
 /* Appends t's Python frames to t->frames. Bad frames become FRAME_BAD entries and warnings. */
 void pyframes_read(struct pyframes *w, struct thread_stack *t, struct stacks *s);
 

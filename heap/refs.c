@@ -1,9 +1,11 @@
 /* refs.c: the references one object holds, as gc.get_referents() and guppy3 see them for the
  * containers that matter: tuple, list, dict (combined, split, 3.11/3.12 values arrays, 3.13
- * inline values), set/frozenset, type, module, function, cell, bound method, and every type's
- * PyObject * members (tp_members: code objects, slotted instances, property, ...). */
+ * inline values), set/frozenset, type, module, function, cell, bound method, the locals of
+ * generators and frame objects (heap/framerefs.c), and every type's PyObject * members
+ * (tp_members: code objects, slotted instances, property, ...). */
 #include "common/compat.h"
 #include "heap/walk.h"
+#include "heap/framerefs.h"
 
 #include <string.h>
 
@@ -155,5 +157,6 @@ void walk_refs(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size
 	if (have >= ty->fields_end)
 		rule_refs(w, ty, addr, ob, have);
 	shape_refs(w, ty->shape, ob, have);
+	framerefs_object(w, ty->shape, addr, ob, have);
 	values_refs(w, ty, addr, ob, have);
 }

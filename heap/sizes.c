@@ -162,6 +162,22 @@ static uint64_t code_sizeof(struct pyproc *p, const struct pytype *ty, const uin
 	return s;
 }
 
+/* 3.11+ gen_sizeof: the fixed part up to the frame's localsplus, then one slot per local and
+ * per stack entry of its code (the frame's f_code / f_executable). */
+static uint64_t gen_sizeof(struct pyproc *p, const struct pytype *ty, const uint8_t *obj)
+{
+	const struct pyoffsets *o = &p->L.off;
+	uint64_t code = rd64(obj, o->gen_iframe + o->if_code);
+	int32_t nlocals = 0, stack = 0;
+
+	if (o->co_nlocalsplus < 0 || o->co_stacksize < 0 || !code ||
+	    mem_read(&p->mem, code + (uint64_t)o->co_nlocalsplus, &nlocals, 4, NULL) < 0 ||
+	    mem_read(&p->mem, code + (uint64_t)o->co_stacksize, &stack, 4, NULL) < 0 ||
+	    nlocals < 0 || stack < 0 || nlocals > (1 << 20) || stack > (1 << 20))
+		return (uint64_t)ty->basicsize;
+	return (uint64_t)ty->basicsize + 8 * ((uint64_t)nlocals + (uint64_t)stack);
+}
+
 static uint64_t sizeof_by_rule(struct pyproc *p, const struct pytype *ty, uint64_t addr, const uint8_t *obj,
 			       size_t have)
 {
@@ -185,6 +201,8 @@ static uint64_t sizeof_by_rule(struct pyproc *p, const struct pytype *ty, uint64
 		return type_sizeof(p, obj, have);
 	case RULE_CODE:
 		return code_sizeof(p, ty, obj);
+	case RULE_GEN:
+		return gen_sizeof(p, ty, obj);
 	default: /* RULE_MODULE too: getsizeof(module) is its basicsize on 3.8-3.13 (measured) */
 		return size_var(ty->basicsize, ty->itemsize, ty->itemsize ? (int64_t)rd64(obj, o->ob_size) : 0);
 	}
@@ -214,6 +232,7 @@ size_t sizes_rule_fields(const struct pylayout *L, enum size_rule r, bool var_si
 	const int32_t ty[] = { o->tp_flags, o->tp_dict, o->tp_bases, o->tp_mro, o->tp_base };
 	const int32_t co[] = { o->ob_size, o->co_cell2arg, o->co_cellvars, o->co_extra };
 	const int32_t mo[] = { o->md_dict, o->md_name };
+	const int32_t ge[] = { o->gen_iframe >= 0 && o->if_code >= 0 ? o->gen_iframe + o->if_code : -1 };
 	size_t v = fields_end(var, 1);
 
 	switch (r) {
@@ -226,6 +245,7 @@ size_t sizes_rule_fields(const struct pylayout *L, enum size_rule r, bool var_si
 	case RULE_TYPE: return fields_end(ty, PC_ARRAY_LEN(ty));
 	case RULE_CODE: return fields_end(co, PC_ARRAY_LEN(co));
 	case RULE_MODULE: return fields_end(mo, PC_ARRAY_LEN(mo));
+	case RULE_GEN: return fields_end(ge, PC_ARRAY_LEN(ge));
 	case RULE_TUPLE:
 	case RULE_BYTES: return (size_t)o->ob_size + 8;
 	default: return v;
@@ -281,7 +301,7 @@ uint64_t sizes_alloc_request(const struct pylayout *L, const struct pytype *ty, 
 {
 	uint64_t need = ty->rule == RULE_STR ? str_alloc(L, ob, ty->basicsize) : (uint64_t)ty->basicsize;
 
-	if (ty->itemsize > 0) {
+	if (ty->itemsize > 0 && ty->rule != RULE_GEN) { /* a generator's ob_size is overwritten */
 		int64_t n = (int64_t)rd64(ob, L->off.ob_size);
 		if (ty->rule == RULE_INT && L->off.long_tag >= 0)
 			n = (int64_t)(rd64(ob, L->off.long_tag) >> 3);

@@ -1,6 +1,7 @@
 /* snapshot.c: one census, from stopping the target to the rows. */
 #include "common/compat.h"
 #include "heap/snapshot.h"
+#include "heap/framerefs.h"
 
 #include <stdio.h>
 #include <signal.h>
@@ -128,6 +129,7 @@ static int census_copy(struct pyproc *p, struct walk *w, const struct snapshot_o
 	progress(o, "copying arenas");
 	if (arenas_copy(p, o->arenas, &w->hc, c, e) < 0)
 		return -1;
+	framerefs_collect(w);
 	if (o->stacks && st && stacks_collect(p, st, false, o->stacks, e) < 0)
 		return -1;
 	return 0;

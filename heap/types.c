@@ -36,6 +36,30 @@ void typetab_init(struct typetab *t, struct pyproc *p)
 	t->function_type = pyelf_symbol(&p->elf, "PyFunction_Type");
 	t->cell_type = pyelf_symbol(&p->elf, "PyCell_Type");
 	t->method_type = pyelf_symbol(&p->elf, "PyMethod_Type");
+	t->gen_types[0] = pyelf_symbol(&p->elf, "PyGen_Type");
+	t->gen_types[1] = pyelf_symbol(&p->elf, "PyCoro_Type");
+	t->gen_types[2] = pyelf_symbol(&p->elf, "PyAsyncGen_Type");
+	t->frame_type = pyelf_symbol(&p->elf, "PyFrame_Type");
+	/* 3.11+: the frame lives inside the object, whose ob_size CPython overwrites (gi_code in
+	 * 3.11, gi_weakreflist later): the default var-sized rule would read a pointer as a count */
+	if (p->L.off.gen_iframe >= 0)
+		t->builtin[RULE_GEN] = t->gen_types[0];
+}
+
+static enum ref_shape shape_of(const struct typetab *t, uint64_t addr)
+{
+	if (addr == t->function_type)
+		return SHAPE_FUNCTION;
+	if (addr == t->cell_type)
+		return SHAPE_CELL;
+	if (addr == t->method_type)
+		return SHAPE_METHOD;
+	if (addr == t->frame_type)
+		return SHAPE_FRAME;
+	for (size_t i = 0; i < PC_ARRAY_LEN(t->gen_types); i++)
+		if (addr == t->gen_types[i])
+			return SHAPE_GEN;
+	return SHAPE_PLAIN;
 }
 
 void typetab_release(struct typetab *t)
@@ -64,6 +88,8 @@ static enum size_rule find_rule(struct typetab *t, struct pyproc *p, uint64_t ad
 	for (int depth = 0; addr && depth < MAX_BASE_DEPTH; depth++) {
 		if (addr == t->frozenset_type)
 			return RULE_SET;
+		if (t->builtin[RULE_GEN] && (addr == t->gen_types[1] || addr == t->gen_types[2]))
+			return RULE_GEN;
 		for (int r = 1; r < RULE_COUNT; r++)
 			if (t->builtin[r] && addr == t->builtin[r])
 				return (enum size_rule)r;
@@ -140,8 +166,7 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 	if ((uint64_t)ty->basicsize < ty->fields_end)
 		return false;
 	ty->exact_dict = addr == t->dict_type;
-	ty->shape = addr == t->function_type ? SHAPE_FUNCTION : addr == t->cell_type ? SHAPE_CELL
-		  : addr == t->method_type ? SHAPE_METHOD : SHAPE_PLAIN;
+	ty->shape = shape_of(t, addr);
 	ty->name = kindname_of(p, ty, b, name, &ty->module);
 	return ty->name != NULL;
 }

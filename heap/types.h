@@ -13,11 +13,15 @@
  * basicsize + n * itemsize. */
 enum size_rule {
 	RULE_DEFAULT, RULE_INT, RULE_STR, RULE_BYTES, RULE_BYTEARRAY, RULE_TUPLE, RULE_LIST, RULE_DICT,
-	RULE_SET, RULE_TYPE, RULE_CODE, RULE_MODULE, RULE_FLOAT, RULE_COUNT
+	RULE_SET, RULE_TYPE, RULE_CODE, RULE_MODULE, RULE_FLOAT,
+	RULE_GEN, /* 3.11+ generator, coroutine, async generator: the frame inside sizes it */
+	RULE_COUNT
 };
 
-/* Pointer fields beyond tp_members that the census follows, by exact type. */
-enum ref_shape { SHAPE_PLAIN, SHAPE_FUNCTION, SHAPE_CELL, SHAPE_METHOD };
+/* Pointer fields beyond tp_members that the census follows, by exact type. SHAPE_GEN:
+ * generators, coroutines and async generators (3.11+: the frame inside them); SHAPE_FRAME: frame
+ * objects (3.8-3.10). Both in heap/framerefs.c. */
+enum ref_shape { SHAPE_PLAIN, SHAPE_FUNCTION, SHAPE_CELL, SHAPE_METHOD, SHAPE_GEN, SHAPE_FRAME };
 
 struct pytype {
 	uint64_t addr, flags, base, dict;
@@ -50,6 +54,7 @@ struct typetab {
 	uint64_t builtin[RULE_COUNT]; /* address of the static type that defines each rule */
 	uint64_t dict_type, str_type, bool_type, frozenset_type;
 	uint64_t function_type, cell_type, method_type;
+	uint64_t gen_types[3], frame_type; /* generator, coroutine, async generator; frame */
 	uint64_t lookups, rejected;
 };
 

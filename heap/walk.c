@@ -32,6 +32,7 @@ void walk_release(struct walk *w)
 	ptrmap_release(&w->owner);
 	follow_release(w);
 	free(w->starts);
+	free(w->frame_roots);
 	free(w->dicts);
 	for (size_t i = 0; i < w->noutside_bufs; i++)
 		free(w->outside_bufs[i]);

@@ -67,6 +67,10 @@ struct walk {
 	struct { uint64_t in_arenas, blocks, outside; } fp;
 	uint64_t bad_pools, unrecognised;
 	uint64_t bad_outside;   /* outside GC objects skipped: unreadable, or no valid type */
+	/* 3.11+: the locals of every thread's frames, read while stopped (heap/framerefs.c) */
+	uint64_t *frame_roots;
+	size_t nframe_roots, capframe_roots;
+	uint64_t frames_bad;    /* frames (or thread states) whose locals could not be read */
 	const char *first_bad_pool;
 };
 

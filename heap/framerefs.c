@@ -1,0 +1,154 @@
+/* framerefs.c: the locals of Python frames, as references (see framerefs.h). */
+#include "common/compat.h"
+#include "heap/framerefs.h"
+
+#include <string.h>
+#include "common/ptrmap.h"
+#include "common/xalloc.h"
+#include "heap/pyframes.h"
+#include "heap/stacks.h"
+
+/* co_nlocalsplus is an int; real functions have a few hundred locals at most. */
+#define MAX_LOCALS (1 << 16)
+/* Roots from all threads' frames together: 4096 threads of deep recursion stay well below. */
+#define MAX_FRAME_ROOTS (1u << 24)
+
+static uint64_t rd64(const uint8_t *b, int32_t off)
+{
+	uint64_t v;
+	memcpy(&v, b + off, 8);
+	return v;
+}
+
+/* How many locals, cells and frees the code object at `code` has; -1 when it is not a code
+ * object (3.13's f_executable may be None; a garbage pointer is neither). */
+static int32_t code_nlocalsplus(struct walk *w, uint64_t code)
+{
+	const struct pyoffsets *o = &w->p->L.off;
+	uint64_t tp;
+	int32_t n;
+
+	if (!code || !w->types.builtin[RULE_CODE] ||
+	    mem_read_u64(&w->p->mem, code + (uint64_t)o->ob_type, &tp, NULL) < 0 ||
+	    tp != w->types.builtin[RULE_CODE] ||
+	    mem_read(&w->p->mem, code + (uint64_t)o->co_nlocalsplus, &n, sizeof n, NULL) < 0 ||
+	    n < 0 || n > MAX_LOCALS)
+		return -1;
+	return n;
+}
+
+/* One _PyInterpreterFrame (its first if_size bytes at b): its locals appended to the roots. */
+static void frame_locals(struct walk *w, uint64_t f, const uint8_t *b)
+{
+	const struct pyoffsets *o = &w->p->L.off;
+	int32_t n = code_nlocalsplus(w, rd64(b, o->if_code));
+
+	if (n <= 0)
+		return;
+	if (w->nframe_roots + (size_t)n > MAX_FRAME_ROOTS) {
+		w->frames_bad++;
+		return;
+	}
+	xgrow((void **)&w->frame_roots, &w->capframe_roots, w->nframe_roots + (size_t)n, sizeof *w->frame_roots);
+	if (mem_read(&w->p->mem, f + (uint64_t)o->if_localsplus, w->frame_roots + w->nframe_roots,
+		     8 * (size_t)n, NULL) < 0) {
+		w->frames_bad++;
+		return;
+	}
+	w->nframe_roots += (size_t)n;
+}
+
+/* A thread's frame chain from its innermost frame, bounded and cycle-checked (`seen` spans all
+ * threads: two threads never share a frame). */
+static void thread_frames(struct walk *w, uint64_t f, struct ptrmap *seen)
+{
+	const struct pyoffsets *o = &w->p->L.off;
+	uint8_t b[128];
+
+	for (unsigned depth = 0; f && depth < STACKS_MAX_FRAMES; depth++) {
+		if (!ptrmap_put(seen, f, 1) || o->if_size > (int32_t)sizeof b ||
+		    !pyproc_readable(w->p, f, (uint64_t)o->if_size) ||
+		    mem_read(&w->p->mem, f, b, (size_t)o->if_size, NULL) < 0) {
+			w->frames_bad++;
+			return;
+		}
+		frame_locals(w, f, b);
+		f = rd64(b, o->if_previous);
+	}
+}
+
+void framerefs_collect(struct walk *w)
+{
+	struct pyproc *p = w->p;
+	const struct pyoffsets *o = &p->L.off;
+	struct ptrmap seen;
+	uint64_t ts = 0;
+
+	if (o->if_localsplus < 0 || o->co_nlocalsplus < 0)
+		return; /* 3.8-3.10: frames are objects, followed as such */
+	if (mem_read_u64(&p->mem, p->interp + (uint64_t)o->is_threads_head, &ts, NULL) < 0) {
+		w->frames_bad++;
+		return;
+	}
+	ptrmap_init(&seen);
+	for (unsigned n = 0; ts && n < STACKS_MAX_THREADS && ptrmap_put(&seen, ts, 1); n++) {
+		uint64_t f = 0;
+		const char *why = NULL;
+		if (pyframes_innermost(p, ts, &f, &why) == 0)
+			thread_frames(w, f, &seen);
+		else
+			w->frames_bad++;
+		if (!pyproc_readable(p, ts, (uint64_t)o->ts_size) ||
+		    mem_read_u64(&p->mem, ts + (uint64_t)o->ts_next, &ts, NULL) < 0)
+			break;
+	}
+	ptrmap_release(&seen);
+}
+
+/* Locals at off in the object (n of them): from the copy when it holds them, else read. */
+static void locals_at(struct walk *w, uint64_t addr, const uint8_t *ob, size_t have, uint64_t off, uint64_t n)
+{
+	if (off <= have && n <= (have - off) / 8)
+		follow_local_ptrs(w, ob + off, n);
+	else
+		follow_ptrs(w, addr + off, n);
+}
+
+/* enum _framestate, 3.11-3.13: created and suspended are negative; executing is 0 (the thread
+ * walk reads that frame), completed and cleared are positive (their locals were released). */
+static void gen_locals(struct walk *w, uint64_t addr, const uint8_t *ob, size_t have)
+{
+	const struct pyoffsets *o = &w->p->L.off;
+	uint64_t code_at = (uint64_t)o->gen_iframe + (uint64_t)o->if_code;
+	int32_t n;
+
+	if (o->gen_iframe < 0 || o->gen_frame_state < 0 || o->if_localsplus < 0 ||
+	    (size_t)o->gen_frame_state >= have || code_at + 8 > have || (int8_t)ob[o->gen_frame_state] >= 0)
+		return;
+	n = code_nlocalsplus(w, rd64(ob, (int32_t)code_at));
+	if (n > 0)
+		locals_at(w, addr, ob, have, (uint64_t)o->gen_iframe + (uint64_t)o->if_localsplus, (uint64_t)n);
+}
+
+/* 3.8-3.10: f_valuestack points just past the locals, cells and frees. */
+static void frame_object_locals(struct walk *w, uint64_t addr, const uint8_t *ob, size_t have)
+{
+	const struct pyoffsets *o = &w->p->L.off;
+	uint64_t start, stack;
+
+	if (o->fo_localsplus < 0 || o->fo_valuestack < 0 || (size_t)o->fo_valuestack + 8 > have)
+		return;
+	start = addr + (uint64_t)o->fo_localsplus;
+	stack = rd64(ob, o->fo_valuestack);
+	if (stack < start || (stack - start) % 8 || (stack - start) / 8 > MAX_LOCALS)
+		return;
+	locals_at(w, addr, ob, have, (uint64_t)o->fo_localsplus, (stack - start) / 8);
+}
+
+void framerefs_object(struct walk *w, enum ref_shape shape, uint64_t addr, const uint8_t *ob, size_t have)
+{
+	if (shape == SHAPE_GEN)
+		gen_locals(w, addr, ob, have);
+	else if (shape == SHAPE_FRAME)
+		frame_object_locals(w, addr, ob, have);
+}
