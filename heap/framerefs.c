@@ -77,15 +77,27 @@ static void thread_frames(struct walk *w, uint64_t f, struct ptrmap *seen)
 	}
 }
 
+/* 3.8-3.10: a running frame is an object, but CPython tracks it for the GC only once its call
+ * returns, and nothing but the thread state points at the innermost one: a big one (malloc'd,
+ * outside the arenas) is found only from here. Its f_back chain follows as members. */
+static void innermost_object(struct walk *w, uint64_t f)
+{
+	if (!f || w->nframe_roots >= MAX_FRAME_ROOTS)
+		return;
+	xgrow((void **)&w->frame_roots, &w->capframe_roots, w->nframe_roots + 1, sizeof *w->frame_roots);
+	w->frame_roots[w->nframe_roots++] = f;
+}
+
 void framerefs_collect(struct walk *w)
 {
 	struct pyproc *p = w->p;
 	const struct pyoffsets *o = &p->L.off;
+	bool objects = o->fo_localsplus >= 0; /* 3.8-3.10 */
 	struct ptrmap seen;
 	uint64_t ts = 0;
 
-	if (o->if_localsplus < 0 || o->co_nlocalsplus < 0)
-		return; /* 3.8-3.10: frames are objects, followed as such */
+	if (!objects && (o->if_localsplus < 0 || o->co_nlocalsplus < 0))
+		return;
 	if (mem_read_u64(&p->mem, p->interp + (uint64_t)o->is_threads_head, &ts, NULL) < 0) {
 		w->frames_bad++;
 		return;
@@ -94,7 +106,9 @@ void framerefs_collect(struct walk *w)
 	for (unsigned n = 0; ts && n < STACKS_MAX_THREADS && ptrmap_put(&seen, ts, 1); n++) {
 		uint64_t f = 0;
 		const char *why = NULL;
-		if (pyframes_innermost(p, ts, &f, &why) == 0)
+		if (pyframes_innermost(p, ts, &f, &why) == 0 && objects)
+			innermost_object(w, f);
+		else if (why == NULL)
 			thread_frames(w, f, &seen);
 		else
 			w->frames_bad++;
@@ -130,12 +144,38 @@ static void gen_locals(struct walk *w, uint64_t addr, const uint8_t *ob, size_t 
 		locals_at(w, addr, ob, have, (uint64_t)o->gen_iframe + (uint64_t)o->if_localsplus, (uint64_t)n);
 }
 
+/* enum _frameowner, 3.11-3.13 */
+#define FRAME_OWNED_BY_FRAME_OBJECT 2
+
+/* 3.11+: a frame object whose function returned holds its frame inside itself (f_frame points
+ * at its own _f_frame_data, owned by the frame object); its locals stay until frame.clear(),
+ * which NULLs them. Otherwise the frame lives on a thread's stack (framerefs_collect reads it)
+ * or in a generator (gen_locals). */
+static void frame_object_own_frame(struct walk *w, uint64_t addr, const uint8_t *ob, size_t have)
+{
+	const struct pyoffsets *o = &w->p->L.off;
+	uint64_t data = (uint64_t)o->fo_frame_data, code_at = data + (uint64_t)o->if_code;
+	int32_t n;
+
+	if (o->fo_frame < 0 || o->fo_frame_data < 0 || o->if_owner < 0 || (size_t)o->fo_frame + 8 > have ||
+	    rd64(ob, o->fo_frame) != addr + data || data + (uint64_t)o->if_owner >= have || code_at + 8 > have ||
+	    ob[data + (uint64_t)o->if_owner] != FRAME_OWNED_BY_FRAME_OBJECT)
+		return;
+	n = code_nlocalsplus(w, rd64(ob, (int32_t)code_at));
+	if (n > 0)
+		locals_at(w, addr, ob, have, data + (uint64_t)o->if_localsplus, (uint64_t)n);
+}
+
 /* 3.8-3.10: f_valuestack points just past the locals, cells and frees. */
 static void frame_object_locals(struct walk *w, uint64_t addr, const uint8_t *ob, size_t have)
 {
 	const struct pyoffsets *o = &w->p->L.off;
 	uint64_t start, stack;
 
+	if (o->fo_frame >= 0) {
+		frame_object_own_frame(w, addr, ob, have);
+		return;
+	}
 	if (o->fo_localsplus < 0 || o->fo_valuestack < 0 || (size_t)o->fo_valuestack + 8 > have)
 		return;
 	start = addr + (uint64_t)o->fo_localsplus;

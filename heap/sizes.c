@@ -162,13 +162,42 @@ static uint64_t code_sizeof(struct pyproc *p, const struct pytype *ty, const uin
 	return s;
 }
 
-/* 3.11+ gen_sizeof: the fixed part up to the frame's localsplus, then one slot per local and
- * per stack entry of its code (the frame's f_code / f_executable). */
-static uint64_t gen_sizeof(struct pyproc *p, const struct pytype *ty, const uint8_t *obj)
+/* 3.8-3.10 frame_sizeof: sizeof(PyFrameObject) (one slot included) plus a slot per local, cell,
+ * free and stack entry of its code beyond that one. Not ob_size: a frame from the free list
+ * keeps the larger size it was allocated with. */
+static uint64_t frame_object_sizeof(struct pyproc *p, const struct pytype *ty, uint64_t addr, const uint8_t *obj)
 {
 	const struct pyoffsets *o = &p->L.off;
-	uint64_t code = rd64(obj, o->gen_iframe + o->if_code);
+	uint64_t stack_at = rd64(obj, o->fo_valuestack), locals_at = addr + (uint64_t)o->fo_localsplus;
+	uint64_t code = rd64(obj, o->fo_code), extras;
+	int32_t stack = 0;
+
+	if (o->fo_localsplus < 0 || o->co_stacksize < 0 || stack_at < locals_at || (stack_at - locals_at) % 8 ||
+	    (stack_at - locals_at) / 8 > (1u << 20) || !code ||
+	    mem_read(&p->mem, code + (uint64_t)o->co_stacksize, &stack, 4, NULL) < 0 || stack < 0 ||
+	    stack > (1 << 20))
+		return size_var(ty->basicsize, ty->itemsize, (int64_t)rd64(obj, o->ob_size));
+	extras = (stack_at - locals_at) / 8 + (uint64_t)stack;
+	return (uint64_t)ty->basicsize + 8 * extras - (extras ? 8 : 0);
+}
+
+/* 3.11+ gen_sizeof and frame_sizeof: the fixed part up to the frame's localsplus, then one slot
+ * per local and per stack entry of the frame's code (f_code / f_executable). A generator holds
+ * the frame; a frame object points to it (inside itself, or on a thread's stack). */
+static uint64_t framed_sizeof(struct pyproc *p, const struct pytype *ty, uint64_t addr, const uint8_t *obj)
+{
+	const struct pyoffsets *o = &p->L.off;
+	uint64_t code = 0, frame;
 	int32_t nlocals = 0, stack = 0;
+
+	if (ty->rule == RULE_FRAME && o->fo_frame < 0)
+		return frame_object_sizeof(p, ty, addr, obj);
+
+	if (ty->rule == RULE_GEN)
+		code = rd64(obj, o->gen_iframe + o->if_code);
+	else if ((frame = rd64(obj, o->fo_frame)) == 0 ||
+		 mem_read_u64(&p->mem, frame + (uint64_t)o->if_code, &code, NULL) < 0)
+		return (uint64_t)ty->basicsize;
 
 	if (o->co_nlocalsplus < 0 || o->co_stacksize < 0 || !code ||
 	    mem_read(&p->mem, code + (uint64_t)o->co_nlocalsplus, &nlocals, 4, NULL) < 0 ||
@@ -202,7 +231,8 @@ static uint64_t sizeof_by_rule(struct pyproc *p, const struct pytype *ty, uint64
 	case RULE_CODE:
 		return code_sizeof(p, ty, obj);
 	case RULE_GEN:
-		return gen_sizeof(p, ty, obj);
+	case RULE_FRAME:
+		return framed_sizeof(p, ty, addr, obj);
 	default: /* RULE_MODULE too: getsizeof(module) is its basicsize on 3.8-3.13 (measured) */
 		return size_var(ty->basicsize, ty->itemsize, ty->itemsize ? (int64_t)rd64(obj, o->ob_size) : 0);
 	}
@@ -232,6 +262,7 @@ size_t sizes_rule_fields(const struct pylayout *L, enum size_rule r, bool var_si
 	const int32_t ty[] = { o->tp_flags, o->tp_dict, o->tp_bases, o->tp_mro, o->tp_base };
 	const int32_t co[] = { o->ob_size, o->co_cell2arg, o->co_cellvars, o->co_extra };
 	const int32_t mo[] = { o->md_dict, o->md_name };
+	const int32_t fr[] = { o->fo_frame, o->fo_valuestack, o->fo_code, var_sized ? o->ob_size : -1 };
 	const int32_t ge[] = { o->gen_iframe >= 0 && o->if_code >= 0 ? o->gen_iframe + o->if_code : -1 };
 	size_t v = fields_end(var, 1);
 
@@ -246,6 +277,7 @@ size_t sizes_rule_fields(const struct pylayout *L, enum size_rule r, bool var_si
 	case RULE_CODE: return fields_end(co, PC_ARRAY_LEN(co));
 	case RULE_MODULE: return fields_end(mo, PC_ARRAY_LEN(mo));
 	case RULE_GEN: return fields_end(ge, PC_ARRAY_LEN(ge));
+	case RULE_FRAME: return fields_end(fr, PC_ARRAY_LEN(fr));
 	case RULE_TUPLE:
 	case RULE_BYTES: return (size_t)o->ob_size + 8;
 	default: return v;
@@ -301,7 +333,8 @@ uint64_t sizes_alloc_request(const struct pylayout *L, const struct pytype *ty, 
 {
 	uint64_t need = ty->rule == RULE_STR ? str_alloc(L, ob, ty->basicsize) : (uint64_t)ty->basicsize;
 
-	if (ty->itemsize > 0 && ty->rule != RULE_GEN) { /* a generator's ob_size is overwritten */
+	/* a 3.11+ generator's or frame object's ob_size is overwritten by its own fields */
+	if (ty->itemsize > 0 && ty->rule != RULE_GEN && !(ty->rule == RULE_FRAME && L->off.fo_frame >= 0)) {
 		int64_t n = (int64_t)rd64(ob, L->off.ob_size);
 		if (ty->rule == RULE_INT && L->off.long_tag >= 0)
 			n = (int64_t)(rd64(ob, L->off.long_tag) >> 3);

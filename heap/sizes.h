@@ -30,8 +30,8 @@ size_t sizes_rule_fields(const struct pylayout *L, enum size_rule r, bool var_si
 uint64_t sizes_object(struct pyproc *p, const struct pytype *ty, uint64_t addr, const uint8_t *obj, size_t have);
 
 /* The bytes the object itself was allocated with, pre-header excluded: basicsize plus its items
- * (str: the compact header and characters; a 3.11+ generator: basicsize only, its frame slots
- * are not in its header). 0 when the header is implausible. */
+ * (str: the compact header and characters; a 3.11+ generator or frame object: basicsize only,
+ * its frame slots are not in its header). 0 when the header is implausible. */
 uint64_t sizes_alloc_request(const struct pylayout *L, const struct pytype *ty, const uint8_t *ob);
 
 /* ndigits of an int (|ob_size| before 3.12, lv_tag >> 3 from 3.12). */

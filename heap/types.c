@@ -44,6 +44,8 @@ void typetab_init(struct typetab *t, struct pyproc *p)
 	 * 3.11, gi_weakreflist later): the default var-sized rule would read a pointer as a count */
 	if (p->L.off.gen_iframe >= 0)
 		t->builtin[RULE_GEN] = t->gen_types[0];
+	/* 3.11+ frame objects too (f_back overwrites it); 3.8-3.10 frames size by their code */
+	t->builtin[RULE_FRAME] = t->frame_type;
 }
 
 static enum ref_shape shape_of(const struct typetab *t, uint64_t addr)

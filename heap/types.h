@@ -14,7 +14,8 @@
 enum size_rule {
 	RULE_DEFAULT, RULE_INT, RULE_STR, RULE_BYTES, RULE_BYTEARRAY, RULE_TUPLE, RULE_LIST, RULE_DICT,
 	RULE_SET, RULE_TYPE, RULE_CODE, RULE_MODULE, RULE_FLOAT,
-	RULE_GEN, /* 3.11+ generator, coroutine, async generator: the frame inside sizes it */
+	RULE_GEN,   /* 3.11+ generator, coroutine, async generator: the frame inside sizes it */
+	RULE_FRAME, /* frame object: its code sizes it (3.11+: the code of the frame it points to) */
 	RULE_COUNT
 };
 

@@ -1,7 +1,8 @@
 /* test_frames.c: objects that only Python frames hold (workloads/frames.py), on every supported
  * interpreter found: a big bytes local of the running function, and of a suspended generator,
- * coroutine and async generator; the generator-like objects themselves, counted and sized as
- * sys.getsizeof sizes them. Baseline census, then the held state: the difference must be exactly
+ * coroutine and async generator, and of a returned function whose frame a stored traceback keeps;
+ * the generator-like objects and frame objects themselves, counted and sized as sys.getsizeof
+ * sizes them. Baseline census, then the held state: the difference must be exactly
  * what the workload made. */
 #include "common/compat.h"
 
@@ -52,6 +53,16 @@ static long long field_of(const struct table *t, const char *kind, bool size)
 	return r ? (size ? r->size : r->count) : 0;
 }
 
+/* "frames <count> <size>": the workload's own count of its frame objects. */
+static void read_frames(struct proc *p, struct expect *f, const struct python *py)
+{
+	char line[256];
+
+	cr_assert(h_wait_line(p, "frames ", line, sizeof line, 120), "%s: no frames line", py->label);
+	snprintf(f->kind, sizeof f->kind, "types.FrameType");
+	cr_assert(sscanf(line, "frames %lld %lld", &f->count, &f->size) == 2, "%s: bad line '%s'", py->label, line);
+}
+
 static size_t read_expect(struct proc *p, struct expect *e, const struct python *py)
 {
 	char line[256];
@@ -60,6 +71,12 @@ static size_t read_expect(struct proc *p, struct expect *e, const struct python 
 	while (h_wait_line(p, "", line, sizeof line, 120)) {
 		if (strcmp(line, "ready held") == 0)
 			return n;
+		if (strncmp(line, "frames ", 6) == 0) {
+			snprintf(e[n].kind, sizeof e[n].kind, "types.FrameType");
+			cr_assert(sscanf(line, "frames %lld %lld", &e[n].count, &e[n].size) == 2);
+			n++;
+			continue;
+		}
 		cr_assert(n < MAXEXPECT, "%s: too many expect lines", py->label);
 		cr_assert(sscanf(line, "expect %63s %lld %lld", e[n].kind, &e[n].count, &e[n].size) == 3,
 			  "%s: unexpected line '%s'", py->label, line);
@@ -105,17 +122,25 @@ ParameterizedTest(struct python *py, integration, frames, .timeout = 300)
 {
 	char *argv[] = { py->path, (char *)workload(), NULL }, line[256];
 	struct table base, held;
-	struct expect e[MAXEXPECT];
+	struct expect e[MAXEXPECT], frames0;
 	struct proc p;
 	size_t n;
 
 	cr_assert(h_spawn(&p, argv), "cannot start %s", py->path);
+	read_frames(&p, &frames0, py);
 	cr_assert(h_wait_line(&p, "ready base", line, sizeof line, 120), "%s: workload did not start", py->label);
 	cr_assert(h_wait_sleeping(p.pid, 60), "%s: workload busy at its baseline", py->label);
 	census(p.pid, &base, py);
 	kill(p.pid, SIGUSR1);
 	n = read_expect(&p, e, py);
-	cr_assert_eq(n, 4, "%s: expected 4 expect lines, got %zu", py->label, n);
+	cr_assert_eq(n, 5, "%s: expected 5 expect lines, got %zu", py->label, n);
+	/* Frame objects are compared as they stand, not as a difference: on 3.8-3.10 a transient
+	 * frame (416 B, alive while the workload prints its baseline) makes the baseline census one
+	 * more than the workload's own count, and is gone by the held state. */
+	e[4].count -= field_of(&base, "types.FrameType", false);
+	e[4].size -= field_of(&base, "types.FrameType", true);
+	fprintf(stderr, "frames: %-12s %lld frame objects at the baseline by the workload's count\n", py->label,
+		frames0.count);
 	cr_assert(h_wait_sleeping(p.pid, 60), "%s: workload busy in its held state", py->label);
 	census(p.pid, &held, py);
 	check(&base, &held, e, n, py);

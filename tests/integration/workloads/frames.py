@@ -1,27 +1,32 @@
 """Integration workload for the locals of frames: objects that only a frame holds.
 
 Protocol:
-  start    -> "ready base <pid>", then waits for SIGUSR1 (the test takes its baseline census)
+  start    -> "frames <count> <size>" (the frame objects there are, by gc.get_objects), then
+              "ready base <pid>", then waits for SIGUSR1 (the test takes its baseline census)
   SIGUSR1  -> builds generator-like objects and enters hold(), which prints what it now holds and
               sleeps there until killed:
                 "expect bytes <count> <size>"  the big bytes only frames hold: one local of the
                                                running hold(), one each in a suspended generator,
-                                               coroutine and async generator
+                                               coroutine and async generator, and one in the frame
+                                               of a function that raised, kept by its traceback
                 "expect <kind> <count> <size>" the generators, coroutines and async generators
                                                created, with the generator the coroutine awaits
                                                (sizes by sys.getsizeof)
+                "frames <count> <size>"        as at the start
                 "ready held"
 Every big bytes object is above 512 bytes, so it lives outside pymalloc's arenas: only following
 the frame's locals finds it.
 """
+import gc
 import signal
 import sys
 import time
+import types
 
 from truthlib import kind, say
 
 N = 1000
-SIZES = {"frame": 5000001, "gen": 3000003, "coro": 2000002, "agen": 1000001}
+SIZES = {"frame": 5000001, "gen": 3000003, "coro": 2000002, "agen": 1000001, "traceback": 1500001}
 _USR1 = {signal.SIGUSR1}
 
 
@@ -48,6 +53,11 @@ async def agen_holder(n):
     yield len(big)
 
 
+def fail(n):
+    big = b"t" * n
+    raise ValueError(len(big))
+
+
 def small(i):
     x = i * 2
     yield x
@@ -67,6 +77,11 @@ def build():
         step.send(None)
     except StopIteration:
         pass
+    global kept
+    try:
+        fail(SIZES["traceback"])
+    except ValueError as e:
+        kept = e  # its traceback keeps fail()'s frame, and with it `big`, after fail returned
     return gens + [g, c, a]
 
 
@@ -83,14 +98,29 @@ def hold(made):
         by[k] = (n + 1, s + sys.getsizeof(o))
     for k, (n, s) in sorted(by.items()):
         say("expect %s %d %d" % (k, n, s))
+    say(frames())
     say("ready held")
     while True:
         time.sleep(3600)
     return len(blob)
 
 
+def frames():
+    """The frame objects that exist: the tracked ones, and the callers' chain (3.11+ keeps a running
+    frame's object untracked; walking f_back makes those of the chain exist, and they stay)."""
+    me = sys._getframe(0)
+    fs = {id(o): o for o in gc.get_objects() if type(o) is types.FrameType and o is not me}
+    f = me.f_back
+    while f is not None:
+        fs[id(f)] = f
+        f = f.f_back
+    del me
+    return "frames %d %d" % (len(fs), sum(sys.getsizeof(f) for f in fs.values()))
+
+
 def main():
     signal.pthread_sigmask(signal.SIG_BLOCK, _USR1)
+    say(frames())
     say("ready base %d" % __import__("os").getpid())
     signal.sigwait(_USR1)
     hold(build())
