@@ -441,16 +441,22 @@ static int read_at(struct mem *m, const struct chunked_map *cm, size_t off, uint
 	return mem_read_u64(m, (uint64_t)(uintptr_t)(cm->base + off), v, NULL);
 }
 
+/* A live reader of this process with chunks on (skips where process_vm_readv is filtered). */
+static void chunked_reader(struct mem *m)
+{
+	if (!vm_readv_works())
+		cr_skip_test("process_vm_readv does not work here");
+	mem_init_pid(m, getpid());
+	mem_use_chunks(m);
+}
+
 Test(attach_mem_chunks, small_reads_cost_one_syscall_per_chunk)
 {
 	struct chunked_map cm = map_chunks(4, NULL, 0);
 	struct mem m;
 	uint64_t v;
 
-	if (!vm_readv_works())
-		cr_skip_test("process_vm_readv does not work here");
-	mem_init_pid(&m, getpid());
-	mem_use_chunks(&m);
+	chunked_reader(&m);
 	/* 1000 reads scattered over 4 chunks, in an order that jumps between them */
 	for (size_t k = 0; k < 1000; k++) {
 		size_t off = (k * 7919 * 8) % cm.len;
@@ -469,10 +475,7 @@ Test(attach_mem_chunks, a_read_across_two_chunks_takes_a_part_from_each)
 	struct mem m;
 	uint8_t got[64];
 
-	if (!vm_readv_works())
-		cr_skip_test("process_vm_readv does not work here");
-	mem_init_pid(&m, getpid());
-	mem_use_chunks(&m);
+	chunked_reader(&m);
 	cr_assert_eq(mem_read(&m, (uint64_t)(uintptr_t)(cm.base + CHUNK_SIZE - 24), got, sizeof got, NULL), 0);
 	cr_assert_eq(memcmp(got, cm.base + CHUNK_SIZE - 24, sizeof got), 0);
 	cr_assert_eq(m.stats.syscalls, 2);
@@ -491,10 +494,7 @@ Test(attach_mem_chunks, a_chunk_partly_mapped_serves_its_mapped_pages)
 	struct mem m;
 	uint64_t v;
 
-	if (!vm_readv_works())
-		cr_skip_test("process_vm_readv does not work here");
-	mem_init_pid(&m, getpid());
-	mem_use_chunks(&m);
+	chunked_reader(&m);
 	cr_assert_eq(read_at(&m, &cm, 4096 + 8, &v), 0);
 	cr_assert_eq(v, expected_at(4096 + 8));
 	cr_assert_eq(read_at(&m, &cm, 2 * 4096 + 4088, &v), 0);
@@ -517,10 +517,7 @@ Test(attach_mem_chunks, chunks_hold_what_was_read_fresh_reads_do_not)
 	uint64_t v = 0, fresh = 0, changed = 0x5eed;
 	struct mem_req r = { (uint64_t)(uintptr_t)(cm.base + 64), &fresh, 8, false };
 
-	if (!vm_readv_works())
-		cr_skip_test("process_vm_readv does not work here");
-	mem_init_pid(&m, getpid());
-	mem_use_chunks(&m);
+	chunked_reader(&m);
 	cr_assert_eq(read_at(&m, &cm, 0, &v), 0);
 	memcpy(cm.base + 64, &changed, 8);
 	cr_assert_eq(read_at(&m, &cm, 64, &v), 0);
@@ -547,10 +544,7 @@ Test(attach_mem_chunks, a_full_store_reads_directly)
 	struct mem m;
 	uint64_t v, before;
 
-	if (!vm_readv_works())
-		cr_skip_test("process_vm_readv does not work here");
-	mem_init_pid(&m, getpid());
-	mem_use_chunks(&m);
+	chunked_reader(&m);
 	for (size_t c = 0; c < CHUNK_MAX + 8; c++) {
 		cr_assert_eq(read_at(&m, &cm, c * CHUNK_SIZE + 16, &v), 0);
 		cr_assert_eq(v, expected_at(c * CHUNK_SIZE + 16));
@@ -573,10 +567,7 @@ Test(attach_mem_chunks, a_batch_of_one_fills_a_chunk)
 	struct mem m;
 	uint64_t got = 0;
 
-	if (!vm_readv_works())
-		cr_skip_test("process_vm_readv does not work here");
-	mem_init_pid(&m, getpid());
-	mem_use_chunks(&m);
+	chunked_reader(&m);
 	for (size_t off = 0; off < CHUNK_SIZE; off += 512) {
 		struct mem_req r = { (uint64_t)(uintptr_t)(cm.base + off), &got, 8, false };
 		cr_assert_eq(mem_readv(&m, &r, 1), 1);
