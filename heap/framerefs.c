@@ -106,12 +106,12 @@ void framerefs_collect(struct walk *w)
 	for (unsigned n = 0; ts && n < STACKS_MAX_THREADS && ptrmap_put(&seen, ts, 1); n++) {
 		uint64_t f = 0;
 		const char *why = NULL;
-		if (pyframes_innermost(p, ts, &f, &why) == 0 && objects)
-			innermost_object(w, f);
-		else if (why == NULL)
-			thread_frames(w, f, &seen);
-		else
+		if (pyframes_innermost(p, ts, &f, &why) < 0)
 			w->frames_bad++;
+		else if (objects)
+			innermost_object(w, f);
+		else
+			thread_frames(w, f, &seen);
 		if (!pyproc_readable(p, ts, (uint64_t)o->ts_size) ||
 		    mem_read_u64(&p->mem, ts + (uint64_t)o->ts_next, &ts, NULL) < 0)
 			break;
