@@ -232,8 +232,6 @@ static bool chunk_fill(struct mem *m, uint64_t base, uint32_t from)
 	n = read_pages(m, base + from, c->scratch, CHUNK_SIZE - from);
 	if (n == 0 || !(ch = chunks_slot(c, base)))
 		return false;
-	if (!ch->data)
-		ch->data = xmalloc(CHUNK_SIZE);
 	memcpy(ch->data + from, c->scratch, n);
 	chunks_held(ch, from, (uint32_t)n);
 	m->stats.remote_bytes += n;

@@ -166,7 +166,8 @@ static void frame_object_own_frame(struct walk *w, uint64_t addr, const uint8_t 
 		locals_at(w, addr, ob, have, data + (uint64_t)o->if_localsplus, (uint64_t)n);
 }
 
-/* 3.8-3.10: f_valuestack points just past the locals, cells and frees. */
+/* A frame object's locals: 3.11+ when it holds its own frame; 3.8-3.10 always, up to
+ * f_valuestack, which points just past the locals, cells and frees. */
 static void frame_object_locals(struct walk *w, uint64_t addr, const uint8_t *ob, size_t have)
 {
 	const struct pyoffsets *o = &w->p->L.off;
