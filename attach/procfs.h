@@ -43,6 +43,9 @@ int proc_tasks(pid_t pid, pid_t **tids, size_t *n, struct pc_err *e);
 void proc_root_path(pid_t pid, const char *path, char *out, size_t outlen);
 /* Reads the /proc/PID/exe link target (as the target sees it). */
 int proc_exe(pid_t pid, char *out, size_t outlen, struct pc_err *e);
+/* The state letter of thread tid of pid (/proc/PID/task/TID/stat: R S D T t Z X ...), or 0 when
+ * the thread is gone. */
+char proc_task_state(pid_t pid, pid_t tid);
 /* Resident set size in bytes from /proc/PID/statm, 0 when unknown. */
 uint64_t proc_rss(pid_t pid);
 
