@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -110,8 +111,19 @@ bool h_find_unsupported(char *path, size_t len)
 	return false;
 }
 
+/* In a child just forked: it gets SIGKILL when the test process that forked it ends, so a failed
+ * assertion (which ends the test without its cleanup) leaves no busy workload behind. After any
+ * setuid: a credential change clears the setting. */
+static void die_with_parent(pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(127);
+}
+
 bool h_spawn(struct proc *p, char *const argv[])
 {
+	pid_t parent = getpid();
+
 	int fds[2], errfd;
 
 	memset(p, 0, sizeof *p);
@@ -121,6 +133,7 @@ bool h_spawn(struct proc *p, char *const argv[])
 		return false;
 	p->pid = fork();
 	if (p->pid == 0) {
+		die_with_parent(parent);
 		dup2(fds[1], 1);
 		dup2(errfd, 2);
 		close(fds[0]);
@@ -209,7 +222,7 @@ static int run(uid_t uid, char *out, size_t outlen, char *err, size_t errlen, co
 	const char *argv[32];
 	int ofd[2], efd, status;
 	size_t n = 0;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	argv[n++] = pycensus_path();
 	for (; args[n - 1] && n < 31; n++)
@@ -226,6 +239,7 @@ static int run(uid_t uid, char *out, size_t outlen, char *err, size_t errlen, co
 		close(ofd[0]);
 		if (uid && (setgid(uid) < 0 || setuid(uid) < 0))
 			_exit(126);
+		die_with_parent(parent);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
