@@ -295,6 +295,27 @@ ParameterizedTest(struct python *py, run, exit_met_by_a_sample, .timeout = 600)
 	one_run(py, PLAIN, TERM);
 }
 
+/* The program exits while pycensus is between reaping its children and reading its signals: the
+ * SIGCHLD must send it back to reap, not into a wait for a signal already read. pycensus pauses
+ * 20 ms in that window on every turn of its loop; before the fix, 9 of 10 such runs waited
+ * forever on the zombie (the test's timeout then fails it). */
+Test(run, exit_between_reap_and_signal, .timeout = 300)
+{
+	struct python py[H_MAX_PYTHONS];
+	size_t n = h_find_pythons(py, H_MAX_PYTHONS);
+	char err[1024];
+
+	cr_assert(n > 0);
+	setenv("PYCENSUS_TEST_DRAIN_DELAY_MS", "20", 1); /* criterion runs each test in its own process */
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < 5; k++) {
+			const char *args[] = { "run", "-q", "-i", "0.05", "--", py[i].path, "-c",
+					       "import time; time.sleep(0.3)", NULL };
+			cr_expect_eq(h_pycensus(NULL, 0, err, sizeof err, args), 0, "%s, run %d: %s", py[i].label,
+				     k, err);
+		}
+}
+
 /* snap -i -c on a running workload: COUNT whole samples, the known class counted in each. */
 Test(run, snap_interval)
 {
