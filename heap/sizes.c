@@ -38,7 +38,8 @@ uint64_t size_int_ndigits(const struct pylayout *L, const uint8_t *obj)
 	if (L->off.long_tag >= 0) /* 3.12+: lv_tag = ndigits << 3 | sign */
 		return rd64(obj, L->off.long_tag) >> 3;
 	v = (int64_t)rd64(obj, L->off.ob_size);
-	return (uint64_t)(v < 0 ? -v : v);
+	/* negated as unsigned: a garbage INT64_MIN has no int64 negation (fuzzing found it) */
+	return v < 0 ? -(uint64_t)v : (uint64_t)v;
 }
 
 uint64_t size_str(const struct pylayout *L, uint64_t length, unsigned kind, bool compact, bool ascii,
@@ -338,9 +339,9 @@ uint64_t sizes_alloc_request(const struct pylayout *L, const struct pytype *ty, 
 		int64_t n = (int64_t)rd64(ob, L->off.ob_size);
 		if (ty->rule == RULE_INT && L->off.long_tag >= 0)
 			n = (int64_t)(rd64(ob, L->off.long_tag) >> 3);
-		n = n < 0 ? -n : n;
-		if (n > (1LL << 40))
+		if (n < -(1LL << 40) || n > (1LL << 40)) /* before negating: INT64_MIN has no negation */
 			return 0;
+		n = n < 0 ? -n : n;
 		need += (uint64_t)n * (uint64_t)ty->itemsize;
 	}
 	return need;

@@ -78,6 +78,8 @@ static uint64_t instance_dict(struct walk *w, const struct pytype *ty, uint64_t 
 	}
 	if (off < 0 && ty->itemsize > 0 && have >= 24) {
 		int64_t n = (int64_t)rd64(ob, L->off.ob_size);
+		if (n < -(1LL << 40) || n > (1LL << 40)) /* garbage (and INT64_MIN has no negation) */
+			return 0;
 		off += (int64_t)((size_var(ty->basicsize, ty->itemsize, n < 0 ? -n : n) + 7) & ~(uint64_t)7);
 	}
 	if (off <= 0)
