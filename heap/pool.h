@@ -5,7 +5,7 @@
 #define PC_POOL_H
 
 #include "common/compat.h"
-#include "symbols/layout.h"
+#include "python/layout.h"
 
 /* Enough bits for the most blocks a pool can hold: (16 KiB - 48) / 16 = 1021. */
 #define POOL_MAX_BLOCKS 1024

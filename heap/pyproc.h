@@ -10,7 +10,7 @@
 #include "attach/procfs.h"
 #include "attach/record.h"
 #include "common/error.h"
-#include "symbols/layout.h"
+#include "python/layout.h"
 #include "symbols/pyelf.h"
 
 struct pyproc {

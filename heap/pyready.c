@@ -3,7 +3,7 @@
 #include "heap/pyready.h"
 
 #include <string.h>
-#include "symbols/layout.h"
+#include "python/layout.h"
 
 void pyready_init(struct pyready *r)
 {

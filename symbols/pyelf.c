@@ -8,7 +8,7 @@
 #include <string.h>
 #include "common/xalloc.h"
 
-/* Oldest and newest minor versions pycensus has layouts for (symbols/layouts_gen.c). */
+/* Oldest and newest minor versions pycensus has layouts for (python/layouts_gen.c). */
 #define PY_MIN_MINOR 8
 #define PY_MAX_MINOR 13
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "symbols/layout.h"
+#include "python/layout.h"
 
 static const struct pylayout_gen *table(int minor)
 {
@@ -50,7 +50,7 @@ Test(layout, every_field_sane_and_present_somewhere)
 	} while (0);
 #define OFF(field, type, path) CHECK(field)
 #define SIZE(field, type) CHECK(field)
-#include "symbols/layout_fields.def"
+#include "python/layout_fields.def"
 #undef OFF
 #undef SIZE
 #undef CHECK

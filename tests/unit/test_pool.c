@@ -10,7 +10,7 @@
 
 #include "common/error.h"
 #include "heap/pool.h"
-#include "symbols/layout.h"
+#include "python/layout.h"
 
 #define POOL_ADDR 0x7f0000004000ULL /* 16 KiB-aligned, hence 4 KiB-aligned too */
 #define MAX_POOL 16384

@@ -11,7 +11,7 @@
 
 #include "common/error.h"
 #include "heap/sizes.h"
-#include "symbols/layout.h"
+#include "python/layout.h"
 
 static struct pylayout layout(int minor)
 {

@@ -11,7 +11,7 @@
 #include "attach/procmem.h"
 #include "heap/mallocstats.h"
 #include "report/stats.h"
-#include "symbols/layout.h"
+#include "python/layout.h"
 
 static const char status_text[] =
 	"Name:\tpython3\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t42\n"

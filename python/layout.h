@@ -14,7 +14,7 @@
 struct pyoffsets {
 #define OFF(field, type, path) int32_t field;
 #define SIZE(field, type) int32_t field;
-#include "symbols/layout_fields.def"
+#include "python/layout_fields.def"
 #undef OFF
 #undef SIZE
 };
@@ -25,7 +25,7 @@ struct pylayout_gen {
 	const char *source; /* the build it was generated from, e.g. "3.12.1" */
 	struct pyoffsets off;
 };
-/* One table per build, each in its own generated file (symbols/layout_py3_X.c). */
+/* One table per build, each in its own generated file (python/layout_py3_X.c). */
 extern const struct pylayout_gen *const pylayout_tables[];
 extern const size_t pylayout_ntables;
 

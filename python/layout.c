@@ -1,7 +1,7 @@
 /* layout.c: picks the generated layout table of a CPython version, sets the version's constants,
  * and overlays a 3.13+ target's own _Py_DebugOffsets. */
 #include "common/compat.h"
-#include "symbols/layout.h"
+#include "python/layout.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -38,7 +38,7 @@ int layout_lookup(int major, int minor, struct pylayout *out, struct pc_err *e)
 	char list[128];
 
 	for (size_t i = 0; i < pylayout_ntables; i++)
-		if (pylayout_tables[i]->major == major && pylayout_tables[i]->minor == minor)
+		if (!g && pylayout_tables[i]->major == major && pylayout_tables[i]->minor == minor)
 			g = pylayout_tables[i];
 	if (!g) {
 		supported_versions(list, sizeof list);
