@@ -1,22 +1,23 @@
-/* layout.c: picks the generated layout table of a CPython version, sets the version's constants,
- * and overlays a 3.13+ target's own _Py_DebugOffsets. */
+/* layout.c: the generated layout tables of a CPython version, the version's rules, and a 3.13+
+ * target's own _Py_DebugOffsets overlaid on them. */
 #include "common/compat.h"
 #include "python/layout.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* Writes "3.8-3.13" when the tables cover one contiguous run of minors, else "3.8, 3.10, ...". */
+/* Writes "3.8-3.15" when the tables cover one contiguous run of minors, else "3.8, 3.10, ...". */
 static void supported_versions(char *buf, size_t n)
 {
 	bool contiguous = pylayout_ntables > 0;
 	size_t used = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 1; i < pylayout_ntables; i++)
-		if (pylayout_tables[i]->major != pylayout_tables[0]->major ||
-		    pylayout_tables[i]->minor != pylayout_tables[i - 1]->minor + 1)
+	for (size_t i = 1; i < pylayout_ntables; i++) {
+		const struct pylayout_gen *a = pylayout_tables[i - 1], *b = pylayout_tables[i];
+		if (b->major != a->major || (b->minor != a->minor && b->minor != a->minor + 1))
 			contiguous = false;
+	}
 	if (contiguous && pylayout_ntables > 1) {
 		const struct pylayout_gen *lo = pylayout_tables[0];
 		const struct pylayout_gen *hi = pylayout_tables[pylayout_ntables - 1];
@@ -24,6 +25,8 @@ static void supported_versions(char *buf, size_t n)
 		return;
 	}
 	for (size_t i = 0; i < pylayout_ntables && used < n; i++) {
+		if (i && pylayout_tables[i]->minor == pylayout_tables[i - 1]->minor)
+			continue;
 		int w = snprintf(buf + used, n - used, "%s%d.%d", i ? ", " : "",
 				 pylayout_tables[i]->major, pylayout_tables[i]->minor);
 		if (w < 0)
@@ -32,190 +35,228 @@ static void supported_versions(char *buf, size_t n)
 	}
 }
 
+/* The rules of a minor version (CPYTHON.md section numbers in each comment). */
+static void set_rules(struct pylayout *out, int minor)
+{
+	/* 1.1: the radix tree of 3.10 came with 16 KiB pools and 1 MiB arenas. */
+	out->pool_size = minor <= 9 ? 4096 : 16384;
+	out->arena_size = minor <= 9 ? 256 * 1024 : 1024 * 1024;
+	/* 512-byte SMALL_REQUEST_THRESHOLD in 16-byte ALIGNMENT steps, unchanged 3.8-3.15. */
+	out->nsize_classes = 32;
+	out->size_class_step = 16;
+	/* 3.13.0 still has three generations (the incremental GC was reverted before release);
+	 * 3.14.5+ and 3.15 went back to three (9.2). */
+	out->ngenerations = 3;
+	/* 1.5: arenas moved into PyInterpreterState.obmalloc in 3.12, a pointer in 3.13. */
+	out->arenas_in_interp = minor >= 12;
+	out->obmalloc_is_pointer = minor >= 13;
+	/* 4.2: MANAGED_DICT pre-header from 3.11, MANAGED_WEAKREF joins it in 3.12. */
+	out->preheader_dict = minor >= 11;
+	out->preheader_weakref = minor >= 12;
+	out->managed_dict = minor <= 10 ? PY_MD_NONE
+			  : minor == 11 ? PY_MD_VALUES_PTR
+			  : minor == 12 ? PY_MD_TAGGED : PY_MD_INLINE;
+	/* 5.2: split values slots are USABLE_FRACTION(size) up to 3.10, nentries + usable after. */
+	out->split_values_usable_fraction = minor <= 10;
+	out->int_zero_has_digit = minor >= 11;
+	/* 5.1: tp_is_gc is true only for heap types, so static types get no GC header up to 3.10
+	 * and again from 3.13; 3.11 and 3.12 add the pre-header of type(o) regardless. */
+	out->static_type_preheader = minor == 11 || minor == 12;
+	/* Include/internal/pycore_frame.h: FRAME_OWNED_BY_CSTACK 3 (3.12, 3.13), 4 from 3.14
+	 * (FRAME_OWNED_BY_INTERPRETER took 3); 3.11 marks entry frames with is_entry instead. */
+	out->frame_owned_by_cstack = minor <= 11 ? -1 : minor <= 13 ? 3 : 4;
+	/* 9.3: 3.14 frames hold _PyStackRef values. */
+	out->stackrefs = minor >= 14;
+	out->dict_values_embedded = minor >= 13;
+	/* 3.15 Include/internal/pycore_interp_structs.h: struct gc_stats *generation_stats. */
+	out->gc_stats_ring = minor >= 15;
+	out->has_debug_offsets = minor >= 13;
+}
+
+void layout_from_table(const struct pylayout_gen *g, struct pylayout *out)
+{
+	memset(out, 0, sizeof *out);
+	out->major = g->major;
+	out->minor = g->minor;
+	out->source = g->source;
+	out->off = g->off;
+	set_rules(out, g->minor);
+}
+
 int layout_lookup(int major, int minor, struct pylayout *out, struct pc_err *e)
 {
-	const struct pylayout_gen *g = NULL;
 	char list[128];
 
 	for (size_t i = 0; i < pylayout_ntables; i++)
-		if (!g && pylayout_tables[i]->major == major && pylayout_tables[i]->minor == minor)
-			g = pylayout_tables[i];
-	if (!g) {
-		supported_versions(list, sizeof list);
-		return pc_fail(e, PC_EUNSUPPORTED,
-			       "CPython %d.%d has no layout table (supported: %s)", major, minor, list);
-	}
-
-	memset(out, 0, sizeof *out);
-	out->major = major;
-	out->minor = minor;
-	out->source = g->source;
-	out->off = g->off;
-
-	/* CPYTHON.md 1.1: the radix tree of 3.10 came with 16 KiB pools and 1 MiB arenas. */
-	if (major == 3 && minor <= 9) {
-		out->pool_size = 4096;
-		out->arena_size = 256 * 1024;
-	} else {
-		out->pool_size = 16384;
-		out->arena_size = 1024 * 1024;
-	}
-	/* 512-byte SMALL_REQUEST_THRESHOLD in 16-byte ALIGNMENT steps, unchanged 3.8-3.13. */
-	out->nsize_classes = 32;
-	out->size_class_step = 16;
-	/* 3.13.0 still has three generations (the incremental GC was reverted before release). */
-	out->ngenerations = 3;
-	/* CPYTHON.md 1.5: arenas moved into PyInterpreterState.obmalloc in 3.12, a pointer in 3.13. */
-	out->arenas_in_interp = minor >= 12;
-	out->obmalloc_is_pointer = minor >= 13;
-	/* CPYTHON.md 4.2: MANAGED_DICT pre-header from 3.11, MANAGED_WEAKREF joins it in 3.12. */
-	out->preheader_dict = minor >= 11;
-	out->preheader_weakref = minor >= 12;
-	/* CPYTHON.md 5.1: 3.12's getsizeof adds a pre-header to static types (432 for int). */
-	out->debug_offsets = false;
-	return 0;
+		if (pylayout_tables[i]->major == major && pylayout_tables[i]->minor == minor) {
+			layout_from_table(pylayout_tables[i], out);
+			return 0;
+		}
+	supported_versions(list, sizeof list);
+	return pc_fail(e, PC_EUNSUPPORTED, "CPython %d.%d has no layout table (supported: %s)", major,
+		       minor, list);
 }
 
-/* _Py_DebugOffsets of 3.13.0, every member a uint64_t (gdb `ptype /o struct _Py_DebugOffsets`
- * on libpython3.13.so.1.0). 3.13.0 already has free_threaded at 16, which CPYTHON.md 3.5 lists
- * as new in 3.14. 3.14 appends and inserts members, so these positions are 3.13's only. */
+size_t layout_candidates(int major, int minor, const struct pylayout_gen **out, size_t max,
+			 bool *newer, struct pc_err *e)
+{
+	const struct pylayout_gen *last = pylayout_ntables ? pylayout_tables[pylayout_ntables - 1] : NULL;
+	size_t n = 0;
+	char list[128];
+
+	*newer = false;
+	/* Newer than every table: only from 3.13 on, where the target describes itself. */
+	if (last && major == last->major && minor > last->minor && minor >= 13) {
+		*newer = true;
+		minor = last->minor;
+	}
+	for (size_t i = 0; i < pylayout_ntables && n < max; i++)
+		if (pylayout_tables[i]->major == major && pylayout_tables[i]->minor == minor)
+			out[n++] = pylayout_tables[i];
+	if (n == 0) {
+		supported_versions(list, sizeof list);
+		pc_fail(e, PC_EUNSUPPORTED, "CPython %d.%d has no layout table (supported: %s)", major,
+			minor, list);
+	}
+	return n;
+}
+
+/* _Py_DebugOffsets: every member a uint64_t, positions per minor version from the DWARF of the
+ * builds (gdb `ptype /o struct _Py_DebugOffsets`: pyenv 3.13.0; Debian's 3.14.10 and 3.15.2,
+ * the -dbg packages). The struct grows every minor version (584, 760, 888 bytes) and members are
+ * inserted mid-struct (3.14: interpreter_state.threads_main; 3.15: thread_state.base_frame ...),
+ * so each minor has its own column. A version newer than any known is read with the newest
+ * column; every value is then checked like any other, and the layout validated against the
+ * target before it is trusted. */
+enum { DO_13, DO_14, DO_15, DO_NCOLS };
+static const uint16_t do_total[DO_NCOLS] = { 584, 760, 888 };
+#define DO_COOKIE 0
+#define DO_VERSION 8
+#define DO_FREE_THREADED 16 /* already in 3.13.0 */
+
+/* The `size` member of each sub-struct, and the pyoffsets field it fills (NO_FIELD: checked and
+ * used as a bound only). 0: the version has no such sub-struct. */
 enum {
-	DO313_COOKIE = 0,
-	DO313_VERSION = 8,
-	DO313_FREE_THREADED = 16,
-	DO313_RT_SIZE = 24,
-	DO313_RT_INTERPRETERS_HEAD = 40,
-	DO313_IS_SIZE = 48,
-	DO313_IS_ID = 56,
-	DO313_IS_NEXT = 64,
-	DO313_IS_THREADS_HEAD = 72,
-	DO313_IS_GC = 80,
-	DO313_IS_IMPORTS_MODULES = 88,
-	DO313_IS_SYSDICT = 96,
-	DO313_IS_BUILTINS = 104,
-	DO313_IS_CEVAL_GIL = 112,
-	DO313_TS_SIZE = 152,
-	DO313_TS_PREV = 160,
-	DO313_TS_NEXT = 168,
-	DO313_TS_INTERP = 176,
-	DO313_TS_CURRENT_FRAME = 184,
-	DO313_TS_THREAD_ID = 192,
-	DO313_TS_NATIVE_THREAD_ID = 200,
-	DO313_IF_SIZE = 224,
-	DO313_IF_PREVIOUS = 232,
-	DO313_IF_EXECUTABLE = 240,
-	DO313_IF_INSTR_PTR = 248,
-	DO313_IF_OWNER = 264,
-	DO313_CODE_SIZE = 272,
-	DO313_CODE_FILENAME = 280,
-	DO313_CODE_NAME = 288,
-	DO313_CODE_LINETABLE = 304,
-	DO313_CODE_FIRSTLINENO = 312,
-	DO313_CODE_CO_CODE_ADAPTIVE = 344,
-	DO313_OBJ_SIZE = 352,
-	DO313_OBJ_OB_TYPE = 360,
-	DO313_TYPE_SIZE = 368,
-	DO313_TYPE_TP_NAME = 376,
-	DO313_TYPE_TP_FLAGS = 392,
-	DO313_TUPLE_SIZE = 400,
-	DO313_TUPLE_OB_ITEM = 408,
-	DO313_TUPLE_OB_SIZE = 416,
-	DO313_LIST_SIZE = 424,
-	DO313_LIST_OB_ITEM = 432,
-	DO313_DICT_SIZE = 448,
-	DO313_DICT_MA_KEYS = 456,
-	DO313_DICT_MA_VALUES = 464,
-	DO313_FLOAT_SIZE = 472,
-	DO313_FLOAT_OB_FVAL = 480,
-	DO313_LONG_SIZE = 488,
-	DO313_LONG_LV_TAG = 496,
-	DO313_LONG_OB_DIGIT = 504,
-	DO313_BYTES_SIZE = 512,
-	DO313_BYTES_OB_SVAL = 528,
-	DO313_UNICODE_SIZE = 536,
-	DO313_UNICODE_STATE = 544,
-	DO313_UNICODE_LENGTH = 552,
-	DO313_UNICODE_ASCII_SIZE = 560,
-	DO313_GC_SIZE = 568,
-	DO313_GC_COLLECTING = 576,
-	DO313_TOTAL = 584, /* sizeof(struct _Py_DebugOffsets) in 3.13.0 */
+	G_RT, G_IS, G_TS, G_IF, G_CODE, G_OBJ, G_TYPE, G_HEAPTYPE, G_TUPLE, G_LIST, G_SET,
+	G_DICT, G_FLOAT, G_LONG, G_BYTES, G_UNICODE, G_GC, G_GEN, G_NGROUPS, NO_GROUP = 0xff
 };
+#define NO_FIELD UINT16_MAX
+struct do_group {
+	uint16_t pos[DO_NCOLS];
+	uint16_t dst;
+	const char *name;
+};
+#define GR(name, p13, p14, p15, field) { { p13, p14, p15 }, offsetof(struct pyoffsets, field), name }
+#define GN(name, p13, p14, p15) { { p13, p14, p15 }, NO_FIELD, name }
+static const struct do_group do_groups[G_NGROUPS] = {
+	[G_RT] = GR("runtime_state", 24, 24, 24, rt_size),
+	[G_IS] = GR("interpreter_state", 48, 48, 48, is_size),
+	[G_TS] = GR("thread_state", 152, 176, 176, ts_size),
+	[G_IF] = GR("interpreter_frame", 224, 248, 312, if_size),
+	[G_CODE] = GR("code_object", 272, 312, 376, code_size),
+	[G_OBJ] = GN("pyobject", 352, 400, 464),
+	[G_TYPE] = GR("type_object", 368, 416, 480, type_size),
+	[G_HEAPTYPE] = GR("heap_type_object", 0, 0, 528, heaptype_size),
+	[G_TUPLE] = GN("tuple_object", 400, 448, 544),
+	[G_LIST] = GN("list_object", 424, 472, 568),
+	[G_SET] = GR("set_object", 0, 496, 592, set_size),
+	[G_DICT] = GR("dict_object", 448, 528, 624, dict_size),
+	[G_FLOAT] = GN("float_object", 472, 552, 648),
+	[G_LONG] = GN("long_object", 488, 568, 664),
+	[G_BYTES] = GN("bytes_object", 512, 592, 688),
+	/* unicode_object.size is sizeof(PyUnicodeObject), not the compact ASCII header */
+	[G_UNICODE] = GR("unicode_object", 536, 616, 712, unicode_size),
+	[G_GC] = GR("gc", 568, 648, 752, gc_state_size),
+	[G_GEN] = GN("gen_object", 0, 664, 792),
+};
+
+/* One member: its position per column (0: absent in that version), the group whose size bounds
+ * it (NO_GROUP: the value is itself a size), the field it fills, and its width: the field's
+ * `width` bytes must lie inside its struct, because readers copy `size` bytes and read the field
+ * from that copy (0 for the start of a variable array or an embedded struct, which readers bound
+ * themselves). */
+struct do_map {
+	uint16_t pos[DO_NCOLS];
+	uint8_t group, width;
+	uint16_t dst;
+	const char *name;
+};
+#define OF(g, p13, p14, p15, field, w) { { p13, p14, p15 }, g, w, offsetof(struct pyoffsets, field), #field }
+
+static const struct do_map do_fields[] = {
+	OF(G_RT, 40, 40, 40, rt_interp_head, 8),
+	OF(G_IS, 56, 56, 56, is_id, 8),
+	OF(G_IS, 64, 64, 64, is_next, 8),
+	OF(G_IS, 72, 72, 72, is_threads_head, 8),
+	OF(G_IS, 80, 88, 88, is_gc, 0),
+	OF(G_IS, 88, 96, 96, is_modules, 8),
+	OF(G_IS, 96, 104, 104, is_sysdict, 8),
+	OF(G_IS, 104, 112, 112, is_builtins, 8),
+	OF(G_IS, 112, 120, 120, is_ceval_gil, 8),
+	OF(G_TS, 160, 184, 184, ts_prev, 8),
+	OF(G_TS, 168, 192, 192, ts_next, 8),
+	OF(G_TS, 176, 200, 200, ts_interp, 8),
+	OF(G_TS, 184, 208, 208, ts_frame, 8),
+	OF(G_TS, 192, 216, 240, ts_thread_id, 8),
+	OF(G_TS, 200, 224, 248, ts_native_thread_id, 8),
+	OF(G_IF, 232, 256, 320, if_previous, 8),
+	OF(G_IF, 240, 264, 328, if_code, 8),
+	OF(G_IF, 248, 272, 336, if_instr, 8),
+	OF(G_IF, 256, 280, 344, if_localsplus, 0),
+	OF(G_IF, 264, 288, 352, if_owner, 1),
+	OF(G_CODE, 280, 320, 384, co_filename, 8),
+	OF(G_CODE, 288, 328, 392, co_name, 8),
+	OF(G_CODE, 304, 344, 408, co_linetable, 8),
+	OF(G_CODE, 312, 352, 416, co_firstlineno, 4),
+	OF(G_CODE, 344, 384, 448, co_code_adaptive, 2),
+	OF(G_OBJ, 360, 408, 472, ob_type, 8),
+	OF(G_TYPE, 376, 424, 488, tp_name, 8),
+	OF(G_TYPE, 392, 440, 504, tp_flags, 8),
+	OF(G_TYPE, 0, 0, 512, tp_basicsize, 8),
+	OF(G_TYPE, 0, 0, 520, tp_dictoffset, 8),
+	OF(G_HEAPTYPE, 0, 0, 536, ht_cached_keys, 8),
+	OF(G_TUPLE, 408, 456, 552, tuple_item, 0),
+	OF(G_TUPLE, 416, 464, 560, ob_size, 8),
+	OF(G_LIST, 432, 480, 576, list_item, 8),
+	OF(G_SET, 0, 512, 608, set_table, 8),
+	OF(G_SET, 0, 520, 616, set_mask, 8),
+	OF(G_DICT, 456, 536, 632, dict_keys, 8),
+	OF(G_DICT, 464, 544, 640, dict_values, 8),
+	OF(G_FLOAT, 480, 560, 656, float_val, 8),
+	OF(G_LONG, 496, 576, 672, long_tag, 8),
+	OF(G_LONG, 504, 584, 680, long_digit, 0),
+	OF(G_BYTES, 528, 608, 704, bytes_sval, 0),
+	OF(G_UNICODE, 544, 624, 720, str_state, 4),
+	OF(G_UNICODE, 552, 632, 728, str_length, 8),
+	OF(NO_GROUP, 560, 640, 736, ascii_size, 0),
+	OF(NO_GROUP, 0, 0, 744, compact_size, 0),
+	OF(G_GC, 576, 656, 760, gc_collecting, 4),
+	OF(G_GEN, 0, 680, 808, gen_iframe, 0),
+	OF(G_GEN, 0, 688, 816, gen_frame_state, 1),
+};
+
+#undef GR
+#undef GN
+#undef OF
 
 /* The bytes come from the target: no offset or size of these structs comes near 1 MiB (the
  * largest, _PyRuntimeState, is 460 KB in 3.12.1). */
 #define DO_MAX_VALUE (1u << 20)
 
-/* One overlaid field: where the value sits in _Py_DebugOffsets, and where its group's `size`
- * sits (NO_GROUP when the value is itself a size). The field's `width` bytes must lie inside its
- * struct, because readers copy `size` bytes and then read the field from that copy (0 for the
- * start of a variable array, whose items the readers bound themselves). */
-struct do_map {
-	uint16_t pos, group;
-	uint16_t dst; /* offsetof(struct pyoffsets, field) */
-	uint8_t width;
-	const char *name;
-};
+/* The column for a target's minor version: its own, or the newest for a newer version. */
+static int do_column(int major, int minor)
+{
+	if (major != 3 || minor < 13)
+		return -1;
+	return minor - 13 < DO_NCOLS ? minor - 13 : DO_NCOLS - 1;
+}
 
-#define NO_GROUP UINT16_MAX
-#define SZ(pos, field) { pos, NO_GROUP, offsetof(struct pyoffsets, field), 0, #field }
-#define OF(pos, group, field, width) \
-	{ pos, group, offsetof(struct pyoffsets, field), width, #field }
+size_t layout_debug_offsets_len(uint32_t version_hex)
+{
+	int col = do_column((int)(version_hex >> 24), (int)((version_hex >> 16) & 0xff));
 
-static const struct do_map do313[] = {
-	SZ(DO313_RT_SIZE, rt_size),
-	OF(DO313_RT_INTERPRETERS_HEAD, DO313_RT_SIZE, rt_interp_head, 8),
-	SZ(DO313_IS_SIZE, is_size),
-	OF(DO313_IS_ID, DO313_IS_SIZE, is_id, 8),
-	OF(DO313_IS_NEXT, DO313_IS_SIZE, is_next, 8),
-	OF(DO313_IS_THREADS_HEAD, DO313_IS_SIZE, is_threads_head, 8),
-	OF(DO313_IS_GC, DO313_IS_SIZE, is_gc, 0),
-	OF(DO313_IS_IMPORTS_MODULES, DO313_IS_SIZE, is_modules, 8),
-	OF(DO313_IS_SYSDICT, DO313_IS_SIZE, is_sysdict, 8),
-	OF(DO313_IS_BUILTINS, DO313_IS_SIZE, is_builtins, 8),
-	OF(DO313_IS_CEVAL_GIL, DO313_IS_SIZE, is_ceval_gil, 8),
-	SZ(DO313_TS_SIZE, ts_size),
-	OF(DO313_TS_PREV, DO313_TS_SIZE, ts_prev, 8),
-	OF(DO313_TS_NEXT, DO313_TS_SIZE, ts_next, 8),
-	OF(DO313_TS_INTERP, DO313_TS_SIZE, ts_interp, 8),
-	OF(DO313_TS_CURRENT_FRAME, DO313_TS_SIZE, ts_frame, 8),
-	OF(DO313_TS_THREAD_ID, DO313_TS_SIZE, ts_thread_id, 8),
-	OF(DO313_TS_NATIVE_THREAD_ID, DO313_TS_SIZE, ts_native_thread_id, 8),
-	SZ(DO313_IF_SIZE, if_size),
-	OF(DO313_IF_PREVIOUS, DO313_IF_SIZE, if_previous, 8),
-	OF(DO313_IF_EXECUTABLE, DO313_IF_SIZE, if_code, 8),
-	OF(DO313_IF_INSTR_PTR, DO313_IF_SIZE, if_instr, 8),
-	OF(DO313_IF_OWNER, DO313_IF_SIZE, if_owner, 1),
-	SZ(DO313_CODE_SIZE, code_size),
-	OF(DO313_CODE_FILENAME, DO313_CODE_SIZE, co_filename, 8),
-	OF(DO313_CODE_NAME, DO313_CODE_SIZE, co_name, 8),
-	OF(DO313_CODE_LINETABLE, DO313_CODE_SIZE, co_linetable, 8),
-	OF(DO313_CODE_FIRSTLINENO, DO313_CODE_SIZE, co_firstlineno, 4),
-	OF(DO313_CODE_CO_CODE_ADAPTIVE, DO313_CODE_SIZE, co_code_adaptive, 2),
-	OF(DO313_OBJ_OB_TYPE, DO313_OBJ_SIZE, ob_type, 8),
-	SZ(DO313_TYPE_SIZE, type_size),
-	OF(DO313_TYPE_TP_NAME, DO313_TYPE_SIZE, tp_name, 8),
-	OF(DO313_TYPE_TP_FLAGS, DO313_TYPE_SIZE, tp_flags, 8),
-	OF(DO313_TUPLE_OB_ITEM, DO313_TUPLE_SIZE, tuple_item, 0),
-	OF(DO313_TUPLE_OB_SIZE, DO313_TUPLE_SIZE, ob_size, 8),
-	OF(DO313_LIST_OB_ITEM, DO313_LIST_SIZE, list_item, 8),
-	SZ(DO313_DICT_SIZE, dict_size),
-	OF(DO313_DICT_MA_KEYS, DO313_DICT_SIZE, dict_keys, 8),
-	OF(DO313_DICT_MA_VALUES, DO313_DICT_SIZE, dict_values, 8),
-	OF(DO313_FLOAT_OB_FVAL, DO313_FLOAT_SIZE, float_val, 8),
-	OF(DO313_LONG_LV_TAG, DO313_LONG_SIZE, long_tag, 8),
-	OF(DO313_LONG_OB_DIGIT, DO313_LONG_SIZE, long_digit, 0),
-	OF(DO313_BYTES_OB_SVAL, DO313_BYTES_SIZE, bytes_sval, 0),
-	/* unicode_object.size is sizeof(PyUnicodeObject), not the compact ASCII header. */
-	SZ(DO313_UNICODE_SIZE, unicode_size),
-	OF(DO313_UNICODE_STATE, DO313_UNICODE_SIZE, str_state, 4),
-	OF(DO313_UNICODE_LENGTH, DO313_UNICODE_SIZE, str_length, 8),
-	SZ(DO313_UNICODE_ASCII_SIZE, ascii_size),
-	SZ(DO313_GC_SIZE, gc_state_size),
-	OF(DO313_GC_COLLECTING, DO313_GC_SIZE, gc_collecting, 4),
-};
-
-#undef SZ
-#undef OF
+	return col < 0 ? 0 : do_total[col];
+}
 
 /* The u64 at pos, or -1 when the target's copy is too short to hold it. */
 static int do_u64(const uint8_t *raw, size_t len, size_t pos, uint64_t *v, struct pc_err *e)
@@ -229,74 +270,163 @@ static int do_u64(const uint8_t *raw, size_t len, size_t pos, uint64_t *v, struc
 	return 0;
 }
 
-int layout_overlay_debug_offsets(struct pylayout *l, const uint8_t *raw, size_t len,
-				 uint32_t version_hex, struct pc_err *e)
+static void put_field(struct pyoffsets *off, uint16_t dst, uint64_t v)
+{
+	int32_t val = (int32_t)v;
+
+	memcpy((char *)off + dst, &val, sizeof val);
+}
+
+static int32_t get_field(const struct pyoffsets *off, uint16_t dst)
+{
+	int32_t val;
+
+	memcpy(&val, (const char *)off + dst, sizeof val);
+	return val;
+}
+
+/* Reads and checks the header (cookie, version, build) of the target's _Py_DebugOffsets. */
+static int do_header(const uint8_t *raw, size_t len, uint32_t version_hex, int col, struct pc_err *e)
 {
 	static const char cookie[8] = { 'x', 'd', 'e', 'b', 'u', 'g', 'p', 'y' };
-	struct pyoffsets off = l->off;
-	uint64_t v = 0, size = 0;
+	uint64_t v = 0;
 
-	if (l->major != 3 || l->minor < 13)
-		return pc_fail(e, PC_EINTERNAL, "_Py_DebugOffsets exist from CPython 3.13 on, not %d.%d",
-			       l->major, l->minor);
-	if (l->minor > 13)
-		return pc_fail(e, PC_EUNSUPPORTED,
-			       "no _Py_DebugOffsets positions for CPython %d.%d (known: 3.13)",
-			       l->major, l->minor);
-	if ((int)(version_hex >> 24) != l->major || (int)((version_hex >> 16) & 0xff) != l->minor)
-		return pc_fail(e, PC_ELAYOUT, "version %#x does not match the %d.%d layout",
-			       version_hex, l->major, l->minor);
-
-	if (len < DO313_TOTAL)
+	if (len < do_total[col])
 		return pc_fail(e, PC_ELAYOUT, "_Py_DebugOffsets truncated: need %d bytes, have %zu",
-			       DO313_TOTAL, len);
-	if (memcmp(raw + DO313_COOKIE, cookie, sizeof cookie) != 0)
+			       do_total[col], len);
+	if (memcmp(raw + DO_COOKIE, cookie, sizeof cookie) != 0)
 		return pc_fail(e, PC_ELAYOUT, "_PyRuntime does not start with the \"xdebugpy\" cookie");
-	if (do_u64(raw, len, DO313_VERSION, &v, e) < 0)
+	if (do_u64(raw, len, DO_VERSION, &v, e) < 0)
 		return -1;
 	if (v != version_hex)
 		return pc_fail(e, PC_ELAYOUT,
 			       "_Py_DebugOffsets.version is %#llx, the interpreter says %#x",
 			       (unsigned long long)v, version_hex);
-	if (do_u64(raw, len, DO313_FREE_THREADED, &v, e) < 0)
+	if (do_u64(raw, len, DO_FREE_THREADED, &v, e) < 0)
 		return -1;
 	if (v != 0)
 		return pc_fail(e, PC_EUNSUPPORTED,
-			       "free-threaded build (CPython %d.%dt uses mimalloc, not pymalloc)",
-			       l->major, l->minor);
+			       "free-threaded build (CPython %u.%ut uses mimalloc, not pymalloc)",
+			       version_hex >> 24, (version_hex >> 16) & 0xff);
+	return 0;
+}
 
-	for (size_t i = 0; i < PC_ARRAY_LEN(do313); i++) {
-		const struct do_map *m = &do313[i];
+/* Every group size of column col into off (when it has a field), each checked. */
+static int do_read_groups(const uint8_t *raw, size_t len, int col, uint64_t size[G_NGROUPS],
+			  struct pyoffsets *off, struct pc_err *e)
+{
+	for (unsigned g = 0; g < G_NGROUPS; g++) {
+		const struct do_group *gr = &do_groups[g];
 
-		if (do_u64(raw, len, m->pos, &v, e) < 0)
+		size[g] = 0;
+		if (!gr->pos[col])
+			continue;
+		if (do_u64(raw, len, gr->pos[col], &size[g], e) < 0)
+			return -1;
+		if (size[g] == 0 || size[g] >= DO_MAX_VALUE)
+			return pc_fail(e, PC_ELAYOUT, "_Py_DebugOffsets: absurd size %llu for %s",
+				       (unsigned long long)size[g], gr->name);
+		if (gr->dst != NO_FIELD)
+			put_field(off, gr->dst, size[g]);
+	}
+	return 0;
+}
+
+static int do_read_fields(const uint8_t *raw, size_t len, int col, const uint64_t size[G_NGROUPS],
+			  struct pyoffsets *off, struct pc_err *e)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < PC_ARRAY_LEN(do_fields); i++) {
+		const struct do_map *m = &do_fields[i];
+
+		if (!m->pos[col])
+			continue;
+		if (do_u64(raw, len, m->pos[col], &v, e) < 0)
 			return -1;
 		if (m->group == NO_GROUP) {
 			if (v == 0 || v >= DO_MAX_VALUE)
 				return pc_fail(e, PC_ELAYOUT,
 					       "_Py_DebugOffsets: absurd size %llu for %s",
 					       (unsigned long long)v, m->name);
-		} else {
-			if (do_u64(raw, len, m->group, &size, e) < 0)
-				return -1;
-			if (v >= DO_MAX_VALUE || size >= DO_MAX_VALUE || v >= size ||
-			    size - v < m->width)
-				return pc_fail(e, PC_ELAYOUT,
-					       "_Py_DebugOffsets: %u-byte %s at %llu outside its "
-					       "%llu-byte struct",
-					       m->width, m->name, (unsigned long long)v,
-					       (unsigned long long)size);
+		} else if (v >= DO_MAX_VALUE || v >= size[m->group] ||
+			   size[m->group] - v < m->width) {
+			return pc_fail(e, PC_ELAYOUT,
+				       "_Py_DebugOffsets: %u-byte %s at %llu outside its %llu-byte struct",
+				       m->width, m->name, (unsigned long long)v,
+				       (unsigned long long)size[m->group]);
 		}
-		int32_t val = (int32_t)v;
-		memcpy((char *)&off + m->dst, &val, sizeof val);
+		put_field(off, m->dst, v);
 	}
+	return 0;
+}
 
+/* Parses the target's _Py_DebugOffsets into a copy of `base`: every field it carries, checked. */
+static int do_parse(const struct pyoffsets *base, const uint8_t *raw, size_t len, uint32_t version_hex,
+		    struct pyoffsets *out, struct pc_err *e)
+{
+	int col = do_column((int)(version_hex >> 24), (int)((version_hex >> 16) & 0xff));
+	uint64_t size[G_NGROUPS];
+	struct pyoffsets off = *base;
+
+	if (col < 0)
+		return pc_fail(e, PC_EINTERNAL, "_Py_DebugOffsets exist from CPython 3.13 on, not %#x",
+			       version_hex);
+	if (do_header(raw, len, version_hex, col, e) < 0 ||
+	    do_read_groups(raw, len, col, size, &off, e) < 0 ||
+	    do_read_fields(raw, len, col, size, &off, e) < 0)
+		return -1;
 	/* The GC state is a struct embedded in the interpreter state, not one field. */
 	if ((int64_t)off.is_gc + off.gc_state_size > off.is_size)
 		return pc_fail(e, PC_ELAYOUT,
 			       "_Py_DebugOffsets: %d-byte GC state at %d outside the %d-byte "
 			       "interpreter state",
 			       off.gc_state_size, off.is_gc, off.is_size);
+	*out = off;
+	return 0;
+}
+
+int layout_overlay_debug_offsets(struct pylayout *l, const uint8_t *raw, size_t len,
+				 uint32_t version_hex, struct pc_err *e)
+{
+	struct pyoffsets off;
+
+	if (!l->has_debug_offsets)
+		return pc_fail(e, PC_EINTERNAL, "_Py_DebugOffsets exist from CPython 3.13 on, not %d.%d",
+			       l->major, l->minor);
+	if ((int)(version_hex >> 24) != l->major ||
+	    ((int)((version_hex >> 16) & 0xff) != l->minor && !l->newer))
+		return pc_fail(e, PC_ELAYOUT, "version %#x does not match the %d.%d layout",
+			       version_hex, l->major, l->minor);
+	if (do_parse(&l->off, raw, len, version_hex, &off, e) < 0)
+		return -1;
 	l->off = off;
 	l->debug_offsets = true;
 	return 0;
+}
+
+int layout_debug_offsets_mismatches(const struct pylayout_gen *g, const uint8_t *raw, size_t len,
+				    uint32_t version_hex, char *first, size_t first_len)
+{
+	struct pyoffsets off;
+	struct pc_err e = { 0 };
+	int n = 0;
+
+	if (do_parse(&g->off, raw, len, version_hex, &off, &e) < 0)
+		return -1;
+	if (first_len)
+		first[0] = '\0';
+	for (size_t i = 0; i < PC_ARRAY_LEN(do_fields) + G_NGROUPS; i++) {
+		uint16_t dst = i < PC_ARRAY_LEN(do_fields) ? do_fields[i].dst
+							    : do_groups[i - PC_ARRAY_LEN(do_fields)].dst;
+		const char *name = i < PC_ARRAY_LEN(do_fields) ? do_fields[i].name
+							       : do_groups[i - PC_ARRAY_LEN(do_fields)].name;
+
+		if (dst == NO_FIELD || get_field(&off, dst) == get_field(&g->off, dst))
+			continue;
+		if (n++ == 0 && first_len)
+			snprintf(first, first_len, "%s is %d in the target, %d in %s", name,
+				 get_field(&off, dst), get_field(&g->off, dst), g->source);
+	}
+	return n;
 }

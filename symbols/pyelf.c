@@ -7,10 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/xalloc.h"
+#include "python/rules.h"
 
 /* Oldest and newest minor versions pycensus has layouts for (python/layouts_gen.c). */
-#define PY_MIN_MINOR 8
-#define PY_MAX_MINOR 13
 
 static const char *base_name(const char *path)
 {
@@ -164,20 +163,22 @@ static void describe(struct pyelf *p)
 /* Up to 3.11 obmalloc.c defines _PyObject_DebugMallocStats (exported, so stripping keeps it) only
  * WITH_PYMALLOC [SRC]; every build here with pymalloc has it. From 3.12 it exists either way and a
  * build without pymalloc looks like PYTHONMALLOC=malloc (no arenas) at run time. */
-bool pyelf_lacks_pymalloc(const struct elf_file *f, int minor)
+bool pyelf_lacks_pymalloc(const struct elf_file *f, int major, int minor)
 {
 	struct elf_sym s;
 
-	return minor <= 11 && !elf_symbol(f, "_PyObject_DebugMallocStats", &s);
+	return py_debugmallocstats_proves_pymalloc(major, minor) &&
+	       !elf_symbol(f, "_PyObject_DebugMallocStats", &s);
 }
 
 static int check_supported(struct pyelf *p, struct pc_err *e)
 {
 	struct elf_sym s;
+	char why[160];
 
-	if (p->major != 3 || p->minor < PY_MIN_MINOR || p->minor > PY_MAX_MINOR)
-		return pc_fail(e, PC_EUNSUPPORTED, "found CPython %s (%s, from %s); supported: 3.%d to 3.%d",
-			       p->version, p->maps_path, p->version_source, PY_MIN_MINOR, PY_MAX_MINOR);
+	if (!py_version_supported(p->major, p->minor, why, sizeof why))
+		return pc_fail(e, PC_EUNSUPPORTED, "found CPython %s (%s, from %s); %s", p->version,
+			       p->maps_path, p->version_source, why);
 	/* Py_DEBUG builds (Py_REF_DEBUG, often Py_TRACE_REFS) change object headers. */
 	if (elf_symbol(p->elf, "_Py_NegativeRefcount", &s) || elf_symbol(p->elf, "_Py_RefTotal", &s))
 		return pc_fail(e, PC_EUNSUPPORTED, "found a debug build of CPython %s (%s); use a release build",
@@ -185,7 +186,7 @@ static int check_supported(struct pyelf *p, struct pc_err *e)
 	if (strstr(base_name(p->maps_path), "t.so") || elf_symbol(p->elf, "_Py_MergeZeroLocalRefcount", &s))
 		return pc_fail(e, PC_EUNSUPPORTED, "found a free-threaded build of CPython %s (%s)",
 			       p->version, p->maps_path);
-	if (pyelf_lacks_pymalloc(p->elf, p->minor))
+	if (pyelf_lacks_pymalloc(p->elf, p->major, p->minor))
 		return pc_fail(e, PC_EUNSUPPORTED, "found CPython %s built without pymalloc (%s has no _PyObject_DebugMallocStats)",
 			       p->version, p->maps_path);
 	return 0;
@@ -208,9 +209,11 @@ static int old_python(struct pyelf *p, struct mem *mem, struct pc_err *e)
 		return 0;
 	if (!version_from_bss(p, mem) && !version_from_name(p))
 		set_version(p, 0, 0, -1, 0, "symbols");
-	return pc_fail(e, PC_EUNSUPPORTED, "found CPython %s (%s, from %s) without _PyRuntime; supported: 3.%d to 3.%d",
-		       p->major ? p->version : "older than 3.7", p->maps_path, p->version_source, PY_MIN_MINOR,
-		       PY_MAX_MINOR);
+	char why[160];
+
+	py_version_supported(p->major, p->minor, why, sizeof why);
+	return pc_fail(e, PC_EUNSUPPORTED, "found CPython %s (%s, from %s) without _PyRuntime; %s",
+		       p->major ? p->version : "older than 3.7", p->maps_path, p->version_source, why);
 }
 
 /* Opens one candidate; 1 when it holds _PyRuntime, 0 when not, -1 on a hard error. */

@@ -52,7 +52,7 @@ uint64_t pyelf_symbol(const struct pyelf *p, const char *name);
 void pyelf_symcache_release(struct pyelf_symcache *c);
 
 /* True when the interpreter object was built --without-pymalloc (decidable up to 3.11 only). */
-bool pyelf_lacks_pymalloc(const struct elf_file *f, int minor);
+bool pyelf_lacks_pymalloc(const struct elf_file *f, int major, int minor);
 
 /* Parses "3.12.1" / "3.13.0rc2+" at s: fills major/minor/micro, returns chars consumed or 0. */
 size_t pyelf_parse_version(const char *s, size_t len, int *major, int *minor, int *micro);

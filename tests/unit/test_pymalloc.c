@@ -26,9 +26,9 @@ Test(pymalloc, fixture_without_the_stats_symbol_reads_as_no_pymalloc)
 
 	snprintf(path, sizeof path, "%s/fixture_exe", dir && dir[0] ? dir : "build/fixtures");
 	f = open_path(path);
-	cr_expect(pyelf_lacks_pymalloc(f, 8));
-	cr_expect(pyelf_lacks_pymalloc(f, 11));
-	cr_expect(!pyelf_lacks_pymalloc(f, 12), "3.12+ cannot be decided from symbols and must not be refused");
+	cr_expect(pyelf_lacks_pymalloc(f, 3, 8));
+	cr_expect(pyelf_lacks_pymalloc(f, 3, 11));
+	cr_expect(!pyelf_lacks_pymalloc(f, 3, 12), "3.12+ cannot be decided from symbols and must not be refused");
 	elf_close(f);
 }
 
@@ -47,7 +47,7 @@ Test(pymalloc, every_installed_interpreter_has_pymalloc)
 		if (access(libs[i], R_OK) != 0)
 			continue;
 		f = open_path(libs[i]);
-		cr_expect(!pyelf_lacks_pymalloc(f, minors[i]), "%s read as built without pymalloc", libs[i]);
+		cr_expect(!pyelf_lacks_pymalloc(f, 3, minors[i]), "%s read as built without pymalloc", libs[i]);
 		elf_close(f);
 		checked++;
 	}

@@ -1,0 +1,111 @@
+/* rules.h: questions about a CPython version, answered by name. Callers outside python/ never
+ * compare version numbers or hold a CPython offset: they ask here. Every answer comes from the
+ * target's layout (python/layout.h: its offsets and its version's rules). All functions are
+ * total: none fails, none reads memory. */
+#ifndef PC_RULES_H
+#define PC_RULES_H
+
+#include "common/compat.h"
+#include <stddef.h>
+#include "python/layout.h"
+
+/* Whether pycensus can read CPython major.minor at all (a layout table, or newer than the tables
+ * from 3.13 on, where the target describes itself); else the supported range in `why`. */
+bool py_version_supported(int major, int minor, char *why, size_t len);
+
+/* Up to 3.11, obmalloc.c defines the exported _PyObject_DebugMallocStats only WITH_PYMALLOC, so
+ * its absence means a build without pymalloc; from 3.12 it exists either way. */
+bool py_debugmallocstats_proves_pymalloc(int major, int minor);
+
+/* Managed dicts (CPYTHON.md 4.2): the dict pointer is the word MANAGED_DICT_OFFSET (-24 from
+ * 3.11: -3 * sizeof(PyObject *), Include/internal/pycore_object.h) before the object. */
+static inline bool py_has_managed_dict(const struct pylayout *L, uint64_t tp_flags)
+{
+	return L->managed_dict != PY_MD_NONE && (tp_flags & PC_TPFLAGS_MANAGED_DICT);
+}
+#define PY_MANAGED_DICT_OFFSET (-24)
+/* 3.11's values pointer: the word before the dict pointer (_PyObject_ValuesPointer). */
+#define PY_MANAGED_VALUES_OFFSET (-32)
+
+/* The managed-dict word holds a dict (or NULL), not 3.12's tagged values pointer. */
+static inline bool py_managed_word_is_dict(const struct pylayout *L, uint64_t word)
+{
+	return !(L->managed_dict == PY_MD_TAGGED && (word & 1));
+}
+
+/* The attribute values array of a managed-dict object outside any dict, from the pre-header
+ * words `pre` (pre[0] at -32, pre[1] at -24); 0 when the version keeps none there (3.13+: they
+ * are inline, see py_inline_values). */
+static inline uint64_t py_managed_values(const struct pylayout *L, const uint64_t pre[2])
+{
+	if (L->managed_dict == PY_MD_VALUES_PTR)
+		return pre[0];
+	if (L->managed_dict == PY_MD_TAGGED && (pre[1] & 1))
+		return pre[1] + 1;
+	return 0;
+}
+
+/* 3.13+: the attribute values live inside the object, right after tp_basicsize bytes. */
+static inline bool py_inline_values(const struct pylayout *L, uint64_t tp_flags)
+{
+	return L->managed_dict == PY_MD_INLINE && (tp_flags & PC_TPFLAGS_INLINE_VALUES);
+}
+
+/* PyDictValues header (3.13+, Include/internal/pycore_dict.h): capacity @0, size @1,
+ * embedded @2, valid @3, values @8 (the offset is dv_values in the layout). */
+#define PY_DICTVALUES_EMBEDDED 2
+#define PY_DICTVALUES_VALID 3
+
+/* Value slots of a split dict's values array (dict.__sizeof__, CPYTHON.md 5.2). */
+static inline uint64_t py_split_values_slots(const struct pylayout *L, uint64_t dk_size,
+					     uint64_t nentries, uint64_t usable)
+{
+	return L->split_values_usable_fraction ? 2 * dk_size / 3 : nentries + usable;
+}
+
+/* int.__sizeof__ digits for an int of `ndigits` digits (3.11+: zero still counts one). */
+static inline uint64_t py_int_sizeof_digits(const struct pylayout *L, uint64_t ndigits)
+{
+	return (L->int_zero_has_digit && ndigits == 0) ? 1 : ndigits;
+}
+
+/* sys.getsizeof of a static (non-heap) type object adds type's pre-header (3.11, 3.12 only). */
+static inline bool py_static_type_sizeof_has_preheader(const struct pylayout *L)
+{
+	return L->static_type_preheader;
+}
+
+/* A _PyInterpreterFrame owned by the C stack: the shim of one C call into Python (3.12+). */
+static inline bool py_frame_is_shim(const struct pylayout *L, int owner)
+{
+	return L->frame_owned_by_cstack >= 0 && owner == L->frame_owned_by_cstack;
+}
+
+/* The object a frame slot refers to (3.14+ _PyStackRef, Include/internal/pycore_stackref.h: the
+ * low two bits tag deferred/borrowed references; both set is a tagged int, no object). */
+static inline uint64_t py_stackref_object(const struct pylayout *L, uint64_t v)
+{
+	if (!L->stackrefs)
+		return v;
+	if ((v & 3) == 3)
+		return 0;
+	return v & ~(uint64_t)3;
+}
+
+/* 3.13+: a dict materialised from inline values can leave them embedded in the instance. */
+static inline bool py_dict_values_may_be_embedded(const struct pylayout *L)
+{
+	return L->dict_values_embedded;
+}
+
+/* 3.15: gc.generation_stats is a pointer to ring buffers, not an inline array. */
+static inline bool py_gc_stats_inline(const struct pylayout *L)
+{
+	return !L->gc_stats_ring;
+}
+
+/* guppy3's name for a builtin type that Lib/types.py binds (`types.CodeType`), for this version,
+ * or NULL when the type keeps its tp_name. */
+const char *py_types_alias(const struct pylayout *L, const char *tp_name);
+
+#endif
