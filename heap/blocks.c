@@ -32,17 +32,19 @@ static bool fits_block(const struct walk *w, const struct pytype *ty, const uint
 	return need <= bs && bs - need < (bs / 4 > 32 ? bs / 4 : 32);
 }
 
-static bool gc_word_ok(uint64_t next)
-{
-	return next == 0 || (next & 7) == 0;
-}
-
 static bool is_gc_head(const struct walk *w, uint64_t a)
 {
 	for (unsigned i = 0; i < w->ngc_heads; i++)
 		if (w->gc_heads[i] == a)
 			return true;
 	return false;
+}
+
+/* _gc_next of a tracked object: 0, another object's GC head (8-aligned, in blocks or malloc'd), or
+ * a generation head, which Debian's 3.13 (gchead-alignment.diff) aligns to 4 bytes only. */
+static bool gc_word_ok(const struct walk *w, uint64_t next)
+{
+	return next == 0 || (next & 7) == 0 || is_gc_head(w, next);
 }
 
 /* A tracked in-arena object whose successor on its GC list lies outside every arena: the start
@@ -65,7 +67,7 @@ static bool recognise(struct walk *w, const uint8_t *b, uint64_t addr, unsigned 
 		const uint8_t *ob = b + pre;
 		const struct pytype *ty;
 		int64_t t;
-		if (!walk_plausible_refcnt(rd64(ob, 0)) || (t = walk_type_of(w, ob)) < 0)
+		if (!walk_plausible_refcnt(w, rd64(ob, 0)) || (t = walk_type_of(w, ob)) < 0)
 			continue;
 		ty = &w->types.v[t];
 		if (ty->pre != pre || !fits_block(w, ty, ob, pre, bs))
@@ -73,7 +75,7 @@ static bool recognise(struct walk *w, const uint8_t *b, uint64_t addr, unsigned 
 		if (ty->flags & PC_TPFLAGS_HAVE_GC) {
 			/* the GC head sits right before the object, after any managed-dict words */
 			uint64_t next = rd64(b, pre - 16);
-			if (!gc_word_ok(next))
+			if (!gc_word_ok(w, next))
 				continue;
 			if (next) {
 				w->c->gc_tracked++;

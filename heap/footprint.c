@@ -10,6 +10,7 @@
 #include <string.h>
 #include "heap/pyobj.h"
 #include "heap/sizes.h"
+#include "python/rules.h"
 
 static uint64_t rd64(const uint8_t *b, int64_t off)
 {
@@ -62,15 +63,15 @@ static uint64_t keys_size(const struct pylayout *L, const struct pydictkeys *k)
 	return size_dict_keys(L, k->size, k->index_bytes, k->entry_size);
 }
 
-/* 3.13: a dict materialised from an instance's inline values keeps them where they are, inside
- * the instance's block (PyDictValues.embedded, byte 2): the instance already holds those bytes. */
+/* 3.13+: a dict materialised from an instance's inline values keeps them where they are, inside
+ * the instance's block (PyDictValues.embedded): the instance already holds those bytes. */
 static bool embedded_values(struct walk *w, uint64_t values)
 {
 	uint8_t hdr[4];
 
-	if (w->p->L.minor < 13)
+	if (!py_dict_values_may_be_embedded(&w->p->L))
 		return false;
-	return mem_read(&w->p->mem, values, hdr, sizeof hdr, NULL) == 0 && hdr[2];
+	return mem_read(&w->p->mem, values, hdr, sizeof hdr, NULL) == 0 && hdr[PY_DICTVALUES_EMBEDDED];
 }
 
 static uint64_t dict_owned(struct walk *w, const uint8_t *ob)
@@ -83,9 +84,8 @@ static uint64_t dict_owned(struct walk *w, const uint8_t *ob)
 		return 0;
 	if (k.refcnt == 1)
 		n += charge(w, keys, keys_size(L, &k));
-	/* values slots: USABLE_FRACTION(size) up to 3.10, dk_nentries + dk_usable from 3.11 */
 	if (values && !embedded_values(w, values))
-		n += charge(w, values, 8 * (L->minor <= 10 ? 2 * k.size / 3 : k.nentries + k.usable));
+		n += charge(w, values, 8 * py_split_values_slots(L, k.size, k.nentries, k.usable));
 	return n;
 }
 
@@ -111,19 +111,18 @@ static uint64_t str_owned(struct walk *w, uint64_t addr, const uint8_t *ob)
 	return n;
 }
 
-/* 3.11/3.12 attribute values outside a dict: the values pointer (3.11 at -32, 3.12 tagged at -24). */
+/* 3.11/3.12 attribute values outside a dict, found from the pre-header words (python/rules.h). */
 static uint64_t values_owned(struct walk *w, const struct pytype *ty, const uint8_t *ob)
 {
 	const struct pylayout *L = &w->p->L;
-	uint64_t v = 0;
+	uint64_t v, pre[2];
 	struct pydictkeys k;
 
-	if (!(ty->flags & PC_TPFLAGS_MANAGED_DICT) || ty->pre < 32 || L->minor < 11 || L->minor > 12)
+	if (!py_has_managed_dict(L, ty->flags) || ty->pre < 32)
 		return 0;
-	if (L->minor == 11)
-		v = rd64(ob, -32);
-	else if (rd64(ob, -24) & 1)
-		v = rd64(ob, -24) + 1;
+	pre[0] = rd64(ob, PY_MANAGED_VALUES_OFFSET);
+	pre[1] = rd64(ob, PY_MANAGED_DICT_OFFSET);
+	v = py_managed_values(L, pre);
 	if (!v || !keys_of(w, ty->cached_keys, &k))
 		return 0;
 	return charge(w, v, 8 * (k.nentries + k.usable));

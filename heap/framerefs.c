@@ -7,6 +7,7 @@
 #include "common/xalloc.h"
 #include "heap/pyframes.h"
 #include "heap/stacks.h"
+#include "python/rules.h"
 
 /* co_nlocalsplus is an int; real functions have a few hundred locals at most. */
 #define MAX_LOCALS (1 << 16)
@@ -41,7 +42,7 @@ static int32_t code_nlocalsplus(struct walk *w, uint64_t code)
 static void frame_locals(struct walk *w, uint64_t f, const uint8_t *b)
 {
 	const struct pyoffsets *o = &w->p->L.off;
-	int32_t n = code_nlocalsplus(w, rd64(b, o->if_code));
+	int32_t n = code_nlocalsplus(w, py_stackref_object(&w->p->L, rd64(b, o->if_code)));
 
 	if (n <= 0)
 		return;
@@ -55,6 +56,9 @@ static void frame_locals(struct walk *w, uint64_t f, const uint8_t *b)
 		w->frames_bad++;
 		return;
 	}
+	for (int32_t i = 0; i < n; i++)
+		w->frame_roots[w->nframe_roots + (size_t)i] =
+			py_stackref_object(&w->p->L, w->frame_roots[w->nframe_roots + (size_t)i]);
 	w->nframe_roots += (size_t)n;
 }
 
@@ -119,13 +123,28 @@ void framerefs_collect(struct walk *w)
 	ptrmap_release(&seen);
 }
 
-/* Locals at off in the object (n of them): from the copy when it holds them, else read. */
+/* Locals at off in the object (n of them): from the copy when it holds them, else read. 3.14+
+ * slots are stack references: untagged one by one (python/rules.h). */
 static void locals_at(struct walk *w, uint64_t addr, const uint8_t *ob, size_t have, uint64_t off, uint64_t n)
 {
-	if (off <= have && n <= (have - off) / 8)
-		follow_local_ptrs(w, ob + off, n);
-	else
-		follow_ptrs(w, addr + off, n);
+	uint64_t slots[256];
+
+	if (!w->p->L.stackrefs) {
+		if (off <= have && n <= (have - off) / 8)
+			follow_local_ptrs(w, ob + off, n);
+		else
+			follow_ptrs(w, addr + off, n);
+		return;
+	}
+	for (uint64_t done = 0, k; done < n; done += k) {
+		k = n - done < PC_ARRAY_LEN(slots) ? n - done : PC_ARRAY_LEN(slots);
+		if (off + 8 * (done + k) <= have)
+			memcpy(slots, ob + off + 8 * done, 8 * k);
+		else if (mem_read(&w->p->mem, addr + off + 8 * done, slots, 8 * k, NULL) < 0)
+			return;
+		for (uint64_t i = 0; i < k; i++)
+			follow_ptr(w, py_stackref_object(&w->p->L, slots[i]));
+	}
 }
 
 /* enum _framestate, 3.11-3.13: created and suspended are negative; executing is 0 (the thread
@@ -139,13 +158,10 @@ static void gen_locals(struct walk *w, uint64_t addr, const uint8_t *ob, size_t 
 	if (o->gen_iframe < 0 || o->gen_frame_state < 0 || o->if_localsplus < 0 ||
 	    (size_t)o->gen_frame_state >= have || code_at + 8 > have || (int8_t)ob[o->gen_frame_state] >= 0)
 		return;
-	n = code_nlocalsplus(w, rd64(ob, (int32_t)code_at));
+	n = code_nlocalsplus(w, py_stackref_object(&w->p->L, rd64(ob, (int32_t)code_at)));
 	if (n > 0)
 		locals_at(w, addr, ob, have, (uint64_t)o->gen_iframe + (uint64_t)o->if_localsplus, (uint64_t)n);
 }
-
-/* enum _frameowner, 3.11-3.13 */
-#define FRAME_OWNED_BY_FRAME_OBJECT 2
 
 /* 3.11+: a frame object whose function returned holds its frame inside itself (f_frame points
  * at its own _f_frame_data, owned by the frame object); its locals stay until frame.clear(),
@@ -159,9 +175,9 @@ static void frame_object_own_frame(struct walk *w, uint64_t addr, const uint8_t 
 
 	if (o->fo_frame < 0 || o->fo_frame_data < 0 || o->if_owner < 0 || (size_t)o->fo_frame + 8 > have ||
 	    rd64(ob, o->fo_frame) != addr + data || data + (uint64_t)o->if_owner >= have || code_at + 8 > have ||
-	    ob[data + (uint64_t)o->if_owner] != FRAME_OWNED_BY_FRAME_OBJECT)
+	    ob[data + (uint64_t)o->if_owner] != PY_FRAME_OWNED_BY_FRAME_OBJECT)
 		return;
-	n = code_nlocalsplus(w, rd64(ob, (int32_t)code_at));
+	n = code_nlocalsplus(w, py_stackref_object(&w->p->L, rd64(ob, (int32_t)code_at)));
 	if (n > 0)
 		locals_at(w, addr, ob, have, data + (uint64_t)o->if_localsplus, (uint64_t)n);
 }

@@ -6,39 +6,14 @@
 #include <string.h>
 #include "common/xalloc.h"
 #include "heap/pyobj.h"
+#include "python/rules.h"
 
-/* Lib/types.py binds these names to builtin types; guppy3 names such types `types.<name>`,
- * the last binding of a type winning (BuiltinMethodType after BuiltinFunctionType), except
- * function and module which it shortens. `since` is the minor version that added the name. */
-static const struct { const char *tp_name, *kind; int since; } aliases[] = {
-	{ "function", "function", 0 },
-	{ "module", "module", 0 },
-	{ "code", "types.CodeType", 0 },
-	{ "mappingproxy", "types.MappingProxyType", 0 },
-	{ "cell", "types.CellType", 8 },
-	{ "generator", "types.GeneratorType", 0 },
-	{ "coroutine", "types.CoroutineType", 0 },
-	{ "async_generator", "types.AsyncGeneratorType", 0 },
-	{ "method", "types.MethodType", 0 },
-	{ "builtin_function_or_method", "types.BuiltinMethodType", 0 },
-	{ "wrapper_descriptor", "types.WrapperDescriptorType", 0 },
-	{ "method-wrapper", "types.MethodWrapperType", 0 },
-	{ "method_descriptor", "types.MethodDescriptorType", 0 },
-	{ "classmethod_descriptor", "types.ClassMethodDescriptorType", 0 },
-	{ "traceback", "types.TracebackType", 0 },
-	{ "frame", "types.FrameType", 0 },
-	{ "getset_descriptor", "types.GetSetDescriptorType", 0 },
-	{ "member_descriptor", "types.MemberDescriptorType", 0 },
-	{ "ellipsis", "types.EllipsisType", 10 },
-	{ "NoneType", "types.NoneType", 10 },
-	{ "NotImplementedType", "types.NotImplementedType", 10 },
-};
-
-const char *kindname_static(const char *tp_name, int minor, char *buf, size_t len)
+const char *kindname_static(const struct pylayout *L, const char *tp_name, char *buf, size_t len)
 {
-	for (size_t i = 0; i < PC_ARRAY_LEN(aliases); i++)
-		if (minor >= aliases[i].since && strcmp(tp_name, aliases[i].tp_name) == 0)
-			return aliases[i].kind;
+	const char *alias = py_types_alias(L, tp_name);
+
+	if (alias)
+		return alias;
 	snprintf(buf, len, "%s", tp_name);
 	return buf;
 }
@@ -72,7 +47,7 @@ char *kindname_of(struct pyproc *p, const struct pytype *ty, const uint8_t *b, c
 	*module = NULL;
 	if (!ty->heap) {
 		*module = static_module(tp_name);
-		return xstrdup(kindname_static(tp_name, p->L.minor, out, sizeof out));
+		return xstrdup(kindname_static(&p->L, tp_name, out, sizeof out));
 	}
 	memcpy(&ht_name, b + p->L.off.ht_name, 8);
 	if (pystr_read(p, ht_name, name, sizeof name) < 0)

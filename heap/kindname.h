@@ -11,7 +11,7 @@
  * that defines it. NULL (and *module NULL) when a heap type's name cannot be read. */
 char *kindname_of(struct pyproc *p, const struct pytype *ty, const uint8_t *b, const char *tp_name, char **module);
 
-/* The guppy name of a static type from its tp_name, for the running minor version. */
-const char *kindname_static(const char *tp_name, int minor, char *buf, size_t len);
+/* The guppy name of a static type from its tp_name, for the target's version. */
+const char *kindname_static(const struct pylayout *L, const char *tp_name, char *buf, size_t len);
 
 #endif

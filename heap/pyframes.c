@@ -8,10 +8,9 @@
 #include "common/xalloc.h"
 #include "heap/linetable.h"
 #include "heap/pyobj.h"
+#include "python/rules.h"
 
 #define MAX_LINETABLE (1u << 20) /* bytes; the largest real tables are a few KiB */
-#define FRAME_OWNED_BY_GENERATOR 1 /* enum _frameowner, 3.11-3.13 */
-#define FRAME_OWNED_BY_CSTACK 3    /* 3.12, 3.13 */
 
 struct code_info {
 	bool ok;
@@ -210,17 +209,17 @@ static bool interp_frame(struct pyframes *w, struct thread_stack *t, struct stac
 	}
 	*prev = u64_at(b, o->if_previous);
 	owner = (int8_t)b[o->if_owner];
-	if (w->p->L.minor >= 12 && owner == FRAME_OWNED_BY_CSTACK) { /* the shim of one C call */
+	if (py_frame_is_shim(&w->p->L, owner)) { /* the shim of one C call */
 		end_call(t, first);
 		return true;
 	}
-	code = u64_at(b, o->if_code);
+	code = py_stackref_object(&w->p->L, u64_at(b, o->if_code));
 	instr = u64_at(b, o->if_instr);
 	adaptive = code + (uint64_t)o->co_code_adaptive;
 	const struct code_info *c = code_info(w, code);
 	bool is_entry = o->if_is_entry >= 0 && b[o->if_is_entry];
 	/* _PyFrame_IsIncomplete: not yet past the RESUME/COPY_FREE_VARS prologue. */
-	if (c->ok && owner != FRAME_OWNED_BY_GENERATOR && instr < adaptive + 2 * (uint64_t)c->firsttraceable) {
+	if (c->ok && owner != PY_FRAME_OWNED_BY_GENERATOR && instr < adaptive + 2 * (uint64_t)c->firsttraceable) {
 		if (is_entry)
 			end_call(t, first);
 		return true;

@@ -10,11 +10,19 @@ bool pyproc_readable(const struct pyproc *p, uint64_t addr, uint64_t len)
 	return addr && (addr & 7) == 0 && maps_readable(&p->maps, addr, len);
 }
 
-static int read_ptr(struct pyproc *p, uint64_t addr, uint64_t *v, const char *what, struct pc_err *e)
+/* A pointer-sized word at an address aligned to `align` bytes. */
+static int read_word(struct pyproc *p, uint64_t addr, unsigned align, uint64_t *v, const char *what,
+		     struct pc_err *e)
 {
-	if (!pyproc_readable(p, addr, 8) || mem_read_u64(&p->mem, addr, v, NULL) < 0)
+	if (!addr || (addr & (align - 1)) || !maps_readable(&p->maps, addr, 8) ||
+	    mem_read_u64(&p->mem, addr, v, NULL) < 0)
 		return pc_fail(e, PC_ELAYOUT, "cannot read %s at %#llx", what, (unsigned long long)addr);
 	return 0;
+}
+
+static int read_ptr(struct pyproc *p, uint64_t addr, uint64_t *v, const char *what, struct pc_err *e)
+{
+	return read_word(p, addr, 8, v, what, e);
 }
 
 static int read_ptr_field(struct pyproc *p, uint64_t base, int32_t off, uint64_t *v, const char *what,
@@ -23,18 +31,6 @@ static int read_ptr_field(struct pyproc *p, uint64_t base, int32_t off, uint64_t
 	if (off < 0)
 		return pc_fail(e, PC_ELAYOUT, "the %s layout has no %s", p->elf.version, what);
 	return read_ptr(p, base + (uint64_t)off, v, what, e);
-}
-
-/* 3.13+: the target describes itself; prefer its values (CPYTHON.md 3.5). */
-static int overlay_debug_offsets(struct pyproc *p, struct pc_err *e)
-{
-	uint8_t raw[1024];
-
-	if (p->L.major == 3 && p->L.minor < 13)
-		return 0;
-	if (mem_read(&p->mem, p->runtime, raw, sizeof raw, e) < 0)
-		return -1;
-	return layout_overlay_debug_offsets(&p->L, raw, sizeof raw, p->elf.version_hex, e);
 }
 
 /* PyType_Type is its own type, and its basicsize is sizeof(PyHeapTypeObject): a check of the
@@ -99,7 +95,9 @@ static int validate_gc(struct pyproc *p, struct pc_err *e)
 	for (unsigned g = 0; g < L->ngenerations; g++) {
 		uint64_t head = p->gc_state + (uint64_t)L->off.gc_generations + (uint64_t)g * (uint64_t)L->off.gc_gen_size;
 		uint64_t next, prev;
-		if (read_ptr(p, head + (uint64_t)L->off.gch_next, &next, "GC generation head", e) < 0)
+		/* Debian's 3.13 (gchead-alignment.diff) aligns PyGC_Head to 4 bytes: the heads
+		 * inside the GC state may be 4-aligned (generations at offset 20). */
+		if (read_word(p, head + (uint64_t)L->off.gch_next, 4, &next, "GC generation head", e) < 0)
 			return -1;
 		if (next == head)
 			continue;
@@ -131,17 +129,56 @@ static int find_interp(struct pyproc *p, struct pc_err *e)
 	return 0;
 }
 
-int pyproc_finish(struct pyproc *p, struct pc_err *e)
+/* One table: overlaid with the target's own _Py_DebugOffsets (3.13+) and validated. */
+static int try_layout(struct pyproc *p, const struct pylayout_gen *g, bool newer, const uint8_t *raw,
+		      size_t rawlen, struct pc_err *e)
 {
-	p->runtime = p->elf.runtime;
-	p->type_type = pyelf_symbol(&p->elf, "PyType_Type");
-	p->object_type = pyelf_symbol(&p->elf, "PyBaseObject_Type");
-	if (layout_lookup(p->elf.major, p->elf.minor, &p->L, e) < 0 || overlay_debug_offsets(p, e) < 0)
+	layout_from_table(g, &p->L);
+	p->L.newer = newer;
+	p->nthreads = 0;
+	p->gc_collecting = false;
+	p->obmalloc = 0;
+	if (raw && layout_overlay_debug_offsets(&p->L, raw, rawlen, p->elf.version_hex, e) < 0)
 		return -1;
 	if (validate_type_type(p, e) < 0 || find_interp(p, e) < 0 || validate_threads(p, e) < 0 ||
 	    validate_gc(p, e) < 0)
-		return pc_fail(e, PC_ELAYOUT, "CPython %s layout (from %s) does not validate", p->elf.version, p->L.source);
+		return -1;
 	return 0;
+}
+
+/* Picks the layout: every table of the version, best confirmed by the target first; the first
+ * that validates against the memory wins. Reports the best candidate's failure otherwise. */
+int pyproc_finish(struct pyproc *p, struct pc_err *e)
+{
+	const struct pylayout_gen *cand[8];
+	uint8_t raw[1024];
+	size_t rawlen = layout_debug_offsets_len(p->elf.version_hex), n;
+	struct pc_err first = { 0 };
+	bool newer = false;
+
+	p->runtime = p->elf.runtime;
+	p->type_type = pyelf_symbol(&p->elf, "PyType_Type");
+	p->object_type = pyelf_symbol(&p->elf, "PyBaseObject_Type");
+	if (rawlen > sizeof raw || (rawlen && mem_read(&p->mem, p->runtime, raw, rawlen, e) < 0))
+		return -1;
+	n = layout_ranked(p->elf.major, p->elf.minor, p->elf.version_hex, rawlen ? raw : NULL, rawlen,
+			  cand, PC_ARRAY_LEN(cand), &newer, e);
+	for (size_t i = 0; i < n; i++) {
+		struct pc_err ei = { 0 };
+		if (try_layout(p, cand[i], newer, rawlen ? raw : NULL, rawlen, &ei) == 0)
+			return 0;
+		if (i == 0)
+			first = ei;
+	}
+	if (n == 0)
+		return -1;
+	*e = first;
+	if (newer)
+		return pc_fail(e, PC_EUNSUPPORTED,
+			       "CPython %s is newer than any layout pycensus knows (newest: %s) and its "
+			       "own description does not check out", p->elf.version, cand[0]->source);
+	return pc_fail(e, PC_ELAYOUT, "CPython %s layout (from %s%s) does not validate", p->elf.version,
+		       cand[0]->source, n > 1 ? " and the other tables of its version" : "");
 }
 
 int pyproc_open_recorded(struct pyproc *p, pid_t pid, struct mem_recorder *rec, struct pyelf_symcache *syms,

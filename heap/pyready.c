@@ -25,6 +25,10 @@ static int find_interpreter(struct pyready *r, pid_t pid, struct pc_err *e)
 	static const char *const names[PYREADY_NFINAL] = { "Py_FinalizeEx", "Py_Exit", "Py_Finalize" };
 	struct pc_err quiet = { 0 };
 	struct pylayout L;
+	const struct pylayout_gen *cand[8];
+	uint8_t raw[1024];
+	size_t rawlen;
+	bool newer;
 
 	mem_init_pid(&r->mem, pid);
 	if (maps_read(pid, &r->maps, &quiet) < 0 || pyelf_open(&r->elf, pid, &r->maps, &r->mem, &quiet) < 0) {
@@ -37,9 +41,15 @@ static int find_interpreter(struct pyready *r, pid_t pid, struct pc_err *e)
 		return -1;
 	}
 	r->have_elf = true;
-	if (layout_lookup(r->elf.major, r->elf.minor, &L, e) < 0)
+	rawlen = layout_debug_offsets_len(r->elf.version_hex);
+	if (rawlen > sizeof raw || (rawlen && mem_read(&r->mem, r->elf.runtime, raw, rawlen, &quiet) < 0))
+		rawlen = 0;
+	if (layout_ranked(r->elf.major, r->elf.minor, r->elf.version_hex, rawlen ? raw : NULL, rawlen,
+			  cand, PC_ARRAY_LEN(cand), &newer, e) == 0)
 		return -1;
-	r->off_initialized = L.off.rt_initialized;
+	layout_from_table(cand[0], &L);
+	/* a newer version's runtime may have moved the flag: the census's own validation decides */
+	r->off_initialized = newer ? -1 : L.off.rt_initialized;
 	for (int i = 0; i < PYREADY_NFINAL; i++)
 		r->finalize[i] = pyelf_symbol(&r->elf, names[i]);
 	return 1;

@@ -4,6 +4,7 @@
 
 #include <string.h>
 #include "heap/pyobj.h"
+#include "python/rules.h"
 
 /* A dict with more slots than this is not a registry worth walking. */
 #define MAX_DICT_SLOTS (1u << 20)
@@ -112,25 +113,23 @@ static int values_attr(struct pyproc *p, uint64_t type, uint64_t values, const c
 	return *value ? 1 : 0;
 }
 
-/* CPYTHON.md 4.2: the words before a managed-dict object: 3.11 values at -32 and dict at -24;
- * 3.12 one tagged word at -24 (bit 0: values = word + 1); 3.13 dict at -24, inline values right
- * after the object (valid while the byte `valid` says so). */
+/* CPYTHON.md 4.2: the words before a managed-dict object hold its dict or its values
+ * (python/rules.h); 3.13+ keeps the values inline after the object (valid while the byte
+ * `valid` says so). */
 static int managed_attr(struct pyproc *p, uint64_t obj, uint64_t type, uint64_t flags, const char *name,
 			uint64_t *value)
 {
 	const struct pylayout *L = &p->L;
-	uint64_t word, values = 0, basicsize;
+	uint64_t pre[2], values, basicsize;
 	uint8_t valid = 0;
 
-	if (mem_read_u64(&p->mem, obj - 24, &word, NULL) < 0)
+	if (mem_read(&p->mem, obj + (uint64_t)PY_MANAGED_VALUES_OFFSET, pre, sizeof pre, NULL) < 0)
 		return -1;
-	if (L->minor == 12 && (word & 1))
-		return values_attr(p, type, word + 1, name, value);
-	if (word)
-		return pydict_get_str(p, word, name, value);
-	if (L->minor == 11 && mem_read_u64(&p->mem, obj - 32, &values, NULL) == 0 && values)
+	if ((values = py_managed_values(L, pre)))
 		return values_attr(p, type, values, name, value);
-	if ((flags & PC_TPFLAGS_INLINE_VALUES) && L->off.dv_valid >= 0 &&
+	if (pre[1] && py_managed_word_is_dict(L, pre[1]))
+		return pydict_get_str(p, pre[1], name, value);
+	if (py_inline_values(L, flags) && L->off.dv_valid >= 0 &&
 	    mem_read_u64(&p->mem, type + (uint64_t)L->off.tp_basicsize, &basicsize, NULL) == 0 &&
 	    basicsize < 4096 &&
 	    mem_read(&p->mem, obj + basicsize + (uint64_t)L->off.dv_valid, &valid, 1, NULL) == 0 && valid)
@@ -149,8 +148,9 @@ int pyobj_attr(struct pyproc *p, uint64_t obj, const char *name, uint64_t *value
 	    mem_read_u64(&p->mem, type + (uint64_t)o->tp_flags, &flags, NULL) < 0 ||
 	    mem_read_u64(&p->mem, type + (uint64_t)o->tp_dictoffset, (uint64_t *)&dictoffset, NULL) < 0)
 		return -1;
-	if (p->L.preheader_dict && (flags & PC_TPFLAGS_MANAGED_DICT))
-		return pyproc_readable(p, obj - 32, 32) ? managed_attr(p, obj, type, flags, name, value) : -1;
+	if (py_has_managed_dict(&p->L, flags))
+		return pyproc_readable(p, obj + (uint64_t)PY_MANAGED_VALUES_OFFSET, 32)
+			       ? managed_attr(p, obj, type, flags, name, value) : -1;
 	if (dictoffset <= 0 || dictoffset > 4096) /* negative offsets are var-sized objects: not needed */
 		return 0;
 	if (mem_read_u64(&p->mem, obj + (uint64_t)dictoffset, &dict, NULL) < 0)

@@ -6,6 +6,7 @@
 #include "common/compat.h"
 #include "heap/walk.h"
 #include "heap/framerefs.h"
+#include "python/rules.h"
 
 #include <string.h>
 
@@ -122,21 +123,21 @@ static void rule_refs(struct walk *w, const struct pytype *ty, uint64_t addr, co
 static void values_refs(struct walk *w, const struct pytype *ty, uint64_t addr, const uint8_t *ob, size_t have)
 {
 	const struct pylayout *L = &w->p->L;
-	uint64_t word, bs = (uint64_t)ty->basicsize;
+	uint64_t pre[2], values, bs = (uint64_t)ty->basicsize;
 
-	if (!(ty->flags & PC_TPFLAGS_MANAGED_DICT) || !L->preheader_dict || ty->pre < 32)
+	if (!py_has_managed_dict(L, ty->flags) || ty->pre < 32)
 		return;
-	if (L->minor == 11 && (word = rd64(ob, -32)))
-		follow_keys(w, ty->cached_keys, word);
-	else if (L->minor == 12 && ((word = rd64(ob, -24)) & 1))
-		follow_keys(w, ty->cached_keys, word + 1);
-	else if (L->minor >= 13 && (ty->flags & PC_TPFLAGS_INLINE_VALUES)) {
+	pre[0] = rd64(ob, PY_MANAGED_VALUES_OFFSET);
+	pre[1] = rd64(ob, PY_MANAGED_DICT_OFFSET);
+	if ((values = py_managed_values(L, pre)))
+		follow_keys(w, ty->cached_keys, values);
+	else if (py_inline_values(L, ty->flags)) {
 		uint8_t hdr[8];
 		if (bs + 8 <= have)
 			memcpy(hdr, ob + bs, 8);
 		else if (mem_read(&w->p->mem, addr + bs, hdr, 8, NULL) < 0)
 			return;
-		if (!hdr[3] || !hdr[0])
+		if (!hdr[PY_DICTVALUES_VALID] || !hdr[0])
 			return; /* not valid: the values moved to a dict object */
 		if (bs + 8 + 8 * (uint64_t)hdr[0] <= have)
 			follow_local_ptrs(w, ob + bs + 8, hdr[0]);

@@ -4,6 +4,7 @@
 
 #include <string.h>
 #include "heap/pyobj.h"
+#include "python/rules.h"
 
 static uint64_t rd64(const uint8_t *b, int32_t off)
 {
@@ -16,19 +17,16 @@ static uint64_t round8(uint64_t n) { return (n + 7) & ~(uint64_t)7; }
 
 uint64_t size_preheader(const struct pylayout *L, const struct pytype *ty, bool obj_is_heap_type)
 {
-	/* type objects: tp_is_gc is true only for heap types, so static ones get no GC header up to
-	 * 3.10 and again from 3.13; 3.11 and 3.12 add the pre-header of type(o) regardless. */
-	if (ty->rule == RULE_TYPE && !obj_is_heap_type && (L->minor <= 10 || L->minor >= 13))
+	/* type objects: tp_is_gc is true only for heap types (python/rules.h) */
+	if (ty->rule == RULE_TYPE && !obj_is_heap_type && !py_static_type_sizeof_has_preheader(L))
 		return 0;
 	return ty->pre;
 }
 
 uint64_t size_int(const struct pylayout *L, uint64_t ndigits)
 {
-	/* offsetof(ob_digit) + 4 per 30-bit digit; from 3.11 zero still counts one digit */
-	if (L->minor >= 11 && ndigits == 0)
-		ndigits = 1;
-	return (uint64_t)L->off.long_digit + 4 * ndigits;
+	/* offsetof(ob_digit) + 4 per 30-bit digit */
+	return (uint64_t)L->off.long_digit + 4 * py_int_sizeof_digits(L, ndigits);
 }
 
 uint64_t size_int_ndigits(const struct pylayout *L, const uint8_t *obj)
@@ -94,8 +92,7 @@ static uint64_t dict_sizeof(struct pyproc *p, const struct pytype *ty, const uin
 
 	if (pydictkeys_read(p, rd64(obj, L->off.dict_keys), &k) < 0)
 		return (uint64_t)ty->basicsize;
-	/* values slots: USABLE_FRACTION(size) up to 3.10, dk_nentries + dk_usable from 3.11 */
-	split_n = L->minor <= 10 ? 2 * k.size / 3 : k.nentries + k.usable;
+	split_n = py_split_values_slots(L, k.size, k.nentries, k.usable);
 	return size_dict(L, ty->basicsize, values != 0, split_n, k.refcnt == 1,
 			 size_dict_keys(L, k.size, k.index_bytes, k.entry_size));
 }
@@ -199,6 +196,7 @@ static uint64_t framed_sizeof(struct pyproc *p, const struct pytype *ty, uint64_
 	else if ((frame = rd64(obj, o->fo_frame)) == 0 ||
 		 mem_read_u64(&p->mem, frame + (uint64_t)o->if_code, &code, NULL) < 0)
 		return (uint64_t)ty->basicsize;
+	code = py_stackref_object(&p->L, code);
 
 	if (o->co_nlocalsplus < 0 || o->co_stacksize < 0 || !code ||
 	    mem_read(&p->mem, code + (uint64_t)o->co_nlocalsplus, &nlocals, 4, NULL) < 0 ||

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "common/xalloc.h"
 #include "heap/sizes.h"
+#include "python/rules.h"
 
 void walk_init(struct walk *w, struct pyproc *p, struct census *c)
 {
@@ -71,10 +72,10 @@ static uint64_t instance_dict(struct walk *w, const struct pytype *ty, uint64_t 
 	uint64_t d = 0;
 	int64_t off = ty->dictoffset;
 
-	if (L->preheader_dict && (ty->flags & PC_TPFLAGS_MANAGED_DICT)) {
-		if (mem_read_u64(&w->p->mem, addr - 24, &d, NULL) < 0)
+	if (py_has_managed_dict(L, ty->flags)) {
+		if (mem_read_u64(&w->p->mem, addr + (uint64_t)PY_MANAGED_DICT_OFFSET, &d, NULL) < 0)
 			return 0;
-		return (L->minor == 12 && (d & 1)) ? 0 : d;
+		return py_managed_word_is_dict(L, d) ? d : 0;
 	}
 	if (off < 0 && ty->itemsize > 0 && have >= 24) {
 		int64_t n = (int64_t)rd64(ob, L->off.ob_size);
@@ -110,9 +111,9 @@ void walk_count(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, siz
 	walk_refs(w, t, addr, ob, have);
 }
 
-bool walk_plausible_refcnt(uint64_t r)
+bool walk_plausible_refcnt(const struct walk *w, uint64_t r)
 {
-	return (r > 0 && r < (1ULL << 31)) || r == 0xffffffffULL;
+	return py_refcnt_plausible(&w->p->L, r);
 }
 
 size_t walk_side_table_dicts(struct walk *w, uint64_t *out, size_t max)

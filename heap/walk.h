@@ -85,7 +85,7 @@ int64_t walk_type_of(struct walk *w, const uint8_t *obj);
 void walk_count(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size_t have);
 /* Refcounts of live objects are small; 3.12+ immortal objects hold exactly UINT_MAX
  * (_Py_IMMORTAL_REFCNT, CPYTHON.md 4.1). Pointers and text fail this. */
-bool walk_plausible_refcnt(uint64_t r);
+bool walk_plausible_refcnt(const struct walk *w, uint64_t r);
 /* The namespaces of 3.12+ static builtin types, kept in the interpreter (CPYTHON.md 4.3): up to
  * max dict addresses into out; returns how many. */
 size_t walk_side_table_dicts(struct walk *w, uint64_t *out, size_t max);

@@ -70,6 +70,7 @@ static void set_rules(struct pylayout *out, int minor)
 	out->dict_values_embedded = minor >= 13;
 	/* 3.15 Include/internal/pycore_interp_structs.h: struct gc_stats *generation_stats. */
 	out->gc_stats_ring = minor >= 15;
+	out->refcnt_form = minor <= 11 ? PY_RC_PLAIN : minor <= 13 ? PY_RC_IMMORTAL_UINT : PY_RC_SPLIT_FLAGS;
 	out->has_debug_offsets = minor >= 13;
 }
 
@@ -428,5 +429,30 @@ int layout_debug_offsets_mismatches(const struct pylayout_gen *g, const uint8_t 
 			snprintf(first, first_len, "%s is %d in the target, %d in %s", name,
 				 get_field(&off, dst), get_field(&g->off, dst), g->source);
 	}
+	return n;
+}
+
+size_t layout_ranked(int major, int minor, uint32_t version_hex, const uint8_t *raw, size_t len,
+		     const struct pylayout_gen **out, size_t max, bool *newer, struct pc_err *e)
+{
+	size_t n = layout_candidates(major, minor, out, max, newer, e);
+	int miss[16];
+	char first[8];
+
+	if (!raw || n < 2 || n > PC_ARRAY_LEN(miss))
+		return n;
+	for (size_t i = 0; i < n; i++) {
+		miss[i] = layout_debug_offsets_mismatches(out[i], raw, len, version_hex, first, 0);
+		if (miss[i] < 0)
+			miss[i] = INT32_MAX;
+	}
+	/* insertion sort, stable: among equals the table order (upstream first) stays */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && miss[j] < miss[j - 1]; j--) {
+			const struct pylayout_gen *g = out[j];
+			int m = miss[j];
+			out[j] = out[j - 1], miss[j] = miss[j - 1];
+			out[j - 1] = g, miss[j - 1] = m;
+		}
 	return n;
 }

@@ -57,6 +57,13 @@ enum py_managed_dict {
 	PY_MD_INLINE,     /* 3.13+: dict pointer at -24, values inline after the object */
 };
 
+/* What ob_refcnt holds (Include/refcount.h). */
+enum py_refcnt_form {
+	PY_RC_PLAIN,         /* <= 3.11: a count */
+	PY_RC_IMMORTAL_UINT, /* 3.12, 3.13: or exactly UINT_MAX, _Py_IMMORTAL_REFCNT */
+	PY_RC_SPLIT_FLAGS,   /* 3.14+: 32-bit count (>= 2^31: immortal), 16 overflow bits, 16 ob_flags */
+};
+
 struct pylayout {
 	int major, minor;    /* of the table: the rules below are that version's */
 	const char *source;  /* the table's build */
@@ -77,6 +84,7 @@ struct pylayout {
 	int frame_owned_by_cstack;   /* FRAME_OWNED_BY_CSTACK: 3 (3.12, 3.13), 4 (3.14+), -1 before */
 	bool stackrefs;              /* 3.14+: frame slots are tagged _PyStackRef values */
 	bool dict_values_embedded;   /* 3.13+: PyDictValues.embedded (byte 2) */
+	enum py_refcnt_form refcnt_form;
 	bool gc_stats_ring;          /* 3.15+: gc.generation_stats points to ring buffers */
 	bool has_debug_offsets;      /* 3.13+: _PyRuntime starts with _Py_DebugOffsets */
 	bool debug_offsets;          /* the values were overlaid from the target's _Py_DebugOffsets */
@@ -94,6 +102,11 @@ void layout_from_table(const struct pylayout_gen *g, struct pylayout *out);
  * *newer set (the caller warns). 0 (and PC_EUNSUPPORTED in e) when none can. */
 size_t layout_candidates(int major, int minor, const struct pylayout_gen **out, size_t max,
 			 bool *newer, struct pc_err *e);
+
+/* layout_candidates() ranked for one target: tables whose fields its _Py_DebugOffsets (raw, len
+ * bytes; NULL before 3.13) confirm come first. The caller tries them in order, validating each. */
+size_t layout_ranked(int major, int minor, uint32_t version_hex, const uint8_t *raw, size_t len,
+		     const struct pylayout_gen **out, size_t max, bool *newer, struct pc_err *e);
 
 /* The bytes of _Py_DebugOffsets to read for a target of this PY_VERSION_HEX (0: it has none). */
 size_t layout_debug_offsets_len(uint32_t version_hex);

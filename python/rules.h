@@ -75,6 +75,10 @@ static inline bool py_static_type_sizeof_has_preheader(const struct pylayout *L)
 	return L->static_type_preheader;
 }
 
+/* enum _frameowner (Include/internal/pycore_frame.h), the same 3.11-3.15 for these two */
+#define PY_FRAME_OWNED_BY_GENERATOR 1
+#define PY_FRAME_OWNED_BY_FRAME_OBJECT 2
+
 /* A _PyInterpreterFrame owned by the C stack: the shim of one C call into Python (3.12+). */
 static inline bool py_frame_is_shim(const struct pylayout *L, int owner)
 {
@@ -102,6 +106,25 @@ static inline bool py_dict_values_may_be_embedded(const struct pylayout *L)
 static inline bool py_gc_stats_inline(const struct pylayout *L)
 {
 	return !L->gc_stats_ring;
+}
+
+/* A refcount a live object can hold. Pointers and text fail this: it is how the walkers tell
+ * an object header from other bytes. */
+static inline bool py_refcnt_plausible(const struct pylayout *L, uint64_t r)
+{
+	uint64_t lo = r & 0xffffffffULL;
+
+	switch (L->refcnt_form) {
+	case PY_RC_PLAIN:
+		return r > 0 && r < (1ULL << 31);
+	case PY_RC_IMMORTAL_UINT:
+		return (r > 0 && r < (1ULL << 31)) || r == 0xffffffffULL;
+	case PY_RC_SPLIT_FLAGS:
+		/* 3.14 immortals start at 3 << 30 and may drift; static ones carry ob_flags */
+		return lo != 0 && ((r >> 32) & 0xffff) == 0 && (r >> 48) <= 0xff &&
+		       (lo >= (1ULL << 31) || (r >> 48) == 0);
+	}
+	return false;
 }
 
 /* guppy3's name for a builtin type that Lib/types.py binds (`types.CodeType`), for this version,
