@@ -1,6 +1,7 @@
 /* elf.c: one ELF file read through libelf into tables built once at open: symbols sorted by
  * name, sections, PT_LOAD segments and the build-id. Lookups never go back to libelf, so the
- * untrusted file is validated in one place, here at open. */
+ * untrusted file is validated in one place, here at open. A stripped file's detached debug file
+ * is opened the same way (symbol table and notes only) and its symbols merged into the table. */
 #include "common/compat.h"
 #include "symbols/elf.h"
 
@@ -9,6 +10,9 @@
 #include <gelf.h>
 #include <inttypes.h>
 #include <libelf.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,6 +22,10 @@
 
 /* GNU build-ids are 16 or 20 bytes; a longer note is not one we would recognise anyway. */
 #define BUILD_ID_MAX 64
+/* .gnu_debuglink names a file in a directory; longer names are not ones a distribution uses. */
+#define DEBUGLINK_MAX 256
+/* Directories elf_find_debug_for() searches: PYCENSUS_DEBUG_DIR entries beyond this are ignored. */
+#define DEBUG_ROOTS_MAX 16
 
 /* The table position breaks ties between equal names so lookups are deterministic. */
 struct sym_entry {
@@ -38,6 +46,11 @@ struct elf_file {
 	struct elf_load *loads;
 	size_t nloads, loadcap;
 	char build_id[2 * BUILD_ID_MAX + 1];
+	bool debug_only;        /* opened as a detached debug file: .symtab and notes only */
+	bool own_symtab;        /* the file has a .symtab of its own */
+	char debuglink[DEBUGLINK_MAX]; /* .gnu_debuglink file name, "" when none */
+	uint32_t debuglink_crc;
+	struct elf_file *debug; /* the detached debug file whose .symtab was merged, or NULL */
 };
 
 static int corrupt(const struct elf_file *f, const char *what, struct pc_err *e)
@@ -203,7 +216,8 @@ static int read_symbols(struct elf_file *f, Elf_Scn *scn, const GElf_Shdr *sh, s
 	Elf_Data *strs = string_table(f, sh->sh_link);
 	size_t n;
 
-	if (!syms || !strs)
+	/* A SHT_NOBITS table has no bytes (d_buf NULL): reading its entries would crash libelf. */
+	if (!syms || !syms->d_buf || !strs)
 		return corrupt(f, sh->sh_type == SHT_DYNSYM ? ".dynsym" : ".symtab", e);
 	/* The count comes from data libelf has checked against the file size. */
 	n = syms->d_size / sizeof(Elf64_Sym);
@@ -237,6 +251,35 @@ static void add_section(struct elf_file *f, const GElf_Shdr *sh, size_t shstrndx
 	memcpy(s->name, name, strlen(name) + 1);
 }
 
+static bool is_named(const struct elf_file *f, size_t shstrndx, const GElf_Shdr *sh, const char *want)
+{
+	const char *name = shstrndx ? elf_strptr(f->elf, shstrndx, sh->sh_name) : NULL;
+
+	return name && strcmp(name, want) == 0;
+}
+
+/* .gnu_debuglink: a NUL-terminated file name, padding to 4, then the CRC-32 of the debug file.
+ * A name with a '/' or "." / ".." is ignored: it must name a file, not climb directories. */
+static void read_debuglink(struct elf_file *f, Elf_Scn *scn)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	const char *buf;
+	size_t len, crc_at;
+
+	if (!d || !d->d_buf || d->d_size < 5)
+		return;
+	buf = d->d_buf;
+	len = strnlen(buf, d->d_size);
+	crc_at = (len + 4) & ~(size_t)3;
+	if (len == 0 || len >= sizeof f->debuglink || crc_at + 4 > d->d_size || memchr(buf, '/', len) ||
+	    strcmp(buf, ".") == 0 || strcmp(buf, "..") == 0)
+		return;
+	memcpy(f->debuglink, buf, len + 1);
+	memcpy(&f->debuglink_crc, buf + crc_at, 4); /* little-endian file, little-endian host */
+}
+
+/* A detached debug file keeps the original's section headers, but every allocated section
+ * (.dynsym included) is SHT_NOBITS there: only its .symtab and notes have bytes. */
 static int read_sections(struct elf_file *f, struct pc_err *e)
 {
 	Elf_Scn *scn = NULL;
@@ -250,11 +293,15 @@ static int read_sections(struct elf_file *f, struct pc_err *e)
 		if (!gelf_getshdr(scn, &sh))
 			return corrupt(f, "section headers", e);
 		add_section(f, &sh, shstrndx);
-		if ((sh.sh_type == SHT_DYNSYM || sh.sh_type == SHT_SYMTAB) &&
+		if (sh.sh_type == SHT_SYMTAB)
+			f->own_symtab = true;
+		if ((sh.sh_type == SHT_SYMTAB || (sh.sh_type == SHT_DYNSYM && !f->debug_only)) &&
 		    read_symbols(f, scn, &sh, e) < 0)
 			return -1;
 		if (sh.sh_type == SHT_NOTE)
 			scan_notes(f, elf_getdata(scn, NULL));
+		if (sh.sh_type == SHT_PROGBITS && is_named(f, shstrndx, &sh, ".gnu_debuglink"))
+			read_debuglink(f, scn);
 	}
 	return 0;
 }
@@ -274,14 +321,15 @@ static int sym_cmp(const void *pa, const void *pb)
 	return a->order < b->order ? -1 : a->order > b->order;
 }
 
-struct elf_file *elf_open(const char *path, struct pc_err *e)
+static struct elf_file *open_elf(const char *path, bool debug_only, struct pc_err *e)
 {
 	struct elf_file *f = xcalloc(1, sizeof *f);
 
 	f->path = xstrdup(path);
 	f->fd = -1;
-	if (open_file(f, e) < 0 || check_header(f, e) < 0 || read_segments(f, e) < 0 ||
-	    read_sections(f, e) < 0) {
+	f->debug_only = debug_only;
+	if (open_file(f, e) < 0 || check_header(f, e) < 0 ||
+	    (!debug_only && read_segments(f, e) < 0) || read_sections(f, e) < 0) {
 		elf_close(f);
 		return NULL;
 	}
@@ -290,12 +338,19 @@ struct elf_file *elf_open(const char *path, struct pc_err *e)
 	return f;
 }
 
-/* Releases in reverse order of elf_open; every member may still be unset. */
+struct elf_file *elf_open(const char *path, struct pc_err *e)
+{
+	return open_elf(path, false, e);
+}
+
+/* Releases in reverse order of elf_open; every member may still be unset. The merged debug
+ * symbols point into f->debug's string table, so it goes after them. */
 void elf_close(struct elf_file *f)
 {
 	if (!f)
 		return;
 	free(f->syms);
+	elf_close(f->debug);
 	free(f->secs);
 	free(f->loads);
 	if (f->elf)
@@ -309,6 +364,15 @@ void elf_close(struct elf_file *f)
 bool elf_is_pie(const struct elf_file *f) { return f->pie; }
 const char *elf_path(const struct elf_file *f) { return f->path; }
 const char *elf_build_id(const struct elf_file *f) { return f->build_id; }
+bool elf_has_symtab(const struct elf_file *f) { return f->own_symtab || f->debug; }
+const char *elf_debuglink(const struct elf_file *f) { return f->debuglink; }
+
+const char *elf_symtab_path(const struct elf_file *f)
+{
+	if (f->own_symtab)
+		return f->path;
+	return f->debug ? f->debug->path : NULL;
+}
 
 bool elf_symbol(const struct elf_file *f, const char *name, struct elf_sym *out)
 {
@@ -460,4 +524,224 @@ int elf_load_bias(const struct elf_file *f, const struct maps *maps, const char 
 	 * page plus the bias. Unsigned wrap-around gives the right answer for negative biases. */
 	*bias = m->start - (m->offset - (l->offset & pagemask)) - (l->vaddr & pagemask);
 	return 0;
+}
+
+/* Detached debug files. A distribution strips its binaries and ships their .symtab and DWARF in
+ * a -dbg package, found by build-id (DIR/.build-id/NN/REST.debug) or by the .gnu_debuglink name.
+ * Symbol values there are the same link-time addresses, so the stripped file's bias applies. */
+
+/* CRC-32 as .gnu_debuglink uses it (zlib's: reflected polynomial 0xedb88320) over the whole file;
+ * only needed for a file without a build-id. */
+static int file_crc32(const struct elf_file *d, uint32_t *out, struct pc_err *e)
+{
+	uint32_t table[256], crc = 0xffffffffu;
+	size_t bufsize = 1 << 16;
+	unsigned char *buf = xmalloc(bufsize);
+	uint64_t off = 0;
+
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+		table[i] = c;
+	}
+	for (;;) {
+		ssize_t n = pread(d->fd, buf, bufsize, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return pc_fail(e, PC_ENOTPYTHON, "cannot read %s: %s", d->path, strerror(errno));
+		}
+		if (n == 0)
+			break;
+		for (ssize_t i = 0; i < n; i++)
+			crc = table[(crc ^ buf[i]) & 0xff] ^ (crc >> 8);
+		off += (uint64_t)n;
+	}
+	free(buf);
+	*out = ~crc;
+	return 0;
+}
+
+/* Opens path as f's debug file and merges its .symtab into f's symbols. The file must be f's:
+ * the same build-id (or, for a file without one, the CRC its .gnu_debuglink records) and .text
+ * at the same address (a prelinked file would be off). */
+static int attach(struct elf_file *f, const char *path, bool by_crc, struct pc_err *e)
+{
+	struct elf_file *d = open_elf(path, true, e);
+	struct elf_section ft, dt;
+	uint32_t crc = 0;
+
+	if (!d)
+		return -1;
+	if (f->build_id[0] && strcmp(d->build_id, f->build_id) != 0) {
+		pc_fail(e, PC_ENOTPYTHON, "%s is not the debug file of %s: build-id %s, not %s", path,
+			f->path, d->build_id[0] ? d->build_id : "(none)", f->build_id);
+		goto refuse;
+	}
+	if (!f->build_id[0] && !by_crc) {
+		pc_fail(e, PC_ENOTPYTHON, "%s has no build-id to match %s against", f->path, path);
+		goto refuse;
+	}
+	if (!f->build_id[0] && (file_crc32(d, &crc, e) < 0 || crc != f->debuglink_crc)) {
+		pc_fail(e, PC_ENOTPYTHON, "%s is not the debug file of %s: its CRC differs from the .gnu_debuglink one",
+			path, f->path);
+		goto refuse;
+	}
+	if (!d->own_symtab) {
+		pc_fail(e, PC_ENOTPYTHON, "debug file %s has no .symtab", path);
+		goto refuse;
+	}
+	if (elf_section(f, ".text", &ft) && elf_section(d, ".text", &dt) && ft.addr != dt.addr) {
+		pc_fail(e, PC_ENOTPYTHON, "debug file %s has .text at %#" PRIx64 ", %s at %#" PRIx64,
+			path, dt.addr, f->path, ft.addr);
+		goto refuse;
+	}
+	xgrow((void **)&f->syms, &f->symcap, f->nsyms + d->nsyms, sizeof *f->syms);
+	for (size_t i = 0; i < d->nsyms; i++) {
+		f->syms[f->nsyms] = d->syms[i];
+		f->syms[f->nsyms].order = f->nsyms;
+		f->nsyms++;
+	}
+	qsort(f->syms, f->nsyms, sizeof *f->syms, sym_cmp);
+	f->debug = d;
+	return 0;
+refuse:
+	elf_close(d);
+	return -1;
+}
+
+int elf_attach_debug(struct elf_file *f, const char *path, struct pc_err *e)
+{
+	if (f->debug_only || f->debug)
+		return pc_fail(e, PC_EINTERNAL, "%s already has its debug symbols", f->path);
+	return attach(f, path, false, e);
+}
+
+/* One candidate: a missing file is skipped quietly (1), a refused one is recorded in e (1). */
+static int try_candidate(struct elf_file *f, const char *path, bool by_crc, struct pc_err *e)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return 1;
+	return attach(f, path, by_crc, e) == 0 ? 0 : 1;
+}
+
+/* The directory part of path, lexically: "/a/b/c" -> "/a/b", "/a" -> "", "c" -> ".". */
+static void dir_of(const char *path, char *out, size_t outlen)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+
+	if (!slash)
+		snprintf(out, outlen, ".");
+	else
+		snprintf(out, outlen, "%.*s", (int)(n < outlen ? n : outlen - 1), path);
+}
+
+int elf_find_debug(struct elf_file *f, const char *const *roots, size_t nroots,
+		   const char *target_path, struct pc_err *e)
+{
+	char cand[PATH_MAX], dir[PATH_MAX], tdir[PATH_MAX];
+	struct pc_err why = { 0 };
+	size_t idlen = strlen(f->build_id);
+
+	if (f->own_symtab || f->debug)
+		return 0;
+	if (f->debug_only)
+		return pc_fail(e, PC_EINTERNAL, "%s is itself a debug file", f->path);
+	if (idlen >= 4) {
+		for (size_t i = 0; i < nroots; i++) {
+			int n = snprintf(cand, sizeof cand, "%s/.build-id/%.2s/%s.debug", roots[i],
+					 f->build_id, f->build_id + 2);
+
+			if (n > 0 && (size_t)n < sizeof cand && try_candidate(f, cand, false, &why) == 0)
+				return 0;
+		}
+	}
+	if (f->debuglink[0]) {
+		/* gdb's order: beside the file, its .debug/, then each root + the file's directory. */
+		dir_of(f->path, dir, sizeof dir);
+		dir_of(target_path ? target_path : f->path, tdir, sizeof tdir);
+		for (size_t i = 0; i < nroots + 2; i++) {
+			int n = i == 0 ? snprintf(cand, sizeof cand, "%s/%s", dir, f->debuglink)
+				: i == 1 ? snprintf(cand, sizeof cand, "%s/.debug/%s", dir, f->debuglink)
+				: snprintf(cand, sizeof cand, "%s%s/%s", roots[i - 2], tdir, f->debuglink);
+
+			if (n > 0 && (size_t)n < sizeof cand && strcmp(cand, f->path) != 0 &&
+			    try_candidate(f, cand, true, &why) == 0)
+				return 0;
+		}
+	}
+	if (why.code != PC_EOK)
+		return pc_fail(e, why.code, "%s", why.detail);
+	return pc_fail(e, PC_ENOTPYTHON, "no debug file for %s (build-id %s%s%s) in %zu director%s",
+		       f->path, idlen ? f->build_id : "none", f->debuglink[0] ? ", .gnu_debuglink " : "",
+		       f->debuglink, nroots, nroots == 1 ? "y" : "ies");
+}
+
+static void add_root(char (*roots)[PATH_MAX], size_t *n, const char *fmt, ...) PC_PRINTF(3, 4);
+static void add_root(char (*roots)[PATH_MAX], size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int len;
+
+	if (*n >= DEBUG_ROOTS_MAX)
+		return;
+	va_start(ap, fmt);
+	len = vsnprintf(roots[*n], PATH_MAX, fmt, ap);
+	va_end(ap);
+	if (len <= 0 || len >= PATH_MAX)
+		return;
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(roots[i], roots[*n]) == 0)
+			return;
+	(*n)++;
+}
+
+int elf_find_debug_for(struct elf_file *f, pid_t pid, const char *target_path, struct pc_err *e)
+{
+	char (*roots)[PATH_MAX];
+	const char *ptrs[DEBUG_ROOTS_MAX];
+	const char *env = getenv("PYCENSUS_DEBUG_DIR");
+	char dir[PATH_MAX], parent[PATH_MAX];
+	size_t n = 0;
+	int r;
+
+	if (f->own_symtab || f->debug)
+		return 0;
+	roots = xmalloc(DEBUG_ROOTS_MAX * sizeof *roots);
+	while (env && *env) {
+		size_t len = strcspn(env, ":");
+
+		if (len > 0)
+			add_root(roots, &n, "%.*s", (int)len, env);
+		env += len + (env[len] == ':');
+	}
+	if (pid > 0)
+		add_root(roots, &n, "/proc/%d/root/usr/lib/debug", (int)pid);
+	else
+		add_root(roots, &n, "/usr/lib/debug");
+	/* The install's own prefix, for a private tree such as PREFIX/usr/bin/python3.X beside
+	 * PREFIX/usr/lib/debug: <dir>/../lib/debug, written without "..", and for a library in a
+	 * multiarch directory (PREFIX/usr/lib/x86_64-linux-gnu) the lib directory's debug/. */
+	dir_of(f->path, dir, sizeof dir);
+	dir_of(dir, parent, sizeof parent);
+	if (strchr(dir, '/') && parent[0]) {
+		const char *base = strrchr(parent, '/');
+
+		add_root(roots, &n, "%s/lib/debug", parent);
+		base = base ? base + 1 : parent;
+		if (strcmp(base, "lib") == 0 || strcmp(base, "lib64") == 0)
+			add_root(roots, &n, "%s/debug", parent);
+	}
+	for (size_t i = 0; i < n; i++)
+		ptrs[i] = roots[i];
+	r = elf_find_debug(f, ptrs, n, target_path, e);
+	free(roots);
+	return r;
 }

@@ -5,6 +5,7 @@
 #define PC_ELF_H
 
 #include "common/compat.h"
+#include <sys/types.h>
 #include "common/error.h"
 #include "attach/procfs.h"
 
@@ -50,6 +51,39 @@ size_t elf_loads(const struct elf_file *f, const struct elf_load **out);
 
 /* Build-id as lowercase hex ("" when none). */
 const char *elf_build_id(const struct elf_file *f);
+
+/* Detached debug files. A stripped file (no .symtab) may have its symbol table in a debug file:
+ * DIR/.build-id/NN/REST.debug for build-id NNREST, or the name in its .gnu_debuglink. Attaching
+ * one merges its .symtab into f's symbols (elf_symbol, elf_symbols_each); values there are the
+ * same link-time addresses, so f's load bias applies. Sections, segments and reads stay f's own.
+ * A debug file is used only when its build-id equals f's (a file without a build-id: when its
+ * CRC-32 equals the one in f's .gnu_debuglink) and its .text sits where f's does. */
+
+/* True when symbols beyond .dynsym are known: f's own .symtab or an attached debug file's. */
+bool elf_has_symtab(const struct elf_file *f);
+/* The file whose .symtab f's lookups use: f's own path, the attached debug file's, or NULL. */
+const char *elf_symtab_path(const struct elf_file *f);
+/* The file name .gnu_debuglink records ("" when none). */
+const char *elf_debuglink(const struct elf_file *f);
+
+/* Attaches path as f's debug file. Fails (f unchanged) when it does not open as ELF, its
+ * build-id differs from f's (or f has none), it has no .symtab, or f already has one attached. */
+int elf_attach_debug(struct elf_file *f, const char *path, struct pc_err *e);
+
+/* Finds and attaches f's debug file when f lacks .symtab (returns 0 at once when it has one).
+ * roots are directories like /usr/lib/debug, tried in order: first ROOT/.build-id/NN/REST.debug
+ * in each, then by .gnu_debuglink: beside f, in f's .debug/, and ROOT + the directory of
+ * target_path (f's path as the process sees it; NULL: f's path). A candidate that is not f's is
+ * skipped. Fails when none fits, with why (the first refusal, or where it looked). */
+int elf_find_debug(struct elf_file *f, const char *const *roots, size_t nroots,
+		   const char *target_path, struct pc_err *e);
+
+/* elf_find_debug with the standard roots for f opened from process pid's filesystem (pid 0:
+ * ours): each directory of $PYCENSUS_DEBUG_DIR (colon-separated), the process's root
+ * /proc/PID/root/usr/lib/debug, and the install's own prefix: f's directory/../lib/debug (a
+ * private tree PREFIX/usr/bin/python3.X finds PREFIX/usr/lib/debug), plus LIBDIR/debug for a
+ * file in a multiarch LIBDIR/x86_64-linux-gnu. */
+int elf_find_debug_for(struct elf_file *f, pid_t pid, const char *target_path, struct pc_err *e);
 
 /* Reads len bytes of the file at link-time address vaddr (from a PT_LOAD with file backing);
  * fails when the range is not in the file (e.g. .bss). */

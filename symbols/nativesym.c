@@ -86,7 +86,9 @@ static void load(struct nativesym *ns, struct nobj *o)
 	o->elf = elf_open(full, NULL);
 	if (!o->elf || elf_load_bias(o->elf, ns->maps, o->path, &o->bias, NULL) < 0)
 		return;
-	o->no_symtab = !elf_section(o->elf, ".symtab", NULL);
+	/* A stripped library's names from its detached debug file, when installed. */
+	elf_find_debug_for(o->elf, ns->pid, o->path, NULL);
+	o->no_symtab = !elf_has_symtab(o->elf);
 	elf_symbols_each(o->elf, collect, o);
 	qsort(o->syms, o->n, sizeof *o->syms, cmp_sym);
 }

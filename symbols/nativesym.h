@@ -1,6 +1,7 @@
 /* nativesym.h: naming native code addresses of a process: the mapping that holds an address, and
  * the ELF symbol around it (.symtab and .dynsym through libelf, files opened through
- * /proc/PID/root, runtime address = symbol value + the mapping's load bias). Each file is opened
+ * /proc/PID/root, runtime address = symbol value + the mapping's load bias; a stripped file's
+ * .symtab from its detached debug file when one is installed, see elf_find_debug_for). Each file is opened
  * once and its symbols sorted once. Files come from the target and are untrusted: a file that
  * does not open or has no symbols just leaves its addresses unnamed. */
 #ifndef PC_NATIVESYM_H
@@ -16,7 +17,7 @@ struct native_name {
 	const char *object; /* basename of the mapping's file, "[vdso]", "[anon]"...; never NULL */
 	const char *symbol; /* NULL when unknown; owned by the nativesym */
 	uint64_t offset;    /* address - symbol start; or, without a symbol, address - load bias */
-	bool from_dynsym_only; /* the object has no .symtab: only exported functions have names */
+	bool from_dynsym_only; /* no .symtab, own or detached: only exported functions have names */
 };
 
 /* maps must outlive the result. */

@@ -157,7 +157,28 @@ static bool version_from_name(struct pyelf *p)
 static void describe(struct pyelf *p)
 {
 	snprintf(p->build, sizeof p->build, "%.150s (%s%s)", p->shared ? base_name(p->maps_path) : p->maps_path,
-		 p->shared ? "shared" : "static", p->has_symtab ? "" : ", stripped");
+		 p->shared ? "shared" : "static", p->stripped ? ", stripped" : "");
+}
+
+/* A stripped object's .symtab from its detached debug file, when there is one; a missing one is
+ * not an error (only .dynsym is known then). Records which file supplies the symbols. */
+static void find_symbols(struct pyelf *p, pid_t pid)
+{
+	char prefix[64];
+	const char *path;
+	size_t n;
+
+	p->stripped = !elf_has_symtab(p->elf);
+	if (p->stripped)
+		elf_find_debug_for(p->elf, pid, p->maps_path, NULL);
+	p->has_symtab = elf_has_symtab(p->elf);
+	path = elf_symtab_path(p->elf);
+	if (!path)
+		return;
+	n = (size_t)snprintf(prefix, sizeof prefix, "/proc/%d/root/", (int)pid);
+	if (n < sizeof prefix && strncmp(path, prefix, n) == 0)
+		path += n - 1;
+	snprintf(p->symbols_path, sizeof p->symbols_path, "%s", path);
 }
 
 /* Up to 3.11 obmalloc.c defines _PyObject_DebugMallocStats (exported, so stripping keeps it) only
@@ -229,10 +250,10 @@ static int try_object(struct pyelf *p, pid_t pid, const char *path, const struct
 	if (!p->elf)
 		return 0;
 	p->shared = strncmp(base_name(path), "libpython", 9) == 0;
-	p->has_symtab = elf_section(p->elf, ".symtab", &(struct elf_section){ 0 });
 	if (elf_load_bias(p->elf, maps, path, &p->bias, &ignore) == 0) {
 		if (elf_symbol(p->elf, "_PyRuntime", &s)) {
 			p->runtime = s.value + p->bias;
+			find_symbols(p, pid);
 			return 1;
 		}
 		if (old_python(p, mem, e) < 0)

@@ -30,7 +30,13 @@ struct pyelf {
 	struct elf_file *elf;
 	uint64_t bias;            /* runtime = link-time + bias */
 	bool shared;              /* libpython*.so rather than the executable */
-	bool has_symtab;          /* .symtab present (static symbols such as `arenas` usable) */
+	bool has_symtab;          /* a .symtab is used (static symbols such as `arenas` usable): the
+	                           * file's own or its detached debug file's */
+	bool stripped;            /* the file itself has no .symtab */
+	/* The file whose .symtab supplies symbols: file_path itself, or the detached debug file
+	 * found for a stripped one (shown without the /proc/PID/root prefix, as the target sees it);
+	 * "" when only .dynsym is known. For the report header's "symbols from ...". */
+	char symbols_path[PATH_MAX + 32];
 	uint64_t runtime;         /* runtime address of _PyRuntime */
 	int major, minor, micro;
 	uint32_t version_hex;     /* PY_VERSION_HEX when known exactly, else 0 */
@@ -41,7 +47,9 @@ struct pyelf {
 };
 
 /* Finds the interpreter object in the maps, opens it, finds _PyRuntime, detects the version and
- * refuses unsupported builds. On failure p is released. */
+ * refuses unsupported builds. A stripped object's symbols come from its detached debug file when
+ * one is found (elf_find_debug_for: $PYCENSUS_DEBUG_DIR, the target's /usr/lib/debug, the
+ * install's own PREFIX/lib/debug); without one only .dynsym is known. On failure p is released. */
 int pyelf_open(struct pyelf *p, pid_t pid, const struct maps *maps, struct mem *mem, struct pc_err *e);
 void pyelf_close(struct pyelf *p);
 
