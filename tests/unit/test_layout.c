@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "python/layout.h"
@@ -21,16 +22,24 @@ static const struct pylayout_gen *table(int minor)
 	return NULL;
 }
 
-Test(layout, tables_cover_3_8_to_3_13_in_order)
+Test(layout, tables_cover_3_8_to_3_15_in_order)
 {
-	cr_assert_eq(pylayout_ntables, 6);
+	bool seen[16] = { false };
+
+	cr_assert_eq(pylayout_ntables, 9);
 	for (size_t i = 0; i < pylayout_ntables; i++) {
 		cr_expect_eq(pylayout_tables[i]->major, 3);
-		cr_expect_eq(pylayout_tables[i]->minor, 8 + (int)i);
+		cr_assert(pylayout_tables[i]->minor >= 8 && pylayout_tables[i]->minor <= 15);
+		cr_expect(i == 0 || pylayout_tables[i]->minor >= pylayout_tables[i - 1]->minor);
 		cr_expect_not_null(pylayout_tables[i]->source);
+		seen[pylayout_tables[i]->minor] = true;
 	}
+	for (int minor = 8; minor <= 15; minor++)
+		cr_expect(seen[minor], "no table for 3.%d", minor);
 	cr_expect_str_eq(table(8)->source, "3.8.18");
 	cr_expect_str_eq(table(13)->source, "3.13.0");
+	cr_expect_str_eq(table(14)->source, "3.14.10-debian");
+	cr_expect_str_eq(table(15)->source, "3.15.2-debian");
 }
 
 /* Every value is -1 (absent) or a plausible offset/size, and every row exists somewhere: a row
@@ -61,6 +70,8 @@ Test(layout, values_common_to_all_versions)
 	for (size_t i = 0; i < pylayout_ntables; i++) {
 		const struct pyoffsets *o = &pylayout_tables[i]->off;
 
+		if (pylayout_tables[i]->minor >= 14) /* the GC state changed: values_of_3_14_and_3_15 */
+			continue;
 		cr_expect_eq(o->ob_refcnt, 0);
 		cr_expect_eq(o->ob_type, 8);
 		cr_expect_eq(o->ob_size, 16);
@@ -146,9 +157,24 @@ Test(layout, values_per_version)
 		}
 }
 
+/* Debian's 3.14.10 and 3.15.2 (-dbg DWARF): the GC state shrank in 3.15 (its statistics moved to
+ * a ring buffer behind a pointer) and tuples gained ob_hash in 3.14. */
+Test(layout, values_of_3_14_and_3_15)
+{
+	cr_expect_eq(table(14)->off.gc_state_size, 264);
+	cr_expect_eq(table(14)->off.gc_collecting, 192);
+	cr_expect_eq(table(14)->off.gc_generations, 24);
+	cr_expect_eq(table(15)->off.gc_state_size, 176);
+	cr_expect_eq(table(15)->off.gc_collecting, 112);
+	cr_expect_eq(table(15)->off.gc_generations, 8);
+	cr_expect_eq(table(14)->off.tuple_item, 32);
+	cr_expect_eq(table(15)->off.tuple_item, 32);
+	cr_expect_eq(table(14)->off.is_obmalloc, 10904);
+}
+
 Test(layout, lookup_refuses_unknown_versions)
 {
-	static const int bad[][2] = { { 3, 7 }, { 3, 14 }, { 2, 7 }, { 4, 0 }, { 3, -1 } };
+	static const int bad[][2] = { { 3, 7 }, { 3, 16 }, { 2, 7 }, { 4, 0 }, { 3, -1 } };
 
 	for (size_t i = 0; i < PC_ARRAY_LEN(bad); i++) {
 		struct pc_err e = { 0 };
@@ -156,13 +182,13 @@ Test(layout, lookup_refuses_unknown_versions)
 
 		cr_expect_eq(layout_lookup(bad[i][0], bad[i][1], &l, &e), -1);
 		cr_expect_eq(e.code, PC_EUNSUPPORTED);
-		cr_expect(strstr(e.detail, "supported: 3.8-3.13") != NULL, "%s", e.detail);
+		cr_expect(strstr(e.detail, "supported: 3.8-3.15") != NULL, "%s", e.detail);
 	}
 }
 
 Test(layout, lookup_sets_constants_per_version)
 {
-	for (int minor = 8; minor <= 13; minor++) {
+	for (int minor = 8; minor <= 15; minor++) {
 		struct pc_err e = { 0 };
 		struct pylayout l;
 
@@ -549,4 +575,133 @@ Test(layout_debug_offsets, real_bytes_of_libpython_3_13_0)
 	for (size_t i = 0; i < PC_ARRAY_LEN(do_3130); i++)
 		cr_expect_eq(get(buf, do_3130[i].pos), do_3130[i].v, "u64 at %u",
 			     do_3130[i].pos);
+}
+
+/* ---- every build's own _Py_DebugOffsets against its own table (3.13, 3.14, 3.15) ---- */
+
+static const struct pylayout_gen *table_named(const char *source)
+{
+	for (size_t i = 0; i < pylayout_ntables; i++)
+		if (strcmp(pylayout_tables[i]->source, source) == 0)
+			return pylayout_tables[i];
+	return NULL;
+}
+
+/* The builds tools/provision-pythons installs (Debian's: static, stripped, .PyRuntime kept). */
+static bool provisioned(const char *minor, char *path, size_t len)
+{
+	const char *top = getenv("PYCENSUS_PROVISION"), *home = getenv("HOME");
+	char dflt[256];
+
+	if (!top) {
+		snprintf(dflt, sizeof dflt, "%s/.cache/pycensus/pythons", home ? home : "/root");
+		top = dflt;
+	}
+	snprintf(path, len, "%s/3.%s/usr/bin/python3.%s", top, minor, minor);
+	return access(path, R_OK) == 0;
+}
+
+struct real_build {
+	const char *minor, *source;
+	uint32_t hex;
+};
+
+/* Parses the file's own bytes: every field the debug offsets carry equals the build's DWARF
+ * table, the ranking puts that table first, and the overlay changes nothing. */
+static void check_own_bytes(const char *path, const struct real_build *b)
+{
+	uint8_t buf[1024];
+	size_t len = layout_debug_offsets_len(b->hex);
+	const struct pylayout_gen *own = table_named(b->source), *cand[8];
+	struct pc_err e = { 0 };
+	struct pylayout l;
+	char first[160];
+	bool newer;
+
+	cr_assert_not_null(own, "no table %s", b->source);
+	cr_assert(len > 0 && len <= sizeof buf);
+	cr_assert(read_pyruntime(path, buf, len), "no .PyRuntime in %s", path);
+	cr_expect_eq(get(buf, 8), b->hex, "%s: version %#llx", path, (unsigned long long)get(buf, 8));
+	cr_expect_eq(layout_debug_offsets_mismatches(own, buf, len, b->hex, first, sizeof first), 0,
+		     "%s: %s", b->source, first);
+	size_t n = layout_ranked(3, atoi(b->minor), b->hex, buf, len, cand, PC_ARRAY_LEN(cand), &newer, &e);
+	cr_assert(n >= 1, "%s", e.detail);
+	cr_expect_not(newer);
+	cr_expect_str_eq(cand[0]->source, b->source);
+	layout_from_table(own, &l);
+	cr_assert_eq(layout_overlay_debug_offsets(&l, buf, len, b->hex, &e), 0, "%s: %s", b->source, e.detail);
+	cr_expect_eq(memcmp(&l.off, &own->off, sizeof l.off), 0, "%s: overlay changed the table", b->source);
+}
+
+Test(layout_debug_offsets, every_provisioned_build_matches_its_table)
+{
+	static const struct real_build builds[] = {
+		{ "13", "3.13.18-debian", 0x030d12f0u },
+		{ "14", "3.14.10-debian", 0x030e0af0u },
+		{ "15", "3.15.2-debian", 0x030f02f0u },
+	};
+	char path[512];
+	unsigned checked = 0;
+
+	for (size_t i = 0; i < PC_ARRAY_LEN(builds); i++) {
+		if (!provisioned(builds[i].minor, path, sizeof path)) {
+			fprintf(stderr, "layout_debug_offsets: %s not provisioned (tools/provision-pythons): skipped\n",
+				builds[i].source);
+			continue;
+		}
+		check_own_bytes(path, &builds[i]);
+		checked++;
+	}
+	if (!checked)
+		cr_skip_test("no provisioned interpreter");
+}
+
+/* Upstream 3.13.0 and Debian's 3.13.18 differ (PyGC_Head alignment): each build's bytes rank its
+ * own table first, so a target picks right before any memory is validated. */
+Test(layout_debug_offsets, upstream_3_13_ranks_its_own_table_first)
+{
+	const char *lib = getenv("PYCENSUS_LIBPYTHON313");
+	uint8_t buf[DO_LEN];
+	const struct pylayout_gen *cand[8];
+	struct pc_err e = { 0 };
+	bool newer;
+
+	if (!lib)
+		lib = "/root/.pyenv/versions/3.13.0/lib/libpython3.13.so.1.0";
+	if (!read_pyruntime(lib, buf, sizeof buf))
+		cr_skip_test("no readable .PyRuntime section in %s", lib);
+	cr_assert_geq(layout_ranked(3, 13, PY313_HEX, buf, sizeof buf, cand, 8, &newer, &e), 2);
+	cr_expect_str_eq(cand[0]->source, "3.13.0");
+	cr_expect_str_eq(cand[1]->source, "3.13.18-debian");
+}
+
+/* A version newer than every table (a 3.16 alpha): the newest minor's tables, marked newer, and
+ * its debug offsets read with the newest positions; versions before 3.13 never. */
+Test(layout_debug_offsets, newer_version_uses_newest_tables)
+{
+	uint8_t buf[1024];
+	const struct pylayout_gen *cand[8];
+	struct pc_err e = { 0 };
+	struct pylayout l;
+	char path[512];
+	bool newer;
+	uint32_t hex316 = 0x031000a1u;
+
+	cr_expect_eq(layout_candidates(3, 16, cand, 8, &newer, &e), 1);
+	cr_expect(newer);
+	cr_expect_str_eq(cand[0]->source, "3.15.2-debian");
+	cr_expect_eq(layout_candidates(3, 7, cand, 8, &newer, &e), 0);
+	cr_expect_eq(e.code, PC_EUNSUPPORTED);
+	cr_expect_eq(layout_candidates(4, 0, cand, 8, &newer, &e), 0);
+	cr_expect_eq(layout_debug_offsets_len(hex316), 888);
+	if (!provisioned("15", path, sizeof path) || !read_pyruntime(path, buf, 888))
+		cr_skip_test("3.15 not provisioned");
+	put(buf, 8, hex316);
+	layout_from_table(cand[0], &l);
+	cr_expect_eq(layout_overlay_debug_offsets(&l, buf, 888, hex316, &e), -1, "accepted without newer");
+	cr_expect_eq(layout_candidates(3, 16, cand, 8, &newer, &e), 1);
+	layout_from_table(cand[0], &l);
+	l.newer = newer;
+	cr_expect_eq(layout_overlay_debug_offsets(&l, buf, 888, hex316, &e), 0, "%s", e.detail);
+	cr_expect(l.debug_offsets);
 }
