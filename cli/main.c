@@ -27,7 +27,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: pycensus <command> [options] ...\n"
 		"\n"
-		"A census of a running CPython (3.8-3.13) heap, read from outside: how many objects of each\n"
+		"A census of a running CPython (3.8-3.15) heap, read from outside: how many objects of each\n"
 		"kind live in the process and how many bytes they take. The target is stopped while its memory\n"
 		"is read (copying the arenas takes most of that), never written to, and always resumed.\n"
 		"\n"

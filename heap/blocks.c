@@ -42,6 +42,15 @@ static bool is_gc_head(const struct walk *w, uint64_t a)
 
 /* _gc_next of a tracked object: 0, another object's GC head (8-aligned, in blocks or malloc'd), or
  * a generation head, which Debian's 3.13 (gchead-alignment.diff) aligns to 4 bytes only. */
+/* An untracked object's _gc_prev keeps at most its flag bits (gc_alloc clears both words;
+ * _PyObject_GC_UNTRACK keeps only _PyGC_PREV_MASK_FINALIZED, 3.8-3.15). A freed object's fields
+ * read at the wrong offset fail this (3.14's freelisted builtin methods, whose m_self looks like
+ * an instance's type, were counted as instances of that class). */
+static bool gc_prev_ok(uint64_t next, uint64_t prev)
+{
+	return next != 0 || prev <= 3;
+}
+
 static bool gc_word_ok(const struct walk *w, uint64_t next)
 {
 	return next == 0 || (next & 7) == 0 || is_gc_head(w, next);
@@ -74,8 +83,8 @@ static bool recognise(struct walk *w, const uint8_t *b, uint64_t addr, unsigned 
 			continue;
 		if (ty->flags & PC_TPFLAGS_HAVE_GC) {
 			/* the GC head sits right before the object, after any managed-dict words */
-			uint64_t next = rd64(b, pre - 16);
-			if (!gc_word_ok(w, next))
+			uint64_t next = rd64(b, pre - 16), prev = rd64(b, pre - 8);
+			if (!gc_word_ok(w, next) || !gc_prev_ok(next, prev))
 				continue;
 			if (next) {
 				w->c->gc_tracked++;

@@ -122,7 +122,7 @@ Test(badinput, unsupported_version)
 	}
 	cr_expect_eq(snap(p.pid, err, sizeof err, NULL), 6, "%s", err);
 	assert_one_line(err, "unsupported Python build");
-	cr_expect(strstr(err, "3.8 to 3.13") != NULL, "%s", err);
+	cr_expect(strstr(err, "supported: 3.8-3.15") != NULL, "%s", err);
 	fprintf(stderr, "badinput: %s refused: %s", path, err);
 	assert_running(p.pid);
 	h_kill(&p);
