@@ -147,8 +147,7 @@ static void locals_at(struct walk *w, uint64_t addr, const uint8_t *ob, size_t h
 	}
 }
 
-/* enum _framestate, 3.11-3.13: created and suspended are negative; executing is 0 (the thread
- * walk reads that frame), completed and cleared are positive (their locals were released). */
+/* A generator, coroutine or async generator that has not run or is suspended (python/rules.h). */
 static void gen_locals(struct walk *w, uint64_t addr, const uint8_t *ob, size_t have)
 {
 	const struct pyoffsets *o = &w->p->L.off;
@@ -156,7 +155,8 @@ static void gen_locals(struct walk *w, uint64_t addr, const uint8_t *ob, size_t 
 	int32_t n;
 
 	if (o->gen_iframe < 0 || o->gen_frame_state < 0 || o->if_localsplus < 0 ||
-	    (size_t)o->gen_frame_state >= have || code_at + 8 > have || (int8_t)ob[o->gen_frame_state] >= 0)
+	    (size_t)o->gen_frame_state >= have || code_at + 8 > have ||
+	    !py_gen_frame_suspended(&w->p->L, (int8_t)ob[o->gen_frame_state]))
 		return;
 	n = code_nlocalsplus(w, py_stackref_object(&w->p->L, rd64(ob, (int32_t)code_at)));
 	if (n > 0)

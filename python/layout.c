@@ -64,7 +64,13 @@ static void set_rules(struct pylayout *out, int minor)
 	out->static_type_preheader = minor == 11 || minor == 12;
 	/* Include/internal/pycore_frame.h: FRAME_OWNED_BY_CSTACK 3 (3.12, 3.13), 4 from 3.14
 	 * (FRAME_OWNED_BY_INTERPRETER took 3); 3.11 marks entry frames with is_entry instead. */
-	out->frame_owned_by_cstack = minor <= 11 ? -1 : minor <= 13 ? 3 : 4;
+	/* 3.15 dropped FRAME_OWNED_BY_CSTACK (enum _frameowner in the 3.15.2 DWARF) */
+	out->frame_owned_by_cstack = minor <= 11 || minor >= 15 ? -1 : minor <= 13 ? 3 : 4;
+	/* 3.14+: _PyEval_EvalFrameDefault's entry frame (and 3.15's tstate->base_frame) */
+	out->frame_owned_by_interp = minor <= 13 ? -1 : 3;
+	/* enum _framestate: CREATED -3 ... EXECUTING 0 up to 3.14; 3.15 counts up from CREATED 0,
+	 * SUSPENDED 1, SUSPENDED_YIELD_FROM 2, ..._LOCKED 3, EXECUTING 4, CLEARED 5 (DWARF) */
+	out->frame_executing = minor <= 14 ? 0 : 4;
 	/* 9.3: 3.14 frames hold _PyStackRef values. */
 	out->stackrefs = minor >= 14;
 	out->dict_values_embedded = minor >= 13;

@@ -82,6 +82,8 @@ struct pylayout {
 	bool int_zero_has_digit;     /* 3.11+: int.__sizeof__ counts one digit for 0 */
 	bool static_type_preheader;  /* 3.11, 3.12: getsizeof(static type) adds type's pre-header */
 	int frame_owned_by_cstack;   /* FRAME_OWNED_BY_CSTACK: 3 (3.12, 3.13), 4 (3.14+), -1 before */
+	int frame_owned_by_interp;   /* FRAME_OWNED_BY_INTERPRETER: 3 (3.14+), -1 before */
+	int frame_executing;         /* FRAME_EXECUTING: 0 (3.11-3.14), 4 (3.15) */
 	bool stackrefs;              /* 3.14+: frame slots are tagged _PyStackRef values */
 	bool dict_values_embedded;   /* 3.13+: PyDictValues.embedded (byte 2) */
 	enum py_refcnt_form refcnt_form;

@@ -79,10 +79,19 @@ static inline bool py_static_type_sizeof_has_preheader(const struct pylayout *L)
 #define PY_FRAME_OWNED_BY_GENERATOR 1
 #define PY_FRAME_OWNED_BY_FRAME_OBJECT 2
 
-/* A _PyInterpreterFrame owned by the C stack: the shim of one C call into Python (3.12+). */
+/* A _PyInterpreterFrame that runs no code: the shim of one C call into Python (3.12+: owned by
+ * the C stack; 3.14+ also the interpreter's entry frame and the thread's base frame). */
 static inline bool py_frame_is_shim(const struct pylayout *L, int owner)
 {
-	return L->frame_owned_by_cstack >= 0 && owner == L->frame_owned_by_cstack;
+	return (L->frame_owned_by_cstack >= 0 && owner == L->frame_owned_by_cstack) ||
+	       (L->frame_owned_by_interp >= 0 && owner == L->frame_owned_by_interp);
+}
+
+/* A generator's frame not yet started or suspended: its locals are alive and only the generator
+ * holds them (executing: the thread's walk reads it; completed or cleared: released). */
+static inline bool py_gen_frame_suspended(const struct pylayout *L, int8_t gi_frame_state)
+{
+	return gi_frame_state < L->frame_executing;
 }
 
 /* The object a frame slot refers to (3.14+ _PyStackRef, Include/internal/pycore_stackref.h: the

@@ -35,9 +35,16 @@ Test(rules, frame_shims)
 	cr_expect_not(py_frame_is_shim(&l11, 3));
 	cr_expect(py_frame_is_shim(&l12, 3));
 	cr_expect(py_frame_is_shim(&l13, 3));
-	cr_expect_not(py_frame_is_shim(&l14, 3), "3.14: 3 is FRAME_OWNED_BY_INTERPRETER");
+	cr_expect(py_frame_is_shim(&l14, 3), "3.14: FRAME_OWNED_BY_INTERPRETER, the entry frame");
+	cr_expect_not(py_frame_is_shim(&l14, 2));
 	cr_expect(py_frame_is_shim(&l14, 4));
-	cr_expect(py_frame_is_shim(&l15, 4));
+	cr_expect_not(py_frame_is_shim(&l15, 4), "3.15 has no FRAME_OWNED_BY_CSTACK");
+	cr_expect(py_frame_is_shim(&l15, 3));
+	cr_expect(py_gen_frame_suspended(&l14, -2));
+	cr_expect_not(py_gen_frame_suspended(&l14, 0));
+	cr_expect(py_gen_frame_suspended(&l15, 1));
+	cr_expect_not(py_gen_frame_suspended(&l15, 4));
+	cr_expect_not(py_gen_frame_suspended(&l15, 5));
 }
 
 Test(rules, stack_references)
