@@ -6,13 +6,13 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
-PKGS    := libelf libunwind-ptrace
+PKGS    := libelf libdw libunwind-ptrace
 TEST_PKGS := criterion
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
-LDLIBS_PC = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -lunwind-ptrace -lunwind-generic -lunwind)
+LDLIBS_PC = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ldw -lelf -lunwind-ptrace -lunwind-generic -lunwind)
 LDLIBS_TEST = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null || echo -lcriterion)
 
 MODULES := common python attach symbols heap report cli
