@@ -3,8 +3,9 @@
 #include "heap/gcstats.h"
 
 #include <string.h>
+#include "python/rules.h"
 
-/* The copy of struct _gc_runtime_state is 240 bytes in 3.8-3.13. */
+/* The copy of struct _gc_runtime_state: 240 bytes in 3.8-3.13, 264 in 3.14.10, 176 in 3.15.2. */
 #define GC_STATE_MAX 4096
 
 struct gccopy {
@@ -29,8 +30,47 @@ static bool field(const struct gccopy *g, int64_t off, unsigned width, int64_t *
 	return true;
 }
 
-static bool read_generations(const struct pylayout *L, const struct gccopy *g, struct gcstats *gs)
+/* A generation's statistics at off in buf (len bytes), 8-byte fields per the layout. */
+static bool read_stats(const struct pyoffsets *o, const uint8_t *buf, size_t len, int64_t off,
+		       struct gcstats_gen *x)
 {
+	int64_t f[3] = { off + o->gcst_collections, off + o->gcst_collected, off + o->gcst_uncollectable };
+	int64_t *dst[3] = { &x->collections, &x->collected, &x->uncollectable };
+
+	for (int i = 0; i < 3; i++) {
+		if (f[i] < 0 || (uint64_t)f[i] + 8 > len)
+			return false;
+		memcpy(dst[i], buf + f[i], 8);
+	}
+	return true;
+}
+
+/* 3.15: the statistics live in rings behind a pointer (python/rules.h). */
+static bool read_ring_stats(struct pyproc *p, const struct gccopy *g, struct gcstats *gs)
+{
+	const struct pyoffsets *o = &p->L.off;
+	uint8_t ring[PY_GC_STATS_RING_BYTES];
+	struct py_gc_ring r;
+	int64_t ptr;
+
+	if (!field(g, o->gc_stats, 8, &ptr) || !ptr ||
+	    mem_read(&p->mem, (uint64_t)ptr, ring, sizeof ring, NULL) < 0)
+		return false;
+	for (unsigned i = 0; i < gs->ngenerations; i++) {
+		int8_t idx;
+		if (!py_gc_ring(&p->L, i, &r))
+			return false;
+		idx = (int8_t)ring[r.index_at];
+		if (idx < 0 || (uint32_t)idx >= r.nitems ||
+		    !read_stats(o, ring, sizeof ring, (int64_t)r.at + (int64_t)idx * o->gc_stats_size, &gs->gen[i]))
+			return false;
+	}
+	return true;
+}
+
+static bool read_generations(struct pyproc *p, const struct gccopy *g, struct gcstats *gs)
+{
+	const struct pylayout *L = &p->L;
 	const struct pyoffsets *o = &L->off;
 
 	gs->ngenerations = L->ngenerations < 4 ? L->ngenerations : 4;
@@ -39,13 +79,12 @@ static bool read_generations(const struct pylayout *L, const struct gccopy *g, s
 		int64_t gen = (int64_t)o->gc_generations + (int64_t)i * o->gc_gen_size;
 		int64_t st = (int64_t)o->gc_stats + (int64_t)i * o->gc_stats_size;
 		if (o->gc_generations < 0 || o->gc_stats < 0 || !field(g, gen + o->gcgen_count, 4, &x->count) ||
-		    !field(g, gen + o->gcgen_threshold, 4, &x->threshold) ||
-		    !field(g, st + o->gcst_collections, 8, &x->collections) ||
-		    !field(g, st + o->gcst_collected, 8, &x->collected) ||
-		    !field(g, st + o->gcst_uncollectable, 8, &x->uncollectable))
+		    !field(g, gen + o->gcgen_threshold, 4, &x->threshold))
+			return false;
+		if (py_gc_stats_inline(L) && !read_stats(o, g->b, g->len, st, x))
 			return false;
 	}
-	return true;
+	return py_gc_stats_inline(L) || read_ring_stats(p, g, gs);
 }
 
 /* gc_list_size(&permanent_generation.head): follow _gc_next until the head comes back, checking
@@ -88,7 +127,7 @@ int gcstats_collect(struct pyproc *p, struct gcstats *gs, struct pc_err *e)
 	g.len = o->gc_state_size > 0 && o->gc_state_size <= GC_STATE_MAX ? (size_t)o->gc_state_size : 0;
 	if (!g.len || mem_read(&p->mem, p->gc_state, g.b, g.len, e) < 0)
 		return pc_fail(e, PC_ETARGETMEM, "cannot read the GC state at %#llx", (unsigned long long)p->gc_state);
-	if (!read_generations(&p->L, &g, gs))
+	if (!read_generations(p, &g, gs))
 		return pc_fail(e, PC_ELAYOUT, "the %s layout does not describe the GC generations", p->elf.version);
 	gs->enabled = field(&g, o->gc_enabled, 4, &v) && v != 0;
 	gs->collecting = field(&g, o->gc_collecting, 4, &v) && v != 0;

@@ -117,6 +117,26 @@ static inline bool py_gc_stats_inline(const struct pylayout *L)
 	return !L->gc_stats_ring;
 }
 
+/* One generation's ring of struct gc_generation_stats (3.15 struct gc_stats, 3.15.2 DWARF: the
+ * young buffer {items[11], int8_t index} at 0, then old[2] of {items[3], int8_t index}, 200 bytes
+ * each). gc.get_stats()[g] is items[index] of generation g's ring (measured on 3.15.2). */
+struct py_gc_ring {
+	uint32_t at;       /* the ring's offset in struct gc_stats */
+	uint32_t nitems;   /* its items (each gc_stats_size bytes, from `at`) */
+	uint32_t index_at; /* offset of its int8_t index in struct gc_stats */
+};
+#define PY_GC_STATS_RING_BYTES 1112 /* sizeof(struct gc_stats) without its trailing fields */
+static inline bool py_gc_ring(const struct pylayout *L, unsigned gen, struct py_gc_ring *r)
+{
+	if (!L->gc_stats_ring || gen > 2)
+		return false;
+	if (gen == 0)
+		*r = (struct py_gc_ring){ 0, 11, 704 };
+	else
+		*r = (struct py_gc_ring){ 712 + 200 * (gen - 1), 3, 712 + 200 * (gen - 1) + 192 };
+	return true;
+}
+
 /* A refcount a live object can hold. Pointers and text fail this: it is how the walkers tell
  * an object header from other bytes. */
 static inline bool py_refcnt_plausible(const struct pylayout *L, uint64_t r)
