@@ -64,6 +64,8 @@ unit: deps
 	@$(MAKE) --no-print-directory $(BUILD)/test_unit fixtures
 	PYCENSUS_FIXTURES=$(FIXDIR) tools/run-tests $(BUILD)/unit.log $(BUILD)/test_unit --jobs 2
 
+# The interpreters are found by tests/integration/harness.c (pyenv, /usr/bin, tools/provision-pythons'
+# prefix, $PYCENSUS_PYTHONS); PYCENSUS_TEST_PYTHONS=3.14,3.12.1 tests only those (harness.h).
 integration: deps
 	@$(MAKE) --no-print-directory pycensus $(BUILD)/test_integration
 	PYCENSUS=$(CURDIR)/pycensus PYCENSUS_WORKLOADS=$(CURDIR)/tests/integration/workloads \
@@ -71,6 +73,7 @@ integration: deps
 
 check: deps
 	@$(MAKE) --no-print-directory unit
+	@tools/provision-pythons || true
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory fuzz-check
 
@@ -124,6 +127,7 @@ asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" pycensus-asan
+	@tools/provision-pythons || true
 	PYCENSUS=$(CURDIR)/pycensus-asan PYCENSUS_WORKLOADS=$(CURDIR)/tests/integration/workloads \
 		ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		tools/run-tests build-asan/integration.log build-asan/test_integration --jobs 2

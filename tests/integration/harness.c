@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -14,6 +15,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <criterion/hooks.h>
 
 static const char *pycensus_path(void)
 {
@@ -29,21 +33,8 @@ static bool exists(const char *p)
 static int cmp_python(const void *a, const void *b)
 {
 	const struct python *x = a, *y = b;
-	return x->minor != y->minor ? x->minor - y->minor : strcmp(x->path, y->path);
-}
-
-static void add(struct python *out, size_t *n, size_t max, const char *path, const char *label, int minor, bool syms)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp(out[i].path, path) == 0)
-			return;
-	if (*n >= max)
-		return;
-	snprintf(out[*n].path, sizeof out[*n].path, "%s", path);
-	snprintf(out[*n].label, sizeof out[*n].label, "%s", label);
-	out[*n].minor = minor;
-	out[*n].has_symbols = syms;
-	(*n)++;
+	int c = x->minor != y->minor ? x->minor - y->minor : strcmp(x->label, y->label);
+	return c ? c : strcmp(x->path, y->path);
 }
 
 /* A static distro build is stripped: no arena-table symbol (CPYTHON.md 1.5). */
@@ -59,56 +50,373 @@ static bool has_arena_symbol(const char *path, int minor)
 	return system(cmd) == 0;
 }
 
-size_t h_find_pythons(struct python *out, size_t max)
-{
-	size_t n = 0;
-	char path[256], label[64];
-	const char *extra = getenv("PYCENSUS_PYTHONS");
+/* Every interpreter found (before the PYCENSUS_TEST_PYTHONS filter) and, for each expected one
+ * that was not, why: found once per process (each test's parameter function asks). */
+struct discovery {
+	struct python all[H_MAX_PYTHONS];
+	bool checked[H_MAX_PYTHONS]; /* has_symbols is known: asked only of the interpreters tested */
+	size_t n;
+	char missing[2048]; /* "pyenv 3.9: not installed (...); 3.14: not provisioned (...)" */
+};
 
-	for (int minor = 8; minor <= 13; minor++) {
-		DIR *d = opendir("/root/.pyenv/versions");
-		struct dirent *de;
-		while (d && (de = readdir(d))) {
-			int ma, mi, mc;
-			if (sscanf(de->d_name, "%d.%d.%d", &ma, &mi, &mc) != 3 || ma != 3 || mi != minor ||
-			    strchr(de->d_name, 't'))
-				continue;
-			snprintf(path, sizeof path, "/root/.pyenv/versions/%.64s/bin/python3.%d", de->d_name, minor);
-			if (exists(path))
-				add(out, &n, max, path, de->d_name, minor, has_arena_symbol(path, minor));
-		}
-		if (d)
-			closedir(d);
-		snprintf(path, sizeof path, "/usr/bin/python3.%d", minor);
-		snprintf(label, sizeof label, "system-3.%d", minor);
-		if (exists(path))
-			add(out, &n, max, path, label, minor, has_arena_symbol(path, minor));
+static void add(struct discovery *d, const char *path, const char *label, int minor)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->all[i].path, path) == 0)
+			return;
+	if (strlen(path) >= sizeof d->all[0].path) {
+		fprintf(stderr, "integration: path too long, left out: %s\n", path);
+		return;
 	}
+	if (d->n >= PC_ARRAY_LEN(d->all)) {
+		fprintf(stderr, "integration: more than H_MAX_PYTHONS (%d) interpreters: %s left out\n", H_MAX_PYTHONS, path);
+		return;
+	}
+	snprintf(d->all[d->n].path, sizeof d->all[d->n].path, "%s", path);
+	snprintf(d->all[d->n].label, sizeof d->all[d->n].label, "%s", label);
+	d->all[d->n].minor = minor;
+	d->n++;
+}
+
+PC_PRINTF(2, 3) static void missing(struct discovery *d, const char *fmt, ...)
+{
+	size_t len = strlen(d->missing);
+	va_list ap;
+
+	if (len && len < sizeof d->missing)
+		len += (size_t)snprintf(d->missing + len, sizeof d->missing - len, "; ");
+	if (len >= sizeof d->missing)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d->missing + len, sizeof d->missing - len, fmt, ap);
+	va_end(ap);
+}
+
+/* The first line a command prints, without its newline; false when it prints none or fails. */
+static bool first_line(const char *cmd, char *buf, size_t len)
+{
+	FILE *f = popen(cmd, "r");
+	bool ok;
+
+	buf[0] = '\0';
+	if (!f)
+		return false;
+	ok = fgets(buf, (int)len, f) != NULL;
+	if (pclose(f) != 0)
+		ok = false;
+	buf[strcspn(buf, "\n")] = '\0';
+	return ok && buf[0];
+}
+
+static void home_path(char *buf, size_t len, const char *rel)
+{
+	const char *home = getenv("HOME");
+	snprintf(buf, len, "%s/%s", home && *home ? home : "/root", rel);
+}
+
+/* $PYENV_ROOT, else what `pyenv root` says, else ~/.pyenv. */
+static void pyenv_root(char *buf, size_t len)
+{
+	const char *e = getenv("PYENV_ROOT");
+
+	if (e && *e)
+		snprintf(buf, len, "%s", e);
+	else if (!first_line("pyenv root 2>/dev/null", buf, len))
+		home_path(buf, len, ".pyenv");
+}
+
+/* $PYCENSUS_PROVISION, else ~/.cache/pycensus/pythons (as tools/provision-pythons). */
+static void provision_prefix(char *buf, size_t len)
+{
+	const char *e = getenv("PYCENSUS_PROVISION");
+
+	if (e && *e)
+		snprintf(buf, len, "%s", e);
+	else
+		home_path(buf, len, ".cache/pycensus/pythons");
+}
+
+/* pyenv's 3.8-3.15 (free-threaded 't' builds left out); pyenv 3.8-3.13 are expected. */
+static void find_pyenv(struct discovery *d)
+{
+	char root[192], dir[256], path[600];
+	bool seen[16] = { false }, only_t[16] = { false };
+	char broken[16][600] = { "" }; /* a version directory without its interpreter */
+	DIR *dp;
+	struct dirent *de;
+
+	pyenv_root(root, sizeof root);
+	snprintf(dir, sizeof dir, "%s/versions", root);
+	dp = opendir(dir);
+	if (!dp) {
+		missing(d, "pyenv 3.8-3.13: no %s (PYENV_ROOT, `pyenv root`, ~/.pyenv)", dir);
+		return;
+	}
+	while ((de = readdir(dp))) {
+		int ma, mi, mc;
+		if (sscanf(de->d_name, "%d.%d.%d", &ma, &mi, &mc) != 3 || ma != 3 || mi < 8 || mi > 15)
+			continue;
+		if (strchr(de->d_name, 't')) {
+			only_t[mi] = true;
+			continue;
+		}
+		snprintf(path, sizeof path, "%s/%s/bin/python3.%d", dir, de->d_name, mi);
+		if (exists(path)) {
+			add(d, path, de->d_name, mi);
+			seen[mi] = true;
+		} else {
+			snprintf(broken[mi], sizeof broken[mi], "%s", path);
+		}
+	}
+	closedir(dp);
+	for (int mi = 8; mi <= 13; mi++)
+		if (!seen[mi] && broken[mi][0])
+			missing(d, "pyenv 3.%d: no %s", mi, broken[mi]);
+		else if (!seen[mi])
+			missing(d, "pyenv 3.%d: not installed in %s%s", mi, dir, only_t[mi] ? " (only a free-threaded build)" : "");
+}
+
+/* The distribution's /usr/bin/python3.8-3.15; its 3.11 is expected (Debian bookworm). */
+static void find_system(struct discovery *d)
+{
+	char path[64], label[32];
+
+	for (int mi = 8; mi <= 15; mi++) {
+		snprintf(path, sizeof path, "/usr/bin/python3.%d", mi);
+		snprintf(label, sizeof label, "system-3.%d", mi);
+		if (exists(path))
+			add(d, path, label, mi);
+		else if (mi == 11)
+			missing(d, "system 3.11: no %s", path);
+	}
+}
+
+/* tools/provision-pythons' Debian interpreters, PREFIX/3.X/usr/bin/python3.X, each finished one
+ * marked by PREFIX/3.X/.done holding its version; 3.13-3.15 are expected. */
+static void find_provisioned(struct discovery *d)
+{
+	char prefix[192], path[512], done[512], version[32], label[64];
+
+	provision_prefix(prefix, sizeof prefix);
+	for (int mi = 8; mi <= 15; mi++) {
+		bool expected = mi >= 13;
+		FILE *f;
+
+		snprintf(path, sizeof path, "%s/3.%d/usr/bin/python3.%d", prefix, mi, mi);
+		snprintf(done, sizeof done, "%s/3.%d/.done", prefix, mi);
+		if (access(done, F_OK) != 0) {
+			if (expected)
+				missing(d, "3.%d: not provisioned in %s (tools/provision-pythons)", mi, prefix);
+			continue;
+		}
+		if (!exists(path)) {
+			if (expected)
+				missing(d, "3.%d: %s missing (rerun tools/provision-pythons)", mi, path);
+			continue;
+		}
+		version[0] = '\0';
+		if ((f = fopen(done, "r"))) {
+			if (!fgets(version, sizeof version, f))
+				version[0] = '\0';
+			fclose(f);
+		}
+		version[strcspn(version, "\n")] = '\0';
+		if (strncmp(version, "3.", 2) != 0) { /* a .done from before it held the version */
+			char cmd[600];
+			snprintf(cmd, sizeof cmd, "'%s' -c 'import sys; print(sys.version.split()[0])' 2>/dev/null", path);
+			if (!first_line(cmd, version, sizeof version))
+				snprintf(version, sizeof version, "3.%d", mi);
+		}
+		snprintf(label, sizeof label, "%s-debian", version);
+		add(d, path, label, mi);
+	}
+}
+
+/* $PYCENSUS_PYTHONS: colon-separated interpreter paths, named python3.X; labelled by path. */
+static void find_extra(struct discovery *d)
+{
+	const char *extra = getenv("PYCENSUS_PYTHONS");
+	char path[256];
+
 	while (extra && *extra) {
-		const char *end = strchr(extra, ':');
+		const char *end = strchr(extra, ':'), *base;
 		size_t len = end ? (size_t)(end - extra) : strlen(extra);
 		int minor = 0;
+
 		snprintf(path, sizeof path, "%.*s", (int)len, extra);
-		if (sscanf(strrchr(path, '/') ? strrchr(path, '/') + 1 : path, "python3.%d", &minor) == 1 && exists(path))
-			add(out, &n, max, path, path, minor, has_arena_symbol(path, minor));
+		base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+		if (*path && sscanf(base, "python3.%d", &minor) != 1)
+			missing(d, "PYCENSUS_PYTHONS %s: not named python3.X", path);
+		else if (*path && !exists(path))
+			missing(d, "PYCENSUS_PYTHONS %s: not an executable", path);
+		else if (*path)
+			add(d, path, path, minor);
 		extra = end ? end + 1 : NULL;
 	}
-	qsort(out, n, sizeof *out, cmp_python);
+}
+
+static struct discovery *discover(void)
+{
+	static struct discovery d;
+	static bool done;
+
+	if (!done) {
+		find_pyenv(&d);
+		find_system(&d);
+		find_provisioned(&d);
+		find_extra(&d);
+		qsort(d.all, d.n, sizeof *d.all, cmp_python);
+		done = true;
+	}
+	return &d;
+}
+
+/* Discovery's entry i with has_symbols filled in (nm: about 50 ms for a build before 3.12). */
+static const struct python *checked(struct discovery *d, size_t i)
+{
+	if (!d->checked[i]) {
+		d->all[i].has_symbols = has_arena_symbol(d->all[i].path, d->all[i].minor);
+		d->checked[i] = true;
+	}
+	return &d->all[i];
+}
+
+/* Whether one PYCENSUS_TEST_PYTHONS item (len bytes of it) picks py: it is the label, or a part
+ * of it at a '-' boundary ("system", "debian", "3.14.10"), or such a part's prefix up to a '.'
+ * ("3.12" picks 3.12.1 and system-3.12; "3.1" picks neither); or it is "3.X" and py is a 3.X. */
+static bool filter_item_picks(const char *item, size_t len, const struct python *py)
+{
+	char minor[16];
+
+	if (!len)
+		return false;
+	snprintf(minor, sizeof minor, "3.%d", py->minor);
+	if (strlen(minor) == len && strncmp(minor, item, len) == 0)
+		return true;
+	for (const char *p = py->label; p; p = strchr(p, '-') ? strchr(p, '-') + 1 : NULL)
+		if (strncmp(p, item, len) == 0 && (p[len] == '\0' || p[len] == '.' || p[len] == '-'))
+			return true;
+	return false;
+}
+
+static const char *test_filter(void)
+{
+	const char *f = getenv("PYCENSUS_TEST_PYTHONS");
+	return f && *f ? f : NULL;
+}
+
+/* The next item of a PYCENSUS_TEST_PYTHONS list from *p, spaces trimmed: its start and length in
+ * *len; NULL at the end. */
+static const char *filter_next(const char **p, size_t *len)
+{
+	const char *item;
+
+	if (!*p || !**p)
+		return NULL;
+	item = *p;
+	*len = strcspn(item, ",");
+	*p = item[*len] ? item + *len + 1 : item + *len;
+	while (*len && *item == ' ')
+		item++, (*len)--;
+	while (*len && item[*len - 1] == ' ')
+		(*len)--;
+	return item;
+}
+
+static bool filter_picks(const char *filter, const struct python *py)
+{
+	const char *item;
+	size_t len;
+
+	while ((item = filter_next(&filter, &len)))
+		if (filter_item_picks(item, len, py))
+			return true;
+	return false;
+}
+
+size_t h_find_pythons(struct python *out, size_t max)
+{
+	struct discovery *d = discover();
+	const char *filter = test_filter();
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n && n < max; i++)
+		if (!filter || filter_picks(filter, &d->all[i]))
+			out[n++] = *checked(d, i);
 	return n;
 }
 
+void h_report_pythons(FILE *f)
+{
+	const struct discovery *d = discover();
+	const char *filter = test_filter();
+	char skipped[1024] = "";
+	const char *p = filter, *item;
+	size_t len = 0, tested = 0, l;
+
+	fprintf(f, "integration: interpreters found:");
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(f, " %s", d->all[i].label);
+	fprintf(f, "%s\n", d->n ? "" : " none");
+	fprintf(f, "integration: not found: %s\n", d->missing[0] ? d->missing : "none (all expected interpreters are here)");
+	for (size_t i = 0; i < d->n; i++) {
+		if (!filter || filter_picks(filter, &d->all[i]))
+			tested++;
+		else if (len < sizeof skipped)
+			len += (size_t)snprintf(skipped + len, sizeof skipped - len, " %s", d->all[i].label);
+	}
+	if (filter) {
+		fprintf(f, "integration: PYCENSUS_TEST_PYTHONS=%s: testing %zu of %zu; not tested:%s\n", filter, tested,
+			d->n, skipped[0] ? skipped : " none");
+		while ((item = filter_next(&p, &l))) {
+			size_t hits = 0;
+			for (size_t i = 0; i < d->n; i++)
+				hits += filter_item_picks(item, l, &d->all[i]);
+			if (l && !hits)
+				fprintf(f, "integration: PYCENSUS_TEST_PYTHONS: '%.*s' picks no interpreter\n", (int)l, item);
+		}
+	} else {
+		fprintf(f, "integration: testing all %zu (PYCENSUS_TEST_PYTHONS=3.14,3.12.1 would pick some)\n", d->n);
+	}
+}
+
+/* An unsupported version's interpreter: pyenv's 3.7, 3.6 or 2.7. */
 bool h_find_unsupported(char *path, size_t len)
 {
-	static const char *const cands[] = {
-		"/root/.pyenv/versions/3.7.16/bin/python3.7", "/root/.pyenv/versions/3.6.15/bin/python3.6",
-		"/root/.pyenv/versions/2.7.18/bin/python2.7",
-	};
-	for (size_t i = 0; i < PC_ARRAY_LEN(cands); i++)
-		if (exists(cands[i])) {
-			snprintf(path, len, "%s", cands[i]);
-			return true;
+	static const int vers[][2] = { { 3, 7 }, { 3, 6 }, { 2, 7 } };
+	char root[192], dir[256], cand[600];
+
+	pyenv_root(root, sizeof root);
+	snprintf(dir, sizeof dir, "%s/versions", root);
+	for (size_t v = 0; v < PC_ARRAY_LEN(vers); v++) {
+		DIR *dp = opendir(dir);
+		struct dirent *de;
+		bool found = false;
+
+		while (dp && !found && (de = readdir(dp))) {
+			int ma, mi, mc;
+			if (sscanf(de->d_name, "%d.%d.%d", &ma, &mi, &mc) != 3 || ma != vers[v][0] || mi != vers[v][1])
+				continue;
+			snprintf(cand, sizeof cand, "%s/%s/bin/python%d.%d", dir, de->d_name, ma, mi);
+			if (exists(cand) && strlen(cand) < len) {
+				snprintf(path, len, "%s", cand);
+				found = true;
+			}
 		}
+		if (dp)
+			closedir(dp);
+		if (found)
+			return true;
+	}
 	return false;
+}
+
+/* Once per integration run, in Criterion's runner process: which interpreters are tested and
+ * which expected ones are not, and why. */
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+	(void)set;
+	h_report_pythons(stderr);
 }
 
 /* In a child just forked: it gets SIGKILL when the test process that forked it ends, so a failed

@@ -7,19 +7,35 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#define H_MAX_PYTHONS 16
+#define H_MAX_PYTHONS 32
 
 struct python {
 	char path[256];
-	char label[64];   /* "3.12.1" or "debian-3.11 (stripped)" */
+	char label[64];   /* "3.12.1" (pyenv), "system-3.11", "3.14.10-debian" (provisioned), or the path */
 	int minor;
 	bool has_symbols; /* the arena table symbol exists: --arenas=symbols works */
 };
 
-/* Supported interpreters found on this machine: /root/.pyenv/versions/3.8-3.13, the distro's
- * /usr/bin/python3.X, and any in $PYCENSUS_PYTHONS (colon-separated). */
+/* The interpreters the integration tests run on, oldest first. Found on every call (cached per
+ * process; no hard-coded paths):
+ *   pyenv        $PYENV_ROOT, else `pyenv root`, else ~/.pyenv: versions/3.X.Y/bin/python3.X for
+ *                3.8-3.15 (free-threaded 't' builds left out), labelled "3.12.1"
+ *   system       /usr/bin/python3.X for 3.8-3.15, labelled "system-3.11"
+ *   provisioned  tools/provision-pythons' Debian builds, $PYCENSUS_PROVISION (default
+ *                ~/.cache/pycensus/pythons)/3.X/usr/bin/python3.X, only those with a .done marker,
+ *                labelled by the version the marker holds: "3.14.10-debian"
+ *   extra        $PYCENSUS_PYTHONS: colon-separated paths named python3.X, labelled by path
+ * Filter: PYCENSUS_TEST_PYTHONS=ITEM[,ITEM...] tests only the interpreters an item picks: the
+ * whole label, a '-'-separated part of it ("system", "debian", "3.14.10"), a prefix of one up to a
+ * '.' ("3.12" picks 3.12.1 and system-3.12, "3.1" picks neither), or the minor version "3.X"
+ * (also for extra paths). E.g. PYCENSUS_TEST_PYTHONS=3.14,3.12.1 or =system,debian. Unset: all.
+ * Fills at most max entries of out and returns how many. */
 size_t h_find_pythons(struct python *out, size_t max);
-/* An interpreter of an unsupported version (2.7, 3.6, 3.7), or false. */
+/* Prints what discovery found, each expected interpreter it did not find and why (pyenv 3.8-3.13,
+ * system 3.11, provisioned 3.13-3.15), and the filter. Called once per run from a Criterion
+ * PRE_ALL report hook (harness.c). */
+void h_report_pythons(FILE *f);
+/* An interpreter of an unsupported version (pyenv's 3.7, 3.6 or 2.7) into path, or false. */
 bool h_find_unsupported(char *path, size_t len);
 
 struct proc {
