@@ -3,7 +3,9 @@
 #include "heap/pyproc.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include "python/dwarf.h"
 
 bool pyproc_readable(const struct pyproc *p, uint64_t addr, uint64_t len)
 {
@@ -146,8 +148,45 @@ static int try_layout(struct pyproc *p, const struct pylayout_gen *g, bool newer
 	return 0;
 }
 
-/* Picks the layout: every table of the version, best confirmed by the target first; the first
- * that validates against the memory wins. Reports the best candidate's failure otherwise. */
+/* The interpreter's own DWARF: the file itself when it has a symbol table of its own, else the
+ * detached debug file found for it (symbols_path, as the target sees it). */
+static bool dwarf_path(const struct pyproc *p, char *buf, size_t len)
+{
+	if (!p->elf.stripped && p->elf.file_path[0])
+		return snprintf(buf, len, "%s", p->elf.file_path) < (int)len;
+	if (p->elf.symbols_path[0])
+		return snprintf(buf, len, "/proc/%d/root%s", (int)p->pid, p->elf.symbols_path) < (int)len;
+	return false;
+}
+
+/* A layout from the build's DWARF, with the rules of the version `like` is a table of. */
+static int try_dwarf(struct pyproc *p, const struct pylayout_gen *like, bool newer, const uint8_t *raw,
+		     size_t rawlen, struct pc_err *e)
+{
+	static const char source[] = "the build's DWARF";
+	struct pylayout_gen g = { .major = like->major, .minor = like->minor, .source = source };
+	char path[PATH_MAX + 64];
+
+	if (!dwarf_path(p, path, sizeof path))
+		return pc_fail(e, PC_ELAYOUT, "no DWARF for %s (install its debug symbols)", p->elf.maps_path);
+	if (dwarf_layout_read(path, &g.off, e) < 0)
+		return -1;
+	return try_layout(p, &g, newer, raw, rawlen, e);
+}
+
+/* PYCENSUS_LAYOUT=dwarf: only the build's DWARF; =tables: only pycensus's tables; unset: the
+ * tables, then the DWARF. */
+static int layout_preference(void)
+{
+	const char *v = getenv("PYCENSUS_LAYOUT");
+
+	return !v ? 0 : strcmp(v, "dwarf") == 0 ? 1 : strcmp(v, "tables") == 0 ? -1 : 0;
+}
+
+/* Picks the layout: every table of the version, best confirmed by the target first, then the
+ * build's own DWARF when one is at hand (a build the tables do not describe: a distribution's
+ * patch, a patch release that moved fields); the first that validates against the memory wins.
+ * Reports the best candidate's failure otherwise. */
 int pyproc_finish(struct pyproc *p, struct pc_err *e)
 {
 	const struct pylayout_gen *cand[8];
@@ -155,6 +194,7 @@ int pyproc_finish(struct pyproc *p, struct pc_err *e)
 	size_t rawlen = layout_debug_offsets_len(p->elf.version_hex), n;
 	struct pc_err first = { 0 };
 	bool newer = false;
+	int pref = layout_preference();
 
 	p->runtime = p->elf.runtime;
 	p->type_type = pyelf_symbol(&p->elf, "PyType_Type");
@@ -163,6 +203,14 @@ int pyproc_finish(struct pyproc *p, struct pc_err *e)
 		return -1;
 	n = layout_ranked(p->elf.major, p->elf.minor, p->elf.version_hex, rawlen ? raw : NULL, rawlen,
 			  cand, PC_ARRAY_LEN(cand), &newer, e);
+	if (n == 0)
+		return -1;
+	if (pref > 0) {
+		if (try_dwarf(p, cand[0], newer, rawlen ? raw : NULL, rawlen, e) == 0)
+			return 0;
+		return pc_fail(e, e->code == PC_EUNSUPPORTED ? PC_EUNSUPPORTED : PC_ELAYOUT,
+			       "PYCENSUS_LAYOUT=dwarf: no layout from the DWARF of CPython %s", p->elf.version);
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct pc_err ei = { 0 };
 		if (try_layout(p, cand[i], newer, rawlen ? raw : NULL, rawlen, &ei) == 0)
@@ -170,8 +218,8 @@ int pyproc_finish(struct pyproc *p, struct pc_err *e)
 		if (i == 0)
 			first = ei;
 	}
-	if (n == 0)
-		return -1;
+	if (pref == 0 && try_dwarf(p, cand[0], newer, rawlen ? raw : NULL, rawlen, &(struct pc_err){ 0 }) == 0)
+		return 0;
 	*e = first;
 	if (newer)
 		return pc_fail(e, PC_EUNSUPPORTED,
