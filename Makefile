@@ -15,7 +15,7 @@ ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -I. $(shell pkg-config --cflags $(PKGS) 
 LDLIBS_PC = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ldw -lelf -lunwind-ptrace -lunwind-generic -lunwind)
 LDLIBS_TEST = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null || echo -lcriterion)
 
-MODULES := common python attach symbols heap report cli
+MODULES := common python attach symbols source heap report cli
 LIB_SRC := $(filter-out cli/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)

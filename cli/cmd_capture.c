@@ -9,9 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/commands.h"
-#include "heap/capture.h"
 #include "heap/census.h"
 #include "heap/snapshot.h"
+#include "source/image.h"
+#include "source/source.h"
 #include "report/csv.h"
 #include "report/output.h"
 #include "report/partition.h"
@@ -88,6 +89,7 @@ int cmd_capture(int argc, char **argv)
 	struct snapshot_opts o = { 0 };
 	const char *format = "text";
 	size_t limit = 20;
+	struct source src;
 	struct census c;
 	int pid, rc;
 
@@ -97,11 +99,12 @@ int cmd_capture(int argc, char **argv)
 		pc_fail(&e, PC_EUSAGE, "capture needs a PID and an output FILE");
 		return cli_fail(&e);
 	}
-	if (cli_parse_pid(argv[optind], &pid, &e) < 0)
+	if (cli_parse_pid(argv[optind], &pid, &e) < 0 || source_open_pid(&src, pid, 0, &e) < 0)
 		return cli_fail(&e);
 	o.capture = argv[optind + 1];
 	census_init(&c);
-	rc = snapshot_take(pid, &o, &c, &e);
+	rc = snapshot_take(&src, &o, &c, &e);
+	source_close(&src);
 	if (rc == 0)
 		fprintf(stderr, "pycensus: captured pid %d (%llu objects, %.1f MiB read) to %s\n", pid,
 			(unsigned long long)c.nobjects, (double)c.bytes_read / (1 << 20), o.capture);
@@ -116,6 +119,7 @@ int cmd_replay(int argc, char **argv)
 	const char *format = "text";
 	size_t limit = 20;
 	struct pyimage img;
+	struct source src;
 	struct census c;
 	int rc;
 
@@ -127,8 +131,10 @@ int cmd_replay(int argc, char **argv)
 	}
 	if (image_load(argv[optind], &img, &e) < 0)
 		return cli_fail(&e);
+	source_open_image(&src, &img);
 	census_init(&c);
-	rc = snapshot_replay(&img, &o, &c, &e);
+	rc = snapshot_take(&src, &o, &c, &e);
+	source_close(&src);
 	if (rc == 0)
 		rc = print_census(&c, format, limit, &e);
 	census_release(&c);

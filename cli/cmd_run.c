@@ -16,6 +16,7 @@
 #include "cli/sampling.h"
 #include "heap/pyready.h"
 #include "heap/snapshot.h"
+#include "source/source.h"
 
 /* Until the interpreter is ready it is probed this often (reads only, no stop). */
 #define READY_POLL_MS 5
@@ -26,7 +27,6 @@ struct run {
 	char **argv;
 	struct snapshot_opts opts;
 	struct copybuf keep;   /* the arena copy's buffer, kept from one census to the next */
-	double resumed_at;     /* --pause=copy: when the census let the program go on */
 	struct sampling sm;
 	struct launch l;
 	struct pyready ready;
@@ -131,40 +131,23 @@ static void test_delay(void)
 		usleep((useconds_t)atoi(s) * 1000);
 }
 
-/* --pause=copy: the census is done with the stopped program. */
-static void resume_early(void *arg)
-{
-	struct run *r = arg;
-
-	r->resumed_at = mono_now();
-	launch_resume_all(&r->l);
-}
-
-/* Stops every thread, takes a census through `tid` (0: any stopped thread), resumes. At exit the
- * program stays stopped to the end: finalisation would tear down what is still to be read. */
+/* Stops every thread, takes a census through `tid` (0: any stopped thread), resumes (with
+ * --pause=copy as soon as the copy is done). At exit the program stays stopped to the end
+ * (SOURCE_HOLD): finalisation would tear down what is still to be read. */
 static void sample(struct run *r, pid_t tid, bool at_exit)
 {
 	struct pc_err e = { 0 };
+	struct source src;
 	struct census c;
 	double t;
 	int rc;
 
-	r->resumed_at = 0;
-	r->opts.resume = at_exit ? NULL : resume_early;
-	r->opts.resume_arg = r;
 	r->opts.keep_copy = &r->keep;
-	copybuf_prepare(&r->keep, r->l.pid);
 	test_delay();
 	t = mono_now();
-	if (launch_stop_all(&r->l, &e) < 0) {
-		census_failed(r, &e, at_exit ? "exit census failed" : "census failed");
-		return;
-	}
-	if (!tid)
-		tid = launch_stopped_tid(&r->l);
+	source_open_launched(&src, &r->l, tid, at_exit ? SOURCE_HOLD : 0);
 	census_init(&c);
-	c.pid = r->l.pid;
-	rc = snapshot_take_stopped(tid, &r->opts, &c, &e);
+	rc = snapshot_take(&src, &r->opts, &c, &e);
 	if (rc == 0 && !at_exit && !r->hw_armed) {
 		struct pc_err he = { 0 };
 		r->hw_armed = true; /* tried once per exec: a refusal is reported, not retried */
@@ -173,13 +156,9 @@ static void sample(struct run *r, pid_t tid, bool at_exit)
 	}
 	if (at_exit)
 		hwbreak_clear(&r->hw);
-	if (r->resumed_at) {
-		c.pause_s = r->resumed_at - t;
-	} else {
-		c.pause_s = mono_now() - t;
-		launch_resume_all(&r->l);
-	}
-	if (rc == 0 && sampling_add(&r->sm, &c, t, proc_rss(tid), at_exit, &e) < 0)
+	c.pause_s = source_paused(&src);
+	source_close(&src);
+	if (rc == 0 && sampling_add(&r->sm, &c, t, proc_rss(src.via), at_exit, &e) < 0)
 		rc = -1;
 	if (rc < 0)
 		census_failed(r, &e, at_exit ? "exit census failed" : "census failed");

@@ -25,6 +25,7 @@ struct snap_args {
 	const char *format, *output, *by;
 	size_t limit;
 	bool no_header, quiet, stacks;
+	bool nonblocking;  /* read while the target runs (no ptrace stop) */
 	double interval;   /* -i: > 0 samples repeatedly */
 	unsigned long count; /* -c: samples to take (0: until interrupted or the process ends) */
 	struct snapshot_opts opts;
@@ -131,7 +132,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		}
 		case 'H': a->no_header = true; break;
 		case 'S': a->stacks = true; break;
-		case 'B': a->opts.nonblocking = true; break;
+		case 'B': a->nonblocking = true; break;
 		case 'P': if (cli_parse_pause(optarg, &a->opts.pause, e) < 0) return -1; break;
 		case 'h': snap_help(stdout); exit(0);
 		default:
@@ -181,6 +182,19 @@ static int write_report(const struct snap_args *a, const struct census *c, const
 	return output_close(out, e);
 }
 
+/* One census of the PID. */
+static int take(struct snap_args *a, struct census *c, struct pc_err *e)
+{
+	struct source src;
+	int rc;
+
+	if (source_open_pid(&src, a->pid, a->nonblocking ? SOURCE_NONBLOCKING : 0, e) < 0)
+		return -1;
+	rc = snapshot_take(&src, &a->opts, c, e);
+	source_close(&src);
+	return rc;
+}
+
 /* Sleeps until `when` (monotonic); false when a signal asked to stop. */
 static bool sleep_until(double when, volatile sig_atomic_t *stop)
 {
@@ -222,7 +236,7 @@ static int sample_loop(struct snap_args *a, struct pc_err *e)
 		if (k && !sleep_until(next, &stop))
 			break;
 		census_init(&c);
-		rc = snapshot_take(a->pid, &a->opts, &c, e);
+		rc = take(a, &c, e);
 		if (rc == 0)
 			rc = sampling_add(&sm, &c, mono_now() - c.wall_s, proc_rss(a->pid), false, e);
 		census_release(&c);
@@ -266,7 +280,7 @@ int cmd_snap(int argc, char **argv)
 	stacks_init(&st);
 	if (a.stacks)
 		a.opts.stacks = &st;
-	rc = snapshot_take(a.pid, &a.opts, &c, &e);
+	rc = take(&a, &c, &e);
 	st.pause_s = c.pause_s; /* the stacks were read inside the census's stop */
 	if (rc == 0)
 		rc = write_report(&a, &c, a.stacks ? &st : NULL, &e);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "cli/commands.h"
 #include "heap/stacks.h"
+#include "source/source.h"
 #include "report/output.h"
 #include "report/stacks.h"
 
@@ -92,13 +93,15 @@ int cmd_stacks(int argc, char **argv)
 {
 	struct pc_err e = { 0 };
 	struct stacks_args a;
+	struct source src;
 	struct stacks s;
 	int rc;
 
-	if (parse_args(argc, argv, &a, &e) < 0)
+	if (parse_args(argc, argv, &a, &e) < 0 || source_open_pid(&src, a.pid, 0, &e) < 0)
 		return cli_fail(&e);
 	stacks_init(&s);
-	rc = stacks_take(a.pid, a.native, &s, &e);
+	rc = stacks_take(&src, a.native, &s, &e);
+	source_close(&src);
 	if (rc == 0)
 		rc = write_report(&a, &s, &e);
 	stacks_release(&s);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "cli/commands.h"
 #include "heap/stats.h"
+#include "source/source.h"
 #include "report/output.h"
 #include "report/stats.h"
 
@@ -113,13 +114,15 @@ int cmd_stats(int argc, char **argv)
 {
 	struct pc_err e = { 0 };
 	struct stats_args a;
+	struct source src;
 	struct stats st;
 	int rc;
 
-	if (parse_args(argc, argv, &a, &e) < 0)
+	if (parse_args(argc, argv, &a, &e) < 0 || source_open_pid(&src, a.pid, 0, &e) < 0)
 		return cli_fail(&e);
 	stats_init(&st);
-	rc = stats_take(a.pid, &a.opts, &st, &e);
+	rc = stats_take(&src, &a.opts, &st, &e);
+	source_close(&src);
 	if (rc == 0)
 		rc = write_report(&a, &st, &e);
 	stats_release(&st);

@@ -197,12 +197,16 @@ static void render(struct top *t, FILE *out)
 
 static int take(struct top *t, struct pc_err *e)
 {
+	struct source src;
 	struct census c;
 	double now;
 	int rc;
 
+	if (source_open_pid(&src, t->pid, 0, e) < 0)
+		return -1;
 	census_init(&c);
-	rc = snapshot_take(t->pid, &t->opts, &c, e);
+	rc = snapshot_take(&src, &t->opts, &c, e);
+	source_close(&src);
 	now = mono_now() - c.wall_s;
 	if (rc == 0) {
 		if (t->s.n == 0)

@@ -1,63 +1,14 @@
-/* snapshot.c: one census, from stopping the target to the rows. */
+/* snapshot.c: one census, from a stopped and located target (source/source.h) to the rows. */
 #include "common/compat.h"
 #include "heap/snapshot.h"
 #include "heap/framerefs.h"
 
 #include <stdio.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <unistd.h>
 #include <string.h>
-#include "attach/procfs.h"
 #include "attach/procmem.h"
-#include "attach/stop.h"
-#include "heap/capture.h"
 #include "heap/gcstats.h"
 #include "heap/nonblock.h"
 #include "heap/walk.h"
-
-struct capture_rec {
-	struct mem_recorder rec;
-	struct pyelf_symcache syms;
-};
-
-/* PYCENSUS_TEST_STALL_MS keeps the target stopped that much longer, so tests can make it die
- * in the middle of a census (the kill -9 and exit-during-census tests). */
-static void test_stall(void)
-{
-	const char *s = getenv("PYCENSUS_TEST_STALL_MS");
-
-	if (s)
-		usleep((useconds_t)atoi(s) * 1000);
-}
-
-bool snapshot_target_gone(pid_t pid)
-{
-	char st = 0, path[64], buf[256], *p;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return true;
-	if (fgets(buf, sizeof buf, f) && (p = strrchr(buf, ')')) && p[1])
-		st = p[2];
-	fclose(f);
-	return st == 'Z' || st == 'X';
-}
-
-int snapshot_check_process(pid_t pid, struct pc_err *e)
-{
-	struct proc_status st;
-
-	if (proc_status_read(pid, &st, e) < 0)
-		return -1;
-	if (st.state == 'Z' || st.state == 'X')
-		return pc_fail(e, PC_ENOPROC, "process %d (%s) is a zombie: it has exited and waits for its parent", (int)pid, st.name);
-	if (st.kernel_thread)
-		return pc_fail(e, PC_ENOTPYTHON, "process %d (%s) is a kernel thread", (int)pid, st.name);
-	return 0;
-}
 
 /* --nonblocking: say so, and count what was skipped as inconsistent. */
 static void nonblocking_meta(struct census *c, struct pyproc *p, const struct walk *w)
@@ -153,17 +104,6 @@ static void census_rest(struct pyproc *p, struct walk *w, const struct snapshot_
 	summarise(p, w, c);
 }
 
-/* While stopped: what reads the target as one instant (through thread `tid`); with a capture,
- * recording it. */
-static int census_stopped(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, pid_t tid,
-			  const struct stopped *st, struct census *c, struct capture_rec *cap, struct pc_err *e)
-{
-	progress(o, "opening the interpreter");
-	if (pyproc_open_recorded(p, tid, cap ? &cap->rec : NULL, cap ? &cap->syms : NULL, e) < 0)
-		return -1;
-	return census_copy(p, w, o, st, c, e);
-}
-
 /* --pause=copy: say what was read after the target resumed, and what of it was skipped. */
 static void resumed_meta(struct census *c, const struct walk *w)
 {
@@ -174,101 +114,56 @@ static void resumed_meta(struct census *c, const struct walk *w)
 			    (unsigned long long)w->bad_outside);
 }
 
-/* Opening validates structures the target's threads rewrite all the time: the thread list
- * (threads start and exit), the GC lists (a collection reuses _gc_prev for reference counts).
- * A stop that lands in the middle of such an update looks like a layout mismatch; the target is
- * resumed for a moment and stopped again before pycensus believes it (measured: the soak test's
- * stripped 3.11 target failed 1 census in 30 this way without the retry). */
-#define OPEN_ATTEMPTS 4
+struct census_job {
+	const struct snapshot_opts *o;
+	struct census *c;
+	unsigned calls;
+};
 
-static int census_attempt(pid_t pid, const struct snapshot_opts *o, struct census *c, struct pyproc *p,
-			  struct walk *w, struct capture_rec *cap, struct pc_err *e)
+/* A failed attempt's census (its warnings, its stacks) is not this one's. */
+static void census_restart(struct census_job *j, const struct source *src)
 {
-	struct stopped st;
-	int rc;
-
-	if (o->nonblocking) {
-		rc = census_stopped(p, w, o, pid, NULL, c, cap, e);
-		if (rc == 0) {
-			census_rest(p, w, o, c);
-			nonblocking_meta(c, p, w);
-		}
-		return rc;
+	census_release(j->c);
+	census_init(j->c);
+	j->c->pid = src->pid;
+	j->c->replayed = src->img != NULL;
+	if (j->o->stacks) {
+		stacks_release(j->o->stacks);
+		stacks_init(j->o->stacks);
 	}
-	progress(o, "stopping the process");
-	if (stop_all(&st, pid, e) < 0)
-		return -1;
-	test_stall();
-	rc = census_stopped(p, w, o, pid, &st, c, cap, e);
-	if (rc == 0 && o->pause == PAUSE_CENSUS)
-		census_rest(p, w, o, c);
-	stop_release(&st);
-	c->pause_s += st.pause_s;
-	if (rc == 0 && o->pause == PAUSE_COPY) {
-		census_rest(p, w, o, c);
-		resumed_meta(c, w);
-	}
-	return rc;
 }
 
-/* After the census: metadata, the image when capturing, and what the walk holds released. */
-static int census_finish(struct pyproc *p, struct walk *w, struct census *c, struct capture_rec *cap,
-			 const char *capture, int rc, struct pc_err *e)
+/* source_fn: one attempt, with the target stopped and located. The copy (and, for --stacks, the
+ * frames) while it stands stopped; the walk of the copies after it resumes with --pause=copy,
+ * before with --pause=census; a held, never-stopped or replayed target reads on as it is. */
+static int census_attempt(struct source *src, struct pyproc *p, void *arg, struct pc_err *e)
 {
-	if (rc == 0)
-		fill_meta(c, p, w);
-	if (rc == 0 && capture)
-		rc = image_save(capture, p, &cap->rec, &cap->syms, e);
-	if (w->p)
-		walk_release(w);
-	pyproc_close(p);
-	if (cap) {
-		record_release(&cap->rec);
-		pyelf_symcache_release(&cap->syms);
-	}
-	return rc;
-}
-
-int snapshot_take_stopped(pid_t pid, const struct snapshot_opts *o, struct census *c, struct pc_err *e)
-{
-	struct pyproc p;
+	struct census_job *j = arg;
+	const struct snapshot_opts *o = j->o;
 	struct walk w;
-	double t0 = mono_now();
 	int rc;
 
-	memset(&p, 0, sizeof p);
+	if (j->calls++)
+		census_restart(j, src);
 	memset(&w, 0, sizeof w);
-	if (!c->pid)
-		c->pid = pid;
-	rc = census_stopped(&p, &w, o, pid, NULL, c, NULL, e);
-	if (rc == 0 && o->pause == PAUSE_COPY && o->resume) {
-		o->resume(o->resume_arg);
-		census_rest(&p, &w, o, c);
-		resumed_meta(c, &w);
-	} else if (rc == 0) {
-		census_rest(&p, &w, o, c);
+	rc = census_copy(p, &w, o, source_threads(src), j->c, e);
+	if (rc == 0) {
+		if (o->pause == PAUSE_COPY && source_resume(src)) {
+			census_rest(p, &w, o, j->c);
+			resumed_meta(j->c, &w);
+		} else {
+			census_rest(p, &w, o, j->c);
+			source_resume(src);
+		}
+		if (src->flags & SOURCE_NONBLOCKING)
+			nonblocking_meta(j->c, p, &w);
+		fill_meta(j->c, p, &w);
+		if (o->capture)
+			rc = source_save_image(src, o->capture, e);
 	}
-	rc = census_finish(&p, &w, c, NULL, NULL, rc, e);
-	c->wall_s = mono_now() - t0;
-	progress(o, NULL);
+	if (w.p)
+		walk_release(&w);
 	return rc;
-}
-
-/* Throws away a failed attempt so the next one starts clean. */
-static void attempt_reset(pid_t pid, struct census *c, struct pyproc *p, struct walk *w, struct capture_rec *cap,
-			  struct pc_err *e)
-{
-	if (w->p)
-		walk_release(w);
-	memset(w, 0, sizeof *w);
-	pyproc_close(p);
-	record_release(&cap->rec);
-	pyelf_symcache_release(&cap->syms);
-	record_init(&cap->rec);
-	census_release(c);
-	census_init(c);
-	c->pid = pid;
-	pc_err_clear(e);
 }
 
 /* A census without a kept buffer copies into fresh memory, and the kernel zeroing it would be
@@ -276,92 +171,56 @@ static void attempt_reset(pid_t pid, struct census *c, struct pyproc *p, struct 
  * faulted in before the stop. Small heaps are not worth the second opening. */
 #define FRESH_COPY_MIN (8u << 20)
 
-static void prepare_fresh_copy(pid_t pid, const struct snapshot_opts *o, struct copybuf *k)
+static void prepare_fresh_copy(struct source *src, const struct snapshot_opts *o, struct copybuf *k)
 {
-	struct pyproc p;
 	struct pc_err e = { 0 };
+	struct pyproc *p;
 	uint64_t total;
 
-	if (snapshot_check_process(pid, &e) < 0)
-		return; /* refused again, with its message, by the census itself */
 	progress(o, "preparing the copy");
-	memset(&p, 0, sizeof p);
-	if (pyproc_open(&p, pid, &e) == 0 && (total = arenas_estimate(&p, o->arenas)) >= FRESH_COPY_MIN)
+	p = source_locate(src, &e); /* read running; the census locates anew under its stop */
+	if (p && (total = arenas_estimate(p, o->arenas)) >= FRESH_COPY_MIN)
 		copybuf_reserve(k, total + total / 8);
-	pyproc_close(&p);
 }
 
-/* snapshot_take, the copy going to o->keep_copy when set. */
-static int snapshot_take_kept(pid_t pid, const struct snapshot_opts *o, struct census *c, struct pc_err *e)
+int snapshot_take(struct source *src, const struct snapshot_opts *o, struct census *c, struct pc_err *e)
 {
-	struct pyproc p;
-	struct walk w;
-	struct capture_rec cap;
-	double t0 = mono_now();
-	int rc;
-
-	memset(&p, 0, sizeof p);
-	memset(&w, 0, sizeof w);
-	record_init(&cap.rec);
-	memset(&cap.syms, 0, sizeof cap.syms);
-	c->pid = pid;
-	if (snapshot_check_process(pid, e) < 0)
-		return -1;
-	if (o->keep_copy && !o->nonblocking)
-		copybuf_prepare(o->keep_copy, pid);
-	for (int attempt = 1;; attempt++) {
-		rc = census_attempt(pid, o, c, &p, &w, o->capture ? &cap : NULL, e);
-		if (rc == 0 || e->code != PC_ELAYOUT || attempt == OPEN_ATTEMPTS || snapshot_target_gone(pid))
-			break;
-		attempt_reset(pid, c, &p, &w, &cap, e);
-		usleep(5000u * (unsigned)attempt); /* let the thread that was mid-update finish it */
-	}
-	rc = census_finish(&p, &w, c, &cap, o->capture, rc, e);
-	c->wall_s = mono_now() - t0;
-	progress(o, NULL);
-	/* Whatever failed, a target that died under us is the cause to report. */
-	if (rc < 0 && e->code != PC_EOUTPUT && snapshot_target_gone(pid)) {
-		pc_err_clear(e);
-		pc_fail(e, PC_EEXITED, "process %d exited during the census", (int)pid);
-	}
-	return rc;
-}
-
-int snapshot_take(pid_t pid, const struct snapshot_opts *o, struct census *c, struct pc_err *e)
-{
+	struct census_job j = { .o = o, .c = c };
+	struct snapshot_opts with_fresh = *o;
 	struct copybuf fresh = { 0 };
-	struct snapshot_opts with_fresh;
-	double t0 = mono_now();
+	double t0 = mono_now(), paused = source_paused(src);
 	int rc;
 
-	if (o->keep_copy || o->nonblocking)
-		return snapshot_take_kept(pid, o, c, e);
-	prepare_fresh_copy(pid, o, &fresh);
-	with_fresh = *o;
-	with_fresh.keep_copy = &fresh;
-	rc = snapshot_take_kept(pid, &with_fresh, c, e);
-	c->wall_s = mono_now() - t0; /* the preparation included */
+	c->pid = src->pid;
+	c->replayed = src->img != NULL;
+	if (o->keep_copy && source_stops(src))
+		copybuf_prepare(o->keep_copy, src->pid);
+	if (!o->keep_copy && source_stops(src)) {
+		prepare_fresh_copy(src, o, &fresh);
+		with_fresh.keep_copy = &fresh;
+		j.o = &with_fresh;
+	}
+	if (o->capture)
+		source_record(src);
+	src->progress = o->progress;
+	src->progress_arg = o->progress_arg;
+	rc = source_with_stopped(src, census_attempt, &j, e);
+	c->pause_s = source_paused(src) - paused;
+	c->wall_s = mono_now() - t0;
 	copybuf_release(&fresh);
+	progress(o, NULL);
+	if (rc < 0)
+		source_blame_exit(src, "during the census", e);
 	return rc;
 }
 
 int snapshot_replay(const struct pyimage *img, const struct snapshot_opts *o, struct census *c, struct pc_err *e)
 {
-	struct pyproc p;
-	struct walk w;
-	double t0 = mono_now();
+	struct source src;
 	int rc;
 
-	memset(&w, 0, sizeof w);
-	c->pid = (pid_t)img->pid;
-	c->replayed = true;
-	rc = pyproc_open_image(&p, img, e);
-	if (rc == 0) {
-		rc = census_copy(&p, &w, o, NULL, c, e);
-		if (rc == 0)
-			census_rest(&p, &w, o, c);
-		rc = census_finish(&p, &w, c, NULL, NULL, rc, e);
-	}
-	c->wall_s = mono_now() - t0;
+	source_open_image(&src, img);
+	rc = snapshot_take(&src, o, c, e);
+	source_close(&src);
 	return rc;
 }

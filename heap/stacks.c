@@ -1,7 +1,6 @@
 /* stacks.c: the stacks model, and collecting it from a stopped target. */
 #include "common/compat.h"
 #include "heap/stacks.h"
-#include "heap/snapshot.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -183,26 +182,33 @@ int stacks_collect(struct pyproc *p, const struct stopped *st, bool native, stru
 	return 0;
 }
 
-/* Refuses zombies and kernel threads before ptrace touches them (as snapshot.c does). */
-int stacks_take(pid_t pid, bool native, struct stacks *s, struct pc_err *e)
+struct stacks_job {
+	bool native;
+	struct stacks *s;
+};
+
+/* source_fn: a failed attempt's threads and warnings are dropped first. */
+static int stacks_read(struct source *src, struct pyproc *p, void *arg, struct pc_err *e)
 {
-	struct stopped st;
-	struct pyproc p;
+	struct stacks_job *j = arg;
+	const struct stopped *st = source_threads(src);
+
+	if (!st)
+		PC_BUG("stacks need a source whose threads are stopped");
+	stacks_release(j->s);
+	stacks_init(j->s);
+	return stacks_collect(p, st, j->native, j->s, e);
+}
+
+int stacks_take(struct source *src, bool native, struct stacks *s, struct pc_err *e)
+{
+	struct stacks_job j = { .native = native, .s = s };
+	double paused = source_paused(src);
 	int rc;
 
-	memset(&p, 0, sizeof p);
-	if (snapshot_check_process(pid, e) < 0 || stop_all(&st, pid, e) < 0)
-		return -1;
-	rc = pyproc_open(&p, pid, e);
-	if (rc == 0)
-		rc = stacks_collect(&p, &st, native, s, e);
-	stop_release(&st);
-	s->pause_s = st.pause_s;
-	pyproc_close(&p);
-	/* Whatever failed, a target that died under us is the cause to report. */
-	if (rc < 0 && snapshot_target_gone(pid)) {
-		pc_err_clear(e);
-		pc_fail(e, PC_EEXITED, "process %d exited while its stacks were read", (int)pid);
-	}
+	rc = source_with_stopped(src, stacks_read, &j, e);
+	s->pause_s = source_paused(src) - paused;
+	if (rc < 0)
+		source_blame_exit(src, "while its stacks were read", e);
 	return rc;
 }

@@ -17,6 +17,7 @@
 #include "attach/stop.h"
 #include "common/error.h"
 #include "heap/pyproc.h"
+#include "source/source.h"
 
 #define STACKS_MAX_FRAMES 1024
 #define STACKS_MAX_THREADS 4096
@@ -85,7 +86,9 @@ struct stack_frame *frame_list_push(struct frame_list *l, const struct stack_fra
  * itself cannot be read (PC_ETARGETMEM). Does not resume the target. */
 int stacks_collect(struct pyproc *p, const struct stopped *st, bool native, struct stacks *s, struct pc_err *e);
 
-/* The whole command: stop pid, open the interpreter, collect, resume (on every path). */
-int stacks_take(pid_t pid, bool native, struct stacks *s, struct pc_err *e);
+/* The whole command over a PID source that stops its target (opened by the caller, closed by it
+ * after): stopped and located, collect; resumed on every path. Errors: as stop_all and
+ * pyproc_open, TARGETMEM, EXITED. */
+int stacks_take(struct source *src, bool native, struct stacks *s, struct pc_err *e);
 
 #endif

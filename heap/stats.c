@@ -1,14 +1,12 @@
-/* stats.c: one stats sample, from stopping the target to the tallied figures. */
+/* stats.c: one stats sample, from a stopped and located target (source/source.h) to the tallied
+ * figures. */
 #include "common/compat.h"
 #include "heap/stats.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "attach/stop.h"
 #include "common/xalloc.h"
-#include "heap/pyproc.h"
-#include "heap/snapshot.h"
 
 void stats_init(struct stats *st)
 {
@@ -37,20 +35,6 @@ static void arena_residency(struct pyproc *p, const struct heapcopy *hc, struct 
 	free(r);
 }
 
-/* While stopped: everything that reads the target. */
-static int stats_stopped(struct pyproc *p, struct heapcopy *hc, const struct stats_opts *o, struct stats *st,
-			 struct pc_err *e)
-{
-	if (pyproc_open(p, st->meta.pid, e) < 0)
-		return -1;
-	st->nthreads = p->nthreads;
-	if (arenas_copy(p, o->arenas, hc, &st->meta, e) < 0 || mallocstats_read_counters(p, &st->ms, e) < 0 ||
-	    gcstats_collect(p, &st->gc, e) < 0 || procmem_read(p->pid, &st->mem, e) < 0)
-		return -1;
-	arena_residency(p, hc, st);
-	return 0;
-}
-
 static void fill_meta(struct stats *st, const struct pyproc *p, const struct heapcopy *hc)
 {
 	struct census *c = &st->meta;
@@ -70,32 +54,50 @@ static void fill_meta(struct stats *st, const struct pyproc *p, const struct hea
 		census_warn(c, "frozen objects: %s", st->gc.frozen_why);
 }
 
-int stats_take(pid_t pid, const struct stats_opts *o, struct stats *st, struct pc_err *e)
-{
-	struct stopped sd;
-	struct pyproc p;
-	struct heapcopy hc;
-	double t0 = mono_now();
-	int rc;
+struct stats_job {
+	const struct stats_opts *o;
+	struct stats *st;
+};
 
-	memset(&p, 0, sizeof p);
+/* source_fn: everything that reads the target while it stands stopped; then, resumed, the tally
+ * of the copy. A failed attempt's figures and warnings are dropped first. */
+static int stats_read(struct source *src, struct pyproc *p, void *arg, struct pc_err *e)
+{
+	struct stats_job *j = arg;
+	struct stats *st = j->st;
+	struct heapcopy hc;
+	int rc = 0;
+
+	stats_release(st);
+	stats_init(st);
+	st->meta.pid = src->pid;
 	memset(&hc, 0, sizeof hc);
-	st->meta.pid = pid;
-	if (snapshot_check_process(pid, e) < 0 || stop_all(&sd, pid, e) < 0)
-		return -1;
-	rc = stats_stopped(&p, &hc, o, st, e);
-	stop_release(&sd);
-	st->meta.pause_s = sd.pause_s;
+	st->nthreads = p->nthreads;
+	if (arenas_copy(p, j->o->arenas, &hc, &st->meta, e) < 0 || mallocstats_read_counters(p, &st->ms, e) < 0 ||
+	    gcstats_collect(p, &st->gc, e) < 0 || procmem_read(p->pid, &st->mem, e) < 0)
+		rc = -1;
+	else
+		arena_residency(p, &hc, st);
+	source_resume(src);
 	if (rc == 0) {
-		mallocstats_tally(&p.L, &hc, &st->ms);
-		fill_meta(st, &p, &hc);
+		mallocstats_tally(&p->L, &hc, &st->ms);
+		fill_meta(st, p, &hc);
 	}
 	heapcopy_release(&hc);
-	pyproc_close(&p);
+	return rc;
+}
+
+int stats_take(struct source *src, const struct stats_opts *o, struct stats *st, struct pc_err *e)
+{
+	struct stats_job j = { .o = o, .st = st };
+	double t0 = mono_now(), paused = source_paused(src);
+	int rc;
+
+	st->meta.pid = src->pid;
+	rc = source_with_stopped(src, stats_read, &j, e);
+	st->meta.pause_s = source_paused(src) - paused;
 	st->meta.wall_s = mono_now() - t0;
-	if (rc < 0 && snapshot_target_gone(pid)) {
-		pc_err_clear(e);
-		pc_fail(e, PC_EEXITED, "process %d exited during the sample", (int)pid);
-	}
+	if (rc < 0)
+		source_blame_exit(src, "during the sample", e);
 	return rc;
 }

@@ -1,6 +1,7 @@
-/* stats.h: one `pycensus stats` sample of a live process, end to end: stop it, copy pymalloc's
- * arenas, read the arena counters, the GC state and the kernel's memory figures, resume it, then
- * tally the pools from the copy. The model report/stats.c prints. */
+/* stats.h: one `pycensus stats` sample of a live process, end to end over a source
+ * (source/source.h): with it stopped and located, copy pymalloc's arenas, read the arena counters,
+ * the GC state and the kernel's memory figures; resume it, then tally the pools from the copy.
+ * The model report/stats.c prints. */
 #ifndef PC_STATS_H
 #define PC_STATS_H
 
@@ -12,6 +13,7 @@
 #include "heap/census.h"
 #include "heap/gcstats.h"
 #include "heap/mallocstats.h"
+#include "source/source.h"
 
 struct stats_opts {
 	enum arena_mode arenas;
@@ -32,9 +34,10 @@ struct stats {
 void stats_init(struct stats *st);
 void stats_release(struct stats *st);
 
-/* Fills st (stats_init'ed). The target is resumed before this returns, on every path.
- * Errors: NOPROC, PERM, NOTPYTHON, UNSUPPORTED, LAYOUT, EXITED, TARGETMEM. */
-int stats_take(pid_t pid, const struct stats_opts *o, struct stats *st, struct pc_err *e);
+/* Fills st (stats_init'ed) from a live source (opened by the caller, closed by it after). The
+ * target is resumed before this returns, on every path. Errors: NOPROC, PERM, NOTPYTHON,
+ * UNSUPPORTED, LAYOUT, EXITED, TARGETMEM. */
+int stats_take(struct source *src, const struct stats_opts *o, struct stats *st, struct pc_err *e);
 
 /* Breakdown of the resident set: pymalloc arenas, other anonymous memory (malloc heap, mmaps,
  * stacks), file-backed (+ shared memory). Other anonymous is RssAnon minus the arenas' resident

@@ -1,6 +1,6 @@
-/* capture.c: writing, parsing and opening captured images (format in capture.h). */
+/* image.c: writing, parsing and opening captured images (format in image.h). */
 #include "common/compat.h"
-#include "heap/capture.h"
+#include "source/image.h"
 
 #include <errno.h>
 #include <stdio.h>
