@@ -24,7 +24,7 @@ static void stacks_help(FILE *out)
 		"\n"
 		"Stops process PID briefly and prints, for every thread of its main interpreter, the native\n"
 		"thread id, the name the threading module gives it, whether it holds the GIL, and its Python\n"
-		"frames (function, file, line), innermost first. CPython 3.8-3.13.\n"
+		"frames (function, file, line), innermost first. CPython 3.8-3.15.\n"
 		"\n"
 		"options:\n"
 		"      --native            also unwind every thread's native stack (libunwind) and merge it:\n"

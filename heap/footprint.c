@@ -94,16 +94,16 @@ static uint64_t str_owned(struct walk *w, uint64_t addr, const uint8_t *ob)
 	const struct pyoffsets *o = &w->p->L.off;
 	uint32_t state;
 	uint64_t len = rd64(ob, o->str_length), data, n = 0, u;
-	unsigned kind;
+	struct py_str_form f;
 	bool compact, ascii;
 
 	memcpy(&state, ob + o->str_state, 4);
-	kind = (state >> 2) & 7;
-	compact = (state >> 5) & 1;
-	ascii = (state >> 6) & 1;
-	data = compact ? addr + (uint64_t)(ascii ? o->ascii_size : o->compact_size) : rd64(ob, o->str_data);
+	f = py_str_form(&w->p->L, state);
+	compact = f.compact;
+	ascii = f.ascii;
+	data = compact ? addr + f.header : rd64(ob, o->str_data);
 	if (!compact)
-		n += charge(w, data, (len + 1) * (kind ? kind : 1));
+		n += charge(w, data, (len + 1) * f.kind);
 	if (!(compact && ascii) && (u = rd64(ob, o->str_utf8)) && u != data)
 		n += charge(w, u, rd64(ob, o->str_utf8_length) + 1);
 	if (o->str_wstr >= 0 && (u = rd64(ob, o->str_wstr)) && u != data)

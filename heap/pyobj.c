@@ -1,16 +1,13 @@
 /* pyobj.c: str text and dict lookups in the target. */
 #include "common/compat.h"
 #include "heap/pyobj.h"
+#include "python/rules.h"
 
 #include <string.h>
 
 /* A dict with more slots than this is not a class or module namespace worth searching. */
 #define MAX_DICT_SLOTS (1u << 20)
 
-/* PyASCIIObject.state bits, 3.8-3.13 (Include/cpython/unicodeobject.h): kind 2-4, compact 5, ascii 6. */
-#define STATE_KIND(s) (((s) >> 2) & 7)
-#define STATE_COMPACT(s) (((s) >> 5) & 1)
-#define STATE_ASCII(s) (((s) >> 6) & 1)
 
 static size_t utf8_put(char *out, size_t room, uint32_t cp)
 {
@@ -35,16 +32,18 @@ int pystr_read(struct pyproc *p, uint64_t addr, char *buf, size_t max)
 	uint64_t len, dataaddr;
 	uint32_t state;
 	unsigned kind;
+	struct py_str_form f;
 	size_t n = 0, take;
 
 	if (max == 0 || mem_read_u64(&p->mem, addr + (uint64_t)o->str_length, &len, NULL) < 0 ||
 	    mem_read_u32(&p->mem, addr + (uint64_t)o->str_state, &state, NULL) < 0)
 		return -1;
-	kind = STATE_KIND(state);
+	f = py_str_form(&p->L, state);
+	kind = f.raw_kind;
 	if (len > (1u << 30) || (kind != 1 && kind != 2 && kind != 4))
 		return -1;
-	if (STATE_COMPACT(state))
-		dataaddr = addr + (uint64_t)(STATE_ASCII(state) ? o->ascii_size : o->compact_size);
+	if (f.compact)
+		dataaddr = addr + f.header;
 	else if (mem_read_u64(&p->mem, addr + (uint64_t)o->str_data, &dataaddr, NULL) < 0 || !dataaddr)
 		return -1;
 	take = (size_t)len < sizeof data / kind ? (size_t)len : sizeof data / kind;

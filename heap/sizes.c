@@ -102,14 +102,14 @@ static uint64_t str_sizeof(struct pyproc *p, uint64_t addr, const uint8_t *obj)
 	const struct pyoffsets *o = &p->L.off;
 	uint32_t state;
 	uint64_t len = rd64(obj, o->str_length), data, utf8 = 0, wstr = 0;
+	struct py_str_form f;
 	bool compact, ascii;
-	unsigned kind;
 
 	memcpy(&state, obj + o->str_state, 4);
-	kind = (state >> 2) & 7;
-	compact = (state >> 5) & 1;
-	ascii = (state >> 6) & 1;
-	data = compact ? addr + (uint64_t)(ascii ? o->ascii_size : o->compact_size) : rd64(obj, o->str_data);
+	f = py_str_form(&p->L, state);
+	compact = f.compact;
+	ascii = f.ascii;
+	data = compact ? addr + f.header : rd64(obj, o->str_data);
 	if (!(compact && ascii)) {
 		uint64_t u = rd64(obj, o->str_utf8);
 		if (u && u != data)
@@ -120,7 +120,7 @@ static uint64_t str_sizeof(struct pyproc *p, uint64_t addr, const uint8_t *obj)
 		if (w && w != data)
 			wstr = ((compact && ascii) ? len : rd64(obj, o->str_wstr_length)) * 4 + 4;
 	}
-	return size_str(&p->L, len, kind ? kind : 1, compact, ascii, data != 0, utf8, wstr);
+	return size_str(&p->L, len, f.kind, compact, ascii, data != 0, utf8, wstr);
 }
 
 static uint64_t type_sizeof(struct pyproc *p, const uint8_t *obj, size_t have)
@@ -295,9 +295,9 @@ static size_t fixed_part(const struct pylayout *L, const struct pytype *ty, cons
 	if (ty->rule != RULE_STR || have < (size_t)L->off.ascii_size)
 		return (size_t)ty->basicsize;
 	memcpy(&state, obj + L->off.str_state, 4);
-	if (!((state >> 5) & 1))
+	if (!py_str_form(L, state).compact)
 		return (size_t)L->off.unicode_size;
-	return (size_t)(((state >> 6) & 1) ? L->off.ascii_size : L->off.compact_size);
+	return (size_t)py_str_form(L, state).header;
 }
 
 uint64_t sizes_object(struct pyproc *p, const struct pytype *ty, uint64_t addr, const uint8_t *obj, size_t have)
@@ -317,15 +317,15 @@ static uint64_t str_alloc(const struct pylayout *L, const uint8_t *ob, int64_t b
 {
 	uint32_t state;
 	uint64_t len = rd64(ob, L->off.str_length);
-	unsigned kind;
+	struct py_str_form f;
 
 	memcpy(&state, ob + L->off.str_state, 4);
-	kind = (state >> 2) & 7;
-	if (!((state >> 5) & 1))
+	f = py_str_form(L, state);
+	if (!f.compact)
 		return (uint64_t)basicsize;
 	if (len > (1ULL << 40))
 		return 0;
-	return (uint64_t)(((state >> 6) & 1) ? L->off.ascii_size : L->off.compact_size) + (len + 1) * (kind ? kind : 1);
+	return f.header + (len + 1) * f.kind;
 }
 
 uint64_t sizes_alloc_request(const struct pylayout *L, const struct pytype *ty, const uint8_t *ob)

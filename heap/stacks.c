@@ -13,9 +13,8 @@
 #include "heap/stackmerge.h"
 #include "symbols/nativesym.h"
 #include "symbols/unwind.h"
+#include "python/rules.h"
 
-/* CPython's frame evaluation function, 3.8-3.13: one C call of it runs Python frames. */
-#define EVAL_SYMBOL "_PyEval_EvalFrameDefault"
 
 void stacks_init(struct stacks *s)
 {
@@ -113,7 +112,7 @@ static void native_frames(struct unwinder *u, struct nativesym *ns, struct threa
 		frame_list_push(out, &(struct stack_frame){
 			.kind = FRAME_NATIVE, .func = nm.symbol ? xstrdup(nm.symbol) : NULL,
 			.file = xstrdup(nm.object), .line = -1, .addr = ips[i], .offset = nm.offset,
-			.eval = nm.symbol && strcmp(nm.symbol, EVAL_SYMBOL) == 0 });
+			.eval = py_is_eval_function(nm.symbol) });
 	}
 }
 

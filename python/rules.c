@@ -17,6 +17,14 @@ bool py_version_supported(int major, int minor, char *why, size_t len)
 	return false;
 }
 
+bool py_is_eval_function(const char *symbol)
+{
+	static const char eval[] = "_PyEval_EvalFrameDefault";
+	size_t n = sizeof eval - 1;
+
+	return symbol && strncmp(symbol, eval, n) == 0 && (symbol[n] == '\0' || symbol[n] == '.');
+}
+
 bool py_debugmallocstats_proves_pymalloc(int major, int minor)
 {
 	return major == 3 && minor <= 11;

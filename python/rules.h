@@ -156,6 +156,31 @@ static inline bool py_refcnt_plausible(const struct pylayout *L, uint64_t r)
 	return false;
 }
 
+/* How a str is stored, from PyASCIIObject.state (Include/cpython/unicodeobject.h; the same bits
+ * 3.8-3.15, checked in the DWARF of 3.14.10 and 3.15.2: interned 0-1, kind 2-4, compact 5,
+ * ascii 6). `header`: the bytes before a compact str's characters (0 when not compact: the
+ * characters are behind PyUnicodeObject.data). `kind`: bytes per character, 1 for a 0 kind. */
+struct py_str_form {
+	unsigned kind, raw_kind;
+	bool compact, ascii;
+	uint64_t header;
+};
+static inline struct py_str_form py_str_form(const struct pylayout *L, uint32_t state)
+{
+	struct py_str_form f;
+
+	f.raw_kind = (state >> 2) & 7;
+	f.kind = f.raw_kind ? f.raw_kind : 1;
+	f.compact = (state >> 5) & 1;
+	f.ascii = (state >> 6) & 1;
+	f.header = !f.compact ? 0 : (uint64_t)(f.ascii ? L->off.ascii_size : L->off.compact_size);
+	return f;
+}
+
+/* A native symbol of CPython's frame evaluation function (_PyEval_EvalFrameDefault, 3.8-3.15):
+ * one C call of it runs Python frames. GCC's split parts count too (".cold", ".part.0"). */
+bool py_is_eval_function(const char *symbol);
+
 /* guppy3's name for a builtin type that Lib/types.py binds (`types.CodeType`), for this version,
  * or NULL when the type keeps its tp_name. */
 const char *py_types_alias(const struct pylayout *L, const char *tp_name);

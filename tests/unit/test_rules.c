@@ -113,6 +113,15 @@ Test(rules, sizes)
 	cr_expect_not(py_static_type_sizeof_has_preheader(&l13));
 }
 
+Test(rules, eval_function)
+{
+	cr_expect(py_is_eval_function("_PyEval_EvalFrameDefault"));
+	cr_expect(py_is_eval_function("_PyEval_EvalFrameDefault.cold"), "GCC's cold part (Debian 3.14)");
+	cr_expect_not(py_is_eval_function("_PyEval_EvalFrameDefaultX"));
+	cr_expect_not(py_is_eval_function("_PyEval_EvalFrame"));
+	cr_expect_not(py_is_eval_function(NULL));
+}
+
 Test(rules, types_aliases)
 {
 	struct pylayout l9 = at(9), l10 = at(10);
