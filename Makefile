@@ -15,7 +15,7 @@ ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -I. $(shell pkg-config --cflags $(PKGS) 
 LDLIBS_PC = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ldw -lelf -lunwind-ptrace -lunwind-generic -lunwind)
 LDLIBS_TEST = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null || echo -lcriterion)
 
-MODULES := common python attach symbols source heap report cli
+MODULES := common python attach symbols source objects model pymalloc frames census stats report cli
 LIB_SRC := $(filter-out cli/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
@@ -24,7 +24,7 @@ INTEG_SRC := $(wildcard tests/integration/*.c)
 INTEG_OBJ := $(INTEG_SRC:%.c=$(BUILD)/%.o)
 FUZZ_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/fuzz/*.c))
 
-.PHONY: all check unit integration asan demo deps install clean bench fixtures fuzz fuzz-build fuzz-check soak
+.PHONY: all check check-rooms unit integration asan demo deps install clean bench fixtures fuzz fuzz-build fuzz-check soak
 all: pycensus
 
 $(BUILD)/%.o: %.c
@@ -60,6 +60,10 @@ $(BUILD)/test_integration: $(INTEG_OBJ) $(BUILD)/libpycensus.a
 deps:
 	@tools/install-deps
 
+# The rules of docs/architecture.md a grep can check: room order, versions and offsets in python/.
+check-rooms:
+	@tools/check-rooms
+
 unit: deps
 	@$(MAKE) --no-print-directory $(BUILD)/test_unit fixtures
 	PYCENSUS_FIXTURES=$(FIXDIR) tools/run-tests $(BUILD)/unit.log $(BUILD)/test_unit --jobs 2
@@ -72,6 +76,7 @@ integration: deps
 		tools/run-tests $(BUILD)/integration.log $(BUILD)/test_integration --jobs 2
 
 check: deps
+	@tools/check-rooms
 	@$(MAKE) --no-print-directory unit
 	@tools/provision-pythons || true
 	@$(MAKE) --no-print-directory integration

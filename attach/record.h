@@ -1,7 +1,7 @@
 /* record.h: a recorder of every byte read from the target, for `pycensus capture`. The memory
  * reader (attach/mem.c) hands each successful remote read to the recorder it carries; the
  * recorder keeps copies and, at the end, merges them into sorted, non-overlapping regions that
- * replay the census offline (heap/capture.c writes them to an image file). */
+ * replay the census offline (source/image.c writes them to an image file). */
 #ifndef PC_RECORD_H
 #define PC_RECORD_H
 

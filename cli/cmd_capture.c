@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/commands.h"
-#include "heap/census.h"
-#include "heap/snapshot.h"
+#include "model/census.h"
+#include "census/snapshot.h"
 #include "source/image.h"
 #include "source/source.h"
 #include "report/csv.h"

@@ -14,8 +14,8 @@
 #include "attach/stop.h"
 #include "cli/commands.h"
 #include "cli/sampling.h"
-#include "heap/pyready.h"
-#include "heap/snapshot.h"
+#include "source/pyready.h"
+#include "census/snapshot.h"
 #include "source/source.h"
 
 /* Until the interpreter is ready it is probed this often (reads only, no stop). */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/commands.h"
-#include "heap/stacks.h"
+#include "frames/stacks.h"
 #include "source/source.h"
 #include "report/output.h"
 #include "report/stacks.h"

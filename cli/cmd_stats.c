@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/commands.h"
-#include "heap/stats.h"
+#include "stats/stats.h"
 #include "source/source.h"
 #include "report/output.h"
 #include "report/stats.h"

@@ -18,7 +18,7 @@
 #include "attach/procfs.h"
 #include "attach/stop.h"
 #include "cli/commands.h"
-#include "heap/snapshot.h"
+#include "census/snapshot.h"
 #include "report/diff.h"
 #include "report/escape.h"
 #include "report/series.h"

@@ -5,8 +5,8 @@
 #include "common/compat.h"
 #include <stdio.h>
 #include "common/error.h"
-#include "heap/arenas.h"
-#include "heap/snapshot.h"
+#include "pymalloc/arenas.h"
+#include "census/snapshot.h"
 
 /* Each returns the process exit code. argv[0] is the subcommand's name. */
 int cmd_snap(int argc, char **argv);

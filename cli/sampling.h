@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include "cli/progress.h"
 #include "common/error.h"
-#include "heap/census.h"
+#include "model/census.h"
 #include "report/series.h"
 
 struct sampling {

@@ -9,7 +9,7 @@
 
 #include "common/compat.h"
 #include "common/error.h"
-#include "heap/census.h"
+#include "model/census.h"
 
 struct csvcensus {
 	bool series;         /* a time series (else one census: first and last are the same rows) */

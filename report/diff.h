@@ -8,7 +8,7 @@
 #include "common/compat.h"
 #include <stdio.h>
 #include "common/error.h"
-#include "heap/census.h"
+#include "model/census.h"
 
 struct diff_row {
 	const char *kind;       /* points into the censuses: they must outlive the diff */

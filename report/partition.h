@@ -8,7 +8,7 @@
 #define PC_PARTITION_H
 
 #include "common/compat.h"
-#include "heap/census.h"
+#include "model/census.h"
 
 struct partition_row {
 	const char *kind;    /* points into partition.strings */

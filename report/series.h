@@ -15,7 +15,7 @@
 #include "common/compat.h"
 #include <stdio.h>
 #include "common/error.h"
-#include "heap/census.h"
+#include "model/census.h"
 
 struct series_point {       /* one sample's totals */
 	double time_s;          /* since the series began */

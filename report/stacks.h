@@ -7,7 +7,7 @@
 #include "common/compat.h"
 #include <stdio.h>
 #include "common/error.h"
-#include "heap/stacks.h"
+#include "frames/stacks.h"
 
 int report_stacks_text(FILE *out, const struct stacks *s, struct pc_err *e);
 int report_stacks_json(FILE *out, const struct stacks *s, struct pc_err *e);

@@ -6,7 +6,7 @@
 #include "common/compat.h"
 #include <stdio.h>
 #include "common/error.h"
-#include "heap/census.h"
+#include "model/census.h"
 #include "report/partition.h"
 
 /* Writes at most `limit` rows of `p` (0 = all; guppy3's rule: never "1 more rows", that row is

@@ -18,14 +18,14 @@
  *   u32 nregions{ u64 addr, u64 len; len bytes }   sorted, non-overlapping
  *   "PCEND\n\0\0"
  * image_parse() checks every count, length and order and refuses anything else.
- * (heap/pyproc.h is read from here as from source.h: see there.) */
+ * (source/pyproc.h is read from here as from source.h: see there.) */
 #ifndef PC_IMAGE_H
 #define PC_IMAGE_H
 
 #include "common/compat.h"
 #include "attach/record.h"
 #include "common/error.h"
-#include "heap/pyproc.h"
+#include "source/pyproc.h"
 
 #define IMAGE_FORMAT_VERSION 1
 

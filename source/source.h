@@ -1,7 +1,7 @@
 /* source.h: where a census reads from, the same for every command. A source is one target (a live
  * process given by its PID, the child `run` launched and traces, or a captured image) and owns the
  * sequence every command follows on it: check the process before ptrace touches it, stop it,
- * locate the interpreter (heap/pyproc.h: maps, ELF, layout picked and validated), let the command
+ * locate the interpreter (source/pyproc.h: maps, ELF, layout picked and validated), let the command
  * read, resume it; and, when the layout does not validate, resume it for a moment and do it all
  * again (a stop can land in the middle of an update of the thread list or of a GC list). It also
  * owns the pause figure (how long the target stood stopped), recording for `pycensus capture`,
@@ -17,7 +17,7 @@
  *  - Lifecycle: source_open_*() on caller storage, then any number of source_with_stopped(), then
  *    source_close(). Opening cannot leave anything to undo when it fails.
  *
- * heap/pyproc.h is read from here although heap/ is the room above: the located interpreter is
+ * source/pyproc.h is read from here although heap/ is the room above: the located interpreter is
  * what a source hands over; DESIGN.md puts that code in source/ and python/, and it still lives in
  * heap/ while others change it. Nothing else of heap/ is used. */
 #ifndef PC_SOURCE_H
@@ -29,7 +29,7 @@
 #include "attach/record.h"
 #include "attach/stop.h"
 #include "common/error.h"
-#include "heap/pyproc.h"
+#include "source/pyproc.h"
 #include "source/image.h"
 
 /* A layout that does not validate is tried this many times in all, with the target resumed

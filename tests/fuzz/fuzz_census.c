@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/xalloc.h"
-#include "heap/census.h"
-#include "heap/snapshot.h"
+#include "model/census.h"
+#include "census/snapshot.h"
 #include "tests/fuzz/fuzz_image.h"
 
 #define MAX_IMAGES 16

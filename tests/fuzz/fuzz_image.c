@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/xalloc.h"
-#include "heap/pool.h"
+#include "pymalloc/pool.h"
 
 /* Enough targets of each kind for variety, few enough to index quickly. */
 #define MAX_LIST 200000

@@ -6,7 +6,7 @@
 #define PC_FUZZ_IMAGE_H
 
 #include "common/compat.h"
-#include "heap/capture.h"
+#include "source/image.h"
 
 struct addr_list {
 	uint64_t *v;

@@ -29,7 +29,7 @@ static void wr64(struct fuzz_image *f, uint64_t a, uint64_t v)
 		memcpy(p, &v, 8);
 }
 
-/* The arena table and its length, as heap/arenas.c finds them (0 for a stripped build). */
+/* The arena table and its length, as pymalloc/arenas.c finds them (0 for a stripped build). */
 static uint64_t arena_table(struct fuzz_image *f, struct pyproc *p, uint32_t *n)
 {
 	uint64_t tab = p->L.arenas_in_interp ? p->obmalloc + (uint64_t)p->L.off.obm_arenas : pyelf_symbol(&p->elf, "arenas");

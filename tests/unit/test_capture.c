@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "common/xalloc.h"
-#include "heap/capture.h"
+#include "source/image.h"
 
 static uint8_t data1[64], data2[16];
 

@@ -1,4 +1,4 @@
-/* test_copybuf.c: the arena copy's kept buffer (heap/arenas.h): it grows before a stop by what the
+/* test_copybuf.c: the arena copy's kept buffer (pymalloc/arenas.h): it grows before a stop by what the
  * target's anonymous memory grew, with its new pages already faulted in (so they cost nothing in
  * the pause), and it is left alone when there is nothing to go by. The "target" is this process. */
 #include "common/compat.h"
@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "attach/procmem.h"
-#include "heap/arenas.h"
+#include "pymalloc/arenas.h"
 
 #define MiB (1024ull * 1024)
 

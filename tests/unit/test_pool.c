@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "heap/pool.h"
+#include "pymalloc/pool.h"
 #include "python/layout.h"
 
 #define POOL_ADDR 0x7f0000004000ULL /* 16 KiB-aligned, hence 4 KiB-aligned too */

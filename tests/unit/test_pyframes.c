@@ -5,7 +5,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
-#include "heap/pyframes.h"
+#include "frames/pyframes.h"
 
 #define BASE 0x100000ull
 #define SIZE (512u * 1024)

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "common/error.h"
-#include "heap/census.h"
+#include "model/census.h"
 #include "report/csv.h"
 #include "report/output.h"
 #include "report/partition.h"

@@ -1,4 +1,4 @@
-/* test_sizes.c: the sys.getsizeof formulas of heap/sizes.h with the real layouts, against
+/* test_sizes.c: the sys.getsizeof formulas of objects/sizes.h with the real layouts, against
  * sys.getsizeof values printed by the pyenv interpreters 3.8.18, 3.9.18, 3.10.13, 3.11.7,
  * 3.12.1, 3.13.0 (and Debian's /usr/bin/python3.11, which agrees with 3.11.7), e.g.
  *   python3 -c "import sys; print(sys.getsizeof(0), sys.getsizeof(2**100), sys.getsizeof('hello'))"
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "heap/sizes.h"
+#include "objects/sizes.h"
 #include "python/layout.h"
 
 /* The layout of table i (one row of versions[] per table, in table order). */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/xalloc.h"
-#include "heap/stackmerge.h"
+#include "frames/stackmerge.h"
 
 /* Builds a list from a spec: "n:name" native, "E" an evaluation frame, "p:name" a Python frame,
  * "P:name" a Python frame that is the entry of its evaluation call. */

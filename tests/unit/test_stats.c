@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "attach/procmem.h"
-#include "heap/mallocstats.h"
+#include "pymalloc/mallocstats.h"
 #include "report/stats.h"
 #include "python/layout.h"
 

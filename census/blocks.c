@@ -1,0 +1,155 @@
+/* blocks.c: the pool walk: every allocated block of every copied arena, recognised as an object
+ * or left as a buffer (list item arrays, dict keys, ... are blocks too). */
+#include "common/compat.h"
+#include "census/walk.h"
+
+#include <string.h>
+#include "common/xalloc.h"
+#include "pymalloc/debugblock.h"
+#include "pymalloc/pool.h"
+#include "objects/sizes.h"
+
+static uint64_t rd64(const uint8_t *b, size_t off)
+{
+	uint64_t v;
+	memcpy(&v, b + off, 8);
+	return v;
+}
+
+/* The allocation the object needs, against the block that holds it: it must fit, and the block
+ * may be larger only by rounding or by an in-place shrink (pymalloc keeps a block when the new
+ * size is over 3/4 of it; ints normalise without reallocating). */
+static bool fits_block(const struct walk *w, const struct pytype *ty, const uint8_t *ob, unsigned pre, unsigned bs)
+{
+	uint64_t need = sizes_alloc_request(&w->p->L, ty, ob);
+
+	if (need == 0)
+		return false;
+	need += pre;
+	if ((ty->flags & PC_TPFLAGS_INLINE_VALUES) || ty->rule == RULE_GEN ||
+	    (ty->rule == RULE_FRAME && w->p->L.off.fo_frame >= 0))
+		return need <= bs; /* 3.13 inline values, 3.11+ frame slots: sized at allocation */
+	return need <= bs && bs - need < (bs / 4 > 32 ? bs / 4 : 32);
+}
+
+static bool is_gc_head(const struct walk *w, uint64_t a)
+{
+	for (unsigned i = 0; i < w->ngc_heads; i++)
+		if (w->gc_heads[i] == a)
+			return true;
+	return false;
+}
+
+/* _gc_next of a tracked object: 0, another object's GC head (8-aligned, in blocks or malloc'd), or
+ * a generation head, which Debian's 3.13 (gchead-alignment.diff) aligns to 4 bytes only. */
+/* An untracked object's _gc_prev keeps at most its flag bits (gc_alloc clears both words;
+ * _PyObject_GC_UNTRACK keeps only _PyGC_PREV_MASK_FINALIZED, 3.8-3.15). A freed object's fields
+ * read at the wrong offset fail this (3.14's freelisted builtin methods, whose m_self looks like
+ * an instance's type, were counted as instances of that class). */
+static bool gc_prev_ok(uint64_t next, uint64_t prev)
+{
+	return next != 0 || prev <= 3;
+}
+
+static bool gc_word_ok(const struct walk *w, uint64_t next)
+{
+	return next == 0 || (next & 7) == 0 || is_gc_head(w, next);
+}
+
+/* A tracked in-arena object whose successor on its GC list lies outside every arena: the start
+ * of a run of outside objects (class objects, big containers) for walk_outside(). */
+static void note_gc_next(struct walk *w, uint64_t next)
+{
+	next &= ~(uint64_t)3;
+	if (!next || mem_local(&w->p->mem, next, 16) || is_gc_head(w, next))
+		return;
+	xgrow((void **)&w->starts, &w->capstarts, w->nstarts + 1, sizeof *w->starts);
+	w->starts[w->nstarts++] = next;
+}
+
+static bool recognise(struct walk *w, const uint8_t *b, uint64_t addr, unsigned bs)
+{
+	static const unsigned pres[] = { 0, 16, 32 };
+
+	for (size_t k = 0; k < PC_ARRAY_LEN(pres) && pres[k] + 16 <= bs; k++) {
+		unsigned pre = pres[k];
+		const uint8_t *ob = b + pre;
+		const struct pytype *ty;
+		int64_t t;
+		if (!walk_plausible_refcnt(w, rd64(ob, 0)) || (t = walk_type_of(w, ob)) < 0)
+			continue;
+		ty = &w->types.v[t];
+		if (ty->pre != pre || !fits_block(w, ty, ob, pre, bs))
+			continue;
+		if (ty->flags & PC_TPFLAGS_HAVE_GC) {
+			/* the GC head sits right before the object, after any managed-dict words */
+			uint64_t next = rd64(b, pre - 16), prev = rd64(b, pre - 8);
+			if (!gc_word_ok(w, next) || !gc_prev_ok(next, prev))
+				continue;
+			if (next) {
+				w->c->gc_tracked++;
+				note_gc_next(w, next);
+			}
+		}
+		walk_count(w, t, addr + pre, ob, bs - pre);
+		return true;
+	}
+	return false;
+}
+
+static void walk_pool(struct walk *w, const uint8_t *pool, uint64_t addr)
+{
+	const struct pylayout *L = &w->p->L;
+	struct census_sizeclass *cl;
+	struct pool_info pi;
+	const char *why;
+
+	if (!pool_inspect(L, pool, addr, &pi, &why)) {
+		if (w->bad_pools++ == 0)
+			w->first_bad_pool = why;
+		return;
+	}
+	if (pi.count == 0) {
+		w->c->nempty_pools++;
+		return;
+	}
+	cl = &w->c->classes[pi.szidx];
+	cl->pools++;
+	cl->blocks += pi.count;
+	cl->avail += pi.capacity - pi.count;
+	w->c->npools++;
+	w->c->nblocks += pi.count;
+	for (unsigned i = 0; i < pi.carved; i++) {
+		unsigned off = pool_block_offset(L, &pi, i), req = 0, skip;
+		if (!off)
+			continue;
+		/* debug hooks: the object starts after the debug header; size by the request */
+		skip = debugblock_skip(pool + off, pi.block_size, &req);
+		w->c->debug_blocks += skip != 0;
+		if (recognise(w, pool + off + skip, addr + off + skip, skip ? req : pi.block_size)) {
+			cl->objects++;
+			w->c->objects_in_arenas++;
+		} else {
+			w->unrecognised++;
+		}
+	}
+}
+
+void walk_blocks(struct walk *w)
+{
+	const struct pylayout *L = &w->p->L;
+
+	w->c->nclasses = L->nsize_classes;
+	for (unsigned i = 0; i < L->nsize_classes; i++)
+		w->c->classes[i].block_size = (i + 1) * L->size_class_step;
+	for (size_t a = 0; a < w->hc.n; a++) {
+		const struct arena_copy *ac = &w->hc.v[a];
+		uint64_t first = (ac->addr + L->pool_size - 1) & ~(L->pool_size - 1);
+		for (uint64_t pa = first; pa + L->pool_size <= ac->addr + ac->len; pa += L->pool_size)
+			walk_pool(w, ac->data + (pa - ac->addr), pa);
+	}
+	w->c->narenas = w->hc.n;
+	if (w->bad_pools)
+		census_warn(w->c, "%llu pools failed validation and were skipped (first: %s)",
+			    (unsigned long long)w->bad_pools, w->first_bad_pool);
+}

@@ -1,0 +1,340 @@
+/* follow.c: objects that only references lead to. The pool walk sees every object inside the
+ * arenas and the GC lists lead to tracked objects outside them; what is left are objects outside
+ * pymalloc that the GC does not track (long str, bytes and ints, untracked big tuples, 3.11+ code
+ * objects) and static objects of the interpreter (None, small ints, static types), which guppy3
+ * counts when they are referenced. They are found by following the references of every object
+ * counted (census/refs.c), breadth first, one batched read per round. */
+#include "common/compat.h"
+#include "census/walk.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "common/xalloc.h"
+#include "objects/pyobj.h"
+#include "symbols/elf.h"
+
+#define HEADER_LEN 40          /* refcnt, type, and ob_size / str length and state */
+#define MAX_ROUNDS 100000
+#define MAX_REFS (1ULL << 27)  /* items of one container: more means garbage */
+#define MAX_OBJECT_COPY (1ULL << 30)
+#define ROUND_BYTES (256ULL << 20)
+/* A big array of references is read a chunk per round, the next chunk queued once this one is
+ * read: a 10^8-item list needs 4 MiB at a time, not 800 MB, and an array that cannot be read
+ * (a garbage length) costs one failed chunk. */
+#define PTRS_CHUNK (1ULL << 19)
+
+static uint64_t rd64(const uint8_t *b, size_t off)
+{
+	uint64_t v;
+	memcpy(&v, b + off, 8);
+	return v;
+}
+
+static void image_span(struct walk *w)
+{
+	const struct elf_load *ld;
+	size_t n = w->p->elf.elf ? elf_loads(w->p->elf.elf, &ld) : 0;
+
+	w->fo.image_lo = UINT64_MAX;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t lo = ld[i].vaddr + w->p->elf.bias, hi = lo + ld[i].memsz;
+		w->fo.image_lo = lo < w->fo.image_lo ? lo : w->fo.image_lo;
+		w->fo.image_hi = hi > w->fo.image_hi ? hi : w->fo.image_hi;
+	}
+}
+
+void follow_init(struct walk *w)
+{
+	uint64_t sym = pyelf_symbol(&w->p->elf, "_PySet_Dummy");
+
+	ptrmap_init(&w->fo.seen);
+	ptrmap_init(&w->fo.keys_seen);
+	/* _PySet_Dummy is a pointer variable (setobject.c) */
+	if (sym)
+		mem_read_u64(&w->p->mem, sym, &w->fo.set_dummy, NULL);
+	image_span(w);
+}
+
+void follow_release(struct walk *w)
+{
+	ptrmap_release(&w->fo.seen);
+	ptrmap_release(&w->fo.keys_seen);
+	free(w->fo.jobs);
+}
+
+static void queue(struct walk *w, enum fjob_kind kind, uint64_t addr, uint64_t len, uint64_t aux, int64_t slot)
+{
+	struct follow *f = &w->fo;
+
+	xgrow((void **)&f->jobs, &f->capjobs, f->njobs + 1, sizeof *f->jobs);
+	f->jobs[f->njobs++] = (struct fjob){ addr, len, aux, slot, kind };
+}
+
+/* A reference: anything already copied (arenas, GC objects outside them) is counted by the other
+ * passes; anything else not met before becomes a candidate. */
+void follow_ptr(struct walk *w, uint64_t ref)
+{
+	struct follow *f = &w->fo;
+	size_t h;
+
+	if (!ref || (ref & 7))
+		return;
+	h = (size_t)((ref >> 3) ^ (ref >> 15)) & (PC_ARRAY_LEN(f->recent) - 1);
+	if (f->recent[h] == ref)
+		return;
+	f->recent[h] = ref;
+	if (mem_local(&w->p->mem, ref, 16) || ptrmap_get(&f->seen, ref, NULL))
+		return;
+	ptrmap_put(&f->seen, ref, 1);
+	if (!pyproc_readable(w->p, ref, 16)) {
+		f->not_objects++;
+		return;
+	}
+	queue(w, FJ_HEADER, ref, HEADER_LEN, 0, -1);
+}
+
+void follow_local_ptrs(struct walk *w, const uint8_t *b, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		follow_ptr(w, rd64(b, 8 * i));
+}
+
+/* aux: the references after this chunk */
+static void queue_ptrs(struct walk *w, uint64_t addr, uint64_t n)
+{
+	uint64_t k = n < PTRS_CHUNK ? n : PTRS_CHUNK;
+
+	queue(w, FJ_PTRS, addr, 8 * k, n - k, -1);
+}
+
+void follow_ptrs(struct walk *w, uint64_t addr, uint64_t n)
+{
+	const uint8_t *b;
+
+	if (n == 0 || n > MAX_REFS || !addr)
+		return;
+	if ((b = mem_local(&w->p->mem, addr, 8 * n)))
+		follow_local_ptrs(w, b, n);
+	else if (pyproc_readable(w->p, addr, 8 * n))
+		queue_ptrs(w, addr, n);
+}
+
+void follow_local_set(struct walk *w, const uint8_t *b, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t key = rd64(b, 16 * i); /* setentry {key, hash} */
+		if (key != w->fo.set_dummy)
+			follow_ptr(w, key);
+	}
+}
+
+void follow_set(struct walk *w, uint64_t table, uint64_t n)
+{
+	const uint8_t *b;
+
+	if (n == 0 || n > MAX_REFS || !table)
+		return;
+	if ((b = mem_local(&w->p->mem, table, 16 * n)))
+		follow_local_set(w, b, n);
+	else
+		queue(w, FJ_SET, table, 16 * n, 0, -1);
+}
+
+static void local_entries(struct walk *w, const uint8_t *b, uint64_t n, unsigned es)
+{
+	unsigned keyoff = es == 24 ? 8 : 0; /* {hash, key, value} or {key, value} */
+
+	for (uint64_t i = 0; i < n; i++) {
+		follow_ptr(w, rd64(b, i * es + keyoff));
+		follow_ptr(w, rd64(b, i * es + keyoff + 8));
+	}
+}
+
+static void entries(struct walk *w, uint64_t addr, uint64_t n, unsigned es)
+{
+	const uint8_t *b;
+
+	if (n == 0 || n > MAX_REFS)
+		return;
+	if ((b = mem_local(&w->p->mem, addr, n * es)))
+		local_entries(w, b, n, es);
+	else
+		queue(w, FJ_ENTRIES, addr, n * es, es, -1);
+}
+
+/* A keys object's entries are followed once (shared keys serve many dicts); split values, which
+ * belong to one dict or instance, each time. */
+static void local_keys(struct walk *w, uint64_t keys, const uint8_t *h, uint64_t values)
+{
+	const struct pylayout *L = &w->p->L;
+	struct pydictkeys k;
+
+	if (pydictkeys_parse(L, keys, h, &k) < 0) {
+		w->fo.bad_keys++;
+		return;
+	}
+	if (values || k.refcnt != 1) {
+		if (ptrmap_get(&w->fo.keys_seen, keys, NULL))
+			goto values;
+		ptrmap_put(&w->fo.keys_seen, keys, 1);
+	}
+	entries(w, k.entries, k.nentries, k.entry_size);
+values:
+	if (values)
+		follow_ptrs(w, values + (uint64_t)(L->off.dv_values > 0 ? L->off.dv_values : 0), k.nentries);
+}
+
+void follow_keys(struct walk *w, uint64_t keys, uint64_t values)
+{
+	uint64_t len = (uint64_t)w->p->L.off.dk_header_size;
+	const uint8_t *h;
+
+	if (!keys || (keys & 7) || len > PYDICTKEYS_HEADER_MAX)
+		return;
+	if ((h = mem_local(&w->p->mem, keys, len)))
+		local_keys(w, keys, h, values);
+	else if (pyproc_readable(w->p, keys, len))
+		queue(w, FJ_KEYS, keys, len, values, -1);
+	else
+		w->fo.bad_keys++;
+}
+
+/* How much of a candidate to copy: the fixed part, and a tuple's items. */
+static uint64_t copy_len(const struct walk *w, const struct pytype *ty, const uint8_t *hdr)
+{
+	uint64_t len = (uint64_t)ty->basicsize;
+
+	if (ty->rule == RULE_TUPLE) {
+		int64_t n = (int64_t)rd64(hdr, (size_t)w->p->L.off.ob_size);
+		if (n > 0 && (uint64_t)n <= MAX_REFS)
+			len += (uint64_t)n * 8;
+	}
+	return len < MAX_OBJECT_COPY ? len : MAX_OBJECT_COPY;
+}
+
+static void on_header(struct walk *w, const struct fjob *j, const uint8_t *b)
+{
+	const struct pytype *ty;
+	int64_t t;
+
+	if (!walk_plausible_refcnt(w, rd64(b, 0)) || (t = walk_type_of(w, b)) < 0) {
+		w->fo.not_objects++;
+		return;
+	}
+	ty = &w->types.v[t];
+	queue(w, FJ_OBJECT, j->addr - ty->pre, ty->pre + copy_len(w, ty, b), j->addr, t);
+}
+
+bool follow_is_static(const struct walk *w, uint64_t addr)
+{
+	const struct map *m = maps_find(&w->p->maps, addr);
+
+	return (addr >= w->fo.image_lo && addr < w->fo.image_hi) || (m && m->path[0] == '/');
+}
+
+static void on_object(struct walk *w, const struct fjob *j, const uint8_t *b)
+{
+	unsigned pre = w->types.v[j->slot].pre;
+
+	walk_count(w, j->slot, j->aux, b + pre, j->len - pre);
+	w->c->objects_followed++;
+	if (follow_is_static(w, j->aux))
+		w->c->objects_static++;
+}
+
+static void on_job(struct walk *w, const struct fjob *j, const uint8_t *b)
+{
+	switch (j->kind) {
+	case FJ_HEADER: on_header(w, j, b); break;
+	case FJ_OBJECT: on_object(w, j, b); break;
+	case FJ_PTRS:
+		follow_local_ptrs(w, b, j->len / 8);
+		if (j->aux)
+			queue_ptrs(w, j->addr + j->len, j->aux);
+		break;
+	case FJ_KEYS: local_keys(w, j->addr, b, j->aux); break;
+	case FJ_ENTRIES: local_entries(w, b, j->len / j->aux, (unsigned)j->aux); break;
+	case FJ_SET: follow_local_set(w, b, j->len / 16); break;
+	}
+}
+
+/* Reads n jobs (bytes in all) in one batch and handles each; new jobs go to w->fo.jobs. */
+static void run_batch(struct walk *w, const struct fjob *jobs, size_t n, uint64_t bytes)
+{
+	struct mem_req *reqs = xcalloc(n ? n : 1, sizeof *reqs);
+	uint8_t *data = xmalloc(bytes ? bytes : 1), *at = data;
+
+	for (size_t i = 0; i < n; i++) {
+		reqs[i] = (struct mem_req){ jobs[i].addr, at, jobs[i].len, false };
+		at += jobs[i].len;
+	}
+	mem_readv(&w->p->mem, reqs, n);
+	for (size_t i = 0; i < n; i++) {
+		if (reqs[i].ok)
+			on_job(w, &jobs[i], reqs[i].buf);
+		else if (jobs[i].kind == FJ_HEADER || jobs[i].kind == FJ_OBJECT)
+			w->fo.not_objects++;
+	}
+	free(reqs);
+	free(data);
+}
+
+/* One round: every queued read, in batches of bounded size. Candidates that became local since
+ * they were queued (GC objects outside the arenas, copied by walk_outside) are dropped. */
+static void run_round(struct walk *w)
+{
+	struct fjob *jobs = w->fo.jobs;
+	size_t n = w->fo.njobs, first = 0, kept = 0;
+	uint64_t bytes = 0;
+
+	w->fo.jobs = NULL;
+	w->fo.njobs = w->fo.capjobs = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!(jobs[i].kind == FJ_HEADER && mem_local(&w->p->mem, jobs[i].addr, 16)))
+			jobs[kept++] = jobs[i];
+	for (size_t i = 0; i < kept; i++) {
+		if (bytes + jobs[i].len > ROUND_BYTES && i > first) {
+			run_batch(w, jobs + first, i - first, bytes);
+			first = i;
+			bytes = 0;
+		}
+		bytes += jobs[i].len;
+	}
+	run_batch(w, jobs + first, kept - first, bytes);
+	free(jobs);
+}
+
+static void seed_roots(struct walk *w)
+{
+	const struct pyoffsets *o = &w->p->L.off;
+	const int32_t roots[] = { o->is_modules, o->is_sysdict, o->is_builtins };
+	uint64_t dicts[256], v;
+	size_t n = walk_side_table_dicts(w, dicts, PC_ARRAY_LEN(dicts));
+
+	for (size_t i = 0; i < PC_ARRAY_LEN(roots); i++)
+		if (roots[i] >= 0 && mem_read_u64(&w->p->mem, w->p->interp + (uint64_t)roots[i], &v, NULL) == 0)
+			follow_ptr(w, v);
+	for (size_t i = 0; i < n; i++)
+		follow_ptr(w, dicts[i]);
+	follow_local_ptrs(w, (const uint8_t *)w->frame_roots, w->nframe_roots);
+}
+
+void walk_follow(struct walk *w)
+{
+	unsigned rounds = 0;
+
+	seed_roots(w);
+	while (w->fo.njobs && rounds++ < MAX_ROUNDS)
+		run_round(w);
+	if (w->fo.njobs)
+		census_warn(w->c, "references still unfollowed after %u rounds; the census may miss objects", MAX_ROUNDS);
+	if (w->fo.not_objects)
+		census_warn(w->c, "%llu references led to memory that is not a valid object; skipped",
+			    (unsigned long long)w->fo.not_objects);
+	if (w->frames_bad)
+		census_warn(w->c, "%llu thread states or frames could not be read; objects only their locals hold may be missing",
+			    (unsigned long long)w->frames_bad);
+	if (w->fo.bad_keys)
+		census_warn(w->c, "%llu dict keys tables failed validation; their entries were not followed",
+			    (unsigned long long)w->fo.bad_keys);
+}

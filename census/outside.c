@@ -1,0 +1,154 @@
+/* outside.c: GC-tracked objects that live outside pymalloc's arenas (every class object, big
+ * lists, dicts and tuples, ...; CPYTHON.md pitfall 1). They are found by following the GC lists
+ * from the points where they leave the arenas: the generation heads and the in-arena objects
+ * whose successor lies outside. Runs are followed in rounds, one batched read per round. */
+#include "common/compat.h"
+#include "census/walk.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "common/xalloc.h"
+
+/* More GC objects outside the arenas than this means the lists are corrupt. */
+#define MAX_OUTSIDE (1u << 26)
+/* Object bytes copied per outside object: enough for every fixed part sizes and owners read
+ * (the largest is PyHeapTypeObject, 936 bytes in 3.14). */
+#define OBJ_COPY_MAX 1024
+
+struct node {
+	uint64_t gc;      /* the GC head; the object follows it */
+	uint8_t hdr[32];  /* _gc_next, _gc_prev, ob_refcnt, ob_type */
+};
+
+struct outside {
+	struct node *v;
+	size_t n, cap;
+	struct ptrmap seen;
+	uint64_t *frontier;
+	size_t nfront, capfront;
+};
+
+static bool is_head(const struct walk *w, uint64_t a)
+{
+	for (unsigned i = 0; i < w->ngc_heads; i++)
+		if (w->gc_heads[i] == a)
+			return true;
+	return false;
+}
+
+static void push_front(struct walk *w, struct outside *o, uint64_t gc)
+{
+	gc &= ~(uint64_t)3;
+	if (!gc || (gc & 7) || is_head(w, gc) || mem_local(&w->p->mem, gc, 16) || ptrmap_get(&o->seen, gc, NULL))
+		return;
+	ptrmap_put(&o->seen, gc, 1);
+	xgrow((void **)&o->frontier, &o->capfront, o->nfront + 1, sizeof *o->frontier);
+	o->frontier[o->nfront++] = gc;
+}
+
+/* One round: read the heads of every frontier node, keep them, queue their successors. */
+static void round_once(struct walk *w, struct outside *o)
+{
+	size_t n = o->nfront, base = o->n;
+	struct mem_req *reqs = xcalloc(n, sizeof *reqs);
+	uint64_t *front = o->frontier;
+
+	xgrow((void **)&o->v, &o->cap, o->n + n, sizeof *o->v);
+	for (size_t i = 0; i < n; i++) {
+		o->v[base + i].gc = front[i];
+		reqs[i] = (struct mem_req){ front[i], o->v[base + i].hdr, 32, false };
+	}
+	mem_readv(&w->p->mem, reqs, n);
+	o->frontier = NULL;
+	o->nfront = o->capfront = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t next;
+		if (!reqs[i].ok)
+			continue;
+		o->v[o->n++] = o->v[base + i];
+		memcpy(&next, o->v[o->n - 1].hdr, 8);
+		push_front(w, o, next);
+	}
+	free(reqs);
+	free(front);
+}
+
+static void discover(struct walk *w, struct outside *o)
+{
+	for (unsigned g = 0; g < w->ngc_heads; g++) {
+		uint64_t next;
+		if (mem_read_u64(&w->p->mem, w->gc_heads[g], &next, NULL) == 0)
+			push_front(w, o, next);
+	}
+	for (size_t i = 0; i < w->nstarts; i++)
+		push_front(w, o, w->starts[i]);
+	while (o->nfront && o->n < MAX_OUTSIDE)
+		round_once(w, o);
+	if (o->nfront)
+		census_warn(w->c, "GC lists hold over %u objects outside the arenas; the rest were skipped", MAX_OUTSIDE);
+}
+
+/* Copies each recognised object (pre-header words included) in one batch, then counts it. */
+static void count_all(struct walk *w, struct outside *o, const int64_t *slots)
+{
+	struct mem_req *reqs = xcalloc(o->n, sizeof *reqs);
+	uint8_t **bufs = xcalloc(o->n, sizeof *bufs);
+
+	for (size_t i = 0; i < o->n; i++) {
+		const struct pytype *ty;
+		uint64_t len;
+		if (slots[i] < 0)
+			continue;
+		ty = &w->types.v[slots[i]];
+		len = (uint64_t)ty->basicsize < OBJ_COPY_MAX ? (uint64_t)ty->basicsize : OBJ_COPY_MAX;
+		bufs[i] = xmalloc(ty->pre + len);
+		reqs[i] = (struct mem_req){ o->v[i].gc + 16 - ty->pre, bufs[i], ty->pre + len, false };
+	}
+	mem_readv(&w->p->mem, reqs, o->n);
+	for (size_t i = 0; i < o->n; i++)
+		if (reqs[i].ok)
+			mem_add_region_unsorted(&w->p->mem, reqs[i].addr, reqs[i].buf, reqs[i].len);
+	mem_sort_regions(&w->p->mem);
+	for (size_t i = 0; i < o->n; i++) {
+		unsigned pre;
+		/* slots[i] < 0 left reqs[i] empty, and a zero-length read "succeeds" */
+		if (slots[i] < 0)
+			continue;
+		if (!reqs[i].ok) {
+			w->bad_outside++;
+			continue;
+		}
+		pre = w->types.v[slots[i]].pre;
+		walk_count(w, slots[i], o->v[i].gc + 16, bufs[i] + pre, reqs[i].len - pre);
+		w->c->objects_outside++;
+		w->c->gc_tracked++;
+	}
+	/* the buffers stay registered with the reader until the census ends */
+	w->outside_bufs = bufs;
+	w->noutside_bufs = o->n;
+	free(reqs);
+}
+
+void walk_outside(struct walk *w)
+{
+	struct outside o = { 0 };
+	int64_t *slots;
+	uint64_t bad = 0;
+
+	ptrmap_init(&o.seen);
+	discover(w, &o);
+	slots = xcalloc(o.n + 1, sizeof *slots);
+	for (size_t i = 0; i < o.n; i++) {
+		slots[i] = walk_type_of(w, o.v[i].hdr + 16);
+		bad += slots[i] < 0;
+	}
+	w->bad_outside += bad;
+	if (bad)
+		census_warn(w->c, "%llu objects on the GC lists outside the arenas have no valid type; skipped",
+			    (unsigned long long)bad);
+	count_all(w, &o, slots);
+	free(slots);
+	free(o.v);
+	free(o.frontier);
+	ptrmap_release(&o.seen);
+}

@@ -1,0 +1,226 @@
+/* snapshot.c: one census, from a stopped and located target (source/source.h) to the rows. */
+#include "common/compat.h"
+#include "census/snapshot.h"
+#include "census/framerefs.h"
+
+#include <stdio.h>
+#include <string.h>
+#include "attach/procmem.h"
+#include "objects/gcstats.h"
+#include "census/nonblock.h"
+#include "census/walk.h"
+
+/* --nonblocking: say so, and count what was skipped as inconsistent. */
+static void nonblocking_meta(struct census *c, struct pyproc *p, const struct walk *w)
+{
+	c->nonblocking = true;
+	c->skipped_pools = w->bad_pools;
+	c->skipped_outside = w->bad_outside;
+	c->changed_pools = nonblock_changed_pools(p, &w->hc);
+	census_warn(c, "read while the target ran (--nonblocking): skipped %llu pools that failed validation and %llu GC objects outside the arenas that were unreadable or had no valid type; %llu of %llu pool headers changed during the census",
+		    (unsigned long long)c->skipped_pools, (unsigned long long)c->skipped_outside,
+		    (unsigned long long)c->changed_pools, (unsigned long long)(c->npools + c->nempty_pools + c->skipped_pools));
+}
+
+static void fill_meta(struct census *c, const struct pyproc *p, const struct walk *w)
+{
+	snprintf(c->version, sizeof c->version, "%s", p->elf.version);
+	snprintf(c->build, sizeof c->build, "%s", p->elf.build);
+	snprintf(c->arena_source, sizeof c->arena_source, "%s", w->hc.source ? w->hc.source : "none");
+	c->bytes_read = p->mem.stats.remote_bytes;
+	c->syscalls = p->mem.stats.syscalls;
+	if (c->debug_blocks)
+		census_warn(c, "debug allocator hooks are on (PYTHONMALLOC=debug or -X dev): %llu blocks carry a debug header; objects were read 16 bytes into them",
+			    (unsigned long long)c->debug_blocks);
+	if (p->gc_collecting)
+		census_warn(c, "the target was stopped during a garbage collection: tracked objects outside the arenas that it was examining may be missing");
+	if (w->hc.n == 0)
+		census_warn(c, "no pymalloc arenas found (PYTHONMALLOC=malloc?): objects were found from the GC lists and "
+			    "by following references; objects only C code references are missed");
+}
+
+/* The header summary: what the process holds and what its GC is doing at the census. */
+static void summarise(struct pyproc *p, const struct walk *w, struct census *c)
+{
+	struct procmem pm;
+	struct gcstats gs;
+	struct pc_err e = { 0 };
+
+	c->have_summary = true;
+	c->nthreads = p->nthreads;
+	c->arena_bytes = (w->hc.table.known ? w->hc.table.narenas : w->hc.n) * p->L.arena_size;
+	for (unsigned i = 0; i < c->nclasses && i < PC_ARRAY_LEN(c->classes); i++)
+		c->arena_used += c->classes[i].blocks * c->classes[i].block_size;
+	if (!c->replayed && procmem_read(p->pid, &pm, &e) == 0) /* a replay's pid is not the target's any more */
+		c->rss = pm.vm_rss;
+	if (gcstats_collect(p, &gs, &e) < 0) {
+		census_warn(c, "GC state unreadable: %s", e.detail);
+		return;
+	}
+	c->gc_ngen = gs.ngenerations;
+	for (unsigned g = 0; g < gs.ngenerations; g++)
+		c->gc_count[g] = gs.gen[g].count;
+	c->gc_enabled = gs.enabled;
+}
+
+static void progress(const struct snapshot_opts *o, const char *phase)
+{
+	if (o->progress)
+		o->progress(o->progress_arg, phase);
+}
+
+/* What must see the target as one instant: the arenas copied and, for --stacks, the frames of
+ * the stopped threads (st, when known). Local copies only from here on. */
+static int census_copy(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, const struct stopped *st,
+		       struct census *c, struct pc_err *e)
+{
+	walk_init(w, p, c);
+	w->alloc = c->size_alloc = o->size_alloc;
+	w->hc.keep = o->keep_copy;
+	progress(o, "copying arenas");
+	if (arenas_copy(p, o->arenas, &w->hc, c, e) < 0)
+		return -1;
+	framerefs_collect(w);
+	if (o->stacks && st && stacks_collect(p, st, false, o->stacks, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* The walk of the copies, and what lies outside them: GC objects malloc'd outside pymalloc,
+ * objects only references lead to, types, keys tables. With --pause=copy the target runs again by
+ * now, and these few reads meet it live: what fails validation is skipped and counted. */
+static void census_rest(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, struct census *c)
+{
+	progress(o, "walking objects");
+	walk_blocks(w);
+	progress(o, "walking the GC lists");
+	walk_outside(w);
+	progress(o, "following references");
+	walk_follow(w);
+	progress(o, "deciding dict owners");
+	walk_owners(w);
+	if (w->alloc)
+		walk_footprint_rows(w);
+	summarise(p, w, c);
+}
+
+/* --pause=copy: say what was read after the target resumed, and what of it was skipped. */
+static void resumed_meta(struct census *c, const struct walk *w)
+{
+	c->resumed_after_copy = true;
+	c->skipped_outside = w->bad_outside;
+	if (w->bad_outside)
+		census_warn(c, "%llu GC objects outside the arenas were unreadable or had no valid type when read after the target resumed, and were skipped (--pause=census reads them stopped)",
+			    (unsigned long long)w->bad_outside);
+}
+
+struct census_job {
+	const struct snapshot_opts *o;
+	struct census *c;
+	unsigned calls;
+};
+
+/* A failed attempt's census (its warnings, its stacks) is not this one's. */
+static void census_restart(struct census_job *j, const struct source *src)
+{
+	census_release(j->c);
+	census_init(j->c);
+	j->c->pid = src->pid;
+	j->c->replayed = src->img != NULL;
+	if (j->o->stacks) {
+		stacks_release(j->o->stacks);
+		stacks_init(j->o->stacks);
+	}
+}
+
+/* source_fn: one attempt, with the target stopped and located. The copy (and, for --stacks, the
+ * frames) while it stands stopped; the walk of the copies after it resumes with --pause=copy,
+ * before with --pause=census; a held, never-stopped or replayed target reads on as it is. */
+static int census_attempt(struct source *src, struct pyproc *p, void *arg, struct pc_err *e)
+{
+	struct census_job *j = arg;
+	const struct snapshot_opts *o = j->o;
+	struct walk w;
+	int rc;
+
+	if (j->calls++)
+		census_restart(j, src);
+	memset(&w, 0, sizeof w);
+	rc = census_copy(p, &w, o, source_threads(src), j->c, e);
+	if (rc == 0) {
+		if (o->pause == PAUSE_COPY && source_resume(src)) {
+			census_rest(p, &w, o, j->c);
+			resumed_meta(j->c, &w);
+		} else {
+			census_rest(p, &w, o, j->c);
+			source_resume(src);
+		}
+		if (src->flags & SOURCE_NONBLOCKING)
+			nonblocking_meta(j->c, p, &w);
+		fill_meta(j->c, p, &w);
+		if (o->capture)
+			rc = source_save_image(src, o->capture, e);
+	}
+	if (w.p)
+		walk_release(&w);
+	return rc;
+}
+
+/* A census without a kept buffer copies into fresh memory, and the kernel zeroing it would be
+ * most of the pause: the buffer is sized from the arena table read while the target runs, and
+ * faulted in before the stop. Small heaps are not worth the second opening. */
+#define FRESH_COPY_MIN (8u << 20)
+
+static void prepare_fresh_copy(struct source *src, const struct snapshot_opts *o, struct copybuf *k)
+{
+	struct pc_err e = { 0 };
+	struct pyproc *p;
+	uint64_t total;
+
+	progress(o, "preparing the copy");
+	p = source_locate(src, &e); /* read running; the census locates anew under its stop */
+	if (p && (total = arenas_estimate(p, o->arenas)) >= FRESH_COPY_MIN)
+		copybuf_reserve(k, total + total / 8);
+}
+
+int snapshot_take(struct source *src, const struct snapshot_opts *o, struct census *c, struct pc_err *e)
+{
+	struct census_job j = { .o = o, .c = c };
+	struct snapshot_opts with_fresh = *o;
+	struct copybuf fresh = { 0 };
+	double t0 = mono_now(), paused = source_paused(src);
+	int rc;
+
+	c->pid = src->pid;
+	c->replayed = src->img != NULL;
+	if (o->keep_copy && source_stops(src))
+		copybuf_prepare(o->keep_copy, src->pid);
+	if (!o->keep_copy && source_stops(src)) {
+		prepare_fresh_copy(src, o, &fresh);
+		with_fresh.keep_copy = &fresh;
+		j.o = &with_fresh;
+	}
+	if (o->capture)
+		source_record(src);
+	src->progress = o->progress;
+	src->progress_arg = o->progress_arg;
+	rc = source_with_stopped(src, census_attempt, &j, e);
+	c->pause_s = source_paused(src) - paused;
+	c->wall_s = mono_now() - t0;
+	copybuf_release(&fresh);
+	progress(o, NULL);
+	if (rc < 0)
+		source_blame_exit(src, "during the census", e);
+	return rc;
+}
+
+int snapshot_replay(const struct pyimage *img, const struct snapshot_opts *o, struct census *c, struct pc_err *e)
+{
+	struct source src;
+	int rc;
+
+	source_open_image(&src, img);
+	rc = snapshot_take(&src, o, c, e);
+	source_close(&src);
+	return rc;
+}

@@ -1,0 +1,51 @@
+/* snapshot.h: one census, end to end, over a source (source/source.h: a live process, the
+ * program `run` launched, or a captured image): with the target stopped and located, copy the
+ * arenas, resume it (--pause copy; --pause census resumes it at the end), recognise every object
+ * in the copies, find the objects outside the arenas, decide dict ownership, and aggregate by
+ * kind. */
+#ifndef PC_SNAPSHOT_H
+#define PC_SNAPSHOT_H
+
+#include "common/compat.h"
+#include <sys/types.h>
+#include "common/error.h"
+#include "pymalloc/arenas.h"
+#include "model/census.h"
+#include "frames/stacks.h"
+#include "source/source.h"
+
+/* Called between the phases of a census ("stopping the process", "copying arenas", "walking
+ * objects", ..., and NULL when it is over), so a command can show progress on a long one. */
+typedef source_progress_fn snapshot_progress_fn;
+
+/* How long a census keeps the target stopped (see 'pycensus snap --help'). */
+enum pause_mode {
+	PAUSE_COPY,   /* while the interpreter state and the arenas are copied; the rest is read live */
+	PAUSE_CENSUS, /* for the whole census: every figure from one instant */
+};
+
+struct snapshot_opts {
+	enum arena_mode arenas;
+	bool size_alloc;   /* sizes are allocator footprints (--size=alloc) */
+	/* when set, every thread's Python frames at the moment of the census (a PID source that
+	 * stops its target only) */
+	struct stacks *stacks;
+	snapshot_progress_fn progress; /* may be NULL; also gets the source's phases */
+	void *progress_arg;
+	const char *capture; /* when set, every byte the census reads is saved to this image file */
+	enum pause_mode pause; /* a source that never stops (--nonblocking, an image) or is held ignores it */
+	struct copybuf *keep_copy; /* when set, the arena copy's buffer is kept there for the next census */
+};
+
+/* Fills c (census_init'ed by the caller) from the source (opened by the caller, closed by it
+ * after). The target is resumed before this returns, on every path, unless the source holds it
+ * (SOURCE_HOLD; c->pause_s then counts the stop up to now). A source opened SOURCE_NONBLOCKING
+ * reads the target running and counts what it skipped. Errors: NOPROC, PERM, NOTPYTHON,
+ * UNSUPPORTED, LAYOUT, EXITED, TARGETMEM, OUTPUT (the capture image). */
+int snapshot_take(struct source *src, const struct snapshot_opts *o, struct census *c, struct pc_err *e);
+
+/* snapshot_take over source_open_image(img): the fuzzers' shorthand. Errors: LAYOUT, UNSUPPORTED
+ * (the image's layout does not validate), TARGETMEM. */
+int snapshot_replay(const struct pyimage *img, const struct snapshot_opts *o, struct census *c, struct pc_err *e);
+
+#endif

@@ -1,0 +1,139 @@
+/* walk.c: per-census walk state, type lookup through a small cache, and counting one object. */
+#include "common/compat.h"
+#include "census/walk.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "common/xalloc.h"
+#include "objects/sizes.h"
+#include "python/rules.h"
+
+void walk_init(struct walk *w, struct pyproc *p, struct census *c)
+{
+	memset(w, 0, sizeof *w);
+	w->p = p;
+	w->c = c;
+	typetab_init(&w->types, p);
+	ptrmap_init(&w->owner);
+	follow_init(w);
+	for (size_t i = 0; i < PC_ARRAY_LEN(w->tcache_addr); i++)
+		w->tcache_slot[i] = -1;
+	for (unsigned g = 0; g < p->L.ngenerations + 1 && g < PC_ARRAY_LEN(w->gc_heads); g++) {
+		uint64_t off = g < p->L.ngenerations
+			? (uint64_t)p->L.off.gc_generations + (uint64_t)g * (uint64_t)p->L.off.gc_gen_size
+			: (uint64_t)p->L.off.gc_permanent;
+		w->gc_heads[w->ngc_heads++] = p->gc_state + off;
+	}
+}
+
+void walk_release(struct walk *w)
+{
+	typetab_release(&w->types);
+	heapcopy_release(&w->hc);
+	ptrmap_release(&w->owner);
+	follow_release(w);
+	free(w->starts);
+	free(w->frame_roots);
+	free(w->dicts);
+	for (size_t i = 0; i < w->noutside_bufs; i++)
+		free(w->outside_bufs[i]);
+	free(w->outside_bufs);
+}
+
+int64_t walk_type_of(struct walk *w, const uint8_t *obj)
+{
+	uint64_t tp;
+	size_t h;
+	struct pytype *ty;
+
+	memcpy(&tp, obj + w->p->L.off.ob_type, 8);
+	h = (size_t)((tp >> 4) ^ (tp >> 16)) & (PC_ARRAY_LEN(w->tcache_addr) - 1);
+	if (w->tcache_addr[h] == tp)
+		return w->tcache_slot[h];
+	ty = typetab_get(&w->types, w->p, tp);
+	w->tcache_addr[h] = tp;
+	w->tcache_slot[h] = ty ? ty - w->types.v : -1;
+	return w->tcache_slot[h];
+}
+
+static uint64_t rd64(const uint8_t *b, int64_t off)
+{
+	uint64_t v;
+	memcpy(&v, b + off, 8);
+	return v;
+}
+
+/* The object's own __dict__, if it has one (CPYTHON.md 4.2, 4.3): tp_dictoffset > 0; the
+ * var-object negative offset (up to 3.11); the managed pre-header word (3.11 plain pointer,
+ * 3.12 tagged dict-or-values, 3.13 pointer). */
+static uint64_t instance_dict(struct walk *w, const struct pytype *ty, uint64_t addr, const uint8_t *ob, size_t have)
+{
+	const struct pylayout *L = &w->p->L;
+	uint64_t d = 0;
+	int64_t off = ty->dictoffset;
+
+	if (py_has_managed_dict(L, ty->flags)) {
+		if (mem_read_u64(&w->p->mem, addr + (uint64_t)PY_MANAGED_DICT_OFFSET, &d, NULL) < 0)
+			return 0;
+		return py_managed_word_is_dict(L, d) ? d : 0;
+	}
+	if (off < 0 && ty->itemsize > 0 && have >= 24) {
+		int64_t n = (int64_t)rd64(ob, L->off.ob_size);
+		if (n < -(1LL << 40) || n > (1LL << 40)) /* garbage (and INT64_MIN has no negation) */
+			return 0;
+		off += (int64_t)((size_var(ty->basicsize, ty->itemsize, n < 0 ? -n : n) + 7) & ~(uint64_t)7);
+	}
+	if (off <= 0)
+		return 0;
+	if ((uint64_t)off + 8 <= have)
+		return rd64(ob, off);
+	return mem_read_u64(&w->p->mem, addr + (uint64_t)off, &d, NULL) < 0 ? 0 : d;
+}
+
+void walk_count(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size_t have)
+{
+	struct pytype *ty = &w->types.v[t];
+	uint64_t size = w->alloc ? walk_footprint(w, ty, addr, ob, have) : sizes_object(w->p, ty, addr, ob, have), d;
+
+	ty = &w->types.v[t]; /* sizes_object may have grown the table */
+	if (ty->exact_dict) {
+		xgrow((void **)&w->dicts, &w->capdicts, w->ndicts + 1, sizeof *w->dicts);
+		w->dicts[w->ndicts++] = (struct dict_seen){ addr, size };
+	} else {
+		ty->count++;
+		ty->size += size;
+	}
+	d = instance_dict(w, ty, addr, ob, have);
+	if (d && (d & 7) == 0) {
+		ptrmap_put(&w->owner, d, (uint64_t)t + 1);
+		follow_ptr(w, d);
+	}
+	walk_refs(w, t, addr, ob, have);
+}
+
+bool walk_plausible_refcnt(const struct walk *w, uint64_t r)
+{
+	return py_refcnt_plausible(&w->p->L, r);
+}
+
+size_t walk_side_table_dicts(struct walk *w, uint64_t *out, size_t max)
+{
+	const struct pyoffsets *o = &w->p->L.off;
+	/* 200 entries: _Py_MAX_MANAGED_STATIC_BUILTIN_TYPES / _Py_MAX_STATIC_BUILTIN_TYPES (3.12, 3.13) */
+	size_t n = 200, sz = (size_t)o->static_type_state_size, found = 0;
+	uint8_t *tab;
+
+	if (o->is_static_types < 0 || o->static_type_state_size <= 0 || o->sts_tp_dict < 0)
+		return 0;
+	tab = xmalloc(n * sz);
+	if (mem_read(&w->p->mem, w->p->interp + (uint64_t)o->is_static_types, tab, n * sz, NULL) == 0) {
+		for (size_t i = 0; i < n && found < max; i++) {
+			uint64_t d;
+			memcpy(&d, tab + i * sz + o->sts_tp_dict, 8);
+			if (d)
+				out[found++] = d;
+		}
+	}
+	free(tab);
+	return found;
+}

@@ -1,0 +1,118 @@
+/* walk.h: the object walk shared by a census: the per-census state and its passes (the pool walk
+ * over copied arenas in census/blocks.c, the GC lists outside the arenas in census/outside.c, dict
+ * ownership in census/owners.c). Internal to heap/. */
+#ifndef PC_WALK_H
+#define PC_WALK_H
+
+#include "common/compat.h"
+#include "common/ptrmap.h"
+#include "pymalloc/arenas.h"
+#include "model/census.h"
+#include "source/pyproc.h"
+#include "objects/types.h"
+
+struct dict_seen {        /* an exact dict met in the walk, kind decided once owners are known */
+	uint64_t addr, size;
+};
+
+/* Reference following (census/follow.c): reads still to do, batched per round. */
+enum fjob_kind {
+	FJ_HEADER,   /* a candidate object: refcnt, type and the first fields */
+	FJ_OBJECT,   /* a validated object, pre-header included: count it, follow its references */
+	FJ_PTRS,     /* an array of references (list items, values arrays, big tuples' items), a chunk at a
+		      * time; aux: the references after this chunk */
+	FJ_KEYS,     /* a dict keys object's header; aux: the split values array, or 0 */
+	FJ_ENTRIES,  /* dict entries; aux: the entry size */
+	FJ_SET,      /* a set's table */
+};
+
+struct fjob {
+	uint64_t addr, len, aux;
+	int64_t slot;
+	enum fjob_kind kind;
+};
+
+struct follow {
+	struct ptrmap seen;       /* objects outside the copied memory, queued or counted */
+	struct ptrmap keys_seen;  /* shared keys objects whose entries were followed */
+	uint64_t recent[4096];    /* references lately found known: most repeat (None, small ints) */
+	struct fjob *jobs;
+	size_t njobs, capjobs;
+	uint64_t set_dummy;       /* the set dummy key, not an object to count */
+	uint64_t image_lo, image_hi; /* the interpreter's ELF image, .bss included */
+	uint64_t not_objects, bad_keys;
+};
+
+struct walk {
+	struct pyproc *p;
+	struct census *c;
+	struct typetab types;
+	struct heapcopy hc;
+	/* a direct-mapped cache in front of the type table: most blocks hit it */
+	uint64_t tcache_addr[4096];
+	int64_t tcache_slot[4096];
+	/* GC nodes outside the arenas that in-arena tracked objects point to */
+	uint64_t *starts;
+	size_t nstarts, capstarts;
+	/* exact dicts, and dict address -> owner type slot + 1 */
+	struct dict_seen *dicts;
+	size_t ndicts, capdicts;
+	struct ptrmap owner;
+	uint64_t gc_heads[8];
+	unsigned ngc_heads;
+	uint8_t **outside_bufs; /* copies of outside objects, registered with the reader */
+	size_t noutside_bufs;
+	struct follow fo;
+	bool alloc;               /* --size=alloc: sizes are allocator footprints (census/footprint.c) */
+	struct { uint64_t in_arenas, blocks, outside; } fp;
+	uint64_t bad_pools, unrecognised;
+	uint64_t bad_outside;   /* outside GC objects skipped: unreadable, or no valid type */
+	/* 3.11+: the locals of every thread's frames, read while stopped (census/framerefs.c) */
+	uint64_t *frame_roots;
+	size_t nframe_roots, capframe_roots;
+	uint64_t frames_bad;    /* frames (or thread states) whose locals could not be read */
+	const char *first_bad_pool;
+};
+
+void walk_init(struct walk *w, struct pyproc *p, struct census *c);
+void walk_release(struct walk *w);
+
+/* A validated type slot for the object whose header (refcnt, ob_type) is at obj; -1 if none. */
+int64_t walk_type_of(struct walk *w, const uint8_t *obj);
+/* Counts one object of type slot t at addr (its bytes at ob, `have` of them, the pre-header
+ * before ob) into the census state: size, ownership of its instance dict, exact dicts kept for
+ * later; and follows its references. */
+void walk_count(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size_t have);
+/* Refcounts of live objects are small; 3.12+ immortal objects hold exactly UINT_MAX
+ * (_Py_IMMORTAL_REFCNT, CPYTHON.md 4.1). Pointers and text fail this. */
+bool walk_plausible_refcnt(const struct walk *w, uint64_t r);
+/* The namespaces of 3.12+ static builtin types, kept in the interpreter (CPYTHON.md 4.3): up to
+ * max dict addresses into out; returns how many. */
+size_t walk_side_table_dicts(struct walk *w, uint64_t *out, size_t max);
+
+void walk_blocks(struct walk *w);   /* census/blocks.c */
+void walk_outside(struct walk *w);  /* census/outside.c */
+void walk_follow(struct walk *w);   /* census/follow.c: objects only references lead to */
+void walk_owners(struct walk *w);   /* census/owners.c: static types' dicts; then the rows */
+
+/* census/footprint.c: the allocator footprint of one object and the buffers it owns; then the
+ * census's reconciliation of attributed and allocated pymalloc bytes. */
+uint64_t walk_footprint(struct walk *w, const struct pytype *ty, uint64_t addr, const uint8_t *ob, size_t have);
+void walk_footprint_rows(struct walk *w);
+
+/* census/refs.c: the references of one object (its bytes at ob, `have` of them) */
+void walk_refs(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size_t have);
+
+/* census/follow.c: what walk_refs hands over. Local data is handled at once, the rest is queued. */
+void follow_init(struct walk *w);
+void follow_release(struct walk *w);
+void follow_ptr(struct walk *w, uint64_t ref);
+void follow_ptrs(struct walk *w, uint64_t addr, uint64_t n);
+void follow_local_ptrs(struct walk *w, const uint8_t *b, uint64_t n);
+void follow_keys(struct walk *w, uint64_t keys, uint64_t values);
+void follow_set(struct walk *w, uint64_t table, uint64_t n);
+void follow_local_set(struct walk *w, const uint8_t *b, uint64_t n);
+/* True for static objects: in a file mapping or in the interpreter's ELF image (.bss included). */
+bool follow_is_static(const struct walk *w, uint64_t addr);
+
+#endif

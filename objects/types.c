@@ -1,0 +1,266 @@
+/* types.c: reading, validating and naming type objects. */
+#include "common/compat.h"
+#include "objects/types.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "common/xalloc.h"
+#include "objects/kindname.h"
+#include "objects/pyobj.h"
+#include "objects/sizes.h"
+
+#define INVALID UINT64_MAX
+/* A metatype of a metatype of ...: deeper chains are not real. */
+#define MAX_META_DEPTH 8
+#define MAX_BASE_DEPTH 64
+
+void typetab_init(struct typetab *t, struct pyproc *p)
+{
+	static const struct { enum size_rule rule; const char *sym; } syms[] = {
+		{ RULE_INT, "PyLong_Type" }, { RULE_STR, "PyUnicode_Type" }, { RULE_BYTES, "PyBytes_Type" },
+		{ RULE_BYTEARRAY, "PyByteArray_Type" }, { RULE_TUPLE, "PyTuple_Type" }, { RULE_LIST, "PyList_Type" },
+		{ RULE_DICT, "PyDict_Type" }, { RULE_SET, "PySet_Type" }, { RULE_TYPE, "PyType_Type" },
+		{ RULE_CODE, "PyCode_Type" }, { RULE_MODULE, "PyModule_Type" }, { RULE_FLOAT, "PyFloat_Type" },
+	};
+
+	memset(t, 0, sizeof *t);
+	ptrmap_init(&t->index);
+	for (size_t i = 0; i < PC_ARRAY_LEN(syms); i++)
+		t->builtin[syms[i].rule] = pyelf_symbol(&p->elf, syms[i].sym);
+	t->dict_type = t->builtin[RULE_DICT];
+	t->str_type = t->builtin[RULE_STR];
+	t->bool_type = pyelf_symbol(&p->elf, "PyBool_Type");
+	t->frozenset_type = pyelf_symbol(&p->elf, "PyFrozenSet_Type");
+	t->function_type = pyelf_symbol(&p->elf, "PyFunction_Type");
+	t->cell_type = pyelf_symbol(&p->elf, "PyCell_Type");
+	t->method_type = pyelf_symbol(&p->elf, "PyMethod_Type");
+	t->gen_types[0] = pyelf_symbol(&p->elf, "PyGen_Type");
+	t->gen_types[1] = pyelf_symbol(&p->elf, "PyCoro_Type");
+	t->gen_types[2] = pyelf_symbol(&p->elf, "PyAsyncGen_Type");
+	t->frame_type = pyelf_symbol(&p->elf, "PyFrame_Type");
+	/* 3.11+: the frame lives inside the object, whose ob_size CPython overwrites (gi_code in
+	 * 3.11, gi_weakreflist later): the default var-sized rule would read a pointer as a count */
+	if (p->L.off.gen_iframe >= 0)
+		t->builtin[RULE_GEN] = t->gen_types[0];
+	/* 3.11+ frame objects too (f_back overwrites it); 3.8-3.10 frames size by their code */
+	t->builtin[RULE_FRAME] = t->frame_type;
+}
+
+static enum ref_shape shape_of(const struct typetab *t, uint64_t addr)
+{
+	if (addr == t->function_type)
+		return SHAPE_FUNCTION;
+	if (addr == t->cell_type)
+		return SHAPE_CELL;
+	if (addr == t->method_type)
+		return SHAPE_METHOD;
+	if (addr == t->frame_type)
+		return SHAPE_FRAME;
+	for (size_t i = 0; i < PC_ARRAY_LEN(t->gen_types); i++)
+		if (addr == t->gen_types[i])
+			return SHAPE_GEN;
+	return SHAPE_PLAIN;
+}
+
+void typetab_release(struct typetab *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->v[i].name);
+		free(t->v[i].module);
+		free(t->v[i].member_offs);
+	}
+	free(t->v);
+	ptrmap_release(&t->index);
+	memset(t, 0, sizeof *t);
+}
+
+static uint64_t rd64(const uint8_t *b, int32_t off)
+{
+	uint64_t v;
+	memcpy(&v, b + off, 8);
+	return v;
+}
+
+/* The first ancestor (self included) whose __sizeof__ pycensus reproduces. frozenset shares
+ * set's rule; bool is an int. */
+static enum size_rule find_rule(struct typetab *t, struct pyproc *p, uint64_t addr)
+{
+	for (int depth = 0; addr && depth < MAX_BASE_DEPTH; depth++) {
+		if (addr == t->frozenset_type)
+			return RULE_SET;
+		if (t->builtin[RULE_GEN] && (addr == t->gen_types[1] || addr == t->gen_types[2]))
+			return RULE_GEN;
+		for (int r = 1; r < RULE_COUNT; r++)
+			if (t->builtin[r] && addr == t->builtin[r])
+				return (enum size_rule)r;
+		if (mem_read_u64(&p->mem, addr + (uint64_t)p->L.off.tp_base, &addr, NULL) < 0)
+			break;
+	}
+	return RULE_DEFAULT;
+}
+
+static bool plausible_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 200)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isprint((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* Reads and checks the PyTypeObject at addr; fills ty on success. */
+static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct pytype *ty, int depth);
+static struct pytype *lookup(struct typetab *t, struct pyproc *p, uint64_t addr, int depth);
+
+static bool valid_metatype(struct typetab *t, struct pyproc *p, uint64_t meta, int depth)
+{
+	struct pytype *m;
+
+	if (meta == p->type_type)
+		return true;
+	if (depth >= MAX_META_DEPTH)
+		return false;
+	m = lookup(t, p, meta, depth);
+	return m && (m->flags & PC_TPFLAGS_TYPE_SUBCLASS);
+}
+
+static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct pytype *ty, int depth)
+{
+	const struct pyoffsets *o = &p->L.off;
+	uint8_t b[1024];
+	char name[256];
+
+	if ((addr & 7) || mem_local(&p->mem, addr, 8) /* types (>= 408 bytes) never live in arenas */ ||
+	    /* both sizes may come from the target itself (3.13's _Py_DebugOffsets): bounded here */
+	    (size_t)o->heaptype_size > sizeof b || (size_t)o->type_size > sizeof b ||
+	    !pyproc_readable(p, addr, (uint64_t)o->type_size) ||
+	    mem_read(&p->mem, addr, b, (size_t)o->type_size, NULL) < 0)
+		return false;
+	memset(ty, 0, sizeof *ty);
+	ty->addr = addr;
+	ty->flags = rd64(b, o->tp_flags);
+	ty->basicsize = (int64_t)rd64(b, o->tp_basicsize);
+	ty->itemsize = (int64_t)rd64(b, o->tp_itemsize);
+	ty->dictoffset = (int64_t)rd64(b, o->tp_dictoffset);
+	ty->base = rd64(b, o->tp_base);
+	ty->dict = rd64(b, o->tp_dict);
+	ty->members_addr = rd64(b, o->tp_members);
+	ty->heap = (ty->flags & PC_TPFLAGS_HEAPTYPE) != 0;
+	if (!(ty->flags & PC_TPFLAGS_READY) || ty->basicsize < 16 || ty->basicsize > (1 << 20) ||
+	    ty->itemsize < 0 || ty->itemsize > (1 << 16) || !valid_metatype(t, p, rd64(b, o->ob_type), depth + 1))
+		return false;
+	if (mem_read_cstr(&p->mem, rd64(b, o->tp_name), name, sizeof name, NULL) < 0 || !plausible_name(name))
+		return false;
+	if (ty->heap) {
+		if (mem_read(&p->mem, addr, b, (size_t)o->heaptype_size, NULL) < 0)
+			return false;
+		ty->cached_keys = rd64(b, o->ht_cached_keys);
+	}
+	ty->pre = layout_preheader(&p->L, ty->flags);
+	ty->rule = find_rule(t, p, addr);
+	/* a layout smaller than the fixed fields of the builtin it derives from is garbage */
+	ty->fields_end = (uint32_t)sizes_rule_fields(&p->L, ty->rule, ty->itemsize != 0);
+	if ((uint64_t)ty->basicsize < ty->fields_end)
+		return false;
+	ty->exact_dict = addr == t->dict_type;
+	ty->shape = shape_of(t, addr);
+	ty->name = kindname_of(p, ty, b, name, &ty->module);
+	return ty->name != NULL;
+}
+
+static struct pytype *lookup(struct typetab *t, struct pyproc *p, uint64_t addr, int depth)
+{
+	uint64_t slot;
+	struct pytype ty;
+
+	t->lookups++;
+	if (addr == 0) /* a type whose ob_type or base is NULL (fuzzing found it: ptrmap key 0) */
+		return NULL;
+	if (ptrmap_get(&t->index, addr, &slot))
+		return slot == INVALID ? NULL : &t->v[slot - 1];
+	/* Mark first: a metatype chain that loops back here ends as "not a type". */
+	ptrmap_put(&t->index, addr, INVALID);
+	if (!read_type(t, p, addr, &ty, depth)) {
+		t->rejected++;
+		return NULL;
+	}
+	xgrow((void **)&t->v, &t->cap, t->n + 1, sizeof *t->v);
+	t->v[t->n] = ty;
+	ptrmap_put(&t->index, addr, ++t->n);
+	return &t->v[t->n - 1];
+}
+
+struct pytype *typetab_get(struct typetab *t, struct pyproc *p, uint64_t addr)
+{
+	if (addr == 0)
+		return NULL;
+	return lookup(t, p, addr, 0);
+}
+
+/* structmember.h (3.8-3.13): T_OBJECT 6, T_OBJECT_EX 16; Py_RELATIVE_OFFSET (3.12+ flag 8) only
+ * exists while a type is being created. */
+#define T_OBJECT 6
+#define T_OBJECT_EX 16
+#define RELATIVE_OFFSET 8
+#define MAX_MEMBERS 256
+#define MEMBER_CHUNK 8
+
+static void add_member(struct pytype *ty, int64_t off)
+{
+	for (unsigned i = 0; i < ty->nmember_offs; i++)
+		if (ty->member_offs[i] == off)
+			return;
+	ty->member_offs = xrealloc(ty->member_offs, (ty->nmember_offs + 1) * sizeof *ty->member_offs);
+	ty->member_offs[ty->nmember_offs++] = (int32_t)off;
+}
+
+/* Reads one tp_members array (until the NULL name), in chunks so a short array at the end of a
+ * mapping still reads. */
+static void read_member_array(struct pyproc *p, uint64_t arr, struct pytype *ty)
+{
+	const struct pyoffsets *o = &p->L.off;
+	size_t sz = (size_t)o->memberdef_size;
+	uint8_t buf[MEMBER_CHUNK * 64];
+
+	if (!arr || sz == 0 || sz > 64 || o->mb_type < 0)
+		return;
+	for (unsigned i = 0; i < MAX_MEMBERS; i += MEMBER_CHUNK) {
+		if (mem_read(&p->mem, arr + i * sz, buf, MEMBER_CHUNK * sz, NULL) < 0)
+			return;
+		for (unsigned k = 0; k < MEMBER_CHUNK; k++) {
+			const uint8_t *m = buf + k * sz;
+			int32_t type, flags;
+			int64_t off;
+			if (rd64(m, o->mb_name) == 0)
+				return;
+			memcpy(&type, m + o->mb_type, 4);
+			memcpy(&flags, m + o->mb_flags, 4);
+			memcpy(&off, m + o->mb_offset, 8);
+			if ((type == T_OBJECT || type == T_OBJECT_EX) && !(flags & RELATIVE_OFFSET) && off >= 16 &&
+			    !(off & 7) && off + 8 <= ty->basicsize)
+				add_member(ty, off);
+		}
+	}
+}
+
+void typetab_members(struct typetab *t, struct pyproc *p, size_t s)
+{
+	uint64_t addr = t->v[s].addr;
+
+	t->v[s].members_read = true;
+	for (int depth = 0; addr && depth < MAX_BASE_DEPTH; depth++) {
+		struct pytype *b = lookup(t, p, addr, 0);
+		uint64_t arr, next;
+		if (!b)
+			return;
+		arr = b->members_addr;
+		next = b->base;
+		read_member_array(p, arr, &t->v[s]);
+		addr = next;
+	}
+}

@@ -1,0 +1,73 @@
+/* types.h: the type table: every type object met in the heap, read and validated once, with its
+ * guppy3-style kind name (`str`, `function`, `types.CodeType`, `module.Class`), its pre-header
+ * size and the rule that gives its objects' sys.getsizeof. Candidate addresses that are not
+ * valid types are remembered too, so each is examined once. */
+#ifndef PC_TYPES_H
+#define PC_TYPES_H
+
+#include "common/compat.h"
+#include "common/ptrmap.h"
+#include "source/pyproc.h"
+
+/* Which __sizeof__ an object's type inherits (CPYTHON.md 5.2); RULE_DEFAULT is
+ * basicsize + n * itemsize. */
+enum size_rule {
+	RULE_DEFAULT, RULE_INT, RULE_STR, RULE_BYTES, RULE_BYTEARRAY, RULE_TUPLE, RULE_LIST, RULE_DICT,
+	RULE_SET, RULE_TYPE, RULE_CODE, RULE_MODULE, RULE_FLOAT,
+	RULE_GEN,   /* 3.11+ generator, coroutine, async generator: the frame inside sizes it */
+	RULE_FRAME, /* frame object: its code sizes it (3.11+: the code of the frame it points to) */
+	RULE_COUNT
+};
+
+/* Pointer fields beyond tp_members that the census follows, by exact type. SHAPE_GEN:
+ * generators, coroutines and async generators (3.11+: the frame inside them); SHAPE_FRAME: frame
+ * objects (3.8-3.10). Both in census/framerefs.c. */
+enum ref_shape { SHAPE_PLAIN, SHAPE_FUNCTION, SHAPE_CELL, SHAPE_METHOD, SHAPE_GEN, SHAPE_FRAME };
+
+struct pytype {
+	uint64_t addr, flags, base, dict;
+	uint64_t members_addr; /* tp_members */
+	int64_t basicsize, itemsize, dictoffset;
+	uint64_t cached_keys;  /* heap types: ht_cached_keys (shared instance-dict keys) */
+	unsigned pre;          /* bytes before an instance in its block */
+	enum size_rule rule;
+	uint32_t fields_end;   /* the end of the fixed fields its rule reads (sizes_rule_fields) */
+	bool heap;             /* Py_TPFLAGS_HEAPTYPE */
+	bool gc_sized;         /* sys.getsizeof adds the GC header for its instances */
+	bool exact_dict;       /* this is `dict` itself (ownership applies) */
+	enum ref_shape shape;
+	char *name;            /* guppy kind */
+	char *module;          /* the module that defines it ("builtins" for static types without a dot) */
+	/* offsets of PyObject * members (T_OBJECT, T_OBJECT_EX) of the type and its bases, read on
+	 * first use by typetab_members() */
+	int32_t *member_offs;
+	unsigned nmember_offs;
+	bool members_read;
+	/* the census accumulates here */
+	uint64_t count, size;
+	uint64_t dict_of_count, dict_of_size; /* dicts owned by instances of this type */
+};
+
+struct typetab {
+	struct ptrmap index;   /* type address -> slot + 1; INVALID for known non-types */
+	struct pytype *v;
+	size_t n, cap;
+	uint64_t builtin[RULE_COUNT]; /* address of the static type that defines each rule */
+	uint64_t dict_type, str_type, bool_type, frozenset_type;
+	uint64_t function_type, cell_type, method_type;
+	uint64_t gen_types[3], frame_type; /* generator, coroutine, async generator; frame */
+	uint64_t lookups, rejected;
+};
+
+void typetab_init(struct typetab *t, struct pyproc *p);
+void typetab_release(struct typetab *t);
+
+/* The type at addr, validated, or NULL. Never fails hard: garbage is remembered as "not a type".
+ * The pointer is valid until the next typetab_get (the table grows); keep indexes, not pointers. */
+struct pytype *typetab_get(struct typetab *t, struct pyproc *p, uint64_t addr);
+
+/* The object-member offsets of the type in slot s (own and inherited), read once. Offsets that
+ * do not fit the type's basicsize are dropped. */
+void typetab_members(struct typetab *t, struct pyproc *p, size_t s);
+
+#endif

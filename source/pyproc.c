@@ -1,0 +1,264 @@
+/* pyproc.c: opening a CPython process and validating the layout against it. */
+#include "common/compat.h"
+#include "source/pyproc.h"
+
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include "python/dwarf.h"
+
+bool pyproc_readable(const struct pyproc *p, uint64_t addr, uint64_t len)
+{
+	return addr && (addr & 7) == 0 && maps_readable(&p->maps, addr, len);
+}
+
+/* A pointer-sized word at an address aligned to `align` bytes. */
+static int read_word(struct pyproc *p, uint64_t addr, unsigned align, uint64_t *v, const char *what,
+		     struct pc_err *e)
+{
+	if (!addr || (addr & (align - 1)) || !maps_readable(&p->maps, addr, 8) ||
+	    mem_read_u64(&p->mem, addr, v, NULL) < 0)
+		return pc_fail(e, PC_ELAYOUT, "cannot read %s at %#llx", what, (unsigned long long)addr);
+	return 0;
+}
+
+static int read_ptr(struct pyproc *p, uint64_t addr, uint64_t *v, const char *what, struct pc_err *e)
+{
+	return read_word(p, addr, 8, v, what, e);
+}
+
+static int read_ptr_field(struct pyproc *p, uint64_t base, int32_t off, uint64_t *v, const char *what,
+			  struct pc_err *e)
+{
+	if (off < 0)
+		return pc_fail(e, PC_ELAYOUT, "the %s layout has no %s", p->elf.version, what);
+	return read_ptr(p, base + (uint64_t)off, v, what, e);
+}
+
+/* PyType_Type is its own type, and its basicsize is sizeof(PyHeapTypeObject): a check of the
+ * object header and of the type-object offsets at once. */
+static int validate_type_type(struct pyproc *p, struct pc_err *e)
+{
+	uint64_t self, basicsize, name;
+	char buf[16];
+	const struct pyoffsets *o = &p->L.off;
+
+	if (!p->type_type)
+		return pc_fail(e, PC_ELAYOUT, "no PyType_Type symbol in %s", p->elf.maps_path);
+	if (read_ptr_field(p, p->type_type, o->ob_type, &self, "PyType_Type.ob_type", e) < 0 ||
+	    read_ptr_field(p, p->type_type, o->tp_basicsize, &basicsize, "PyType_Type.tp_basicsize", e) < 0 ||
+	    read_ptr_field(p, p->type_type, o->tp_name, &name, "PyType_Type.tp_name", e) < 0)
+		return -1;
+	if (self != p->type_type)
+		return pc_fail(e, PC_ELAYOUT, "PyType_Type is not its own type (ob_type %#llx)", (unsigned long long)self);
+	if (basicsize != (uint64_t)o->heaptype_size)
+		return pc_fail(e, PC_ELAYOUT, "type.__basicsize__ is %llu, expected %d for %s",
+			       (unsigned long long)basicsize, o->heaptype_size, p->elf.version);
+	if (mem_read_cstr(&p->mem, name, buf, sizeof buf, NULL) < 0 || strcmp(buf, "type") != 0)
+		return pc_fail(e, PC_ELAYOUT, "PyType_Type.tp_name is not \"type\"");
+	return 0;
+}
+
+/* The main interpreter's first thread state points back at it. */
+static int validate_threads(struct pyproc *p, struct pc_err *e)
+{
+	uint64_t ts, back;
+	const struct pyoffsets *o = &p->L.off;
+
+	if (read_ptr_field(p, p->interp, o->is_threads_head, &ts, "interp->threads.head", e) < 0)
+		return -1;
+	for (unsigned n = 0; ts && n < 100000; n++) {
+		if (read_ptr_field(p, ts, o->ts_interp, &back, "tstate->interp", e) < 0)
+			return -1;
+		if (back != p->interp)
+			return pc_fail(e, PC_ELAYOUT, "thread state %#llx does not point back to interpreter %#llx",
+				       (unsigned long long)ts, (unsigned long long)p->interp);
+		p->nthreads++;
+		if (read_ptr_field(p, ts, o->ts_next, &ts, "tstate->next", e) < 0)
+			return -1;
+	}
+	if (p->nthreads == 0)
+		return pc_fail(e, PC_ELAYOUT, "the main interpreter has no thread state (still starting up?)");
+	return 0;
+}
+
+/* Every generation head is either empty (points to itself) or its first node points back. */
+static int validate_gc(struct pyproc *p, struct pc_err *e)
+{
+	const struct pylayout *L = &p->L;
+
+	p->gc_state = L->off.rt_gc >= 0 ? p->runtime + (uint64_t)L->off.rt_gc
+		                        : p->interp + (uint64_t)L->off.is_gc;
+	if (L->off.gc_collecting >= 0) {
+		uint32_t collecting = 0;
+		if (mem_read_u32(&p->mem, p->gc_state + (uint64_t)L->off.gc_collecting, &collecting, NULL) == 0)
+			p->gc_collecting = collecting != 0;
+	}
+	for (unsigned g = 0; g < L->ngenerations; g++) {
+		uint64_t head = p->gc_state + (uint64_t)L->off.gc_generations + (uint64_t)g * (uint64_t)L->off.gc_gen_size;
+		uint64_t next, prev;
+		/* Debian's 3.13 (gchead-alignment.diff) aligns PyGC_Head to 4 bytes: the heads
+		 * inside the GC state may be 4-aligned (generations at offset 20). */
+		if (read_word(p, head + (uint64_t)L->off.gch_next, 4, &next, "GC generation head", e) < 0)
+			return -1;
+		if (next == head)
+			continue;
+		if (read_ptr(p, next + (uint64_t)L->off.gch_prev, &prev, "GC list node", e) < 0)
+			return -1;
+		/* _gc_prev carries flag bits in its two low bits (CPYTHON.md 3.4); during a collection
+		 * it holds reference counts instead (gcmodule.c update_refs), so only _gc_next links. */
+		if ((prev & ~(uint64_t)3) != head && !p->gc_collecting)
+			return pc_fail(e, PC_ELAYOUT, "GC generation %u list is inconsistent", g);
+	}
+	return 0;
+}
+
+static int find_interp(struct pyproc *p, struct pc_err *e)
+{
+	const struct pylayout *L = &p->L;
+
+	if (read_ptr_field(p, p->runtime, L->off.rt_interp_main, &p->interp, "_PyRuntime.interpreters.main", e) < 0)
+		return -1;
+	if (!p->interp)
+		return pc_fail(e, PC_ELAYOUT, "the interpreter is not initialised yet (or is finalising)");
+	if (L->arenas_in_interp) {
+		uint64_t o = p->interp + (uint64_t)L->off.is_obmalloc;
+		if (!L->obmalloc_is_pointer)
+			p->obmalloc = o;
+		else if (read_ptr(p, o, &p->obmalloc, "interp->obmalloc", e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* One table: overlaid with the target's own _Py_DebugOffsets (3.13+) and validated. */
+static int try_layout(struct pyproc *p, const struct pylayout_gen *g, bool newer, const uint8_t *raw,
+		      size_t rawlen, struct pc_err *e)
+{
+	layout_from_table(g, &p->L);
+	p->L.newer = newer;
+	p->nthreads = 0;
+	p->gc_collecting = false;
+	p->obmalloc = 0;
+	if (raw && layout_overlay_debug_offsets(&p->L, raw, rawlen, p->elf.version_hex, e) < 0)
+		return -1;
+	if (validate_type_type(p, e) < 0 || find_interp(p, e) < 0 || validate_threads(p, e) < 0 ||
+	    validate_gc(p, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* The interpreter's own DWARF: the file itself when it has a symbol table of its own, else the
+ * detached debug file found for it (symbols_path, as the target sees it). */
+static bool dwarf_path(const struct pyproc *p, char *buf, size_t len)
+{
+	if (!p->elf.stripped && p->elf.file_path[0])
+		return snprintf(buf, len, "%s", p->elf.file_path) < (int)len;
+	if (p->elf.symbols_path[0])
+		return snprintf(buf, len, "/proc/%d/root%s", (int)p->pid, p->elf.symbols_path) < (int)len;
+	return false;
+}
+
+/* A layout from the build's DWARF, with the rules of the version `like` is a table of. */
+static int try_dwarf(struct pyproc *p, const struct pylayout_gen *like, bool newer, const uint8_t *raw,
+		     size_t rawlen, struct pc_err *e)
+{
+	static const char source[] = "the build's DWARF";
+	struct pylayout_gen g = { .major = like->major, .minor = like->minor, .source = source };
+	char path[PATH_MAX + 64];
+
+	if (!dwarf_path(p, path, sizeof path))
+		return pc_fail(e, PC_ELAYOUT, "no DWARF for %s (install its debug symbols)", p->elf.maps_path);
+	if (dwarf_layout_read(path, &g.off, e) < 0)
+		return -1;
+	return try_layout(p, &g, newer, raw, rawlen, e);
+}
+
+/* PYCENSUS_LAYOUT=dwarf: only the build's DWARF; =tables: only pycensus's tables; unset: the
+ * tables, then the DWARF. */
+static int layout_preference(void)
+{
+	const char *v = getenv("PYCENSUS_LAYOUT");
+
+	return !v ? 0 : strcmp(v, "dwarf") == 0 ? 1 : strcmp(v, "tables") == 0 ? -1 : 0;
+}
+
+/* Picks the layout: every table of the version, best confirmed by the target first, then the
+ * build's own DWARF when one is at hand (a build the tables do not describe: a distribution's
+ * patch, a patch release that moved fields); the first that validates against the memory wins.
+ * Reports the best candidate's failure otherwise. */
+int pyproc_finish(struct pyproc *p, struct pc_err *e)
+{
+	const struct pylayout_gen *cand[8];
+	uint8_t raw[1024];
+	size_t rawlen = layout_debug_offsets_len(p->elf.version_hex), n;
+	struct pc_err first = { 0 };
+	bool newer = false;
+	int pref = layout_preference();
+
+	p->runtime = p->elf.runtime;
+	p->type_type = pyelf_symbol(&p->elf, "PyType_Type");
+	p->object_type = pyelf_symbol(&p->elf, "PyBaseObject_Type");
+	if (rawlen > sizeof raw || (rawlen && mem_read(&p->mem, p->runtime, raw, rawlen, e) < 0))
+		return -1;
+	n = layout_ranked(p->elf.major, p->elf.minor, p->elf.version_hex, rawlen ? raw : NULL, rawlen,
+			  cand, PC_ARRAY_LEN(cand), &newer, e);
+	if (n == 0)
+		return -1;
+	if (pref > 0) {
+		if (try_dwarf(p, cand[0], newer, rawlen ? raw : NULL, rawlen, e) == 0)
+			return 0;
+		return pc_fail(e, e->code == PC_EUNSUPPORTED ? PC_EUNSUPPORTED : PC_ELAYOUT,
+			       "PYCENSUS_LAYOUT=dwarf: no layout from the DWARF of CPython %s", p->elf.version);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct pc_err ei = { 0 };
+		if (try_layout(p, cand[i], newer, rawlen ? raw : NULL, rawlen, &ei) == 0)
+			return 0;
+		if (i == 0)
+			first = ei;
+	}
+	if (pref == 0 && try_dwarf(p, cand[0], newer, rawlen ? raw : NULL, rawlen, &(struct pc_err){ 0 }) == 0)
+		return 0;
+	*e = first;
+	if (newer)
+		return pc_fail(e, PC_EUNSUPPORTED,
+			       "CPython %s is newer than any layout pycensus knows (newest: %s) and its "
+			       "own description does not check out", p->elf.version, cand[0]->source);
+	return pc_fail(e, PC_ELAYOUT, "CPython %s layout (from %s%s) does not validate", p->elf.version,
+		       cand[0]->source, n > 1 ? " and the other tables of its version" : "");
+}
+
+int pyproc_open_recorded(struct pyproc *p, pid_t pid, struct mem_recorder *rec, struct pyelf_symcache *syms,
+			 struct pc_err *e)
+{
+	memset(p, 0, sizeof *p);
+	p->pid = pid;
+	mem_init_pid(&p->mem, pid);
+	if (maps_read(pid, &p->maps, e) < 0 || pyelf_open(&p->elf, pid, &p->maps, &p->mem, e) < 0)
+		goto fail;
+	/* what the census reads from here on is what a replay needs (version detection is stored) */
+	p->elf.syms = syms;
+	p->mem.rec = rec;
+	/* A pyproc lives for one census. Not before the recorder: a chunk read unrecorded would
+	 * serve later reads the image then lacks. */
+	mem_use_chunks(&p->mem);
+	if (pyproc_finish(p, e) < 0)
+		goto fail;
+	return 0;
+fail:
+	pyproc_close(p);
+	return -1;
+}
+
+int pyproc_open(struct pyproc *p, pid_t pid, struct pc_err *e)
+{
+	return pyproc_open_recorded(p, pid, NULL, NULL, e);
+}
+
+void pyproc_close(struct pyproc *p)
+{
+	pyelf_close(&p->elf);
+	mem_release(&p->mem);
+	maps_release(&p->maps);
+}

@@ -1,0 +1,50 @@
+/* pyproc.h: one CPython process as the heap walkers see it: its maps, memory reader, interpreter
+ * object, validated layout, the main interpreter and the addresses every walker needs. Opening it
+ * validates the layout against the live process and refuses (PC_ELAYOUT) when it does not fit. */
+#ifndef PC_PYPROC_H
+#define PC_PYPROC_H
+
+#include "common/compat.h"
+#include <sys/types.h>
+#include "attach/mem.h"
+#include "attach/procfs.h"
+#include "attach/record.h"
+#include "common/error.h"
+#include "python/layout.h"
+#include "symbols/pyelf.h"
+
+struct pyproc {
+	pid_t pid;
+	struct maps maps;
+	struct mem mem;
+	struct pyelf elf;
+	struct pylayout L;
+	uint64_t runtime;     /* &_PyRuntime */
+	uint64_t interp;      /* main PyInterpreterState */
+	uint64_t type_type;   /* &PyType_Type */
+	uint64_t object_type; /* &PyBaseObject_Type */
+	uint64_t gc_state;    /* struct _gc_runtime_state of the main interpreter (3.8: of the runtime) */
+	uint64_t obmalloc;    /* 3.12+: struct _obmalloc_state of the main interpreter */
+	unsigned nthreads;    /* Python thread states of the main interpreter */
+	/* dict keys headers read from outside the copied memory: shared keys (one per class, up to
+	 * 3.13 often malloc'd) are asked for once per instance dict otherwise */
+	struct { uint64_t addr; uint8_t hdr[64]; } keys_cache[256];
+	bool gc_collecting;   /* stopped during a GC collection: objects being collected are on its own lists */
+};
+
+/* Reads maps, finds the interpreter, picks and validates the layout. The target must already be
+ * stopped (or the caller accepts reading it live). */
+int pyproc_open(struct pyproc *p, pid_t pid, struct pc_err *e);
+void pyproc_close(struct pyproc *p);
+/* The same, recording for `pycensus capture`: every remote read after the interpreter object is
+ * found goes to rec, every symbol lookup to syms (both owned by the caller, may be NULL). */
+int pyproc_open_recorded(struct pyproc *p, pid_t pid, struct mem_recorder *rec, struct pyelf_symcache *syms,
+			 struct pc_err *e);
+/* The part of opening shared with replaying an image (source/image.c): with maps, mem and elf
+ * (version, runtime, symbols) filled, picks the layout and validates it against the memory. */
+int pyproc_finish(struct pyproc *p, struct pc_err *e);
+
+/* True when [addr, addr+len) is readable memory of the target (per its maps). */
+bool pyproc_readable(const struct pyproc *p, uint64_t addr, uint64_t len);
+
+#endif
