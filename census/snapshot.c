@@ -24,8 +24,12 @@ static void nonblocking_meta(struct census *c, struct pyproc *p, const struct wa
 
 static void fill_meta(struct census *c, const struct pyproc *p, const struct walk *w)
 {
+	char newer[320];
+
 	snprintf(c->version, sizeof c->version, "%s", p->elf.version);
-	snprintf(c->build, sizeof c->build, "%s", p->elf.build);
+	pyproc_describe(p, c->build, sizeof c->build);
+	if (pyproc_newer_warning(p, newer, sizeof newer))
+		census_warn(c, "%s", newer);
 	snprintf(c->arena_source, sizeof c->arena_source, "%s", w->hc.source ? w->hc.source : "none");
 	c->bytes_read = p->mem.stats.remote_bytes;
 	c->syscalls = p->mem.stats.syscalls;

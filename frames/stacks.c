@@ -168,7 +168,7 @@ int stacks_collect(struct pyproc *p, const struct stopped *st, bool native, stru
 
 	s->pid = p->pid;
 	snprintf(s->version, sizeof s->version, "%s", p->elf.version);
-	snprintf(s->build, sizeof s->build, "%s", p->elf.build);
+	pyproc_describe(p, s->build, sizeof s->build);
 	if (pythreads_read(p, st, s, e) < 0)
 		return -1;
 	w = pyframes_new(p);

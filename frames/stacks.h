@@ -57,7 +57,7 @@ struct thread_stack {
 struct stacks {
 	pid_t pid;
 	char version[32];
-	char build[200];
+	char build[300];
 	bool native;          /* native frames were unwound and merged */
 	bool gil_known;       /* the GIL state was readable */
 	bool gil_locked;

@@ -31,7 +31,7 @@ struct census_sizeclass {
 struct census {
 	pid_t pid;
 	char version[32];     /* "3.12.1" */
-	char build[200];       /* "libpython3.12.so.1.0 (shared)" or "/usr/bin/python3.11 (static, stripped)" */
+	char build[300];       /* "libpython3.12.so.1.0 (shared); layout 3.12.1" (source/pyproc.h) */
 	char arena_source[16]; /* "symbols" or "scan" */
 	double pause_s;       /* how long the target stood stopped */
 	double wall_s;        /* the whole census, attach to report */

@@ -7,6 +7,22 @@
 #include <string.h>
 #include "python/dwarf.h"
 
+void pyproc_describe(const struct pyproc *p, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s; layout %s%s", p->elf.build, p->L.source,
+		 p->L.debug_offsets ? " + debug offsets" : "");
+}
+
+const char *pyproc_newer_warning(const struct pyproc *p, char *buf, size_t len)
+{
+	if (!p->L.newer)
+		return NULL;
+	snprintf(buf, len, "CPython %s is newer than every layout pycensus knows: read with the %d.%d layout "
+		 "(%s) and its own _Py_DebugOffsets, which checked out; figures the debug offsets do not "
+		 "cover may be wrong", p->elf.version, p->L.major, p->L.minor, p->L.source);
+	return buf;
+}
+
 bool pyproc_readable(const struct pyproc *p, uint64_t addr, uint64_t len)
 {
 	return addr && (addr & 7) == 0 && maps_readable(&p->maps, addr, len);

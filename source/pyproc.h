@@ -44,6 +44,14 @@ int pyproc_open_recorded(struct pyproc *p, pid_t pid, struct mem_recorder *rec, 
  * (version, runtime, symbols) filled, picks the layout and validates it against the memory. */
 int pyproc_finish(struct pyproc *p, struct pc_err *e);
 
+/* The header's words for the interpreter: its build, then which layout describes it, e.g.
+ * "/usr/bin/python3.14 (static, stripped); layout 3.14.10-debian + debug offsets". */
+void pyproc_describe(const struct pyproc *p, char *buf, size_t len);
+
+/* One line for a target newer than every layout pycensus knows (its own _Py_DebugOffsets were
+ * read with the newest known positions and the layout validated against it), or NULL. */
+const char *pyproc_newer_warning(const struct pyproc *p, char *buf, size_t len);
+
 /* True when [addr, addr+len) is readable memory of the target (per its maps). */
 bool pyproc_readable(const struct pyproc *p, uint64_t addr, uint64_t len);
 

@@ -40,7 +40,7 @@ static void fill_meta(struct stats *st, const struct pyproc *p, const struct hea
 	struct census *c = &st->meta;
 
 	snprintf(c->version, sizeof c->version, "%s", p->elf.version);
-	snprintf(c->build, sizeof c->build, "%s", p->elf.build);
+	pyproc_describe(p, c->build, sizeof c->build);
 	snprintf(c->arena_source, sizeof c->arena_source, "%s", hc->source ? hc->source : "none");
 	c->narenas = hc->n;
 	c->bytes_read = p->mem.stats.remote_bytes;
