@@ -44,7 +44,7 @@ void mem_init_buffer(struct mem *m)
 
 void mem_release(struct mem *m)
 {
-	if (m->memfd >= 0)
+	if (m->memfd_open)
 		close(m->memfd);
 	free(m->cache);
 	if (m->chunks) {
@@ -174,6 +174,7 @@ static ssize_t read_procmem(struct mem *m, uint64_t addr, void *buf, size_t len)
 		char path[64];
 		snprintf(path, sizeof path, "/proc/%d/mem", (int)m->pid);
 		m->memfd = open(path, O_RDONLY | O_CLOEXEC);
+		m->memfd_open = m->memfd >= 0;
 		if (m->memfd < 0)
 			return -1;
 	}

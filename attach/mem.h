@@ -33,6 +33,7 @@ struct chunks;       /* attach/chunks.h */
 struct mem {
 	pid_t pid;               /* 0 for a buffer-only mem */
 	int memfd;               /* /proc/PID/mem, opened on first fallback; -1 before */
+	bool memfd_open;         /* memfd is ours to close (a zeroed struct mem owns no fd 0) */
 	bool use_vm_readv;       /* false after process_vm_readv proved unavailable */
 	struct mem_region *cache; /* sorted by addr, non-overlapping */
 	size_t ncache, capcache;

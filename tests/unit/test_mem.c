@@ -577,3 +577,16 @@ Test(attach_mem_chunks, a_batch_of_one_fills_a_chunk)
 	mem_release(&m);
 	munmap(cm.base, cm.len);
 }
+
+/* STYLE 9: releasing a zeroed (never initialised) reader closes nothing: its memfd of 0 is not
+ * an fd it opened (a failed open used to close the process's stdin this way). */
+Test(mem, release_of_zeroed_reader_keeps_fd_0)
+{
+	struct mem m;
+
+	if (fcntl(0, F_GETFD) < 0)
+		cr_assert_eq(open("/dev/null", O_RDONLY), 0);
+	memset(&m, 0, sizeof m);
+	mem_release(&m);
+	cr_expect_neq(fcntl(0, F_GETFD), -1, "fd 0 was closed");
+}
