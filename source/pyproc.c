@@ -199,6 +199,22 @@ static int layout_preference(void)
 	return !v ? 0 : strcmp(v, "dwarf") == 0 ? 1 : strcmp(v, "tables") == 0 ? -1 : 0;
 }
 
+/* What the target's own _Py_DebugOffsets say that the best table does not (a patch release or a
+ * distribution's patch that moved fields), and the way out: its DWARF. */
+static const char *differs(const struct pyproc *p, const struct pylayout_gen *g, const uint8_t *raw,
+			   size_t rawlen, char *buf, size_t len)
+{
+	char first[160];
+
+	if (raw && layout_debug_offsets_mismatches(g, raw, rawlen, p->elf.version_hex, first, sizeof first) > 0)
+		snprintf(buf, len, "; the target's own _Py_DebugOffsets differ (%s): install its debug "
+			 "symbols and pycensus reads the layout from their DWARF", first);
+	else
+		snprintf(buf, len, "; with its debug symbols installed pycensus reads the layout from "
+			 "their DWARF");
+	return buf;
+}
+
 /* Picks the layout: every table of the version, best confirmed by the target first, then the
  * build's own DWARF when one is at hand (a build the tables do not describe: a distribution's
  * patch, a patch release that moved fields); the first that validates against the memory wins.
@@ -211,6 +227,7 @@ int pyproc_finish(struct pyproc *p, struct pc_err *e)
 	struct pc_err first = { 0 };
 	bool newer = false;
 	int pref = layout_preference();
+	char why[320];
 
 	p->runtime = p->elf.runtime;
 	p->type_type = pyelf_symbol(&p->elf, "PyType_Type");
@@ -241,8 +258,9 @@ int pyproc_finish(struct pyproc *p, struct pc_err *e)
 		return pc_fail(e, PC_EUNSUPPORTED,
 			       "CPython %s is newer than any layout pycensus knows (newest: %s) and its "
 			       "own description does not check out", p->elf.version, cand[0]->source);
-	return pc_fail(e, PC_ELAYOUT, "CPython %s layout (from %s%s) does not validate", p->elf.version,
-		       cand[0]->source, n > 1 ? " and the other tables of its version" : "");
+	return pc_fail(e, PC_ELAYOUT, "CPython %s layout (from %s%s) does not validate%s", p->elf.version,
+		       cand[0]->source, n > 1 ? " and the other tables of its version" : "",
+		       differs(p, cand[0], rawlen ? raw : NULL, rawlen, why, sizeof why));
 }
 
 int pyproc_open_recorded(struct pyproc *p, pid_t pid, struct mem_recorder *rec, struct pyelf_symcache *syms,
