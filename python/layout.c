@@ -423,11 +423,10 @@ int layout_debug_offsets_mismatches(const struct pylayout_gen *g, const uint8_t 
 		return -1;
 	if (first_len)
 		first[0] = '\0';
-	for (size_t i = 0; i < PC_ARRAY_LEN(do_fields) + G_NGROUPS; i++) {
-		uint16_t dst = i < PC_ARRAY_LEN(do_fields) ? do_fields[i].dst
-							    : do_groups[i - PC_ARRAY_LEN(do_fields)].dst;
-		const char *name = i < PC_ARRAY_LEN(do_fields) ? do_fields[i].name
-							       : do_groups[i - PC_ARRAY_LEN(do_fields)].name;
+	/* struct sizes first: a grown struct explains the fields after it */
+	for (size_t i = 0; i < G_NGROUPS + PC_ARRAY_LEN(do_fields); i++) {
+		uint16_t dst = i < G_NGROUPS ? do_groups[i].dst : do_fields[i - G_NGROUPS].dst;
+		const char *name = i < G_NGROUPS ? do_groups[i].name : do_fields[i - G_NGROUPS].name;
 
 		if (dst == NO_FIELD || get_field(&off, dst) == get_field(&g->off, dst))
 			continue;

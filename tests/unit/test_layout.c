@@ -705,3 +705,19 @@ Test(layout_debug_offsets, newer_version_uses_newest_tables)
 	cr_expect_eq(layout_overlay_debug_offsets(&l, buf, 888, hex316, &e), 0, "%s", e.detail);
 	cr_expect(l.debug_offsets);
 }
+
+/* A 3.14.0-3.14.4 target (the incremental GC: a 240-byte GC state where 3.14.5+ has 264, CPYTHON
+ * 9.2) is told apart from the 3.14.10 table by its own debug offsets, and the difference named. */
+Test(layout_debug_offsets, a_moved_field_is_named)
+{
+	uint8_t buf[1024];
+	char path[512], first[160];
+	const struct pylayout_gen *t = table_named("3.14.10-debian");
+
+	if (!provisioned("14", path, sizeof path) || !read_pyruntime(path, buf, 760))
+		cr_skip_test("3.14 not provisioned");
+	put(buf, 648, 240); /* gc.size */
+	put(buf, 656, 184); /* gc.collecting, inside it */
+	cr_expect_eq(layout_debug_offsets_mismatches(t, buf, 760, 0x030e0af0u, first, sizeof first), 2);
+	cr_expect(strstr(first, "gc is 240 in the target, 264 in 3.14.10-debian") != NULL, "%s", first);
+}
