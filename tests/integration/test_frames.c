@@ -16,8 +16,11 @@
 
 #define OUTMAX (1 << 20)
 #define MAXEXPECT 8
-/* Besides the four big ones, the held state may make a few small bytes objects of its own. */
+/* Besides the five big ones, the held state may make a few small bytes objects of its own, or
+ * drop a few of the baseline's (Debian's 3.13.18: two, 71 bytes in all). Every big one is over
+ * 1 MB, so a size within 4 KiB of theirs still proves that each of them was found. */
 #define BYTES_SLACK_COUNT 16
+#define BYTES_SLACK_GONE 4
 #define BYTES_SLACK_SIZE 4096
 
 struct expect {
@@ -95,9 +98,9 @@ static void check(const struct table *base, const struct table *held, const stru
 		fprintf(stderr, "frames: %-12s %-26s made %5lld (%9lld B), census +%5lld (%9lld B)\n", py->label,
 			e[i].kind, e[i].count, e[i].size, dc, ds);
 		if (strcmp(e[i].kind, "bytes") == 0) {
-			cr_expect(dc >= e[i].count && dc <= e[i].count + BYTES_SLACK_COUNT,
+			cr_expect(dc >= e[i].count - BYTES_SLACK_GONE && dc <= e[i].count + BYTES_SLACK_COUNT,
 				  "%s: bytes count grew by %lld, the frames hold %lld", py->label, dc, e[i].count);
-			cr_expect(ds >= e[i].size && ds <= e[i].size + BYTES_SLACK_SIZE,
+			cr_expect(ds >= e[i].size - BYTES_SLACK_SIZE && ds <= e[i].size + BYTES_SLACK_SIZE,
 				  "%s: bytes size grew by %lld, the frames hold %lld", py->label, ds, e[i].size);
 		} else {
 			cr_expect_eq(dc, e[i].count, "%s: %s count grew by %lld, made %lld", py->label, e[i].kind,

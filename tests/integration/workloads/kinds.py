@@ -25,7 +25,7 @@ import os
 import signal
 import sys
 
-from truthlib import big_bytes, say, truth
+from truthlib import big_bytes, say, settle_interned, truth
 
 N = 20000
 _USR1 = {signal.SIGUSR1}
@@ -129,6 +129,7 @@ def materialised_size():
 
 def main():
     signal.pthread_sigmask(signal.SIG_BLOCK, _USR1)
+    settle_interned()
     gc.collect()
     say("ready start %d" % os.getpid())
     for name, build in STEPS + [("end", None)]:
