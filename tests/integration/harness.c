@@ -192,26 +192,29 @@ static void find_system(struct discovery *d)
 }
 
 /* tools/provision-pythons' Debian interpreters, PREFIX/3.X/usr/bin/python3.X, each finished one
- * marked by PREFIX/3.X/.done holding its version; 3.13-3.15 are expected. */
+ * marked by PREFIX/3.X/.done holding its version; 3.13-3.15 are expected, each also as its twin
+ * PREFIX/3.X-nodbg where its debug symbols cannot be found ("3.14.10-debian-nodbg"). */
 static void find_provisioned(struct discovery *d)
 {
 	char prefix[192], path[512], done[512], version[32], label[64];
 
 	provision_prefix(prefix, sizeof prefix);
-	for (int mi = 8; mi <= 15; mi++) {
+	for (int k = 0; k < 16; k++) {
+		int mi = 8 + k / 2;
+		const char *twin = k % 2 ? "-nodbg" : "";
 		bool expected = mi >= 13;
 		FILE *f;
 
-		snprintf(path, sizeof path, "%s/3.%d/usr/bin/python3.%d", prefix, mi, mi);
-		snprintf(done, sizeof done, "%s/3.%d/.done", prefix, mi);
+		snprintf(path, sizeof path, "%s/3.%d%s/usr/bin/python3.%d", prefix, mi, twin, mi);
+		snprintf(done, sizeof done, "%s/3.%d%s/.done", prefix, mi, twin);
 		if (access(done, F_OK) != 0) {
 			if (expected)
-				missing(d, "3.%d: not provisioned in %s (tools/provision-pythons)", mi, prefix);
+				missing(d, "3.%d%s: not provisioned in %s (tools/provision-pythons)", mi, twin, prefix);
 			continue;
 		}
 		if (!exists(path)) {
 			if (expected)
-				missing(d, "3.%d: %s missing (rerun tools/provision-pythons)", mi, path);
+				missing(d, "3.%d%s: %s missing (rerun tools/provision-pythons)", mi, twin, path);
 			continue;
 		}
 		version[0] = '\0';
@@ -227,7 +230,7 @@ static void find_provisioned(struct discovery *d)
 			if (!first_line(cmd, version, sizeof version))
 				snprintf(version, sizeof version, "3.%d", mi);
 		}
-		snprintf(label, sizeof label, "%s-debian", version);
+		snprintf(label, sizeof label, "%s-debian%s", version, twin);
 		add(d, path, label, mi);
 	}
 }
@@ -271,10 +274,27 @@ static struct discovery *discover(void)
 	return &d;
 }
 
+/* A symbol table pycensus finds: a provisioned Debian build has its -dbg file in its prefix, its
+ * -nodbg twin has none; others by nm on the executable and the libpython it links. */
+static bool has_symtab(const char *path, const char *label)
+{
+	size_t n = strlen(label);
+	char cmd[1024];
+
+	if (n > 6 && strcmp(label + n - 6, "-nodbg") == 0)
+		return false;
+	if (n > 7 && strcmp(label + n - 7, "-debian") == 0)
+		return true;
+	snprintf(cmd, sizeof cmd, "nm '%s' >/dev/null 2>&1 || for l in $(ldd '%s' | grep -o '/[^ ]*libpython[^ ]*'); do nm $l >/dev/null 2>&1 && exit 0; done; exit 1",
+		 path, path);
+	return system(cmd) == 0;
+}
+
 /* Discovery's entry i with has_symbols filled in (nm: about 50 ms for a build before 3.12). */
 static const struct python *checked(struct discovery *d, size_t i)
 {
 	if (!d->checked[i]) {
+		d->all[i].has_symtab = has_symtab(d->all[i].path, d->all[i].label);
 		d->all[i].has_symbols = has_arena_symbol(d->all[i].path, d->all[i].minor);
 		d->checked[i] = true;
 	}

@@ -14,6 +14,7 @@ struct python {
 	char label[64];   /* "3.12.1" (pyenv), "system-3.11", "3.14.10-debian" (provisioned), or the path */
 	int minor;
 	bool has_symbols; /* the arena table symbol exists: --arenas=symbols works */
+	bool has_symtab;  /* pycensus finds a symbol table: the file's own or its debug file's */
 };
 
 /* The interpreters the integration tests run on, oldest first. Found on every call (cached per

@@ -180,8 +180,8 @@ static bool check_text(const char *out, struct want *w, bool native, const struc
 		if (!ok)
 			return false;
 	}
-	if (native && !py->has_symbols != (strstr(out, "has no symbol table (.symtab)") != NULL)) {
-		snprintf(why, whylen, "the .dynsym-only note is %s", py->has_symbols ? "present" : "missing");
+	if (native && !py->has_symtab != (strstr(out, "has no symbol table (.symtab)") != NULL)) {
+		snprintf(why, whylen, "the .dynsym-only note is %s", py->has_symtab ? "present" : "missing");
 		return false;
 	}
 	return true;
