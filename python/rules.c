@@ -25,6 +25,14 @@ bool py_is_eval_function(const char *symbol)
 	return symbol && strncmp(symbol, eval, n) == 0 && (symbol[n] == '\0' || symbol[n] == '.');
 }
 
+const char *py_release_refused(int major, int minor, int micro)
+{
+	if (major == 3 && minor == 14 && micro >= 0 && micro <= 4)
+		return "3.14.0-3.14.4 ran the incremental GC that 3.14.5 reverted; pycensus reads the "
+		       "generational GC of 3.14.5 and later (upgrade the interpreter)";
+	return NULL;
+}
+
 bool py_debugmallocstats_proves_pymalloc(int major, int minor)
 {
 	return major == 3 && minor <= 11;

@@ -13,6 +13,11 @@
  * from 3.13 on, where the target describes itself); else the supported range in `why`. */
 bool py_version_supported(int major, int minor, char *why, size_t len);
 
+/* A release pycensus refuses although its minor version is known, and why (NULL: none):
+ * 3.14.0-3.14.4 ran the incremental GC (young and old lists, a flag bit in _gc_next), which
+ * 3.14.5 reverted (CPYTHON.md 9.2); pycensus reads only the generational GC's lists. */
+const char *py_release_refused(int major, int minor, int micro);
+
 /* Up to 3.11, obmalloc.c defines the exported _PyObject_DebugMallocStats only WITH_PYMALLOC, so
  * its absence means a build without pymalloc; from 3.12 it exists either way. */
 bool py_debugmallocstats_proves_pymalloc(int major, int minor);

@@ -197,9 +197,14 @@ static int check_supported(struct pyelf *p, struct pc_err *e)
 	struct elf_sym s;
 	char why[160];
 
+	const char *refused;
+
 	if (!py_version_supported(p->major, p->minor, why, sizeof why))
 		return pc_fail(e, PC_EUNSUPPORTED, "found CPython %s (%s, from %s); %s", p->version,
 			       p->maps_path, p->version_source, why);
+	if (p->version_hex && (refused = py_release_refused(p->major, p->minor, p->micro)))
+		return pc_fail(e, PC_EUNSUPPORTED, "found CPython %s (%s): %s", p->version, p->maps_path,
+			       refused);
 	/* Py_DEBUG builds (Py_REF_DEBUG, often Py_TRACE_REFS) change object headers. */
 	if (elf_symbol(p->elf, "_Py_NegativeRefcount", &s) || elf_symbol(p->elf, "_Py_RefTotal", &s))
 		return pc_fail(e, PC_EUNSUPPORTED, "found a debug build of CPython %s (%s); use a release build",

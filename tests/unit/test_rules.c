@@ -113,6 +113,16 @@ Test(rules, sizes)
 	cr_expect_not(py_static_type_sizeof_has_preheader(&l13));
 }
 
+Test(rules, releases_refused)
+{
+	for (int micro = 0; micro <= 4; micro++)
+		cr_expect_not_null(py_release_refused(3, 14, micro), "3.14.%d: incremental GC", micro);
+	cr_expect_null(py_release_refused(3, 14, 5));
+	cr_expect_null(py_release_refused(3, 14, 10));
+	cr_expect_null(py_release_refused(3, 13, 2));
+	cr_expect_null(py_release_refused(3, 15, 0));
+}
+
 Test(rules, eval_function)
 {
 	cr_expect(py_is_eval_function("_PyEval_EvalFrameDefault"));
