@@ -21,7 +21,7 @@
 #define MAX_TOUCH 1024
 
 static struct fuzz_image images[MAX_IMAGES];
-static size_t nimages;
+static size_t nimages, nfirst; /* nfirst: the seeds before the "v2-" ones (3.8, 3.12, 3.13.0, 3.11) */
 
 struct in {
 	const uint8_t *p;
@@ -245,8 +245,11 @@ static void load_images(void)
 	n = scandir(dir, &names, only_images, alphasort);
 	for (int i = 0; i < n; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
-		if (nimages < MAX_IMAGES && fuzz_image_load(&images[nimages], path))
+		if (nimages < MAX_IMAGES && fuzz_image_load(&images[nimages], path)) {
+			if (strncmp(names[i]->d_name, "v2-", 3) != 0)
+				nfirst = nimages + 1;
 			nimages++;
+		}
 		free(names[i]);
 	}
 	free(names);
@@ -276,8 +279,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct snapshot_opts o = { 0 };
 	static struct copybuf keep; /* as sampling keeps it: fresh pages cost most of a run */
 
-	/* the image is chosen by the first byte, --arenas by the second */
-	r.f = &images[take(&in, 1) % nimages];
+	/* the image is chosen by the first byte, --arenas by the second. Below 0xc0 it picks among
+	 * the first seeds as it always did (every regression input starts below 0x80), from 0xc0
+	 * among the "v2-" seeds added with 3.13.18, 3.14 and 3.15. */
+	uint8_t pick = (uint8_t)take(&in, 1);
+	if (pick < 0xc0 || nfirst == 0 || nfirst == nimages)
+		r.f = &images[pick % (nfirst ? nfirst : nimages)];
+	else
+		r.f = &images[nfirst + (pick - 0xc0) % (nimages - nfirst)];
 	o.arenas = (enum arena_mode)(take(&in, 1) % 3);
 	o.keep_copy = &keep;
 	r.nregions = r.f->img.nregions;
