@@ -285,7 +285,8 @@ static bool has_symtab(const char *path, const char *label)
 		return false;
 	if (n > 7 && strcmp(label + n - 7, "-debian") == 0)
 		return true;
-	snprintf(cmd, sizeof cmd, "nm '%s' >/dev/null 2>&1 || for l in $(ldd '%s' | grep -o '/[^ ]*libpython[^ ]*'); do nm $l >/dev/null 2>&1 && exit 0; done; exit 1",
+	/* nm exits 0 on a stripped file ("no symbols"): a symbol line is what tells */
+	snprintf(cmd, sizeof cmd, "nm '%s' 2>/dev/null | grep -q . && exit 0; for l in $(ldd '%s' | grep -o '/[^ ]*libpython[^ ]*'); do nm $l 2>/dev/null | grep -q . && exit 0; done; exit 1",
 		 path, path);
 	return system(cmd) == 0;
 }
