@@ -367,6 +367,37 @@ size_t h_find_pythons(struct python *out, size_t max)
 	return n;
 }
 
+/* The slowest suites' set: one interpreter per layout family, each Debian build once (their
+ * patches move fields); the -nodbg twins, pyenv 3.9 and 3.10 (3.8's object layouts) and the
+ * system's 3.11 (3.11.7's, and the scan path the census and soak suites cover) left out. */
+static bool core(const struct python *py)
+{
+	size_t n = strlen(py->label);
+
+	if (n > 6 && strcmp(py->label + n - 6, "-nodbg") == 0)
+		return false;
+	return strncmp(py->label, "3.9.", 4) != 0 && strncmp(py->label, "3.10.", 5) != 0 &&
+	       strncmp(py->label, "system-", 7) != 0;
+}
+
+static bool full_run(void)
+{
+	const char *v = getenv("PYCENSUS_TEST_FULL");
+
+	return v && *v && strcmp(v, "0") != 0;
+}
+
+size_t h_find_pythons_core(struct python *out, size_t max)
+{
+	struct python all[H_MAX_PYTHONS];
+	size_t n = h_find_pythons(all, H_MAX_PYTHONS), k = 0;
+
+	for (size_t i = 0; i < n && k < max; i++)
+		if (full_run() || core(&all[i]))
+			out[k++] = all[i];
+	return k;
+}
+
 void h_report_pythons(FILE *f)
 {
 	const struct discovery *d = discover();
@@ -398,6 +429,13 @@ void h_report_pythons(FILE *f)
 		}
 	} else {
 		fprintf(f, "integration: testing all %zu (PYCENSUS_TEST_PYTHONS=3.14,3.12.1 would pick some)\n", d->n);
+	}
+	if (!full_run()) {
+		fprintf(f, "integration: kinds and modes (the slowest) run on the core set:");
+		for (size_t i = 0; i < d->n; i++)
+			if (core(&d->all[i]) && (!filter || filter_picks(filter, &d->all[i])))
+				fprintf(f, " %s", d->all[i].label);
+		fprintf(f, " (PYCENSUS_TEST_FULL=1: on all)\n");
 	}
 }
 

@@ -32,6 +32,9 @@ struct python {
  * (also for extra paths). E.g. PYCENSUS_TEST_PYTHONS=3.14,3.12.1 or =system,debian. Unset: all.
  * Fills at most max entries of out and returns how many. */
 size_t h_find_pythons(struct python *out, size_t max);
+/* The same, for the slowest suites (kinds, modes): one interpreter per layout family and each
+ * Debian build, unless PYCENSUS_TEST_FULL=1 asks for all. */
+size_t h_find_pythons_core(struct python *out, size_t max);
 /* Prints what discovery found, each expected interpreter it did not find and why (pyenv 3.8-3.13,
  * system 3.11, provisioned 3.13-3.15), and the filter. Called once per run from a Criterion
  * PRE_ALL report hook (harness.c). */

@@ -146,7 +146,7 @@ static void next_state(struct proc *p, int i, struct table *truth, struct table 
 ParameterizedTestParameters(integration, kinds)
 {
 	static struct python found[H_MAX_PYTHONS];
-	size_t n = h_find_pythons(found, H_MAX_PYTHONS);
+	size_t n = h_find_pythons_core(found, H_MAX_PYTHONS);
 	struct python *params = cr_malloc(sizeof *params * (n ? n : 1));
 
 	memcpy(params, found, sizeof *params * n);

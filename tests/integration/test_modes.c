@@ -77,7 +77,7 @@ static void check(const struct table *before, const struct table *after, const s
 ParameterizedTestParameters(modes, debug_allocator)
 {
 	static struct python found[H_MAX_PYTHONS];
-	size_t n = h_find_pythons(found, H_MAX_PYTHONS);
+	size_t n = h_find_pythons_core(found, H_MAX_PYTHONS);
 	struct mode_case *params = cr_malloc(sizeof *params * (2 * n + 1));
 
 	for (size_t i = 0; i < n; i++)
