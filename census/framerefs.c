@@ -123,19 +123,13 @@ void framerefs_collect(struct walk *w)
 	ptrmap_release(&seen);
 }
 
-/* Locals at off in the object (n of them): from the copy when it holds them, else read. 3.14+
- * slots are stack references: untagged one by one (python/rules.h). */
-static void locals_at(struct walk *w, uint64_t addr, const uint8_t *ob, size_t have, uint64_t off, uint64_t n)
+/* 3.14+ slots are stack references: untagged one by one (python/rules.h). Not inlined: its
+ * buffer would make every caller's frame heavier. */
+static __attribute__((noinline)) void stackref_locals_at(struct walk *w, uint64_t addr, const uint8_t *ob,
+							  size_t have, uint64_t off, uint64_t n)
 {
 	uint64_t slots[256];
 
-	if (!w->p->L.stackrefs) {
-		if (off <= have && n <= (have - off) / 8)
-			follow_local_ptrs(w, ob + off, n);
-		else
-			follow_ptrs(w, addr + off, n);
-		return;
-	}
 	for (uint64_t done = 0, k; done < n; done += k) {
 		k = n - done < PC_ARRAY_LEN(slots) ? n - done : PC_ARRAY_LEN(slots);
 		if (off + 8 * (done + k) <= have)
@@ -145,6 +139,17 @@ static void locals_at(struct walk *w, uint64_t addr, const uint8_t *ob, size_t h
 		for (uint64_t i = 0; i < k; i++)
 			follow_ptr(w, py_stackref_object(&w->p->L, slots[i]));
 	}
+}
+
+/* Locals at off in the object (n of them): from the copy when it holds them, else read. */
+static void locals_at(struct walk *w, uint64_t addr, const uint8_t *ob, size_t have, uint64_t off, uint64_t n)
+{
+	if (w->p->L.stackrefs)
+		stackref_locals_at(w, addr, ob, have, off, n);
+	else if (off <= have && n <= (have - off) / 8)
+		follow_local_ptrs(w, ob + off, n);
+	else
+		follow_ptrs(w, addr + off, n);
 }
 
 /* A generator, coroutine or async generator that has not run or is suspended (python/rules.h). */

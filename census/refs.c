@@ -158,6 +158,7 @@ void walk_refs(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size
 	if (have >= ty->fields_end)
 		rule_refs(w, ty, addr, ob, have);
 	shape_refs(w, ty->shape, ob, have);
-	framerefs_object(w, ty->shape, addr, ob, have);
+	if (ty->shape == SHAPE_GEN || ty->shape == SHAPE_FRAME) /* the call is the cost: once per object */
+		framerefs_object(w, ty->shape, addr, ob, have);
 	values_refs(w, ty, addr, ob, have);
 }

@@ -111,11 +111,6 @@ void walk_count(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, siz
 	walk_refs(w, t, addr, ob, have);
 }
 
-bool walk_plausible_refcnt(const struct walk *w, uint64_t r)
-{
-	return py_refcnt_plausible(&w->p->L, r);
-}
-
 size_t walk_side_table_dicts(struct walk *w, uint64_t *out, size_t max)
 {
 	const struct pyoffsets *o = &w->p->L.off;

@@ -10,6 +10,7 @@
 #include "model/census.h"
 #include "source/pyproc.h"
 #include "objects/types.h"
+#include "python/rules.h"
 
 struct dict_seen {        /* an exact dict met in the walk, kind decided once owners are known */
 	uint64_t addr, size;
@@ -83,9 +84,12 @@ int64_t walk_type_of(struct walk *w, const uint8_t *obj);
  * before ob) into the census state: size, ownership of its instance dict, exact dicts kept for
  * later; and follows its references. */
 void walk_count(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size_t have);
-/* Refcounts of live objects are small; 3.12+ immortal objects hold exactly UINT_MAX
- * (_Py_IMMORTAL_REFCNT, CPYTHON.md 4.1). Pointers and text fail this. */
-bool walk_plausible_refcnt(const struct walk *w, uint64_t r);
+/* A refcount a live object can hold (python/rules.h): pointers and text fail this. Inline: it
+ * runs for every candidate block. */
+static inline bool walk_plausible_refcnt(const struct walk *w, uint64_t r)
+{
+	return py_refcnt_plausible(&w->p->L, r);
+}
 /* The namespaces of 3.12+ static builtin types, kept in the interpreter (CPYTHON.md 4.3): up to
  * max dict addresses into out; returns how many. */
 size_t walk_side_table_dicts(struct walk *w, uint64_t *out, size_t max);

@@ -148,6 +148,8 @@ static inline bool py_refcnt_plausible(const struct pylayout *L, uint64_t r)
 {
 	uint64_t lo = r & 0xffffffffULL;
 
+	if (r - 1 < (1ULL << 31) - 1) /* 0 < r < 2^31: a live count on every version (hot path) */
+		return true;
 	switch (L->refcnt_form) {
 	case PY_RC_PLAIN:
 		return r > 0 && r < (1ULL << 31);
