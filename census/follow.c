@@ -236,6 +236,10 @@ static void on_object(struct walk *w, const struct fjob *j, const uint8_t *b)
 {
 	unsigned pre = w->types.v[j->slot].pre;
 
+	if (!walk_same_object(w, j->slot, j->aux, b + pre, j->len - pre)) {
+		w->changed++;
+		return;
+	}
 	walk_count(w, j->slot, j->aux, b + pre, j->len - pre);
 	w->c->objects_followed++;
 	if (follow_is_static(w, j->aux))

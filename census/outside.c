@@ -119,6 +119,10 @@ static void count_all(struct walk *w, struct outside *o, const int64_t *slots)
 			continue;
 		}
 		pre = w->types.v[slots[i]].pre;
+		if (!walk_same_object(w, slots[i], o->v[i].gc + 16, bufs[i] + pre, reqs[i].len - pre)) {
+			w->changed++;
+			continue;
+		}
 		walk_count(w, slots[i], o->v[i].gc + 16, bufs[i] + pre, reqs[i].len - pre);
 		w->c->objects_outside++;
 		w->c->gc_tracked++;

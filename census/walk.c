@@ -111,6 +111,28 @@ void walk_count(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, siz
 	walk_refs(w, t, addr, ob, have);
 }
 
+bool walk_same_object(const struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size_t have)
+{
+	const struct pytype *ty = &w->types.v[t];
+	const struct pyoffsets *o = &w->p->L.off;
+	uint64_t need, tp;
+
+	if (have < 16)
+		return false;
+	memcpy(&tp, ob + o->ob_type, 8);
+	if (tp != ty->addr || !walk_plausible_refcnt(w, rd64(ob, 0)))
+		return false;
+	need = sizes_alloc_request(&w->p->L, ty, ob);
+	if (need == 0 || !maps_readable(&w->p->maps, addr - ty->pre, need + ty->pre))
+		return false;
+	if (ty->rule == RULE_LIST && have >= (size_t)o->list_allocated + 8) {
+		uint64_t items = rd64(ob, o->list_item), allocated = rd64(ob, o->list_allocated);
+		if (allocated > (1ULL << 40) || (allocated && !maps_readable(&w->p->maps, items, 8 * allocated)))
+			return false;
+	}
+	return true;
+}
+
 size_t walk_side_table_dicts(struct walk *w, uint64_t *out, size_t max)
 {
 	const struct pyoffsets *o = &w->p->L.off;

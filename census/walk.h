@@ -68,6 +68,7 @@ struct walk {
 	struct { uint64_t in_arenas, blocks, outside; } fp;
 	uint64_t bad_pools, unrecognised;
 	uint64_t bad_outside;   /* outside GC objects skipped: unreadable, or no valid type */
+	uint64_t changed;       /* objects read twice (type, then fields) that differed: skipped */
 	/* 3.11+: the locals of every thread's frames, read while stopped (census/framerefs.c) */
 	uint64_t *frame_roots;
 	size_t nframe_roots, capframe_roots;
@@ -86,6 +87,13 @@ int64_t walk_type_of(struct walk *w, const uint8_t *obj);
 void walk_count(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size_t have);
 /* A refcount a live object can hold (python/rules.h): pointers and text fail this. Inline: it
  * runs for every candidate block. */
+/* An object whose type was found by one read and whose fields (ob, have bytes, pre-header
+ * before it) come from a later one: the same object still, when its type word and refcount
+ * still say so, and the memory its size claims for itself (a str's characters, a tuple's items,
+ * a list's item array) lies in readable mappings. Under --pause copy the later read meets a
+ * running program: a freed and reused object must not lend its garbage length to a size. */
+bool walk_same_object(const struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size_t have);
+
 static inline bool walk_plausible_refcnt(const struct walk *w, uint64_t r)
 {
 	return py_refcnt_plausible(&w->p->L, r);
