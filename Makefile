@@ -126,7 +126,7 @@ fuzz-check: fuzz-build
 
 # The same suite with AddressSanitizer + UBSan, in its own build tree.
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=build-asan \
+	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(MAKE) --no-print-directory BUILD=build-asan \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" unit
 	@$(MAKE) --no-print-directory BUILD=build-asan \
