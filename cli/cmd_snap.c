@@ -147,6 +147,8 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		return pc_fail(e, PC_EUSAGE, "-f json is for time series: add -i SECONDS");
 	if (a->count && a->interval == 0)
 		return pc_fail(e, PC_EUSAGE, "-c needs -i SECONDS");
+	if (output_check_path(a->output, e) < 0)
+		return -1;
 	return cli_parse_pid(argv[optind], &a->pid, e);
 }
 

@@ -71,6 +71,8 @@ static int parse_args(int argc, char **argv, struct stacks_args *a, struct pc_er
 	}
 	if (optind != argc - 1)
 		return pc_fail(e, PC_EUSAGE, optind >= argc ? "stacks needs a PID" : "stacks takes one PID");
+	if (output_check_path(a->output, e) < 0)
+		return -1;
 	return cli_parse_pid(argv[optind], &a->pid, e);
 }
 

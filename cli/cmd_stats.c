@@ -91,6 +91,8 @@ static int parse_args(int argc, char **argv, struct stats_args *a, struct pc_err
 	}
 	if (optind != argc - 1)
 		return pc_fail(e, PC_EUSAGE, optind >= argc ? "stats needs a PID" : "stats takes one PID");
+	if (output_check_path(a->output, e) < 0)
+		return -1;
 	return cli_parse_pid(argv[optind], &a->pid, e);
 }
 

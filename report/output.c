@@ -3,7 +3,10 @@
 #include "report/output.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 FILE *output_open(const char *path, struct pc_err *e)
 {
@@ -15,6 +18,30 @@ FILE *output_open(const char *path, struct pc_err *e)
 	if (!f)
 		pc_fail(e, PC_EOUTPUT, "%s: %s", path, strerror(errno));
 	return f;
+}
+
+int output_check_path(const char *path, struct pc_err *e)
+{
+	char dir[4096];
+	const char *slash;
+	struct stat st;
+
+	if (!path || strcmp(path, "-") == 0)
+		return 0;
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return pc_fail(e, PC_EOUTPUT, "%s: %s", path, strerror(EISDIR));
+		if (access(path, W_OK) != 0)
+			return pc_fail(e, PC_EOUTPUT, "%s: %s", path, strerror(errno));
+		return 0;
+	}
+	if (errno != ENOENT)
+		return pc_fail(e, PC_EOUTPUT, "%s: %s", path, strerror(errno));
+	slash = strrchr(path, '/');
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? (slash == path ? "/" : path) : ".");
+	if (access(dir, W_OK | X_OK) != 0)
+		return pc_fail(e, PC_EOUTPUT, "%s: %s", path, strerror(errno));
+	return 0;
 }
 
 int output_check(FILE *f, const char *what, struct pc_err *e)

@@ -11,6 +11,9 @@
 
 /* "-" or NULL means stdout; any other path is created or truncated. Returns NULL on failure. */
 FILE *output_open(const char *path, struct pc_err *e);
+/* Whether path could be written, checked without creating or truncating it: commands call it
+ * before they stop a target, so a bad -o fails first (PC_EOUTPUT; "-"/NULL always pass). */
+int output_check_path(const char *path, struct pc_err *e);
 /* Flushes, checks the stream's error flag and closes it (stdout is flushed and checked but left
  * open). Returns 0 or -1. Accepts NULL. The stream is closed even on failure; pass e = NULL to
  * ignore the outcome, e.g. when closing after a write already failed. */

@@ -29,6 +29,31 @@ static bool proc_gone(pid_t pid)
 }
 
 /* Refuses what cannot be read (zombie, kernel thread) before ptrace touches it. */
+/* Before anything is stopped: a process that maps no CPython, or one pycensus cannot read, is
+ * refused while it runs (stopping it would interrupt its system calls for nothing). Reading maps
+ * and ELF files stops nothing; any other failure is left for the census to report. */
+static int probe_interpreter(pid_t pid, struct pc_err *e)
+{
+	struct maps maps = { 0 };
+	struct mem mem;
+	struct pyelf elf;
+	struct pc_err pe = { 0 };
+	int rc = 0;
+
+	mem_init_pid(&mem, pid);
+	if (maps_read(pid, &maps, &pe) == 0) {
+		if (pyelf_open(&elf, pid, &maps, &mem, &pe) == 0)
+			pyelf_close(&elf);
+		else if (pe.code == PC_ENOTPYTHON || pe.code == PC_EUNSUPPORTED)
+			rc = -1;
+	}
+	maps_release(&maps);
+	mem_release(&mem);
+	if (rc < 0)
+		*e = pe;
+	return rc;
+}
+
 static int check_process(pid_t pid, struct pc_err *e)
 {
 	struct proc_status st;
@@ -39,7 +64,7 @@ static int check_process(pid_t pid, struct pc_err *e)
 		return pc_fail(e, PC_ENOPROC, "process %d (%s) is a zombie: it has exited and waits for its parent", (int)pid, st.name);
 	if (st.kernel_thread)
 		return pc_fail(e, PC_ENOTPYTHON, "process %d (%s) is a kernel thread", (int)pid, st.name);
-	return 0;
+	return probe_interpreter(pid, e);
 }
 
 /* PYCENSUS_TEST_STALL_MS keeps the target stopped that much longer, so tests can make it die

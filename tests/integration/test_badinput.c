@@ -3,6 +3,8 @@
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <sys/ptrace.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +82,13 @@ Test(badinput, help_lists_exit_codes)
 		  strstr(out, "  8  process exited during the census"), "%s", out);
 }
 
+/* The test seizes the target itself: pycensus's own stop would then fail ("permission
+ * denied"), so a refusal that comes first proves it was decided before anything was stopped. */
+static void trace_it(pid_t pid)
+{
+	cr_assert_eq(ptrace(PTRACE_SEIZE, pid, NULL, NULL), 0, "cannot seize %d: %s", (int)pid, strerror(errno));
+}
+
 Test(badinput, not_python)
 {
 	char *argv[] = { "/bin/sleep", "60", NULL }, err[1024];
@@ -89,6 +98,9 @@ Test(badinput, not_python)
 	cr_expect_eq(snap(p.pid, err, sizeof err, NULL), 5, "%s", err);
 	assert_one_line(err, "not a Python process");
 	assert_running(p.pid);
+	/* refused before stopping it: a non-Python process's system calls are never interrupted */
+	trace_it(p.pid);
+	cr_expect_eq(snap(p.pid, err, sizeof err, NULL), 5, "decided after trying to stop it: %s", err);
 	h_kill(&p);
 }
 
@@ -202,6 +214,18 @@ Test(badinput, output_not_writable)
 		assert_one_line(err, "No space left on device");
 	}
 	assert_running(p.pid);
+	/* a path that cannot be written is found before the target is stopped, by every command */
+	trace_it(p.pid);
+	{
+		static const char *const cmds[] = { "snap", "stats", "stacks" };
+		for (size_t i = 0; i < PC_ARRAY_LEN(cmds); i++) {
+			const char *args[] = { cmds[i], "-o", "/nonexistent-dir/out", pidtxt, NULL };
+			cr_expect_eq(h_pycensus(NULL, 0, err, sizeof err, args), 9, "%s: %s", cmds[i], err);
+			assert_one_line(err, "cannot write the output");
+		}
+		const char *args[] = { "snap", "-o", "/tmp", pidtxt, NULL };
+		cr_expect_eq(h_pycensus(NULL, 0, err, sizeof err, args), 9, "a directory: %s", err);
+	}
 	h_kill(&p);
 }
 
