@@ -120,6 +120,8 @@ static void status_field(const char *line, struct proc_status *st)
 		st->ppid = (pid_t)v;
 	else if (sscanf(line, "Uid:\t%lu", &v) == 1)
 		st->uid = (uid_t)v;
+	else if (sscanf(line, "TracerPid:\t%lu", &v) == 1)
+		st->tracer = (pid_t)v;
 }
 
 int proc_status_read(pid_t pid, struct proc_status *st, struct pc_err *e)

@@ -33,6 +33,7 @@ struct proc_status {
 	pid_t tgid, ppid;
 	uid_t uid;      /* real uid */
 	bool kernel_thread; /* no mm: Name in [...] and no exe */
+	pid_t tracer;       /* TracerPid: the process tracing it, 0 when none */
 };
 
 /* Checks that PID names a process (not a thread of another) and reads its status. */

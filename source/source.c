@@ -64,7 +64,16 @@ static int check_process(pid_t pid, struct pc_err *e)
 		return pc_fail(e, PC_ENOPROC, "process %d (%s) is a zombie: it has exited and waits for its parent", (int)pid, st.name);
 	if (st.kernel_thread)
 		return pc_fail(e, PC_ENOTPYTHON, "process %d (%s) is a kernel thread", (int)pid, st.name);
-	return probe_interpreter(pid, e);
+	if (probe_interpreter(pid, e) < 0)
+		return -1;
+	if (st.tracer && st.tracer != getpid()) {
+		struct proc_status ts;
+		struct pc_err quiet = { 0 };
+		bool named = proc_status_read(st.tracer, &ts, &quiet) == 0;
+		return pc_fail(e, PC_ETRACED, "process %d (%s) is traced by process %d (%s)", (int)pid, st.name,
+			       (int)st.tracer, named ? ts.name : "gone since");
+	}
+	return 0;
 }
 
 /* PYCENSUS_TEST_STALL_MS keeps the target stopped that much longer, so tests can make it die

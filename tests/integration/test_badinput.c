@@ -217,6 +217,14 @@ Test(badinput, output_not_writable)
 	/* a path that cannot be written is found before the target is stopped, by every command */
 	trace_it(p.pid);
 	{
+		const char *args[] = { "snap", pidtxt, NULL };
+		char want[64];
+		cr_expect_eq(h_pycensus(NULL, 0, err, sizeof err, args), 12, "traced by the test: %s", err);
+		assert_one_line(err, "the process is already being traced");
+		snprintf(want, sizeof want, "traced by process %d (", (int)getpid());
+		cr_expect(strstr(err, want) != NULL, "the tracer is not named: %s", err);
+	}
+	{
 		static const char *const cmds[] = { "snap", "stats", "stacks" };
 		for (size_t i = 0; i < PC_ARRAY_LEN(cmds); i++) {
 			const char *args[] = { cmds[i], "-o", "/nonexistent-dir/out", pidtxt, NULL };
