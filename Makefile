@@ -50,6 +50,10 @@ $(FIXDIR)/fixture.so: tests/unit/fixtures/elf_fixture.c
 	$(CC) -O0 -g -fPIC -shared -DFIXTURE_LIB -o $@ $<
 $(FIXDIR)/fixture_stripped: $(FIXDIR)/fixture_exe
 	strip -o $@ $<
+# A thread held in uninterruptible sleep (vfork), for the integration tests' stop deadline.
+$(FIXDIR)/vforkhold.so: tests/integration/fixtures/vforkhold.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -fPIC -shared -o $@ $<
 
 $(BUILD)/test_unit: $(UNIT_OBJ) $(BUILD)/libpycensus.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_TEST) $(LDLIBS_PC)
@@ -71,8 +75,8 @@ unit: deps
 # The interpreters are found by tests/integration/harness.c (pyenv, /usr/bin, tools/provision-pythons'
 # prefix, $PYCENSUS_PYTHONS); PYCENSUS_TEST_PYTHONS=3.14,3.12.1 tests only those (harness.h).
 integration: deps
-	@$(MAKE) --no-print-directory pycensus $(BUILD)/test_integration
-	PYCENSUS=$(CURDIR)/pycensus PYCENSUS_WORKLOADS=$(CURDIR)/tests/integration/workloads \
+	@$(MAKE) --no-print-directory pycensus $(BUILD)/test_integration $(FIXDIR)/vforkhold.so
+	PYCENSUS=$(CURDIR)/pycensus PYCENSUS_WORKLOADS=$(CURDIR)/tests/integration/workloads PYCENSUS_FIXTURES=$(FIXDIR) \
 		tools/run-tests $(BUILD)/integration.log $(BUILD)/test_integration --jobs 2
 
 check: deps
@@ -134,10 +138,10 @@ asan: deps
 		LDFLAGS="-fsanitize=address,undefined" pycensus-asan
 	@tools/provision-pythons || true
 	PYCENSUS=$(CURDIR)/pycensus-asan PYCENSUS_WORKLOADS=$(CURDIR)/tests/integration/workloads \
-		ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+		PYCENSUS_FIXTURES=$(CURDIR)/build-asan/fixtures ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		tools/run-tests build-asan/integration.log build-asan/test_integration --jobs 2
 
-pycensus-asan: $(BUILD)/cli/main.o $(BUILD)/libpycensus.a $(BUILD)/test_integration
+pycensus-asan: $(BUILD)/cli/main.o $(BUILD)/libpycensus.a $(BUILD)/test_integration $(FIXDIR)/vforkhold.so
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BUILD)/cli/main.o $(BUILD)/libpycensus.a $(LDLIBS_PC)
 
 demo: deps

@@ -99,20 +99,60 @@ static int seize_error(struct pc_err *e, pid_t pid, int err)
 		       (int)pid, strerror(err), (int)getuid(), scope[0] ? scope : "absent");
 }
 
-/* Waits for the interrupt stop of one thread; false when the thread is gone. */
-static bool wait_stopped(pid_t tid)
+/* How long one thread may take to reach its interrupt stop. A thread in uninterruptible sleep
+ * (state D) stops only when its system call ends, which may be never (a dead NFS server); the
+ * others would stand stopped meanwhile. Long enough for a loaded machine's scheduler. */
+#define STOP_DEADLINE_S 3.0
+
+enum waited { WAIT_STOPPED, WAIT_GONE, WAIT_STUCK };
+
+/* Waits for the interrupt stop of one thread, until the deadline. */
+static enum waited wait_stopped(pid_t tid)
 {
+	double deadline = mono_now() + STOP_DEADLINE_S;
+	struct timespec nap = { 0, 100000 }; /* 0.1 ms, doubling to 10 ms */
 	int status;
 
 	for (;;) {
-		pid_t r = waitpid(tid, &status, __WALL);
-		if (r < 0)
-			{ if (errno == EINTR) continue; return false; }
-		if (WIFEXITED(status) || WIFSIGNALED(status))
-			return false;
-		if (WIFSTOPPED(status))
-			return true;
+		pid_t r = waitpid(tid, &status, __WALL | WNOHANG);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || (r == tid && (WIFEXITED(status) || WIFSIGNALED(status))))
+			return WAIT_GONE;
+		if (r == tid && WIFSTOPPED(status))
+			return WAIT_STOPPED;
+		if (mono_now() > deadline)
+			return WAIT_STUCK;
+		nanosleep(&nap, NULL);
+		if (nap.tv_nsec < 10000000)
+			nap.tv_nsec *= 2;
 	}
+}
+
+/* A thread that did not stop in time, named with what it waits in (/proc/.../wchan). It stays
+ * seized but cannot be detached until it stops; the caller ends pycensus, and the kernel
+ * detaches it then (a tracer's exit releases its tracees). */
+static int stuck_error(struct pc_err *e, pid_t pid, pid_t tid)
+{
+	char path[64], wchan[64] = "", name[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/wchan", (int)pid, (int)tid);
+	if ((f = fopen(path, "re"))) {
+		if (!fgets(wchan, sizeof wchan, f))
+			wchan[0] = '\0';
+		fclose(f);
+	}
+	snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)pid, (int)tid);
+	if ((f = fopen(path, "re"))) {
+		if (!fgets(name, sizeof name, f))
+			name[0] = '\0';
+		name[strcspn(name, "\n")] = '\0';
+		fclose(f);
+	}
+	return pc_fail(e, PC_ESTUCK, "thread %d (%s) of process %d did not stop within %.0f s: state %c%s%s; the other threads were resumed",
+		       (int)tid, name[0] ? name : "?", (int)pid, STOP_DEADLINE_S, proc_task_state(pid, tid) ?: '?',
+		       wchan[0] && strcmp(wchan, "0") != 0 ? ", waiting in " : "", wchan[0] && strcmp(wchan, "0") != 0 ? wchan : "");
 }
 
 /* The kernel refuses to attach to a thread that has begun to exit with EPERM, not ESRCH
@@ -149,7 +189,13 @@ static int seize_new_threads(struct stopped *s, struct pc_err *e)
 		}
 		xgrow((void **)&s->tids, &s->cap, s->n + 1, sizeof *s->tids);
 		s->tids[s->n++] = t;
-		if (ptrace(PTRACE_INTERRUPT, t, NULL, NULL) < 0 || !wait_stopped(t)) {
+		enum waited w = ptrace(PTRACE_INTERRUPT, t, NULL, NULL) < 0 ? WAIT_GONE : wait_stopped(t);
+		if (w == WAIT_STUCK) {
+			s->n--;
+			free(tids);
+			return stuck_error(e, s->pid, t);
+		}
+		if (w == WAIT_GONE) {
 			s->n--;
 			ptrace(PTRACE_DETACH, t, NULL, NULL);
 			if (t == s->pid) {
