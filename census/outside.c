@@ -1,5 +1,5 @@
 /* outside.c: GC-tracked objects that live outside pymalloc's arenas (every class object, big
- * lists, dicts and tuples, ...; CPYTHON.md pitfall 1). They are found by following the GC lists
+ * lists, dicts and tuples, ...; docs/cpython.md pitfall 1). They are found by following the GC lists
  * from the points where they leave the arenas: the generation heads and the in-arena objects
  * whose successor lies outside. Runs are followed in rounds, one batched read per round. */
 #include "common/compat.h"

@@ -9,7 +9,7 @@
 #include "common/xalloc.h"
 
 /* Static types are not in the heap, but their namespaces are: tp_dict up to 3.11; from 3.12 the
- * static builtin types keep tp_dict in the interpreter's side table (CPYTHON.md 4.3). */
+ * static builtin types keep tp_dict in the interpreter's side table (docs/cpython.md 4.3). */
 static void static_type_dicts(struct walk *w)
 {
 	struct pytype *tt = typetab_get(&w->types, w->p, w->p->type_type);

@@ -116,7 +116,7 @@ static void rule_refs(struct walk *w, const struct pytype *ty, uint64_t addr, co
 	}
 }
 
-/* Attribute values kept outside a dict object (CPYTHON.md 4.2): 3.11 the values pointer at -32,
+/* Attribute values kept outside a dict object (docs/cpython.md 4.2): 3.11 the values pointer at -32,
  * 3.12 the tagged dict-or-values word at -24 (values = word + 1 when bit 0 is set), 3.13 inline
  * values after the object (capacity @0, valid @3, values @8). The pre-header words are in the
  * copy: ob points pre bytes into it. */

@@ -63,7 +63,7 @@ static uint64_t rd64(const uint8_t *b, int64_t off)
 	return v;
 }
 
-/* The object's own __dict__, if it has one (CPYTHON.md 4.2, 4.3): tp_dictoffset > 0; the
+/* The object's own __dict__, if it has one (docs/cpython.md 4.2, 4.3): tp_dictoffset > 0; the
  * var-object negative offset (up to 3.11); the managed pre-header word (3.11 plain pointer,
  * 3.12 tagged dict-or-values, 3.13 pointer). */
 static uint64_t instance_dict(struct walk *w, const struct pytype *ty, uint64_t addr, const uint8_t *ob, size_t have)

@@ -98,7 +98,7 @@ static inline bool walk_plausible_refcnt(const struct walk *w, uint64_t r)
 {
 	return py_refcnt_plausible(&w->p->L, r);
 }
-/* The namespaces of 3.12+ static builtin types, kept in the interpreter (CPYTHON.md 4.3): up to
+/* The namespaces of 3.12+ static builtin types, kept in the interpreter (docs/cpython.md 4.3): up to
  * max dict addresses into out; returns how many. */
 size_t walk_side_table_dicts(struct walk *w, uint64_t *out, size_t max);
 

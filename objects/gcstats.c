@@ -88,7 +88,7 @@ static bool read_generations(struct pyproc *p, const struct gccopy *g, struct gc
 }
 
 /* gc_list_size(&permanent_generation.head): follow _gc_next until the head comes back, checking
- * that each node's _gc_prev (flag bits masked, CPYTHON.md 3.4) points at the node before it. */
+ * that each node's _gc_prev (flag bits masked, docs/cpython.md 3.4) points at the node before it. */
 static void count_frozen(struct pyproc *p, uint64_t head, struct gcstats *gs)
 {
 	const struct pyoffsets *o = &p->L.off;

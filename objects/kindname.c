@@ -18,7 +18,7 @@ const char *kindname_static(const struct pylayout *L, const char *tp_name, char 
 	return buf;
 }
 
-/* A heap type's module: the str value of tp_dict['__module__'] (CPYTHON.md 4.3). */
+/* A heap type's module: the str value of tp_dict['__module__'] (docs/cpython.md 4.3). */
 static bool heap_module(struct pyproc *p, const struct pytype *ty, char *buf, size_t len)
 {
 	uint64_t v;

@@ -113,7 +113,7 @@ static int values_attr(struct pyproc *p, uint64_t type, uint64_t values, const c
 	return *value ? 1 : 0;
 }
 
-/* CPYTHON.md 4.2: the words before a managed-dict object hold its dict or its values
+/* docs/cpython.md 4.2: the words before a managed-dict object hold its dict or its values
  * (python/rules.h); 3.13+ keeps the values inline after the object (valid while the byte
  * `valid` says so). */
 static int managed_attr(struct pyproc *p, uint64_t obj, uint64_t type, uint64_t flags, const char *name,

@@ -1,4 +1,4 @@
-/* sizes.h: sys.getsizeof of an object from its bytes, per CPython version (CPYTHON.md 5.1, 5.2).
+/* sizes.h: sys.getsizeof of an object from its bytes, per CPython version (docs/cpython.md 5.1, 5.2).
  * The formulas are pure functions (unit-tested); sizes_object() gathers their inputs, reading the
  * few out-of-object fields (dict keys, code extras, module defs) through the memory reader. */
 #ifndef PC_SIZES_H

@@ -9,7 +9,7 @@
 #include "common/ptrmap.h"
 #include "source/pyproc.h"
 
-/* Which __sizeof__ an object's type inherits (CPYTHON.md 5.2); RULE_DEFAULT is
+/* Which __sizeof__ an object's type inherits (docs/cpython.md 5.2); RULE_DEFAULT is
  * basicsize + n * itemsize. */
 enum size_rule {
 	RULE_DEFAULT, RULE_INT, RULE_STR, RULE_BYTES, RULE_BYTEARRAY, RULE_TUPLE, RULE_LIST, RULE_DICT,

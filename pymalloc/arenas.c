@@ -153,7 +153,7 @@ void heapcopy_sort(struct heapcopy *hc)
 		qsort(hc->v, hc->n, sizeof *hc->v, cmp_copy);
 }
 
-/* Where the table pointer and its length live in this version (CPYTHON.md 1.5). */
+/* Where the table pointer and its length live in this version (docs/cpython.md 1.5). */
 static int table_location(struct pyproc *p, uint64_t *tabptr, uint64_t *maxptr, struct pc_err *e)
 {
 	const struct pylayout *L = &p->L;

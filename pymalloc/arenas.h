@@ -2,9 +2,9 @@
  *
  * Two independent ways, both always compiled (selected by --arenas):
  *  - symbols: the arena table itself (`arenas`/`maxarenas` statics in .symtab up to 3.11;
- *    PyInterpreterState.obmalloc from 3.12, CPYTHON.md 1.5);
+ *    PyInterpreterState.obmalloc from 3.12, docs/cpython.md 1.5);
  *  - scan: no symbols needed; every pool-aligned address of the anonymous writable mappings is
- *    tested against the pool-header invariants (CPYTHON.md 2), pools are grouped by arenaindex.
+ *    tested against the pool-header invariants (docs/cpython.md 2), pools are grouped by arenaindex.
  * The copies are registered with the memory reader, so later reads inside them stay local. */
 #ifndef PC_ARENAS_H
 #define PC_ARENAS_H

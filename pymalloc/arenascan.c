@@ -65,7 +65,7 @@ static int cmp_cand(const void *a, const void *b)
 }
 
 /* One arena per arenaindex: its pools must fit one ARENA_SIZE window (arena bases are only
- * page-aligned, so group by index, not by address mask; CPYTHON.md 2.2 invariant 9). */
+ * page-aligned, so group by index, not by address mask; docs/cpython.md 2.2 invariant 9). */
 static void group(struct pyproc *p, struct cands *cs, struct heapcopy *hc, struct census *c)
 {
 	const struct pylayout *L = &p->L;

@@ -1,4 +1,4 @@
-/* arenascan.h: the symbol-free way to find pymalloc's pools (CPYTHON.md 2): test every
+/* arenascan.h: the symbol-free way to find pymalloc's pools (docs/cpython.md 2): test every
  * pool-aligned address of the anonymous writable mappings against the pool-header invariants and
  * group the survivors by arenaindex into arena-sized windows. Used for stripped builds and, by
  * option, to cross-check the arena table. Internal to pymalloc/arenas.c and its tests. */

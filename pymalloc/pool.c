@@ -1,4 +1,4 @@
-/* pool.c: pool header and free-list validation (CPYTHON.md 1.2, 1.4, 2.2). */
+/* pool.c: pool header and free-list validation (docs/cpython.md 1.2, 1.4, 2.2). */
 #include "common/compat.h"
 #include "pymalloc/pool.h"
 

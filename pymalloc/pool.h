@@ -1,4 +1,4 @@
-/* pool.h: one pymalloc pool, checked against the invariants of CPYTHON.md 2.2 and split into
+/* pool.h: one pymalloc pool, checked against the invariants of docs/cpython.md 2.2 and split into
  * allocated and free blocks. Pure functions over a local copy: no target access, so unit tests
  * and fuzzers feed them synthetic pools. */
 #ifndef PC_POOL_H

@@ -35,7 +35,7 @@ static void supported_versions(char *buf, size_t n)
 	}
 }
 
-/* The rules of a minor version (CPYTHON.md section numbers in each comment). */
+/* The rules of a minor version (docs/cpython.md section numbers in each comment). */
 static void set_rules(struct pylayout *out, int minor)
 {
 	/* 1.1: the radix tree of 3.10 came with 16 KiB pools and 1 MiB arenas. */

@@ -49,7 +49,7 @@ extern const size_t pylayout_ntables;
 #define PC_TPFLAGS_DICT_SUBCLASS (1UL << 29)
 #define PC_TPFLAGS_TYPE_SUBCLASS (1UL << 31)
 
-/* How an instance of a MANAGED_DICT type keeps its attributes (CPYTHON.md 4.2). */
+/* How an instance of a MANAGED_DICT type keeps its attributes (docs/cpython.md 4.2). */
 enum py_managed_dict {
 	PY_MD_NONE,       /* <= 3.10: tp_dictoffset only */
 	PY_MD_VALUES_PTR, /* 3.11: values pointer at -32, dict pointer at -24 */
@@ -68,7 +68,7 @@ struct pylayout {
 	int major, minor;    /* of the table: the rules below are that version's */
 	const char *source;  /* the table's build */
 	struct pyoffsets off;
-	/* pymalloc (CPYTHON.md 1.1): 4 KiB pools / 256 KiB arenas up to 3.9, 16 KiB / 1 MiB from 3.10 */
+	/* pymalloc (docs/cpython.md 1.1): 4 KiB pools / 256 KiB arenas up to 3.9, 16 KiB / 1 MiB from 3.10 */
 	uint64_t pool_size, arena_size;
 	unsigned nsize_classes;      /* 32: 512-byte threshold, 16-byte alignment */
 	unsigned size_class_step;    /* 16 */
@@ -124,7 +124,7 @@ int layout_overlay_debug_offsets(struct pylayout *l, const uint8_t *raw, size_t 
 int layout_debug_offsets_mismatches(const struct pylayout_gen *g, const uint8_t *raw, size_t len,
 				    uint32_t version_hex, char *first, size_t first_len);
 
-/* Bytes before the object in its block, from the type's flags (CPYTHON.md 4.2). */
+/* Bytes before the object in its block, from the type's flags (docs/cpython.md 4.2). */
 static inline unsigned layout_preheader(const struct pylayout *l, uint64_t tp_flags)
 {
 	unsigned pre = (tp_flags & PC_TPFLAGS_HAVE_GC) ? 16 : 0;

@@ -15,14 +15,14 @@ bool py_version_supported(int major, int minor, char *why, size_t len);
 
 /* A release pycensus refuses although its minor version is known, and why (NULL: none):
  * 3.14.0-3.14.4 ran the incremental GC (young and old lists, a flag bit in _gc_next), which
- * 3.14.5 reverted (CPYTHON.md 9.2); pycensus reads only the generational GC's lists. */
+ * 3.14.5 reverted (docs/cpython.md 9.2); pycensus reads only the generational GC's lists. */
 const char *py_release_refused(int major, int minor, int micro);
 
 /* Up to 3.11, obmalloc.c defines the exported _PyObject_DebugMallocStats only WITH_PYMALLOC, so
  * its absence means a build without pymalloc; from 3.12 it exists either way. */
 bool py_debugmallocstats_proves_pymalloc(int major, int minor);
 
-/* Managed dicts (CPYTHON.md 4.2): the dict pointer is the word MANAGED_DICT_OFFSET (-24 from
+/* Managed dicts (docs/cpython.md 4.2): the dict pointer is the word MANAGED_DICT_OFFSET (-24 from
  * 3.11: -3 * sizeof(PyObject *), Include/internal/pycore_object.h) before the object. */
 static inline bool py_has_managed_dict(const struct pylayout *L, uint64_t tp_flags)
 {
@@ -61,7 +61,7 @@ static inline bool py_inline_values(const struct pylayout *L, uint64_t tp_flags)
 #define PY_DICTVALUES_EMBEDDED 2
 #define PY_DICTVALUES_VALID 3
 
-/* Value slots of a split dict's values array (dict.__sizeof__, CPYTHON.md 5.2). */
+/* Value slots of a split dict's values array (dict.__sizeof__, docs/cpython.md 5.2). */
 static inline uint64_t py_split_values_slots(const struct pylayout *L, uint64_t dk_size,
 					     uint64_t nentries, uint64_t usable)
 {

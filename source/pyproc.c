@@ -121,7 +121,7 @@ static int validate_gc(struct pyproc *p, struct pc_err *e)
 			continue;
 		if (read_ptr(p, next + (uint64_t)L->off.gch_prev, &prev, "GC list node", e) < 0)
 			return -1;
-		/* _gc_prev carries flag bits in its two low bits (CPYTHON.md 3.4); during a collection
+		/* _gc_prev carries flag bits in its two low bits (docs/cpython.md 3.4); during a collection
 		 * it holds reference counts instead (gcmodule.c update_refs), so only _gc_next links. */
 		if ((prev & ~(uint64_t)3) != head && !p->gc_collecting)
 			return pc_fail(e, PC_ELAYOUT, "GC generation %u list is inconsistent", g);

@@ -104,7 +104,7 @@ static bool version_from_debug_offsets(struct pyelf *p, struct mem *mem)
 
 /* Py_GetVersion() fills a static buffer in .bss with sys.version at start-up:
  * "3.9.18 (main, ...) [GCC ...]". The PY_VERSION literal itself is tail-merged in .rodata and
- * cannot be searched for (CPYTHON.md 3.2). */
+ * cannot be searched for (docs/cpython.md 3.2). */
 static bool scan_version_text(struct pyelf *p, const char *buf, size_t len)
 {
 	for (size_t i = 0; i + 8 < len; i++) {

@@ -37,7 +37,7 @@ static int cmp_python(const void *a, const void *b)
 	return c ? c : strcmp(x->path, y->path);
 }
 
-/* A static distro build is stripped: no arena-table symbol (CPYTHON.md 1.5). */
+/* A static distro build is stripped: no arena-table symbol (docs/cpython.md 1.5). */
 static bool has_arena_symbol(const char *path, int minor)
 {
 	char cmd[1024];

@@ -1,5 +1,5 @@
 /* test_layout.c: the generated layout tables, layout_lookup() and the 3.13 _Py_DebugOffsets
- * overlay. Expected numbers are CPYTHON.md's DWARF tables, checked again with gdb on the
+ * overlay. Expected numbers are docs/cpython.md's DWARF tables, checked again with gdb on the
  * pyenv builds (3.8.18, 3.9.18, 3.10.13, 3.11.7, 3.12.1, 3.13.0). */
 #include "common/compat.h"
 

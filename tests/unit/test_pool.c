@@ -1,7 +1,7 @@
 /* test_pool.c: pool_header_ok, pool_inspect and pool_block_offset on synthetic pymalloc pools
  * built in a local buffer with the real 3.12 (16 KiB pools) and 3.8 (4 KiB pools) layouts.
  * Free-list links are absolute addresses of a pretend pool address, as in a live target
- * (CPYTHON.md 1.2, 1.4, 2.2). */
+ * (docs/cpython.md 1.2, 1.4, 2.2). */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
@@ -57,7 +57,7 @@ static void build(const struct pylayout *L, uint8_t *pool, uint64_t addr, unsign
 	memset(pool + hdr(L), 0xab, (size_t)carved * size);
 	put64(pool, o->ph_count, count); /* the whole ref union: upper half 0 */
 	put64(pool, o->ph_freeblock, nfree ? block_addr(L, addr, szidx, free_idx[0]) : 0);
-	put64(pool, 16, 0x7f00deadbee0ULL); /* nextpool, prevpool (CPYTHON.md 1.2): never checked */
+	put64(pool, 16, 0x7f00deadbee0ULL); /* nextpool, prevpool (docs/cpython.md 1.2): never checked */
 	put64(pool, 24, 0x7f00deadbef0ULL);
 	put32(pool, o->ph_arenaindex, 7);
 	put32(pool, o->ph_szidx, szidx);

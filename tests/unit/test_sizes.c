@@ -3,7 +3,7 @@
  * 3.12.1, 3.13.0 (and Debian's /usr/bin/python3.11, which agrees with 3.11.7), e.g.
  *   python3 -c "import sys; print(sys.getsizeof(0), sys.getsizeof(2**100), sys.getsizeof('hello'))"
  * getsizeof = __sizeof__ + the pre-header: 16 for GC objects (tuple, list, dict, set, frozenset,
- * type), 0 for int, str, bytes and float (CPYTHON.md 5.1, 5.2). */
+ * type), 0 for int, str, bytes and float (docs/cpython.md 5.1, 5.2). */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
