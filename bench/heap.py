@@ -11,7 +11,7 @@ that gc.get_objects() only returns GC-tracked objects, and a dict holding only a
 (like {'1': 1}) is untracked, so this census does not see the N dicts at all.
 full_s: the same plus the untracked objects reachable from the tracked ones (gc.get_referents,
 deduplicated by id), which is what a guppy3-style in-process census has to do to see them;
-skipped (-1) with --no-full. Standard library only; Python 3.8-3.13.
+skipped (-1) with --no-full. Standard library only; Python 3.8-3.15.
 """
 import argparse
 import collections

@@ -1,6 +1,6 @@
 /* gcstats.h: the cyclic GC's state, read from outside: what gc.get_count(), gc.get_threshold(),
  * gc.get_stats(), gc.isenabled() and gc.get_freeze_count() return in the target, and whether a
- * collection is running (struct _gc_runtime_state, 3.8-3.13). */
+ * collection is running (struct _gc_runtime_state, 3.8-3.15; 3.15 keeps the statistics in rings). */
 #ifndef PC_GCSTATS_H
 #define PC_GCSTATS_H
 

@@ -1,4 +1,4 @@
-/* linetable.c: line tables of CPython 3.8-3.13 (Objects/codeobject.c of each version). */
+/* linetable.c: line tables of CPython 3.8-3.15 (Objects/codeobject.c of each version). */
 #include "common/compat.h"
 #include "objects/linetable.h"
 

@@ -202,7 +202,7 @@ struct pytype *typetab_get(struct typetab *t, struct pyproc *p, uint64_t addr)
 	return lookup(t, p, addr, 0);
 }
 
-/* structmember.h (3.8-3.13): T_OBJECT 6, T_OBJECT_EX 16; Py_RELATIVE_OFFSET (3.12+ flag 8) only
+/* structmember.h (3.8-3.15): T_OBJECT 6, T_OBJECT_EX 16; Py_RELATIVE_OFFSET (3.12+ flag 8) only
  * exists while a type is being created. */
 #define T_OBJECT 6
 #define T_OBJECT_EX 16

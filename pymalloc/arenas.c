@@ -200,7 +200,7 @@ static bool plan_arena(struct pyproc *p, const uint8_t *ao, struct arena_copy *o
 	return true;
 }
 
-/* The per-arena figures _PyObject_DebugMallocStats sums over the table (obmalloc.c, 3.8-3.13). */
+/* The per-arena figures _PyObject_DebugMallocStats sums over the table (obmalloc.c, 3.8-3.15). */
 static void table_add(const struct pylayout *L, const uint8_t *ao, struct arena_table_sum *t)
 {
 	uint64_t addr;

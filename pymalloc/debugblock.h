@@ -2,7 +2,7 @@
  * pymalloc_debug, -X dev). Each block then starts with 8 bytes of requested size (big-endian), an
  * API id byte ('o' object, 'm' mem, 'r' raw) and 7 x 0xFD, and ends with 8 x 0xFD after the
  * request, so the object sits 16 bytes in and the size class holds the request + 3 words
- * (obmalloc.c _PyMem_DebugRawAlloc; docs/cpython.md pitfall 10; measured on 3.8-3.13). */
+ * (obmalloc.c _PyMem_DebugRawAlloc; docs/cpython.md pitfall 10; measured on 3.8-3.15). */
 #ifndef PC_DEBUGBLOCK_H
 #define PC_DEBUGBLOCK_H
 

@@ -1,6 +1,6 @@
 /* mallocstats.h: pymalloc's own accounting, read from outside: every figure
  * sys._debugmallocstats() prints (per size class and for the arenas), computed the way
- * Objects/obmalloc.c _PyObject_DebugMallocStats computes it (3.8-3.13), plus fragmentation:
+ * Objects/obmalloc.c _PyObject_DebugMallocStats computes it (3.8-3.15), plus fragmentation:
  * arenas that a few live blocks keep from being returned to the OS.
  *
  * Two steps: mallocstats_read_counters() reads the arena counters from the stopped target;

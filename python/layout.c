@@ -68,7 +68,8 @@ static void set_rules(struct pylayout *out, int minor)
 	out->frame_owned_by_cstack = minor <= 11 || minor >= 15 ? -1 : minor <= 13 ? 3 : 4;
 	/* 3.14+: _PyEval_EvalFrameDefault's entry frame (and 3.15's tstate->base_frame) */
 	out->frame_owned_by_interp = minor <= 13 ? -1 : 3;
-	/* enum _framestate: CREATED -3 ... EXECUTING 0 up to 3.14; 3.15 counts up from CREATED 0,
+	/* enum _framestate (DWARF): EXECUTING 0, the states before it negative, up to 3.14 (CREATED
+	 * -2 in 3.11/3.12, -3 in 3.13/3.14); 3.15 counts up from CREATED 0,
 	 * SUSPENDED 1, SUSPENDED_YIELD_FROM 2, ..._LOCKED 3, EXECUTING 4, CLEARED 5 (DWARF) */
 	out->frame_executing = minor <= 14 ? 0 : 4;
 	/* 9.3: 3.14 frames hold _PyStackRef values. */

@@ -17,9 +17,8 @@
  *  - Lifecycle: source_open_*() on caller storage, then any number of source_with_stopped(), then
  *    source_close(). Opening cannot leave anything to undo when it fails.
  *
- * source/pyproc.h is read from here although heap/ is the room above: the located interpreter is
- * what a source hands over; DESIGN.md puts that code in source/ and python/, and it still lives in
- * heap/ while others change it. Nothing else of heap/ is used. */
+ * The located interpreter a source hands over is source/pyproc.h: opening a source includes
+ * finding the interpreter in it and picking its layout (python/). */
 #ifndef PC_SOURCE_H
 #define PC_SOURCE_H
 

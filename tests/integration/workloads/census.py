@@ -6,7 +6,7 @@ Protocol (driven by the test through SIGUSR1; each step ends with one line on st
   2nd SIGUSR1    -> prints the truth as "truth <kind>\t<count>\t<size>" lines, then "end", exits.
 
 Truth is computed in-process over the closure of gc.get_objects() through gc.get_referents(),
-named the way guppy3 (and pycensus) names kinds. Runs on CPython 3.8-3.13.
+named the way guppy3 (and pycensus) names kinds. Runs on CPython 3.8-3.15.
 """
 import gc
 import os

@@ -5,7 +5,7 @@ keeping a running checksum of the data it holds; a fifth thread keeps creating s
 threads, so threads start and exit while pycensus stops the process. On every SIGUSR1 the main
 thread recomputes every worker's checksum from its data and prints
     "ok <checks> <threads_spawned> <ops>"  or  "BAD <worker> <expected> <found>".
-Prints "ready <pid>" once everything runs. Runs on CPython 3.8-3.13.
+Prints "ready <pid>" once everything runs. Runs on CPython 3.8-3.15.
 """
 import os
 import random

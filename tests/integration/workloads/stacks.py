@@ -7,7 +7,7 @@ there, the workload prints what a stack dump must show, then "ready", and parks:
   frame <name> <function> <line>          innermost first, only this file's frames
   gil <name>                              the thread expected to hold the GIL
 Line numbers come from the "# @mark" comments of this file, found by reading it, and are checked
-against sys._current_frames() before "ready". SIGUSR1 ends it. Runs on CPython 3.8-3.13.
+against sys._current_frames() before "ready". SIGUSR1 ends it. Runs on CPython 3.8-3.15.
 """
 import os
 import signal

@@ -14,7 +14,7 @@ The truth is read right after the wait returns, before anything allocates: _debu
 first (it allocates nothing), then the GC figures, each captured before the result object that
 carries it is built. The wait is _signal.sigwait, not signal.sigwait: the latter is a Python
 wrapper (it maps the number to a Signals member) whose calls allocate after the wait returns.
-Runs on CPython 3.8-3.13.
+Runs on CPython 3.8-3.15.
 """
 import _signal
 import gc

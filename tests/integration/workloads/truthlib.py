@@ -1,6 +1,6 @@
 """truthlib: what a workload knows about its own heap, computed the way guppy3 (and pycensus) name
 kinds: the closure of gc.get_objects() through gc.get_referents(), with sys.getsizeof sizes.
-Shared by the integration workloads. Runs on CPython 3.8-3.13."""
+Shared by the integration workloads. Runs on CPython 3.8-3.15."""
 import gc
 import sys
 import types
