@@ -706,7 +706,7 @@ Test(layout_debug_offsets, newer_version_uses_newest_tables)
 	cr_expect(l.debug_offsets);
 }
 
-/* A 3.14.0-3.14.4 target (the incremental GC: a 240-byte GC state where 3.14.5+ has 264, CPYTHON
+/* A 3.14.0-3.14.4 target (the incremental GC: a 240-byte GC state where 3.14.5+ has 264, docs/cpython.md
  * 9.2) is told apart from the 3.14.10 table by its own debug offsets, and the difference named. */
 Test(layout_debug_offsets, a_moved_field_is_named)
 {
