@@ -122,6 +122,21 @@ struct series_state {
 	struct census cur;
 };
 
+/* No process holds more: x86-64 user space is 2^47 bytes (128 TiB). Bounding every total here keeps
+ * a diff's signed deltas exact (a file of two rows of 2^63-1 wrapped its sums). */
+#define MAX_TOTAL (1ULL << 47)
+
+/* A row's count and size into a census whose totals stay within what a process can hold. */
+static int add_row(const struct cursor *c, unsigned line, struct census *to, const char *kind, uint64_t count,
+		   uint64_t size, struct pc_err *e)
+{
+	if (count > MAX_TOTAL - to->nobjects || size > MAX_TOTAL - to->total_size)
+		return pc_fail(e, PC_EUSAGE, "%s:%u: the counts or sizes add up past 2^47, more than a process can hold: not a census",
+			       c->name, line);
+	census_add(to, kind, count, size);
+	return 0;
+}
+
 static int series_row(struct cursor *c, unsigned line, struct csvcensus *out, struct series_state *st,
 		      struct pc_err *e)
 {
@@ -151,10 +166,9 @@ static int series_row(struct cursor *c, unsigned line, struct csvcensus *out, st
 	}
 	if (strcmp(c->fields[2], "[rss]") == 0 || strcmp(c->fields[2], "[pymalloc]") == 0)
 		return 0;
-	if (sample == st->first_sample)
-		census_add(&out->first, c->fields[2], count, size);
-	census_add(&st->cur, c->fields[2], count, size);
-	return 0;
+	if (sample == st->first_sample && add_row(c, line, &out->first, c->fields[2], count, size, e) < 0)
+		return -1;
+	return add_row(c, line, &st->cur, c->fields[2], count, size, e);
 }
 
 static int census_row(struct cursor *c, unsigned line, struct csvcensus *out, struct pc_err *e)
@@ -163,8 +177,7 @@ static int census_row(struct cursor *c, unsigned line, struct csvcensus *out, st
 
 	if (number(c, c->fields[1], "count", line, &count, e) < 0 || number(c, c->fields[3], "size", line, &size, e) < 0)
 		return -1;
-	census_add(&out->first, c->fields[7], count, size);
-	return 0;
+	return add_row(c, line, &out->first, c->fields[7], count, size, e);
 }
 
 static void copy_rows(struct census *to, const struct census *from)

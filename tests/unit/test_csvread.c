@@ -77,6 +77,11 @@ Test(csvread, bad_input_names_the_line)
 		  "t.csv:2: count '-1' is not a number" },
 		{ "time_s,sample,kind,count,size\n", "a time series without samples" },
 		{ "time_s,sample,kind,count,size\n0,0,\"a\"\"b\",1,2\n0,0,a\"b,1,2\n", "t.csv:3: stray quote" },
+		/* two rows of 2^63-1 used to wrap the sums into a delta of -2 */
+		{ "index,count,count_pct,size,size_pct,cumulative_size,cumulative_pct,kind\n"
+		  "0,9223372036854775807,1,9223372036854775807,1,1,1,str\n1,9223372036854775807,1,1,1,1,1,str\n",
+		  "t.csv:2: the counts or sizes add up past 2^47" },
+		{ "time_s,sample,kind,count,size\n0,0,str,1,140737488355329\n", "t.csv:2: the counts or sizes add up" },
 	};
 
 	for (size_t i = 0; i < PC_ARRAY_LEN(cases); i++) {
