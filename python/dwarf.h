@@ -2,7 +2,7 @@
  * rows of python/layout_fields.def computed as tools/gen_layouts computes them with gdb, so a
  * build pycensus has no generated table for can still be read when its debug information is at
  * hand (a libpython built with -g, or a distribution's detached .debug file, see
- * elf_find_debug_for in symbols/elf.h).
+ * elf_find_debug_for in symbols/debugfile.h).
  *
  * Row semantics (those of gdb's `(long)&((TYPE *)0)->PATH` and `sizeof(TYPE)`):
  *   TYPE  "struct TAG" / "union TAG" / "enum TAG" name a tag; a bare name is a typedef (or a base

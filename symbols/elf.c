@@ -24,8 +24,6 @@
 #define BUILD_ID_MAX 64
 /* .gnu_debuglink names a file in a directory; longer names are not ones a distribution uses. */
 #define DEBUGLINK_MAX 256
-/* Directories elf_find_debug_for() searches: PYCENSUS_DEBUG_DIR entries beyond this are ignored. */
-#define DEBUG_ROOTS_MAX 16
 
 /* The table position breaks ties between equal names so lookups are deterministic. */
 struct sym_entry {
@@ -466,66 +464,6 @@ int elf_read_vaddr(const struct elf_file *f, uint64_t vaddr, void *buf, size_t l
 	return read_file_at(f, l->offset + (vaddr - l->vaddr), buf, len, e);
 }
 
-/* The mapping with the lowest file offset among those of the file: by path when given, else by
- * inode (anonymous mappings have inode 0, so ino 0 matches nothing). */
-static const struct map *lowest_mapping(const struct maps *maps, const char *path, uint64_t ino)
-{
-	const struct map *best = NULL;
-
-	for (size_t i = 0; i < maps->n; i++) {
-		const struct map *m = &maps->v[i];
-		bool same = path ? m->path && strcmp(m->path, path) == 0 : ino && m->inode == ino;
-
-		if (same && (!best || m->offset < best->offset))
-			best = m;
-	}
-	return best;
-}
-
-/* The kernel and ld.so map each segment from the page holding p_offset; a mapping that starts
- * exactly there is that segment's, else take the first segment whose file range holds it. */
-static const struct elf_load *load_for_offset(const struct elf_file *f, uint64_t off,
-					      uint64_t pagemask)
-{
-	for (size_t i = 0; i < f->nloads; i++)
-		if ((f->loads[i].offset & pagemask) == off)
-			return &f->loads[i];
-	for (size_t i = 0; i < f->nloads; i++) {
-		const struct elf_load *l = &f->loads[i];
-
-		if ((l->offset & pagemask) <= off && off - (l->offset & pagemask) < l->filesz)
-			return l;
-	}
-	return NULL;
-}
-
-int elf_load_bias(const struct elf_file *f, const struct maps *maps, const char *mapped_path,
-		  uint64_t *bias, struct pc_err *e)
-{
-	uint64_t pagemask = ~((uint64_t)sysconf(_SC_PAGESIZE) - 1);
-	const char *name = mapped_path ? mapped_path : f->path;
-	const struct map *m;
-	const struct elf_load *l;
-
-	if (!f->pie) {
-		*bias = 0;
-		return 0;
-	}
-	m = lowest_mapping(maps, name, 0);
-	if (!m)
-		m = lowest_mapping(maps, NULL, f->ino);
-	if (!m)
-		return pc_fail(e, PC_ENOTPYTHON, "%s is not mapped in the process", name);
-	l = load_for_offset(f, m->offset, pagemask);
-	if (!l)
-		return pc_fail(e, PC_ENOTPYTHON, "mapping of %s at file offset %#" PRIx64
-			       " matches no segment", name, m->offset);
-	/* File offset m->offset sits at m->start; the segment maps its offset page at its vaddr
-	 * page plus the bias. Unsigned wrap-around gives the right answer for negative biases. */
-	*bias = m->start - (m->offset - (l->offset & pagemask)) - (l->vaddr & pagemask);
-	return 0;
-}
-
 /* Detached debug files. A distribution strips its binaries and ships their .symtab and DWARF in
  * a -dbg package, found by build-id (DIR/.build-id/NN/REST.debug) or by the .gnu_debuglink name.
  * Symbol values there are the same link-time addresses, so the stripped file's bias applies. */
@@ -622,7 +560,7 @@ int elf_attach_debug(struct elf_file *f, const char *path, struct pc_err *e)
 }
 
 /* One candidate: a missing file is skipped quietly (1), a refused one is recorded in e (1). */
-static int try_candidate(struct elf_file *f, const char *path, bool by_crc, struct pc_err *e)
+int elf_try_debug(struct elf_file *f, const char *path, bool by_crc, struct pc_err *e)
 {
 	struct stat st;
 
@@ -631,117 +569,5 @@ static int try_candidate(struct elf_file *f, const char *path, bool by_crc, stru
 	return attach(f, path, by_crc, e) == 0 ? 0 : 1;
 }
 
-/* The directory part of path, lexically: "/a/b/c" -> "/a/b", "/a" -> "", "c" -> ".". */
-static void dir_of(const char *path, char *out, size_t outlen)
-{
-	const char *slash = strrchr(path, '/');
-	size_t n = slash ? (size_t)(slash - path) : 0;
-
-	if (!slash)
-		snprintf(out, outlen, ".");
-	else
-		snprintf(out, outlen, "%.*s", (int)(n < outlen ? n : outlen - 1), path);
-}
-
-int elf_find_debug(struct elf_file *f, const char *const *roots, size_t nroots,
-		   const char *target_path, struct pc_err *e)
-{
-	char cand[PATH_MAX], dir[PATH_MAX], tdir[PATH_MAX];
-	struct pc_err why = { 0 };
-	size_t idlen = strlen(f->build_id);
-
-	if (f->own_symtab || f->debug)
-		return 0;
-	if (f->debug_only)
-		return pc_fail(e, PC_EINTERNAL, "%s is itself a debug file", f->path);
-	if (idlen >= 4) {
-		for (size_t i = 0; i < nroots; i++) {
-			int n = snprintf(cand, sizeof cand, "%s/.build-id/%.2s/%s.debug", roots[i],
-					 f->build_id, f->build_id + 2);
-
-			if (n > 0 && (size_t)n < sizeof cand && try_candidate(f, cand, false, &why) == 0)
-				return 0;
-		}
-	}
-	if (f->debuglink[0]) {
-		/* gdb's order: beside the file, its .debug/, then each root + the file's directory. */
-		dir_of(f->path, dir, sizeof dir);
-		dir_of(target_path ? target_path : f->path, tdir, sizeof tdir);
-		for (size_t i = 0; i < nroots + 2; i++) {
-			int n = i == 0 ? snprintf(cand, sizeof cand, "%s/%s", dir, f->debuglink)
-				: i == 1 ? snprintf(cand, sizeof cand, "%s/.debug/%s", dir, f->debuglink)
-				: snprintf(cand, sizeof cand, "%s%s/%s", roots[i - 2], tdir, f->debuglink);
-
-			if (n > 0 && (size_t)n < sizeof cand && strcmp(cand, f->path) != 0 &&
-			    try_candidate(f, cand, true, &why) == 0)
-				return 0;
-		}
-	}
-	if (why.code != PC_EOK)
-		return pc_fail(e, why.code, "%s", why.detail);
-	return pc_fail(e, PC_ENOTPYTHON, "no debug file for %s (build-id %s%s%s) in %zu director%s",
-		       f->path, idlen ? f->build_id : "none", f->debuglink[0] ? ", .gnu_debuglink " : "",
-		       f->debuglink, nroots, nroots == 1 ? "y" : "ies");
-}
-
-static void add_root(char (*roots)[PATH_MAX], size_t *n, const char *fmt, ...) PC_PRINTF(3, 4);
-static void add_root(char (*roots)[PATH_MAX], size_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	int len;
-
-	if (*n >= DEBUG_ROOTS_MAX)
-		return;
-	va_start(ap, fmt);
-	len = vsnprintf(roots[*n], PATH_MAX, fmt, ap);
-	va_end(ap);
-	if (len <= 0 || len >= PATH_MAX)
-		return;
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp(roots[i], roots[*n]) == 0)
-			return;
-	(*n)++;
-}
-
-int elf_find_debug_for(struct elf_file *f, pid_t pid, const char *target_path, struct pc_err *e)
-{
-	char (*roots)[PATH_MAX];
-	const char *ptrs[DEBUG_ROOTS_MAX];
-	const char *env = getenv("PYCENSUS_DEBUG_DIR");
-	char dir[PATH_MAX], parent[PATH_MAX];
-	size_t n = 0;
-	int r;
-
-	if (f->own_symtab || f->debug)
-		return 0;
-	roots = xmalloc(DEBUG_ROOTS_MAX * sizeof *roots);
-	while (env && *env) {
-		size_t len = strcspn(env, ":");
-
-		if (len > 0)
-			add_root(roots, &n, "%.*s", (int)len, env);
-		env += len + (env[len] == ':');
-	}
-	if (pid > 0)
-		add_root(roots, &n, "/proc/%d/root/usr/lib/debug", (int)pid);
-	else
-		add_root(roots, &n, "/usr/lib/debug");
-	/* The install's own prefix, for a private tree such as PREFIX/usr/bin/python3.X beside
-	 * PREFIX/usr/lib/debug: <dir>/../lib/debug, written without "..", and for a library in a
-	 * multiarch directory (PREFIX/usr/lib/x86_64-linux-gnu) the lib directory's debug/. */
-	dir_of(f->path, dir, sizeof dir);
-	dir_of(dir, parent, sizeof parent);
-	if (strchr(dir, '/') && parent[0]) {
-		const char *base = strrchr(parent, '/');
-
-		add_root(roots, &n, "%s/lib/debug", parent);
-		base = base ? base + 1 : parent;
-		if (strcmp(base, "lib") == 0 || strcmp(base, "lib64") == 0)
-			add_root(roots, &n, "%s/debug", parent);
-	}
-	for (size_t i = 0; i < n; i++)
-		ptrs[i] = roots[i];
-	r = elf_find_debug(f, ptrs, n, target_path, e);
-	free(roots);
-	return r;
-}
+bool elf_is_debug_file(const struct elf_file *f) { return f->debug_only; }
+uint64_t elf_inode(const struct elf_file *f) { return f->ino; }

@@ -70,20 +70,13 @@ const char *elf_debuglink(const struct elf_file *f);
  * build-id differs from f's (or f has none), it has no .symtab, or f already has one attached. */
 int elf_attach_debug(struct elf_file *f, const char *path, struct pc_err *e);
 
-/* Finds and attaches f's debug file when f lacks .symtab (returns 0 at once when it has one).
- * roots are directories like /usr/lib/debug, tried in order: first ROOT/.build-id/NN/REST.debug
- * in each, then by .gnu_debuglink: beside f, in f's .debug/, and ROOT + the directory of
- * target_path (f's path as the process sees it; NULL: f's path). A candidate that is not f's is
- * skipped. Fails when none fits, with why (the first refusal, or where it looked). */
-int elf_find_debug(struct elf_file *f, const char *const *roots, size_t nroots,
-		   const char *target_path, struct pc_err *e);
-
-/* elf_find_debug with the standard roots for f opened from process pid's filesystem (pid 0:
- * ours): each directory of $PYCENSUS_DEBUG_DIR (colon-separated), the process's root
- * /proc/PID/root/usr/lib/debug, and the install's own prefix: f's directory/../lib/debug (a
- * private tree PREFIX/usr/bin/python3.X finds PREFIX/usr/lib/debug), plus LIBDIR/debug for a
- * file in a multiarch LIBDIR/x86_64-linux-gnu. */
-int elf_find_debug_for(struct elf_file *f, pid_t pid, const char *target_path, struct pc_err *e);
+/* A candidate debug file for f: 0 when attached; 1 when it does not exist or was refused (the
+ * reason in e). For symbols/debugfile.c, which searches the candidates. */
+int elf_try_debug(struct elf_file *f, const char *path, bool by_crc, struct pc_err *e);
+/* The file's inode (matches its mappings when the process names it by another path). */
+uint64_t elf_inode(const struct elf_file *f);
+/* f was opened as a detached debug file (its .symtab and notes only). */
+bool elf_is_debug_file(const struct elf_file *f);
 
 /* Reads len bytes of the file at link-time address vaddr (from a PT_LOAD with file backing);
  * fails when the range is not in the file (e.g. .bss). */

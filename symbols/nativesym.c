@@ -7,6 +7,7 @@
 #include <string.h>
 #include "common/xalloc.h"
 #include "symbols/elf.h"
+#include "symbols/debugfile.h"
 
 /* More distinct files than this in one process's stacks is not worth opening. */
 #define MAX_OBJECTS 256

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "common/xalloc.h"
 #include "python/rules.h"
+#include "symbols/debugfile.h"
 
 /* Oldest and newest minor versions pycensus has layouts for (python/layouts_gen.c). */
 

@@ -1,4 +1,4 @@
-/* test_debugfile.c: symbols from detached debug files (symbols/elf.c elf_find_debug*, and
+/* test_debugfile.c: symbols from detached debug files (symbols/debugfile.c elf_find_debug*, and
  * pyelf_open on a stripped interpreter). Each test splits `make fixtures`'s executable the way a
  * distribution does (objcopy --only-keep-debug, strip), lays the halves out in a temporary
  * tree, and checks that lookups find the static symbol only through the right debug file. */
@@ -21,6 +21,7 @@
 #include "attach/mem.h"
 #include "attach/procfs.h"
 #include "symbols/elf.h"
+#include "symbols/debugfile.h"
 #include "symbols/pyelf.h"
 
 #define LOCAL "fixture_local_counter" /* static: only .symtab names it */

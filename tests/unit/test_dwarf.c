@@ -18,6 +18,7 @@
 
 #include "common/error.h"
 #include "symbols/elf.h"
+#include "symbols/debugfile.h"
 #include "python/dwarf.h"
 #include "python/layout.h"
 
