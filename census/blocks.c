@@ -26,6 +26,8 @@ static bool fits_block(const struct walk *w, const struct pytype *ty, const uint
 	if (need == 0)
 		return false;
 	need += pre;
+	if (ty->alloc_short && need > bs && need - ty->alloc_short <= bs) /* a naive datetime */
+		need = bs;
 	if ((ty->flags & PC_TPFLAGS_INLINE_VALUES) || ty->rule == RULE_GEN ||
 	    (ty->rule == RULE_FRAME && w->p->L.off.fo_frame >= 0))
 		return need <= bs; /* 3.13 inline values, 3.11+ frame slots: sized at allocation */

@@ -340,6 +340,8 @@ uint64_t sizes_alloc_request(const struct pylayout *L, const struct pytype *ty, 
 		if (n < -(1LL << 40) || n > (1LL << 40)) /* before negating: INT64_MIN has no negation */
 			return 0;
 		n = n < 0 ? -n : n;
+		if (ty->alloc_items && (uint64_t)n <= ty->alloc_items) /* a struct sequence's hidden fields */
+			n = (int64_t)ty->alloc_items;
 		need += (uint64_t)n * (uint64_t)ty->itemsize;
 	}
 	return need;

@@ -9,6 +9,7 @@
 #include "common/xalloc.h"
 #include "objects/kindname.h"
 #include "objects/pyobj.h"
+#include "objects/pyvalue.h"
 #include "objects/sizes.h"
 
 #define INVALID UINT64_MAX
@@ -129,6 +130,20 @@ static bool valid_metatype(struct typetab *t, struct pyproc *p, uint64_t meta, i
 	return m && (m->flags & PC_TPFLAGS_TYPE_SUBCLASS);
 }
 
+/* See struct pytype: n_fields from a struct sequence's class dict, and datetime's naive objects. */
+static void alloc_rules(struct pyproc *p, struct pytype *ty, const char *tp_name)
+{
+	uint64_t v, n;
+	bool neg;
+
+	if ((ty->flags & PC_TPFLAGS_TUPLE_SUBCLASS) && ty->itemsize == 8 && ty->dict &&
+	    pydict_get_str(p, ty->dict, "n_fields", &v) == 1 && pylong_read(p, v, &n, &neg) == 0 && !neg &&
+	    n > 0 && n < 1024)
+		ty->alloc_items = (uint32_t)n;
+	if (strcmp(tp_name, "datetime.time") == 0 || strcmp(tp_name, "datetime.datetime") == 0)
+		ty->alloc_short = 8; /* sizeof(PyObject *): the tzinfo member */
+}
+
 static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct pytype *ty, int depth)
 {
 	const struct pyoffsets *o = &p->L.off;
@@ -169,6 +184,7 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 		return false;
 	ty->exact_dict = addr == t->dict_type;
 	ty->shape = shape_of(t, addr);
+	alloc_rules(p, ty, name);
 	ty->name = kindname_of(p, ty, b, name, &ty->module);
 	return ty->name != NULL;
 }

@@ -35,6 +35,12 @@ struct pytype {
 	bool heap;             /* Py_TPFLAGS_HEAPTYPE */
 	bool gc_sized;         /* sys.getsizeof adds the GC header for its instances */
 	bool exact_dict;       /* this is `dict` itself (ownership applies) */
+	/* How its instances are allocated where that is not tp_basicsize + ob_size * tp_itemsize:
+	 * a struct sequence (os.stat_result) holds n_fields items but shows fewer in ob_size
+	 * (Objects/structseq.c), a naive datetime.time or datetime.datetime is allocated without
+	 * its tzinfo pointer (Modules/_datetimemodule.c time_alloc/datetime_alloc). */
+	uint32_t alloc_items;  /* n_fields of a struct sequence, 0 otherwise */
+	uint8_t alloc_short;   /* bytes a naive instance may lack of tp_basicsize */
 	enum ref_shape shape;
 	char *name;            /* guppy kind */
 	char *module;          /* the module that defines it ("builtins" for static types without a dot) */

@@ -19,11 +19,13 @@ Workloads, in order:
 At the end it also prints "bigbytes <n>" (truthlib.big_bytes) and "materialised <size>": sys.getsizeof of the __dict__ a plain instance
 gets when something (guppy3, vars(), o.__dict__) asks for it, on a throwaway instance.
 """
+import datetime
 import gc
 import json
 import os
 import signal
 import sys
+import time
 
 from truthlib import big_bytes, say, settle_interned, truth
 
@@ -105,6 +107,13 @@ def build_mix():
         [bytearray(400000) for _ in range(2)],
         [list(range(20000)) for _ in range(2)],
         [tuple(range(i, i + 20000)) for i in range(2)],
+        # allocated unlike tp_basicsize + ob_size * tp_itemsize: a struct sequence holds hidden
+        # fields beyond its ob_size; a naive time or datetime lacks its tzinfo pointer
+        [os.stat(".") for _ in range(2000)],
+        [time.localtime(i) for i in range(2000)],
+        [datetime.time(1, 2, i % 60) for i in range(2000)],
+        [datetime.datetime(2026, 12, 3, 1, 2, i % 60) for i in range(2000)],
+        [datetime.datetime(2026, 12, 3, tzinfo=datetime.timezone.utc) for _ in range(1000)],
     ]
 
 
