@@ -23,33 +23,22 @@
 #include "symbols/elf.h"
 #include "symbols/debugfile.h"
 #include "symbols/pyelf.h"
+#include "tests/unit/testpath.h"
 
 #define LOCAL "fixture_local_counter" /* static: only .symtab names it */
 
 static char tmpdir[PATH_MAX];
 
-/* snprintf that fails the test rather than truncate a path. */
-static void fmt(char *out, size_t len, const char *f, ...) PC_PRINTF(3, 4);
-static void fmt(char *out, size_t len, const char *f, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, f);
-	n = vsnprintf(out, len, f, ap);
-	va_end(ap);
-	cr_assert(n >= 0 && (size_t)n < len, "path too long");
-}
 
 static void fixture_path(const char *name, char *out, size_t outlen)
 {
 	const char *dir = getenv("PYCENSUS_FIXTURES");
 	char rel[PATH_MAX], abs[PATH_MAX];
 
-	fmt(rel, sizeof rel, "%s/%s", dir && dir[0] ? dir : "build/fixtures", name);
+	tp_fmt(rel, sizeof rel, "%s/%s", dir && dir[0] ? dir : "build/fixtures", name);
 	if (!realpath(rel, abs))
 		cr_skip_test("%s is missing: run make fixtures", rel);
-	fmt(out, outlen, "%s", abs); /* absolute: some commands run in the temporary directory */
+	tp_fmt(out, outlen, "%s", abs); /* absolute: some commands run in the temporary directory */
 }
 
 static void run(const char *fmt, ...) PC_PRINTF(1, 2);
@@ -68,7 +57,7 @@ static void run(const char *fmt, ...)
 
 static void make_tmpdir(void)
 {
-	fmt(tmpdir, sizeof tmpdir, "/tmp/pycensus-test-debugfile-XXXXXX");
+	tp_fmt(tmpdir, sizeof tmpdir, "/tmp/pycensus-test-debugfile-XXXXXX");
 	cr_assert_not_null(mkdtemp(tmpdir));
 }
 
@@ -78,7 +67,7 @@ static void remove_tmpdir(void)
 
 	if (!tmpdir[0])
 		return;
-	fmt(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	tp_fmt(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", tmpdir);
 }
@@ -110,7 +99,7 @@ static void build_id_of(const char *path, char *out, size_t outlen)
 {
 	struct elf_file *f = open_ok(path);
 
-	fmt(out, outlen, "%s", elf_build_id(f));
+	tp_fmt(out, outlen, "%s", elf_build_id(f));
 	elf_close(f);
 	cr_assert(strlen(out) >= 4, "%s has no build-id (the fixtures need one)", path);
 }
@@ -118,7 +107,7 @@ static void build_id_of(const char *path, char *out, size_t outlen)
 /* DIR/.build-id/NN/REST.debug for build-id NNREST, as the -dbg packages lay them out. */
 static void place_by_build_id(const char *debug, const char *root, const char *id, char *out, size_t outlen)
 {
-	fmt(out, outlen, "%s/.build-id/%.2s/%s.debug", root, id, id + 2);
+	tp_fmt(out, outlen, "%s/.build-id/%.2s/%s.debug", root, id, id + 2);
 	run("mkdir -p '%s/.build-id/%.2s' && cp '%s' '%s'", root, id, debug, out);
 }
 
@@ -129,8 +118,8 @@ static void split_fixture(char *stripped, char *debug, size_t len, char *id, siz
 	char exe[PATH_MAX];
 
 	fixture_path("fixture_exe", exe, sizeof exe);
-	fmt(stripped, len, "%s/bin/fixture", tmpdir);
-	fmt(debug, len, "%s/fixture.debug", tmpdir);
+	tp_fmt(stripped, len, "%s/bin/fixture", tmpdir);
+	tp_fmt(debug, len, "%s/fixture.debug", tmpdir);
 	run("mkdir -p '%s/bin' && objcopy --only-keep-debug '%s' '%s' && strip -o '%s' '%s'", tmpdir, exe,
 	    debug, stripped, exe);
 	build_id_of(exe, id, idlen);
@@ -163,7 +152,7 @@ Test(debugfile, build_id_finds_local_symbol)
 	struct elf_sym s;
 
 	split_fixture(stripped, debug, sizeof stripped, id, sizeof id);
-	fmt(root, sizeof root, "%s/debug", tmpdir);
+	tp_fmt(root, sizeof root, "%s/debug", tmpdir);
 	place_by_build_id(debug, root, id, placed, sizeof placed);
 	f = open_ok(stripped);
 	cr_assert_not(elf_symbol(f, LOCAL, &s), "the stripped half must not know the static symbol");
@@ -191,9 +180,9 @@ Test(debugfile, mismatched_build_id_is_refused)
 	/* The shared object's debug half (another build-id, and it too defines the static symbol)
 	 * where the executable's should be. */
 	fixture_path("fixture.so", so, sizeof so);
-	fmt(sodebug, sizeof sodebug, "%s/so.debug", tmpdir);
+	tp_fmt(sodebug, sizeof sodebug, "%s/so.debug", tmpdir);
 	run("objcopy --only-keep-debug '%s' '%s'", so, sodebug);
-	fmt(root, sizeof root, "%s/debug", tmpdir);
+	tp_fmt(root, sizeof root, "%s/debug", tmpdir);
 	place_by_build_id(sodebug, root, id, placed, sizeof placed);
 	f = open_ok(stripped);
 	roots[0] = root;
@@ -251,8 +240,8 @@ Test(debugfile, gnu_debuglink_is_the_fallback)
 
 	split_fixture(stripped, debug, sizeof stripped, id, sizeof id);
 	/* objcopy records the name and CRC of the file as it is now; then it moves to bin/.debug/. */
-	fmt(linked, sizeof linked, "%s/bin/fixture.linked", tmpdir);
-	fmt(dotdebug, sizeof dotdebug, "%s/bin/.debug/fixture.debug", tmpdir);
+	tp_fmt(linked, sizeof linked, "%s/bin/fixture.linked", tmpdir);
+	tp_fmt(dotdebug, sizeof dotdebug, "%s/bin/.debug/fixture.debug", tmpdir);
 	run("cd '%s' && objcopy --add-gnu-debuglink=fixture.debug bin/fixture bin/fixture.linked && "
 	    "mkdir -p bin/.debug && mv fixture.debug bin/.debug/", tmpdir);
 	f = open_ok(linked);
@@ -272,10 +261,10 @@ Test(debugfile, debuglink_under_a_root_mirrors_the_target_path)
 	split_fixture(stripped, debug, sizeof stripped, id, sizeof id);
 	run("cd '%s' && objcopy --add-gnu-debuglink=fixture.debug bin/fixture bin/fixture.linked", tmpdir);
 	/* As the process sees it the file is /opt/app/fixture: ROOT/opt/app/fixture.debug. */
-	fmt(root, sizeof root, "%s/debug", tmpdir);
-	fmt(placed, sizeof placed, "%s/opt/app/fixture.debug", root);
+	tp_fmt(root, sizeof root, "%s/debug", tmpdir);
+	tp_fmt(placed, sizeof placed, "%s/opt/app/fixture.debug", root);
 	run("mkdir -p '%s/opt/app' && mv '%s' '%s'", root, debug, placed);
-	fmt(stripped, sizeof stripped, "%s/bin/fixture.linked", tmpdir);
+	tp_fmt(stripped, sizeof stripped, "%s/bin/fixture.linked", tmpdir);
 	f = open_ok(stripped);
 	roots[0] = root;
 	cr_assert_eq(elf_find_debug(f, roots, 1, "/opt/app/fixture", &e), 0, "%s", e.detail);
@@ -298,7 +287,7 @@ Test(debugfile, debuglink_crc_decides_without_build_id)
 	run("cd '%s' && objcopy --remove-section=.note.gnu.build-id '%s' noid 2>>objcopy.log && "
 	    "objcopy --only-keep-debug noid noid.debug 2>>objcopy.log && strip -o noid.stripped noid && "
 	    "objcopy --add-gnu-debuglink=noid.debug noid.stripped noid.linked", tmpdir, exe);
-	fmt(path, sizeof path, "%s/noid.linked", tmpdir);
+	tp_fmt(path, sizeof path, "%s/noid.linked", tmpdir);
 	f = open_ok(path);
 	cr_assert_str_eq(elf_build_id(f), "");
 	cr_assert_eq(elf_find_debug(f, roots, 1, NULL, &e), 0, "%s", e.detail);
@@ -315,7 +304,7 @@ Test(debugfile, debuglink_crc_decides_without_build_id)
 	cr_assert_not(elf_symbol(f, LOCAL, &s));
 	/* And no build-id to match a direct attach against. */
 	pc_err_clear(&e);
-	fmt(path, sizeof path, "%s/noid.debug", tmpdir);
+	tp_fmt(path, sizeof path, "%s/noid.debug", tmpdir);
 	cr_assert_eq(elf_attach_debug(f, path, &e), -1);
 	elf_close(f);
 }
@@ -328,9 +317,9 @@ Test(debugfile, install_prefix_is_searched)
 	struct elf_file *f;
 
 	split_fixture(stripped, debug, sizeof stripped, id, sizeof id);
-	fmt(exe, sizeof exe, "%s/prefix/usr/bin/fixture", tmpdir);
+	tp_fmt(exe, sizeof exe, "%s/prefix/usr/bin/fixture", tmpdir);
 	run("mkdir -p '%s/prefix/usr/bin' && cp '%s' '%s'", tmpdir, stripped, exe);
-	fmt(root, sizeof root, "%s/prefix/usr/lib/debug", tmpdir);
+	tp_fmt(root, sizeof root, "%s/prefix/usr/lib/debug", tmpdir);
 	place_by_build_id(debug, root, id, placed, sizeof placed);
 	unsetenv("PYCENSUS_DEBUG_DIR");
 	f = open_ok(exe);
@@ -347,9 +336,9 @@ Test(debugfile, multiarch_libdir_prefix_is_searched)
 	struct elf_file *f;
 
 	split_fixture(stripped, debug, sizeof stripped, id, sizeof id);
-	fmt(lib, sizeof lib, "%s/prefix/usr/lib/x86_64-linux-gnu/fixture", tmpdir);
+	tp_fmt(lib, sizeof lib, "%s/prefix/usr/lib/x86_64-linux-gnu/fixture", tmpdir);
 	run("mkdir -p '%s/prefix/usr/lib/x86_64-linux-gnu' && cp '%s' '%s'", tmpdir, stripped, lib);
-	fmt(root, sizeof root, "%s/prefix/usr/lib/debug", tmpdir);
+	tp_fmt(root, sizeof root, "%s/prefix/usr/lib/debug", tmpdir);
 	place_by_build_id(debug, root, id, placed, sizeof placed);
 	unsetenv("PYCENSUS_DEBUG_DIR");
 	f = open_ok(lib);
@@ -366,14 +355,14 @@ Test(debugfile, env_dirs_come_first)
 	struct elf_file *f;
 
 	split_fixture(stripped, debug, sizeof stripped, id, sizeof id);
-	fmt(envroot, sizeof envroot, "%s/envdebug", tmpdir);
+	tp_fmt(envroot, sizeof envroot, "%s/envdebug", tmpdir);
 	place_by_build_id(debug, envroot, id, placed, sizeof placed);
 	/* The install prefix holds a copy too: the environment's must win. */
-	fmt(exe, sizeof exe, "%s/prefix/usr/bin/fixture", tmpdir);
+	tp_fmt(exe, sizeof exe, "%s/prefix/usr/bin/fixture", tmpdir);
 	run("mkdir -p '%s/prefix/usr/bin' && cp '%s' '%s'", tmpdir, stripped, exe);
-	fmt(prefroot, sizeof prefroot, "%s/prefix/usr/lib/debug", tmpdir);
+	tp_fmt(prefroot, sizeof prefroot, "%s/prefix/usr/lib/debug", tmpdir);
 	place_by_build_id(debug, prefroot, id, other, sizeof other);
-	fmt(env, sizeof env, "/nonexistent/a::%s:", envroot);
+	tp_fmt(env, sizeof env, "/nonexistent/a::%s:", envroot);
 	setenv("PYCENSUS_DEBUG_DIR", env, 1);
 	f = open_ok(exe);
 	cr_assert_eq(elf_find_debug_for(f, 0, NULL, &e), 0, "%s", e.detail);
@@ -389,10 +378,10 @@ static bool provisioned(const char *minor, char *exe, size_t len)
 	char dflt[PATH_MAX];
 
 	if (!top || !top[0]) {
-		fmt(dflt, sizeof dflt, "%s/.cache/pycensus/pythons", getenv("HOME") ? getenv("HOME") : "/root");
+		tp_fmt(dflt, sizeof dflt, "%s/.cache/pycensus/pythons", getenv("HOME") ? getenv("HOME") : "/root");
 		top = dflt;
 	}
-	fmt(exe, len, "%s/%s/usr/bin/python%s", top, minor, minor);
+	tp_fmt(exe, len, "%s/%s/usr/bin/python%s", top, minor, minor);
 	return access(exe, X_OK) == 0;
 }
 
@@ -420,7 +409,7 @@ static void check_debian(const char *minor)
 	cr_assert(elf_symbol(f, "_PyRuntime", &s));
 	runtime = s.value;
 	cr_assert_eq(elf_find_debug_for(f, 0, NULL, &e), 0, "%s", e.detail);
-	fmt(want, sizeof want, "%.*s/usr/lib/debug/.build-id/%.2s/%s.debug",
+	tp_fmt(want, sizeof want, "%.*s/usr/lib/debug/.build-id/%.2s/%s.debug",
 		 (int)(strstr(exe, "/usr/bin/") - exe), exe, elf_build_id(f), elf_build_id(f) + 2);
 	cr_expect_str_eq(elf_symtab_path(f), want);
 	elf_symbols_each(f, count_local, &locals);
@@ -472,7 +461,7 @@ Test(debugfile, pyelf_uses_the_debug_file_of_a_running_interpreter, .timeout = 6
 		char proc[64];
 		ssize_t n;
 
-		fmt(proc, sizeof proc, "/proc/%d/exe", (int)pid);
+		tp_fmt(proc, sizeof proc, "/proc/%d/exe", (int)pid);
 		n = readlink(proc, link, sizeof link - 1);
 		link[n > 0 ? n : 0] = '\0';
 		if (n > 0 && strstr(link, "python3.13"))

@@ -8,7 +8,6 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include "symbols/debugfile.h"
 #include "python/dwarf.h"
 #include "python/layout.h"
+#include "tests/unit/testpath.h"
 
 struct field {
 	const char *name;
@@ -43,18 +43,6 @@ static int32_t field_value(const struct pyoffsets *o, size_t i)
 	return v;
 }
 
-/* snprintf that fails the test rather than truncate a path. */
-static void fmt(char *out, size_t len, const char *f, ...) PC_PRINTF(3, 4);
-static void fmt(char *out, size_t len, const char *f, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, f);
-	n = vsnprintf(out, len, f, ap);
-	va_end(ap);
-	cr_assert(n >= 0 && (size_t)n < len, "path too long");
-}
 
 static double now(void)
 {
@@ -114,9 +102,9 @@ static bool pyenv_root(char *out, size_t len)
 		pclose(p);
 	}
 	if (!out[0] && env && env[0])
-		fmt(out, len, "%s", env);
+		tp_fmt(out, len, "%s", env);
 	if (!out[0] && home)
-		fmt(out, len, "%s/.pyenv", home);
+		tp_fmt(out, len, "%s/.pyenv", home);
 	return out[0] != '\0';
 }
 
@@ -135,7 +123,7 @@ Test(dwarf, pyenv_builds_equal_their_tables, .timeout = 300)
 	size_t compared = 0;
 
 	cr_assert(pyenv_root(root, sizeof root));
-	fmt(versions, sizeof versions, "%s/versions", root);
+	tp_fmt(versions, sizeof versions, "%s/versions", root);
 	dir = opendir(versions);
 	if (!dir)
 		cr_skip_test("no pyenv builds in %s", versions);
@@ -145,7 +133,7 @@ Test(dwarf, pyenv_builds_equal_their_tables, .timeout = 300)
 
 		if (!version_dir(d->d_name, &minor))
 			continue;
-		fmt(lib, sizeof lib, "%s/%s/lib/libpython3.%d.so.1.0", versions, d->d_name, minor);
+		tp_fmt(lib, sizeof lib, "%s/%s/lib/libpython3.%d.so.1.0", versions, d->d_name, minor);
 		if (access(lib, R_OK) != 0)
 			continue;
 		t = table_for(d->d_name);
@@ -175,19 +163,19 @@ static void expect_debian(const char *minor)
 	const struct pylayout_gen *t;
 
 	if (!top || !top[0]) {
-		fmt(dflt, sizeof dflt, "%s/.cache/pycensus/pythons", home ? home : "/root");
+		tp_fmt(dflt, sizeof dflt, "%s/.cache/pycensus/pythons", home ? home : "/root");
 		top = dflt;
 	}
-	fmt(exe, sizeof exe, "%s/%s/usr/bin/python%s", top, minor, minor);
+	tp_fmt(exe, sizeof exe, "%s/%s/usr/bin/python%s", top, minor, minor);
 	if (access(exe, X_OK) != 0)
 		cr_skip_test("python%s is not provisioned (tools/provision-pythons)", minor);
 	f = elf_open(exe, &e);
 	cr_assert_not_null(f, "%s", e.detail);
 	cr_assert(elf_symbol(f, "Py_Version", &s));
 	cr_assert_eq(elf_read_vaddr(f, s.value, &hex, sizeof hex, &e), 0, "%s", e.detail);
-	fmt(source, sizeof source, "%u.%u.%u-debian", hex >> 24, (hex >> 16) & 0xff, (hex >> 8) & 0xff);
+	tp_fmt(source, sizeof source, "%u.%u.%u-debian", hex >> 24, (hex >> 16) & 0xff, (hex >> 8) & 0xff);
 	cr_assert_eq(elf_find_debug_for(f, 0, NULL, &e), 0, "no debug file for %s: %s", exe, e.detail);
-	fmt(debug, sizeof debug, "%s", elf_symtab_path(f));
+	tp_fmt(debug, sizeof debug, "%s", elf_symtab_path(f));
 	elf_close(f);
 	t = table_for(source);
 	if (!t)
@@ -204,7 +192,7 @@ static void fixture_path(const char *name, char *out, size_t len)
 	const char *dir = getenv("PYCENSUS_FIXTURES");
 	char rel[PATH_MAX];
 
-	fmt(rel, sizeof rel, "%s/%s", dir && dir[0] ? dir : "build/fixtures", name);
+	tp_fmt(rel, sizeof rel, "%s/%s", dir && dir[0] ? dir : "build/fixtures", name);
 	if (!realpath(rel, out) || strlen(out) >= len)
 		cr_skip_test("%s is missing: run make fixtures", rel);
 }
@@ -326,7 +314,7 @@ static char tmpdir[PATH_MAX];
 
 static void make_tmpdir(void)
 {
-	fmt(tmpdir, sizeof tmpdir, "/tmp/pycensus-test-dwarf-XXXXXX");
+	tp_fmt(tmpdir, sizeof tmpdir, "/tmp/pycensus-test-dwarf-XXXXXX");
 	cr_assert_not_null(mkdtemp(tmpdir));
 }
 
@@ -347,8 +335,8 @@ static void compile_types(const char *flags, const char *name, char *out, size_t
 
 	if (!realpath("tests/unit/fixtures/dwarf_types_a.c", a) || !realpath("tests/unit/fixtures/dwarf_types_b.c", b))
 		cr_skip_test("tests/unit/fixtures/dwarf_types_[ab].c not found (run from the repository)");
-	fmt(out, len, "%s/%s.so", tmpdir, name);
-	fmt(cmd, sizeof cmd, "%s %s -O0 -shared -fPIC -o '%s' '%s' '%s' 2>&1", cc && cc[0] ? cc : "cc", flags, out,
+	tp_fmt(out, len, "%s/%s.so", tmpdir, name);
+	tp_fmt(cmd, sizeof cmd, "%s %s -O0 -shared -fPIC -o '%s' '%s' '%s' 2>&1", cc && cc[0] ? cc : "cc", flags, out,
 	    a, b);
 	if (system(cmd) != 0)
 		cr_skip_test("cannot compile the fixture: %s", cmd);
@@ -440,7 +428,7 @@ Test(dwarf_types, corrupt_dwarf_neither_crashes_nor_hangs, .timeout = 240)
 	len = slurp(so, &orig);
 	cr_assert(info.offset + info.size <= len && abbrev.offset + abbrev.size <= len);
 	buf = malloc(len);
-	fmt(bad, sizeof bad, "%s/bad.so", tmpdir);
+	tp_fmt(bad, sizeof bad, "%s/bad.so", tmpdir);
 	for (int round = 0; round < rounds; round++) {
 		struct pyoffsets out;
 		struct dwarf_types *t;
