@@ -254,6 +254,8 @@ int pyproc_finish(struct pyproc *p, struct pc_err *e)
 	if (pref == 0 && try_dwarf(p, cand[0], newer, rawlen ? raw : NULL, rawlen, &(struct pc_err){ 0 }) == 0)
 		return 0;
 	*e = first;
+	if (first.code == PC_EUNSUPPORTED) /* a free-threaded build, by its own debug offsets */
+		return -1;
 	if (newer)
 		return pc_fail(e, PC_EUNSUPPORTED,
 			       "CPython %s is newer than any layout pycensus knows (newest: %s) and its "
