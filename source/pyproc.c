@@ -94,7 +94,7 @@ static int validate_threads(struct pyproc *p, struct pc_err *e)
 			return -1;
 	}
 	if (p->nthreads == 0)
-		return pc_fail(e, PC_ELAYOUT, "the main interpreter has no thread state (still starting up?)");
+		return pc_fail(e, PC_ENOTRUNNING, "the main interpreter has no thread state yet");
 	return 0;
 }
 
@@ -136,7 +136,7 @@ static int find_interp(struct pyproc *p, struct pc_err *e)
 	if (read_ptr_field(p, p->runtime, L->off.rt_interp_main, &p->interp, "_PyRuntime.interpreters.main", e) < 0)
 		return -1;
 	if (!p->interp)
-		return pc_fail(e, PC_ELAYOUT, "the interpreter is not initialised yet (or is finalising)");
+		return pc_fail(e, PC_ENOTRUNNING, "_PyRuntime has no main interpreter (not initialised, or finalised)");
 	if (L->arenas_in_interp) {
 		uint64_t o = p->interp + (uint64_t)L->off.is_obmalloc;
 		if (!L->obmalloc_is_pointer)
@@ -254,7 +254,8 @@ int pyproc_finish(struct pyproc *p, struct pc_err *e)
 	if (pref == 0 && try_dwarf(p, cand[0], newer, rawlen ? raw : NULL, rawlen, &(struct pc_err){ 0 }) == 0)
 		return 0;
 	*e = first;
-	if (first.code == PC_EUNSUPPORTED) /* a free-threaded build, by its own debug offsets */
+	/* a free-threaded build, by its own debug offsets; an interpreter not (or no longer) running */
+	if (first.code == PC_EUNSUPPORTED || first.code == PC_ENOTRUNNING)
 		return -1;
 	if (newer)
 		return pc_fail(e, PC_EUNSUPPORTED,

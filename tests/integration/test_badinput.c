@@ -104,6 +104,39 @@ Test(badinput, not_python)
 	h_kill(&p);
 }
 
+/* A program that embeds CPython but has not initialised it: _PyRuntime holds no interpreter. The
+ * libpython comes from the first interpreter found that links one. */
+Test(badinput, interpreter_not_running)
+{
+	struct python py[H_MAX_PYTHONS];
+	size_t n = h_find_pythons(py, H_MAX_PYTHONS);
+	const char *fix = getenv("PYCENSUS_FIXTURES");
+	char lib[512] = "", exe[512], cmd[1024], line[128], err[1024];
+	struct proc p;
+
+	for (size_t i = 0; i < n && !lib[0]; i++) {
+		FILE *f;
+		snprintf(cmd, sizeof cmd, "ldd '%.300s' 2>/dev/null | grep -o '/[^ ]*libpython[^ ]*'", py[i].path);
+		if ((f = popen(cmd, "r"))) {
+			if (!fgets(lib, sizeof lib, f))
+				lib[0] = '\0';
+			lib[strcspn(lib, "\n")] = '\0';
+			pclose(f);
+		}
+	}
+	if (!lib[0])
+		cr_skip_test("no interpreter found links a shared libpython");
+	snprintf(exe, sizeof exe, "%s/embedder", fix ? fix : "build/fixtures");
+	{
+		char *argv[] = { exe, lib, NULL };
+		cr_assert(h_spawn(&p, argv) && h_wait_line(&p, "loaded", line, sizeof line, 30), "%s %s did not start", exe, lib);
+	}
+	cr_expect_eq(snap(p.pid, err, sizeof err, NULL), 14, "%s", err);
+	assert_one_line(err, "the interpreter is not running");
+	assert_running(p.pid);
+	h_kill(&p);
+}
+
 Test(badinput, permission_denied)
 {
 	struct proc p;
