@@ -372,6 +372,27 @@ const char *elf_symtab_path(const struct elf_file *f)
 	return f->debug ? f->debug->path : NULL;
 }
 
+/* GCC's link-time optimisation renames a file-static it makes private: `arenas` becomes
+ * `arenas.lto_priv.0` (Debian's python3.11, its -dbg .symtab). Those sort right after the name;
+ * one such local is taken for the name, two or more (statics of one name in several files) are
+ * ambiguous and taken for none. */
+static bool lto_private(const struct elf_file *f, size_t at, const char *name, struct elf_sym *out)
+{
+	static const char suffix[] = ".lto_priv.";
+	size_t n = strlen(name), found = 0, which = 0;
+
+	for (size_t i = at; i < f->nsyms && strncmp(f->syms[i].s.name, name, n) == 0; i++)
+		if (strncmp(f->syms[i].s.name + n, suffix, sizeof suffix - 1) == 0 && f->syms[i].s.local) {
+			which = i;
+			found++;
+		}
+	if (found != 1)
+		return false;
+	if (out)
+		*out = f->syms[which].s;
+	return true;
+}
+
 bool elf_symbol(const struct elf_file *f, const char *name, struct elf_sym *out)
 {
 	size_t lo = 0, hi = f->nsyms;
@@ -384,11 +405,12 @@ bool elf_symbol(const struct elf_file *f, const char *name, struct elf_sym *out)
 		else
 			hi = mid;
 	}
-	if (lo == f->nsyms || strcmp(f->syms[lo].s.name, name) != 0)
-		return false;
-	if (out)
-		*out = f->syms[lo].s;
-	return true;
+	if (lo < f->nsyms && strcmp(f->syms[lo].s.name, name) == 0) {
+		if (out)
+			*out = f->syms[lo].s;
+		return true;
+	}
+	return lto_private(f, lo, name, out);
 }
 
 void elf_symbols_each(const struct elf_file *f, bool (*fn)(const struct elf_sym *s, void *arg),

@@ -124,6 +124,21 @@ Test(elf, local_symbol_only_in_symtab)
 	elf_close(stripped);
 }
 
+/* A name LTO made private (NAME.lto_priv.N) is found by NAME when it is the only one. */
+Test(elf, lto_private_statics)
+{
+	struct elf_file *f = open_fixture("fixture_exe");
+	struct elf_sym s, t;
+
+	cr_assert(elf_symbol(f, "fixture_lto", &s), "NAME.lto_priv.0 not found by NAME");
+	cr_expect(s.local);
+	cr_assert(elf_symbol(f, "fixture_lto.lto_priv.0", &t));
+	cr_expect_eq(s.value, t.value);
+	cr_expect_not(elf_symbol(f, "fixture_twice", &s), "two statics of one name are ambiguous");
+	cr_expect_not(elf_symbol(f, "fixture_lt", &s), "a prefix is not a name");
+	elf_close(f);
+}
+
 static bool find_getenv(const struct elf_sym *s, void *arg)
 {
 	if (strncmp(s->name, "getenv", 6) == 0)
