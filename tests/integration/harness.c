@@ -1,6 +1,7 @@
 /* harness.c: integration-test plumbing. */
 #include "common/compat.h"
 #include "tests/integration/harness.h"
+#include "python/rules.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -37,11 +38,32 @@ static int cmp_python(const void *a, const void *b)
 	return c ? c : strcmp(x->path, y->path);
 }
 
-/* A static distro build is stripped: no arena-table symbol (docs/cpython.md 1.5). */
-static bool has_arena_symbol(const char *path, int minor)
+struct pylayout h_layout(const struct python *py)
 {
+	struct pylayout L;
+	struct pc_err e = { 0 };
+
+	if (layout_lookup(3, py->minor, &L, &e) < 0)
+		memset(&L, 0, sizeof L);
+	return L;
+}
+
+bool h_instances_without_dict(const struct python *py)
+{
+	struct pylayout L = h_layout(py);
+
+	return py_has_managed_dict(&L, PC_TPFLAGS_MANAGED_DICT);
+}
+
+/* A static distro build is stripped: no arena-table symbol (docs/cpython.md 1.5), unless the
+ * version keeps the table in the interpreter (3.12+), where no symbol is needed. */
+static bool has_arena_symbol(const struct python *py)
+{
+	const char *path = py->path;
+	struct pylayout L = h_layout(py);
 	char cmd[1024];
-	if (minor >= 12)
+
+	if (L.arenas_in_interp)
 		return true;
 	snprintf(cmd, sizeof cmd, "nm '%s' 2>/dev/null | grep -q ' maxarenas$'", path);
 	if (system(cmd) == 0)
@@ -296,7 +318,7 @@ static const struct python *checked(struct discovery *d, size_t i)
 {
 	if (!d->checked[i]) {
 		d->all[i].has_symtab = has_symtab(d->all[i].path, d->all[i].label);
-		d->all[i].has_symbols = has_arena_symbol(d->all[i].path, d->all[i].minor);
+		d->all[i].has_symbols = has_arena_symbol(&d->all[i]);
 		d->checked[i] = true;
 	}
 	return &d->all[i];

@@ -6,6 +6,7 @@
 #include "common/compat.h"
 #include <stdio.h>
 #include <sys/types.h>
+#include "python/layout.h"
 
 #define H_MAX_PYTHONS 32
 
@@ -35,6 +36,13 @@ size_t h_find_pythons(struct python *out, size_t max);
 /* The same, for the slowest suites (kinds, modes): one interpreter per layout family and each
  * Debian build, unless PYCENSUS_TEST_FULL=1 asks for all. */
 size_t h_find_pythons_core(struct python *out, size_t max);
+/* The rules of py's version (python/rules.h answers questions about it by name, so the tests
+ * compare no version numbers either). */
+struct pylayout h_layout(const struct python *py);
+/* Instances of a plain class keep their attributes without a dict object (3.11+ managed dicts):
+ * no "dict of <class>" rows unless something asks for __dict__. */
+bool h_instances_without_dict(const struct python *py);
+
 /* Prints what discovery found, each expected interpreter it did not find and why (pyenv 3.8-3.13,
  * system 3.11, provisioned 3.13-3.15), and the filter. Called once per run from a Criterion
  * PRE_ALL report hook (harness.c). */
