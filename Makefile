@@ -54,6 +54,10 @@ $(FIXDIR)/fixture_stripped: $(FIXDIR)/fixture_exe
 $(FIXDIR)/vforkhold.so: tests/integration/fixtures/vforkhold.c
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -fPIC -shared -o $@ $<
+# Counts a signal's deliveries in C, for the integration tests' lost-signals check.
+$(FIXDIR)/sigcount.so: tests/integration/fixtures/sigcount.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -fPIC -shared -o $@ $<
 # A program that loads libpython and never initialises it: the not-running test's target.
 $(FIXDIR)/embedder: tests/integration/fixtures/embedder.c
 	@mkdir -p $(dir $@)
@@ -79,7 +83,7 @@ unit: deps
 # The interpreters are found by tests/integration/harness.c (pyenv, /usr/bin, tools/provision-pythons'
 # prefix, $PYCENSUS_PYTHONS); PYCENSUS_TEST_PYTHONS=3.14,3.12.1 tests only those (harness.h).
 integration: deps
-	@$(MAKE) --no-print-directory pycensus $(BUILD)/test_integration $(FIXDIR)/vforkhold.so $(FIXDIR)/embedder
+	@$(MAKE) --no-print-directory pycensus $(BUILD)/test_integration $(FIXDIR)/vforkhold.so $(FIXDIR)/sigcount.so $(FIXDIR)/embedder
 	PYCENSUS=$(CURDIR)/pycensus PYCENSUS_WORKLOADS=$(CURDIR)/tests/integration/workloads PYCENSUS_FIXTURES=$(FIXDIR) \
 		tools/run-tests $(BUILD)/integration.log $(BUILD)/test_integration --jobs 2
 
@@ -145,7 +149,7 @@ asan: deps
 		PYCENSUS_FIXTURES=$(CURDIR)/build-asan/fixtures ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		tools/run-tests build-asan/integration.log build-asan/test_integration --jobs 2
 
-pycensus-asan: $(BUILD)/cli/main.o $(BUILD)/libpycensus.a $(BUILD)/test_integration $(FIXDIR)/vforkhold.so $(FIXDIR)/embedder
+pycensus-asan: $(BUILD)/cli/main.o $(BUILD)/libpycensus.a $(BUILD)/test_integration $(FIXDIR)/vforkhold.so $(FIXDIR)/sigcount.so $(FIXDIR)/embedder
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BUILD)/cli/main.o $(BUILD)/libpycensus.a $(LDLIBS_PC)
 
 demo: deps

@@ -38,7 +38,7 @@ double mono_now(void)
 static void detach_all(struct stopped *s)
 {
 	for (size_t i = 0; i < s->n; i++)
-		ptrace(PTRACE_DETACH, s->tids[i], NULL, NULL);
+		ptrace(PTRACE_DETACH, s->tids[i], NULL, (void *)(long)s->sigs[i]);
 	s->n = 0;
 }
 
@@ -106,8 +106,10 @@ static int seize_error(struct pc_err *e, pid_t pid, int err)
 
 enum waited { WAIT_STOPPED, WAIT_GONE, WAIT_STUCK };
 
-/* Waits for the interrupt stop of one thread, until the deadline. */
-static enum waited wait_stopped(pid_t tid)
+/* Waits for the interrupt stop of one thread, until the deadline. A signal that reaches the
+ * thread first stops it in a signal-delivery-stop instead (no PTRACE_EVENT_STOP in the status):
+ * stopped all the same, and *sig keeps the signal to deliver when the thread is let go. */
+static enum waited wait_stopped(pid_t tid, int *sig)
 {
 	double deadline = mono_now() + STOP_DEADLINE_S;
 	struct timespec nap = { 0, 100000 }; /* 0.1 ms, doubling to 10 ms */
@@ -119,8 +121,10 @@ static enum waited wait_stopped(pid_t tid)
 			continue;
 		if (r < 0 || (r == tid && (WIFEXITED(status) || WIFSIGNALED(status))))
 			return WAIT_GONE;
-		if (r == tid && WIFSTOPPED(status))
+		if (r == tid && WIFSTOPPED(status)) {
+			*sig = (status >> 16) == 0 ? WSTOPSIG(status) : 0;
 			return WAIT_STOPPED;
+		}
 		if (mono_now() > deadline)
 			return WAIT_STUCK;
 		nanosleep(&nap, NULL);
@@ -187,9 +191,12 @@ static int seize_new_threads(struct stopped *s, struct pc_err *e)
 			free(tids);
 			return seize_error(e, s->pid, err);
 		}
+		size_t cap = s->cap;
 		xgrow((void **)&s->tids, &s->cap, s->n + 1, sizeof *s->tids);
+		xgrow((void **)&s->sigs, &cap, s->n + 1, sizeof *s->sigs);
+		s->sigs[s->n] = 0;
 		s->tids[s->n++] = t;
-		enum waited w = ptrace(PTRACE_INTERRUPT, t, NULL, NULL) < 0 ? WAIT_GONE : wait_stopped(t);
+		enum waited w = ptrace(PTRACE_INTERRUPT, t, NULL, NULL) < 0 ? WAIT_GONE : wait_stopped(t, &s->sigs[s->n - 1]);
 		if (w == WAIT_STUCK) {
 			s->n--;
 			free(tids);
@@ -238,6 +245,8 @@ void stop_release(struct stopped *s)
 	if (current_stop == s)
 		current_stop = NULL;
 	free(s->tids);
+	free(s->sigs);
 	s->tids = NULL;
+	s->sigs = NULL;
 	s->cap = 0;
 }

@@ -13,6 +13,8 @@
 struct stopped {
 	pid_t pid;
 	pid_t *tids;  /* threads we seized */
+	int *sigs;    /* per thread: the signal it stopped to receive (signal-delivery-stop), or 0;
+		       * handed back at detach, or the signal would be lost */
 	size_t n, cap;
 	double stopped_at; /* monotonic seconds */
 	double pause_s;    /* how long the target stood stopped (set by stop_release) */
