@@ -19,12 +19,10 @@
  * resume whatever target is stopped when SIGINT/SIGTERM/SIGHUP arrives. */
 static struct stopped *volatile current_stop;
 static volatile sig_atomic_t *interrupt_flag;
-static void (*interrupt_restore)(void);
 
-void stop_on_interrupt(volatile sig_atomic_t *flag, void (*restore)(void))
+void stop_on_interrupt(volatile sig_atomic_t *flag)
 {
 	interrupt_flag = flag;
-	interrupt_restore = restore;
 }
 
 double mono_now(void)
@@ -47,14 +45,16 @@ static void on_fatal_signal(int sig)
 	static const char msg[] = "pycensus: interrupted; the target was resumed\n";
 	struct stopped *s = current_stop;
 
-	if (!s && interrupt_flag) {
+	/* A sampling command keeps what it sampled: the target is resumed at once, and the caller
+	 * discards the census under way and writes its report. */
+	if (interrupt_flag) {
 		*interrupt_flag = sig;
+		if (s)
+			detach_all(s);
 		return;
 	}
 	if (s)
 		detach_all(s);
-	if (interrupt_restore)
-		interrupt_restore();
 	if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
 		/* nothing more can be done in a signal handler */
 	}
@@ -217,6 +217,12 @@ static int seize_new_threads(struct stopped *s, struct pc_err *e)
 	return added;
 }
 
+/* SIGINT/SIGTERM reached a sampling command: stop nothing more. */
+static int interrupted(struct pc_err *e)
+{
+	return pc_fail(e, PC_EINTERNAL, "interrupted by signal %d", (int)*interrupt_flag);
+}
+
 int stop_all(struct stopped *s, pid_t pid, struct pc_err *e)
 {
 	memset(s, 0, sizeof *s);
@@ -225,7 +231,7 @@ int stop_all(struct stopped *s, pid_t pid, struct pc_err *e)
 	s->stopped_at = mono_now();
 	/* Threads can be created while we stop the others; a few rounds settle it. */
 	for (int round = 0; round < 100; round++) {
-		int added = seize_new_threads(s, e);
+		int added = interrupt_flag && *interrupt_flag ? interrupted(e) : seize_new_threads(s, e);
 		if (added < 0) {
 			stop_release(s);
 			return -1;

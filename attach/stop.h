@@ -23,11 +23,11 @@ struct stopped {
 /* Installs the signal handlers that resume any stopped target and exit. Call once, early. */
 void stop_install_handlers(void);
 
-/* For commands that sample repeatedly (snap -i, top): while no target is stopped, SIGINT/SIGTERM/
- * SIGHUP only store the signal number in *flag (blocking calls return EINTR), so the command can
- * end cleanly and write its report. `restore` (may be NULL; async-signal-safe) runs before the
- * handler exits on a signal that arrives during a stop, e.g. to give the terminal back. */
-void stop_on_interrupt(volatile sig_atomic_t *flag, void (*restore)(void));
+/* For commands that sample repeatedly (snap -i, top): SIGINT/SIGTERM/SIGHUP store the signal
+ * number in *flag (blocking calls return EINTR) and resume a stopped target at once; stop_all
+ * then refuses to stop it again. The command discards the census under way (its target ran
+ * during it), ends cleanly and writes what it sampled. NULL: back to resume-and-exit. */
+void stop_on_interrupt(volatile sig_atomic_t *flag);
 
 /* Seizes and interrupts every thread of pid, re-reading the task list until it is stable (threads
  * created during the stop are stopped too). On failure everything already seized is released and

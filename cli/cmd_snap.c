@@ -227,7 +227,7 @@ static int sample_loop(struct snap_args *a, struct pc_err *e)
 	a->opts.progress = progress_phase;
 	a->opts.progress_arg = &sm.prog;
 	a->opts.keep_copy = &keep;
-	stop_on_interrupt(&stop, NULL);
+	stop_on_interrupt(&stop);
 	if (sampling_begin(&sm, e) < 0) {
 		sampling_release(&sm);
 		return -1;
@@ -239,6 +239,12 @@ static int sample_loop(struct snap_args *a, struct pc_err *e)
 			break;
 		census_init(&c);
 		rc = take(a, &c, e);
+		if (stop) { /* the target was resumed in the middle of this census: keep what came before */
+			census_release(&c);
+			pc_err_clear(e);
+			rc = 0;
+			break;
+		}
 		if (rc == 0)
 			rc = sampling_add(&sm, &c, mono_now() - c.wall_s, proc_rss(a->pid), false, e);
 		census_release(&c);
@@ -258,7 +264,7 @@ static int sample_loop(struct snap_args *a, struct pc_err *e)
 		rc = sampling_end(&sm, e);
 	sampling_release(&sm);
 	copybuf_release(&keep);
-	stop_on_interrupt(NULL, NULL);
+	stop_on_interrupt(NULL);
 	return rc;
 }
 

@@ -262,7 +262,10 @@ static int loop(struct top *t, struct pc_err *e)
 		int key;
 
 		if (!t->paused && mono_now() >= next) {
-			if (take(t, e) < 0)
+			int rc = take(t, e);
+			if (stop_sig) /* Ctrl-C during the census: the target was resumed, this sample dropped */
+				return 0;
+			if (rc < 0)
 				return t->s.n && (e->code == PC_EEXITED || e->code == PC_ENOPROC) ? 1 : -1;
 			render(t, stdout);
 			next += t->interval;
@@ -291,12 +294,12 @@ int cmd_top(int argc, char **argv)
 	t.tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	series_init(&t.s);
 	t.opts.keep_copy = &t.keep;
-	stop_on_interrupt(&stop_sig, restore_tty);
+	stop_on_interrupt(&stop_sig);
 	if (t.tty && raw_tty(&e) < 0)
 		return cli_fail(&e);
 	rc = loop(&t, &e);
 	restore_tty();
-	stop_on_interrupt(NULL, NULL);
+	stop_on_interrupt(NULL);
 	series_release(&t.s);
 	copybuf_release(&t.keep);
 	if (rc == 1) {
