@@ -12,8 +12,11 @@
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "attach/hwbreak.h"
+#include "attach/procfs.h"
+#include "attach/stop.h"
 #include "common/xalloc.h"
 
 #define TRACE_OPTS (PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT)
@@ -365,27 +368,76 @@ static size_t running(const struct launch *l)
 	return n;
 }
 
-int launch_stop_all(struct launch *l, struct pc_err *e)
+/* A running thread's tid, or 0. */
+static pid_t first_running(const struct launch *l)
 {
 	for (size_t i = 0; i < l->n; i++)
-		if (l->t[i].why == LS_RUNNING && ptrace(PTRACE_INTERRUPT, l->t[i].tid, NULL, NULL) < 0 &&
-		    errno == ESRCH && l->t[i].tid != l->pid)
-			drop(l, l->t[i--].tid);
-	/* Each interrupted thread reports a stop (or its exit); new threads report their first stop. */
+		if (l->t[i].why == LS_RUNNING)
+			return l->t[i].tid;
+	return 0;
+}
+
+/* A thread that did not stop by the deadline: the others run on, and while that thread still
+ * sleeps uninterruptibly the next samples give up at once instead of stopping the program for
+ * the whole deadline each time. Its interrupt stays pending: launch_wait resumes it when it comes. */
+static int stuck(struct launch *l, pid_t tid, struct pc_err *e)
+{
+	l->stuck_tid = tid;
+	launch_resume_all(l);
+	return stop_fail_stuck(e, l->pid, tid);
+}
+
+static bool still_stuck(struct launch *l)
+{
+	struct lthread *t = l->stuck_tid ? find(l, l->stuck_tid) : NULL;
+
+	if (t && t->why == LS_RUNNING && proc_task_state(l->pid, t->tid) == 'D')
+		return true;
+	l->stuck_tid = 0;
+	return false;
+}
+
+/* Collects stops until no thread runs; waits at most STOP_DEADLINE_S for any one of them. */
+static int collect_stops(struct launch *l, struct pc_err *e)
+{
+	double deadline = mono_now() + STOP_DEADLINE_S;
+	struct timespec nap = { 0, 100000 }; /* 0.1 ms, doubling to 10 ms */
+
 	while (!l->done && running(l) > 0) {
 		int status;
-		pid_t r = waitpid(-1, &status, __WALL);
+		pid_t r = waitpid(-1, &status, __WALL | WNOHANG);
 
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
 			break;
+		if (r == 0) {
+			if (mono_now() > deadline)
+				return stuck(l, first_running(l), e);
+			nanosleep(&nap, NULL);
+			if (nap.tv_nsec < 10000000)
+				nap.tv_nsec *= 2;
+			continue;
 		}
 		on_status(l, r, status);
 		for (size_t i = 0; i < l->n; i++) /* threads born meanwhile must stop too */
 			if (l->t[i].why == LS_RUNNING && l->t[i].tid == r)
 				ptrace(PTRACE_INTERRUPT, r, NULL, NULL);
 	}
+	return 0;
+}
+
+int launch_stop_all(struct launch *l, struct pc_err *e)
+{
+	if (still_stuck(l))
+		return stop_fail_stuck(e, l->pid, l->stuck_tid);
+	for (size_t i = 0; i < l->n; i++)
+		if (l->t[i].why == LS_RUNNING && ptrace(PTRACE_INTERRUPT, l->t[i].tid, NULL, NULL) < 0 &&
+		    errno == ESRCH && l->t[i].tid != l->pid)
+			drop(l, l->t[i--].tid);
+	/* Each interrupted thread reports a stop (or its exit); new threads report their first stop. */
+	if (collect_stops(l, e) < 0)
+		return -1;
 	if (l->done || l->n == 0)
 		return pc_fail(e, PC_EEXITED, "process %d exited while pycensus stopped it", (int)l->pid);
 	return 0;

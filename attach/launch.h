@@ -41,6 +41,7 @@ struct launch {
 	bool done;          /* the process is gone and reaped */
 	int status;         /* its wait status once done */
 	unsigned execs;     /* exec events so far */
+	pid_t stuck_tid;    /* a thread that did not stop by the deadline (uninterruptible sleep) */
 };
 
 enum levent_kind {
@@ -67,7 +68,9 @@ int launch_start(struct launch *l, char *const argv[], struct pc_err *e);
  * (new threads, signals to re-inject, group-stops). Returns 0 with *ev filled, -1 on error. */
 int launch_wait(struct launch *l, int timeout_ms, struct levent *ev, struct pc_err *e);
 /* Stops every thread (those already stopped stay so, keeping their reason). Returns 0, or -1 with
- * PC_EEXITED when the process ended meanwhile. */
+ * PC_EEXITED when the process ended meanwhile, or PC_ESTUCK when a thread did not stop within
+ * STOP_DEADLINE_S (attach/stop.h): the others are resumed then, and while that thread stays in
+ * uninterruptible sleep later calls fail at once without stopping anything. */
 int launch_stop_all(struct launch *l, struct pc_err *e);
 /* Resumes every stopped thread as its stop requires (signals delivered, group-stops kept), but
  * for exec, breakpoint and exit stops launch_wait has not handed over yet: those wait for it. */

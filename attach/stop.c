@@ -99,11 +99,6 @@ static int seize_error(struct pc_err *e, pid_t pid, int err)
 		       (int)pid, strerror(err), (int)getuid(), scope[0] ? scope : "absent");
 }
 
-/* How long one thread may take to reach its interrupt stop. A thread in uninterruptible sleep
- * (state D) stops only when its system call ends, which may be never (a dead NFS server); the
- * others would stand stopped meanwhile. Long enough for a loaded machine's scheduler. */
-#define STOP_DEADLINE_S 3.0
-
 enum waited { WAIT_STOPPED, WAIT_GONE, WAIT_STUCK };
 
 /* Waits for the interrupt stop of one thread, until the deadline. A signal that reaches the
@@ -133,10 +128,7 @@ static enum waited wait_stopped(pid_t tid, int *sig)
 	}
 }
 
-/* A thread that did not stop in time, named with what it waits in (/proc/.../wchan). It stays
- * seized but cannot be detached until it stops; the caller ends pycensus, and the kernel
- * detaches it then (a tracer's exit releases its tracees). */
-static int stuck_error(struct pc_err *e, pid_t pid, pid_t tid)
+int stop_fail_stuck(struct pc_err *e, pid_t pid, pid_t tid)
 {
 	char path[64], wchan[64] = "", name[64] = "";
 	FILE *f;
@@ -200,7 +192,7 @@ static int seize_new_threads(struct stopped *s, struct pc_err *e)
 		if (w == WAIT_STUCK) {
 			s->n--;
 			free(tids);
-			return stuck_error(e, s->pid, t);
+			return stop_fail_stuck(e, s->pid, t);
 		}
 		if (w == WAIT_GONE) {
 			s->n--;

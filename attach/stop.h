@@ -34,6 +34,16 @@ void stop_on_interrupt(volatile sig_atomic_t *flag);
  * e says why (NOPROC, PERM with the ptrace_scope / CAP_SYS_PTRACE explanation, EXITED). */
 int stop_all(struct stopped *s, pid_t pid, struct pc_err *e);
 
+/* How long one thread may take to reach its interrupt stop. A thread in uninterruptible sleep
+ * (state D) stops only when its system call ends, which may be never (a dead NFS server); the
+ * others would stand stopped meanwhile. Long enough for a loaded machine's scheduler. */
+#define STOP_DEADLINE_S 3.0
+
+/* Fails e with STUCK for thread tid that did not stop in time, named with its state and what it
+ * waits in (/proc/.../wchan). stop_all leaves such a thread seized (it cannot be detached until it
+ * stops); the kernel detaches it when pycensus exits. */
+int stop_fail_stuck(struct pc_err *e, pid_t pid, pid_t tid);
+
 /* Detaches from every seized thread (they resume). Safe to call twice, and on a half-built s. */
 void stop_release(struct stopped *s);
 

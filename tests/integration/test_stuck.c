@@ -2,7 +2,8 @@
  * fixtures/vforkhold.c). Stopping it cannot succeed while the thread sleeps: every command that
  * stops the target gives up within its deadline with exit 13, naming the thread; the other
  * threads run on meanwhile; and the held thread runs on once its sleep ends (pycensus leaves no
- * pending stop behind). */
+ * pending stop behind). `run` skips its samples while the thread sleeps, lets the program run, and
+ * still obeys SIGTERM. */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
@@ -10,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <time.h>
 #include "tests/integration/harness.h"
 
@@ -79,5 +82,77 @@ Test(stuck, d_state_thread_is_named_and_the_rest_run, .timeout = 120)
 	cr_expect(ticks(&p) > 0);
 	fprintf(stderr, "stuck: %s: snap, stats and stacks gave up on thread %d (state D) in %.1f s in all\n",
 		py[n - 1].label, tid, now() - t0);
+	h_kill(&p);
+}
+
+static long long program_ticks(pid_t pid, struct proc *p)
+{
+	char line[128];
+	long long n = -1;
+
+	kill(pid, SIGUSR1);
+	if (h_wait_line(p, "ticks ", line, sizeof line, 10))
+		sscanf(line, "ticks %lld", &n);
+	return n;
+}
+
+static bool read_file(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	return f != NULL;
+}
+
+/* `run` samples a program whose thread sleeps in state D: each sample gives up (a warning naming
+ * the thread, once), the program runs on between them, samples resume once the hold ends, and
+ * SIGTERM ends the run (forwarded to the program) with the series written. */
+Test(stuck, run_skips_samples_and_obeys_sigterm, .timeout = 180)
+{
+	struct python py[H_MAX_PYTHONS];
+	size_t n = h_find_pythons(py, H_MAX_PYTHONS);
+	const char *fix = getenv("PYCENSUS_FIXTURES"), *dir = getenv("PYCENSUS_WORKLOADS"), *bin = getenv("PYCENSUS");
+	char lib[512], wl[512], hold[16], line[256], err[8192], csv[] = "/tmp/pycensus-stuck-XXXXXX", want[64];
+	int pid = 0, tid = 0, status = 0, fd = mkstemp(csv);
+	long long t1, t2, t3;
+	struct proc p;
+	double t;
+
+	cr_assert(n > 0 && fd >= 0);
+	close(fd);
+	snprintf(lib, sizeof lib, "%s/vforkhold.so", fix ? fix : "build/fixtures");
+	snprintf(wl, sizeof wl, "%s/dstate.py", dir ? dir : "tests/integration/workloads");
+	snprintf(hold, sizeof hold, "%d", 9000);
+	char *argv[] = { (char *)(bin ? bin : "./pycensus"), "run", "-q", "-i", "0.3", "-f", "csv", "-o", csv, "--",
+			 py[n - 1].path, wl, lib, hold, NULL };
+	cr_assert(h_spawn(&p, argv), "cannot start pycensus run");
+	cr_assert(h_wait_line(&p, "ready", line, sizeof line, 60) && sscanf(line, "ready %d %d", &pid, &tid) == 2,
+		  "%s: the workload did not start under run", py[n - 1].label);
+	/* samples come every 0.3 s; across several of them the program's main thread keeps ticking */
+	t1 = program_ticks(pid, &p);
+	usleep(1500000);
+	t2 = program_ticks(pid, &p);
+	usleep(1500000);
+	t3 = program_ticks(pid, &p);
+	cr_expect(t1 >= 0 && t2 > t1 && t3 > t2, "the program stood still under run: ticks %lld, %lld, %lld", t1, t2, t3);
+	cr_expect(h_wait_line(&p, "released", line, sizeof line, 60), "the held thread did not run on after its sleep");
+	usleep(1500000); /* samples again, now that every thread can stop */
+	t = now();
+	kill(p.pid, SIGTERM);
+	cr_assert_eq(waitpid(p.pid, &status, 0), p.pid);
+	cr_expect(now() - t < 30, "run took %.1f s to end after SIGTERM", now() - t);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGTERM, "run: status 0x%x", status);
+	p.pid = 0;
+	read_file(p.errpath, err, sizeof err);
+	snprintf(want, sizeof want, "thread %d (", tid);
+	cr_expect(strstr(err, "a thread of the process does not stop") && strstr(err, want), "run's warnings: %s", err);
+	read_file(csv, err, sizeof err);
+	/* every sample but those the hold cost is in the series: some came after the release */
+	cr_expect(strncmp(err, "time_s,sample,kind", 18) == 0 && strchr(err, '\n') && strchr(err, '\n')[1] != '\0',
+		  "the series has no sample: %.200s", err);
+	unlink(csv);
 	h_kill(&p);
 }
