@@ -46,18 +46,9 @@ static int parse_opts(int argc, char **argv, struct snapshot_opts *o, const char
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+f:n:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'a':
-			if (strcmp(optarg, "auto") == 0) o->arenas = ARENAS_AUTO;
-			else if (strcmp(optarg, "symbols") == 0) o->arenas = ARENAS_SYMBOLS;
-			else if (strcmp(optarg, "scan") == 0) o->arenas = ARENAS_SCAN;
-			else return pc_fail(e, PC_EUSAGE, "--arenas must be auto, symbols or scan, not '%s'", optarg);
-			break;
-		case 'f':
-			if (strcmp(optarg, "text") && strcmp(optarg, "csv"))
-				return pc_fail(e, PC_EUSAGE, "--format must be text or csv, not '%s'", optarg);
-			*format = optarg;
-			break;
-		case 'n': *limit = strtoul(optarg, NULL, 10); break;
+		case 'a': if (cli_parse_arenas(optarg, &o->arenas, e) < 0) return -1; break;
+		case 'f': if (cli_parse_format(optarg, false, e) < 0) return -1; *format = optarg; break;
+		case 'n': if (cli_parse_rows(optarg, limit, e) < 0) return -1; break;
 		case 'h': capture_help(stdout); exit(0);
 		default: return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
 		}

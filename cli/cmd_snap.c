@@ -94,7 +94,6 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 			       *const sizes[] = { "getsizeof", "alloc" },
 			       *const modes[] = { "auto", "symbols", "scan" };
 	int c;
-	char *end;
 
 	*a = (struct snap_args){ .format = "text", .by = "kind", .limit = 20 };
 	opterr = 0;
@@ -103,18 +102,10 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		switch (c) {
 		case 'f': if (cli_parse_choice(optarg, formats, 3, "--format", e) < 0) return -1; a->format = optarg; break;
 		case 'i': if (cli_parse_interval(optarg, &a->interval, e) < 0) return -1; break;
-		case 'c':
-			a->count = strtoul(optarg, &end, 10);
-			if (*end || !*optarg || optarg[0] == '-' || a->count == 0)
-				return pc_fail(e, PC_EUSAGE, "-c needs a number of samples, not '%s'", optarg);
-			break;
+		case 'c': if (cli_parse_count(optarg, "-c", "samples", &a->count, e) < 0) return -1; break;
 		case 'q': a->quiet = true; break;
 		case 'o': a->output = optarg; break;
-		case 'n':
-			a->limit = strtoul(optarg, &end, 10);
-			if (*end || !*optarg || optarg[0] == '-')
-				return pc_fail(e, PC_EUSAGE, "-n needs a number of rows, not '%s'", optarg);
-			break;
+		case 'n': if (cli_parse_rows(optarg, &a->limit, e) < 0) return -1; break;
 		case 'b': if (cli_parse_choice(optarg, bys, 4, "--by", e) < 0) return -1; a->by = optarg; break;
 		case 's': {
 			int m = cli_parse_choice(optarg, sizes, 2, "--size", e);

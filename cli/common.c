@@ -51,14 +51,32 @@ int cli_parse_format(const char *s, bool json_ok, struct pc_err *e)
 	return pc_fail(e, PC_EUSAGE, "--format must be text, csv%s, not '%s'", json_ok ? " or json" : "", s);
 }
 
-int cli_parse_rows(const char *s, size_t *n, struct pc_err *e)
+/* A decimal count: digits only (strtoul alone takes "-1", " 5" and "abc" as numbers). */
+static bool parse_decimal(const char *s, unsigned long *n)
 {
 	char *end;
 
+	if (*s < '0' || *s > '9')
+		return false;
 	errno = 0;
 	*n = strtoul(s, &end, 10);
-	if (errno || *end || !*s || s[0] == '-')
-		return pc_fail(e, PC_EUSAGE, "-n needs a number of rows, not '%s'", s);
+	return !errno && !*end;
+}
+
+int cli_parse_rows(const char *s, size_t *n, struct pc_err *e)
+{
+	unsigned long v;
+
+	if (!parse_decimal(s, &v))
+		return pc_fail(e, PC_EUSAGE, "-n needs a number of rows (0: all), not '%s'", s);
+	*n = v;
+	return 0;
+}
+
+int cli_parse_count(const char *s, const char *opt, const char *what, unsigned long *n, struct pc_err *e)
+{
+	if (!parse_decimal(s, n) || *n == 0)
+		return pc_fail(e, PC_EUSAGE, "%s needs a number of %s (1 or more), not '%s'", opt, what, s);
 	return 0;
 }
 
