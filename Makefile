@@ -9,7 +9,9 @@ BUILD   ?= build
 PKGS    := libelf libdw libunwind-ptrace
 TEST_PKGS := criterion
 
-WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
+# WERROR=0 keeps warnings as warnings (a newer compiler's new warnings need not stop a build).
+WERROR  ?= 1
+WARN    := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
 LDLIBS_PC = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ldw -lelf -lunwind-ptrace -lunwind-generic -lunwind)
@@ -24,7 +26,7 @@ INTEG_SRC := $(wildcard tests/integration/*.c)
 INTEG_OBJ := $(INTEG_SRC:%.c=$(BUILD)/%.o)
 FUZZ_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/fuzz/*.c))
 
-.PHONY: all check check-rooms unit integration asan demo deps install clean bench fixtures fuzz fuzz-build fuzz-check soak
+.PHONY: all check check-long check-rooms unit integration asan demo deps install clean bench fixtures fuzz fuzz-build fuzz-check soak
 all: pycensus
 
 $(BUILD)/%.o: %.c
@@ -37,6 +39,16 @@ $(BUILD)/libpycensus.a: $(LIB_OBJ)
 
 pycensus: $(BUILD)/cli/main.o $(BUILD)/libpycensus.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_PC)
+
+# --version: tools/version (a release tag, else VERSION + commits since + commit). The stamp
+# changes only with the version, so only main.o is rebuilt when it does.
+PC_VERSION := $(shell tools/version)
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(PC_VERSION)' | cmp -s - $@ || echo '$(PC_VERSION)' > $@
+$(BUILD)/cli/main.o: $(BUILD)/version.stamp
+$(BUILD)/cli/main.o: ALL_CFLAGS += -DPC_VERSION='"$(PC_VERSION)"'
+FORCE:
 
 # ELF fixtures for the symbol-lookup unit tests: a PIE executable, a shared object, and a
 # stripped copy (no .symtab), all from one small source with an exported and a local symbol.
@@ -76,23 +88,36 @@ deps:
 check-rooms:
 	@tools/check-rooms
 
+# T=PATTERN runs only the tests it names (Criterion's --filter: T='signals/*', T='*/sigint*');
+# PYTHONS=3.12,debian only those interpreters (PYCENSUS_TEST_PYTHONS, tests/integration/harness.h).
+TEST_ARGS = --jobs 2 $(if $(T),--filter '$(T)')
+TEST_ENV = $(if $(PYTHONS),PYCENSUS_TEST_PYTHONS='$(PYTHONS)')
+
 unit: deps
 	@$(MAKE) --no-print-directory $(BUILD)/test_unit fixtures
-	PYCENSUS_FIXTURES=$(FIXDIR) tools/run-tests $(BUILD)/unit.log $(BUILD)/test_unit --jobs 2
+	PYCENSUS_FIXTURES=$(FIXDIR) tools/run-tests $(BUILD)/unit.log $(BUILD)/test_unit $(TEST_ARGS)
 
 # The interpreters are found by tests/integration/harness.c (pyenv, /usr/bin, tools/provision-pythons'
 # prefix, $PYCENSUS_PYTHONS); PYCENSUS_TEST_PYTHONS=3.14,3.12.1 tests only those (harness.h).
 integration: deps
 	@$(MAKE) --no-print-directory pycensus $(BUILD)/test_integration $(FIXDIR)/vforkhold.so $(FIXDIR)/sigcount.so $(FIXDIR)/embedder
-	PYCENSUS=$(CURDIR)/pycensus PYCENSUS_WORKLOADS=$(CURDIR)/tests/integration/workloads PYCENSUS_FIXTURES=$(FIXDIR) \
-		tools/run-tests $(BUILD)/integration.log $(BUILD)/test_integration --jobs 2
+	$(TEST_ENV) PYCENSUS=$(CURDIR)/pycensus PYCENSUS_WORKLOADS=$(CURDIR)/tests/integration/workloads PYCENSUS_FIXTURES=$(FIXDIR) \
+		tools/run-tests $(BUILD)/integration.log $(BUILD)/test_integration $(TEST_ARGS)
 
 check: deps
 	@tools/check-rooms
 	@$(MAKE) --no-print-directory unit
 	@tools/provision-pythons || true
 	@$(MAKE) --no-print-directory integration
-	@$(MAKE) --no-print-directory fuzz-check
+	@$(if $(T),echo "fuzz-check skipped: T selects tests",$(MAKE) --no-print-directory fuzz-check)
+
+# The slow variants: every suite on every interpreter (PYCENSUS_TEST_FULL=1), the soak at its
+# full counts (bench/soak) and FUZZ_LONG seconds of fuzzing. Not part of check: about an hour.
+FUZZ_LONG ?= 1200
+check-long: check
+	@PYCENSUS_TEST_FULL=1 $(MAKE) --no-print-directory integration
+	@bench/soak
+	@$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(FUZZ_LONG)
 
 # libFuzzer (clang) over captured images (tests/fuzz/): seeds are shrunk captures stored gzipped
 # in tests/fuzz/images; inputs are mutation programs (tests/fuzz/corpus). `make fuzz` runs
@@ -145,9 +170,9 @@ asan: deps
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" pycensus-asan
 	@tools/provision-pythons || true
-	PYCENSUS=$(CURDIR)/pycensus-asan PYCENSUS_WORKLOADS=$(CURDIR)/tests/integration/workloads \
+	$(TEST_ENV) PYCENSUS=$(CURDIR)/pycensus-asan PYCENSUS_WORKLOADS=$(CURDIR)/tests/integration/workloads \
 		PYCENSUS_FIXTURES=$(CURDIR)/build-asan/fixtures ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
-		tools/run-tests build-asan/integration.log build-asan/test_integration --jobs 2
+		tools/run-tests build-asan/integration.log build-asan/test_integration $(TEST_ARGS)
 
 pycensus-asan: $(BUILD)/cli/main.o $(BUILD)/libpycensus.a $(BUILD)/test_integration $(FIXDIR)/vforkhold.so $(FIXDIR)/sigcount.so $(FIXDIR)/embedder
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BUILD)/cli/main.o $(BUILD)/libpycensus.a $(LDLIBS_PC)

@@ -7,6 +7,10 @@
 #include "attach/stop.h"
 #include "cli/commands.h"
 
+#ifndef PC_VERSION
+#define PC_VERSION "unknown" /* the Makefile passes tools/version's answer */
+#endif
+
 static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -60,7 +64,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("pycensus 0.1\n");
+		printf("pycensus %s\n", PC_VERSION);
 		return 0;
 	}
 	stop_install_handlers();
