@@ -26,7 +26,7 @@ INTEG_SRC := $(wildcard tests/integration/*.c)
 INTEG_OBJ := $(INTEG_SRC:%.c=$(BUILD)/%.o)
 FUZZ_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/fuzz/*.c))
 
-.PHONY: all check check-long check-rooms unit integration asan demo deps install clean bench fixtures fuzz fuzz-build fuzz-check soak
+.PHONY: all check check-long check-rooms check-docs uninstall unit integration asan demo deps install clean bench fixtures fuzz fuzz-build fuzz-check soak
 all: pycensus
 
 $(BUILD)/%.o: %.c
@@ -106,7 +106,7 @@ integration: deps
 
 check: deps
 	@tools/check-rooms
-	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory unit check-docs
 	@tools/provision-pythons || true
 	@$(MAKE) --no-print-directory integration
 	@$(if $(T),echo "fuzz-check skipped: T selects tests",$(MAKE) --no-print-directory fuzz-check)
@@ -184,9 +184,37 @@ demo: deps
 bench: pycensus
 	bench/run
 
+# PREFIX (default /usr/local) and DESTDIR (a staging root, as packagers use) as usual.
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/pycensus
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/vendor-completions
+INSTALLED := $(BINDIR)/pycensus $(MANDIR)/man1/pycensus.1 $(BASHCOMPDIR)/pycensus $(ZSHCOMPDIR)/_pycensus \
+	$(addprefix $(DOCDIR)/,README.md $(notdir $(wildcard docs/*.md)))
+
 install: pycensus
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 pycensus $(DESTDIR)$(PREFIX)/bin/pycensus
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0755 pycensus $(DESTDIR)$(BINDIR)/pycensus
+	install -m 0644 man/pycensus.1 $(DESTDIR)$(MANDIR)/man1/pycensus.1
+	install -m 0644 completions/pycensus.bash $(DESTDIR)$(BASHCOMPDIR)/pycensus
+	install -m 0644 completions/_pycensus $(DESTDIR)$(ZSHCOMPDIR)/_pycensus
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+
+# Removes what install put there, and the directories that leaves empty: up to PREFIX, or with
+# DESTDIR (a staging root) up to DESTDIR itself.
+UNINSTALL_TOP = $(if $(DESTDIR),$(patsubst %/,%,$(DESTDIR)),$(PREFIX))
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	@for d in $(addprefix $(DESTDIR),$(BINDIR) $(MANDIR)/man1 $(DOCDIR) $(BASHCOMPDIR) $(ZSHCOMPDIR)); do \
+		while [ "$$d" != "$(UNINSTALL_TOP)" ] && [ "$$d" != / ] && [ "$$d" != . ] && rmdir "$$d" 2>/dev/null; do d=$$(dirname "$$d"); done; \
+	done
+
+# The man page, README and docs agree with --help; install and uninstall leave nothing behind;
+# the bash completion completes.
+check-docs: pycensus
+	@tools/check-docs ./pycensus
+	@tools/check-install
 
 clean:
 	rm -rf build build-asan build-fuzz pycensus pycensus-asan

@@ -1,0 +1,67 @@
+# bash completion for pycensus: commands, each command's options and their values, the PIDs of
+# running Python processes, files for -o and diff/replay, and the program after `run --`.
+_pycensus_pids()
+{
+	local p
+	for p in /proc/[0-9]*; do
+		case "$(cat "$p/comm" 2>/dev/null)" in
+		python*|gunicorn*|celery*|uwsgi*) echo "${p#/proc/}" ;;
+		esac
+	done
+}
+
+_pycensus()
+{
+	local cur prev cmd opts i
+	COMPREPLY=()
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=${COMP_WORDS[COMP_CWORD-1]}
+	cmd=${COMP_WORDS[1]}
+	if [ "$COMP_CWORD" -eq 1 ]; then
+		COMPREPLY=($(compgen -W "snap stats stacks run top diff capture replay --help --version" -- "$cur"))
+		return
+	fi
+	if [ "$cmd" = run ]; then
+		for ((i = 2; i < COMP_CWORD; i++)); do
+			if [ "${COMP_WORDS[i]}" = -- ]; then
+				_command_offset $((i + 1))
+				return
+			fi
+		done
+	fi
+	case "$prev" in
+	-o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	-f|--format)
+		case "$cmd" in
+		snap|stats|run) COMPREPLY=($(compgen -W "text csv json" -- "$cur")) ;;
+		stacks) COMPREPLY=($(compgen -W "text json" -- "$cur")) ;;
+		*) COMPREPLY=($(compgen -W "text csv" -- "$cur")) ;;
+		esac
+		return ;;
+	--by) COMPREPLY=($(compgen -W "kind type module size" -- "$cur")); return ;;
+	--size) COMPREPLY=($(compgen -W "getsizeof alloc" -- "$cur")); return ;;
+	--arenas) COMPREPLY=($(compgen -W "auto symbols scan" -- "$cur")); return ;;
+	--pause) COMPREPLY=($(compgen -W "copy census" -- "$cur")); return ;;
+	-i|--interval|-n|--rows|-c|--count) return ;;
+	esac
+	case "$cmd" in
+	snap) opts="--format --output --rows --by --size --arenas --nonblocking --pause --no-header --stacks --interval --count --quiet --help" ;;
+	stats) opts="--format --output --arenas --help" ;;
+	stacks) opts="--native --format --output --help" ;;
+	run) opts="--interval --format --output --rows --arenas --pause --quiet --help --" ;;
+	top) opts="--interval --rows --count --arenas --pause --help" ;;
+	diff) opts="--format --output --rows --help" ;;
+	capture) opts="--arenas --help" ;;
+	replay) opts="--format --rows --help" ;;
+	esac
+	if [[ "$cur" == -* ]]; then
+		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+	elif [ "$cmd" = diff ] || [ "$cmd" = replay ]; then
+		COMPREPLY=($(compgen -f -- "$cur"))
+	elif [ "$cmd" = capture ] && [[ "$prev" =~ ^[0-9]+$ ]]; then
+		COMPREPLY=($(compgen -f -- "$cur"))
+	elif [ "$cmd" != run ]; then
+		COMPREPLY=($(compgen -W "$(_pycensus_pids)" -- "$cur"))
+	fi
+}
+complete -F _pycensus pycensus
