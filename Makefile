@@ -26,7 +26,7 @@ INTEG_SRC := $(wildcard tests/integration/*.c)
 INTEG_OBJ := $(INTEG_SRC:%.c=$(BUILD)/%.o)
 FUZZ_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/fuzz/*.c))
 
-.PHONY: all check check-long check-rooms check-docs uninstall unit integration asan demo deps install clean bench fixtures fuzz fuzz-build fuzz-check soak
+.PHONY: all check check-long check-rooms check-docs uninstall deb unit integration asan demo deps install clean bench fixtures fuzz fuzz-build fuzz-check soak
 all: pycensus
 
 $(BUILD)/%.o: %.c
@@ -209,6 +209,11 @@ uninstall:
 	@for d in $(addprefix $(DESTDIR),$(BINDIR) $(MANDIR)/man1 $(DOCDIR) $(BASHCOMPDIR) $(ZSHCOMPDIR)); do \
 		while [ "$$d" != "$(UNINSTALL_TOP)" ] && [ "$$d" != / ] && [ "$$d" != . ] && rmdir "$$d" 2>/dev/null; do d=$$(dirname "$$d"); done; \
 	done
+
+# A Debian package of the tracked files as they are (tools/make-deb: build/deb/pycensus_*.deb,
+# lintian-checked); tools/check-deb installs it and profiles the system python3 with it.
+deb:
+	@tools/make-deb
 
 # The man page, README and docs agree with --help; install and uninstall leave nothing behind;
 # the bash completion completes.
