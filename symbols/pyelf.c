@@ -276,6 +276,26 @@ static int try_object(struct pyelf *p, pid_t pid, const char *path, const struct
 	return 0;
 }
 
+/* Another libpython after the one read that holds a _PyRuntime too (a program that loaded two
+ * CPythons): named in p->other, since only one is read. */
+static void second_runtime(struct pyelf *p, pid_t pid, const struct maps *maps, const char **rest, size_t n)
+{
+	char path[PATH_MAX + 64];
+	struct elf_sym s;
+
+	for (size_t i = 0; i < n && !p->other[0]; i++) {
+		struct elf_file *f;
+		if (strncmp(base_name(rest[i]), "libpython", 9) != 0 || strcmp(rest[i], p->maps_path) == 0)
+			continue;
+		proc_mapped_file(pid, maps, rest[i], path, sizeof path);
+		if (!(f = elf_open(path, NULL)))
+			continue;
+		if (elf_inode(f) != elf_inode(p->elf) && elf_symbol(f, "_PyRuntime", &s))
+			snprintf(p->other, sizeof p->other, "%s", rest[i]);
+		elf_close(f);
+	}
+}
+
 int pyelf_open(struct pyelf *p, pid_t pid, const struct maps *maps, struct mem *mem, struct pc_err *e)
 {
 	char exe[PATH_MAX];
@@ -295,6 +315,7 @@ int pyelf_open(struct pyelf *p, pid_t pid, const struct maps *maps, struct mem *
 		describe(p);
 		if (detect_version(p, mem, e) < 0)
 			goto fail;
+		second_runtime(p, pid, maps, cand + i + 1, n - i - 1);
 		return 0;
 	}
 	pc_fail(e, PC_ENOTPYTHON, "process %d (%s) maps no CPython interpreter: no _PyRuntime in it or in any libpython",
