@@ -139,8 +139,12 @@ static void merge_native(struct pyproc *p, const struct stopped *st, struct stac
 
 	/* Threads without a Python thread state (helper threads of C libraries) get a row too. */
 	for (size_t i = 0; i < st->n; i++)
-		if (!listed(s, st->tids[i]))
-			stacks_add_thread(s)->native_id = st->tids[i];
+		if (!listed(s, st->tids[i])) {
+			struct thread_stack *t = stacks_add_thread(s);
+			pid_t inner = proc_task_nstid(st->pid, st->tids[i]);
+			t->native_id = st->tids[i];
+			t->ns_id = inner != st->tids[i] ? inner : 0;
+		}
 	for (size_t i = 0; i < s->n; i++) {
 		struct thread_stack *t = &s->threads[i];
 		struct frame_list nat = { 0 }, merged = { 0 };
