@@ -319,3 +319,35 @@ Test(badinput, kernel_thread)
 	cr_expect_eq(snap(pid, err, sizeof err, NULL), 5, "pid %d: %s", (int)pid, err);
 	assert_one_line(err, "kernel thread");
 }
+
+/* `exec pycensus snap $$`: pycensus's own PID is bad usage, said as such. */
+Test(badinput, own_pid)
+{
+	char script[1200], err[1024];
+	const char *bin = getenv("PYCENSUS");
+	FILE *f;
+	int status;
+
+	snprintf(script, sizeof script, "exec %s snap $$ 2>&1", bin ? bin : "./pycensus");
+	cr_assert((f = popen(script, "r")));
+	err[fread(err, 1, sizeof err - 1, f)] = '\0';
+	status = pclose(f);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 2, "exit %d: %s", WEXITSTATUS(status), err);
+	assert_one_line(err, "is pycensus itself");
+}
+
+/* `pycensus snap $$` typed in a shell names the shell as the process that started pycensus. */
+Test(badinput, parent_shell)
+{
+	char script[1200], err[1024];
+	const char *bin = getenv("PYCENSUS");
+	FILE *f;
+	int status;
+
+	snprintf(script, sizeof script, "%s snap $$ 2>&1; exit $?", bin ? bin : "./pycensus");
+	cr_assert((f = popen(script, "r")));
+	err[fread(err, 1, sizeof err - 1, f)] = '\0';
+	status = pclose(f);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 5, "exit %d: %s", WEXITSTATUS(status), err);
+	assert_one_line(err, "is the shell or program that started pycensus");
+}
