@@ -66,6 +66,20 @@ static long long census_count(pid_t pid, const char *extra, const char *kind, co
 	return n;
 }
 
+/* The 10000 Things the target holds are counted, and its text census says `says`. */
+static long long things_and_header(const struct python *py, pid_t pid, const char *says, char *out)
+{
+	char err[2048];
+	long long things = census_count(pid, NULL, "__main__.Thing", py->label);
+	int rc;
+
+	cr_expect_eq(things, 10000, "%s: %lld Things", py->label, things);
+	rc = run("snap", NULL, pid, out, err, sizeof err);
+	cr_expect_eq(rc, 0, "%s: snap failed (%d): %s", py->label, rc, err);
+	cr_expect(strstr(out, says) != NULL, "%s: the census does not say '%s':\n%.600s", py->label, says, out);
+	return things;
+}
+
 static struct python *all_pythons(size_t *n)
 {
 	static struct python found[H_MAX_PYTHONS];
@@ -98,12 +112,7 @@ ParameterizedTest(struct python *py, procs, main_thread_exited, .timeout = 120)
 	for (int i = 0; i < 500 && h_state(p.pid) != 'Z'; i++)
 		usleep(10000);
 	cr_assert_eq(h_state(p.pid), 'Z', "%s: the leader did not exit", py->label);
-	things = census_count(p.pid, NULL, "__main__.Thing", py->label);
-	cr_expect_eq(things, 10000, "%s: %lld Things", py->label, things);
-	rc = run("snap", NULL, p.pid, out, err, sizeof err);
-	cr_expect_eq(rc, 0, "%s: snap failed (%d): %s", py->label, rc, err);
-	cr_expect(strstr(out, "main thread of process") != NULL, "%s: no word of the exited main thread:\n%s",
-		  py->label, out);
+	things = things_and_header(py, p.pid, "main thread of process", out);
 	rc = run("stacks", NULL, p.pid, out, err, sizeof err);
 	cr_expect_eq(rc, 0, "%s: stacks failed (%d): %s", py->label, rc, err);
 	snprintf(want, sizeof want, "Thread %ld \"worker\"", worker);
@@ -180,12 +189,7 @@ ParameterizedTest(struct python *py, procs, deleted_interpreter, .timeout = 120)
 	replace(exe);
 	if (shared)
 		replace(lib);
-	things = census_count(p.pid, NULL, "__main__.Thing", py->label);
-	cr_expect_eq(things, 10000, "%s: %lld Things", py->label, things);
-	rc = run("snap", NULL, p.pid, out, err, sizeof err);
-	cr_expect_eq(rc, 0, "%s: snap failed (%d): %s", py->label, rc, err);
-	cr_expect(strstr(out, "deleted since mapped") != NULL, "%s: the header does not say the file was deleted:\n%.400s",
-		  py->label, out);
+	things = things_and_header(py, p.pid, "deleted since mapped", out);
 	/* the native stack reaches Py_BytesMain (exported, so named without a symbol table too) through
 	 * the evaluation loop: the unwinder read the deleted files' tables */
 	rc = run("stacks", "--native", p.pid, out, err, sizeof err);
