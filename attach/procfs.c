@@ -21,6 +21,8 @@ static int proc_errno(struct pc_err *e, pid_t pid, const char *what, int err)
 	return pc_fail(e, PC_ETARGETMEM, "cannot read /proc/%d/%s: %s", (int)pid, what, strerror(err));
 }
 
+#define DELETED_SUFFIX " (deleted)"
+
 static bool parse_map_line(char *line, struct map *m)
 {
 	char perms[8] = "";
@@ -39,6 +41,13 @@ static bool parse_map_line(char *line, struct map *m)
 	m->priv = perms[3] == 'p';
 	line[strcspn(line, "\n")] = '\0';
 	m->path = xstrdup(pathpos > 0 ? line + pathpos : "");
+	/* fs/proc/task_mmu.c writes d_path's " (deleted)" after an unlinked file's name */
+	if (m->inode) {
+		size_t len = strlen(m->path), sl = strlen(DELETED_SUFFIX);
+		m->deleted = len > sl && strcmp(m->path + len - sl, DELETED_SUFFIX) == 0;
+		if (m->deleted)
+			m->path[len - sl] = '\0';
+	}
 	return true;
 }
 
@@ -181,9 +190,26 @@ void proc_root_path(pid_t pid, const char *path, char *out, size_t outlen)
 	snprintf(out, outlen, "/proc/%d/root%s", (int)pid, path);
 }
 
-int proc_exe(pid_t pid, char *out, size_t outlen, struct pc_err *e)
+bool proc_mapped_file(pid_t pid, const struct maps *m, const char *path, char *out, size_t outlen)
+{
+	const struct map *first = NULL;
+
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].inode && strcmp(m->v[i].path, path) == 0 && (!first || m->v[i].offset < first->offset))
+			first = &m->v[i];
+	if (!first || !first->deleted) {
+		proc_root_path(pid, path, out, outlen);
+		return false;
+	}
+	snprintf(out, outlen, "/proc/%d/map_files/%llx-%llx", (int)pid, (unsigned long long)first->start,
+		 (unsigned long long)first->end);
+	return true;
+}
+
+int proc_exe(pid_t pid, char *out, size_t outlen, bool *deleted, struct pc_err *e)
 {
 	char path[64];
+	size_t sl = strlen(DELETED_SUFFIX);
 	ssize_t n;
 
 	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
@@ -191,8 +217,53 @@ int proc_exe(pid_t pid, char *out, size_t outlen, struct pc_err *e)
 	if (n < 0)
 		return proc_errno(e, pid, "exe", errno);
 	out[n] = '\0';
-	/* A deleted or replaced binary reads "path (deleted)"; the maps keep the same suffix. */
+	/* A deleted or replaced binary reads "path (deleted)", as its maps do. */
+	if (deleted)
+		*deleted = (size_t)n > sl && strcmp(out + n - sl, DELETED_SUFFIX) == 0;
+	if ((size_t)n > sl && strcmp(out + n - sl, DELETED_SUFFIX) == 0)
+		out[n - sl] = '\0';
 	return 0;
+}
+
+pid_t proc_live_thread(pid_t pid)
+{
+	pid_t *tids, live = 0;
+	size_t n;
+	char st = proc_task_state(pid, pid);
+
+	if (st && st != 'Z' && st != 'X')
+		return pid;
+	if (proc_tasks(pid, &tids, &n, NULL) < 0)
+		return 0;
+	for (size_t i = 0; i < n && !live; i++) {
+		st = tids[i] == pid ? 0 : proc_task_state(pid, tids[i]);
+		if (st && st != 'Z' && st != 'X')
+			live = tids[i];
+	}
+	free(tids);
+	return live;
+}
+
+pid_t proc_task_nstid(pid_t pid, pid_t tid)
+{
+	char path[80], line[256];
+	pid_t inner = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	if (!(f = fopen(path, "re")))
+		return 0;
+	/* "NSpid:\t4242\t7\t1": the id in each namespace from the reader's down to the innermost */
+	while (fgets(line, sizeof line, f)) {
+		char *p = line + 6, *end;
+		if (strncmp(line, "NSpid:", 6) != 0)
+			continue;
+		for (long v; (v = strtol(p, &end, 10)) > 0 && end != p; p = end)
+			inner = (pid_t)v;
+		break;
+	}
+	fclose(f);
+	return inner;
 }
 
 char proc_task_state(pid_t pid, pid_t tid)

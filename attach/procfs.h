@@ -12,6 +12,8 @@ struct map {
 	uint64_t inode;
 	bool r, w, x, priv;
 	char *path; /* "" for anonymous mappings; "[heap]", "[stack]", "/usr/lib/..." */
+	bool deleted; /* the file was deleted (or replaced) since it was mapped: path is its old name,
+	               * without the " (deleted)" the kernel appends; open it with proc_mapped_file */
 };
 
 struct maps {
@@ -42,8 +44,21 @@ int proc_status_read(pid_t pid, struct proc_status *st, struct pc_err *e);
 int proc_tasks(pid_t pid, pid_t **tids, size_t *n, struct pc_err *e);
 /* "/proc/PID/root" + path, so files of a process in another mount namespace open. */
 void proc_root_path(pid_t pid, const char *path, char *out, size_t outlen);
-/* Reads the /proc/PID/exe link target (as the target sees it). */
-int proc_exe(pid_t pid, char *out, size_t outlen, struct pc_err *e);
+/* The path to open a file the process maps under `path` (as its maps name it, without
+ * " (deleted)"): /proc/PID/root + path, or, when its mappings say it was deleted or replaced since,
+ * /proc/PID/map_files/START-END of its first mapping, which still opens the file the process has
+ * (the kernel asks for CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE to open it). True when deleted. */
+bool proc_mapped_file(pid_t pid, const struct maps *m, const char *path, char *out, size_t outlen);
+/* Reads the /proc/PID/exe link target (as the target sees it; without " (deleted)", *deleted
+ * says so; deleted may be NULL). */
+int proc_exe(pid_t pid, char *out, size_t outlen, bool *deleted, struct pc_err *e);
+/* A thread of pid that has not exited: pid itself when its leader runs, else the first of its
+ * other threads that is not a zombie (the main thread called pthread_exit and the others run
+ * on: /proc/PID/maps and the leader's memory read empty, a live thread's do not); 0 when none. */
+pid_t proc_live_thread(pid_t pid);
+/* The id thread tid of pid has in its own (innermost) PID namespace, from the NSpid line of
+ * /proc/PID/task/TID/status: tid itself when the process is in ours; 0 when unknown. */
+pid_t proc_task_nstid(pid_t pid, pid_t tid);
 /* The state letter of thread tid of pid (/proc/PID/task/TID/stat: R S D T t Z X ...), or 0 when
  * the thread is gone. */
 char proc_task_state(pid_t pid, pid_t tid);

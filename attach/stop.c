@@ -178,8 +178,10 @@ static int seize_new_threads(struct stopped *s, struct pc_err *e)
 			continue;
 		if (ptrace(PTRACE_SEIZE, t, NULL, NULL) < 0) {
 			int err = errno;
-			if (t != s->pid && (err == ESRCH || (err == EPERM && thread_exiting(s->pid, t))))
-				continue; /* a thread that just exited */
+			/* a thread that just exited; or the leader when the main thread exited and the
+			 * others run on (a process with no live thread left fails below) */
+			if (err == ESRCH || (err == EPERM && thread_exiting(s->pid, t)))
+				continue;
 			free(tids);
 			return seize_error(e, s->pid, err);
 		}
@@ -227,6 +229,10 @@ int stop_all(struct stopped *s, pid_t pid, struct pc_err *e)
 		if (added < 0) {
 			stop_release(s);
 			return -1;
+		}
+		if (added == 0 && s->n == 0) {
+			stop_release(s);
+			return pc_fail(e, PC_EEXITED, "process %d exited while pycensus stopped it", (int)pid);
 		}
 		if (added == 0)
 			return 0;

@@ -30,6 +30,8 @@ static void fill_meta(struct census *c, const struct pyproc *p, const struct wal
 	pyproc_describe(p, c->build, sizeof c->build);
 	if (pyproc_newer_warning(p, newer, sizeof newer))
 		census_warn(c, "%s", newer);
+	for (unsigned i = 0; pyproc_note(p, i); i++)
+		census_warn(c, "%s", pyproc_note(p, i));
 	snprintf(c->arena_source, sizeof c->arena_source, "%s", w->hc.source ? w->hc.source : "none");
 	c->bytes_read = p->mem.stats.remote_bytes;
 	c->syscalls = p->mem.stats.syscalls;

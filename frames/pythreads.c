@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include "attach/procfs.h"
 #include "attach/regs.h"
 #include "common/ptrmap.h"
 #include "common/xalloc.h"
@@ -85,9 +86,30 @@ static void native_ids_from_fs(const struct stopped *st, struct stacks *s)
 		uint64_t fs;
 		if (regs_fs_base(st->tids[i], &fs) < 0)
 			continue;
+		pid_t inner = proc_task_nstid(st->pid, st->tids[i]);
 		for (size_t t = 0; t < s->n; t++)
-			if (s->threads[t].thread_id == fs && !s->threads[t].native_id)
+			if (s->threads[t].thread_id == fs && !s->threads[t].native_id) {
 				s->threads[t].native_id = st->tids[i];
+				s->threads[t].ns_id = inner != st->tids[i] ? inner : 0;
+			}
+	}
+}
+
+/* PyThreadState.native_thread_id is the id the thread has in its own PID namespace: in a container
+ * it is not the host's. Each stopped thread's NSpid line maps one to the other, so a thread keeps
+ * its host id (the one ptrace and /proc know) and shows its container id beside it. */
+static void native_ids_from_ns(const struct stopped *st, struct stacks *s)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		pid_t inner = proc_task_nstid(st->pid, st->tids[i]);
+		if (!inner || inner == st->tids[i])
+			continue;
+		for (size_t t = 0; t < s->n; t++)
+			if (s->threads[t].native_id == inner && !s->threads[t].ns_id) {
+				s->threads[t].ns_id = inner;
+				s->threads[t].native_id = st->tids[i];
+				break;
+			}
 	}
 }
 
@@ -143,6 +165,8 @@ int pythreads_read(struct pyproc *p, const struct stopped *st, struct stacks *s,
 	}
 	if (o->ts_native_thread_id < 0)
 		native_ids_from_fs(st, s);
+	else
+		native_ids_from_ns(st, s);
 	read_names(p, s);
 	return 0;
 }

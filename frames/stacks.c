@@ -139,11 +139,20 @@ static void merge_native(struct pyproc *p, const struct stopped *st, struct stac
 
 	/* Threads without a Python thread state (helper threads of C libraries) get a row too. */
 	for (size_t i = 0; i < st->n; i++)
-		if (!listed(s, st->tids[i]))
-			stacks_add_thread(s)->native_id = st->tids[i];
+		if (!listed(s, st->tids[i])) {
+			struct thread_stack *t = stacks_add_thread(s);
+			pid_t inner = proc_task_nstid(st->pid, st->tids[i]);
+			t->native_id = st->tids[i];
+			t->ns_id = inner != st->tids[i] ? inner : 0;
+		}
 	for (size_t i = 0; i < s->n; i++) {
 		struct thread_stack *t = &s->threads[i];
 		struct frame_list nat = { 0 }, merged = { 0 };
+		if (t->native_id && !stopped_has(st, t->native_id) && proc_task_state(st->pid, t->native_id) == 'Z') {
+			stacks_warn(s, "thread %d has exited (pthread_exit): its Python frames are as it left them, "
+				    "it has no native ones", (int)t->native_id);
+			continue;
+		}
 		if (!t->native_id || !stopped_has(st, t->native_id)) {
 			stacks_warn(s, "thread %llu: no native thread id: Python frames only", (unsigned long long)t->thread_id);
 			continue;
@@ -166,9 +175,11 @@ int stacks_collect(struct pyproc *p, const struct stopped *st, bool native, stru
 {
 	struct pyframes *w;
 
-	s->pid = p->pid;
+	s->pid = st->pid; /* p->pid is the thread read through when the main thread exited */
 	snprintf(s->version, sizeof s->version, "%s", p->elf.version);
 	pyproc_describe(p, s->build, sizeof s->build);
+	for (unsigned i = 0; pyproc_note(p, i); i++)
+		stacks_note(s, "%s", pyproc_note(p, i));
 	if (pythreads_read(p, st, s, e) < 0)
 		return -1;
 	w = pyframes_new(p);

@@ -47,7 +47,9 @@ struct frame_list {
 struct thread_stack {
 	uint64_t tstate;      /* PyThreadState address; 0 for a thread without one */
 	uint64_t thread_id;   /* PyThreadState.thread_id (threading.get_ident()) */
-	pid_t native_id;      /* kernel thread id; 0 when unknown */
+	pid_t native_id;      /* kernel thread id as pycensus's PID namespace sees it; 0 when unknown */
+	pid_t ns_id;          /* the same thread's id in the target's own PID namespace (a container's),
+	                       * 0 when the target is in pycensus's namespace or it is unknown */
 	char *name;           /* owned; NULL when threading does not know the thread */
 	bool holds_gil;
 	bool native_truncated; /* the native unwind stopped early */

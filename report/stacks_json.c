@@ -37,6 +37,8 @@ static void thread_json(struct json *j, const struct thread_stack *t)
 {
 	json_begin_object(j, NULL);
 	json_u64(j, "native_id", (uint64_t)t->native_id);
+	if (t->ns_id)
+		json_u64(j, "ns_native_id", (uint64_t)t->ns_id);
 	if (t->tstate)
 		json_u64(j, "thread_id", t->thread_id);
 	else

@@ -86,6 +86,8 @@ static void put_thread(FILE *out, const struct thread_stack *t)
 		fprintf(out, "%ld", (long)t->native_id);
 	else
 		fputc('?', out);
+	if (t->ns_id)
+		fprintf(out, " (%ld in its PID namespace)", (long)t->ns_id);
 	if (t->name) {
 		fputs(" \"", out);
 		put(out, t->name);

@@ -2,6 +2,7 @@
 #include "common/compat.h"
 #include "source/pyproc.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,23 @@ const char *pyproc_newer_warning(const struct pyproc *p, char *buf, size_t len)
 		 "(%s) and its own _Py_DebugOffsets, which checked out; figures the debug offsets do not "
 		 "cover may be wrong", p->elf.version, p->L.major, p->L.minor, p->L.source);
 	return buf;
+}
+
+const char *pyproc_note(const struct pyproc *p, unsigned i)
+{
+	return i < p->nnotes ? p->notes[i] : NULL;
+}
+
+static void note(struct pyproc *p, const char *fmt, ...) PC_PRINTF(2, 3);
+static void note(struct pyproc *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->nnotes >= PYPROC_MAX_NOTES)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->notes[p->nnotes++], sizeof p->notes[0], fmt, ap);
+	va_end(ap);
 }
 
 bool pyproc_readable(const struct pyproc *p, uint64_t addr, uint64_t len)
@@ -266,6 +284,51 @@ int pyproc_finish(struct pyproc *p, struct pc_err *e)
 		       differs(p, cand[0], rawlen ? raw : NULL, rawlen, why, sizeof why));
 }
 
+/* The runtime's interpreter list (interpreters.head, newest first, linked by next; the main
+ * interpreter, the first created, is last): pycensus reads the main one only, so the others are
+ * named as skipped. Whether their objects are counted depends on whose arenas they use. */
+static void count_interpreters(struct pyproc *p)
+{
+	const struct pyoffsets *o = &p->L.off;
+	uint64_t is = 0;
+	unsigned subs;
+
+	p->ninterps = 0;
+	if (o->rt_interp_head < 0 || o->is_next < 0 ||
+	    mem_read_u64(&p->mem, p->runtime + (uint64_t)o->rt_interp_head, &is, NULL) < 0)
+		return;
+	/* bounded: a list that loops or runs into garbage stops the count */
+	while (is && p->ninterps < 1000 && pyproc_readable(p, is, (uint64_t)o->is_next + 8)) {
+		p->ninterps++;
+		if (mem_read_u64(&p->mem, is + (uint64_t)o->is_next, &is, NULL) < 0)
+			break;
+	}
+	if (p->ninterps < 2)
+		return;
+	subs = p->ninterps - 1;
+	note(p, "%u interpreters in the process: the main one is read, its %u sub-interpreter%s skipped (%s)",
+	     p->ninterps, subs, subs == 1 ? "" : "s", p->L.arenas_in_interp ?
+	     "objects in a sub-interpreter's own arenas are not counted, its threads are not listed" :
+	     "their objects share the arenas and are counted, their threads are not listed");
+}
+
+/* What a reader of the figures should know about the process itself. */
+static void process_notes(struct pyproc *p)
+{
+	struct proc_status st;
+	struct pc_err quiet = { 0 };
+
+	count_interpreters(p);
+	if (p->elf.other[0])
+		note(p, "a second CPython is mapped, %s: skipped (pycensus reads the interpreter in %s)",
+		     p->elf.other, p->elf.maps_path);
+	/* read through a thread that is not the leader: is it because the main thread exited? */
+	if (proc_status_read(p->pid, &st, &quiet) < 0 && st.tgid && st.tgid != p->pid &&
+	    proc_task_state(st.tgid, st.tgid) == 'Z')
+		note(p, "the main thread of process %d has exited; its other threads run on and were read "
+		     "through thread %d", (int)st.tgid, (int)p->pid);
+}
+
 int pyproc_open_recorded(struct pyproc *p, pid_t pid, struct mem_recorder *rec, struct pyelf_symcache *syms,
 			 struct pc_err *e)
 {
@@ -282,6 +345,7 @@ int pyproc_open_recorded(struct pyproc *p, pid_t pid, struct mem_recorder *rec, 
 	mem_use_chunks(&p->mem);
 	if (pyproc_finish(p, e) < 0)
 		goto fail;
+	process_notes(p);
 	return 0;
 fail:
 	pyproc_close(p);

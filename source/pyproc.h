@@ -13,6 +13,8 @@
 #include "python/layout.h"
 #include "symbols/pyelf.h"
 
+#define PYPROC_MAX_NOTES 4
+
 struct pyproc {
 	pid_t pid;
 	struct maps maps;
@@ -30,6 +32,11 @@ struct pyproc {
 	 * 3.13 often malloc'd) are asked for once per instance dict otherwise */
 	struct { uint64_t addr; uint8_t hdr[64]; } keys_cache[256];
 	bool gc_collecting;   /* stopped during a GC collection: objects being collected are on its own lists */
+	unsigned ninterps;    /* interpreters on the runtime's list (the main one included) */
+	/* What the reader should know about this process that the figures do not show: its main
+	 * thread exited, sub-interpreters or a second libpython skipped. One line each. */
+	char notes[PYPROC_MAX_NOTES][400];
+	unsigned nnotes;
 };
 
 /* Reads maps, finds the interpreter, picks and validates the layout. The target must already be
@@ -51,6 +58,9 @@ void pyproc_describe(const struct pyproc *p, char *buf, size_t len);
 /* One line for a target newer than every layout pycensus knows (its own _Py_DebugOffsets were
  * read with the newest known positions and the layout validated against it), or NULL. */
 const char *pyproc_newer_warning(const struct pyproc *p, char *buf, size_t len);
+
+/* The i-th note about the process (struct pyproc's notes), NULL past the last. */
+const char *pyproc_note(const struct pyproc *p, unsigned i);
 
 /* True when [addr, addr+len) is readable memory of the target (per its maps). */
 bool pyproc_readable(const struct pyproc *p, uint64_t addr, uint64_t len);

@@ -12,23 +12,13 @@
 
 /* --- the kinds --- */
 
-/* True when the process is gone or a zombie: the cause to report for any failure mid-read. */
+/* True when the process is gone or a zombie (every thread exited: a leader that exited while
+ * others run on is not gone): the cause to report for any failure mid-read. */
 static bool proc_gone(pid_t pid)
 {
-	char st = 0, path[64], buf[256], *p;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return true;
-	if (fgets(buf, sizeof buf, f) && (p = strrchr(buf, ')')) && p[1])
-		st = p[2];
-	fclose(f);
-	return st == 'Z' || st == 'X';
+	return proc_live_thread(pid) == 0;
 }
 
-/* Refuses what cannot be read (zombie, kernel thread) before ptrace touches it. */
 /* Before anything is stopped: a process that maps no CPython, or one pycensus cannot read, is
  * refused while it runs (stopping it would interrupt its system calls for nothing). Reading maps
  * and ELF files stops nothing; any other failure is left for the census to report. */
@@ -58,14 +48,28 @@ static int check_process(pid_t pid, struct pc_err *e)
 {
 	struct proc_status st;
 
+	pid_t live;
+
 	if (proc_status_read(pid, &st, e) < 0)
 		return -1;
-	if (st.state == 'Z' || st.state == 'X')
-		return pc_fail(e, PC_ENOPROC, "process %d (%s) is a zombie: it has exited and waits for its parent", (int)pid, st.name);
+	if (pid == getpid())
+		return pc_fail(e, PC_EUSAGE, "process %d is pycensus itself: give the PID of the Python program "
+			       "(e.g. pgrep -f app.py)", (int)pid);
+	/* a leader that exited while other threads run on is read through one of them */
+	live = proc_live_thread(pid);
+	if (!live)
+		return pc_fail(e, PC_ENOPROC, "process %d (%s) is a zombie: it has exited and waits for its parent "
+			       "(process %d) to collect it", (int)pid, st.name, (int)st.ppid);
 	if (st.kernel_thread)
 		return pc_fail(e, PC_ENOTPYTHON, "process %d (%s) is a kernel thread", (int)pid, st.name);
-	if (probe_interpreter(pid, e) < 0)
-		return -1;
+	if (probe_interpreter(live, e) < 0) {
+		if (e->code != PC_ENOTPYTHON || pid != getppid())
+			return -1;
+		pc_err_clear(e); /* `pycensus snap $$` in a shell: say whose PID that is */
+		return pc_fail(e, PC_ENOTPYTHON, "process %d (%s) is the shell or program that started pycensus, "
+			       "not a Python program: give the PID of the Python process (e.g. pgrep -f app.py)",
+			       (int)pid, st.name);
+	}
 	if (st.tracer && st.tracer != getpid()) {
 		struct proc_status ts;
 		struct pc_err quiet = { 0 };
@@ -104,10 +108,13 @@ static void pid_resume(struct source *s)
 	stop_release(&s->st);
 }
 
+/* Through the leader, or a live thread when the main thread exited (its maps read empty). */
 static int pid_locate(struct source *s, struct pyproc *p, struct pc_err *e)
 {
-	s->via = s->pid;
-	return open_recorded(s, p, s->pid, e);
+	s->via = proc_live_thread(s->pid);
+	if (!s->via)
+		s->via = s->pid;
+	return open_recorded(s, p, s->via, e);
 }
 
 static bool pid_gone(const struct source *s)

@@ -83,7 +83,7 @@ static void load(struct nativesym *ns, struct nobj *o)
 {
 	char full[PATH_MAX + 32];
 
-	proc_root_path(ns->pid, o->path, full, sizeof full);
+	proc_mapped_file(ns->pid, ns->maps, o->path, full, sizeof full);
 	o->elf = elf_open(full, NULL);
 	if (!o->elf || elf_load_bias(o->elf, ns->maps, o->path, &o->bias, NULL) < 0)
 		return;

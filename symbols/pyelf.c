@@ -157,8 +157,9 @@ static bool version_from_name(struct pyelf *p)
 
 static void describe(struct pyelf *p)
 {
-	snprintf(p->build, sizeof p->build, "%.150s (%s%s)", p->shared ? base_name(p->maps_path) : p->maps_path,
-		 p->shared ? "shared" : "static", p->stripped ? ", stripped" : "");
+	snprintf(p->build, sizeof p->build, "%.150s (%s%s%s)", p->shared ? base_name(p->maps_path) : p->maps_path,
+		 p->shared ? "shared" : "static", p->stripped ? ", stripped" : "",
+		 p->deleted ? ", deleted since mapped" : "");
 }
 
 /* A stripped object's .symtab from its detached debug file, when there is one; a missing one is
@@ -251,8 +252,13 @@ static int try_object(struct pyelf *p, pid_t pid, const char *path, const struct
 	struct pc_err ignore = { 0 };
 
 	snprintf(p->maps_path, sizeof p->maps_path, "%s", path);
-	proc_root_path(pid, path, p->file_path, sizeof p->file_path);
+	p->deleted = proc_mapped_file(pid, maps, path, p->file_path, sizeof p->file_path);
 	p->elf = elf_open(p->file_path, &ignore);
+	if (!p->elf && p->deleted && ignore.code == PC_EPERM)
+		return pc_fail(e, PC_EPERM, "%s was deleted or replaced after process %d mapped it (a package "
+			       "upgrade?); the copy it still maps opens only through %s, which the kernel allows "
+			       "with CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE: run pycensus as root", path, (int)pid,
+			       p->file_path);
 	if (!p->elf)
 		return 0;
 	p->shared = strncmp(base_name(path), "libpython", 9) == 0;
@@ -270,6 +276,26 @@ static int try_object(struct pyelf *p, pid_t pid, const char *path, const struct
 	return 0;
 }
 
+/* Another libpython after the one read that holds a _PyRuntime too (a program that loaded two
+ * CPythons): named in p->other, since only one is read. */
+static void second_runtime(struct pyelf *p, pid_t pid, const struct maps *maps, const char **rest, size_t n)
+{
+	char path[PATH_MAX + 64];
+	struct elf_sym s;
+
+	for (size_t i = 0; i < n && !p->other[0]; i++) {
+		struct elf_file *f;
+		if (strncmp(base_name(rest[i]), "libpython", 9) != 0 || strcmp(rest[i], p->maps_path) == 0)
+			continue;
+		proc_mapped_file(pid, maps, rest[i], path, sizeof path);
+		if (!(f = elf_open(path, NULL)))
+			continue;
+		if (elf_inode(f) != elf_inode(p->elf) && elf_symbol(f, "_PyRuntime", &s))
+			snprintf(p->other, sizeof p->other, "%s", rest[i]);
+		elf_close(f);
+	}
+}
+
 int pyelf_open(struct pyelf *p, pid_t pid, const struct maps *maps, struct mem *mem, struct pc_err *e)
 {
 	char exe[PATH_MAX];
@@ -277,7 +303,7 @@ int pyelf_open(struct pyelf *p, pid_t pid, const struct maps *maps, struct mem *
 	size_t n;
 
 	memset(p, 0, sizeof *p);
-	if (proc_exe(pid, exe, sizeof exe, e) < 0)
+	if (proc_exe(pid, exe, sizeof exe, NULL, e) < 0)
 		return -1;
 	n = candidates(maps, exe, cand, PC_ARRAY_LEN(cand));
 	for (size_t i = 0; i < n; i++) {
@@ -289,6 +315,7 @@ int pyelf_open(struct pyelf *p, pid_t pid, const struct maps *maps, struct mem *
 		describe(p);
 		if (detect_version(p, mem, e) < 0)
 			goto fail;
+		second_runtime(p, pid, maps, cand + i + 1, n - i - 1);
 		return 0;
 	}
 	pc_fail(e, PC_ENOTPYTHON, "process %d (%s) maps no CPython interpreter: no _PyRuntime in it or in any libpython",

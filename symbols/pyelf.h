@@ -26,7 +26,11 @@ struct pyelf_symcache {
 
 struct pyelf {
 	char maps_path[PATH_MAX]; /* as /proc/PID/maps names it */
-	char file_path[PATH_MAX + 32]; /* opened through /proc/PID/root */
+	char file_path[PATH_MAX + 32]; /* opened through /proc/PID/root, or /proc/PID/map_files when
+	                                * deleted */
+	bool deleted;             /* the file was deleted or replaced since the process mapped it */
+	char other[PATH_MAX];     /* another libpython the process maps that holds a _PyRuntime of its
+	                           * own (not read), "" when none */
 	struct elf_file *elf;
 	uint64_t bias;            /* runtime = link-time + bias */
 	bool shared;              /* libpython*.so rather than the executable */

@@ -6,6 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/xalloc.h"
+#include "symbols/ehtable.h"
+
+/* libunwind's own search of one .eh_frame_hdr table: exported, not declared in its headers
+ * (Linux perf declares it the same way). */
+extern int UNW_OBJ(dwarf_search_unwind_table)(unw_addr_space_t as, unw_word_t ip, unw_dyn_info_t *di,
+					      unw_proc_info_t *pi, int need_unwind_info, void *arg);
+
+/* Objects whose tables are remembered per unwinder (a process maps a few dozen). */
+#define NTABLES 128
 
 #define WIN_SIZE 4096u
 #define NWIN 64u /* direct-mapped by page: 256 KiB of stack and unwind tables */
@@ -27,6 +36,8 @@ struct unwinder {
 	const struct maps *maps;
 	void *upt;           /* libunwind-ptrace state of the thread being unwound */
 	struct window *win;  /* NWIN windows, valid while one thread is unwound */
+	struct ehtable tables[NTABLES]; /* the objects' unwind tables found so far */
+	size_t ntables;
 };
 
 /* One page of the target, served from the window cache. */
@@ -87,14 +98,52 @@ static int acc_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val, in
 	return _UPT_access_fpreg(as, reg, val, 0, u->upt);
 }
 
-static int acc_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi, int need, void *arg)
+/* The unwind table of the object mapped at ip, remembered; NULL when it has none in memory. */
+static const struct ehtable *table_for(struct unwinder *u, uint64_t ip)
 {
-	return _UPT_find_proc_info(as, ip, pi, need, ((struct unwinder *)arg)->upt);
+	struct ehtable t;
+
+	for (size_t i = 0; i < u->ntables; i++)
+		if (ip >= u->tables[i].start && ip < u->tables[i].end)
+			return u->tables[i].nfde ? &u->tables[i] : NULL;
+	if (ehtable_find(u->mem, u->maps, ip, &t) < 0) {
+		const struct map *m = maps_find(u->maps, ip);
+		if (!m)
+			return NULL;
+		t = (struct ehtable){ .start = m->start, .end = m->end }; /* remembered as having none */
+	}
+	if (u->ntables < NTABLES)
+		u->tables[u->ntables++] = t;
+	return t.nfde ? &u->tables[u->ntables - 1] : NULL;
 }
 
+/* The object's .eh_frame_hdr as the loader mapped it, read through our reader: no file is
+ * opened, so a library deleted since, or one seen under another root (a container's mount
+ * namespace, a chroot), unwinds as any other. libunwind-ptrace's own search opens the maps' paths
+ * from our filesystem: only the fallback for objects without the table in memory. */
+static int acc_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi, int need, void *arg)
+{
+	struct unwinder *u = arg;
+	const struct ehtable *t = table_for(u, ip);
+	unw_dyn_info_t di;
+
+	if (!t)
+		return _UPT_find_proc_info(as, ip, pi, need, u->upt);
+	memset(&di, 0, sizeof di);
+	di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+	di.start_ip = t->start;
+	di.end_ip = t->end;
+	di.u.rti.segbase = t->hdr;
+	di.u.rti.table_data = t->table;
+	di.u.rti.table_len = t->nfde * 8 / sizeof(unw_word_t); /* in words, as libunwind counts */
+	return UNW_OBJ(dwarf_search_unwind_table)(as, ip, &di, pi, need, u);
+}
+
+/* libunwind releases what its table search allocated itself (its parser's put_unwind_info):
+ * this callback is reached only for dynamic unwind info, which nothing registers here. */
 static void acc_put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg)
 {
-	_UPT_put_unwind_info(as, pi, ((struct unwinder *)arg)->upt);
+	(void)as, (void)pi, (void)arg;
 }
 
 static int acc_dyn_info(unw_addr_space_t as, unw_word_t *addr, void *arg)

@@ -319,3 +319,31 @@ Test(badinput, kernel_thread)
 	cr_expect_eq(snap(pid, err, sizeof err, NULL), 5, "pid %d: %s", (int)pid, err);
 	assert_one_line(err, "kernel thread");
 }
+
+/* Runs a shell line (%s: pycensus) and checks its exit code and one-line error. */
+static void shell_snap(const char *fmt, int code, const char *must)
+{
+	char script[1200], err[1024];
+	const char *bin = getenv("PYCENSUS");
+	FILE *f;
+	int status;
+
+	snprintf(script, sizeof script, fmt, bin ? bin : "./pycensus");
+	cr_assert((f = popen(script, "r")));
+	err[fread(err, 1, sizeof err - 1, f)] = '\0';
+	status = pclose(f);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == code, "exit %d: %s", WEXITSTATUS(status), err);
+	assert_one_line(err, must);
+}
+
+/* `exec pycensus snap $$`: pycensus's own PID is bad usage, said as such. */
+Test(badinput, own_pid)
+{
+	shell_snap("exec %s snap $$ 2>&1", 2, "is pycensus itself");
+}
+
+/* `pycensus snap $$` typed in a shell names the shell as the process that started pycensus. */
+Test(badinput, parent_shell)
+{
+	shell_snap("%s snap $$ 2>&1; exit $?", 5, "is the shell or program that started pycensus");
+}

@@ -4,7 +4,10 @@
  *    there through LD_LIBRARY_PATH), so pycensus can open its ELF files only through
  *    /proc/PID/root. The test checks the path is indeed unreachable from here.
  *  - PID namespace (unshare -p -f --mount-proc): the target is PID 1 in its namespace.
- * Both must census the workload's 10000 instances exactly. Needs root (unshare); skipped else. */
+ * Both must census the workload's 10000 instances exactly, and `stacks --native` must list the
+ * main thread once under its host id with its namespace id beside it (PID namespace) and unwind
+ * down to Py_BytesMain through files only the target's root holds (mount namespace). Needs root
+ * (unshare); skipped else. */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
@@ -33,6 +36,25 @@ static void census_things(pid_t pid, const char *what)
 	cr_expect_eq(h_count(&t, "__main__.Thing"), 10000, "%s: %lld Things", what, h_count(&t, "__main__.Thing"));
 	fprintf(stderr, "namespaces: %s: __main__.Thing %lld\n", what, h_count(&t, "__main__.Thing"));
 	h_table_free(&t);
+	free(out);
+}
+
+/* `stacks --native` of pid: must holds, and the main thread is listed once. */
+static void native_stacks(pid_t pid, const char *what, const char *must)
+{
+	char pidtxt[16], *out = malloc(OUTMAX), err[4096], head[64];
+	const char *args[] = { "stacks", "--native", pidtxt, NULL }, *at;
+	int rc, n = 0;
+
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)pid);
+	rc = h_pycensus(out, OUTMAX, err, sizeof err, args);
+	cr_assert_eq(rc, 0, "%s: stacks failed (%d): %s", what, rc, err);
+	snprintf(head, sizeof head, "\nThread %d ", (int)pid);
+	for (at = out; (at = strstr(at, head)); at++)
+		n++;
+	cr_expect_eq(n, 1, "%s: thread %d listed %d times:\n%s", what, (int)pid, n, out);
+	cr_expect(strstr(out, must) != NULL, "%s: no '%s' in:\n%s", what, must, out);
+	fprintf(stderr, "namespaces: %s: stacks --native lists the main thread once, with '%s'\n", what, must);
 	free(out);
 }
 
@@ -100,6 +122,7 @@ ParameterizedTest(struct python *py, namespaces, mount, .timeout = 300)
 	cr_assert(mapped[0], "%s: the interpreter is not mapped from %s", py->label, dir);
 	cr_assert(access(mapped, F_OK) != 0, "%s: %s is reachable from pycensus's namespace", py->label, mapped);
 	census_things(p.pid, py->label);
+	native_stacks(p.pid, py->label, "] Py_BytesMain+");
 	h_kill(&p);
 	rmdir(dir);
 }
@@ -148,6 +171,7 @@ ParameterizedTest(struct python *py, namespaces, pid, .timeout = 300)
 	cr_assert(target > 0 && h_wait_sleeping(target, 30), "%s: no target process under unshare", py->label);
 	snprintf(what, sizeof what, "%s in a PID namespace", py->label);
 	census_things(target, what);
+	native_stacks(target, what, "(1 in its PID namespace)");
 	kill(target, SIGKILL);
 	h_kill(&p);
 }
