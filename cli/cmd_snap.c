@@ -12,6 +12,7 @@
 #include "attach/stop.h"
 #include "cli/commands.h"
 #include "cli/sampling.h"
+#include "cli/tree.h"
 #include "model/census.h"
 #include "census/snapshot.h"
 #include "report/csv.h"
@@ -19,12 +20,14 @@
 #include "report/partition.h"
 #include "report/stacks.h"
 #include "report/text.h"
+#include "report/tree.h"
 
 struct snap_args {
 	int pid;
 	const char *format, *output, *by;
 	size_t limit;
 	bool no_header, quiet, stacks;
+	bool subprocesses; /* the process tree under PID, each process in turn */
 	bool nonblocking;  /* read while the target runs (no ptrace stop) */
 	double interval;   /* -i: > 0 samples repeatedly */
 	unsigned long count; /* -c: samples to take (0: until interrupted or the process ends) */
@@ -66,6 +69,11 @@ static void snap_help(FILE *out)
 		"      --no-header         text: print the partition only\n"
 		"      --stacks            text: add every thread's Python frames at the moment of the census\n"
 		"                          (as 'pycensus stacks' prints them)\n"
+		"      --subprocesses      the process tree under PID too (gunicorn workers, multiprocessing\n"
+		"                          pools, Celery): each process censused in turn (one stopped at a\n"
+		"                          time), a line each (role, objects, bytes; non-Python and\n"
+		"                          untraceable ones named with the reason) and the kinds summed;\n"
+		"                          csv: every process's rows and the sum's, with a process column\n"
 		"  -i, --interval SECONDS  sample every SECONDS until -c samples, Ctrl-C or the process ends:\n"
 		"                          a time series, reported as for 'pycensus run' (csv: written as\n"
 		"                          samples are taken; text: final partition and what grew most)\n"
@@ -88,7 +96,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		{ "size", required_argument, NULL, 's' },   { "help", no_argument, NULL, 'h' },
 		{ "interval", required_argument, NULL, 'i' }, { "count", required_argument, NULL, 'c' },
 		{ "quiet", no_argument, NULL, 'q' },        { "pause", required_argument, NULL, 'P' },
-		{ 0, 0, 0, 0 },
+		{ "subprocesses", no_argument, NULL, 'T' }, { 0, 0, 0, 0 },
 	};
 	static const char *const formats[] = { "text", "csv", "json" }, *const bys[] = { "kind", "type", "module", "size" },
 			       *const sizes[] = { "getsizeof", "alloc" },
@@ -123,6 +131,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		}
 		case 'H': a->no_header = true; break;
 		case 'S': a->stacks = true; break;
+		case 'T': a->subprocesses = true; break;
 		case 'B': a->nonblocking = true; break;
 		case 'P': if (cli_parse_pause(optarg, &a->opts.pause, e) < 0) return -1; break;
 		case 'h': snap_help(stdout); exit(0);
@@ -134,6 +143,8 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		return pc_fail(e, PC_EUSAGE, optind >= argc ? "snap needs a PID" : "snap takes one PID");
 	if (a->stacks && (strcmp(a->format, "text") != 0 || a->interval > 0))
 		return pc_fail(e, PC_EUSAGE, "--stacks goes with one census in the text format (use 'pycensus stacks -f json' for data)");
+	if (a->subprocesses && (a->stacks || a->interval > 0))
+		return pc_fail(e, PC_EUSAGE, "--subprocesses takes one census of the tree: no --stacks or -i (use 'pycensus run --subprocesses' for a series)");
 	if (strcmp(a->format, "json") == 0 && a->interval == 0)
 		return pc_fail(e, PC_EUSAGE, "-f json is for time series: add -i SECONDS");
 	if (a->count && a->interval == 0)
@@ -141,6 +152,17 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 	if (output_check_path(a->output, e) < 0)
 		return -1;
 	return cli_parse_pid(argv[optind], &a->pid, e);
+}
+
+static partition_fn partition_of(const char *by)
+{
+	if (strcmp(by, "size") == 0)
+		return partition_by_size_class;
+	if (strcmp(by, "type") == 0)
+		return partition_by_type;
+	if (strcmp(by, "module") == 0)
+		return partition_by_module;
+	return partition_by_kind;
 }
 
 static int write_report(const struct snap_args *a, const struct census *c, const struct stacks *st, struct pc_err *e)
@@ -151,14 +173,7 @@ static int write_report(const struct snap_args *a, const struct census *c, const
 
 	if (!out)
 		return -1;
-	if (strcmp(a->by, "size") == 0)
-		partition_by_size_class(c, &p);
-	else if (strcmp(a->by, "type") == 0)
-		partition_by_type(c, &p);
-	else if (strcmp(a->by, "module") == 0)
-		partition_by_module(c, &p);
-	else
-		partition_by_kind(c, &p);
+	partition_of(a->by)(c, &p);
 	if (strcmp(a->format, "csv") == 0)
 		rc = report_csv(out, &p, e);
 	else
@@ -173,6 +188,28 @@ static int write_report(const struct snap_args *a, const struct census *c, const
 		return -1;
 	}
 	return output_close(out, e);
+}
+
+/* --subprocesses: the tree under PID, one process at a time. */
+static int snap_tree(struct snap_args *a, struct pc_err *e)
+{
+	struct tree t;
+	FILE *out;
+	int rc;
+
+	tree_init(&t, a->pid);
+	rc = tree_take(a->pid, &a->opts, a->nonblocking ? SOURCE_NONBLOCKING : 0, &t, e);
+	if (rc == 0 && (out = output_open(a->output, e))) {
+		if (strcmp(a->format, "csv") == 0)
+			rc = report_tree_csv(out, &t, partition_of(a->by), e);
+		else
+			rc = report_tree_text(out, &t, partition_of(a->by), a->limit, e);
+		rc = rc < 0 ? (output_close(out, NULL), -1) : output_close(out, e);
+	} else if (rc == 0) {
+		rc = -1;
+	}
+	tree_release(&t);
+	return rc;
 }
 
 /* One census of the PID. */
@@ -272,6 +309,8 @@ int cmd_snap(int argc, char **argv)
 		return cli_fail(&e);
 	if (a.interval > 0)
 		return sample_loop(&a, &e) < 0 ? cli_fail(&e) : 0;
+	if (a.subprocesses)
+		return snap_tree(&a, &e) < 0 ? cli_fail(&e) : 0;
 	progress_init(&prog, a.quiet, a.pid);
 	a.opts.progress = progress_phase;
 	a.opts.progress_arg = &prog;

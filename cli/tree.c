@@ -1,0 +1,97 @@
+/* tree.c: the censuses of a process tree. */
+#include "common/compat.h"
+#include "cli/tree.h"
+
+#include <stdio.h>
+#include <string.h>
+#include "attach/proctree.h"
+#include "source/source.h"
+
+/* Command-line marks of the roles, first match wins. multiprocessing starts its spawn children
+ * with "-c 'from multiprocessing.spawn import spawn_main; ...'" (Lib/multiprocessing/spawn.py,
+ * get_command_line), the forkserver and resource tracker likewise; gunicorn and uWSGI name their
+ * processes when setproctitle is present ("gunicorn: worker [app]"). */
+static const struct { const char *mark, *role; } marks[] = {
+	{ "multiprocessing.spawn", "multiprocessing child (spawn)" },
+	{ "multiprocessing.forkserver", "multiprocessing forkserver" },
+	{ "multiprocessing.resource_tracker", "multiprocessing resource tracker" },
+	{ "multiprocessing.semaphore_tracker", "multiprocessing resource tracker" },
+	{ "gunicorn: master", "gunicorn master" },
+	{ "gunicorn: worker", "gunicorn worker" },
+	{ "uWSGI master", "uWSGI master" },
+	{ "uWSGI worker", "uWSGI worker" },
+};
+
+const char *tree_role(const char *cmdline, const char *parent_cmdline, bool root)
+{
+	bool same = parent_cmdline && strcmp(cmdline, parent_cmdline) == 0;
+
+	for (size_t i = 0; i < PC_ARRAY_LEN(marks); i++)
+		if (strstr(cmdline, marks[i].mark))
+			return marks[i].role;
+	/* without setproctitle a prefork server's workers carry the master's command line */
+	if (strstr(cmdline, "gunicorn"))
+		return same ? "gunicorn worker" : "gunicorn master";
+	if (strstr(cmdline, "celery") && strstr(cmdline, "worker"))
+		return same ? "celery pool process" : "celery worker";
+	if (strstr(cmdline, "uwsgi"))
+		return same ? "uWSGI worker" : "uWSGI master";
+	if (same && !root)
+		return "forked child";
+	return "";
+}
+
+static void census_member(struct tree_member *m, const struct snapshot_opts *o, unsigned flags)
+{
+	struct pc_err e = { 0 };
+	struct source src;
+	int rc = source_open_pid(&src, m->pid, flags, &e);
+
+	if (rc == 0) {
+		rc = snapshot_take(&src, o, &m->c, &e);
+		source_close(&src);
+	}
+	if (rc < 0) {
+		m->code = pc_exit_code(e.code);
+		snprintf(m->why, sizeof m->why, "%s: %.*s", pc_code_message(e.code), (int)(sizeof m->why / 2), e.detail);
+		census_release(&m->c);
+		census_init(&m->c);
+	}
+}
+
+static void add_member(struct tree *t, const struct proctree *pt, const struct proc_node *nd)
+{
+	const struct proc_node *parent = nd->depth ? proctree_find(pt, nd->ppid) : NULL;
+	struct tree_member *m = tree_add(t);
+
+	m->pid = nd->pid;
+	m->ppid = nd->ppid;
+	m->depth = nd->depth;
+	snprintf(m->cmdline, sizeof m->cmdline, "%s", nd->cmdline[0] ? nd->cmdline : nd->comm);
+	snprintf(m->role, sizeof m->role, "%s", tree_role(nd->cmdline, parent ? parent->cmdline : NULL, nd->depth == 0));
+}
+
+int tree_take(pid_t root, const struct snapshot_opts *o, unsigned source_flags, struct tree *t, struct pc_err *e)
+{
+	struct proctree pt;
+	const struct tree_member *first_bad = NULL;
+
+	if (proctree_read(root, &pt, e) < 0)
+		return -1;
+	t->truncated = pt.truncated;
+	for (size_t i = 0; i < pt.n; i++)
+		add_member(t, &pt, &pt.v[i]);
+	proctree_release(&pt);
+	for (size_t i = 0; i < t->n; i++) {
+		struct tree_member *m = &t->v[i];
+		census_member(m, o, source_flags);
+		if (m->code == 0)
+			tree_merge(t, m);
+		else if (!first_bad)
+			first_bad = m;
+	}
+	if (t->censused == 0)
+		return pc_fail(e, PC_ENOTPYTHON, "no process of the tree under %d could be censused; process %d: %s",
+			       (int)root, (int)first_bad->pid, first_bad->why);
+	return 0;
+}

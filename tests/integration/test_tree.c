@@ -1,0 +1,165 @@
+/* test_tree.c: snap --subprocesses over a process tree (workloads/tree.py): a multiprocessing pool
+ * started by fork or spawn, or a gunicorn-like prefork master, plus a child running another
+ * interpreter and a `sleep`. Every Python process's Work count is what it holds (exact), the
+ * "all" rows are the sum, roles are named, and the sleep is listed as skipped, not Python.
+ * Every interpreter found runs one of the three modes in turn; PYCENSUS_TEST_FULL=1 runs all three
+ * on each. */
+#include "common/compat.h"
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tests/integration/harness.h"
+
+#define MAX_MEMBERS 8
+#define OUT_MAX (1 << 20)
+
+struct member {
+	int pid;
+	long long want;  /* Work objects it holds, from the workload */
+	long long got;   /* from the CSV */
+	char role[128];
+};
+
+struct expect {
+	struct member m[MAX_MEMBERS];
+	size_t n;
+	int nonpython;
+};
+
+static const char *const modes[] = { "fork", "spawn", "prefork" };
+
+static bool read_children(struct proc *p, struct expect *x)
+{
+	char line[256];
+
+	memset(x, 0, sizeof *x);
+	while (h_wait_line(p, "", line, sizeof line, 120)) {
+		struct member *m = &x->m[x->n];
+		if (strncmp(line, "ready", 5) == 0)
+			return x->n > 0 && x->nonpython > 0;
+		if (x->n < MAX_MEMBERS && sscanf(line, "child %d %lld", &m->pid, &m->want) == 2)
+			x->n++;
+		else
+			sscanf(line, "nonpython %d", &x->nonpython);
+	}
+	return false;
+}
+
+static struct member *member_of(struct expect *x, int pid)
+{
+	for (size_t i = 0; i < x->n; i++)
+		if (x->m[i].pid == pid)
+			return &x->m[i];
+	return NULL;
+}
+
+/* Splits one CSV line (no quoted fields: the kinds and roles here have no commas) into at most
+ * max fields, the last one running to the end of the line; how many. */
+static size_t split(const char *line, char f[][128], size_t max)
+{
+	size_t n = 0, len = strcspn(line, "\n");
+
+	while (n < max) {
+		size_t w = n + 1 == max ? len : strcspn(line, ",\n");
+		snprintf(f[n++], 128, "%.*s", (int)(w < 127 ? w : 127), line);
+		if (w >= len)
+			break;
+		line += w + 1;
+		len -= w + 1;
+	}
+	return n;
+}
+
+/* The Work rows ("__main__.Work", "__mp_main__.Work" in spawn children) of every process, and
+ * the "all" one; true when the sleep was listed as skipped. */
+static bool parse(const char *csv, struct expect *x, long long *all)
+{
+	bool skipped = false;
+
+	*all = 0;
+	for (const char *s = csv; s && *s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL) {
+		char f[10][128];
+		int pid;
+
+		if (sscanf(s, "# skipped,%d,", &pid) == 1 && pid == x->nonpython)
+			skipped = strstr(s, "not a Python process") != NULL;
+		if (s[0] == '#' || split(s, f, 10) != 10)
+			continue;
+		if (strcmp(f[9], "__main__.Work") != 0 && strcmp(f[9], "__mp_main__.Work") != 0)
+			continue;
+		if (strcmp(f[0], "all") == 0) {
+			*all += atoll(f[3]);
+		} else {
+			struct member *m = member_of(x, atoi(f[0]));
+			if (m) {
+				m->got += atoll(f[3]);
+				snprintf(m->role, sizeof m->role, "%s", f[1]);
+			}
+		}
+	}
+	return skipped;
+}
+
+static void one_tree(const struct python *py, const struct python *other, const char *mode)
+{
+	const char *dir = getenv("PYCENSUS_WORKLOADS");
+	char wl[512], pidtxt[16], err[4096];
+	char *out = malloc(OUT_MAX);
+	long long all = 0, sum = 0;
+	struct expect x;
+	struct proc p;
+
+	snprintf(wl, sizeof wl, "%s/tree.py", dir ? dir : "tests/integration/workloads");
+	char *argv[] = { (char *)py->path, wl, (char *)mode, (char *)other->path, NULL };
+	cr_assert(out && h_spawn(&p, argv), "cannot start %s", py->label);
+	cr_assert(read_children(&p, &x), "%s %s: the tree did not come up", py->label, mode);
+	snprintf(pidtxt, sizeof pidtxt, "%d", x.m[0].pid);
+	const char *args[] = { "snap", "--subprocesses", "-f", "csv", "-q", pidtxt, NULL };
+	cr_assert_eq(h_pycensus(out, OUT_MAX, err, sizeof err, args), 0, "%s %s: %s", py->label, mode, err);
+	cr_expect(parse(out, &x, &all), "%s %s: the sleep (pid %d) is not listed as skipped, not Python", py->label,
+		  mode, x.nonpython);
+	for (size_t i = 0; i < x.n; i++) {
+		cr_expect_eq(x.m[i].got, x.m[i].want, "%s %s: process %d holds %lld Work, the census says %lld", py->label,
+			     mode, x.m[i].pid, x.m[i].want, x.m[i].got);
+		sum += x.m[i].want;
+	}
+	cr_expect_eq(all, sum, "%s %s: the summed Work rows say %lld, the processes hold %lld", py->label, mode, all, sum);
+	cr_expect_str_eq(x.m[1].role, strcmp(mode, "spawn") == 0 ? "multiprocessing child (spawn)" : "forked child",
+			 "%s %s: role of a worker", py->label, mode);
+	fprintf(stderr, "tree: %s %s (leaf on %s): %zu Python processes, Work %lld in all, exact per process\n",
+		py->label, mode, other->label, x.n, all);
+	free(out);
+	h_kill(&p);
+}
+
+ParameterizedTestParameters(tree, subprocesses)
+{
+	static struct python found[H_MAX_PYTHONS];
+	size_t n = h_find_pythons(found, H_MAX_PYTHONS);
+	struct python *params = cr_malloc(sizeof *params * (n ? n : 1));
+
+	memcpy(params, found, sizeof *params * n);
+	return cr_make_param_array(struct python, params, n);
+}
+
+ParameterizedTest(struct python *py, tree, subprocesses, .timeout = 300)
+{
+	struct python all[H_MAX_PYTHONS];
+	size_t n = h_find_pythons(all, H_MAX_PYTHONS), me = 0;
+	const char *full = getenv("PYCENSUS_TEST_FULL");
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(all[i].path, py->path) == 0)
+			me = i;
+	/* the leaf runs another interpreter: the previous one found (the next for the first) */
+	const struct python *other = &all[n > 1 ? (me ? me - 1 : 1) : 0];
+	if (full && strcmp(full, "1") == 0) {
+		for (size_t m = 0; m < PC_ARRAY_LEN(modes); m++)
+			one_tree(py, other, modes[m]);
+	} else {
+		one_tree(py, other, modes[me % PC_ARRAY_LEN(modes)]);
+	}
+}
