@@ -6,14 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/commands.h"
+#include "cli/tree.h"
 #include "frames/stacks.h"
 #include "source/source.h"
 #include "report/output.h"
+#include "report/escape.h"
 #include "report/stacks.h"
 
 struct stacks_args {
 	int pid;
 	bool native, json;
+	bool subprocesses; /* every process of the tree under PID */
 	const char *output;
 };
 
@@ -33,6 +36,8 @@ static void stacks_help(FILE *out)
 		"                          thread state are listed too\n"
 		"  -f, --format text|json  output format (default text)\n"
 		"  -o, --output FILE       write to FILE instead of standard output\n"
+		"      --subprocesses      every process of the tree under PID, one stopped at a time, each\n"
+		"                          under a line naming it and its role (text only)\n"
 		"  -h, --help              this help\n"
 		"\n"
 		"Native frames are named from each file's .symtab, else its .dynsym (stripped builds such as\n"
@@ -48,7 +53,7 @@ static int parse_args(int argc, char **argv, struct stacks_args *a, struct pc_er
 	static const struct option longopts[] = {
 		{ "native", no_argument, NULL, 'N' }, { "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' },
-		{ 0, 0, 0, 0 },
+		{ "subprocesses", no_argument, NULL, 'T' }, { 0, 0, 0, 0 },
 	};
 	int c;
 
@@ -64,6 +69,7 @@ static int parse_args(int argc, char **argv, struct stacks_args *a, struct pc_er
 			a->json = strcmp(optarg, "json") == 0;
 			break;
 		case 'o': a->output = optarg; break;
+		case 'T': a->subprocesses = true; break;
 		case 'h': stacks_help(stdout); exit(0);
 		default:
 			return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -71,6 +77,8 @@ static int parse_args(int argc, char **argv, struct stacks_args *a, struct pc_er
 	}
 	if (optind != argc - 1)
 		return pc_fail(e, PC_EUSAGE, optind >= argc ? "stacks needs a PID" : "stacks takes one PID");
+	if (a->subprocesses && a->json)
+		return pc_fail(e, PC_EUSAGE, "--subprocesses prints text; -f json takes one process");
 	if (output_check_path(a->output, e) < 0)
 		return -1;
 	return cli_parse_pid(argv[optind], &a->pid, e);
@@ -91,6 +99,56 @@ static int write_report(const struct stacks_args *a, const struct stacks *s, str
 	return output_close(out, e);
 }
 
+/* One process of a tree: its stacks, or why there are none. */
+static int tree_process(FILE *out, const struct stacks_args *a, const struct proctree *pt, const struct proc_node *nd,
+			struct pc_err *e)
+{
+	const char *role = tree_role_of(pt, nd);
+	struct pc_err pe = { 0 };
+	struct source src;
+	struct stacks s;
+	int rc = -1;
+
+	fprintf(out, "Process %d%s%s%s: ", (int)nd->pid, role[0] ? " (" : "", role, role[0] ? ")" : "");
+	report_put_text(out, nd->cmdline, 200);
+	fputc('\n', out);
+	stacks_init(&s);
+	if (source_open_pid(&src, nd->pid, 0, &pe) == 0) {
+		rc = stacks_take(&src, a->native, &s, &pe);
+		source_close(&src);
+	}
+	if (rc == 0)
+		rc = report_stacks_text(out, &s, e);
+	else
+		fprintf(out, "skipped: %s: %s\n", pc_code_message(pe.code), pe.detail);
+	fputc('\n', out);
+	stacks_release(&s);
+	return rc;
+}
+
+/* --subprocesses: the tree under PID, one process stopped at a time. */
+static int stacks_tree(const struct stacks_args *a, struct pc_err *e)
+{
+	struct proctree pt;
+	size_t taken = 0;
+	FILE *out;
+
+	if (proctree_read(a->pid, &pt, e) < 0)
+		return -1;
+	if (!(out = output_open(a->output, e))) {
+		proctree_release(&pt);
+		return -1;
+	}
+	for (size_t i = 0; i < pt.n; i++)
+		taken += tree_process(out, a, &pt, &pt.v[i], e) == 0;
+	proctree_release(&pt);
+	if (output_close(out, e) < 0)
+		return -1;
+	if (!taken)
+		return pc_fail(e, PC_ENOTPYTHON, "no process of the tree under %d could be read", a->pid);
+	return 0;
+}
+
 int cmd_stacks(int argc, char **argv)
 {
 	struct pc_err e = { 0 };
@@ -99,7 +157,11 @@ int cmd_stacks(int argc, char **argv)
 	struct stacks s;
 	int rc;
 
-	if (parse_args(argc, argv, &a, &e) < 0 || source_open_pid(&src, a.pid, 0, &e) < 0)
+	if (parse_args(argc, argv, &a, &e) < 0)
+		return cli_fail(&e);
+	if (a.subprocesses)
+		return stacks_tree(&a, &e) < 0 ? cli_fail(&e) : 0;
+	if (source_open_pid(&src, a.pid, 0, &e) < 0)
 		return cli_fail(&e);
 	stacks_init(&s);
 	rc = stacks_take(&src, a.native, &s, &e);

@@ -41,6 +41,13 @@ const char *tree_role(const char *cmdline, const char *parent_cmdline, bool root
 	return "";
 }
 
+const char *tree_role_of(const struct proctree *pt, const struct proc_node *nd)
+{
+	const struct proc_node *parent = nd->depth ? proctree_find(pt, nd->ppid) : NULL;
+
+	return tree_role(nd->cmdline, parent ? parent->cmdline : NULL, nd->depth == 0);
+}
+
 static void census_member(struct tree_member *m, const struct snapshot_opts *o, unsigned flags)
 {
 	struct pc_err e = { 0 };
@@ -61,14 +68,13 @@ static void census_member(struct tree_member *m, const struct snapshot_opts *o, 
 
 static void add_member(struct tree *t, const struct proctree *pt, const struct proc_node *nd)
 {
-	const struct proc_node *parent = nd->depth ? proctree_find(pt, nd->ppid) : NULL;
 	struct tree_member *m = tree_add(t);
 
 	m->pid = nd->pid;
 	m->ppid = nd->ppid;
 	m->depth = nd->depth;
 	snprintf(m->cmdline, sizeof m->cmdline, "%s", nd->cmdline[0] ? nd->cmdline : nd->comm);
-	snprintf(m->role, sizeof m->role, "%s", tree_role(nd->cmdline, parent ? parent->cmdline : NULL, nd->depth == 0));
+	snprintf(m->role, sizeof m->role, "%s", tree_role_of(pt, nd));
 }
 
 int tree_take(pid_t root, const struct snapshot_opts *o, unsigned source_flags, struct tree *t, struct pc_err *e)

@@ -8,6 +8,7 @@
 
 #include "common/compat.h"
 #include <sys/types.h>
+#include "attach/proctree.h"
 #include "census/snapshot.h"
 #include "model/tree.h"
 
@@ -18,5 +19,7 @@ int tree_take(pid_t root, const struct snapshot_opts *o, unsigned source_flags, 
 
 /* The role of a process from its command line and its parent's ("" when none is recognised). */
 const char *tree_role(const char *cmdline, const char *parent_cmdline, bool root);
+/* The same for a process of a listed tree. */
+const char *tree_role_of(const struct proctree *pt, const struct proc_node *nd);
 
 #endif

@@ -1,7 +1,8 @@
 /* test_tree.c: snap --subprocesses over a process tree (workloads/tree.py): a multiprocessing pool
  * started by fork or spawn, or a gunicorn-like prefork master, plus a child running another
  * interpreter and a `sleep`. Every Python process's Work count is what it holds (exact), the
- * "all" rows are the sum, roles are named, and the sleep is listed as skipped, not Python.
+ * "all" rows are the sum, roles are named, and the sleep is listed as skipped, not Python; stacks
+ * --subprocesses lists each process.
  * Every interpreter found runs one of the three modes in turn; PYCENSUS_TEST_FULL=1 runs all three
  * on each. */
 #include "common/compat.h"
@@ -129,6 +130,16 @@ static void one_tree(const struct python *py, const struct python *other, const 
 	cr_expect_eq(all, sum, "%s %s: the summed Work rows say %lld, the processes hold %lld", py->label, mode, all, sum);
 	cr_expect_str_eq(x.m[1].role, strcmp(mode, "spawn") == 0 ? "multiprocessing child (spawn)" : "forked child",
 			 "%s %s: role of a worker", py->label, mode);
+	/* stacks --subprocesses: every process under a line of its own; the sleep skipped */
+	const char *sargs[] = { "stacks", "--subprocesses", pidtxt, NULL };
+	cr_expect_eq(h_pycensus(out, OUT_MAX, err, sizeof err, sargs), 0, "%s %s: stacks: %s", py->label, mode, err);
+	for (size_t i = 0; i < x.n; i++) {
+		char want[32];
+		snprintf(want, sizeof want, "Process %d", x.m[i].pid);
+		cr_expect(strstr(out, want) != NULL, "%s %s: stacks --subprocesses lacks %s", py->label, mode, want);
+	}
+	cr_expect(strstr(out, "skipped: not a Python process") != NULL, "%s %s: the sleep is not skipped in stacks",
+		  py->label, mode);
 	fprintf(stderr, "tree: %s %s (leaf on %s): %zu Python processes, Work %lld in all, exact per process\n",
 		py->label, mode, other->label, x.n, all);
 	free(out);
