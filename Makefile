@@ -26,7 +26,7 @@ INTEG_SRC := $(wildcard tests/integration/*.c)
 INTEG_OBJ := $(INTEG_SRC:%.c=$(BUILD)/%.o)
 FUZZ_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/fuzz/*.c))
 
-.PHONY: all check check-long check-rooms check-docs uninstall deb unit integration asan demo deps install clean bench fixtures fuzz fuzz-build fuzz-check soak
+.PHONY: all check check-long check-rooms check-docs uninstall deb evidence unit integration asan demo deps install clean bench fixtures fuzz fuzz-build fuzz-check soak
 all: pycensus
 
 $(BUILD)/%.o: %.c
@@ -183,6 +183,10 @@ demo: deps
 
 bench: pycensus
 	bench/run
+
+# docs/evidence.md's figures, regenerated from the suites and benchmarks (15-25 minutes).
+evidence: pycensus
+	@tools/evidence
 
 # PREFIX (default /usr/local) and DESTDIR (a staging root, as packagers use) as usual.
 BINDIR  ?= $(PREFIX)/bin
