@@ -10,7 +10,6 @@
 #include "frames/stacks.h"
 #include "source/source.h"
 #include "report/output.h"
-#include "report/escape.h"
 #include "report/stacks.h"
 
 struct stacks_args {
@@ -99,54 +98,23 @@ static int write_report(const struct stacks_args *a, const struct stacks *s, str
 	return output_close(out, e);
 }
 
-/* One process of a tree: its stacks, or why there are none. */
-static int tree_process(FILE *out, const struct stacks_args *a, const struct proctree *pt, const struct proc_node *nd,
-			struct pc_err *e)
+/* --subprocesses: one process of the tree. */
+static int tree_stacks(FILE *out, pid_t pid, void *arg, struct pc_err *pe)
 {
-	const char *role = tree_role_of(pt, nd);
-	struct pc_err pe = { 0 };
+	const struct stacks_args *a = arg;
 	struct source src;
 	struct stacks s;
 	int rc = -1;
 
-	fprintf(out, "Process %d%s%s%s: ", (int)nd->pid, role[0] ? " (" : "", role, role[0] ? ")" : "");
-	report_put_text(out, nd->cmdline, 200);
-	fputc('\n', out);
 	stacks_init(&s);
-	if (source_open_pid(&src, nd->pid, 0, &pe) == 0) {
-		rc = stacks_take(&src, a->native, &s, &pe);
+	if (source_open_pid(&src, pid, 0, pe) == 0) {
+		rc = stacks_take(&src, a->native, &s, pe);
 		source_close(&src);
 	}
 	if (rc == 0)
-		rc = report_stacks_text(out, &s, e);
-	else
-		fprintf(out, "skipped: %s: %s\n", pc_code_message(pe.code), pe.detail);
-	fputc('\n', out);
+		rc = report_stacks_text(out, &s, pe);
 	stacks_release(&s);
 	return rc;
-}
-
-/* --subprocesses: the tree under PID, one process stopped at a time. */
-static int stacks_tree(const struct stacks_args *a, struct pc_err *e)
-{
-	struct proctree pt;
-	size_t taken = 0;
-	FILE *out;
-
-	if (proctree_read(a->pid, &pt, e) < 0)
-		return -1;
-	if (!(out = output_open(a->output, e))) {
-		proctree_release(&pt);
-		return -1;
-	}
-	for (size_t i = 0; i < pt.n; i++)
-		taken += tree_process(out, a, &pt, &pt.v[i], e) == 0;
-	proctree_release(&pt);
-	if (output_close(out, e) < 0)
-		return -1;
-	if (!taken)
-		return pc_fail(e, PC_ENOTPYTHON, "no process of the tree under %d could be read", a->pid);
-	return 0;
 }
 
 int cmd_stacks(int argc, char **argv)
@@ -160,7 +128,7 @@ int cmd_stacks(int argc, char **argv)
 	if (parse_args(argc, argv, &a, &e) < 0)
 		return cli_fail(&e);
 	if (a.subprocesses)
-		return stacks_tree(&a, &e) < 0 ? cli_fail(&e) : 0;
+		return tree_each(a.pid, a.output, tree_stacks, &a, &e) < 0 ? cli_fail(&e) : 0;
 	if (source_open_pid(&src, a.pid, 0, &e) < 0)
 		return cli_fail(&e);
 	stacks_init(&s);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/commands.h"
+#include "cli/tree.h"
 #include "stats/stats.h"
 #include "source/source.h"
 #include "report/output.h"
@@ -16,6 +17,7 @@ struct stats_args {
 	int pid;
 	int format; /* index into formats */
 	const char *output;
+	bool subprocesses; /* every process of the tree under PID */
 	struct stats_opts opts;
 };
 
@@ -52,6 +54,8 @@ static void stats_help(FILE *out)
 		"  -o, --output FILE           write to FILE instead of standard output\n"
 		"      --arenas auto|symbols|scan\n"
 		"                              how to find pymalloc's arenas (see 'pycensus snap --help')\n"
+		"      --subprocesses          every process of the tree under PID, one stopped at a time,\n"
+		"                              each under a line naming it and its role (text only)\n"
 		"  -h, --help                  this help\n"
 		"\n"
 		"needs: ptrace permission over PID (as for snap).\n\n",
@@ -64,7 +68,7 @@ static int parse_args(int argc, char **argv, struct stats_args *a, struct pc_err
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
 		{ "arenas", required_argument, NULL, 'a' }, { "help", no_argument, NULL, 'h' },
-		{ 0, 0, 0, 0 },
+		{ "subprocesses", no_argument, NULL, 'T' }, { 0, 0, 0, 0 },
 	};
 	static const char *const modes[] = { "auto", "symbols", "scan" };
 	int c, m;
@@ -79,6 +83,7 @@ static int parse_args(int argc, char **argv, struct stats_args *a, struct pc_err
 				return -1;
 			break;
 		case 'o': a->output = optarg; break;
+		case 'T': a->subprocesses = true; break;
 		case 'a':
 			if ((m = cli_parse_choice(optarg, modes, 3, "--arenas", e)) < 0)
 				return -1;
@@ -91,6 +96,8 @@ static int parse_args(int argc, char **argv, struct stats_args *a, struct pc_err
 	}
 	if (optind != argc - 1)
 		return pc_fail(e, PC_EUSAGE, optind >= argc ? "stats needs a PID" : "stats takes one PID");
+	if (a->subprocesses && a->format != 0)
+		return pc_fail(e, PC_EUSAGE, "--subprocesses prints text; -f csv and json take one process");
 	if (output_check_path(a->output, e) < 0)
 		return -1;
 	return cli_parse_pid(argv[optind], &a->pid, e);
@@ -112,6 +119,25 @@ static int write_report(const struct stats_args *a, const struct stats *st, stru
 	return output_close(out, e);
 }
 
+/* --subprocesses: one process of the tree. */
+static int tree_stats(FILE *out, pid_t pid, void *arg, struct pc_err *pe)
+{
+	struct stats_args *a = arg;
+	struct source src;
+	struct stats st;
+	int rc = -1;
+
+	stats_init(&st);
+	if (source_open_pid(&src, pid, 0, pe) == 0) {
+		rc = stats_take(&src, &a->opts, &st, pe);
+		source_close(&src);
+	}
+	if (rc == 0)
+		rc = report_stats_text(out, &st, pe);
+	stats_release(&st);
+	return rc;
+}
+
 int cmd_stats(int argc, char **argv)
 {
 	struct pc_err e = { 0 };
@@ -120,7 +146,11 @@ int cmd_stats(int argc, char **argv)
 	struct stats st;
 	int rc;
 
-	if (parse_args(argc, argv, &a, &e) < 0 || source_open_pid(&src, a.pid, 0, &e) < 0)
+	if (parse_args(argc, argv, &a, &e) < 0)
+		return cli_fail(&e);
+	if (a.subprocesses)
+		return tree_each(a.pid, a.output, tree_stats, &a, &e) < 0 ? cli_fail(&e) : 0;
+	if (source_open_pid(&src, a.pid, 0, &e) < 0)
 		return cli_fail(&e);
 	stats_init(&st);
 	rc = stats_take(&src, &a.opts, &st, &e);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 #include "attach/proctree.h"
+#include "report/escape.h"
+#include "report/output.h"
 #include "source/source.h"
 
 /* Command-line marks of the roles, first match wins. multiprocessing starts its spawn children
@@ -99,5 +101,44 @@ int tree_take(pid_t root, const struct snapshot_opts *o, unsigned source_flags, 
 	if (t->censused == 0)
 		return pc_fail(e, PC_ENOTPYTHON, "no process of the tree under %d could be censused; process %d: %s",
 			       (int)root, (int)first_bad->pid, first_bad->why);
+	return 0;
+}
+
+/* One process's header line and report, or why there is none; 0 when reported. */
+static int each_one(FILE *out, const struct proctree *pt, const struct proc_node *nd, tree_report_fn one, void *arg)
+{
+	const char *role = tree_role_of(pt, nd);
+	struct pc_err pe = { 0 };
+	int rc;
+
+	fprintf(out, "Process %d%s%s%s: ", (int)nd->pid, role[0] ? " (" : "", role, role[0] ? ")" : "");
+	report_put_text(out, nd->cmdline, 200);
+	fputc('\n', out);
+	rc = one(out, nd->pid, arg, &pe);
+	if (rc < 0 && pe.code != PC_EOUTPUT)
+		fprintf(out, "skipped: %s: %s\n", pc_code_message(pe.code), pe.detail);
+	fputc('\n', out);
+	return rc;
+}
+
+int tree_each(pid_t root, const char *output, tree_report_fn one, void *arg, struct pc_err *e)
+{
+	struct proctree pt;
+	size_t reported = 0;
+	FILE *out;
+
+	if (proctree_read(root, &pt, e) < 0)
+		return -1;
+	if (!(out = output_open(output, e))) {
+		proctree_release(&pt);
+		return -1;
+	}
+	for (size_t i = 0; i < pt.n; i++)
+		reported += each_one(out, &pt, &pt.v[i], one, arg) == 0;
+	proctree_release(&pt);
+	if (output_close(out, e) < 0)
+		return -1;
+	if (!reported)
+		return pc_fail(e, PC_ENOTPYTHON, "no process of the tree under %d could be read", (int)root);
 	return 0;
 }

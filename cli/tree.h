@@ -7,6 +7,7 @@
 #define PC_CLI_TREE_H
 
 #include "common/compat.h"
+#include <stdio.h>
 #include <sys/types.h>
 #include "attach/proctree.h"
 #include "census/snapshot.h"
@@ -16,6 +17,14 @@
  * source_open_pid. Fails only when root cannot be read, or when no process of the tree could be
  * censused (e then holds the root's reason, or the first one met). */
 int tree_take(pid_t root, const struct snapshot_opts *o, unsigned source_flags, struct tree *t, struct pc_err *e);
+
+/* For the commands that print a report per process (stacks, stats --subprocesses): lists the
+ * tree under root and, for each process, writes "Process PID (role): command" to out, then calls
+ * one(out, pid, arg, pe), which writes that process's report or fails with pe; a failure is
+ * printed as "skipped: <why>". Fails (e) when root cannot be read, a write fails, or no process
+ * could be reported. */
+typedef int (*tree_report_fn)(FILE *out, pid_t pid, void *arg, struct pc_err *pe);
+int tree_each(pid_t root, const char *output, tree_report_fn one, void *arg, struct pc_err *e);
 
 /* The role of a process from its command line and its parent's ("" when none is recognised). */
 const char *tree_role(const char *cmdline, const char *parent_cmdline, bool root);

@@ -2,7 +2,7 @@
  * started by fork or spawn, or a gunicorn-like prefork master, plus a child running another
  * interpreter and a `sleep`. Every Python process's Work count is what it holds (exact), the
  * "all" rows are the sum, roles are named, and the sleep is listed as skipped, not Python; stacks
- * --subprocesses lists each process.
+ * and stats --subprocesses report each process.
  * Every interpreter found runs one of the three modes in turn; PYCENSUS_TEST_FULL=1 runs all three
  * on each. */
 #include "common/compat.h"
@@ -104,6 +104,30 @@ static bool parse(const char *csv, struct expect *x, long long *all)
 	return skipped;
 }
 
+/* stacks and stats --subprocesses: every process under a line of its own, with a report (a
+ * frame of its main module, its pymalloc figures), and the sleep skipped. */
+static const char *const per_process[][2] = { { "stacks", "tree.py" }, { "stats", "bytes in allocated blocks" } };
+
+static void each_listed(const struct python *py, const char *mode, const char *const cmd[2], const char *pidtxt,
+			const struct expect *x, char *out)
+{
+	const char *args[] = { cmd[0], "--subprocesses", pidtxt, NULL };
+	char err[4096];
+
+	cr_expect_eq(h_pycensus(out, OUT_MAX, err, sizeof err, args), 0, "%s %s: %s: %s", py->label, mode, cmd[0], err);
+	for (size_t i = 0; i < x->n; i++) {
+		char want[32];
+		const char *at, *next;
+		snprintf(want, sizeof want, "Process %d", x->m[i].pid);
+		at = strstr(out, want);
+		next = at ? strstr(at + 1, "\nProcess ") : NULL;
+		cr_expect(at && (!next ? strstr(at, cmd[1]) : memmem(at, (size_t)(next - at), cmd[1], strlen(cmd[1]))),
+			  "%s %s: %s --subprocesses has no '%s' under %s", py->label, mode, cmd[0], cmd[1], want);
+	}
+	cr_expect(strstr(out, "skipped: not a Python process") != NULL, "%s %s: %s: the sleep is not skipped",
+		  py->label, mode, cmd[0]);
+}
+
 static void one_tree(const struct python *py, const struct python *other, const char *mode)
 {
 	const char *dir = getenv("PYCENSUS_WORKLOADS");
@@ -130,16 +154,8 @@ static void one_tree(const struct python *py, const struct python *other, const 
 	cr_expect_eq(all, sum, "%s %s: the summed Work rows say %lld, the processes hold %lld", py->label, mode, all, sum);
 	cr_expect_str_eq(x.m[1].role, strcmp(mode, "spawn") == 0 ? "multiprocessing child (spawn)" : "forked child",
 			 "%s %s: role of a worker", py->label, mode);
-	/* stacks --subprocesses: every process under a line of its own; the sleep skipped */
-	const char *sargs[] = { "stacks", "--subprocesses", pidtxt, NULL };
-	cr_expect_eq(h_pycensus(out, OUT_MAX, err, sizeof err, sargs), 0, "%s %s: stacks: %s", py->label, mode, err);
-	for (size_t i = 0; i < x.n; i++) {
-		char want[32];
-		snprintf(want, sizeof want, "Process %d", x.m[i].pid);
-		cr_expect(strstr(out, want) != NULL, "%s %s: stacks --subprocesses lacks %s", py->label, mode, want);
-	}
-	cr_expect(strstr(out, "skipped: not a Python process") != NULL, "%s %s: the sleep is not skipped in stacks",
-		  py->label, mode);
+	for (size_t c = 0; c < PC_ARRAY_LEN(per_process); c++)
+		each_listed(py, mode, per_process[c], pidtxt, &x, out);
 	fprintf(stderr, "tree: %s %s (leaf on %s): %zu Python processes, Work %lld in all, exact per process\n",
 		py->label, mode, other->label, x.n, all);
 	free(out);
