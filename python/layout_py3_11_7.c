@@ -128,6 +128,7 @@ const struct pylayout_gen pylayout_py3_11_7 = { 3, 11, "3.11.7", {
 	.bytes_sval = 32,
 	.bytearray_alloc = 24,
 	.bytearray_bytes = 32,
+	.bytearray_object = -1,
 	.tuple_item = 24,
 	.list_item = 24,
 	.list_allocated = 32,

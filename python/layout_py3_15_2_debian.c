@@ -128,6 +128,7 @@ const struct pylayout_gen pylayout_py3_15_2_debian = { 3, 15, "3.15.2-debian", {
 	.bytes_sval = 32,
 	.bytearray_alloc = 24,
 	.bytearray_bytes = 32,
+	.bytearray_object = 56,
 	.tuple_item = 32,
 	.list_item = 24,
 	.list_allocated = 32,

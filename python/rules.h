@@ -74,6 +74,17 @@ static inline uint64_t py_int_sizeof_digits(const struct pylayout *L, uint64_t n
 	return (L->int_zero_has_digit && ndigits == 0) ? 1 : ndigits;
 }
 
+/* The buffer bytes bytearray.__sizeof__ adds to tp_basicsize: ob_alloc, and from 3.15, where a
+ * bytes object holds the buffer (ob_bytes_object), that object's header too (ob_sval + 1 bytes)
+ * unless the bytearray holds nothing (the empty bytes singleton; measured on 3.15.2:
+ * bytearray(1000) 64 + 1033, bytearray() 64). */
+static inline uint64_t py_bytearray_buffer_bytes(const struct pylayout *L, uint64_t ob_alloc)
+{
+	if (L->off.bytearray_object < 0 || ob_alloc == 0)
+		return ob_alloc;
+	return ob_alloc + (uint64_t)L->off.bytes_sval + 1;
+}
+
 /* sys.getsizeof of a static (non-heap) type object adds type's pre-header (3.11, 3.12 only). */
 static inline bool py_static_type_sizeof_has_preheader(const struct pylayout *L)
 {

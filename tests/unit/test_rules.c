@@ -141,3 +141,15 @@ Test(rules, types_aliases)
 	cr_expect_str_eq(py_types_alias(&l10, "NoneType"), "types.NoneType");
 	cr_expect_null(py_types_alias(&l10, "dict"));
 }
+
+/* bytearray.__sizeof__ beyond tp_basicsize, as printed by 3.14.10 and 3.15.2: bytearray(1000)
+ * 56 + 1001 and 64 + 1033 (ob_alloc 1001 and 1000), bytearray() 56 and 64 (ob_alloc 0). */
+Test(rules, bytearray_buffer)
+{
+	struct pylayout l14 = at(14), l15 = at(15);
+
+	cr_expect_eq(py_bytearray_buffer_bytes(&l14, 1001), 1001);
+	cr_expect_eq(py_bytearray_buffer_bytes(&l14, 0), 0);
+	cr_expect_eq(py_bytearray_buffer_bytes(&l15, 1000), 1033);
+	cr_expect_eq(py_bytearray_buffer_bytes(&l15, 0), 0);
+}
