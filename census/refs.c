@@ -1,8 +1,9 @@
 /* refs.c: the references one object holds, as gc.get_referents() and guppy3 see them for the
  * containers that matter: tuple, list, dict (combined, split, 3.11/3.12 values arrays, 3.13
  * inline values), set/frozenset, type, module, function, cell, bound method, the locals of
- * generators and frame objects (census/framerefs.c), and every type's PyObject * members
- * (tp_members: code objects, slotted instances, property, ...). */
+ * generators and frame objects (census/framerefs.c), code objects (every field, listed in
+ * tp_members or not), and every type's PyObject * members (tp_members: slotted instances,
+ * property, ...). */
 #include "common/compat.h"
 #include "census/walk.h"
 #include "census/framerefs.h"
@@ -84,6 +85,21 @@ static void shape_refs(struct walk *w, enum ref_shape shape, const uint8_t *ob, 
 	}
 }
 
+/* Everything a code object holds (Include/cpython/code.h): constants (nested code among them),
+ * names, the line and exception tables, and 3.11+'s co_localsplusnames and co_localspluskinds,
+ * which tp_members does not list. A code object has no tp_traverse: these objects are often
+ * untracked and outside pymalloc, found only from here. */
+static void code_refs(struct walk *w, const uint8_t *ob, size_t have)
+{
+	const struct pyoffsets *o = &w->p->L.off;
+	const int32_t fields[] = { o->co_consts, o->co_names, o->co_varnames, o->co_freevars, o->co_cellvars,
+				   o->co_localsplusnames, o->co_localspluskinds, o->co_filename, o->co_name,
+				   o->co_qualname, o->co_code, o->co_lnotab, o->co_linetable, o->co_exceptiontable };
+
+	for (size_t i = 0; i < PC_ARRAY_LEN(fields); i++)
+		field(w, ob, have, fields[i]);
+}
+
 static void rule_refs(struct walk *w, const struct pytype *ty, uint64_t addr, const uint8_t *ob, size_t have)
 {
 	const struct pyoffsets *o = &w->p->L.off;
@@ -106,6 +122,9 @@ static void rule_refs(struct walk *w, const struct pytype *ty, uint64_t addr, co
 		break;
 	case RULE_TYPE:
 		type_refs(w, ob, have);
+		break;
+	case RULE_CODE:
+		code_refs(w, ob, have);
 		break;
 	case RULE_MODULE:
 		field(w, ob, have, o->md_dict);

@@ -139,6 +139,20 @@ static uint64_t type_sizeof(struct pyproc *p, const uint8_t *obj, size_t have)
 	return (uint64_t)o->heaptype_size;
 }
 
+/* 3.8-3.10: the opcache of a function that has run often enough (python/rules.h). */
+static uint64_t code_opcache(struct pyproc *p, const uint8_t *obj)
+{
+	const struct pyoffsets *o = &p->L.off;
+	uint64_t cache, code, n = 0;
+
+	if (o->co_opcache < 0 || o->co_opcache_size < 0 || o->co_code < 0 || !(cache = rd64(obj, o->co_opcache)))
+		return 0;
+	code = rd64(obj, o->co_code);
+	if (!code || mem_read_u64(&p->mem, code + (uint64_t)o->ob_size, &n, NULL) < 0 || n > (1u << 30))
+		return 0;
+	return py_code_opcache_bytes(&p->L, cache, obj[o->co_opcache_size], n);
+}
+
 static uint64_t code_sizeof(struct pyproc *p, const struct pytype *ty, const uint8_t *obj)
 {
 	const struct pyoffsets *o = &p->L.off;
@@ -153,6 +167,7 @@ static uint64_t code_sizeof(struct pyproc *p, const struct pytype *ty, const uin
 	} else {
 		s = round8(size_var(ty->basicsize, ty->itemsize, (int64_t)rd64(obj, o->ob_size)));
 	}
+	s += code_opcache(p, obj);
 	extra = rd64(obj, o->co_extra);
 	if (extra) {
 		uint64_t n = 0;
@@ -286,7 +301,7 @@ size_t sizes_rule_fields(const struct pylayout *L, enum size_rule r, bool var_si
 	const int32_t d[] = { o->dict_used, o->dict_keys, o->dict_values };
 	const int32_t se[] = { o->set_table, o->set_mask };
 	const int32_t ty[] = { o->tp_flags, o->tp_dict, o->tp_bases, o->tp_mro, o->tp_base };
-	const int32_t co[] = { o->ob_size, o->co_cell2arg, o->co_cellvars, o->co_extra };
+	const int32_t co[] = { o->ob_size, o->co_cell2arg, o->co_cellvars, o->co_extra, o->co_opcache, o->co_code };
 	const int32_t mo[] = { o->md_dict, o->md_name };
 	const int32_t fr[] = { o->fo_frame, o->fo_valuestack, o->fo_code, var_sized ? o->ob_size : -1 };
 	const int32_t ge[] = { o->gen_iframe >= 0 && o->if_code >= 0 ? o->gen_iframe + o->if_code : -1 };
