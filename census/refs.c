@@ -1,6 +1,7 @@
 /* refs.c: the references one object holds, as gc.get_referents() and guppy3 see them for the
  * containers that matter: tuple, list, dict (combined, split, 3.11/3.12 values arrays, 3.13
- * inline values), set/frozenset, type, module, function, cell, bound method, the locals of
+ * inline values), set/frozenset, type, module, function, cell, bound method, a memoryview's
+ * managed buffer's exporter (managed buffers are GC-tracked: found on the GC lists), the locals of
  * generators and frame objects (census/framerefs.c), code objects (every field, listed in
  * tp_members or not), and every type's PyObject * members (tp_members: slotted instances,
  * property, ...). */
@@ -82,7 +83,8 @@ static void shape_refs(struct walk *w, enum ref_shape shape, const uint8_t *ob, 
 	else if (shape == SHAPE_METHOD) {
 		field(w, ob, have, o->meth_func);
 		field(w, ob, have, o->meth_self);
-	}
+	} else if (shape == SHAPE_MANAGEDBUFFER)
+		field(w, ob, have, o->mbuf_obj);
 }
 
 /* Everything a code object holds (Include/cpython/code.h): constants (nested code among them),

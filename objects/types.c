@@ -198,6 +198,9 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 		return false;
 	ty->exact_dict = addr == t->dict_type;
 	ty->shape = shape_of(t, addr);
+	/* by name: 3.13+ no longer exports _PyManagedBuffer_Type, and a class statement makes heap types */
+	if (!ty->heap && strcmp(name, "managedbuffer") == 0)
+		ty->shape = SHAPE_MANAGEDBUFFER;
 	alloc_rules(p, ty, name);
 	ty->name = kindname_of(p, ty, b, name, &ty->module);
 	return ty->name != NULL;

@@ -24,8 +24,9 @@ enum size_rule {
 
 /* Pointer fields beyond tp_members that the census follows, by exact type. SHAPE_GEN:
  * generators, coroutines and async generators (3.11+: the frame inside them); SHAPE_FRAME: frame
- * objects (3.8-3.10). Both in census/framerefs.c. */
-enum ref_shape { SHAPE_PLAIN, SHAPE_FUNCTION, SHAPE_CELL, SHAPE_METHOD, SHAPE_GEN, SHAPE_FRAME };
+ * objects (3.8-3.10). Both in census/framerefs.c. SHAPE_MANAGEDBUFFER: what a memoryview's buffer
+ * was exported by (master.obj), held by nothing else when only the memoryview is kept. */
+enum ref_shape { SHAPE_PLAIN, SHAPE_FUNCTION, SHAPE_CELL, SHAPE_METHOD, SHAPE_GEN, SHAPE_FRAME, SHAPE_MANAGEDBUFFER };
 
 struct pytype {
 	uint64_t addr, flags, base, dict;

@@ -197,6 +197,7 @@ const struct pylayout_gen pylayout_py3_12_1 = { 3, 12, "3.12.1", {
 	.cell_ref = 16,
 	.meth_func = 16,
 	.meth_self = 24,
+	.mbuf_obj = 40,
 	.md_name = 48,
 	.ht_slots = 864,
 	.memberdef_size = 40,

@@ -197,6 +197,7 @@ const struct pylayout_gen pylayout_py3_13_0 = { 3, 13, "3.13.0", {
 	.cell_ref = 16,
 	.meth_func = 16,
 	.meth_self = 24,
+	.mbuf_obj = 40,
 	.md_name = 48,
 	.ht_slots = 864,
 	.memberdef_size = 40,

@@ -197,6 +197,7 @@ const struct pylayout_gen pylayout_py3_15_2_debian = { 3, 15, "3.15.2-debian", {
 	.cell_ref = 16,
 	.meth_func = 16,
 	.meth_self = 24,
+	.mbuf_obj = 40,
 	.md_name = 40,
 	.ht_slots = 872,
 	.memberdef_size = 40,

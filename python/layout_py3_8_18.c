@@ -197,6 +197,7 @@ const struct pylayout_gen pylayout_py3_8_18 = { 3, 8, "3.8.18", {
 	.cell_ref = 16,
 	.meth_func = 16,
 	.meth_self = 24,
+	.mbuf_obj = 40,
 	.md_name = 48,
 	.ht_slots = 856,
 	.memberdef_size = 40,

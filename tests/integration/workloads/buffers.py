@@ -31,6 +31,9 @@ except ImportError:
 
 _USR1 = {signal.SIGUSR1}
 keep = []
+# Up to 3.11 each 1-byte bytes object is cached for ever from C once made: made and held here
+# before any census, so none appears unseen later.
+_CHARS = [bytes([c]) for c in range(256)]
 
 
 def _referents(o, _plain=truthlib.referents):
