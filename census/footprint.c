@@ -204,6 +204,17 @@ uint64_t walk_footprint(struct walk *w, const struct pytype *ty, uint64_t addr, 
 	return charge(w, addr - ty->pre, ty->pre + sizes_alloc_request(&w->p->L, ty, ob)) + owned(w, ty, addr, ob, have);
 }
 
+void walk_buffer_warnings(struct walk *w)
+{
+	struct numpy_types *n = w->types.numpy;
+
+	if (!n || !n->unreadable)
+		return;
+	census_warn(w->c, "%llu numpy arrays whose descriptor or dimensions could not be read are counted without their data",
+		    (unsigned long long)n->unreadable);
+	n->unreadable = 0; /* said once, whoever asks */
+}
+
 void walk_footprint_rows(struct walk *w)
 {
 	struct census *c = w->c;
@@ -214,6 +225,7 @@ void walk_footprint_rows(struct walk *w)
 	c->alloc.pymalloc_allocated = allocated;
 	c->alloc.attributed_in_arenas = w->fp.in_arenas;
 	c->alloc.outside_arenas = w->fp.outside;
+	walk_buffer_warnings(w);
 	if (w->fp.in_arenas > allocated || w->fp.blocks > c->nblocks) {
 		census_warn(c, "objects claim %llu bytes of pymalloc blocks, more than the %llu allocated: some block is counted twice",
 			    (unsigned long long)w->fp.in_arenas, (unsigned long long)allocated);
