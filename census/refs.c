@@ -2,12 +2,14 @@
  * containers that matter: tuple, list, dict (combined, split, 3.11/3.12 values arrays, 3.13
  * inline values), set/frozenset, type, module, function, cell, bound method, a memoryview's
  * managed buffer's exporter (managed buffers are GC-tracked: found on the GC lists), the locals of
- * generators and frame objects (census/framerefs.c), code objects (every field, listed in
+ * generators and frame objects (census/framerefs.c), a numpy array's base and descriptor,
+ * code objects (every field, listed in
  * tp_members or not), and every type's PyObject * members (tp_members: slotted instances,
  * property, ...). */
 #include "common/compat.h"
 #include "census/walk.h"
 #include "census/framerefs.h"
+#include "objects/numpy.h"
 #include "python/rules.h"
 
 #include <string.h>
@@ -128,6 +130,13 @@ static void rule_refs(struct walk *w, const struct pytype *ty, uint64_t addr, co
 	case RULE_CODE:
 		code_refs(w, ob, have);
 		break;
+	case RULE_NDARRAY: {
+		uint64_t held[2];
+		numpy_array_refs(ob, have, held);
+		follow_ptr(w, held[0]);
+		follow_ptr(w, held[1]);
+		break;
+	}
 	case RULE_MODULE:
 		field(w, ob, have, o->md_dict);
 		field(w, ob, have, o->md_name);

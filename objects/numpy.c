@@ -8,6 +8,7 @@
 #define ARR_DATA 16
 #define ARR_ND 24
 #define ARR_DIMS 32
+#define ARR_BASE 48
 #define ARR_DESCR 56
 #define ARR_FLAGS 64
 #define ARR_MIN_BASICSIZE 80 /* through weakreflist: numpy < 1.20 */
@@ -186,6 +187,12 @@ bool numpy_array_read(struct pyproc *p, struct numpy_types *n, const uint8_t *ob
 bad:
 	n->unreadable++;
 	return false;
+}
+
+void numpy_array_refs(const uint8_t *ob, size_t have, uint64_t out[2])
+{
+	out[0] = have >= NUMPY_ARRAY_FIELDS ? rd64(ob, ARR_BASE) : 0;
+	out[1] = have >= NUMPY_ARRAY_FIELDS ? rd64(ob, ARR_DESCR) : 0;
 }
 
 uint64_t numpy_array_sizeof(int64_t basicsize, const struct numpy_array *a)

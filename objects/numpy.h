@@ -47,6 +47,10 @@ bool numpy_is_ndarray(struct pyproc *p, struct numpy_types *n, uint64_t addr);
 bool numpy_array_read(struct pyproc *p, struct numpy_types *n, const uint8_t *ob, size_t have,
 		      struct numpy_array *a);
 
+/* The objects an array holds (ndarray has no tp_traverse): base (the array or buffer exporter
+ * a view or np.frombuffer() array is made from) and descr, into out[2]; 0 where unreadable. */
+void numpy_array_refs(const uint8_t *ob, size_t have, uint64_t out[2]);
+
 /* sys.getsizeof without the GC pre-header (numpy methods.c array_sizeof): tp_basicsize, the
  * dimensions and strides, and the data when the array owns it. */
 uint64_t numpy_array_sizeof(int64_t basicsize, const struct numpy_array *a);

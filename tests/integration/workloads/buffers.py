@@ -71,6 +71,8 @@ def build_numpy():
         keep.append(np.zeros(20 + i, dtype=rec))
         keep.append(np.zeros((), dtype=rec))
     keep.append(np.rec.array(np.zeros(500, dtype=rec)))
+    for i in range(100):  # the bytes objects only these arrays hold (their base)
+        keep.append(np.frombuffer(b"z" * (1000 + i), dtype="u1"))
 
 
 def build_buffers():
