@@ -140,12 +140,14 @@ static uint64_t type_sizeof(struct pyproc *p, const uint8_t *obj, size_t have)
 }
 
 /* 3.8-3.10: the opcache of a function that has run often enough (python/rules.h). */
-static uint64_t code_opcache(struct pyproc *p, const uint8_t *obj)
+static uint64_t code_opcache(struct pyproc *p, const uint8_t *obj, size_t have)
 {
 	const struct pyoffsets *o = &p->L.off;
 	uint64_t cache, code, n = 0;
 
-	if (o->co_opcache < 0 || o->co_opcache_size < 0 || o->co_code < 0 || !(cache = rd64(obj, o->co_opcache)))
+	/* the u8 after co_opcache's fields_end: checked against the copy */
+	if (o->co_opcache < 0 || o->co_opcache_size < 0 || (size_t)o->co_opcache_size >= have || o->co_code < 0 ||
+	    !(cache = rd64(obj, o->co_opcache)))
 		return 0;
 	code = rd64(obj, o->co_code);
 	if (!code || mem_read_u64(&p->mem, code + (uint64_t)o->ob_size, &n, NULL) < 0 || n > (1u << 30))
@@ -153,7 +155,7 @@ static uint64_t code_opcache(struct pyproc *p, const uint8_t *obj)
 	return py_code_opcache_bytes(&p->L, cache, obj[o->co_opcache_size], n);
 }
 
-static uint64_t code_sizeof(struct pyproc *p, const struct pytype *ty, const uint8_t *obj)
+static uint64_t code_sizeof(struct pyproc *p, const struct pytype *ty, const uint8_t *obj, size_t have)
 {
 	const struct pyoffsets *o = &p->L.off;
 	uint64_t s, extra;
@@ -167,7 +169,7 @@ static uint64_t code_sizeof(struct pyproc *p, const struct pytype *ty, const uin
 	} else {
 		s = round8(size_var(ty->basicsize, ty->itemsize, (int64_t)rd64(obj, o->ob_size)));
 	}
-	s += code_opcache(p, obj);
+	s += code_opcache(p, obj, have);
 	extra = rd64(obj, o->co_extra);
 	if (extra) {
 		uint64_t n = 0;
@@ -266,7 +268,7 @@ static uint64_t sizeof_by_rule(struct pyproc *p, const struct pytype *ty, uint64
 	case RULE_TYPE:
 		return type_sizeof(p, obj, have);
 	case RULE_CODE:
-		return code_sizeof(p, ty, obj);
+		return code_sizeof(p, ty, obj, have);
 	case RULE_GEN:
 	case RULE_FRAME:
 		return framed_sizeof(p, ty, addr, obj);
