@@ -2,12 +2,16 @@
  * (rounded to the size class) or, outside pymalloc, its malloc request; plus the buffers it owns:
  * a list's item array, a dict's keys unless shared and its split values, 3.11/3.12 values arrays,
  * a set's external table, a str's UTF-8 and wchar_t copies, a bytearray's buffer, a class's
- * cached keys. Static objects of the interpreter hold nothing. What the census attributes inside
+ * cached keys, an array.array's items, a numpy array's dimensions and, when it owns them, its
+ * data (numpy's allocations, which numpy reports to tracemalloc too). Static objects of the
+ * interpreter hold nothing. What the census attributes inside
  * the arenas is totalled, so the report can show the allocated blocks nobody claimed. */
 #include "common/compat.h"
 #include "census/walk.h"
 
 #include <string.h>
+#include "objects/arraymod.h"
+#include "objects/numpy.h"
 #include "objects/pyobj.h"
 #include "objects/sizes.h"
 #include "python/rules.h"
@@ -128,6 +132,39 @@ static uint64_t values_owned(struct walk *w, const struct pytype *ty, const uint
 	return charge(w, v, 8 * (k.nentries + k.usable));
 }
 
+/* A bytearray's buffer: malloc'd up to 3.14; from 3.15 a bytes object (ob_bytes_object) whose
+ * block, when it lies in the arenas, the pool walk counts as that bytes object already. */
+static uint64_t bytearray_owned(struct walk *w, const uint8_t *ob)
+{
+	const struct pyoffsets *o = &w->p->L.off;
+	uint64_t alloc = rd64(ob, o->bytearray_alloc), holder;
+
+	if (o->bytearray_object < 0)
+		return charge(w, rd64(ob, o->bytearray_bytes), alloc);
+	holder = alloc ? rd64(ob, o->bytearray_object) : 0;
+	if (!holder || block_of(w, holder))
+		return 0;
+	return charge(w, holder, py_bytearray_buffer_bytes(&w->p->L, alloc));
+}
+
+/* A numpy array: its dimensions and strides (one allocation) and the data it owns; a view owns
+ * none (the array it was made from holds the data). */
+static uint64_t ndarray_owned(struct walk *w, const struct pytype *ty, const uint8_t *ob, size_t have)
+{
+	struct numpy_array a;
+
+	if (!ty->numpy || !numpy_array_read(w->p, ty->numpy, ob, have, &a))
+		return 0;
+	return charge(w, a.dims, numpy_dims_request(&a)) + charge(w, a.owns ? a.data : 0, numpy_data_request(&a));
+}
+
+static uint64_t array_owned(struct walk *w, const uint8_t *ob, size_t have)
+{
+	uint64_t items, bytes;
+
+	return arraymod_buffer(w->p, ob, have, &items, &bytes) && bytes ? charge(w, items, bytes) : 0;
+}
+
 static uint64_t owned(struct walk *w, const struct pytype *ty, uint64_t addr, const uint8_t *ob, size_t have)
 {
 	const struct pyoffsets *o = &w->p->L.off;
@@ -145,7 +182,11 @@ static uint64_t owned(struct walk *w, const struct pytype *ty, uint64_t addr, co
 	case RULE_STR:
 		return str_owned(w, addr, ob);
 	case RULE_BYTEARRAY:
-		return charge(w, rd64(ob, o->bytearray_bytes), rd64(ob, o->bytearray_alloc));
+		return bytearray_owned(w, ob);
+	case RULE_NDARRAY:
+		return ndarray_owned(w, ty, ob, have);
+	case RULE_ARRAY:
+		return array_owned(w, ob, have);
 	case RULE_TYPE:
 		if (!(rd64(ob, o->tp_flags) & PC_TPFLAGS_HEAPTYPE) || have < (size_t)o->heaptype_size ||
 		    !keys_of(w, rd64(ob, o->ht_cached_keys), &k))
@@ -163,6 +204,17 @@ uint64_t walk_footprint(struct walk *w, const struct pytype *ty, uint64_t addr, 
 	return charge(w, addr - ty->pre, ty->pre + sizes_alloc_request(&w->p->L, ty, ob)) + owned(w, ty, addr, ob, have);
 }
 
+void walk_buffer_warnings(struct walk *w)
+{
+	struct numpy_types *n = w->types.numpy;
+
+	if (!n || !n->unreadable)
+		return;
+	census_warn(w->c, "%llu numpy arrays whose descriptor or dimensions could not be read are counted without their data",
+		    (unsigned long long)n->unreadable);
+	n->unreadable = 0; /* said once, whoever asks */
+}
+
 void walk_footprint_rows(struct walk *w)
 {
 	struct census *c = w->c;
@@ -173,6 +225,7 @@ void walk_footprint_rows(struct walk *w)
 	c->alloc.pymalloc_allocated = allocated;
 	c->alloc.attributed_in_arenas = w->fp.in_arenas;
 	c->alloc.outside_arenas = w->fp.outside;
+	walk_buffer_warnings(w);
 	if (w->fp.in_arenas > allocated || w->fp.blocks > c->nblocks) {
 		census_warn(c, "objects claim %llu bytes of pymalloc blocks, more than the %llu allocated: some block is counted twice",
 			    (unsigned long long)w->fp.in_arenas, (unsigned long long)allocated);

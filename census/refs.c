@@ -1,11 +1,15 @@
 /* refs.c: the references one object holds, as gc.get_referents() and guppy3 see them for the
  * containers that matter: tuple, list, dict (combined, split, 3.11/3.12 values arrays, 3.13
- * inline values), set/frozenset, type, module, function, cell, bound method, the locals of
- * generators and frame objects (census/framerefs.c), and every type's PyObject * members
- * (tp_members: code objects, slotted instances, property, ...). */
+ * inline values), set/frozenset, type, module, function, cell, bound method, a memoryview's
+ * managed buffer's exporter (managed buffers are GC-tracked: found on the GC lists), the locals of
+ * generators and frame objects (census/framerefs.c), a numpy array's base and descriptor,
+ * code objects (every field, listed in
+ * tp_members or not), and every type's PyObject * members (tp_members: slotted instances,
+ * property, ...). */
 #include "common/compat.h"
 #include "census/walk.h"
 #include "census/framerefs.h"
+#include "objects/numpy.h"
 #include "python/rules.h"
 
 #include <string.h>
@@ -81,7 +85,23 @@ static void shape_refs(struct walk *w, enum ref_shape shape, const uint8_t *ob, 
 	else if (shape == SHAPE_METHOD) {
 		field(w, ob, have, o->meth_func);
 		field(w, ob, have, o->meth_self);
-	}
+	} else if (shape == SHAPE_MANAGEDBUFFER)
+		field(w, ob, have, o->mbuf_obj);
+}
+
+/* Everything a code object holds (Include/cpython/code.h): constants (nested code among them),
+ * names, the line and exception tables, and 3.11+'s co_localsplusnames and co_localspluskinds,
+ * which tp_members does not list. A code object has no tp_traverse: these objects are often
+ * untracked and outside pymalloc, found only from here. */
+static void code_refs(struct walk *w, const uint8_t *ob, size_t have)
+{
+	const struct pyoffsets *o = &w->p->L.off;
+	const int32_t fields[] = { o->co_consts, o->co_names, o->co_varnames, o->co_freevars, o->co_cellvars,
+				   o->co_localsplusnames, o->co_localspluskinds, o->co_filename, o->co_name,
+				   o->co_qualname, o->co_code, o->co_lnotab, o->co_linetable, o->co_exceptiontable };
+
+	for (size_t i = 0; i < PC_ARRAY_LEN(fields); i++)
+		field(w, ob, have, fields[i]);
 }
 
 static void rule_refs(struct walk *w, const struct pytype *ty, uint64_t addr, const uint8_t *ob, size_t have)
@@ -107,6 +127,16 @@ static void rule_refs(struct walk *w, const struct pytype *ty, uint64_t addr, co
 	case RULE_TYPE:
 		type_refs(w, ob, have);
 		break;
+	case RULE_CODE:
+		code_refs(w, ob, have);
+		break;
+	case RULE_NDARRAY: {
+		uint64_t held[2];
+		numpy_array_refs(ob, have, held);
+		follow_ptr(w, held[0]);
+		follow_ptr(w, held[1]);
+		break;
+	}
 	case RULE_MODULE:
 		field(w, ob, have, o->md_dict);
 		field(w, ob, have, o->md_name);

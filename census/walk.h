@@ -111,6 +111,9 @@ void walk_owners(struct walk *w);   /* census/owners.c: static types' dicts; the
  * census's reconciliation of attributed and allocated pymalloc bytes. */
 uint64_t walk_footprint(struct walk *w, const struct pytype *ty, uint64_t addr, const uint8_t *ob, size_t have);
 void walk_footprint_rows(struct walk *w);
+/* census/footprint.c: a warning for the buffers that could not be read (numpy arrays counted
+ * without their data), once per census; walk_footprint_rows says it under --size=alloc. */
+void walk_buffer_warnings(struct walk *w);
 
 /* census/refs.c: the references of one object (its bytes at ob, `have` of them) */
 void walk_refs(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size_t have);

@@ -3,6 +3,8 @@
 #include "objects/sizes.h"
 
 #include <string.h>
+#include "objects/arraymod.h"
+#include "objects/numpy.h"
 #include "objects/pyobj.h"
 #include "python/rules.h"
 
@@ -137,7 +139,23 @@ static uint64_t type_sizeof(struct pyproc *p, const uint8_t *obj, size_t have)
 	return (uint64_t)o->heaptype_size;
 }
 
-static uint64_t code_sizeof(struct pyproc *p, const struct pytype *ty, const uint8_t *obj)
+/* 3.8-3.10: the opcache of a function that has run often enough (python/rules.h). */
+static uint64_t code_opcache(struct pyproc *p, const uint8_t *obj, size_t have)
+{
+	const struct pyoffsets *o = &p->L.off;
+	uint64_t cache, code, n = 0;
+
+	/* the u8 after co_opcache's fields_end: checked against the copy */
+	if (o->co_opcache < 0 || o->co_opcache_size < 0 || (size_t)o->co_opcache_size >= have || o->co_code < 0 ||
+	    !(cache = rd64(obj, o->co_opcache)))
+		return 0;
+	code = rd64(obj, o->co_code);
+	if (!code || mem_read_u64(&p->mem, code + (uint64_t)o->ob_size, &n, NULL) < 0 || n > (1u << 30))
+		return 0;
+	return py_code_opcache_bytes(&p->L, cache, obj[o->co_opcache_size], n);
+}
+
+static uint64_t code_sizeof(struct pyproc *p, const struct pytype *ty, const uint8_t *obj, size_t have)
 {
 	const struct pyoffsets *o = &p->L.off;
 	uint64_t s, extra;
@@ -151,6 +169,7 @@ static uint64_t code_sizeof(struct pyproc *p, const struct pytype *ty, const uin
 	} else {
 		s = round8(size_var(ty->basicsize, ty->itemsize, (int64_t)rd64(obj, o->ob_size)));
 	}
+	s += code_opcache(p, obj, have);
 	extra = rd64(obj, o->co_extra);
 	if (extra) {
 		uint64_t n = 0;
@@ -206,6 +225,27 @@ static uint64_t framed_sizeof(struct pyproc *p, const struct pytype *ty, uint64_
 	return (uint64_t)ty->basicsize + 8 * ((uint64_t)nlocals + (uint64_t)stack);
 }
 
+/* numpy methods.c array_sizeof; an array whose descriptor or dimensions cannot be read counts
+ * its object alone (and numpy's count of unreadable arrays grows). */
+static uint64_t ndarray_sizeof(struct pyproc *p, const struct pytype *ty, const uint8_t *obj, size_t have)
+{
+	struct numpy_array a;
+
+	if (!ty->numpy || !numpy_array_read(p, ty->numpy, obj, have, &a))
+		return (uint64_t)ty->basicsize;
+	return numpy_array_sizeof(ty->basicsize, &a);
+}
+
+/* arraymodule.c array_array___sizeof__: the object and its allocated items. */
+static uint64_t array_sizeof(struct pyproc *p, const struct pytype *ty, const uint8_t *obj, size_t have)
+{
+	uint64_t items, bytes;
+
+	if (!arraymod_buffer(p, obj, have, &items, &bytes))
+		return (uint64_t)ty->basicsize;
+	return (uint64_t)ty->basicsize + bytes;
+}
+
 static uint64_t sizeof_by_rule(struct pyproc *p, const struct pytype *ty, uint64_t addr, const uint8_t *obj,
 			       size_t have)
 {
@@ -217,7 +257,7 @@ static uint64_t sizeof_by_rule(struct pyproc *p, const struct pytype *ty, uint64
 	case RULE_STR:
 		return str_sizeof(p, addr, obj);
 	case RULE_BYTEARRAY:
-		return (uint64_t)ty->basicsize + rd64(obj, o->bytearray_alloc);
+		return (uint64_t)ty->basicsize + py_bytearray_buffer_bytes(&p->L, rd64(obj, o->bytearray_alloc));
 	case RULE_LIST:
 		return size_list(ty->basicsize, rd64(obj, o->list_allocated));
 	case RULE_DICT:
@@ -228,10 +268,14 @@ static uint64_t sizeof_by_rule(struct pyproc *p, const struct pytype *ty, uint64
 	case RULE_TYPE:
 		return type_sizeof(p, obj, have);
 	case RULE_CODE:
-		return code_sizeof(p, ty, obj);
+		return code_sizeof(p, ty, obj, have);
 	case RULE_GEN:
 	case RULE_FRAME:
 		return framed_sizeof(p, ty, addr, obj);
+	case RULE_NDARRAY:
+		return ndarray_sizeof(p, ty, obj, have);
+	case RULE_ARRAY:
+		return array_sizeof(p, ty, obj, have);
 	default: /* RULE_MODULE too: getsizeof(module) is its basicsize on 3.8-3.13 (measured) */
 		return size_var(ty->basicsize, ty->itemsize, ty->itemsize ? (int64_t)rd64(obj, o->ob_size) : 0);
 	}
@@ -254,12 +298,12 @@ size_t sizes_rule_fields(const struct pylayout *L, enum size_rule r, bool var_si
 	const int32_t i[] = { o->ob_size, o->long_tag };
 	const int32_t s[] = { o->str_length, o->str_state, o->str_data, o->str_utf8, o->str_utf8_length, o->str_wstr,
 			      o->str_wstr_length };
-	const int32_t ba[] = { o->ob_size, o->bytearray_alloc };
+	const int32_t ba[] = { o->ob_size, o->bytearray_alloc, o->bytearray_bytes, o->bytearray_object };
 	const int32_t li[] = { o->ob_size, o->list_item, o->list_allocated };
 	const int32_t d[] = { o->dict_used, o->dict_keys, o->dict_values };
 	const int32_t se[] = { o->set_table, o->set_mask };
 	const int32_t ty[] = { o->tp_flags, o->tp_dict, o->tp_bases, o->tp_mro, o->tp_base };
-	const int32_t co[] = { o->ob_size, o->co_cell2arg, o->co_cellvars, o->co_extra };
+	const int32_t co[] = { o->ob_size, o->co_cell2arg, o->co_cellvars, o->co_extra, o->co_opcache, o->co_code };
 	const int32_t mo[] = { o->md_dict, o->md_name };
 	const int32_t fr[] = { o->fo_frame, o->fo_valuestack, o->fo_code, var_sized ? o->ob_size : -1 };
 	const int32_t ge[] = { o->gen_iframe >= 0 && o->if_code >= 0 ? o->gen_iframe + o->if_code : -1 };
@@ -277,6 +321,8 @@ size_t sizes_rule_fields(const struct pylayout *L, enum size_rule r, bool var_si
 	case RULE_MODULE: return fields_end(mo, PC_ARRAY_LEN(mo));
 	case RULE_GEN: return fields_end(ge, PC_ARRAY_LEN(ge));
 	case RULE_FRAME: return fields_end(fr, PC_ARRAY_LEN(fr));
+	case RULE_NDARRAY: return NUMPY_ARRAY_FIELDS;
+	case RULE_ARRAY: return ARRAYMOD_FIELDS;
 	case RULE_TUPLE:
 	case RULE_BYTES: return (size_t)o->ob_size + 8;
 	default: return v;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/xalloc.h"
+#include "objects/arraymod.h"
 #include "objects/kindname.h"
 #include "objects/pyobj.h"
 #include "objects/pyvalue.h"
@@ -28,6 +29,8 @@ void typetab_init(struct typetab *t, struct pyproc *p)
 
 	memset(t, 0, sizeof *t);
 	ptrmap_init(&t->index);
+	t->numpy = xmalloc(sizeof *t->numpy);
+	numpy_types_init(t->numpy);
 	for (size_t i = 0; i < PC_ARRAY_LEN(syms); i++)
 		t->builtin[syms[i].rule] = pyelf_symbol(&p->elf, syms[i].sym);
 	t->dict_type = t->builtin[RULE_DICT];
@@ -74,6 +77,9 @@ void typetab_release(struct typetab *t)
 	}
 	free(t->v);
 	ptrmap_release(&t->index);
+	if (t->numpy)
+		numpy_types_release(t->numpy);
+	free(t->numpy);
 	memset(t, 0, sizeof *t);
 }
 
@@ -85,7 +91,8 @@ static uint64_t rd64(const uint8_t *b, int32_t off)
 }
 
 /* The first ancestor (self included) whose __sizeof__ pycensus reproduces. frozenset shares
- * set's rule; bool is an int. */
+ * set's rule; bool is an int; numpy.ndarray and array.array are known by name (objects/numpy.h,
+ * objects/arraymod.h). */
 static enum size_rule find_rule(struct typetab *t, struct pyproc *p, uint64_t addr)
 {
 	for (int depth = 0; addr && depth < MAX_BASE_DEPTH; depth++) {
@@ -96,6 +103,10 @@ static enum size_rule find_rule(struct typetab *t, struct pyproc *p, uint64_t ad
 		for (int r = 1; r < RULE_COUNT; r++)
 			if (t->builtin[r] && addr == t->builtin[r])
 				return (enum size_rule)r;
+		if (addr == t->array_type)
+			return RULE_ARRAY;
+		if (numpy_is_ndarray(p, t->numpy, addr))
+			return RULE_NDARRAY;
 		if (mem_read_u64(&p->mem, addr + (uint64_t)p->L.off.tp_base, &addr, NULL) < 0)
 			break;
 	}
@@ -177,13 +188,19 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 		ty->cached_keys = rd64(b, o->ht_cached_keys);
 	}
 	ty->pre = layout_preheader(&p->L, ty->flags);
+	if (!t->array_type && arraymod_is_array(name, ty->basicsize, ty->itemsize))
+		t->array_type = addr;
 	ty->rule = find_rule(t, p, addr);
+	ty->numpy = ty->rule == RULE_NDARRAY ? t->numpy : NULL;
 	/* a layout smaller than the fixed fields of the builtin it derives from is garbage */
 	ty->fields_end = (uint32_t)sizes_rule_fields(&p->L, ty->rule, ty->itemsize != 0);
 	if ((uint64_t)ty->basicsize < ty->fields_end)
 		return false;
 	ty->exact_dict = addr == t->dict_type;
 	ty->shape = shape_of(t, addr);
+	/* by name: 3.13+ no longer exports _PyManagedBuffer_Type, and a class statement makes heap types */
+	if (!ty->heap && strcmp(name, "managedbuffer") == 0)
+		ty->shape = SHAPE_MANAGEDBUFFER;
 	alloc_rules(p, ty, name);
 	ty->name = kindname_of(p, ty, b, name, &ty->module);
 	return ty->name != NULL;

@@ -7,6 +7,7 @@
 
 #include "common/compat.h"
 #include "common/ptrmap.h"
+#include "objects/numpy.h"
 #include "source/pyproc.h"
 
 /* Which __sizeof__ an object's type inherits (docs/cpython.md 5.2); RULE_DEFAULT is
@@ -16,13 +17,16 @@ enum size_rule {
 	RULE_SET, RULE_TYPE, RULE_CODE, RULE_MODULE, RULE_FLOAT,
 	RULE_GEN,   /* 3.11+ generator, coroutine, async generator: the frame inside sizes it */
 	RULE_FRAME, /* frame object: its code sizes it (3.11+: the code of the frame it points to) */
+	RULE_NDARRAY, /* numpy.ndarray and its subclasses: their data buffer (objects/numpy.h) */
+	RULE_ARRAY,   /* array.array: its item buffer (objects/arraymod.h) */
 	RULE_COUNT
 };
 
 /* Pointer fields beyond tp_members that the census follows, by exact type. SHAPE_GEN:
  * generators, coroutines and async generators (3.11+: the frame inside them); SHAPE_FRAME: frame
- * objects (3.8-3.10). Both in census/framerefs.c. */
-enum ref_shape { SHAPE_PLAIN, SHAPE_FUNCTION, SHAPE_CELL, SHAPE_METHOD, SHAPE_GEN, SHAPE_FRAME };
+ * objects (3.8-3.10). Both in census/framerefs.c. SHAPE_MANAGEDBUFFER: what a memoryview's buffer
+ * was exported by (master.obj), held by nothing else when only the memoryview is kept. */
+enum ref_shape { SHAPE_PLAIN, SHAPE_FUNCTION, SHAPE_CELL, SHAPE_METHOD, SHAPE_GEN, SHAPE_FRAME, SHAPE_MANAGEDBUFFER };
 
 struct pytype {
 	uint64_t addr, flags, base, dict;
@@ -42,6 +46,7 @@ struct pytype {
 	uint32_t alloc_items;  /* n_fields of a struct sequence, 0 otherwise */
 	uint8_t alloc_short;   /* bytes a naive instance may lack of tp_basicsize */
 	enum ref_shape shape;
+	struct numpy_types *numpy; /* RULE_NDARRAY: the census's numpy state (the table's) */
 	char *name;            /* guppy kind */
 	char *module;          /* the module that defines it ("builtins" for static types without a dot) */
 	/* offsets of PyObject * members (T_OBJECT, T_OBJECT_EX) of the type and its bases, read on
@@ -62,6 +67,8 @@ struct typetab {
 	uint64_t dict_type, str_type, bool_type, frozenset_type;
 	uint64_t function_type, cell_type, method_type;
 	uint64_t gen_types[3], frame_type; /* generator, coroutine, async generator; frame */
+	uint64_t array_type;   /* array.array, once met (a heap type from 3.12: no symbol) */
+	struct numpy_types *numpy; /* numpy's types and descriptors, once met */
 	uint64_t lookups, rejected;
 };
 

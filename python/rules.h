@@ -74,6 +74,28 @@ static inline uint64_t py_int_sizeof_digits(const struct pylayout *L, uint64_t n
 	return (L->int_zero_has_digit && ndigits == 0) ? 1 : ndigits;
 }
 
+/* The buffer bytes bytearray.__sizeof__ adds to tp_basicsize: ob_alloc, and from 3.15, where a
+ * bytes object holds the buffer (ob_bytes_object), that object's header too (ob_sval + 1 bytes)
+ * unless the bytearray holds nothing (the empty bytes singleton; measured on 3.15.2:
+ * bytearray(1000) 64 + 1033, bytearray() 64). */
+static inline uint64_t py_bytearray_buffer_bytes(const struct pylayout *L, uint64_t ob_alloc)
+{
+	if (L->off.bytearray_object < 0 || ob_alloc == 0)
+		return ob_alloc;
+	return ob_alloc + (uint64_t)L->off.bytes_sval + 1;
+}
+
+/* 3.8-3.10 code.__sizeof__ (Objects/codeobject.c code_sizeof) adds the opcache once a function
+ * has run often enough to get one (co_opcache set): the map, a byte per code unit of co_code
+ * (2-byte _Py_CODEUNIT), and co_opcache_size _PyOpcache entries. 0 on versions without one. */
+static inline uint64_t py_code_opcache_bytes(const struct pylayout *L, uint64_t co_opcache, uint8_t opcache_size,
+					     uint64_t co_code_bytes)
+{
+	if (L->off.co_opcache < 0 || L->off.opcache_entry_size <= 0 || !co_opcache)
+		return 0;
+	return co_code_bytes / 2 + (uint64_t)opcache_size * (uint64_t)L->off.opcache_entry_size;
+}
+
 /* sys.getsizeof of a static (non-heap) type object adds type's pre-header (3.11, 3.12 only). */
 static inline bool py_static_type_sizeof_has_preheader(const struct pylayout *L)
 {

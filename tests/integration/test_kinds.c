@@ -1,7 +1,8 @@
 /* test_kinds.c: kinds and sizes against the target's own truth, workload by workload (see
  * workloads/kinds.py), on every supported interpreter found: what each workload created equals
  * what pycensus sees appear; the workload classes and their instance dicts exactly; the whole
- * heap against the closure; the arena table and the scan agree; --size=alloc reconciles. */
+ * heap against the closure; the arena table and the scan agree; --size=alloc reconciles. And
+ * objects only code objects reference, with code objects' opcache (workloads/code.py). */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
@@ -194,5 +195,66 @@ ParameterizedTest(struct python *py, integration, kinds, .timeout = 900)
 	h_table_free(&t_scan);
 	h_table_free(&t_alloc);
 	h_table_free(&t_size);
+	h_kill(&p);
+}
+
+static const char *code_workload(void)
+{
+	static char path[512];
+	const char *dir = getenv("PYCENSUS_WORKLOADS");
+	snprintf(path, sizeof path, "%s/code.py", dir ? dir : "tests/integration/workloads");
+	return path;
+}
+
+ParameterizedTestParameters(integration, code_constants)
+{
+	static struct python found[H_MAX_PYTHONS];
+	size_t n = h_find_pythons(found, H_MAX_PYTHONS);
+	struct python *params = cr_malloc(sizeof *params * (n ? n : 1));
+
+	memcpy(params, found, sizeof *params * n);
+	return cr_make_param_array(struct python, params, n);
+}
+
+/* Objects only code objects reference (workloads/code.py: 300 functions whose frozenset, big int,
+ * float and bytes constants, nested code, names and line tables nothing else holds, the code
+ * objects or their bytecode outside pymalloc), exact per kind against the closure through code
+ * objects' stored attributes plus what 3.11+ code objects hold out of Python's reach; the code
+ * objects' own sizes include the opcache 3.8-3.10 give a function after 1024 runs. */
+ParameterizedTest(struct python *py, integration, code_constants, .timeout = 300)
+{
+	static const char *const kinds[] = { "frozenset", "int", "float", "bytes", "tuple", "types.CodeType" };
+	char *argv[] = { py->path, (char *)code_workload(), NULL }, line[256];
+	const char *const opts[] = { NULL };
+	struct table c[2], t[2], owned;
+	struct proc p;
+
+	cr_assert(h_spawn(&p, argv), "cannot start %s", py->path);
+	cr_assert(h_wait_line(&p, "ready start", line, sizeof line, 120), "%s: workload did not start", py->label);
+	for (int i = 0; i < 2; i++) {
+		cr_assert(h_wait_sleeping(p.pid, 60), "%s: workload busy", py->label);
+		census_csv(p.pid, opts, &c[i]);
+		kill(p.pid, SIGUSR1);
+		cr_assert(h_read_truth_step(&p, &t[i], &owned, line, sizeof line), "%s: no truth", py->label);
+		h_table_free(&owned);
+	}
+	for (size_t i = 0; i < PC_ARRAY_LEN(kinds); i++) {
+		char hidden[160];
+		long long tc, ts, pc, ps;
+		snprintf(hidden, sizeof hidden, "hidden %s", kinds[i]);
+		tc = count_of(&t[1], kinds[i], false) - count_of(&t[0], kinds[i], false) + count_of(&t[1], hidden, false);
+		ts = count_of(&t[1], kinds[i], true) - count_of(&t[0], kinds[i], true) + count_of(&t[1], hidden, true);
+		pc = count_of(&c[1], kinds[i], false) - count_of(&c[0], kinds[i], false);
+		ps = count_of(&c[1], kinds[i], true) - count_of(&c[0], kinds[i], true);
+		fprintf(stderr, "  %-20s %-15s created %6lld objects %9lld bytes (%lld hidden); pycensus +%6lld objects %9lld bytes\n",
+			py->label, kinds[i], tc, ts, count_of(&t[1], hidden, false), pc, ps);
+		cr_expect(tc >= 300, "%s: the workload made %lld %s", py->label, tc, kinds[i]);
+		cr_expect(pc == tc && ps == ts, "%s: %s: pycensus saw %lld objects of %lld bytes appear, the workload made %lld of %lld bytes",
+			  py->label, kinds[i], pc, ps, tc, ts);
+	}
+	for (int i = 0; i < 2; i++) {
+		h_table_free(&c[i]);
+		h_table_free(&t[i]);
+	}
 	h_kill(&p);
 }

@@ -141,3 +141,28 @@ Test(rules, types_aliases)
 	cr_expect_str_eq(py_types_alias(&l10, "NoneType"), "types.NoneType");
 	cr_expect_null(py_types_alias(&l10, "dict"));
 }
+
+/* bytearray.__sizeof__ beyond tp_basicsize, as printed by 3.14.10 and 3.15.2: bytearray(1000)
+ * 56 + 1001 and 64 + 1033 (ob_alloc 1001 and 1000), bytearray() 56 and 64 (ob_alloc 0). */
+Test(rules, bytearray_buffer)
+{
+	struct pylayout l14 = at(14), l15 = at(15);
+
+	cr_expect_eq(py_bytearray_buffer_bytes(&l14, 1001), 1001);
+	cr_expect_eq(py_bytearray_buffer_bytes(&l14, 0), 0);
+	cr_expect_eq(py_bytearray_buffer_bytes(&l15, 1000), 1033);
+	cr_expect_eq(py_bytearray_buffer_bytes(&l15, 0), 0);
+}
+
+/* code.__sizeof__'s opcache: 3.8.18 prints 371 for a function of 70 bytes of bytecode and 5
+ * LOAD_GLOBALs after 1100 calls (176 + 35 + 5 * 32), 176 before its 1024th; 3.10.13 prints 248
+ * for `return len(x) + abs(1)` (16 bytes, 2 LOAD_GLOBALs: 176 + 8 + 2 * 32); none from 3.11. */
+Test(rules, code_opcache)
+{
+	struct pylayout l8 = at(8), l10 = at(10), l11 = at(11);
+
+	cr_expect_eq(py_code_opcache_bytes(&l8, 0x7f0000001000, 5, 70), 195);
+	cr_expect_eq(py_code_opcache_bytes(&l8, 0, 5, 70), 0);
+	cr_expect_eq(py_code_opcache_bytes(&l10, 0x7f0000001000, 2, 16), 72);
+	cr_expect_eq(py_code_opcache_bytes(&l11, 0x7f0000001000, 5, 70), 0);
+}

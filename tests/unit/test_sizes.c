@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "objects/numpy.h"
 #include "objects/sizes.h"
 #include "python/layout.h"
 
@@ -299,4 +300,26 @@ Test(sizes, preheader_rules)
 		ty.pre = 0;
 		cr_assert_eq(size_preheader(&L, &ty, false), 0);
 	}
+}
+
+/* numpy's array_sizeof, as numpy 1.24.2 (Debian's python3.11) and 2.4.6 (3.14.10) print it:
+ * np.zeros(10) 192, np.zeros(()) 104, np.zeros(10)[2:] (a view) 112, np.zeros((3, 4), 'i4') 176;
+ * and what numpy allocated for the data (the element size for an empty array) and dimensions. */
+Test(sizes, numpy_arrays)
+{
+	struct numpy_array owning = { .data = 0x1000, .dims = 0x2000, .elsize = 8, .nbytes = 80, .nd = 1, .owns = true };
+	struct numpy_array zero_d = { .data = 0x1000, .elsize = 8, .nbytes = 8, .nd = 0, .owns = true };
+	struct numpy_array view = { .data = 0x1010, .dims = 0x3000, .elsize = 8, .nbytes = 64, .nd = 1, .owns = false };
+	struct numpy_array two_d = { .data = 0x1000, .dims = 0x2000, .elsize = 4, .nbytes = 48, .nd = 2, .owns = true };
+	struct numpy_array empty = { .data = 0x1000, .dims = 0x2000, .elsize = 4, .nbytes = 0, .nd = 2, .owns = true };
+
+	cr_expect_eq(numpy_array_sizeof(96, &owning), 192);
+	cr_expect_eq(numpy_array_sizeof(96, &zero_d), 104);
+	cr_expect_eq(numpy_array_sizeof(96, &view), 112);
+	cr_expect_eq(numpy_array_sizeof(96, &two_d), 176);
+	cr_expect_eq(numpy_data_request(&owning), 80);
+	cr_expect_eq(numpy_data_request(&view), 0);
+	cr_expect_eq(numpy_data_request(&empty), 4);
+	cr_expect_eq(numpy_dims_request(&zero_d), 0);
+	cr_expect_eq(numpy_dims_request(&two_d), 32);
 }

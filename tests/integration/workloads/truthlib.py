@@ -35,6 +35,8 @@ _CODE_ATTRS = ["co_consts", "co_names", "co_filename", "co_name", "co_qualname",
                "co_exceptiontable"]
 if sys.version_info < (3, 11):
     _CODE_ATTRS += ["co_varnames", "co_freevars", "co_cellvars", "co_code"]
+if sys.version_info < (3, 10):
+    _CODE_ATTRS += ["co_lnotab"]  # the line table's bytes object (co_linetable from 3.10)
 
 
 def referents(o):
