@@ -220,3 +220,151 @@ Test(mipage, table_is_consistent)
 	cr_expect_lt(M->heap_tag, M->heap_size);
 	cr_expect_null(py_mimalloc(3, 12));
 }
+
+/* ---- pymalloc/miheap.h: the walk over a synthetic target ---- */
+
+#include "attach/mem.h"
+#include "pymalloc/miheap.h"
+
+#define SEG_A 0x7f0002000000ull /* a live thread's */
+#define SEG_B 0x7f0004000000ull /* abandoned */
+#define TS 0x10000000ull
+#define INTERP 0x20000000ull
+
+static uint8_t seg_a[49512], seg_b[49512], blocks_a[4 * 64], blocks_b[2 * 128];
+static uint8_t ts_mem[360 + 4 * 3064], interp_mem[10816 + 320];
+
+static uint8_t *slice(uint8_t *seg, uint32_t i) { return seg + M->seg_slices + (size_t)i * M->page_size; }
+
+/* slices[0] the header span, slices[1] one page, the rest one free span. */
+static void segment(uint8_t *seg, uint32_t bsize, uint16_t cap, uint32_t used, unsigned tag)
+{
+	memset(seg, 0, sizeof seg_a);
+	put64(seg, M->seg_slice_entries, 10);
+	put32(slice(seg, 0), M->pg_slice_count, 1);
+	put32(slice(seg, 0), M->pg_xblock_size, 1);
+	memset(desc, 0, sizeof desc);
+	page(1, bsize, cap, cap, used, tag);
+	memcpy(slice(seg, 1), desc, sizeof desc);
+	put32(slice(seg, 2), M->pg_slice_count, 8);
+}
+
+struct seen {
+	uint64_t blocks[16];
+	unsigned tags[16];
+	size_t n;
+};
+
+static void seen_block(void *arg, const struct mipage *pg, uint64_t block, const uint8_t *bytes, size_t len)
+{
+	struct seen *s = arg;
+
+	cr_expect_eq(len, pg->block_size);
+	cr_expect_eq(bytes[0], 0xab, "the block's own bytes");
+	if (s->n < 16) {
+		s->tags[s->n] = pg->tag;
+		s->blocks[s->n++] = block;
+	}
+}
+
+static void synthetic_target(struct mem *mem)
+{
+	uint64_t a = SEG_A + 1 * (64 << 10) + 3 * 64, b = SEG_B + 1 * (64 << 10) + 128;
+
+	/* A: 4 blocks of 64 in the GC heap, 3 used (block 3 free), block 1 on the heap's delayed list */
+	segment(seg_a, 64, 4, 3, PYMI_HEAP_GC);
+	put64(slice(seg_a, 1), M->pg_free, a + 3 * 64);
+	memset(blocks_a, 0xab, sizeof blocks_a);
+	put64(blocks_a, 3 * 64, 0);
+	put64(blocks_a, 1 * 64, 0);
+	/* B: 2 blocks of 128 in the GC_PRE heap, both used, block 0 freed by another thread */
+	segment(seg_b, 128, 2, 2, PYMI_HEAP_GC_PRE);
+	put64(slice(seg_b, 1), M->pg_xthread_free, b | 1);
+	memset(blocks_b, 0xab, sizeof blocks_b);
+	put64(blocks_b, 0, 0);
+	/* the thread's GC heap: queue 5 holds page A; its delayed list block A1 */
+	memset(ts_mem, 0, sizeof ts_mem);
+	put64(ts_mem, (uint16_t)(M->ts_heaps + 2 * M->heap_size + M->heap_pages + 5 * M->queue_size),
+	      SEG_A + M->seg_slices + M->page_size);
+	put64(ts_mem, (uint16_t)(M->ts_heaps + 2 * M->heap_size + M->heap_delayed_free), a + 64);
+	/* the pool: B, tagged with a count in the low bits */
+	memset(interp_mem, 0, sizeof interp_mem);
+	put64(interp_mem, (uint16_t)(M->is_abandoned_pool + M->pool_abandoned), SEG_B | 3);
+	mem_init_buffer(mem);
+	mem_add_region(mem, SEG_A, seg_a, sizeof seg_a);
+	mem_add_region(mem, a, blocks_a, sizeof blocks_a);
+	mem_add_region(mem, SEG_B, seg_b, sizeof seg_b);
+	mem_add_region(mem, b, blocks_b, sizeof blocks_b);
+	mem_add_region(mem, TS, ts_mem, sizeof ts_mem);
+	mem_add_region(mem, INTERP, interp_mem, sizeof interp_mem);
+}
+
+Test(mipage, heap_walk_over_owned_and_abandoned_segments)
+{
+	struct mem mem;
+	struct miheap_totals t;
+	struct pc_err e = { 0 };
+	struct seen s = { .n = 0 };
+	uint64_t ts = TS;
+
+	synthetic_target(&mem);
+	cr_assert_eq(miheap_walk(&mem, M, INTERP, &ts, 1, seen_block, &s, &t, &e), 0, "%s", e.detail);
+	cr_expect_eq(t.segments, 2);
+	cr_expect_eq(t.abandoned_segments, 1);
+	cr_expect_eq(t.abandoned_pages, 1);
+	cr_expect_eq(t.pages[PYMI_HEAP_GC], 1);
+	cr_expect_eq(t.pages[PYMI_HEAP_GC_PRE], 1);
+	cr_expect_eq(t.live[PYMI_HEAP_GC], 2, "4 blocks - 1 free - 1 delayed");
+	cr_expect_eq(t.live[PYMI_HEAP_GC_PRE], 1, "2 blocks - 1 thread-freed");
+	cr_expect_eq(t.live_bytes[PYMI_HEAP_GC], 128);
+	cr_expect_eq(t.delayed, 1);
+	cr_expect_eq(t.skipped_pages + t.skipped_segments, 0, "%s", t.first_skip);
+	cr_assert_eq(s.n, 3);
+	cr_expect_eq(s.blocks[0], SEG_A + (64 << 10) + 3 * 64 + 0 * 64);
+	cr_expect_eq(s.blocks[1], SEG_A + (64 << 10) + 3 * 64 + 2 * 64);
+	cr_expect_eq(s.blocks[2], SEG_B + (64 << 10) + 128 + 128);
+	cr_expect_eq(s.tags[2], PYMI_HEAP_GC_PRE);
+	mem_release(&mem);
+}
+
+/* What cannot be read or does not check out is skipped, counted and named; the rest is walked. */
+Test(mipage, heap_walk_skips_and_names_bad_parts)
+{
+	struct mem mem;
+	struct miheap_totals t;
+	struct pc_err e = { 0 };
+	uint64_t ts = TS;
+
+	synthetic_target(&mem);
+	put32(slice(seg_b, 1), M->pg_used, 1); /* B: 1 used + 0 free != 2 blocks */
+	cr_assert_eq(miheap_walk(&mem, M, INTERP, &ts, 1, NULL, NULL, &t, &e), 0, "%s", e.detail);
+	cr_expect_eq(t.skipped_pages, 1);
+	cr_expect(strstr(t.first_skip, "1 used + 0 free + 0 local_free != 2") != NULL, "%s", t.first_skip);
+	cr_expect_eq(t.live[PYMI_HEAP_GC], 2);
+	mem_release(&mem);
+
+	synthetic_target(&mem);
+	put64(seg_a, M->seg_slice_entries, 0);
+	put32(slice(seg_b, 2), M->pg_slice_count, 0);
+	cr_assert_eq(miheap_walk(&mem, M, INTERP, &ts, 1, NULL, NULL, &t, &e), 0, "%s", e.detail);
+	cr_expect_eq(t.skipped_segments, 2);
+	cr_expect(strstr(t.first_skip, "0 slice entries") != NULL, "%s", t.first_skip);
+	cr_expect_eq(t.live[PYMI_HEAP_GC_PRE], 1, "B's page before the bad span still counted");
+	mem_release(&mem);
+
+	/* a queue whose page links into unmapped memory; an abandoned list that loops on itself */
+	synthetic_target(&mem);
+	put64(slice(seg_a, 1), M->pg_next, 0x5000);
+	put64(seg_b, M->seg_abandoned_next, SEG_B);
+	cr_assert_eq(miheap_walk(&mem, M, INTERP, &ts, 1, NULL, NULL, &t, &e), 0, "%s", e.detail);
+	cr_expect_eq(t.segments, 2, "the loop adds B once");
+	cr_expect_eq(t.skipped_pages, 1);
+	cr_expect(strstr(t.first_skip, "unreadable") != NULL, "%s", t.first_skip);
+	mem_release(&mem);
+
+	/* nothing readable at all */
+	mem_init_buffer(&mem);
+	cr_expect_eq(miheap_walk(&mem, M, INTERP, &ts, 1, NULL, NULL, &t, &e), -1);
+	cr_expect_eq(e.code, PC_ETARGETMEM);
+	mem_release(&mem);
+}
