@@ -316,7 +316,7 @@ static int do_header(const uint8_t *raw, size_t len, uint32_t version_hex, int c
 	/* Any non-zero flag is refused: a build that calls itself free-threaded is never read with
 	 * the GIL build's object header, even when its other fields look like one. */
 	if (v != 0)
-		return pc_fail(e, PC_EUNSUPPORTED, "a free-threaded build of CPython %u.%u (%s)",
+		return pc_fail(e, PC_EUNSUPPORTED, "a free-threaded build of CPython %u.%u: %s",
 			       version_hex >> 24, (version_hex >> 16) & 0xff, PY_FREE_THREADED_WHY);
 	return 0;
 }

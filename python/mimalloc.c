@@ -3,6 +3,7 @@
 #include "python/mimalloc.h"
 
 #include <stddef.h>
+#include <string.h>
 
 /* CPython 3.13.15 --disable-gil (tools/build-freethreaded), x86-64: offsetof/sizeof printed by a
  * program compiled against that build's own headers and pyconfig.h. sizeof(mi_page_t) is 96 (the
@@ -48,4 +49,24 @@ static const struct pymi mi_3_13 = {
 const struct pymi *py_mimalloc(int major, int minor)
 {
 	return major == 3 && minor == 13 ? &mi_3_13 : NULL;
+}
+
+void pyft_object_read(const uint8_t hdr[PYFT_HEADER], struct pyft_object *o)
+{
+	memcpy(&o->tid, hdr, 8);
+	memcpy(&o->ref_local, hdr + 12, 4);
+	memcpy(&o->ref_shared, hdr + 16, 8);
+	memcpy(&o->type, hdr + PYFT_OB_TYPE, 8);
+	o->gc_bits = hdr[11];
+}
+
+bool pyft_immortal(const struct pyft_object *o)
+{
+	return o->ref_local == UINT32_MAX;
+}
+
+bool pyft_dead(const struct pyft_object *o)
+{
+	/* an arithmetic shift, as Py_ARITHMETIC_RIGHT_SHIFT in Include/object.h */
+	return o->ref_local == 0 && (o->ref_shared < 0 ? -((-o->ref_shared) >> 2) : o->ref_shared >> 2) <= 0;
 }

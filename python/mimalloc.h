@@ -36,4 +36,29 @@ struct pymi {
 /* The table for a free-threaded CPython major.minor, or NULL when pycensus has none. */
 const struct pymi *py_mimalloc(int major, int minor);
 
+/* The free-threaded object header (Include/object.h under Py_GIL_DISABLED, 3.13): ob_tid u64 @0,
+ * ob_flags u16 @8, ob_mutex u8 @10, ob_gc_bits u8 @11, ob_ref_local u32 @12, ob_ref_shared i64
+ * @16 (a count shifted by _Py_REF_SHARED_SHIFT 2, flags in the low 2 bits), ob_type @24. */
+#define PYFT_HEADER 32
+#define PYFT_OB_TYPE 24
+/* Objects of types with a managed dict or weakref (Py_TPFLAGS_PREHEADER) sit this far into their
+ * block, in the GC_PRE heap: the dict and weakref words, no PyGC_Head (_PyType_PreHeaderSize). */
+#define PYFT_PREHEADER 16
+#define PYFT_GC_DEFERRED 64 /* _PyGC_BITS_DEFERRED: deferred reference counting (functions, code, ...) */
+
+struct pyft_object {
+	uint64_t tid, type;
+	uint32_t ref_local;
+	int64_t ref_shared;
+	uint8_t gc_bits;
+};
+
+void pyft_object_read(const uint8_t hdr[PYFT_HEADER], struct pyft_object *o);
+/* ob_ref_local _Py_IMMORTAL_REFCNT_LOCAL (UINT32_MAX). */
+bool pyft_immortal(const struct pyft_object *o);
+/* No reference left (local 0, shared count <= 0): a freed object still in its block, kept on a
+ * per-thread freelist (3.13t keeps dicts, lists, tuples, floats there: the "free PyListObjects"
+ * of sys._debugmallocstats()), or being deallocated. Not part of a census. */
+bool pyft_dead(const struct pyft_object *o);
+
 #endif
