@@ -368,3 +368,45 @@ Test(mipage, heap_walk_skips_and_names_bad_parts)
 	cr_expect_eq(e.code, PC_ETARGETMEM);
 	mem_release(&mem);
 }
+
+/* ---- the free-threaded object header (python/mimalloc.h) ---- */
+
+static void header(uint8_t *h, uint32_t local, int64_t shared, uint8_t gc_bits)
+{
+	memset(h, 0, PYFT_HEADER);
+	put64(h, 0, 0x7f0011223344ull); /* ob_tid */
+	h[11] = gc_bits;
+	put32(h, 12, local);
+	put64(h, 16, (uint64_t)shared);
+	put64(h, PYFT_OB_TYPE, 0x55aa00ull);
+}
+
+Test(mipage, object_header_refcounts)
+{
+	uint8_t h[PYFT_HEADER];
+	struct pyft_object o;
+
+	header(h, 2, 0, 1);
+	pyft_object_read(h, &o);
+	cr_expect_eq(o.type, 0x55aa00ull);
+	cr_expect_eq(o.tid, 0x7f0011223344ull);
+	cr_expect_eq(o.gc_bits, 1);
+	cr_expect_not(pyft_dead(&o));
+	cr_expect_not(pyft_immortal(&o));
+	header(h, 0, 0, 0); /* a list on its thread's freelist */
+	pyft_object_read(h, &o);
+	cr_expect(pyft_dead(&o));
+	header(h, 0, 3, 0); /* merged, no count left */
+	pyft_object_read(h, &o);
+	cr_expect(pyft_dead(&o));
+	header(h, 0, -(2 << 2), 0); /* more decrefs from other threads than refs: gone */
+	pyft_object_read(h, &o);
+	cr_expect(pyft_dead(&o));
+	header(h, 0, (1 << 2) | 3, PYFT_GC_DEFERRED); /* owned by another thread, or deferred */
+	pyft_object_read(h, &o);
+	cr_expect_not(pyft_dead(&o));
+	header(h, UINT32_MAX, 0, 0);
+	pyft_object_read(h, &o);
+	cr_expect(pyft_immortal(&o));
+	cr_expect_not(pyft_dead(&o));
+}
