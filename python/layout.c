@@ -2,6 +2,7 @@
  * target's own _Py_DebugOffsets overlaid on them. */
 #include "common/compat.h"
 #include "python/layout.h"
+#include "python/rules.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -312,11 +313,44 @@ static int do_header(const uint8_t *raw, size_t len, uint32_t version_hex, int c
 			       (unsigned long long)v, version_hex);
 	if (do_u64(raw, len, DO_FREE_THREADED, &v, e) < 0)
 		return -1;
+	/* Any non-zero flag is refused: a build that calls itself free-threaded is never read with
+	 * the GIL build's object header, even when its other fields look like one. */
 	if (v != 0)
-		return pc_fail(e, PC_EUNSUPPORTED,
-			       "free-threaded build (CPython %u.%ut uses mimalloc, not pymalloc)",
-			       version_hex >> 24, (version_hex >> 16) & 0xff);
+		return pc_fail(e, PC_EUNSUPPORTED, "a free-threaded build of CPython %u.%u: %s",
+			       version_hex >> 24, (version_hex >> 16) & 0xff, PY_FREE_THREADED_WHY);
 	return 0;
+}
+
+/* The GIL build's PyObject: ob_refcnt, ob_type (16 bytes, ob_type at 8); the free-threaded one
+ * (Include/object.h, Py_GIL_DISABLED): ob_tid, ob_flags, ob_mutex, ob_gc_bits, ob_ref_local,
+ * ob_ref_shared, ob_type (32 bytes, ob_type at 24). 3.13's _Py_DebugOffsets has the same members
+ * in both builds (no #ifdef inside the struct, Include/internal/pycore_runtime.h). */
+#define DO_GIL_OBJECT_SIZE 16
+#define DO_GIL_OB_TYPE 8
+#define DO_FT_OBJECT_SIZE 32
+#define DO_FT_OB_TYPE 24
+
+enum py_build py_free_threaded(const uint8_t *raw, size_t len, uint32_t version_hex)
+{
+	int col = do_column((int)(version_hex >> 24), (int)((version_hex >> 16) & 0xff));
+	struct pc_err e = { 0 };
+	uint64_t flag = 0, size = 0, ob_type = 0;
+	size_t type_pos = 0;
+
+	if (col < 0 || !raw || len < do_total[col] || memcmp(raw, "xdebugpy", 8) != 0)
+		return PY_BUILD_UNKNOWN;
+	for (size_t i = 0; i < PC_ARRAY_LEN(do_fields); i++)
+		if (do_fields[i].dst == offsetof(struct pyoffsets, ob_type))
+			type_pos = do_fields[i].pos[col];
+	if (do_u64(raw, len, DO_FREE_THREADED, &flag, &e) < 0 ||
+	    do_u64(raw, len, do_groups[G_OBJ].pos[col], &size, &e) < 0 ||
+	    do_u64(raw, len, type_pos, &ob_type, &e) < 0)
+		return PY_BUILD_UNKNOWN;
+	if (flag == 1 && size == DO_FT_OBJECT_SIZE && ob_type == DO_FT_OB_TYPE)
+		return PY_BUILD_FREE_THREADED;
+	if (flag == 0 && size == DO_GIL_OBJECT_SIZE && ob_type == DO_GIL_OB_TYPE)
+		return PY_BUILD_GIL;
+	return PY_BUILD_UNKNOWN;
 }
 
 /* Every group size of column col into off (when it has a field), each checked. */

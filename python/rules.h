@@ -18,6 +18,19 @@ bool py_version_supported(int major, int minor, char *why, size_t len);
  * 3.14.5 reverted (docs/cpython.md 9.2); pycensus reads only the generational GC's lists. */
 const char *py_release_refused(int major, int minor, int micro);
 
+/* Free-threaded builds (PEP 703, configure --disable-gil, "3.13t"): told from the target itself,
+ * not its file name. From 3.13 the start of _PyRuntime, _Py_DebugOffsets (raw, len bytes, as
+ * layout_debug_offsets_len() says to read), carries a free_threaded flag (u64 at 16, 1 when built
+ * with Py_GIL_DISABLED) and the object header (pyobject.size 32 with ob_type at 24, against 16
+ * and 8 with the GIL). A build is named free-threaded or GIL only when flag and header agree;
+ * before 3.13, with a short copy, a missing cookie or a disagreement, UNKNOWN. */
+enum py_build { PY_BUILD_UNKNOWN, PY_BUILD_GIL, PY_BUILD_FREE_THREADED };
+enum py_build py_free_threaded(const uint8_t *raw, size_t len, uint32_t version_hex);
+/* Why a free-threaded build is refused (to follow "a free-threaded build of CPython X"). */
+#define PY_FREE_THREADED_WHY                                                                     \
+	"its objects live in per-thread mimalloc heaps, not pymalloc arenas, and pycensus censuses " \
+	"builds with the GIL only: run the program under python3.X, not python3.Xt"
+
 /* Up to 3.11, obmalloc.c defines the exported _PyObject_DebugMallocStats only WITH_PYMALLOC, so
  * its absence means a build without pymalloc; from 3.12 it exists either way. */
 bool py_debugmallocstats_proves_pymalloc(int major, int minor);

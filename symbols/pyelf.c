@@ -194,10 +194,30 @@ bool pyelf_lacks_pymalloc(const struct elf_file *f, int major, int minor)
 	       !elf_symbol(f, "_PyObject_DebugMallocStats", &s);
 }
 
-static int check_supported(struct pyelf *p, struct pc_err *e)
+/* From the target: its _Py_DebugOffsets (3.13+, python/rules.h py_free_threaded) when they can be
+ * read and agree with themselves, else the function only Py_GIL_DISABLED builds define
+ * (Objects/object.c). `how` says which told. */
+static bool free_threaded(const struct pyelf *p, struct mem *mem, char *how, size_t len)
+{
+	uint8_t raw[1024];
+	size_t n = layout_debug_offsets_len(p->version_hex);
+	struct elf_sym s;
+
+	if (n && n <= sizeof raw && mem_read(mem, p->runtime, raw, n, NULL) == 0) {
+		enum py_build b = py_free_threaded(raw, n, p->version_hex);
+
+		snprintf(how, len, "its _Py_DebugOffsets: free_threaded 1, a 32-byte object header");
+		if (b != PY_BUILD_UNKNOWN)
+			return b == PY_BUILD_FREE_THREADED;
+	}
+	snprintf(how, len, "it defines _Py_MergeZeroLocalRefcount");
+	return elf_symbol(p->elf, "_Py_MergeZeroLocalRefcount", &s);
+}
+
+static int check_supported(struct pyelf *p, struct mem *mem, struct pc_err *e)
 {
 	struct elf_sym s;
-	char why[160];
+	char why[160], how[80];
 
 	const char *refused;
 
@@ -211,9 +231,9 @@ static int check_supported(struct pyelf *p, struct pc_err *e)
 	if (elf_symbol(p->elf, "_Py_NegativeRefcount", &s) || elf_symbol(p->elf, "_Py_RefTotal", &s))
 		return pc_fail(e, PC_EUNSUPPORTED, "found a debug build of CPython %s (%s); use a release build",
 			       p->version, p->maps_path);
-	if (strstr(base_name(p->maps_path), "t.so") || elf_symbol(p->elf, "_Py_MergeZeroLocalRefcount", &s))
-		return pc_fail(e, PC_EUNSUPPORTED, "found a free-threaded build of CPython %s (%s)",
-			       p->version, p->maps_path);
+	if (free_threaded(p, mem, how, sizeof how))
+		return pc_fail(e, PC_EUNSUPPORTED, "found a free-threaded build of CPython %s (%s; %s): %s",
+			       p->version, p->maps_path, how, PY_FREE_THREADED_WHY);
 	if (pyelf_lacks_pymalloc(p->elf, p->major, p->minor))
 		return pc_fail(e, PC_EUNSUPPORTED, "found CPython %s built without pymalloc (%s has no _PyObject_DebugMallocStats)",
 			       p->version, p->maps_path);
@@ -225,7 +245,7 @@ static int detect_version(struct pyelf *p, struct mem *mem, struct pc_err *e)
 	if (!version_from_symbol(p) && !version_from_debug_offsets(p, mem) && !version_from_bss(p, mem) &&
 	    !version_from_name(p))
 		return pc_fail(e, PC_EUNSUPPORTED, "cannot tell which CPython version %s is", p->maps_path);
-	return check_supported(p, e);
+	return check_supported(p, mem, e);
 }
 
 /* Python 2.7 and 3.6 have no _PyRuntime: name what was found instead of "not Python". */

@@ -79,6 +79,9 @@ struct discovery {
 	bool checked[H_MAX_PYTHONS]; /* has_symbols is known: asked only of the interpreters tested */
 	size_t n;
 	char missing[2048]; /* "pyenv 3.9: not installed (...); 3.14: not provisioned (...)" */
+	struct python ft[2]; /* free-threaded builds, apart: the ordinary suites do not run on them */
+	size_t nft;
+	char ft_missing[512];
 };
 
 static void add(struct discovery *d, const char *path, const char *label, int minor)
@@ -213,6 +216,20 @@ static void find_system(struct discovery *d)
 	}
 }
 
+/* The first line of a .done marker (a version "3.13.15"), or "" when unreadable. */
+static void read_done(const char *done, char *version, size_t len)
+{
+	FILE *f = fopen(done, "r");
+
+	version[0] = '\0';
+	if (f) {
+		if (!fgets(version, (int)len, f))
+			version[0] = '\0';
+		fclose(f);
+	}
+	version[strcspn(version, "\n")] = '\0';
+}
+
 /* tools/provision-pythons' Debian interpreters, PREFIX/3.X/usr/bin/python3.X, each finished one
  * marked by PREFIX/3.X/.done holding its version; 3.13-3.15 are expected, each also as its twin
  * PREFIX/3.X-nodbg where its debug symbols cannot be found ("3.14.10-debian-nodbg"). */
@@ -225,7 +242,6 @@ static void find_provisioned(struct discovery *d)
 		int mi = 8 + k / 2;
 		const char *twin = k % 2 ? "-nodbg" : "";
 		bool expected = mi >= 13;
-		FILE *f;
 
 		snprintf(path, sizeof path, "%s/3.%d%s/usr/bin/python3.%d", prefix, mi, twin, mi);
 		snprintf(done, sizeof done, "%s/3.%d%s/.done", prefix, mi, twin);
@@ -239,13 +255,7 @@ static void find_provisioned(struct discovery *d)
 				missing(d, "3.%d%s: %s missing (rerun tools/provision-pythons)", mi, twin, path);
 			continue;
 		}
-		version[0] = '\0';
-		if ((f = fopen(done, "r"))) {
-			if (!fgets(version, sizeof version, f))
-				version[0] = '\0';
-			fclose(f);
-		}
-		version[strcspn(version, "\n")] = '\0';
+		read_done(done, version, sizeof version);
 		if (strncmp(version, "3.", 2) != 0) { /* a .done from before it held the version */
 			char cmd[600];
 			snprintf(cmd, sizeof cmd, "'%s' -c 'import sys; print(sys.version.split()[0])' 2>/dev/null", path);
@@ -255,6 +265,30 @@ static void find_provisioned(struct discovery *d)
 		snprintf(label, sizeof label, "%s-debian%s", version, twin);
 		add(d, path, label, mi);
 	}
+}
+
+/* tools/build-freethreaded's 3.13t: PREFIX/3.13t/bin/python3.13t, finished when PREFIX/3.13t/.done
+ * holds its version. */
+static void find_freethreaded(struct discovery *d)
+{
+	char prefix[192], path[512], done[512], version[32];
+	struct python *py = &d->ft[0];
+
+	provision_prefix(prefix, sizeof prefix);
+	snprintf(path, sizeof path, "%s/3.13t/bin/python3.13t", prefix);
+	snprintf(done, sizeof done, "%s/3.13t/.done", prefix);
+	read_done(done, version, sizeof version);
+	if (strncmp(version, "3.13.", 5) != 0 || !exists(path) || strlen(path) >= sizeof py->path) {
+		snprintf(d->ft_missing, sizeof d->ft_missing,
+			 "3.13t: not built in %s/3.13t (tools/build-freethreaded; make check-ft)", prefix);
+		return;
+	}
+	memset(py, 0, sizeof *py);
+	snprintf(py->path, sizeof py->path, "%s", path);
+	snprintf(py->label, sizeof py->label, "%s-ft", version);
+	py->minor = 13;
+	py->free_threaded = true;
+	d->nft = 1;
 }
 
 /* $PYCENSUS_PYTHONS: colon-separated interpreter paths, named python3.X; labelled by path. */
@@ -290,6 +324,7 @@ static struct discovery *discover(void)
 		find_system(&d);
 		find_provisioned(&d);
 		find_extra(&d);
+		find_freethreaded(&d);
 		qsort(d.all, d.n, sizeof *d.all, cmp_python);
 		done = true;
 	}
@@ -389,6 +424,20 @@ size_t h_find_pythons(struct python *out, size_t max)
 	return n;
 }
 
+size_t h_find_pythons_ft(struct python *out, size_t max, const char **why)
+{
+	struct discovery *d = discover();
+	const char *filter = test_filter();
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->nft && n < max; i++)
+		if (!filter || filter_picks(filter, &d->ft[i]))
+			out[n++] = d->ft[i];
+	if (why)
+		*why = d->nft ? "PYCENSUS_TEST_PYTHONS picks no free-threaded build" : d->ft_missing;
+	return n;
+}
+
 /* The slowest suites' set: one interpreter per layout family, each Debian build once (their
  * patches move fields); the -nodbg twins, pyenv 3.9 and 3.10 (3.8's object layouts) and the
  * system's 3.11 (3.11.7's, and the scan path the census and soak suites cover) left out. */
@@ -452,6 +501,10 @@ void h_report_pythons(FILE *f)
 	} else {
 		fprintf(f, "integration: testing all %zu (PYCENSUS_TEST_PYTHONS=3.14,3.12.1 would pick some)\n", d->n);
 	}
+	fprintf(f, "integration: free-threaded (the freethreaded suite only):");
+	for (size_t i = 0; i < d->nft; i++)
+		fprintf(f, " %s", d->ft[i].label);
+	fprintf(f, "%s%s\n", d->nft ? "" : " none: ", d->ft_missing);
 	if (!full_run()) {
 		fprintf(f, "integration: kinds and modes (the slowest) run on the core set:");
 		for (size_t i = 0; i < d->n; i++)

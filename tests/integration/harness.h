@@ -16,6 +16,7 @@ struct python {
 	int minor;
 	bool has_symbols; /* the arena table symbol exists: --arenas=symbols works */
 	bool has_symtab;  /* pycensus finds a symbol table: the file's own or its debug file's */
+	bool free_threaded; /* a Py_GIL_DISABLED build: only in h_find_pythons_ft() */
 };
 
 /* The interpreters the integration tests run on, oldest first. Found on every call (cached per
@@ -36,6 +37,11 @@ size_t h_find_pythons(struct python *out, size_t max);
 /* The same, for the slowest suites (kinds, modes): one interpreter per layout family and each
  * Debian build, unless PYCENSUS_TEST_FULL=1 asks for all. */
 size_t h_find_pythons_core(struct python *out, size_t max);
+/* The free-threaded interpreters (PEP 703), kept out of h_find_pythons() (pycensus refuses them,
+ * exit 6): tools/build-freethreaded's PREFIX/3.13t/bin/python3.13t when its .done marker holds
+ * the version, labelled "3.13.15-ft"; PYCENSUS_TEST_PYTHONS filters them as the others. When none
+ * is found, *why (may be NULL) says why, for the skip message. */
+size_t h_find_pythons_ft(struct python *out, size_t max, const char **why);
 /* The rules of py's version (python/rules.h answers questions about it by name, so the tests
  * compare no version numbers either). */
 struct pylayout h_layout(const struct python *py);

@@ -725,3 +725,120 @@ Test(layout_debug_offsets, a_moved_field_is_named)
 	cr_expect_eq(layout_debug_offsets_mismatches(t, buf, 760, 0x030e0af0u, first, sizeof first), 2);
 	cr_expect(strstr(first, "gc is 240 in the target, 264 in 3.14.10-debian") != NULL, "%s", first);
 }
+
+/* ---- free-threaded builds (Py_GIL_DISABLED), told from the target's _Py_DebugOffsets ---- */
+
+/* A _Py_DebugOffsets of minor version `minor` holding only what py_free_threaded reads: the
+ * cookie, the version, the free_threaded flag and pyobject.size/ob_type (positions per minor:
+ * 352/360 in 3.13, 400/408 in 3.14, 464/472 in 3.15, from each version's DWARF). */
+static size_t build_ft(uint8_t *buf, size_t cap, int minor, uint64_t flag, uint64_t size, uint64_t ob_type)
+{
+	static const uint16_t obj_pos[] = { 352, 400, 464 };
+	uint32_t hex = 0x03000000u | (uint32_t)minor << 16 | 0xf0u;
+	size_t len = layout_debug_offsets_len(hex);
+
+	cr_assert(len > 0 && len <= cap);
+	memset(buf, 0, cap);
+	memcpy(buf, "xdebugpy", 8);
+	put(buf, 8, hex);
+	put(buf, 16, flag);
+	put(buf, obj_pos[minor - 13], size);
+	put(buf, obj_pos[minor - 13] + 8, ob_type);
+	return len;
+}
+
+Test(free_threaded, flag_and_header_decide_on_every_minor)
+{
+	uint8_t buf[1024];
+
+	for (int minor = 13; minor <= 15; minor++) {
+		uint32_t hex = 0x03000000u | (uint32_t)minor << 16 | 0xf0u;
+		size_t len = build_ft(buf, sizeof buf, minor, 1, 32, 24);
+
+		cr_expect_eq(py_free_threaded(buf, len, hex), PY_BUILD_FREE_THREADED, "3.%d", minor);
+		len = build_ft(buf, sizeof buf, minor, 0, 16, 8);
+		cr_expect_eq(py_free_threaded(buf, len, hex), PY_BUILD_GIL, "3.%d", minor);
+		/* flag and header disagree: garbage, neither build is named */
+		len = build_ft(buf, sizeof buf, minor, 1, 16, 8);
+		cr_expect_eq(py_free_threaded(buf, len, hex), PY_BUILD_UNKNOWN, "3.%d", minor);
+		len = build_ft(buf, sizeof buf, minor, 0, 32, 24);
+		cr_expect_eq(py_free_threaded(buf, len, hex), PY_BUILD_UNKNOWN, "3.%d", minor);
+		len = build_ft(buf, sizeof buf, minor, 1, 32, 8);
+		cr_expect_eq(py_free_threaded(buf, len, hex), PY_BUILD_UNKNOWN, "3.%d", minor);
+		len = build_ft(buf, sizeof buf, minor, 2, 32, 24);
+		cr_expect_eq(py_free_threaded(buf, len, hex), PY_BUILD_UNKNOWN, "3.%d", minor);
+	}
+}
+
+Test(free_threaded, unknown_without_whole_debug_offsets)
+{
+	uint8_t buf[1024];
+	size_t len = build_ft(buf, sizeof buf, 13, 1, 32, 24);
+
+	cr_expect_eq(py_free_threaded(buf, len - 1, PY313_HEX), PY_BUILD_UNKNOWN, "short copy");
+	cr_expect_eq(py_free_threaded(NULL, len, PY313_HEX), PY_BUILD_UNKNOWN, "no copy");
+	cr_expect_eq(py_free_threaded(buf, len, 0x030c01f0u), PY_BUILD_UNKNOWN, "3.12 has none");
+	cr_expect_eq(py_free_threaded(buf, len, 0), PY_BUILD_UNKNOWN, "version unknown");
+	buf[0] = 'X';
+	cr_expect_eq(py_free_threaded(buf, len, PY313_HEX), PY_BUILD_UNKNOWN, "no cookie");
+}
+
+/* The overlay refuses any build whose flag says free-threaded and says why, with the fix. */
+Test(free_threaded, overlay_refuses_with_the_reason)
+{
+	uint8_t buf[1024];
+	size_t len = build_ft(buf, sizeof buf, 13, 1, 32, 24);
+	struct pc_err e = { 0 };
+	struct pylayout l;
+
+	lookup_313(&l);
+	cr_assert_eq(layout_overlay_debug_offsets(&l, buf, len, PY313_HEX, &e), -1);
+	cr_expect_eq(e.code, PC_EUNSUPPORTED);
+	cr_expect(strstr(e.detail, "free-threaded build of CPython 3.13") != NULL, "%s", e.detail);
+	cr_expect(strstr(e.detail, "python3.Xt") != NULL, "%s", e.detail);
+	cr_expect(strstr(e.detail, "mimalloc") != NULL, "%s", e.detail);
+	cr_expect_not(l.debug_offsets);
+}
+
+/* The real bytes: every GIL build at hand says GIL; tools/build-freethreaded's 3.13t says
+ * free-threaded (its libpython3.13t.so keeps _PyRuntime in .PyRuntime like the others). */
+Test(free_threaded, real_builds)
+{
+	const char *top = getenv("PYCENSUS_PROVISION"), *home = getenv("HOME");
+	const char *lib313 = "/root/.pyenv/versions/3.13.0/lib/libpython3.13.so.1.0";
+	static const char *const minors[] = { "13", "14", "15" };
+	uint8_t buf[1024];
+	char path[512], dflt[256];
+	unsigned checked = 0;
+
+	for (size_t i = 0; i < PC_ARRAY_LEN(minors); i++) {
+		uint32_t hex;
+		if (!provisioned(minors[i], path, sizeof path) || !read_pyruntime(path, buf, 24)) {
+			fprintf(stderr, "free_threaded: 3.%s not provisioned (tools/provision-pythons): skipped\n", minors[i]);
+			continue;
+		}
+		hex = (uint32_t)get(buf, 8);
+		cr_assert(read_pyruntime(path, buf, layout_debug_offsets_len(hex)));
+		cr_expect_eq(py_free_threaded(buf, layout_debug_offsets_len(hex), hex), PY_BUILD_GIL, "%s", path);
+		checked++;
+	}
+	if (read_pyruntime(lib313, buf, DO_LEN)) {
+		cr_expect_eq(py_free_threaded(buf, DO_LEN, PY313_HEX), PY_BUILD_GIL, "%s", lib313);
+		checked++;
+	}
+	if (!top) {
+		snprintf(dflt, sizeof dflt, "%s/.cache/pycensus/pythons", home ? home : "/root");
+		top = dflt;
+	}
+	snprintf(path, sizeof path, "%s/3.13t/lib/libpython3.13t.so.1.0", top);
+	if (!read_pyruntime(path, buf, DO_LEN)) {
+		fprintf(stderr, "free_threaded: 3.13t not built (tools/build-freethreaded): skipped\n");
+	} else {
+		uint32_t hex = (uint32_t)get(buf, 8);
+		cr_expect_eq(hex >> 16, 0x030du, "%s: version %#x", path, hex);
+		cr_expect_eq(py_free_threaded(buf, DO_LEN, hex), PY_BUILD_FREE_THREADED, "%s", path);
+		checked++;
+	}
+	if (!checked)
+		cr_skip_test("no interpreter with _Py_DebugOffsets at hand");
+}

@@ -1,0 +1,241 @@
+/* test_freethreaded.c: free-threaded CPython (PEP 703, tools/build-freethreaded's 3.13t). pycensus
+ * cannot census it yet (its objects live in mimalloc heaps, under a 32-byte header): every
+ * command that reads the interpreter refuses it with exit 6 and one line that names the build,
+ * how it was told (the target's own _Py_DebugOffsets) and the fix, and leaves the target running.
+ * Run by `make check-ft`; skipped, with the reason, when no free-threaded build is at hand. */
+#include "common/compat.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "attach/mem.h"
+#include "pymalloc/miheap.h"
+#include "python/mimalloc.h"
+#include "tests/integration/harness.h"
+
+/* The ftthreads.py workload of `threads` threads (half of them exited) on py, up and quiet; its
+ready line into line (with "truth", what it says of itself). */
+static bool start_workload(struct proc *p, const struct python *py, const char *threads, const char *mode,
+			   char *line, size_t len)
+{
+	char script[512];
+	const char *dir = getenv("PYCENSUS_WORKLOADS");
+
+	snprintf(script, sizeof script, "%s/ftthreads.py", dir ? dir : "tests/integration/workloads");
+	char *argv[] = { (char *)py->path, script, (char *)threads, (char *)mode, NULL };
+	if (!h_spawn(p, argv))
+		return false;
+	if (!h_wait_line(p, "ready ", line, len, 120) || !h_wait_sleeping(p->pid, 30)) {
+		h_kill(p);
+		return false;
+	}
+	/* the build really runs without the GIL (PYTHON_GIL unset, no module re-enabled it) */
+	cr_expect(strstr(line, " gil=0") != NULL, "%s: %s", py->label, line);
+	return true;
+}
+
+/* One command on the target: exit 6, one line naming the free-threaded build and its version,
+ * the fix; the target still running. */
+static void expect_refused(const struct python *py, pid_t pid, const char *cmd)
+{
+	char pidtxt[16], err[2048], version[32];
+	const char *args[] = { cmd, pidtxt, NULL };
+	int rc;
+
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)pid);
+	snprintf(version, sizeof version, "%.*s", (int)(strlen(py->label) - 3), py->label);
+	rc = h_pycensus(NULL, 0, err, sizeof err, args);
+	cr_expect_eq(rc, 6, "%s %s on %s: exit %d: %s", cmd, pidtxt, py->label, rc, err);
+	static const char head[] = "pycensus: unsupported Python build: found a free-threaded build of CPython ";
+	cr_expect(strncmp(err, head, sizeof head - 1) == 0, "%s: %s", cmd, err);
+	cr_expect(strstr(err, version) != NULL, "%s: version %s not named: %s", cmd, version, err);
+	cr_expect(strstr(err, "_Py_DebugOffsets: free_threaded 1, a 32-byte object header") != NULL,
+		  "%s: not told from the target's debug offsets: %s", cmd, err);
+	cr_expect(strstr(err, "mimalloc") != NULL && strstr(err, "not python3.Xt") != NULL && strstr(err, "fix: ") != NULL,
+		  "%s: %s", cmd, err);
+	cr_expect(strchr(err, '\n') == err + strlen(err) - 1, "%s: not one line: %s", cmd, err);
+	char st = h_state(pid);
+	cr_expect(st != 't' && st != 'T' && st != '?', "%s left the target in state %c", cmd, st);
+	fprintf(stderr, "freethreaded: %s: %s %s refused: %s", py->label, cmd, pidtxt, err);
+}
+
+/* The free-threaded builds at hand; the test is skipped, with the reason, when there is none. */
+static size_t ft_or_skip(struct python *ft, size_t max)
+{
+	const char *why = NULL;
+	size_t n = h_find_pythons_ft(ft, max, &why);
+
+	if (!n)
+		cr_skip_test("%s", why);
+	return n;
+}
+
+/* Threads of the workload: the odd ones exit, leaving their pages abandoned. */
+static const char *const threads[] = { "1", "4", "16" };
+
+Test(freethreaded, refused_with_the_reason, .timeout = 300)
+{
+	struct python ft[4];
+	size_t n = ft_or_skip(ft, PC_ARRAY_LEN(ft));
+	static const char *const cmds[] = { "snap", "stats", "stacks" };
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t t = 0; t < PC_ARRAY_LEN(threads); t++) {
+			struct proc p;
+			char line[256];
+
+			cr_assert(start_workload(&p, &ft[i], threads[t], NULL, line, sizeof line),
+				  "%s: ftthreads.py %s did not start", ft[i].label, threads[t]);
+			for (size_t c = 0; c < PC_ARRAY_LEN(cmds); c++)
+				expect_refused(&ft[i], p.pid, cmds[c]);
+			h_kill(&p);
+		}
+}
+
+/* `run` launches the program, sees what it is once the interpreter is up, and exits 6 the same. */
+Test(freethreaded, run_refused, .timeout = 120)
+{
+	struct python ft[4];
+	size_t n = ft_or_skip(ft, PC_ARRAY_LEN(ft));
+	char err[4096];
+
+	for (size_t i = 0; i < n; i++) {
+		const char *args[] = { "run", "--", ft[i].path, "-c", "import time; time.sleep(2)", NULL };
+		int rc = h_pycensus(NULL, 0, err, sizeof err, args);
+
+		cr_expect_eq(rc, 6, "%s: run: exit %d: %s", ft[i].label, rc, err);
+		cr_expect(strstr(err, "found a free-threaded build of CPython") != NULL, "%s: %s", ft[i].label, err);
+	}
+}
+
+/* The ordinary suites never see a free-threaded build. */
+Test(freethreaded, kept_out_of_the_ordinary_suites)
+{
+	struct python all[H_MAX_PYTHONS], ft[4];
+	size_t n = h_find_pythons(all, PC_ARRAY_LEN(all)), nft = h_find_pythons_ft(ft, PC_ARRAY_LEN(ft), NULL);
+
+	for (size_t i = 0; i < n; i++) {
+		cr_expect_not(all[i].free_threaded, "%s", all[i].label);
+		for (size_t k = 0; k < nft; k++)
+			cr_expect_str_neq(all[i].path, ft[k].path);
+	}
+	for (size_t k = 0; k < nft; k++) {
+		cr_expect(ft[k].free_threaded);
+		cr_expect(strlen(ft[k].label) > 3 && strcmp(ft[k].label + strlen(ft[k].label) - 3, "-ft") == 0,
+			  "%s", ft[k].label);
+	}
+}
+
+/* ---- the mimalloc walk (pymalloc/miheap.h) against what the target says of itself ---- */
+
+struct tally {
+	uint64_t item_type, list_type, items, lists, dead;
+};
+
+/* The object in a live block: after the pre-header in the GC_PRE heap, at the block's start
+ * elsewhere; dead ones (freelist entries) left out. */
+static void count_block(void *arg, const struct mipage *pg, uint64_t block, const uint8_t *data, size_t len)
+{
+	struct tally *t = arg;
+	size_t at = pg->tag == PYMI_HEAP_GC_PRE ? PYFT_PREHEADER : 0;
+	struct pyft_object o;
+
+	(void)block;
+	if (pg->tag == PYMI_HEAP_MEM || len < at + PYFT_HEADER)
+		return;
+	pyft_object_read(data + at, &o);
+	if (pyft_dead(&o)) {
+		t->dead++;
+		return;
+	}
+	t->items += o.type == t->item_type;
+	t->lists += o.type == t->list_type;
+}
+
+static uint64_t field(const char *line, const char *name)
+{
+	const char *p = strstr(line, name);
+	return p ? strtoull(p + strlen(name), NULL, 0) : 0;
+}
+
+/* The thread states of "ts=ADDR,ADDR,..." into ts; how many. */
+static size_t parse_ts(const char *line, uint64_t *ts, size_t max)
+{
+	const char *s = strstr(line, " ts=");
+	size_t n = 0;
+
+	for (s = s ? s + 4 : NULL; s && n < max; s++) {
+		char *end;
+		ts[n] = strtoull(s, &end, 0);
+		if (end == s)
+			break;
+		n++;
+		if (*end != ',')
+			break;
+		s = end;
+	}
+	return n;
+}
+
+/* 1, 4 and 16 threads, the odd ones exited (their pages abandoned): every Item instance and every
+ * list the target's gc.get_objects() sees is a live block of the walk, none more (a freed list on
+ * the thread's freelist is a dead object in a used block); all live blocks
+ * together are sys.getallocatedblocks() (the target counts them with mimalloc's own visit, after
+ * collecting the thread-free lists), up to the few blocks the truth's own strings account for. */
+Test(freethreaded, mimalloc_walk_finds_every_object, .timeout = 300)
+{
+	struct python ft[4];
+	size_t n = ft_or_skip(ft, PC_ARRAY_LEN(ft));
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < PC_ARRAY_LEN(threads); k++) {
+			struct proc p;
+			char line[4096];
+			uint64_t ts[64];
+			size_t nts = 0;
+			struct tally tl = { 0 };
+			struct miheap_totals tot;
+			struct pc_err e = { 0 };
+			struct mem mem;
+			uint64_t live = 0;
+
+			cr_assert(start_workload(&p, &ft[i], threads[k], "truth", line, sizeof line),
+				  "%s: ftthreads.py %s truth did not start", ft[i].label, threads[k]);
+			nts = parse_ts(line, ts, PC_ARRAY_LEN(ts));
+			tl.item_type = field(line, "item_type=");
+			tl.list_type = field(line, "list_type=");
+			cr_assert(nts > 0 && tl.item_type && tl.list_type, "%s: %s", ft[i].label, line);
+			mem_init_pid(&mem, p.pid);
+			cr_assert_eq(miheap_walk(&mem, py_mimalloc(3, 13), field(line, "interp="), ts, nts, count_block, &tl,
+						 &tot, &e), 0, "%s: %s", ft[i].label, e.detail);
+			mem_release(&mem);
+			for (unsigned h = 0; h < PYMI_NHEAPS; h++)
+				live += tot.live[h];
+			fprintf(stderr, "freethreaded: %s, %s threads: %llu segments (%llu abandoned, %llu of their pages), "
+					"live blocks %llu/%llu/%llu/%llu (mem/object/gc/gc_pre) = %llu, target's "
+					"sys.getallocatedblocks() %llu; Item %llu (target %llu), list %llu (target %llu); "
+					"%llu dead (freelists); %llu delayed; skipped %llu pages, %llu segments%s%s\n",
+				ft[i].label, threads[k], (unsigned long long)tot.segments,
+				(unsigned long long)tot.abandoned_segments, (unsigned long long)tot.abandoned_pages,
+				(unsigned long long)tot.live[0], (unsigned long long)tot.live[1],
+				(unsigned long long)tot.live[2], (unsigned long long)tot.live[3], (unsigned long long)live,
+				(unsigned long long)field(line, "blocks="), (unsigned long long)tl.items,
+				(unsigned long long)field(line, "items="), (unsigned long long)tl.lists,
+				(unsigned long long)field(line, "lists="), (unsigned long long)tl.dead, (unsigned long long)tot.delayed,
+				(unsigned long long)tot.skipped_pages, (unsigned long long)tot.skipped_segments,
+				tot.first_skip[0] ? ": " : "", tot.first_skip);
+			cr_expect_eq(tot.skipped_pages + tot.skipped_segments, 0, "%s: %s", ft[i].label, tot.first_skip);
+			cr_expect_eq(tl.items, (uint64_t)atoi(threads[k]) * 1000, "%s %s threads: Item", ft[i].label, threads[k]);
+			cr_expect_eq(tl.items, field(line, "items="), "%s %s threads: Item", ft[i].label, threads[k]);
+			cr_expect_eq(tl.lists, field(line, "lists="), "%s %s threads: list", ft[i].label, threads[k]);
+			if (atoi(threads[k]) > 1)
+				cr_expect_gt(tot.abandoned_segments, 0, "%s %s threads: no abandoned segment", ft[i].label,
+					     threads[k]);
+			/* the truth's own strings freed after it counted, the ready line's made after: a few */
+			cr_expect(live + 64 >= field(line, "blocks=") && live <= field(line, "blocks=") + 64,
+				  "%s %s threads: %llu live blocks, the target counts %llu", ft[i].label, threads[k],
+				  (unsigned long long)live, (unsigned long long)field(line, "blocks="));
+			h_kill(&p);
+		}
+}
