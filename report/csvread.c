@@ -125,7 +125,6 @@ struct state {
 	size_t rows;              /* data lines of the census (sample) in progress */
 	uint64_t objects, size;   /* the sums of its kinds' rows */
 	bool ended;               /* its end line was read */
-	bool any_end, any_comment;
 };
 
 /* No process holds more: x86-64 user space is 2^47 bytes (128 TiB). Bounding every total here keeps
@@ -162,17 +161,18 @@ static int tally(const struct cursor *c, unsigned line, struct state *st, bool k
 	return 0;
 }
 
-/* The census (sample) in progress is complete: it needs its end line when the file has them. */
+/* The census (sample) in progress is complete: pycensus ends each with its end line, so without
+ * one the file lost its tail (a file made by hand needs one too: '# end,<rows>,<objects>,<bytes>'). */
 static int finish(const struct cursor *c, unsigned line, struct csvcensus *out, struct state *st,
 		  const struct census *done, struct pc_err *e)
 {
-	if ((st->any_end || st->any_comment) && !st->ended)
-		return cut_short(c, line, "no '# end' line after the rows before this line", e);
+	if (!st->ended)
+		return cut_short(c, line, out->series ? "the sample before this line has no '# sample <k> end,...' line"
+						      : "no '# end,...' line after the rows", e);
 	out->npartial += census_partial(done);
 	st->rows = 0;
 	st->objects = st->size = 0;
 	st->ended = false;
-	st->any_comment = false;
 	return 0;
 }
 
@@ -254,7 +254,7 @@ static int end_line(const struct cursor *c, unsigned line, struct state *st, str
 			       c->name, line, (unsigned long long)rows, (unsigned long long)objects,
 			       (unsigned long long)size, st->rows, (unsigned long long)st->objects,
 			       (unsigned long long)st->size);
-	st->ended = st->any_end = true;
+	st->ended = true;
 	return 0;
 }
 
@@ -309,17 +309,17 @@ static int note_sample(struct cursor *c, unsigned line, const char **s, const ch
 		       const struct state *st, struct pc_err *e)
 {
 	unsigned long long k = 0;
-	const char *p = *s;
+	const char *p = *s, *num;
 
 	if (!skip(&p, eol, "sample "))
 		return out->series ? pc_fail(e, PC_EUSAGE, "%s:%u: a comment of a time series names no sample", c->name, line) : 0;
 	if (!out->series)
 		return pc_fail(e, PC_EUSAGE, "%s:%u: a sample's comment in a census file", c->name, line);
-	for (; p < eol && *p >= '0' && *p <= '9' && k < (1ULL << 40); p++)
+	for (num = p; p < eol && *p >= '0' && *p <= '9' && k < (1ULL << 40); p++)
 		k = k * 10 + (unsigned long long)(*p - '0');
 	if (p == eol || *p != ' ' || !st->have || k != st->cur_sample)
 		return pc_fail(e, PC_EUSAGE, "%s:%u: a comment of sample '%.*s' after the rows of sample %llu", c->name, line,
-			       (int)(p - *s), *s, (unsigned long long)st->cur_sample);
+			       (int)(p - num), num, (unsigned long long)st->cur_sample);
 	*s = p + 1;
 	return 0;
 }
@@ -334,7 +334,6 @@ static int comment(struct cursor *c, struct csvcensus *out, struct state *st, st
 
 	eol = eol ? eol : c->end;
 	skip(&s, eol, " ");
-	st->any_comment = true;
 	if (note_sample(c, line, &s, eol, out, st, e) < 0)
 		return -1;
 	if (!skip(&s, eol, "warning: ")) {

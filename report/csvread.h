@@ -4,10 +4,10 @@
  *    `[rss]` and `[pymalloc]` rows that are process figures, not kinds.
  * RFC 4180: quoted fields may hold commas, quotes ("") and line breaks; lines end in LF or CRLF.
  * Lines starting with '#' are comments (report/csv.h report_csv_notes): warnings, dropped counts
- * and end lines are read back, other comments skipped. A file with end lines must have one after
- * every census (sample) and its row count and sums must match: a file cut at a line boundary
- * fails; so does one whose last line has no line end (cut mid-line). A file without comments
- * (written before pycensus had them, or by hand) has no end lines to check.
+ * and end lines are read back, other comments skipped. The census, and each sample of a series,
+ * must end with its end line, whose row count and sums must match the rows: a file cut at a line
+ * boundary fails (so does a file written before pycensus wrote end lines: take it again), and so
+ * does one whose last line has no line end (cut mid-line).
  * Anything else is PC_EUSAGE naming the file and line. */
 #ifndef PC_CSVREAD_H
 #define PC_CSVREAD_H
