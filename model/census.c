@@ -142,7 +142,7 @@ void census_dropped_line(const struct census *c, unsigned kinds, char *buf, size
 		return;
 	put(buf, len, &at, "the census is partial: dropped %llu objects", (unsigned long long)c->dropped_objects);
 	if (c->dropped_pools)
-		put(buf, len, &at, " and %llu pools", (unsigned long long)c->dropped_pools);
+		put(buf, len, &at, " and %llu pool%s", (unsigned long long)c->dropped_pools, c->dropped_pools == 1 ? "" : "s");
 	for (size_t i = 0; i < shown; i++) {
 		/* a kind that would not fit whole, with room left for the "more" tail, is left out */
 		if (at + strlen(c->dropped[i].kind) + 24 + 32 > len) {

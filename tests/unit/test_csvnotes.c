@@ -82,9 +82,9 @@ Test(census_drop, warning_line_is_bounded)
 
 	partial_census(&c);
 	census_dropped_line(&c, 8, line, sizeof line);
-	cr_expect_str_eq(line, "the census is partial: dropped 9 objects and 1 pools: 7 str, 2 dict");
+	cr_expect_str_eq(line, "the census is partial: dropped 9 objects and 1 pool: 7 str, 2 dict");
 	census_dropped_line(&c, 1, line, sizeof line);
-	cr_expect_str_eq(line, "the census is partial: dropped 9 objects and 1 pools: 7 str and 1 more kind");
+	cr_expect_str_eq(line, "the census is partial: dropped 9 objects and 1 pool: 7 str and 1 more kind");
 	census_release(&c);
 
 	census_init(&c);
@@ -112,7 +112,7 @@ Test(csv_notes, written_after_the_rows)
 		"0,3,75.00,300,60.00,300,60.00,str\n"
 		"1,1,25.00,200,40.00,500,100.00,list\n"
 		"# warning: 12 objects changed between two reads, and a tab\\x09here\n"
-		"# warning: the census is partial: dropped 9 objects and 1 pools: 7 str, 2 dict\n"
+		"# warning: the census is partial: dropped 9 objects and 1 pool: 7 str, 2 dict\n"
 		"# dropped,7,str\n"
 		"# dropped,2,dict\n"
 		"# dropped_pools,1\n"
@@ -203,6 +203,12 @@ Test(csv_notes, series_per_sample)
 	cr_expect(!census_partial(&back.first) && !census_partial(&back.last), "the middle sample alone dropped");
 	csvcensus_release(&back);
 
+	f = open_memstream(&json, &jlen);
+	cr_assert_eq(series_text(f, &s, 0, &e), 0);
+	fclose(f);
+	cr_expect(strstr(json, "1 of 3 samples were partial"), "%s", json);
+	free(json);
+	json = NULL;
 	f = open_memstream(&json, &jlen);
 	cr_assert_eq(series_json(f, &s, &e), 0);
 	fclose(f);
