@@ -55,6 +55,7 @@ struct tally {          /* per --pause mode */
 	unsigned long long dropped;
 	double worst;       /* the largest count or size ratio of a kind to its truth */
 	char worst_kind[128];
+	double total_lo, total_hi; /* the extreme ratios of the totals to the target's own */
 };
 
 struct churn {
@@ -136,9 +137,18 @@ static unsigned long long check_says_partial(const char *out, int rc, const char
 	return sum;
 }
 
-/* Totals within 5 % of the target's own census right before and after. */
-static void check_totals(const struct table *t, const struct now *before, const struct now *after, const char *what)
+/* How far x lies outside [lo, hi], as a ratio: 1 inside. */
+static double outside(double x, double lo, double hi)
 {
+	return x < lo ? x / lo : x > hi ? x / hi : 1.0;
+}
+
+/* Totals within 5 % of the target's own census right before and after. */
+static void check_totals(const struct table *t, const struct now *before, const struct now *after, struct tally *ty,
+			 const char *what)
+{
+	double r[2];
+
 	long long n = 0, s = 0;
 	double lo_n = (double)(before->objects < after->objects ? before->objects : after->objects),
 	       hi_n = (double)(before->objects > after->objects ? before->objects : after->objects),
@@ -152,6 +162,12 @@ static void check_totals(const struct table *t, const struct now *before, const 
 	cr_expect((double)n >= 0.95 * lo_n && (double)n <= 1.05 * hi_n && (double)s >= 0.95 * lo_s &&
 		  (double)s <= 1.05 * hi_s, "%s: %lld objects, %lld bytes; the target's own: %lld-%lld objects, %lld-%lld bytes",
 		  what, n, s, before->objects, after->objects, before->bytes, after->bytes);
+	r[0] = outside((double)n, lo_n, hi_n);
+	r[1] = outside((double)s, lo_s, hi_s);
+	for (int i = 0; i < 2; i++) {
+		ty->total_lo = ty->total_lo == 0 || r[i] < ty->total_lo ? r[i] : ty->total_lo;
+		ty->total_hi = r[i] > ty->total_hi ? r[i] : ty->total_hi;
+	}
 }
 
 static void note_ratio(struct tally *ty, const char *kind, double ratio)
@@ -260,7 +276,7 @@ static void one_census(struct churn *ch, const char *mode, int round, struct tal
 	ask_now(ch, &after);
 	dropped = check_says_partial(out, rc, err, what);
 	cr_assert(h_parse_csv(out, &t), "%s: unparsable CSV", what);
-	check_totals(&t, &before, &after, what);
+	check_totals(&t, &before, &after, ty, what);
 	check_kinds(ch, &t, &before, &after, mode, ty, what);
 	ty->censuses++;
 	ty->partial += rc == 15;
@@ -346,8 +362,9 @@ ParameterizedTest(struct python *py, churn, sizes_stay_true, .timeout = 3600)
 	}
 	diff_notes_partial(&ch);
 	for (size_t m = 0; m < PC_ARRAY_LEN(modes); m++)
-		fprintf(stderr, "churn: %s %s: %u censuses, %u partial (%llu objects dropped in all); largest ratio to the truth %.3f (%s)\n",
-			py->label, mode_name(modes[m]), ty[m].censuses, ty[m].partial, ty[m].dropped, ty[m].worst, ty[m].worst_kind);
+		fprintf(stderr, "churn: %s %s: %u censuses, %u partial (%llu objects dropped in all); largest ratio of a kind to the truth %.3f (%s); totals %.4f-%.4f of the target's own\n",
+			py->label, mode_name(modes[m]), ty[m].censuses, ty[m].partial, ty[m].dropped, ty[m].worst,
+			ty[m].worst_kind, ty[m].total_lo, ty[m].total_hi);
 	h_table_free(&ch.truth);
 	h_kill(&ch.p);
 }
