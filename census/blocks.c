@@ -109,6 +109,9 @@ static void walk_pool(struct walk *w, const uint8_t *pool, uint64_t addr)
 	if (!pool_inspect(L, pool, addr, &pi, &why)) {
 		if (w->bad_pools++ == 0)
 			w->first_bad_pool = why;
+		/* the header's count when it validated (bounded by the pool's capacity), else 0 */
+		walk_drop(w, -1, pi.count);
+		w->c->dropped_pools++;
 		return;
 	}
 	if (pi.count == 0) {

@@ -238,6 +238,7 @@ static void on_object(struct walk *w, const struct fjob *j, const uint8_t *b)
 
 	if (!walk_same_object(w, j->slot, j->aux, b + pre, j->len - pre)) {
 		w->changed++;
+		walk_drop(w, j->slot, 1);
 		return;
 	}
 	walk_count(w, j->slot, j->aux, b + pre, j->len - pre);

@@ -116,11 +116,13 @@ static void count_all(struct walk *w, struct outside *o, const int64_t *slots)
 			continue;
 		if (!reqs[i].ok) {
 			w->bad_outside++;
+			walk_drop(w, slots[i], 1);
 			continue;
 		}
 		pre = w->types.v[slots[i]].pre;
 		if (!walk_same_object(w, slots[i], o->v[i].gc + 16, bufs[i] + pre, reqs[i].len - pre)) {
 			w->changed++;
+			walk_drop(w, slots[i], 1);
 			continue;
 		}
 		walk_count(w, slots[i], o->v[i].gc + 16, bufs[i] + pre, reqs[i].len - pre);
@@ -147,6 +149,7 @@ void walk_outside(struct walk *w)
 		bad += slots[i] < 0;
 	}
 	w->bad_outside += bad;
+	walk_drop(w, -1, bad);
 	if (bad)
 		census_warn(w->c, "%llu objects on the GC lists outside the arenas have no valid type; skipped",
 			    (unsigned long long)bad);

@@ -167,6 +167,7 @@ static int census_attempt(struct source *src, struct pyproc *p, void *arg, struc
 		if (src->flags & SOURCE_NONBLOCKING)
 			nonblocking_meta(j->c, p, &w);
 		fill_meta(j->c, p, &w);
+		census_warn_dropped(j->c);
 		if (o->capture)
 			rc = source_save_image(src, o->capture, e);
 	}

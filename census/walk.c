@@ -133,6 +133,11 @@ bool walk_same_object(const struct walk *w, int64_t t, uint64_t addr, const uint
 	return true;
 }
 
+void walk_drop(struct walk *w, int64_t t, uint64_t n)
+{
+	census_drop(w->c, t >= 0 && (size_t)t < w->types.n ? w->types.v[t].name : NULL, n);
+}
+
 size_t walk_side_table_dicts(struct walk *w, uint64_t *out, size_t max)
 {
 	const struct pyoffsets *o = &w->p->L.off;

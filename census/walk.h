@@ -93,6 +93,8 @@ void walk_count(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, siz
  * a list's item array) lies in readable mappings. Under --pause copy the later read meets a
  * running program: a freed and reused object must not lend its garbage length to a size. */
 bool walk_same_object(const struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size_t have);
+/* Counts n objects of type slot t (-1: no type known) as dropped from the census (census_drop). */
+void walk_drop(struct walk *w, int64_t t, uint64_t n);
 
 static inline bool walk_plausible_refcnt(const struct walk *w, uint64_t r)
 {

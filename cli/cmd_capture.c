@@ -65,7 +65,7 @@ static int print_census(const struct census *c, const char *format, size_t limit
 	if (!out)
 		return -1;
 	partition_by_kind(c, &p);
-	rc = strcmp(format, "csv") == 0 ? report_csv(out, &p, e) : report_text(out, c, &p, limit, true, e);
+	rc = strcmp(format, "csv") == 0 ? report_csv(out, c, &p, e) : report_text(out, c, &p, limit, true, e);
 	partition_release(&p);
 	if (rc < 0) {
 		output_close(out, NULL);

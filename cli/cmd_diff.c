@@ -24,7 +24,10 @@ static void diff_help(FILE *out)
 		"Compares two censuses written by 'pycensus snap -f csv' (a time series written by\n"
 		"'pycensus run -f csv' or 'snap -i' stands for its last sample), or the first and the last\n"
 		"sample of one time series. Prints, per kind, the count and size before and after and their\n"
-		"deltas, largest size growth first.\n"
+		"deltas, largest size growth first. A file whose census dropped objects (its '# dropped'\n"
+		"lines) is named in a note before the rows (csv: '# warning:' lines after them); the exit\n"
+		"status stays 0. A file cut short, or with a line that is not pycensus CSV, is refused with\n"
+		"its name and line (exit 2).\n"
 		"\n"
 		"options:\n"
 		"  -f, --format text|csv   output format (default text; csv has every row:\n"
@@ -64,14 +67,59 @@ static int parse_args(int argc, char **argv, struct diff_args *a, struct pc_err 
 	return 0;
 }
 
-static int write_diff(const struct diff_args *a, const struct diff *d, struct pc_err *e)
+/* What was partial on either side: the lines diff prints before its rows. */
+struct notes {
+	char v[4][480];
+	const char *p[4];
+	size_t n;
+};
+
+/* One side (census c of file name, `which` sample of a series) when it dropped objects. */
+static void note_side(struct notes *ns, const char *name, const char *which, const struct census *c)
+{
+	char line[400];
+
+	census_dropped_line(c, 8, line, sizeof line);
+	if (line[0] && ns->n < PC_ARRAY_LEN(ns->v))
+		snprintf(ns->v[ns->n++], sizeof ns->v[0], "%s%s: %s; the deltas of those kinds may not be real", name,
+			 which, line);
+}
+
+/* Samples of a series that were partial beyond the compared ones. */
+static void note_series(struct notes *ns, const char *name, const struct csvcensus *x)
+{
+	if (x->series && x->npartial && ns->n < PC_ARRAY_LEN(ns->v))
+		snprintf(ns->v[ns->n++], sizeof ns->v[0], "%s: %u of %u samples were partial", name, x->npartial,
+			 x->nsamples);
+}
+
+static void gather_notes(struct notes *ns, const struct diff_args *a, const struct csvcensus *x,
+			 const struct csvcensus *y)
+{
+	ns->n = 0;
+	if (a->b) {
+		note_side(ns, a->a, x->series ? " (its last sample)" : "", &x->last);
+		note_side(ns, a->b, y->series ? " (its last sample)" : "", &y->last);
+		note_series(ns, a->a, x);
+		note_series(ns, a->b, y);
+	} else {
+		note_side(ns, a->a, " (its first sample)", &x->first);
+		note_side(ns, a->a, " (its last sample)", &x->last);
+		note_series(ns, a->a, x);
+	}
+	for (size_t i = 0; i < ns->n; i++)
+		ns->p[i] = ns->v[i];
+}
+
+static int write_diff(const struct diff_args *a, const struct diff *d, const struct notes *ns, struct pc_err *e)
 {
 	FILE *out = output_open(a->output, e);
 	int rc;
 
 	if (!out)
 		return -1;
-	rc = strcmp(a->format, "csv") == 0 ? report_diff_csv(out, d, e) : report_diff_text(out, d, a->limit, e);
+	rc = strcmp(a->format, "csv") == 0 ? report_diff_csv(out, d, ns->p, ns->n, e)
+					   : report_diff_text(out, d, ns->p, ns->n, a->limit, e);
 	if (rc < 0) {
 		output_close(out, NULL);
 		return -1;
@@ -84,6 +132,7 @@ int cmd_diff(int argc, char **argv)
 	struct pc_err e = { 0 };
 	struct diff_args a;
 	struct csvcensus x, y;
+	struct notes ns;
 	struct diff d;
 	int rc;
 
@@ -100,7 +149,8 @@ int cmd_diff(int argc, char **argv)
 		return cli_fail(&e);
 	}
 	diff_build(a.b ? &x.last : &x.first, a.b ? &y.last : &x.last, &d);
-	rc = write_diff(&a, &d, &e);
+	gather_notes(&ns, &a, &x, &y);
+	rc = write_diff(&a, &d, &ns, &e);
 	diff_release(&d);
 	csvcensus_release(&x);
 	csvcensus_release(&y);

@@ -66,7 +66,9 @@ static void run_help(FILE *out)
 		"  -h, --help              this help\n"
 		"\n"
 		"If no census at all could be taken (CMD is not CPython, or an unsupported one), the error is\n"
-		"printed and pycensus exits with its code instead.\n\n");
+		"printed and pycensus exits with its code instead. A partial census (objects dropped, exit 15\n"
+		"for 'snap') is said in its sample's warnings and its CSV or JSON, but never changes the exit\n"
+		"status, which stays CMD's.\n\n");
 	cli_print_exit_codes(out);
 }
 

@@ -82,7 +82,11 @@ static void snap_help(FILE *out)
 		"  -h, --help              this help\n"
 		"\n"
 		"needs: ptrace permission over PID (same user and kernel.yama.ptrace_scope <= 1 for a child,\n"
-		"0 otherwise, or CAP_SYS_PTRACE / root).\n\n");
+		"0 otherwise, or CAP_SYS_PTRACE / root).\n"
+		"\n"
+		"Exit 15 (partial): the report was written, but the census dropped objects that changed while\n"
+		"read or failed validation (with -i: in any sample); its warnings, and in CSV its '# dropped'\n"
+		"lines, name their kinds and counts.\n\n");
 	cli_print_exit_codes(out);
 }
 
@@ -175,7 +179,7 @@ static int write_report(const struct snap_args *a, const struct census *c, const
 		return -1;
 	partition_of(a->by)(c, &p);
 	if (strcmp(a->format, "csv") == 0)
-		rc = report_csv(out, &p, e);
+		rc = report_csv(out, c, &p, e);
 	else
 		rc = report_text(out, c, &p, a->limit, !a->no_header, e);
 	if (rc == 0 && st) {
@@ -246,7 +250,7 @@ static bool sleep_until(double when, volatile sig_atomic_t *stop)
 static int sample_loop(struct snap_args *a, struct pc_err *e)
 {
 	static volatile sig_atomic_t stop;
-	struct sampling sm = { .format = a->format, .output = a->output, .limit = a->limit };
+	struct sampling sm = { .format = a->format, .output = a->output, .limit = a->limit, .partial_fails = true };
 	struct copybuf keep = { 0 };
 	double next = mono_now();
 	int rc = 0;
@@ -322,6 +326,9 @@ int cmd_snap(int argc, char **argv)
 	st.pause_s = c.pause_s; /* the stacks were read inside the census's stop */
 	if (rc == 0)
 		rc = write_report(&a, &c, a.stacks ? &st : NULL, &e);
+	if (rc == 0 && census_partial(&c)) /* written, but not the whole heap: exit 15 says so */
+		rc = pc_fail(&e, PC_EPARTIAL, "%llu objects of %zu kinds dropped%s", (unsigned long long)c.dropped_objects,
+			     c.ndropped, c.dropped_pools ? ", and pools that failed validation" : "");
 	stacks_release(&st);
 	census_release(&c);
 	return rc < 0 ? cli_fail(&e) : 0;

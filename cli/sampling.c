@@ -52,7 +52,12 @@ int sampling_end(struct sampling *sm, struct pc_err *e)
 		output_close(out, NULL);
 		return -1;
 	}
-	return output_close(out, e);
+	if (output_close(out, e) < 0)
+		return -1;
+	if (sm->partial_fails && sm->s.npartial)
+		return pc_fail(e, PC_EPARTIAL, "%zu of %zu samples dropped objects; each sample's warnings name the kinds",
+			       sm->s.npartial, sm->s.n);
+	return 0;
 }
 
 void sampling_release(struct sampling *sm)

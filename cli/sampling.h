@@ -18,6 +18,7 @@ struct sampling {
 	struct series s;
 	struct progress prog;
 	double t0;           /* monotonic time of the first sample */
+	bool partial_fails;  /* sampling_end fails with PC_EPARTIAL when a sample was partial (snap -i) */
 };
 
 /* Opens the CSV output at once (so a bad path fails before the target is touched). */
@@ -25,7 +26,8 @@ int sampling_begin(struct sampling *sm, struct pc_err *e);
 /* Adds census c taken at monotonic time `now` (rss read with it). */
 int sampling_add(struct sampling *sm, const struct census *c, double now, uint64_t rss, bool at_exit,
 		 struct pc_err *e);
-/* Writes the text or JSON report (when there is a sample) and closes the output. */
+/* Writes the text or JSON report (when there is a sample) and closes the output. With
+ * partial_fails, then returns -1 with PC_EPARTIAL when any sample dropped objects. */
 int sampling_end(struct sampling *sm, struct pc_err *e);
 void sampling_release(struct sampling *sm);
 

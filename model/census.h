@@ -1,8 +1,10 @@
-/* census.h: the result of one census, the model report/ consumes. Owned by heap/; report/ reads it
- * and never reaches back into the target.
+/* census.h: the result of one census, the model report/ consumes. Filled by census/; report/
+ * reads it and never reaches back into the target.
  *
  * Rows are aggregated per kind (guppy3 names: `str`, `dict of module`, `__main__.Product`); the
- * size-class view aggregates allocated pymalloc blocks per block size. */
+ * size-class view aggregates allocated pymalloc blocks per block size. What the census had to drop
+ * (objects that changed while read, pools that failed validation) is counted per kind: a census
+ * with any is *partial* (census_partial), and every report and the exit status say so. */
 #ifndef PC_CENSUS_H
 #define PC_CENSUS_H
 
@@ -19,6 +21,15 @@ struct census_row {
 
 /* The row of allocated pymalloc blocks no object claimed, under --size=alloc. */
 #define CENSUS_UNATTRIBUTED "(unattributed pymalloc blocks)"
+
+/* Objects dropped whose type was not known (an object without a valid type, the allocated blocks
+ * of a pool that failed validation). */
+#define CENSUS_UNKNOWN_KIND "(unknown kind)"
+
+struct census_drop {
+	char *kind;      /* owned: the type's kind name as rows use it ("dict" for every dict) */
+	uint64_t count;  /* objects (blocks, for CENSUS_UNKNOWN_KIND from pools) */
+};
 
 struct census_sizeclass {
 	unsigned block_size;  /* 16, 32, ... 512 */
@@ -81,6 +92,13 @@ struct census {
 
 	char **warnings;      /* owned; one line each, already deduplicated */
 	size_t nwarnings, capwarnings;
+
+	/* dropped objects per kind, largest count first (then by kind): changed between two reads
+	 * (--pause copy, --nonblocking), unreadable, or in pools that failed validation */
+	struct census_drop *dropped;
+	size_t ndropped, capdropped;
+	uint64_t dropped_objects; /* their sum */
+	uint64_t dropped_pools;   /* pools not walked because they failed validation */
 };
 
 void census_init(struct census *c);
@@ -94,5 +112,16 @@ void census_add_typed(struct census *c, const char *kind, const char *type, cons
 void census_add_unattributed(struct census *c, uint64_t blocks, uint64_t bytes);
 /* Adds a warning line (printf-style); identical lines are kept once. */
 void census_warn(struct census *c, const char *fmt, ...) PC_PRINTF(2, 3);
+/* Counts n dropped objects of kind (NULL: CENSUS_UNKNOWN_KIND), keeping the list sorted. */
+void census_drop(struct census *c, const char *kind, uint64_t n);
+/* Objects were dropped or pools left unwalked: the census is not the whole heap. */
+bool census_partial(const struct census *c);
+/* The one-line summary of what was dropped, biggest kinds first, at most `kinds` of them named
+ * ("... and N more kinds"), into buf (always terminated); "" when the census is whole. */
+void census_dropped_line(const struct census *c, unsigned kinds, char *buf, size_t len);
+/* Adds the summary as a warning when the census is partial (after every census_drop). */
+void census_warn_dropped(struct census *c);
+/* Copies from's warnings and dropped counts onto to's (census_warn, census_drop). */
+void census_copy_notes(struct census *to, const struct census *from);
 
 #endif

@@ -82,11 +82,22 @@ void diff_release(struct diff *d)
 	memset(d, 0, sizeof *d);
 }
 
-int report_diff_text(FILE *out, const struct diff *d, size_t limit, struct pc_err *e)
+static void put_notes(FILE *out, const char *lead, const char *const *notes, size_t nnotes)
+{
+	for (size_t i = 0; i < nnotes; i++) {
+		fputs(lead, out);
+		report_put_text(out, notes[i], SIZE_MAX);
+		fputc('\n', out);
+	}
+}
+
+int report_diff_text(FILE *out, const struct diff *d, const char *const *notes, size_t nnotes, size_t limit,
+		     struct pc_err *e)
 {
 	fprintf(out, "Objects %" PRIu64 " -> %" PRIu64 " (%+" PRId64 "), total size %" PRIu64 " -> %" PRIu64
 		" bytes (%+" PRId64 ").\n", d->count_a, d->count_b, (int64_t)(d->count_b - d->count_a),
 		d->size_a, d->size_b, (int64_t)(d->size_b - d->size_a));
+	put_notes(out, "note: ", notes, nnotes);
 	fprintf(out, "%9s %9s %9s %11s %11s %11s %s\n", "Count A", "Count B", "Delta", "Size A", "Size B",
 		"Delta", "Kind");
 	for (size_t i = 0; i < d->n; i++) {
@@ -104,7 +115,7 @@ int report_diff_text(FILE *out, const struct diff *d, size_t limit, struct pc_er
 	return output_check(out, "diff report", e);
 }
 
-int report_diff_csv(FILE *out, const struct diff *d, struct pc_err *e)
+int report_diff_csv(FILE *out, const struct diff *d, const char *const *notes, size_t nnotes, struct pc_err *e)
 {
 	fputs("kind,count_before,count_after,count_delta,size_before,size_after,size_delta\n", out);
 	for (size_t i = 0; i < d->n; i++) {
@@ -114,5 +125,6 @@ int report_diff_csv(FILE *out, const struct diff *d, struct pc_err *e)
 		fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRId64 "\n", r->count_a,
 			r->count_b, r->dcount, r->size_a, r->size_b, r->dsize);
 	}
+	put_notes(out, "# warning: ", notes, nnotes);
 	return output_check(out, "diff report", e);
 }

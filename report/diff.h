@@ -26,12 +26,13 @@ struct diff {
 void diff_build(const struct census *a, const struct census *b, struct diff *d);
 void diff_release(struct diff *d);
 
-/* Text: a totals line, then at most `limit` rows (0 = all) with
- * Count before/after/delta, Size before/after/delta and Kind; control characters as \xNN.
- * 0, or -1 with PC_EOUTPUT. */
-int report_diff_text(FILE *out, const struct diff *d, size_t limit, struct pc_err *e);
+/* Text: a totals line, each of the nnotes notes (what was partial on either side) as "note: ...",
+ * then at most `limit` rows (0 = all) with Count before/after/delta, Size before/after/delta and
+ * Kind; control characters as \xNN. 0, or -1 with PC_EOUTPUT. */
+int report_diff_text(FILE *out, const struct diff *d, const char *const *notes, size_t nnotes, size_t limit,
+		     struct pc_err *e);
 /* CSV: kind,count_before,count_after,count_delta,size_before,size_after,size_delta (every row,
- * kinds quoted per RFC 4180 when needed). */
-int report_diff_csv(FILE *out, const struct diff *d, struct pc_err *e);
+ * kinds quoted per RFC 4180 when needed), then each note as a "# warning: ..." line. */
+int report_diff_csv(FILE *out, const struct diff *d, const char *const *notes, size_t nnotes, struct pc_err *e);
 
 #endif

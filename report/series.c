@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/xalloc.h"
+#include "report/csv.h"
 #include "report/diff.h"
 #include "report/escape.h"
 #include "report/json.h"
@@ -20,6 +21,11 @@ void series_init(struct series *s)
 
 void series_release(struct series *s)
 {
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].notes) {
+			census_release(s->v[i].notes);
+			free(s->v[i].notes);
+		}
 	free(s->v);
 	census_release(&s->first);
 	census_release(&s->last);
@@ -46,11 +52,26 @@ static void copy_census(struct census *to, const struct census *from)
 	to->nrows = to->caprows = 0;
 	to->warnings = NULL;
 	to->nwarnings = to->capwarnings = 0;
+	to->dropped = NULL;
+	to->ndropped = to->capdropped = 0;
+	to->dropped_objects = to->dropped_pools = 0;
 	to->nobjects = to->total_size = 0;
 	for (size_t i = 0; i < from->nrows; i++)
 		census_add(to, from->rows[i].kind, from->rows[i].count, from->rows[i].size);
-	for (size_t i = 0; i < from->nwarnings; i++)
-		census_warn(to, "%s", from->warnings[i]);
+	census_copy_notes(to, from);
+}
+
+/* A sample's warnings and dropped counts, or NULL when it has none. */
+static struct census *notes_of(const struct census *c)
+{
+	struct census *n;
+
+	if (!c->nwarnings && !census_partial(c))
+		return NULL;
+	n = xmalloc(sizeof *n);
+	census_init(n);
+	census_copy_notes(n, c);
+	return n;
 }
 
 const struct series_point *series_add(struct series *s, const struct census *c, double time_s, uint64_t rss,
@@ -63,6 +84,8 @@ const struct series_point *series_add(struct series *s, const struct census *c, 
 	*p = (struct series_point){ .time_s = time_s, .sample = (unsigned)s->n, .at_exit = at_exit, .rss = rss,
 				    .objects = c->nobjects, .size = c->total_size, .pause_s = c->pause_s };
 	series_pymalloc(c, &p->pymalloc_blocks, &p->pymalloc_bytes);
+	p->notes = notes_of(c);
+	s->npartial += census_partial(c);
 	if (s->n == 0)
 		copy_census(&s->first, c);
 	copy_census(&s->last, c);
@@ -80,6 +103,7 @@ int series_csv_sample(FILE *out, const struct series *s, struct pc_err *e)
 {
 	const struct series_point *p = &s->v[s->n - 1];
 	struct partition part;
+	char prefix[32];
 
 	partition_by_kind(&s->last, &part);
 	for (size_t i = 0; i < part.nrows; i++) {
@@ -87,10 +111,13 @@ int series_csv_sample(FILE *out, const struct series *s, struct pc_err *e)
 		report_put_csv_field(out, part.rows[i].kind);
 		fprintf(out, ",%" PRIu64 ",%" PRIu64 "\n", part.rows[i].count, part.rows[i].size);
 	}
-	partition_release(&part);
 	fprintf(out, "%.3f,%u,[rss],0,%" PRIu64 "\n", p->time_s, p->sample, p->rss);
 	fprintf(out, "%.3f,%u,[pymalloc],%" PRIu64 ",%" PRIu64 "\n", p->time_s, p->sample, p->pymalloc_blocks,
 		p->pymalloc_bytes);
+	/* the end line counts every data line of the sample; its sums are the kinds' alone */
+	snprintf(prefix, sizeof prefix, "sample %u ", p->sample);
+	report_csv_notes(out, prefix, p->notes, part.nrows + 2, part.count, part.size);
+	partition_release(&part);
 	return output_check(out, "time series", e);
 }
 
@@ -142,8 +169,26 @@ int series_text(FILE *out, const struct series *s, size_t limit, struct pc_err *
 	partition_release(&part);
 	if (rc < 0)
 		return -1;
+	if (s->npartial)
+		fprintf(out, "\n%zu of %zu samples were partial (objects dropped; see their warnings in -f csv or json)\n",
+			s->npartial, s->n);
 	put_growth(out, s, limit ? limit : 0);
 	return output_check(out, "text report", e);
+}
+
+/* A sample's "partial", "dropped" (kind -> objects, largest first), "dropped_pools", "warnings". */
+static void json_notes(struct json *j, const struct census *n)
+{
+	json_bool(j, "partial", n && census_partial(n));
+	json_begin_object(j, "dropped");
+	for (size_t i = 0; n && i < n->ndropped; i++)
+		json_u64(j, n->dropped[i].kind, n->dropped[i].count);
+	json_end_object(j);
+	json_u64(j, "dropped_pools", n ? n->dropped_pools : 0);
+	json_begin_array(j, "warnings");
+	for (size_t i = 0; n && i < n->nwarnings; i++)
+		json_str(j, NULL, n->warnings[i]);
+	json_end_array(j);
 }
 
 static void json_points(struct json *j, const struct series *s)
@@ -162,6 +207,7 @@ static void json_points(struct json *j, const struct series *s)
 		json_u64(j, "pymalloc_blocks", p->pymalloc_blocks);
 		json_u64(j, "pymalloc_bytes", p->pymalloc_bytes);
 		json_double(j, "pause_s", p->pause_s);
+		json_notes(j, p->notes);
 		json_end_object(j);
 	}
 	json_end_array(j);
@@ -219,6 +265,7 @@ int series_json(FILE *out, const struct series *s, struct pc_err *e)
 	json_i64(&j, "pid", s->last.pid);
 	json_str(&j, "version", s->last.version);
 	json_str(&j, "build", s->last.build);
+	json_u64(&j, "partial_samples", s->npartial);
 	json_points(&j, s);
 	json_kinds(&j, s);
 	json_growth(&j, s);

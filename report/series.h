@@ -4,11 +4,12 @@
  *
  * CSV: header time_s,sample,kind,count,size; per sample one row per kind (largest first), then
  * `[rss]` (count 0, size = resident set size from /proc) and `[pymalloc]` (count = allocated
- * pymalloc blocks, size = their bytes). Each sample is flushed whole, so a file cut short by a
- * signal ends on a complete sample.
+ * pymalloc blocks, size = their bytes), then the sample's comment lines (report/csv.h
+ * report_csv_notes with the prefix "sample <k> ": warnings, dropped kinds, its end line). Each
+ * sample is flushed whole, so a file cut short by a signal ends on a complete sample.
  *
- * Memory stays bounded however long the run: per sample only its totals are kept, and the rows of
- * the first and the latest sample. */
+ * Memory grows with the samples only by their totals and, for a sample with warnings or dropped
+ * objects, those notes; the rows are kept for the first and the latest sample only. */
 #ifndef PC_SERIES_H
 #define PC_SERIES_H
 
@@ -23,11 +24,13 @@ struct series_point {       /* one sample's totals */
 	bool at_exit;           /* the census taken as the process ended */
 	uint64_t rss, pymalloc_blocks, pymalloc_bytes, objects, size;
 	double pause_s;
+	struct census *notes;   /* owned, NULL when none: the sample's warnings and dropped counts only */
 };
 
 struct series {
 	struct series_point *v;
 	size_t n, cap;
+	size_t npartial;        /* samples whose census was partial (census_partial) */
 	struct census first, last; /* rows (and header data) of the first and latest sample */
 };
 
@@ -45,7 +48,8 @@ int series_csv_sample(FILE *out, const struct series *s, struct pc_err *e);
 /* Text: the latest sample's header and partition (at most limit rows, 0 = all), then the kinds
  * that grew most between the first and latest sample with their rates per minute. */
 int series_text(FILE *out, const struct series *s, size_t limit, struct pc_err *e);
-/* JSON: every sample's totals, the final kinds and the growth table. */
+/* JSON: every sample's totals (with "partial", "dropped" {kind: count}, "dropped_pools" and
+ * "warnings"), the final kinds and the growth table. */
 int series_json(FILE *out, const struct series *s, struct pc_err *e);
 
 #endif

@@ -716,6 +716,13 @@ static void add_row(struct table *t, const char *kind, long long count, long lon
 	t->n++;
 }
 
+bool h_census_status_ok(int rc, const char *out)
+{
+	bool partial = strstr(out, "the census is partial: dropped ") != NULL;
+
+	return partial ? rc == 15 : rc == 0;
+}
+
 bool h_parse_csv(const char *csv, struct table *t)
 {
 	static const char header[] = "index,count,count_pct,size,size_pct,cumulative_size,cumulative_pct,kind\n";
@@ -729,6 +736,13 @@ bool h_parse_csv(const char *csv, struct table *t)
 		long long idx, count, size;
 		char kind[128];
 		int used = 0;
+		if (*s == '#') { /* the comment lines after the rows (report/csv.h) */
+			s = strchr(s, '\n');
+			if (!s)
+				break;
+			s++;
+			continue;
+		}
 		if (sscanf(s, "%lld,%lld,%*[^,],%lld,%*[^,],%*[^,],%*[^,],%n", &idx, &count, &size, &used) < 3 || !used)
 			return false;
 		s += used;

@@ -75,6 +75,9 @@ void h_kill(struct proc *p);
 /* Runs pycensus with args (NULL-terminated, without the program name); captures stdout and stderr
  * (each up to len bytes; may be NULL) and returns the exit status, or -1. */
 int h_pycensus(char *out, size_t outlen, char *err, size_t errlen, const char *const *args);
+/* A census's exit status agrees with its report: 0 for a whole census, 15 (partial) exactly when
+ * the report (text or CSV) says "the census is partial". */
+bool h_census_status_ok(int rc, const char *out);
 /* Runs pycensus as another user (uid) the same way. */
 int h_pycensus_as(uid_t uid, char *err, size_t errlen, const char *const *args);
 

@@ -24,7 +24,8 @@ Test(csvread, snap_csv_with_quoted_kinds_and_crlf)
 	const char *text = "index,count,count_pct,size,size_pct,cumulative_size,cumulative_pct,kind\r\n"
 			   "0,10,50.00,1000,90.00,1000,90.00,\"dict of a.B, with \"\"comma\"\"\"\r\n"
 			   "1,5,25.00,80,7.00,1080,97.00,\"multi\nline\"\r\n"
-			   "2,5,25.00,40,3.00,1120,100.00,str\r\n";
+			   "2,5,25.00,40,3.00,1120,100.00,str\r\n"
+			   "# end,3,20,1120\r\n";
 	struct pc_err e = { 0 };
 	struct csvcensus c;
 
@@ -42,9 +43,10 @@ Test(csvread, snap_csv_with_quoted_kinds_and_crlf)
 Test(csvread, series_first_and_last_sample)
 {
 	const char *text = "time_s,sample,kind,count,size\n"
-			   "0.000,0,str,10,500\n0.000,0,[rss],0,9999\n0.000,0,[pymalloc],3,48\n"
-			   "1.000,1,str,12,600\n1.000,1,a.B,1,48\n1.000,1,[rss],0,9999\n"
-			   "2.500,2,str,15,700\n2.500,2,\"x,y\",2,64\n2.500,2,[rss],0,1\n2.500,2,[pymalloc],9,144\n";
+			   "0.000,0,str,10,500\n0.000,0,[rss],0,9999\n0.000,0,[pymalloc],3,48\n# sample 0 end,3,10,500\n"
+			   "1.000,1,str,12,600\n1.000,1,a.B,1,48\n1.000,1,[rss],0,9999\n# sample 1 end,3,13,648\n"
+			   "2.500,2,str,15,700\n2.500,2,\"x,y\",2,64\n2.500,2,[rss],0,1\n2.500,2,[pymalloc],9,144\n"
+			   "# sample 2 end,4,17,764\n";
 	struct pc_err e = { 0 };
 	struct csvcensus c;
 

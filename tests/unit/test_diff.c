@@ -59,8 +59,8 @@ Test(diff, rows_matched_and_sorted_by_size_delta)
 	census_release(&b);
 }
 
-static int csv_fn(FILE *f, const void *d, struct pc_err *e) { return report_diff_csv(f, d, e); }
-static int text_fn(FILE *f, const void *d, struct pc_err *e) { return report_diff_text(f, d, 2, e); }
+static int csv_fn(FILE *f, const void *d, struct pc_err *e) { return report_diff_csv(f, d, NULL, 0, e); }
+static int text_fn(FILE *f, const void *d, struct pc_err *e) { return report_diff_text(f, d, NULL, 0, 2, e); }
 
 Test(diff, csv_and_text)
 {
@@ -110,7 +110,7 @@ Test(series, csv_samples_growth_and_read_back)
 	series_add(&s, &b, 30.0, 8192, true);
 	csv1 = capture(sample_fn, &s);
 	cr_expect_str_eq(csv0, "0.000,0,str,100,5000\n0.000,0,gone,3,300\n0.000,0,same,7,70\n"
-			       "0.000,0,[rss],0,4096\n0.000,0,[pymalloc],15,320\n");
+			       "0.000,0,[rss],0,4096\n0.000,0,[pymalloc],15,320\n# sample 0 end,5,110,5370\n");
 	cr_expect(strstr(csv1, "30.000,1,\"new, with comma\",2,1000\n") && strstr(csv1, "30.000,1,[pymalloc],20,320\n"),
 		  "%s", csv1);
 	cr_assert(asprintf(&all, "time_s,sample,kind,count,size\n%s%s", csv0, csv1) > 0);

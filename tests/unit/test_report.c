@@ -50,7 +50,7 @@ static char *csv_of(const struct partition *p)
 	struct pc_err e = { 0 };
 
 	capture_open(&cap);
-	cr_assert_eq(report_csv(cap.f, p, &e), 0);
+	cr_assert_eq(report_csv(cap.f, NULL, p, &e), 0);
 	return capture_close(&cap);
 }
 
@@ -415,7 +415,8 @@ Test(report_csv, header_rows_and_two_decimals)
 		"index,count,count_pct,size,size_pct,cumulative_size,cumulative_pct,kind\n"
 		"0,3,37.50,500,50.00,500,50.00,str\n"
 		"1,1,12.50,300,30.00,800,80.00,dict (no owner)\n"
-		"2,4,50.00,200,20.00,1000,100.00,int\n");
+		"2,4,50.00,200,20.00,1000,100.00,int\n"
+		"# end,3,8,1000\n");
 	free(out);
 	partition_release(&p);
 	census_release(&c);
@@ -437,7 +438,8 @@ Test(report_csv, quotes_kinds_that_need_it)
 		"index,count,count_pct,size,size_pct,cumulative_size,cumulative_pct,kind\n"
 		"0,1,16.67,30,50.00,30,50.00,\"a,\"\"b\"\"\"\n"
 		"1,2,33.33,20,33.33,50,83.33,\"line\nbreak\"\n"
-		"2,3,50.00,10,16.67,60,100.00,plain\n");
+		"2,3,50.00,10,16.67,60,100.00,plain\n"
+		"# end,3,6,60\n");
 	free(out);
 	partition_release(&p);
 	census_release(&c);
@@ -453,7 +455,8 @@ Test(report_csv, empty_partition_is_header_only)
 	partition_by_kind(&c, &p);
 	out = csv_of(&p);
 	cr_assert_str_eq(out,
-		"index,count,count_pct,size,size_pct,cumulative_size,cumulative_pct,kind\n");
+		"index,count,count_pct,size,size_pct,cumulative_size,cumulative_pct,kind\n"
+		"# end,0,0,0\n");
 	free(out);
 	partition_release(&p);
 	census_release(&c);
@@ -518,7 +521,7 @@ Test(report_output, full_disk_fails_a_large_csv)
 	partition_by_kind(&c, &p);
 	f = output_open("/dev/full", &e);
 	cr_assert_not_null(f, "%s", e.detail);
-	cr_assert_eq(report_csv(f, &p, &e), -1);
+	cr_assert_eq(report_csv(f, &c, &p, &e), -1);
 	cr_assert_eq(e.code, PC_EOUTPUT);
 	cr_assert_not_null(strstr(e.detail, "No space left on device"), "%s", e.detail);
 	output_close(f, NULL);
