@@ -212,6 +212,9 @@ static int snap_tree(struct snap_args *a, struct pc_err *e)
 	} else if (rc == 0) {
 		rc = -1;
 	}
+	if (rc == 0 && t.partial) /* written, but some process's census dropped objects: exit 15 */
+		rc = pc_fail(e, PC_EPARTIAL, "the censuses of %zu of the %zu processes dropped objects", t.partial,
+			     t.censused);
 	tree_release(&t);
 	return rc;
 }

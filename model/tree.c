@@ -75,4 +75,5 @@ void tree_merge(struct tree *t, const struct tree_member *m)
 	t->total.wall_s += c->wall_s;
 	t->total.rss += c->rss;
 	t->censused++;
+	t->partial += census_partial(c);
 }

@@ -24,6 +24,7 @@ struct tree {
 	size_t n, cap;
 	bool truncated;        /* the tree held more processes than were listed */
 	size_t censused;
+	size_t partial;        /* censused members whose census dropped objects (census_partial) */
 	struct census total;   /* every censused member's rows and size classes, summed */
 };
 

@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include "report/csv.h"
 #include "report/escape.h"
 #include "report/output.h"
 #include "report/text.h"
@@ -68,9 +69,12 @@ static double percent(uint64_t part, uint64_t total)
 	return total ? (double)part * 100.0 / (double)total : 0.0;
 }
 
+/* One census's partition rows with the process prefix, then its comment lines (report/csv.h)
+ * prefixed "process PID " (or "all "). */
 static void put_csv_rows(FILE *out, const char *process, const char *role, const struct census *c, partition_fn part)
 {
 	struct partition p;
+	char prefix[32];
 
 	part(c, &p);
 	for (size_t i = 0; i < p.nrows; i++) {
@@ -83,6 +87,8 @@ static void put_csv_rows(FILE *out, const char *process, const char *role, const
 		report_put_csv_field(out, r->kind);
 		fputc('\n', out);
 	}
+	snprintf(prefix, sizeof prefix, strcmp(process, "all") == 0 ? "%s " : "process %s ", process);
+	report_csv_notes(out, prefix, c, p.nrows, p.count, p.size);
 	partition_release(&p);
 }
 

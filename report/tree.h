@@ -17,7 +17,8 @@ typedef void (*partition_fn)(const struct census *c, struct partition *p);
  * partition (0: all). */
 int report_tree_text(FILE *out, const struct tree *t, partition_fn part, size_t limit, struct pc_err *e);
 /* CSV: process,role,index,count,count_pct,size,size_pct,cumulative_size,cumulative_pct,kind; the
- * rows of each censused process (process = its PID), then the sum's (process = "all"). Skipped
+ * rows of each censused process (process = its PID) followed by its comment lines (report/csv.h,
+ * prefixed "process PID "), then the sum's (process = "all", comments prefixed "all "). Skipped
  * processes are comment lines: "# skipped,PID,reason". */
 int report_tree_csv(FILE *out, const struct tree *t, partition_fn part, struct pc_err *e);
 
