@@ -107,6 +107,8 @@ static void census_rest(struct pyproc *p, struct walk *w, const struct snapshot_
 	walk_owners(w);
 	if (w->alloc)
 		walk_footprint_rows(w);
+	else
+		walk_buffer_warnings(w);
 	if (w->changed)
 		census_warn(c, "%llu objects changed between the read of their type and the read of their fields (freed or reused while the target ran%s) and were skipped",
 			    (unsigned long long)w->changed, o->pause == PAUSE_COPY ? "; --pause census reads them stopped" : "");
