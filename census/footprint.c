@@ -235,3 +235,30 @@ void walk_footprint_rows(struct walk *w)
 	if (unclaimed_blocks)
 		census_add_unattributed(c, unclaimed_blocks, allocated - w->fp.in_arenas);
 }
+
+void walk_discount_buffer_holders(struct walk *w)
+{
+	for (size_t i = 0; i < w->nbuffer_holders; i++) {
+		uint64_t addr = w->buffer_holders[i], bs = block_of(w, addr), size;
+		const struct arena_copy *a = heapcopy_find(&w->hc, addr);
+		struct pytype *ty;
+		const uint8_t *ob;
+		int64_t t;
+
+		/* in the arenas (where the pool walk met it) and still a bytes object there */
+		if (!bs || !a || addr + bs > a->addr + a->len)
+			continue;
+		ob = a->data + (addr - a->addr);
+		if ((t = walk_type_of(w, ob)) < 0 || w->types.v[t].rule != RULE_BYTES || !w->types.v[t].count)
+			continue;
+		ty = &w->types.v[t];
+		size = w->alloc ? bs : sizes_object(w->p, ty, addr, ob, (size_t)bs);
+		ty = &w->types.v[t]; /* sizes_object may have grown the table */
+		ty->count--;
+		ty->size -= size < ty->size ? size : ty->size;
+		if (w->alloc) {
+			w->fp.in_arenas -= bs < w->fp.in_arenas ? bs : w->fp.in_arenas;
+			w->fp.blocks -= w->fp.blocks ? 1 : 0;
+		}
+	}
+}

@@ -104,6 +104,7 @@ static void census_rest(struct pyproc *p, struct walk *w, const struct snapshot_
 	progress(o, "following references");
 	walk_follow(w);
 	progress(o, "deciding dict owners");
+	walk_discount_buffer_holders(w);
 	walk_owners(w);
 	if (w->alloc)
 		walk_footprint_rows(w);

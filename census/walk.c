@@ -34,6 +34,7 @@ void walk_release(struct walk *w)
 	follow_release(w);
 	free(w->starts);
 	free(w->frame_roots);
+	free(w->buffer_holders);
 	free(w->dicts);
 	for (size_t i = 0; i < w->noutside_bufs; i++)
 		free(w->outside_bufs[i]);
@@ -102,6 +103,11 @@ void walk_count(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, siz
 	} else {
 		ty->count++;
 		ty->size += size;
+	}
+	if (ty->rule == RULE_BYTEARRAY && (d = py_bytearray_buffer_object(&w->p->L, ob, have))) {
+		xgrow((void **)&w->buffer_holders, &w->capbuffer_holders, w->nbuffer_holders + 1,
+		      sizeof *w->buffer_holders);
+		w->buffer_holders[w->nbuffer_holders++] = d;
 	}
 	d = instance_dict(w, ty, addr, ob, have);
 	if (d && (d & 7) == 0) {

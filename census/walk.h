@@ -70,6 +70,9 @@ struct walk {
 	uint64_t bad_outside;   /* outside GC objects skipped: unreadable, or no valid type */
 	uint64_t changed;       /* objects read twice (type, then fields) that differed: skipped */
 	/* 3.11+: the locals of every thread's frames, read while stopped (census/framerefs.c) */
+	/* 3.15+: the bytes objects holding bytearrays' buffers, counted in the bytearrays' sizes */
+	uint64_t *buffer_holders;
+	size_t nbuffer_holders, capbuffer_holders;
 	uint64_t *frame_roots;
 	size_t nframe_roots, capframe_roots;
 	uint64_t frames_bad;    /* frames (or thread states) whose locals could not be read */
@@ -116,6 +119,10 @@ void walk_footprint_rows(struct walk *w);
 /* census/footprint.c: a warning for the buffers that could not be read (numpy arrays counted
  * without their data), once per census; walk_footprint_rows says it under --size=alloc. */
 void walk_buffer_warnings(struct walk *w);
+/* Takes the bytes objects that hold bytearrays' buffers (3.15+) back out of the `bytes` tally:
+ * the pool walk counted them, and each bytearray's size includes its holder already. Before
+ * walk_owners, which turns the tallies into rows. */
+void walk_discount_buffer_holders(struct walk *w);
 
 /* census/refs.c: the references of one object (its bytes at ob, `have` of them) */
 void walk_refs(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size_t have);

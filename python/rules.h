@@ -7,6 +7,7 @@
 
 #include "common/compat.h"
 #include <stddef.h>
+#include <string.h>
 #include "python/layout.h"
 
 /* Whether pycensus can read CPython major.minor at all (a layout table, or newer than the tables
@@ -96,6 +97,22 @@ static inline uint64_t py_bytearray_buffer_bytes(const struct pylayout *L, uint6
 	if (L->off.bytearray_object < 0 || ob_alloc == 0)
 		return ob_alloc;
 	return ob_alloc + (uint64_t)L->off.bytes_sval + 1;
+}
+
+/* From 3.15 a non-empty bytearray keeps its buffer in a bytes object (ob_bytes_object) that
+ * bytearray.__sizeof__ counts (py_bytearray_buffer_bytes) and that nothing else references: its
+ * address, so the census does not count that bytes object a second time; 0 before 3.15, for an
+ * empty bytearray, or when the field lies beyond the `have` bytes read of the object at ob. */
+static inline uint64_t py_bytearray_buffer_object(const struct pylayout *L, const uint8_t *ob, size_t have)
+{
+	uint64_t alloc, holder;
+
+	if (L->off.bytearray_object < 0 || (size_t)L->off.bytearray_object + 8 > have ||
+	    (size_t)L->off.bytearray_alloc + 8 > have)
+		return 0;
+	memcpy(&alloc, ob + L->off.bytearray_alloc, 8);
+	memcpy(&holder, ob + L->off.bytearray_object, 8);
+	return alloc ? holder : 0;
 }
 
 /* 3.8-3.10 code.__sizeof__ (Objects/codeobject.c code_sizeof) adds the opcache once a function

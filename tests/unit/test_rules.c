@@ -154,6 +154,24 @@ Test(rules, bytearray_buffer)
 	cr_expect_eq(py_bytearray_buffer_bytes(&l15, 0), 0);
 }
 
+/* The bytes object that holds a 3.15 bytearray's buffer, which the census must not count again. */
+Test(rules, bytearray_buffer_object)
+{
+	struct pylayout l14 = at(14), l15 = at(15);
+	uint8_t ob[128] = { 0 };
+	uint64_t alloc = 1000, holder = 0x7f0012345670;
+
+	cr_assert(l15.off.bytearray_object > 0 && (size_t)l15.off.bytearray_object + 8 <= sizeof ob);
+	memcpy(ob + l15.off.bytearray_alloc, &alloc, 8);
+	memcpy(ob + l15.off.bytearray_object, &holder, 8);
+	cr_expect_eq(py_bytearray_buffer_object(&l15, ob, sizeof ob), holder);
+	cr_expect_eq(py_bytearray_buffer_object(&l15, ob, (size_t)l15.off.bytearray_object), 0, "beyond what was read");
+	cr_expect_eq(py_bytearray_buffer_object(&l14, ob, sizeof ob), 0, "3.14 keeps a malloc'd buffer");
+	alloc = 0;
+	memcpy(ob + l15.off.bytearray_alloc, &alloc, 8);
+	cr_expect_eq(py_bytearray_buffer_object(&l15, ob, sizeof ob), 0, "an empty bytearray holds the shared empty bytes");
+}
+
 /* code.__sizeof__'s opcache: 3.8.18 prints 371 for a function of 70 bytes of bytecode and 5
  * LOAD_GLOBALs after 1100 calls (176 + 35 + 5 * 32), 176 before its 1024th; 3.10.13 prints 248
  * for `return len(x) + abs(1)` (16 bytes, 2 LOAD_GLOBALs: 176 + 8 + 2 * 32); none from 3.11. */
