@@ -13,6 +13,7 @@
 #include "attach/procfs.h"
 #include "attach/stop.h"
 #include "cli/commands.h"
+#include "cli/runtree.h"
 #include "cli/sampling.h"
 #include "source/pyready.h"
 #include "census/snapshot.h"
@@ -35,6 +36,8 @@ struct run {
 	double next;           /* monotonic time of the next sample */
 	struct pc_err last;    /* the latest census failure */
 	unsigned failures;
+	bool subprocesses;     /* the program's children too (cli/runtree.h) */
+	struct runtree rt;
 };
 
 static void run_help(FILE *out)
@@ -58,7 +61,12 @@ static void run_help(FILE *out)
 		"                          are taken; json: sample totals, final kinds, growth\n"
 		"  -o, --output FILE       write the report to FILE (default standard output)\n"
 		"  -n, --rows N            text rows to show (default 20; 0 shows all)\n"
-		"      --arenas auto|symbols|scan   as for snap\n");
+		"      --arenas auto|symbols|scan   as for snap\n"
+		"      --subprocesses      the processes CMD starts too (multiprocessing pools, prefork\n"
+		"                          workers, subprocesses running Python): found at every sample,\n"
+		"                          censused one at a time after CMD; text adds a line per child and\n"
+		"                          the kinds summed over all; csv/json write each child's series to a\n"
+		"                          file named after -o's (series.csv -> series.PID.csv)\n");
 	fputs(cli_pause_help, out);
 	fprintf(out,
 		"                          (the census at exit always keeps the program stopped to the end)\n"
@@ -79,7 +87,7 @@ static int parse_args(int argc, char **argv, struct run *r, struct pc_err *e)
 		{ "output", required_argument, NULL, 'o' },   { "rows", required_argument, NULL, 'n' },
 		{ "arenas", required_argument, NULL, 'a' },   { "quiet", no_argument, NULL, 'q' },
 		{ "pause", required_argument, NULL, 'P' },    { "help", no_argument, NULL, 'h' },
-		{ 0, 0, 0, 0 },
+		{ "subprocesses", no_argument, NULL, 'T' },   { 0, 0, 0, 0 },
 	};
 	int c;
 
@@ -100,6 +108,7 @@ static int parse_args(int argc, char **argv, struct run *r, struct pc_err *e)
 		case 'n': if (cli_parse_rows(optarg, &r->sm.limit, e) < 0) return -1; break;
 		case 'a': if (cli_parse_arenas(optarg, &r->opts.arenas, e) < 0) return -1; break;
 		case 'q': r->quiet = true; break;
+		case 'T': r->subprocesses = true; break;
 		case 'P': if (cli_parse_pause(optarg, &r->opts.pause, e) < 0) return -1; break;
 		case 'h': run_help(stdout); exit(0);
 		default:
@@ -109,7 +118,7 @@ static int parse_args(int argc, char **argv, struct run *r, struct pc_err *e)
 	if (optind >= argc)
 		return pc_fail(e, PC_EUSAGE, "run needs a command: pycensus run [options] -- python3 app.py");
 	r->argv = argv + optind;
-	return 0;
+	return r->subprocesses ? runtree_check(r->sm.format, r->sm.output, e) : 0;
 }
 
 /* A census failure is reported once per distinct cause; sampling goes on. */
@@ -165,6 +174,8 @@ static void sample(struct run *r, pid_t tid, bool at_exit)
 	if (rc < 0)
 		census_failed(r, &e, at_exit ? "exit census failed" : "census failed");
 	census_release(&c);
+	if (r->subprocesses && r->sm.s.n)
+		runtree_sample(&r->rt, r->l.pid, &r->opts, t, r->sm.t0);
 }
 
 /* Before the first census: is the interpreter up? */
@@ -255,6 +266,14 @@ static int event_loop(struct run *r, struct pc_err *e)
 	}
 }
 
+/* --subprocesses with text: the children's section after the program's report. */
+static int children_text(FILE *out, void *arg, struct pc_err *e)
+{
+	struct run *r = arg;
+
+	return runtree_end(&r->rt, out, &r->sm.s.last, r->sm.limit, r->sm.t0, e);
+}
+
 static int finish(struct run *r, int rc, struct pc_err *e)
 {
 	int code;
@@ -269,6 +288,8 @@ static int finish(struct run *r, int rc, struct pc_err *e)
 		return cli_fail(e);
 	}
 	code = launch_exit_code(r->l.status);
+	if (r->subprocesses && strcmp(r->sm.format, "text") != 0 && runtree_end(&r->rt, NULL, NULL, 0, 0, e) < 0)
+		return cli_fail(e);
 	if (sampling_end(&r->sm, e) < 0)
 		return cli_fail(e);
 	return code;
@@ -285,6 +306,12 @@ int cmd_run(int argc, char **argv)
 	hwbreak_init(&r.hw);
 	if (parse_args(argc, argv, &r, &e) < 0)
 		return cli_fail(&e);
+	r.rt.format = r.sm.format;
+	r.rt.output = r.sm.output;
+	if (r.subprocesses && strcmp(r.sm.format, "text") == 0) {
+		r.sm.after = children_text;
+		r.sm.after_arg = &r;
+	}
 	progress_init(&r.sm.prog, r.quiet, 0);
 	r.opts.progress = progress_phase;
 	r.opts.progress_arg = &r.sm.prog;
@@ -300,6 +327,7 @@ int cmd_run(int argc, char **argv)
 	launch_release(&r.l);
 	pyready_release(&r.ready);
 	sampling_release(&r.sm);
+	runtree_release(&r.rt);
 	copybuf_release(&r.keep);
 	return rc;
 }

@@ -47,6 +47,8 @@ int sampling_end(struct sampling *sm, struct pc_err *e)
 			rc = series_json(out, &sm->s, e);
 		else
 			rc = series_text(out, &sm->s, sm->limit, e);
+		if (rc == 0 && sm->after)
+			rc = sm->after(out, sm->after_arg, e);
 	}
 	if (rc < 0) {
 		output_close(out, NULL);

@@ -19,6 +19,9 @@ struct sampling {
 	struct progress prog;
 	double t0;           /* monotonic time of the first sample */
 	bool partial_fails;  /* sampling_end fails with PC_EPARTIAL when a sample was partial (snap -i) */
+	/* when set, writes more after a text or JSON report, to the same output (run --subprocesses) */
+	int (*after)(FILE *out, void *arg, struct pc_err *e);
+	void *after_arg;
 };
 
 /* Opens the CSV output at once (so a bad path fails before the target is touched). */

@@ -94,7 +94,7 @@ int tree_take(pid_t root, const struct snapshot_opts *o, unsigned source_flags, 
 		struct tree_member *m = &t->v[i];
 		census_member(m, o, source_flags);
 		if (m->code == 0)
-			tree_merge(t, m);
+			tree_merge(t, &m->c);
 		else if (!first_bad)
 			first_bad = m;
 	}

@@ -55,10 +55,8 @@ static void merge_classes(struct census *into, const struct census *from)
 	}
 }
 
-void tree_merge(struct tree *t, const struct tree_member *m)
+void tree_merge(struct tree *t, const struct census *c)
 {
-	const struct census *c = &m->c;
-
 	for (size_t i = 0; i < c->nrows; i++) {
 		const struct census_row *r = &c->rows[i];
 		if (strcmp(r->kind, CENSUS_UNATTRIBUTED) == 0) /* blocks, not objects */

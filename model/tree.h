@@ -32,7 +32,7 @@ void tree_init(struct tree *t, pid_t root);
 void tree_release(struct tree *t);
 /* A new member (census_init'ed, code 0); the pointer is valid until the next tree_add. */
 struct tree_member *tree_add(struct tree *t);
-/* Adds a censused member's census into t->total. */
-void tree_merge(struct tree *t, const struct tree_member *m);
+/* Adds a census (a censused member's, or any other) into t->total. */
+void tree_merge(struct tree *t, const struct census *c);
 
 #endif

@@ -2,7 +2,8 @@
  * started by fork or spawn, or a gunicorn-like prefork master, plus a child running another
  * interpreter and a `sleep`. Every Python process's Work count is what it holds (exact), the
  * "all" rows are the sum, roles are named, and the sleep is listed as skipped, not Python; stacks
- * and stats --subprocesses report each process.
+ * and stats --subprocesses report each process. `run --subprocesses` (workloads/runtree.py, a pool
+ * whose workers keep what they build): each worker's series file holds exactly its Work objects.
  * Every interpreter found runs one of the three modes in turn; PYCENSUS_TEST_FULL=1 runs all three
  * on each. */
 #include "common/compat.h"
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "tests/integration/harness.h"
 
 #define MAX_MEMBERS 8
@@ -189,4 +192,93 @@ ParameterizedTest(struct python *py, tree, subprocesses, .timeout = 300)
 	} else {
 		one_tree(py, other, modes[me % PC_ARRAY_LEN(modes)]);
 	}
+}
+
+/* The most Work objects any sample of a series CSV (time_s,sample,kind,count,size) holds. */
+static long long series_max_work(const char *path)
+{
+	char line[512], kind[256];
+	long long best = -1, sample, count, cur = 0, cur_sample = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f)) {
+		if (line[0] == '#' || sscanf(line, "%*[^,],%lld,%255[^,],%lld,", &sample, kind, &count) != 3)
+			continue;
+		if (sample != cur_sample) {
+			cur_sample = sample;
+			cur = 0;
+		}
+		if (strcmp(kind, "__main__.Work") == 0 || strcmp(kind, "__mp_main__.Work") == 0)
+			cur += count;
+		best = cur > best ? cur : best;
+	}
+	fclose(f);
+	return best;
+}
+
+static void run_tree(const struct python *py, const char *mode)
+{
+	const char *dir = getenv("PYCENSUS_WORKLOADS"), *bin = getenv("PYCENSUS");
+	char wl[512], tmp[] = "/tmp/pycensus-runtree-XXXXXX", out[600], line[128];
+	struct { int pid; long long n; } kids[4];
+	size_t nk = 0;
+	int status, pid;
+	long long n;
+	struct proc p;
+
+	cr_assert(mkdtemp(tmp));
+	snprintf(wl, sizeof wl, "%s/runtree.py", dir ? dir : "tests/integration/workloads");
+	snprintf(out, sizeof out, "%s/series.csv", tmp);
+	char *argv[] = { (char *)(bin ? bin : "./pycensus"), "run", "-q", "-i", "0.3", "--subprocesses", "-f", "csv",
+			 "-o", out, "--", (char *)py->path, wl, (char *)mode, NULL };
+	cr_assert(h_spawn(&p, argv), "cannot start run");
+	while (h_wait_line(&p, "child ", line, sizeof line, 120) && sscanf(line, "child %d %lld", &pid, &n) == 2) {
+		size_t k;
+		for (k = 0; k < nk && kids[k].pid != pid; k++)
+			;
+		if (k == nk && nk < PC_ARRAY_LEN(kids))
+			kids[nk++].pid = pid, kids[k].n = 0;
+		if (k < nk)
+			kids[k].n += n;
+		if (kids[0].n + (nk > 1 ? kids[1].n : 0) == 12000)
+			break;
+	}
+	cr_assert_eq(waitpid(p.pid, &status, 0), p.pid);
+	p.pid = 0;
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s %s: run status 0x%x", py->label, mode, status);
+	cr_assert(nk > 0, "%s %s: the workers did not report", py->label, mode);
+	for (size_t k = 0; k < nk; k++) {
+		char path[700];
+		snprintf(path, sizeof path, "%s/series.%d.csv", tmp, kids[k].pid);
+		cr_expect_eq(series_max_work(path), kids[k].n, "%s %s: worker %d built %lld Work; its series (%s) says %lld",
+			     py->label, mode, kids[k].pid, kids[k].n, path, series_max_work(path));
+		unlink(path);
+	}
+	fprintf(stderr, "tree: %s run --subprocesses %s: %zu workers' series, Work exact in each\n", py->label, mode, nk);
+	unlink(out);
+	rmdir(tmp);
+	h_kill(&p);
+}
+
+ParameterizedTestParameters(tree, run_subprocesses)
+{
+	static struct python found[H_MAX_PYTHONS];
+	size_t n = h_find_pythons(found, H_MAX_PYTHONS);
+	struct python *params = cr_malloc(sizeof *params * (n ? n : 1));
+
+	memcpy(params, found, sizeof *params * n);
+	return cr_make_param_array(struct python, params, n);
+}
+
+ParameterizedTest(struct python *py, tree, run_subprocesses, .timeout = 300)
+{
+	struct python all[H_MAX_PYTHONS];
+	size_t n = h_find_pythons(all, H_MAX_PYTHONS), me = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(all[i].path, py->path) == 0)
+			me = i;
+	run_tree(py, me % 2 ? "spawn" : "fork");
 }

@@ -82,13 +82,13 @@ Test(tree, merge_sums_rows_and_size_classes)
 	census_add(&a->c, "int", 3, 84);
 	a->c.nclasses = 1;
 	a->c.classes[0] = (struct census_sizeclass){ .block_size = 32, .blocks = 7 };
-	tree_merge(&t, a);
+	tree_merge(&t, &a->c);
 	b = tree_add(&t);
 	census_add(&b->c, "str", 5, 250);
 	b->c.nclasses = 2;
 	b->c.classes[0] = (struct census_sizeclass){ .block_size = 16, .blocks = 2 };
 	b->c.classes[1] = (struct census_sizeclass){ .block_size = 32, .blocks = 1 };
-	tree_merge(&t, &t.v[1]);
+	tree_merge(&t, &t.v[1].c);
 	cr_expect_eq(t.censused, 2);
 	cr_expect_eq(t.total.nobjects, 18);
 	cr_expect_eq(t.total.total_size, 834);

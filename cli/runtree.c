@@ -1,0 +1,179 @@
+/* runtree.c: the children of a program under `run --subprocesses`. */
+#include "common/compat.h"
+#include "cli/runtree.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "attach/procfs.h"
+#include "attach/proctree.h"
+#include "cli/tree.h"
+#include "common/xalloc.h"
+#include "model/tree.h"
+#include "report/escape.h"
+#include "report/output.h"
+#include "report/text.h"
+#include "source/source.h"
+
+int runtree_check(const char *format, const char *output, struct pc_err *e)
+{
+	if (strcmp(format, "text") != 0 && (!output || strcmp(output, "-") == 0))
+		return pc_fail(e, PC_EUSAGE, "--subprocesses with -f %s writes a file per process: give -o FILE", format);
+	return 0;
+}
+
+/* series.csv -> series.1234.csv (the extension kept), or series -> series.1234 */
+static void child_path(const char *output, pid_t pid, char *out, size_t len)
+{
+	const char *slash = strrchr(output, '/'), *dot = strrchr(output, '.');
+
+	if (!dot || (slash && dot < slash) || dot == output || (slash && dot == slash + 1))
+		snprintf(out, len, "%s.%d", output, (int)pid);
+	else
+		snprintf(out, len, "%.*s.%d%s", (int)(dot - output), output, (int)pid, dot);
+}
+
+static struct runchild *child_of(struct runtree *rt, const struct proctree *pt, const struct proc_node *nd)
+{
+	struct runchild *c;
+
+	for (size_t i = 0; i < rt->n; i++)
+		if (rt->v[i].pid == nd->pid && !rt->v[i].gone)
+			return &rt->v[i];
+	xgrow((void **)&rt->v, &rt->cap, rt->n + 1, sizeof *rt->v);
+	c = &rt->v[rt->n++];
+	memset(c, 0, sizeof *c);
+	c->pid = nd->pid;
+	snprintf(c->role, sizeof c->role, "%s", tree_role_of(pt, nd));
+	snprintf(c->cmdline, sizeof c->cmdline, "%s", nd->cmdline[0] ? nd->cmdline : nd->comm);
+	c->sm.format = rt->format;
+	if (strcmp(rt->format, "text") != 0) {
+		child_path(rt->output, nd->pid, c->path, sizeof c->path);
+		c->sm.output = c->path;
+	}
+	progress_init(&c->sm.prog, true, (int)nd->pid);
+	return c;
+}
+
+/* Refusals that another try will not change. */
+static bool final_refusal(enum pc_code code)
+{
+	return code == PC_ENOTPYTHON || code == PC_EUNSUPPORTED || code == PC_EPERM || code == PC_ETRACED ||
+	       code == PC_EUSAGE;
+}
+
+static void census_child(struct runchild *c, const struct snapshot_opts *o, double now)
+{
+	struct pc_err e = { 0 };
+	struct source src;
+	struct census cs;
+	int rc;
+
+	if (c->sm.s.n == 0 && !c->sm.csv && sampling_begin(&c->sm, &e) < 0) {
+		c->skipped = true;
+		snprintf(c->why, sizeof c->why, "%s: %.250s", pc_code_message(e.code), e.detail);
+		return;
+	}
+	census_init(&cs);
+	rc = source_open_pid(&src, c->pid, 0, &e);
+	if (rc == 0) {
+		rc = snapshot_take(&src, o, &cs, &e);
+		source_close(&src);
+	}
+	if (rc == 0)
+		rc = sampling_add(&c->sm, &cs, now, proc_rss(c->pid), false, &e);
+	census_release(&cs);
+	if (rc < 0) {
+		snprintf(c->why, sizeof c->why, "%s: %.250s", pc_code_message(e.code), e.detail);
+		c->skipped = c->sm.s.n == 0 && final_refusal(e.code);
+	}
+}
+
+void runtree_sample(struct runtree *rt, pid_t root, const struct snapshot_opts *o, double now, double t0)
+{
+	struct proctree pt;
+	struct pc_err e = { 0 };
+
+	if (proctree_read(root, &pt, &e) < 0)
+		pt.n = 0;
+	for (size_t i = 0; i < rt->n; i++) /* gone: no longer in the tree */
+		if (!rt->v[i].gone && !proctree_find(&pt, rt->v[i].pid)) {
+			rt->v[i].gone = true;
+			rt->v[i].gone_s = now - t0;
+		}
+	for (size_t i = 1; i < pt.n; i++) {
+		struct runchild *c = child_of(rt, &pt, &pt.v[i]);
+		if (!c->skipped)
+			census_child(c, o, now);
+	}
+	proctree_release(&pt);
+}
+
+static void put_child(FILE *out, const struct runchild *c, double t0)
+{
+	const struct series_point *last = c->sm.s.n ? &c->sm.s.v[c->sm.s.n - 1] : NULL;
+	const char *role = c->role[0] ? c->role : "-";
+
+	fprintf(out, "%7d  %-32.32s %7zu ", (int)c->pid, role, c->sm.s.n);
+	if (last)
+		fprintf(out, "%7.1f %10" PRIu64 " %12" PRIu64 "  ", c->sm.t0 - t0, last->objects, last->size);
+	else
+		fprintf(out, "%7s %10s %12s  ", "-", "-", "-");
+	if (c->skipped)
+		fputs("skipped: ", out), report_put_text(out, c->why, 200);
+	else if (c->gone)
+		fprintf(out, "exited before %.1f s", c->gone_s);
+	else
+		fputs("running at the end", out);
+	fputs("  ", out);
+	report_put_text(out, c->cmdline, 80);
+	fputc('\n', out);
+}
+
+/* The kinds of the program's and every child's last sample, summed. */
+static int put_sum(FILE *out, const struct runtree *rt, const struct census *main, size_t limit, struct pc_err *e)
+{
+	struct tree t;
+	struct partition p;
+	int rc;
+
+	tree_init(&t, 0);
+	tree_merge(&t, main);
+	for (size_t i = 0; i < rt->n; i++)
+		if (rt->v[i].sm.s.n)
+			tree_merge(&t, &rt->v[i].sm.s.last);
+	fprintf(out, "\nSummed over the program and %zu subprocess%s at their last samples:\n", t.censused - 1,
+		t.censused == 2 ? "" : "es");
+	partition_by_kind(&t.total, &p);
+	rc = report_text(out, NULL, &p, limit, false, e);
+	partition_release(&p);
+	tree_release(&t);
+	return rc;
+}
+
+int runtree_end(struct runtree *rt, FILE *out, const struct census *main, size_t limit, double t0, struct pc_err *e)
+{
+	int rc = 0;
+
+	if (strcmp(rt->format, "text") != 0) { /* each child's file: csv written already, json now */
+		for (size_t i = 0; i < rt->n; i++) {
+			struct pc_err ce = { 0 };
+			if (rt->v[i].sm.s.n && sampling_end(&rt->v[i].sm, &ce) < 0 && rc == 0)
+				rc = pc_fail(e, ce.code, "%s", ce.detail);
+		}
+		return rc;
+	}
+	fprintf(out, "\nSubprocesses (%zu seen):\n", rt->n);
+	fprintf(out, "    PID  %-32s samples first s    objects        bytes  state, command\n", "role");
+	for (size_t i = 0; i < rt->n; i++)
+		put_child(out, &rt->v[i], t0);
+	return put_sum(out, rt, main, limit, e);
+}
+
+void runtree_release(struct runtree *rt)
+{
+	for (size_t i = 0; i < rt->n; i++)
+		sampling_release(&rt->v[i].sm);
+	free(rt->v);
+	memset(rt, 0, sizeof *rt);
+}
