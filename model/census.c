@@ -25,21 +25,28 @@ void census_release(struct census *c)
 	for (size_t i = 0; i < c->ndropped; i++)
 		free(c->dropped[i].kind);
 	free(c->rows);
+	strindex_release(&c->kinds);
 	free(c->warnings);
 	free(c->dropped);
 	memset(c, 0, sizeof *c);
 }
 
+static const char *row_kind(const void *rows, size_t i)
+{
+	return ((const struct census_row *)rows)[i].kind;
+}
+
 static struct census_row *row_of(struct census *c, const char *kind, const char *type, const char *module)
 {
-	size_t i;
+	size_t i = strindex_find(&c->kinds, kind, row_kind, c->rows);
 
-	for (i = 0; i < c->nrows; i++)
-		if (strcmp(c->rows[i].kind, kind) == 0)
-			return &c->rows[i];
+	if (i != STRINDEX_NONE)
+		return &c->rows[i];
+	i = c->nrows;
 	xgrow((void **)&c->rows, &c->caprows, c->nrows + 1, sizeof *c->rows);
 	c->rows[i] = (struct census_row){ xstrdup(kind), xstrdup(type), xstrdup(module), 0, 0 };
 	c->nrows++;
+	strindex_add(&c->kinds, kind, i, row_kind, c->rows);
 	return &c->rows[i];
 }
 

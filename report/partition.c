@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/strindex.h"
 #include "common/xalloc.h"
 
 /* Longest "blocks of N bytes" for any unsigned N, with its terminating NUL. */
@@ -57,9 +58,15 @@ void partition_by_kind(const struct census *c, struct partition *p)
 	finish(p);
 }
 
+static const char *row_kind(const void *rows, size_t i)
+{
+	return ((const struct partition_row *)rows)[i].kind;
+}
+
 /* Rows grouped by a field of the census rows (type or module), one partition row per value. */
 static void partition_grouped(const struct census *c, struct partition *p, bool by_module)
 {
+	struct strindex index = { 0 };
 	size_t len = 0;
 	char *s;
 
@@ -71,19 +78,19 @@ static void partition_grouped(const struct census *c, struct partition *p, bool 
 	p->strings = s = xmalloc(len ? len : 1);
 	for (size_t i = 0; i < c->nrows; i++) {
 		const char *key = by_module ? c->rows[i].module : c->rows[i].type;
-		size_t j;
-		for (j = 0; j < p->nrows; j++)
-			if (strcmp(p->rows[j].kind, key) == 0)
-				break;
-		if (j == p->nrows) {
+		size_t j = strindex_find(&index, key, row_kind, p->rows);
+		if (j == STRINDEX_NONE) {
 			size_t n = strlen(key) + 1;
 			memcpy(s, key, n);
-			p->rows[p->nrows++] = (struct partition_row){ s, 0, 0, 0 };
+			j = p->nrows++;
+			p->rows[j] = (struct partition_row){ s, 0, 0, 0 };
+			strindex_add(&index, s, j, row_kind, p->rows);
 			s += n;
 		}
 		p->rows[j].count += c->rows[i].count;
 		p->rows[j].size += c->rows[i].size;
 	}
+	strindex_release(&index);
 	finish(p);
 }
 

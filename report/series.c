@@ -50,6 +50,7 @@ static void copy_census(struct census *to, const struct census *from)
 	*to = *from;
 	to->rows = NULL;
 	to->nrows = to->caprows = 0;
+	to->kinds = (struct strindex){ 0 };
 	to->warnings = NULL;
 	to->nwarnings = to->capwarnings = 0;
 	to->dropped = NULL;

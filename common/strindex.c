@@ -1,0 +1,65 @@
+/* strindex.c: a string hash index over the caller's array. */
+#include "common/compat.h"
+#include "common/strindex.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "common/xalloc.h"
+
+static uint64_t hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+size_t strindex_find(const struct strindex *x, const char *key, strindex_key_fn key_of, const void *base)
+{
+	if (!x->cap)
+		return STRINDEX_NONE;
+	for (size_t i = hash(key) & (x->cap - 1);; i = (i + 1) & (x->cap - 1)) {
+		size_t pos = x->slots[i];
+		if (!pos)
+			return STRINDEX_NONE;
+		if (strcmp(key_of(base, pos - 1), key) == 0)
+			return pos - 1;
+	}
+}
+
+static void put(struct strindex *x, const char *key, size_t pos)
+{
+	size_t i = hash(key) & (x->cap - 1);
+
+	while (x->slots[i])
+		i = (i + 1) & (x->cap - 1);
+	x->slots[i] = pos + 1;
+}
+
+static void grow(struct strindex *x, strindex_key_fn key_of, const void *base)
+{
+	size_t *old = x->slots, oldcap = x->cap;
+
+	x->cap = oldcap ? oldcap * 2 : 64;
+	x->slots = xcalloc(x->cap, sizeof *x->slots);
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i])
+			put(x, key_of(base, old[i] - 1), old[i] - 1);
+	free(old);
+}
+
+void strindex_add(struct strindex *x, const char *key, size_t pos, strindex_key_fn key_of, const void *base)
+{
+	if (2 * (x->n + 1) > x->cap)
+		grow(x, key_of, base);
+	put(x, key, pos);
+	x->n++;
+}
+
+void strindex_release(struct strindex *x)
+{
+	free(x->slots);
+	memset(x, 0, sizeof *x);
+}
