@@ -10,7 +10,8 @@
  * counts and scales the floor to pycensus's bytes.
  *
  * Each repetition copies into a freshly allocated buffer (like pycensus, so first-touch page
- * faults on the local side count), in batches of IOV_MAX iovecs, one iovec per mapping.
+ * faults on the local side count), in batches of at most IOV_MAX iovecs and 1 GiB (the kernel
+ * reads at most MAX_RW_COUNT, just under 2 GiB, per call), one iovec per mapping or GiB of one.
  *
  * usage: vmread PID [REPEAT]
  * prints, per repetition: floor: regions=N bytes=B syscalls=S seconds=T
@@ -30,6 +31,7 @@
 #define IOV_MAX 1024
 #endif
 
+#define CHUNK (1ULL << 30)
 #define MIN_REGION (256u << 10)
 
 struct region {
@@ -68,15 +70,18 @@ static size_t read_maps(int pid, struct region **out)
 			continue; /* [heap], [stack], ... */
 		if (hi - lo < MIN_REGION)
 			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 256;
-			v = realloc(v, cap * sizeof *v);
-			if (!v) {
-				perror("vmread: realloc");
-				exit(1);
+		/* one call reads at most MAX_RW_COUNT (just under 2 GiB): larger mappings in pieces */
+		for (unsigned long long a = lo; a < hi; a += CHUNK) {
+			if (n == cap) {
+				cap = cap ? 2 * cap : 256;
+				v = realloc(v, cap * sizeof *v);
+				if (!v) {
+					perror("vmread: realloc");
+					exit(1);
+				}
 			}
+			v[n++] = (struct region){ a, hi - a < CHUNK ? hi - a : CHUNK };
 		}
-		v[n++] = (struct region){ lo, hi - lo };
 	}
 	fclose(f);
 	*out = v;
@@ -112,7 +117,10 @@ int main(int argc, char **argv)
 		for (i = 0; i < n;) {
 			size_t k = 0;
 			ssize_t res;
-			for (; i < n && k < IOV_MAX; i++, k++) {
+			uint64_t batch = 0;
+			/* a batch stays under the kernel's per-call cap, or the call returns short */
+			for (; i < n && k < IOV_MAX && batch + r[i].len <= CHUNK; i++, k++) {
+				batch += r[i].len;
 				l[k] = (struct iovec){ buf + off, r[i].len };
 				rv[k] = (struct iovec){ (void *)(uintptr_t)r[i].addr, r[i].len };
 				off += r[i].len;
