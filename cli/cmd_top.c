@@ -18,6 +18,8 @@
 #include "attach/procfs.h"
 #include "attach/stop.h"
 #include "cli/commands.h"
+#include "cli/tree.h"
+#include "common/xalloc.h"
 #include "census/snapshot.h"
 #include "report/diff.h"
 #include "report/escape.h"
@@ -36,6 +38,8 @@ struct top {
 	struct copybuf keep;   /* the arena copy's buffer, kept from one census to the next */
 	struct series s;
 	double t0;
+	bool subprocesses;     /* the tree under PID: its kinds summed, a line per process */
+	struct tree tree;      /* the latest sample's processes, with --subprocesses */
 };
 
 /* The terminal as it was, for the signal handler to restore (stop.h's restore hook). */
@@ -86,7 +90,10 @@ static void top_help(FILE *out)
 		"  -i, --interval SECONDS  time between censuses (default 1)\n"
 		"  -n, --rows N            kinds to show (default: what fits the terminal, 20 without one)\n"
 		"  -c, --count N           quit after N samples\n"
-		"      --arenas auto|symbols|scan   as for snap\n");
+		"      --arenas auto|symbols|scan   as for snap\n"
+		"      --subprocesses      the process tree under PID: every process censused in turn each\n"
+		"                          interval (one stopped at a time), the kinds summed over the tree,\n"
+		"                          and a line per process, largest first\n");
 	fputs(cli_pause_help, out);
 	fputs("  -h, --help              this help\n\n", out);
 	cli_print_exit_codes(out);
@@ -98,7 +105,7 @@ static int parse_args(int argc, char **argv, struct top *t, struct pc_err *e)
 		{ "interval", required_argument, NULL, 'i' }, { "rows", required_argument, NULL, 'n' },
 		{ "count", required_argument, NULL, 'c' },    { "arenas", required_argument, NULL, 'a' },
 		{ "pause", required_argument, NULL, 'P' },    { "help", no_argument, NULL, 'h' },
-		{ 0, 0, 0, 0 },
+		{ "subprocesses", no_argument, NULL, 'T' },   { 0, 0, 0, 0 },
 	};
 	size_t n;
 	int c;
@@ -117,6 +124,7 @@ static int parse_args(int argc, char **argv, struct top *t, struct pc_err *e)
 			break;
 		case 'a': if (cli_parse_arenas(optarg, &t->opts.arenas, e) < 0) return -1; break;
 		case 'P': if (cli_parse_pause(optarg, &t->opts.pause, e) < 0) return -1; break;
+		case 'T': t->subprocesses = true; break;
 		case 'h': top_help(stdout); exit(0);
 		default:
 			return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -157,13 +165,49 @@ static void put_header(FILE *out, const struct top *t)
 	const struct series_point *p = &t->s.v[t->s.n - 1];
 	static const char *const names[] = { "size", "count", "change" };
 
-	fprintf(out, "pycensus top - pid %d, Python %s, sample %u at %.1f s%s\n", t->pid, t->s.last.version,
-		p->sample, p->time_s, t->paused ? "  [PAUSED]" : "");
+	if (t->subprocesses)
+		fprintf(out, "pycensus top - process tree of %d: %zu processes, %zu censused; sample %u at %.1f s%s\n",
+			t->pid, t->tree.n, t->tree.censused, p->sample, p->time_s, t->paused ? "  [PAUSED]" : "");
+	else
+		fprintf(out, "pycensus top - pid %d, Python %s, sample %u at %.1f s%s\n", t->pid, t->s.last.version,
+			p->sample, p->time_s, t->paused ? "  [PAUSED]" : "");
 	fprintf(out, "RSS %.1f MiB, pymalloc %.1f MiB in %" PRIu64 " blocks, %" PRIu64 " objects, %.1f MiB;"
 		" last pause %.3f s\n", (double)p->rss / 1048576.0, (double)p->pymalloc_bytes / 1048576.0,
 		p->pymalloc_blocks, p->objects, (double)p->size / 1048576.0, p->pause_s);
 	fprintf(out, "sorted by %s%s\n\n", names[t->sort], t->tty ? "; keys: q quit, s/c/d sort, p pause" : "");
-	fprintf(out, "%10s %12s %12s %13s %s\n", "Count", "Size", "Change", "Bytes/min", "Kind");
+}
+
+static int by_bytes(const void *x, const void *y)
+{
+	const struct tree_member *a = *(const struct tree_member *const *)x, *b = *(const struct tree_member *const *)y;
+	uint64_t sa = a->code ? 0 : a->c.total_size, sb = b->code ? 0 : b->c.total_size;
+
+	return sa != sb ? (sa < sb ? 1 : -1) : (a->pid > b->pid) - (a->pid < b->pid);
+}
+
+/* --subprocesses: a line per process, largest first, at most `max` of them. */
+static size_t put_processes(FILE *out, const struct tree *tr, size_t max)
+{
+	const struct tree_member **v = xcalloc(tr->n ? tr->n : 1, sizeof *v);
+	size_t shown = 0;
+
+	for (size_t i = 0; i < tr->n; i++)
+		v[i] = &tr->v[i];
+	qsort(v, tr->n, sizeof *v, by_bytes);
+	fprintf(out, "%7s %10s %12s  %-32s %s\n", "PID", "Objects", "Size", "Role", "Command");
+	for (; shown < tr->n && shown < max; shown++) {
+		const struct tree_member *m = v[shown];
+		if (m->code)
+			fprintf(out, "%7d %10s %12s  ", (int)m->pid, "-", "skipped");
+		else
+			fprintf(out, "%7d %10" PRIu64 " %12" PRIu64 "  ", (int)m->pid, m->c.nobjects, m->c.total_size);
+		fprintf(out, "%-32.32s ", m->role[0] ? m->role : "-");
+		report_put_text(out, m->cmdline, 60);
+		fputc('\n', out);
+	}
+	fputc('\n', out);
+	free(v);
+	return shown + 2;
 }
 
 static void render(struct top *t, FILE *out)
@@ -176,6 +220,11 @@ static void render(struct top *t, FILE *out)
 	if (t->tty)
 		fputs("\033[H\033[2J", out);
 	put_header(out, t);
+	if (t->subprocesses) {
+		size_t used = put_processes(out, &t->tree, rows / 3 > 3 ? rows / 3 : 3);
+		rows = rows > used + 3 ? rows - used : 3;
+	}
+	fprintf(out, "%10s %12s %12s %13s %s\n", "Count", "Size", "Change", "Bytes/min", "Kind");
 	diff_build(&t->s.first, &t->s.last, &d);
 	qsort_r(d.rows, d.n, sizeof *d.rows, by_key, &t->sort);
 	for (size_t i = 0, shown = 0; i < d.n && shown < rows; i++) {
@@ -195,6 +244,24 @@ static void render(struct top *t, FILE *out)
 	diff_release(&d);
 }
 
+/* --subprocesses: the tree's censuses, their sum into the series. */
+static int take_tree(struct top *t, struct pc_err *e)
+{
+	double start = mono_now(), now;
+	int rc;
+
+	tree_release(&t->tree);
+	tree_init(&t->tree, t->pid);
+	rc = tree_take(t->pid, &t->opts, 0, &t->tree, e);
+	now = (start + mono_now()) / 2;
+	if (rc == 0) {
+		if (t->s.n == 0)
+			t->t0 = now;
+		series_add(&t->s, &t->tree.total, now - t->t0, t->tree.total.rss, false);
+	}
+	return rc;
+}
+
 static int take(struct top *t, struct pc_err *e)
 {
 	struct source src;
@@ -202,6 +269,8 @@ static int take(struct top *t, struct pc_err *e)
 	double now;
 	int rc;
 
+	if (t->subprocesses)
+		return take_tree(t, e);
 	if (source_open_pid(&src, t->pid, 0, e) < 0)
 		return -1;
 	census_init(&c);
@@ -301,6 +370,7 @@ int cmd_top(int argc, char **argv)
 	restore_tty();
 	stop_on_interrupt(NULL);
 	series_release(&t.s);
+	tree_release(&t.tree);
 	copybuf_release(&t.keep);
 	if (rc == 1) {
 		fprintf(stderr, "pycensus: process %d exited\n", t.pid);

@@ -2,7 +2,7 @@
  * started by fork or spawn, or a gunicorn-like prefork master, plus a child running another
  * interpreter and a `sleep`. Every Python process's Work count is what it holds (exact), the
  * "all" rows are the sum, roles are named, and the sleep is listed as skipped, not Python; stacks
- * and stats --subprocesses report each process. `run --subprocesses` (workloads/runtree.py, a pool
+ * and stats --subprocesses report each process; top --subprocesses lists them and sums the Work. `run --subprocesses` (workloads/runtree.py, a pool
  * whose workers keep what they build): each worker's series file holds exactly its Work objects.
  * Every interpreter found runs one of the three modes in turn; PYCENSUS_TEST_FULL=1 runs all three
  * on each. */
@@ -131,6 +131,25 @@ static void each_listed(const struct python *py, const char *mode, const char *c
 		  py->label, mode, cmd[0]);
 }
 
+/* From top's table: the summed Work rows' count, or -1 when a process is not listed. */
+static long long top_work(const char *out, const struct expect *x)
+{
+	long long work = 0, count;
+	char kind[128];
+
+	for (size_t i = 0; i < x->n; i++) {
+		char want[32];
+		snprintf(want, sizeof want, "\n%7d ", x->m[i].pid);
+		if (!strstr(out, want))
+			return -1;
+	}
+	for (const char *s = out; s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL)
+		if (sscanf(s, "%lld %*s %*s %*s %127s", &count, kind) == 2 &&
+		    (strcmp(kind, "__main__.Work") == 0 || strcmp(kind, "__mp_main__.Work") == 0))
+			work += count;
+	return work;
+}
+
 static void one_tree(const struct python *py, const struct python *other, const char *mode)
 {
 	const char *dir = getenv("PYCENSUS_WORKLOADS");
@@ -145,7 +164,9 @@ static void one_tree(const struct python *py, const struct python *other, const 
 	cr_assert(out && h_spawn(&p, argv), "cannot start %s", py->label);
 	cr_assert(read_children(&p, &x), "%s %s: the tree did not come up", py->label, mode);
 	snprintf(pidtxt, sizeof pidtxt, "%d", x.m[0].pid);
-	const char *args[] = { "snap", "--subprocesses", "-f", "csv", "-q", pidtxt, NULL };
+	/* --pause census: every figure from one stop, so no process's census is partial (exit 15) when
+	 * a thread of it (a pool's queue feeder) runs while the rest is read */
+	const char *args[] = { "snap", "--subprocesses", "--pause", "census", "-f", "csv", "-q", pidtxt, NULL };
 	cr_assert_eq(h_pycensus(out, OUT_MAX, err, sizeof err, args), 0, "%s %s: %s", py->label, mode, err);
 	cr_expect(parse(out, &x, &all), "%s %s: the sleep (pid %d) is not listed as skipped, not Python", py->label,
 		  mode, x.nonpython);
@@ -159,6 +180,11 @@ static void one_tree(const struct python *py, const struct python *other, const 
 			 "%s %s: role of a worker", py->label, mode);
 	for (size_t c = 0; c < PC_ARRAY_LEN(per_process); c++)
 		each_listed(py, mode, per_process[c], pidtxt, &x, out);
+	/* top --subprocesses, one sample without a terminal: a line per process, the Work summed */
+	const char *targs[] = { "top", "--subprocesses", "--pause", "census", "-c", "1", "-n", "400", pidtxt, NULL };
+	cr_expect_eq(h_pycensus(out, OUT_MAX, err, sizeof err, targs), 0, "%s %s: top: %s", py->label, mode, err);
+	cr_expect_eq(top_work(out, &x), sum, "%s %s: top --subprocesses sums Work to %lld, not %lld", py->label, mode,
+		     top_work(out, &x), sum);
 	fprintf(stderr, "tree: %s %s (leaf on %s): %zu Python processes, Work %lld in all, exact per process\n",
 		py->label, mode, other->label, x.n, all);
 	free(out);
