@@ -191,7 +191,8 @@ static void one_tree(const struct python *py, const struct python *other, const 
 	h_kill(&p);
 }
 
-ParameterizedTestParameters(tree, subprocesses)
+/* Every interpreter found, as Criterion parameters. */
+static struct criterion_test_params every_python(void)
 {
 	static struct python found[H_MAX_PYTHONS];
 	size_t n = h_find_pythons(found, H_MAX_PYTHONS);
@@ -201,15 +202,29 @@ ParameterizedTestParameters(tree, subprocesses)
 	return cr_make_param_array(struct python, params, n);
 }
 
+/* py's place among the interpreters found (all, n of them): the modes rotate with it. */
+static size_t place_of(const struct python *py, struct python *all, size_t *n)
+{
+	size_t me = 0;
+
+	*n = h_find_pythons(all, H_MAX_PYTHONS);
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(all[i].path, py->path) == 0)
+			me = i;
+	return me;
+}
+
+ParameterizedTestParameters(tree, subprocesses)
+{
+	return every_python();
+}
+
 ParameterizedTest(struct python *py, tree, subprocesses, .timeout = 300)
 {
 	struct python all[H_MAX_PYTHONS];
-	size_t n = h_find_pythons(all, H_MAX_PYTHONS), me = 0;
+	size_t n, me = place_of(py, all, &n);
 	const char *full = getenv("PYCENSUS_TEST_FULL");
 
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(all[i].path, py->path) == 0)
-			me = i;
 	/* the leaf runs another interpreter: the previous one found (the next for the first) */
 	const struct python *other = &all[n > 1 ? (me ? me - 1 : 1) : 0];
 	if (full && strcmp(full, "1") == 0) {
@@ -290,21 +305,13 @@ static void run_tree(const struct python *py, const char *mode)
 
 ParameterizedTestParameters(tree, run_subprocesses)
 {
-	static struct python found[H_MAX_PYTHONS];
-	size_t n = h_find_pythons(found, H_MAX_PYTHONS);
-	struct python *params = cr_malloc(sizeof *params * (n ? n : 1));
-
-	memcpy(params, found, sizeof *params * n);
-	return cr_make_param_array(struct python, params, n);
+	return every_python();
 }
 
 ParameterizedTest(struct python *py, tree, run_subprocesses, .timeout = 300)
 {
 	struct python all[H_MAX_PYTHONS];
-	size_t n = h_find_pythons(all, H_MAX_PYTHONS), me = 0;
+	size_t n;
 
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(all[i].path, py->path) == 0)
-			me = i;
-	run_tree(py, me % 2 ? "spawn" : "fork");
+	run_tree(py, place_of(py, all, &n) % 2 ? "spawn" : "fork");
 }
