@@ -312,6 +312,7 @@ static void diff_notes_partial(struct churn *ch)
 	if (!ch->partial_csv[0] || !ch->whole_csv[0]) {
 		fprintf(stderr, "churn: %s: diff check skipped: no %s census was taken\n", ch->py->label,
 			ch->partial_csv[0] ? "whole" : "partial");
+		unlink(ch->partial_csv[0] ? ch->partial_csv : ch->whole_csv);
 		free(out);
 		return;
 	}
