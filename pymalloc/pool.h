@@ -19,6 +19,8 @@ struct pool_info {
 	unsigned carved;      /* blocks below nextoffset */
 	unsigned nfree;       /* carved blocks on the free list */
 	unsigned capacity;    /* NUMBLOCKS(szidx) */
+	bool in_flux;         /* count is one above the blocks off the free list: a thread was
+			       * stopped inside pymalloc's allocation or free of one block */
 	uint64_t freemap[POOL_MAP_WORDS]; /* bit i: carved block i is free */
 };
 
