@@ -8,6 +8,20 @@
 #include "objects/sizes.h"
 #include "python/rules.h"
 
+/* The generation heads (and the permanent generation's) of one GC state: list heads, not objects,
+ * wherever a list walk meets them. */
+static void add_gc_heads(struct walk *w, uint64_t gc_state)
+{
+	const struct pylayout *L = &w->p->L;
+
+	for (unsigned g = 0; g < L->ngenerations + 1 && w->ngc_heads < PC_ARRAY_LEN(w->gc_heads); g++) {
+		uint64_t off = g < L->ngenerations
+			? (uint64_t)L->off.gc_generations + (uint64_t)g * (uint64_t)L->off.gc_gen_size
+			: (uint64_t)L->off.gc_permanent;
+		w->gc_heads[w->ngc_heads++] = gc_state + off;
+	}
+}
+
 void walk_init(struct walk *w, struct pyproc *p, struct census *c)
 {
 	memset(w, 0, sizeof *w);
@@ -18,12 +32,9 @@ void walk_init(struct walk *w, struct pyproc *p, struct census *c)
 	follow_init(w);
 	for (size_t i = 0; i < PC_ARRAY_LEN(w->tcache_addr); i++)
 		w->tcache_slot[i] = -1;
-	for (unsigned g = 0; g < p->L.ngenerations + 1 && g < PC_ARRAY_LEN(w->gc_heads); g++) {
-		uint64_t off = g < p->L.ngenerations
-			? (uint64_t)p->L.off.gc_generations + (uint64_t)g * (uint64_t)p->L.off.gc_gen_size
-			: (uint64_t)p->L.off.gc_permanent;
-		w->gc_heads[w->ngc_heads++] = p->gc_state + off;
-	}
+	add_gc_heads(w, p->gc_state);
+	for (unsigned i = 0; i < p->nsub_gc_states; i++)
+		add_gc_heads(w, p->sub_gc_states[i]);
 }
 
 void walk_release(struct walk *w)

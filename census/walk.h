@@ -59,7 +59,7 @@ struct walk {
 	struct dict_seen *dicts;
 	size_t ndicts, capdicts;
 	struct ptrmap owner;
-	uint64_t gc_heads[8];
+	uint64_t gc_heads[8 * 17]; /* the generation heads of the main interpreter and the sub-interpreters' */
 	unsigned ngc_heads;
 	uint8_t **outside_bufs; /* copies of outside objects, registered with the reader */
 	size_t noutside_bufs;

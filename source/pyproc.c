@@ -298,8 +298,11 @@ static void count_interpreters(struct pyproc *p)
 	    mem_read_u64(&p->mem, p->runtime + (uint64_t)o->rt_interp_head, &is, NULL) < 0)
 		return;
 	/* bounded: a list that loops or runs into garbage stops the count */
+	p->nsub_gc_states = 0;
 	while (is && p->ninterps < 1000 && pyproc_readable(p, is, (uint64_t)o->is_next + 8)) {
 		p->ninterps++;
+		if (is != p->interp && o->rt_gc < 0 && o->is_gc >= 0 && p->nsub_gc_states < PC_ARRAY_LEN(p->sub_gc_states))
+			p->sub_gc_states[p->nsub_gc_states++] = is + (uint64_t)o->is_gc;
 		if (mem_read_u64(&p->mem, is + (uint64_t)o->is_next, &is, NULL) < 0)
 			break;
 	}

@@ -33,6 +33,10 @@ struct pyproc {
 	struct { uint64_t addr; uint8_t hdr[64]; } keys_cache[256];
 	bool gc_collecting;   /* stopped during a GC collection: objects being collected are on its own lists */
 	unsigned ninterps;    /* interpreters on the runtime's list (the main one included) */
+	/* the sub-interpreters' own GC states (3.9+: the GC is per interpreter), so that a census
+	 * knows their generation heads for heads, not objects, when their lists are met */
+	uint64_t sub_gc_states[16];
+	unsigned nsub_gc_states;
 	/* What the reader should know about this process that the figures do not show: its main
 	 * thread exited, sub-interpreters or a second libpython skipped. One line each. */
 	char notes[PYPROC_MAX_NOTES][400];
