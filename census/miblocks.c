@@ -120,8 +120,7 @@ void walk_miheap(struct walk *w)
 	free(ts);
 	for (unsigned h = 0; h < PYMI_NHEAPS; h++)
 		pages += tot.pages[h];
-	w->c->npools = pages;
-	w->c->narenas = tot.segments;
+	w->c->npools = pages; /* no arenas: narenas stays 0 */
 	if (tot.skipped_pages || tot.skipped_segments) {
 		w->bad_pools += tot.skipped_pages;
 		census_warn(w->c, "%llu mimalloc pages and %llu segments failed validation and were skipped (first: %s)",
