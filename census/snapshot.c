@@ -83,6 +83,9 @@ static int census_copy(struct pyproc *p, struct walk *w, const struct snapshot_o
 	walk_init(w, p, c);
 	w->alloc = c->size_alloc = o->size_alloc;
 	w->hc.keep = o->keep_copy;
+	if (o->size_alloc && py_is_free_threaded(&p->L))
+		return pc_fail(e, PC_EUNSUPPORTED, "--size=alloc on a free-threaded build of CPython %s: footprints are "
+			       "pymalloc's and malloc's, not mimalloc's; use --size=getsizeof (the default)", p->elf.version);
 	progress(o, "copying arenas");
 	/* a free-threaded build has no arenas: its heaps are walked in place (census_attempt) */
 	if (!py_is_free_threaded(&p->L) && arenas_copy(p, o->arenas, &w->hc, c, e) < 0)

@@ -29,8 +29,8 @@ enum py_build { PY_BUILD_UNKNOWN, PY_BUILD_GIL, PY_BUILD_FREE_THREADED };
 enum py_build py_free_threaded(const uint8_t *raw, size_t len, uint32_t version_hex);
 /* Why a free-threaded build is refused (to follow "a free-threaded build of CPython X"). */
 #define PY_FREE_THREADED_WHY                                                                     \
-	"its objects live in per-thread mimalloc heaps, not pymalloc arenas, and pycensus censuses " \
-	"builds with the GIL only: run the program under python3.X, not python3.Xt"
+	"its objects live in per-thread mimalloc heaps, and pycensus knows the mimalloc layout of "  \
+	"3.13t only: run the program under python3.X, not python3.Xt"
 
 /* Up to 3.11, obmalloc.c defines the exported _PyObject_DebugMallocStats only WITH_PYMALLOC, so
  * its absence means a build without pymalloc; from 3.12 it exists either way. */
