@@ -161,6 +161,9 @@ static int census_attempt(struct source *src, struct pyproc *p, void *arg, struc
 
 	if (j->calls++)
 		census_restart(j, src);
+	if ((src->flags & SOURCE_NONBLOCKING) && py_is_free_threaded(&p->L))
+		return pc_fail(e, PC_EUNSUPPORTED, "--nonblocking on a free-threaded build of CPython %s: its mimalloc "
+			       "heaps are walked in place, which needs the target stopped; leave --nonblocking out", p->elf.version);
 	memset(&w, 0, sizeof w);
 	rc = census_copy(p, &w, o, source_threads(src), j->c, e);
 	/* free-threaded: the mimalloc heaps are read in place, so the target stays stopped */

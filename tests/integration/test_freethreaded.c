@@ -69,8 +69,9 @@ static int on_pid(pid_t pid, char *out, char *err, size_t errlen, const char *co
 }
 
 /* snap, stats and stacks read a free-threaded 3.13t (4 threads, 2 exited) and leave it running:
- * snap says where its objects came from and that it ran stopped, stats says in one line that the
- * pymalloc figures do not apply, stacks shows the waiting workers' frames. */
+ * snap says where its objects came from and that it ran stopped (and refuses --size=alloc and
+ * --nonblocking, exit 6, with the reason), stats says in one line that the pymalloc figures do
+ * not apply, stacks shows the waiting workers' frames. */
 Test(freethreaded, commands_read_it, .timeout = 300)
 {
 	struct python ft[4];
@@ -90,6 +91,12 @@ Test(freethreaded, commands_read_it, .timeout = 300)
 			  strstr(out, "free-threaded build: the census ran with the target stopped") &&
 			  strstr(out, "free-threaded build: objects read from the mimalloc heaps of 3 thread states"),
 			  "%s: snap printed:\n%s", ft[i].label, out);
+		rc = on_pid(p.pid, out, err, sizeof err, (const char *[]){ "snap", "--size=alloc", NULL });
+		cr_expect(rc == 6 && strstr(err, "--size=alloc on a free-threaded build of CPython 3.13"),
+			  "%s: snap --size=alloc: exit %d: %s", ft[i].label, rc, err);
+		rc = on_pid(p.pid, out, err, sizeof err, (const char *[]){ "snap", "--nonblocking", NULL });
+		cr_expect(rc == 6 && strstr(err, "--nonblocking on a free-threaded build of CPython 3.13"),
+			  "%s: snap --nonblocking: exit %d: %s", ft[i].label, rc, err);
 		rc = on_pid(p.pid, out, err, sizeof err, (const char *[]){ "stats", NULL });
 		cr_expect_eq(rc, 0, "%s: stats: exit %d: %s", ft[i].label, rc, err);
 		cr_expect(strstr(out, "warning: pymalloc figures: not applicable on a free-threaded build") &&
