@@ -217,7 +217,7 @@ static void on_header(struct walk *w, const struct fjob *j, const uint8_t *b)
 	const struct pytype *ty;
 	int64_t t;
 
-	if (!walk_plausible_refcnt(w, rd64(b, 0)) || (t = walk_type_of(w, b)) < 0) {
+	if (!walk_plausible_object(w, b) || (t = walk_type_of(w, b)) < 0) {
 		w->fo.not_objects++;
 		return;
 	}

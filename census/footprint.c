@@ -122,10 +122,10 @@ static uint64_t values_owned(struct walk *w, const struct pytype *ty, const uint
 	uint64_t v, pre[2];
 	struct pydictkeys k;
 
-	if (!py_has_managed_dict(L, ty->flags) || ty->pre < 32)
+	if (!py_has_managed_dict(L, ty->flags) || ty->pre < -py_managed_words_offset(L))
 		return 0;
-	pre[0] = rd64(ob, PY_MANAGED_VALUES_OFFSET);
-	pre[1] = rd64(ob, PY_MANAGED_DICT_OFFSET);
+	pre[0] = rd64(ob, py_managed_words_offset(L));
+	pre[1] = rd64(ob, py_managed_dict_offset(L));
 	v = py_managed_values(L, pre);
 	if (!v || !keys_of(w, ty->cached_keys, &k))
 		return 0;

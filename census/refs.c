@@ -155,10 +155,10 @@ static void values_refs(struct walk *w, const struct pytype *ty, uint64_t addr, 
 	const struct pylayout *L = &w->p->L;
 	uint64_t pre[2], values, bs = (uint64_t)ty->basicsize;
 
-	if (!py_has_managed_dict(L, ty->flags) || ty->pre < 32)
+	if (!py_has_managed_dict(L, ty->flags) || ty->pre < -py_managed_words_offset(L))
 		return;
-	pre[0] = rd64(ob, PY_MANAGED_VALUES_OFFSET);
-	pre[1] = rd64(ob, PY_MANAGED_DICT_OFFSET);
+	pre[0] = rd64(ob, py_managed_words_offset(L));
+	pre[1] = rd64(ob, py_managed_dict_offset(L));
 	if ((values = py_managed_values(L, pre)))
 		follow_keys(w, ty->cached_keys, values);
 	else if (py_inline_values(L, ty->flags)) {

@@ -40,7 +40,7 @@ static void fill_meta(struct census *c, const struct pyproc *p, const struct wal
 			    (unsigned long long)c->debug_blocks);
 	if (p->gc_collecting)
 		census_warn(c, "the target was stopped during a garbage collection: tracked objects outside the arenas that it was examining may be missing");
-	if (w->hc.n == 0)
+	if (w->hc.n == 0 && !py_is_free_threaded(&p->L))
 		census_warn(c, "no pymalloc arenas found (PYTHONMALLOC=malloc?): objects were found from the GC lists and "
 			    "by following references; objects only C code references are missed");
 }
@@ -83,8 +83,12 @@ static int census_copy(struct pyproc *p, struct walk *w, const struct snapshot_o
 	walk_init(w, p, c);
 	w->alloc = c->size_alloc = o->size_alloc;
 	w->hc.keep = o->keep_copy;
+	if (o->size_alloc && py_is_free_threaded(&p->L))
+		return pc_fail(e, PC_EUNSUPPORTED, "--size=alloc on a free-threaded build of CPython %s: footprints are "
+			       "pymalloc's and malloc's, not mimalloc's; use --size=getsizeof (the default)", p->elf.version);
 	progress(o, "copying arenas");
-	if (arenas_copy(p, o->arenas, &w->hc, c, e) < 0)
+	/* a free-threaded build has no arenas: its heaps are walked in place (census_attempt) */
+	if (!py_is_free_threaded(&p->L) && arenas_copy(p, o->arenas, &w->hc, c, e) < 0)
 		return -1;
 	framerefs_collect(w);
 	if (o->stacks && st && stacks_collect(p, st, false, o->stacks, e) < 0)
@@ -98,7 +102,10 @@ static int census_copy(struct pyproc *p, struct walk *w, const struct snapshot_o
 static void census_rest(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, struct census *c)
 {
 	progress(o, "walking objects");
-	walk_blocks(w);
+	if (py_is_free_threaded(&p->L))
+		walk_miheap(w);
+	else
+		walk_blocks(w);
 	progress(o, "walking the GC lists");
 	walk_outside(w);
 	progress(o, "following references");
@@ -157,10 +164,16 @@ static int census_attempt(struct source *src, struct pyproc *p, void *arg, struc
 
 	if (j->calls++)
 		census_restart(j, src);
+	if ((src->flags & SOURCE_NONBLOCKING) && py_is_free_threaded(&p->L))
+		return pc_fail(e, PC_EUNSUPPORTED, "--nonblocking on a free-threaded build of CPython %s: its mimalloc "
+			       "heaps are walked in place, which needs the target stopped; leave --nonblocking out", p->elf.version);
 	memset(&w, 0, sizeof w);
 	rc = census_copy(p, &w, o, source_threads(src), j->c, e);
+	/* free-threaded: the mimalloc heaps are read in place, so the target stays stopped */
+	if (rc == 0 && o->pause == PAUSE_COPY && py_is_free_threaded(&p->L) && source_stops(src))
+		census_warn(j->c, "free-threaded build: the census ran with the target stopped (as --pause=census): its mimalloc heaps are read in place, not copied");
 	if (rc == 0) {
-		if (o->pause == PAUSE_COPY && source_resume(src)) {
+		if (o->pause == PAUSE_COPY && !py_is_free_threaded(&p->L) && source_resume(src)) {
 			census_rest(p, &w, o, j->c);
 			resumed_meta(j->c, &w);
 		} else {

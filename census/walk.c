@@ -32,6 +32,9 @@ void walk_init(struct walk *w, struct pyproc *p, struct census *c)
 	follow_init(w);
 	for (size_t i = 0; i < PC_ARRAY_LEN(w->tcache_addr); i++)
 		w->tcache_slot[i] = -1;
+	/* a free-threaded build links no objects on GC lists, the permanent one included */
+	if (py_is_free_threaded(&p->L))
+		return;
 	add_gc_heads(w, p->gc_state);
 	for (unsigned i = 0; i < p->nsub_gc_states; i++)
 		add_gc_heads(w, p->sub_gc_states[i]);
@@ -85,7 +88,7 @@ static uint64_t instance_dict(struct walk *w, const struct pytype *ty, uint64_t 
 	int64_t off = ty->dictoffset;
 
 	if (py_has_managed_dict(L, ty->flags)) {
-		if (mem_read_u64(&w->p->mem, addr + (uint64_t)PY_MANAGED_DICT_OFFSET, &d, NULL) < 0)
+		if (mem_read_u64(&w->p->mem, addr + (uint64_t)py_managed_dict_offset(L), &d, NULL) < 0)
 			return 0;
 		return py_managed_word_is_dict(L, d) ? d : 0;
 	}
@@ -134,10 +137,10 @@ bool walk_same_object(const struct walk *w, int64_t t, uint64_t addr, const uint
 	const struct pyoffsets *o = &w->p->L.off;
 	uint64_t need, tp;
 
-	if (have < 16)
+	if (have < (size_t)o->ob_type + 8)
 		return false;
 	memcpy(&tp, ob + o->ob_type, 8);
-	if (tp != ty->addr || !walk_plausible_refcnt(w, rd64(ob, 0)))
+	if (tp != ty->addr || !walk_plausible_object(w, ob))
 		return false;
 	need = sizes_alloc_request(&w->p->L, ty, ob);
 	if (need == 0 || !maps_readable(&w->p->maps, addr - ty->pre, need + ty->pre))

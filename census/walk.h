@@ -103,11 +103,18 @@ static inline bool walk_plausible_refcnt(const struct walk *w, uint64_t r)
 {
 	return py_refcnt_plausible(&w->p->L, r);
 }
+/* The same for the object header at ob (its refcount read as python/rules.h py_ob_refcnt says):
+ * a freed object left in its block (refcount 0, free-threaded freelists) fails it. */
+static inline bool walk_plausible_object(const struct walk *w, const uint8_t *ob)
+{
+	return py_refcnt_plausible(&w->p->L, py_ob_refcnt(&w->p->L, ob));
+}
 /* The namespaces of 3.12+ static builtin types, kept in the interpreter (docs/cpython.md 4.3): up to
  * max dict addresses into out; returns how many. */
 size_t walk_side_table_dicts(struct walk *w, uint64_t *out, size_t max);
 
 void walk_blocks(struct walk *w);   /* census/blocks.c */
+void walk_miheap(struct walk *w);   /* census/miblocks.c: free-threaded builds, instead of walk_blocks */
 void walk_outside(struct walk *w);  /* census/outside.c */
 void walk_follow(struct walk *w);   /* census/follow.c: objects only references lead to */
 void walk_owners(struct walk *w);   /* census/owners.c: static types' dicts; then the rows */

@@ -132,7 +132,9 @@ int gcstats_collect(struct pyproc *p, struct gcstats *gs, struct pc_err *e)
 	gs->enabled = field(&g, o->gc_enabled, 4, &v) && v != 0;
 	gs->collecting = field(&g, o->gc_collecting, 4, &v) && v != 0;
 	/* PyGC_Head is two words, _gc_next and _gc_prev, in either order per the layout. */
-	if (o->gc_permanent < 0 || o->gc_head_size != 16 || (o->gch_next != 0 && o->gch_next != 8) ||
+	if (py_is_free_threaded(&p->L))
+		gs->frozen_why = "a free-threaded build links no objects on GC lists, so frozen objects are not counted";
+	else if (o->gc_permanent < 0 || o->gc_head_size != 16 || (o->gch_next != 0 && o->gch_next != 8) ||
 	    o->gch_prev + o->gch_next != 8)
 		gs->frozen_why = "this layout has no permanent generation";
 	else

@@ -123,7 +123,7 @@ static int managed_attr(struct pyproc *p, uint64_t obj, uint64_t type, uint64_t 
 	uint64_t pre[2], values, basicsize;
 	uint8_t valid = 0;
 
-	if (mem_read(&p->mem, obj + (uint64_t)PY_MANAGED_VALUES_OFFSET, pre, sizeof pre, NULL) < 0)
+	if (mem_read(&p->mem, obj + (uint64_t)py_managed_words_offset(L), pre, sizeof pre, NULL) < 0)
 		return -1;
 	if ((values = py_managed_values(L, pre)))
 		return values_attr(p, type, values, name, value);
@@ -143,13 +143,13 @@ int pyobj_attr(struct pyproc *p, uint64_t obj, const char *name, uint64_t *value
 	uint64_t type, flags, dict;
 	int64_t dictoffset;
 
-	if (!pyproc_readable(p, obj, 16) || mem_read_u64(&p->mem, obj + (uint64_t)o->ob_type, &type, NULL) < 0 ||
+	if (!pyproc_readable(p, obj, (uint64_t)o->ob_type + 8) || mem_read_u64(&p->mem, obj + (uint64_t)o->ob_type, &type, NULL) < 0 ||
 	    !pyproc_readable(p, type, (uint64_t)o->type_size) ||
 	    mem_read_u64(&p->mem, type + (uint64_t)o->tp_flags, &flags, NULL) < 0 ||
 	    mem_read_u64(&p->mem, type + (uint64_t)o->tp_dictoffset, (uint64_t *)&dictoffset, NULL) < 0)
 		return -1;
 	if (py_has_managed_dict(&p->L, flags))
-		return pyproc_readable(p, obj + (uint64_t)PY_MANAGED_VALUES_OFFSET, 32)
+		return pyproc_readable(p, obj + (uint64_t)py_managed_words_offset(&p->L), (uint64_t)-py_managed_words_offset(&p->L))
 			       ? managed_attr(p, obj, type, flags, name, value) : -1;
 	if (dictoffset <= 0 || dictoffset > 4096) /* negative offsets are var-sized objects: not needed */
 		return 0;

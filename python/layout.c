@@ -90,6 +90,20 @@ void layout_from_table(const struct pylayout_gen *g, struct pylayout *out)
 	out->source = g->source;
 	out->off = g->off;
 	set_rules(out, g->minor);
+	/* A free-threaded build (Py_GIL_DISABLED, docs/cpython.md 9.5): its DWARF has PyObject's
+	 * ob_ref_local, and no pymalloc: the mimalloc heaps (python/mimalloc.h) hold its objects. */
+	if (layout_table_free_threaded(g)) {
+		out->free_threaded = true;
+		out->refcnt_form = PY_RC_FREE_THREADED;
+		/* no generation lists: Python/gc_free_threading.c finds objects by walking the heaps,
+		 * and the heads in the GC state stay zero (measured on 3.13.15t: _gc_next 0) */
+		out->ngenerations = 0;
+	}
+}
+
+bool layout_table_free_threaded(const struct pylayout_gen *g)
+{
+	return g->off.ob_ref_local >= 0;
 }
 
 int layout_lookup(int major, int minor, struct pylayout *out, struct pc_err *e)
@@ -97,7 +111,8 @@ int layout_lookup(int major, int minor, struct pylayout *out, struct pc_err *e)
 	char list[128];
 
 	for (size_t i = 0; i < pylayout_ntables; i++)
-		if (pylayout_tables[i]->major == major && pylayout_tables[i]->minor == minor) {
+		if (pylayout_tables[i]->major == major && pylayout_tables[i]->minor == minor &&
+		    !layout_table_free_threaded(pylayout_tables[i])) {
 			layout_from_table(pylayout_tables[i], out);
 			return 0;
 		}
@@ -108,6 +123,12 @@ int layout_lookup(int major, int minor, struct pylayout *out, struct pc_err *e)
 
 size_t layout_candidates(int major, int minor, const struct pylayout_gen **out, size_t max,
 			 bool *newer, struct pc_err *e)
+{
+	return layout_candidates_build(major, minor, false, out, max, newer, e);
+}
+
+size_t layout_candidates_build(int major, int minor, bool free_threaded, const struct pylayout_gen **out,
+			       size_t max, bool *newer, struct pc_err *e)
 {
 	const struct pylayout_gen *last = pylayout_ntables ? pylayout_tables[pylayout_ntables - 1] : NULL;
 	size_t n = 0;
@@ -120,9 +141,13 @@ size_t layout_candidates(int major, int minor, const struct pylayout_gen **out, 
 		minor = last->minor;
 	}
 	for (size_t i = 0; i < pylayout_ntables && n < max; i++)
-		if (pylayout_tables[i]->major == major && pylayout_tables[i]->minor == minor)
+		if (pylayout_tables[i]->major == major && pylayout_tables[i]->minor == minor &&
+		    layout_table_free_threaded(pylayout_tables[i]) == free_threaded)
 			out[n++] = pylayout_tables[i];
-	if (n == 0) {
+	if (n == 0 && free_threaded) {
+		pc_fail(e, PC_EUNSUPPORTED, "a free-threaded build of CPython %d.%d: %s", major, minor,
+			PY_FREE_THREADED_WHY);
+	} else if (n == 0) {
 		supported_versions(list, sizeof list);
 		pc_fail(e, PC_EUNSUPPORTED, "CPython %d.%d has no layout table (supported: %s)", major,
 			minor, list);
@@ -294,8 +319,10 @@ static int32_t get_field(const struct pyoffsets *off, uint16_t dst)
 	return val;
 }
 
-/* Reads and checks the header (cookie, version, build) of the target's _Py_DebugOffsets. */
-static int do_header(const uint8_t *raw, size_t len, uint32_t version_hex, int col, struct pc_err *e)
+/* Reads and checks the header (cookie, version, build) of the target's _Py_DebugOffsets; the
+ * build must be the table's (`free_threaded`). */
+static int do_header(const uint8_t *raw, size_t len, uint32_t version_hex, int col, bool free_threaded,
+		     struct pc_err *e)
 {
 	static const char cookie[8] = { 'x', 'd', 'e', 'b', 'u', 'g', 'p', 'y' };
 	uint64_t v = 0;
@@ -313,9 +340,12 @@ static int do_header(const uint8_t *raw, size_t len, uint32_t version_hex, int c
 			       (unsigned long long)v, version_hex);
 	if (do_u64(raw, len, DO_FREE_THREADED, &v, e) < 0)
 		return -1;
-	/* Any non-zero flag is refused: a build that calls itself free-threaded is never read with
-	 * the GIL build's object header, even when its other fields look like one. */
-	if (v != 0)
+	/* A build that calls itself free-threaded is never read with the GIL build's object header,
+	 * even when its other fields look like one, nor a GIL build with the free-threaded one. */
+	if (free_threaded && py_free_threaded(raw, len, version_hex) != PY_BUILD_FREE_THREADED)
+		return pc_fail(e, PC_ELAYOUT, "a free-threaded table for a build whose _Py_DebugOffsets "
+			       "do not say free-threaded");
+	if (v != 0 && !free_threaded)
 		return pc_fail(e, PC_EUNSUPPORTED, "a free-threaded build of CPython %u.%u: %s",
 			       version_hex >> 24, (version_hex >> 16) & 0xff, PY_FREE_THREADED_WHY);
 	return 0;
@@ -414,7 +444,8 @@ static int do_parse(const struct pyoffsets *base, const uint8_t *raw, size_t len
 	if (col < 0)
 		return pc_fail(e, PC_EINTERNAL, "_Py_DebugOffsets exist from CPython 3.13 on, not %#x",
 			       version_hex);
-	if (do_header(raw, len, version_hex, col, e) < 0 ||
+	/* a free-threaded table (ob_ref_local) for a free-threaded target only */
+	if (do_header(raw, len, version_hex, col, base->ob_ref_local >= 0, e) < 0 ||
 	    do_read_groups(raw, len, col, size, &off, e) < 0 ||
 	    do_read_fields(raw, len, col, size, &off, e) < 0)
 		return -1;
@@ -475,7 +506,8 @@ int layout_debug_offsets_mismatches(const struct pylayout_gen *g, const uint8_t 
 size_t layout_ranked(int major, int minor, uint32_t version_hex, const uint8_t *raw, size_t len,
 		     const struct pylayout_gen **out, size_t max, bool *newer, struct pc_err *e)
 {
-	size_t n = layout_candidates(major, minor, out, max, newer, e);
+	bool ft = raw && py_free_threaded(raw, len, version_hex) == PY_BUILD_FREE_THREADED;
+	size_t n = layout_candidates_build(major, minor, ft, out, max, newer, e);
 	int miss[16];
 	char first[8];
 

@@ -5,7 +5,9 @@
  * Tables are const data generated from DWARF (tools/gen_layouts -> layouts_gen.c), one per
  * build. The target picks: layout_candidates() lists a version's tables, on 3.13+
  * layout_overlay_debug_offsets() replaces fields with the target's own _Py_DebugOffsets, and the
- * caller validates the result against the target's memory. Only python/ knows versions: the
+ * caller validates the result against the target's memory. A free-threaded target (told by its
+ * _Py_DebugOffsets) gets free-threaded tables only, every other target GIL tables only. Only
+ * python/ knows versions: the
  * rules below are answered by name in python/rules.h. */
 #ifndef PC_LAYOUT_H
 #define PC_LAYOUT_H
@@ -62,6 +64,7 @@ enum py_refcnt_form {
 	PY_RC_PLAIN,         /* <= 3.11: a count */
 	PY_RC_IMMORTAL_UINT, /* 3.12, 3.13: or exactly UINT_MAX, _Py_IMMORTAL_REFCNT */
 	PY_RC_SPLIT_FLAGS,   /* 3.14+: 32-bit count (>= 2^31: immortal), 16 overflow bits, 16 ob_flags */
+	PY_RC_FREE_THREADED, /* Py_GIL_DISABLED: ob_ref_local u32 + (ob_ref_shared >> 2), UINT32_MAX local: immortal */
 };
 
 struct pylayout {
@@ -89,6 +92,7 @@ struct pylayout {
 	enum py_refcnt_form refcnt_form;
 	bool gc_stats_ring;          /* 3.15+: gc.generation_stats points to ring buffers */
 	bool has_debug_offsets;      /* 3.13+: _PyRuntime starts with _Py_DebugOffsets */
+	bool free_threaded;          /* a Py_GIL_DISABLED build's table (it has ob_ref_local) */
 	bool debug_offsets;          /* the values were overlaid from the target's _Py_DebugOffsets */
 	bool newer;                  /* the target is newer than this table's version */
 };
@@ -104,6 +108,13 @@ void layout_from_table(const struct pylayout_gen *g, struct pylayout *out);
  * *newer set (the caller warns). 0 (and PC_EUNSUPPORTED in e) when none can. */
 size_t layout_candidates(int major, int minor, const struct pylayout_gen **out, size_t max,
 			 bool *newer, struct pc_err *e);
+
+/* The same for one build: the free-threaded tables (Py_GIL_DISABLED) or the GIL build's; never
+ * both. layout_candidates() and layout_lookup() give GIL tables only. */
+size_t layout_candidates_build(int major, int minor, bool free_threaded, const struct pylayout_gen **out,
+			       size_t max, bool *newer, struct pc_err *e);
+/* Whether a generated table is a free-threaded build's (its PyObject has ob_ref_local). */
+bool layout_table_free_threaded(const struct pylayout_gen *g);
 
 /* layout_candidates() ranked for one target: tables whose fields its _Py_DebugOffsets (raw, len
  * bytes; NULL before 3.13) confirm come first. The caller tries them in order, validating each. */
@@ -124,10 +135,12 @@ int layout_overlay_debug_offsets(struct pylayout *l, const uint8_t *raw, size_t 
 int layout_debug_offsets_mismatches(const struct pylayout_gen *g, const uint8_t *raw, size_t len,
 				    uint32_t version_hex, char *first, size_t first_len);
 
-/* Bytes before the object in its block, from the type's flags (docs/cpython.md 4.2). */
+/* Bytes before the object in its block, from the type's flags (docs/cpython.md 4.2). A
+ * free-threaded build has no PyGC_Head: only the dict and weakref words of Py_TPFLAGS_PREHEADER
+ * types (_PyType_PreHeaderSize, Include/internal/pycore_object.h 3.13). */
 static inline unsigned layout_preheader(const struct pylayout *l, uint64_t tp_flags)
 {
-	unsigned pre = (tp_flags & PC_TPFLAGS_HAVE_GC) ? 16 : 0;
+	unsigned pre = (tp_flags & PC_TPFLAGS_HAVE_GC) && !l->free_threaded ? 16 : 0;
 
 	if (l->preheader_dict && (tp_flags & PC_TPFLAGS_MANAGED_DICT))
 		pre += 16;

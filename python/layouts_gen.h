@@ -6,6 +6,7 @@
  *   3.11  3.11.7  /root/.pyenv/versions/3.11.7/lib/libpython3.11.so.1.0
  *   3.12  3.12.1  /root/.pyenv/versions/3.12.1/lib/libpython3.12.so.1.0
  *   3.13  3.13.0  /root/.pyenv/versions/3.13.0/lib/libpython3.13.so.1.0
+ *   3.13  3.13.15-ft  /root/.cache/pycensus/pythons/3.13t/lib/libpython3.13t.so.1.0
  *   3.13  3.13.18-debian  /root/.cache/pycensus/pythons/3.13/usr/lib/debug/.build-id/f9/de766c3a031e0782095d175ff04e394a2744d2.debug
  *   3.14  3.14.10-debian  /root/.cache/pycensus/pythons/3.14/usr/lib/debug/.build-id/cc/cda113240f3ba4c016991793a62dc0cfe01613.debug
  *   3.15  3.15.2-debian  /root/.cache/pycensus/pythons/3.15/usr/lib/debug/.build-id/d4/1ac9e28ff414f10df5da23fb051683a7b4adcf.debug
@@ -24,6 +25,7 @@ extern const struct pylayout_gen pylayout_py3_10_13;
 extern const struct pylayout_gen pylayout_py3_11_7;
 extern const struct pylayout_gen pylayout_py3_12_1;
 extern const struct pylayout_gen pylayout_py3_13_0;
+extern const struct pylayout_gen pylayout_py3_13_15_ft;
 extern const struct pylayout_gen pylayout_py3_13_18_debian;
 extern const struct pylayout_gen pylayout_py3_14_10_debian;
 extern const struct pylayout_gen pylayout_py3_15_2_debian;

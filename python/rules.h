@@ -29,22 +29,31 @@ enum py_build { PY_BUILD_UNKNOWN, PY_BUILD_GIL, PY_BUILD_FREE_THREADED };
 enum py_build py_free_threaded(const uint8_t *raw, size_t len, uint32_t version_hex);
 /* Why a free-threaded build is refused (to follow "a free-threaded build of CPython X"). */
 #define PY_FREE_THREADED_WHY                                                                     \
-	"its objects live in per-thread mimalloc heaps, not pymalloc arenas, and pycensus censuses " \
-	"builds with the GIL only: run the program under python3.X, not python3.Xt"
+	"its objects live in per-thread mimalloc heaps, and pycensus knows the mimalloc layout of "  \
+	"3.13t only: run the program under python3.X, not python3.Xt"
 
 /* Up to 3.11, obmalloc.c defines the exported _PyObject_DebugMallocStats only WITH_PYMALLOC, so
  * its absence means a build without pymalloc; from 3.12 it exists either way. */
 bool py_debugmallocstats_proves_pymalloc(int major, int minor);
 
 /* Managed dicts (docs/cpython.md 4.2): the dict pointer is the word MANAGED_DICT_OFFSET (-24 from
- * 3.11: -3 * sizeof(PyObject *), Include/internal/pycore_object.h) before the object. */
+ * 3.11: -3 * sizeof(PyObject *), Include/internal/pycore_object.h) before the object; on a
+ * free-threaded build, with no PyGC_Head in between, -8 (weakref list -16). */
 static inline bool py_has_managed_dict(const struct pylayout *L, uint64_t tp_flags)
 {
 	return L->managed_dict != PY_MD_NONE && (tp_flags & PC_TPFLAGS_MANAGED_DICT);
 }
-#define PY_MANAGED_DICT_OFFSET (-24)
-/* 3.11's values pointer: the word before the dict pointer (_PyObject_ValuesPointer). */
-#define PY_MANAGED_VALUES_OFFSET (-32)
+/* The two pre-header words before a managed-dict object, pre[0] and pre[1] (the dict word): 3.11's
+ * values pointer (_PyObject_ValuesPointer) and the dict at -32 and -24; on a free-threaded build
+ * the weakref list and the dict at -16 and -8. */
+static inline int64_t py_managed_words_offset(const struct pylayout *L)
+{
+	return L->free_threaded ? -16 : -32;
+}
+static inline int64_t py_managed_dict_offset(const struct pylayout *L)
+{
+	return py_managed_words_offset(L) + 8;
+}
 
 /* The managed-dict word holds a dict (or NULL), not 3.12's tagged values pointer. */
 static inline bool py_managed_word_is_dict(const struct pylayout *L, uint64_t word)
@@ -194,6 +203,36 @@ static inline bool py_gc_ring(const struct pylayout *L, unsigned gen, struct py_
 	return true;
 }
 
+/* Is the target a free-threaded build (Py_GIL_DISABLED): no pymalloc, its objects in mimalloc
+ * heaps (python/mimalloc.h), no GC lists, a 32-byte object header. */
+static inline bool py_is_free_threaded(const struct pylayout *L)
+{
+	return L->free_threaded;
+}
+
+/* The reference count of the object whose header is at ob, in the form py_refcnt_plausible
+ * takes: ob_refcnt; on a free-threaded build ob_ref_local + (ob_ref_shared >> 2) (the low two
+ * bits of ob_ref_shared are flags, _Py_REF_SHARED_SHIFT; Include/object.h 3.13), UINT32_MAX when
+ * ob_ref_local is _Py_IMMORTAL_REFCNT_LOCAL, and 0 for a freed object still in its block (no
+ * reference left, local 0 and shared <= 0: 3.13t's per-thread freelists keep these). */
+static inline uint64_t py_ob_refcnt(const struct pylayout *L, const uint8_t *ob)
+{
+	uint64_t r;
+	uint32_t local;
+	int64_t shared, total;
+
+	if (L->refcnt_form != PY_RC_FREE_THREADED) {
+		memcpy(&r, ob + L->off.ob_refcnt, sizeof r);
+		return r;
+	}
+	memcpy(&local, ob + L->off.ob_ref_local, sizeof local);
+	memcpy(&shared, ob + L->off.ob_ref_shared, sizeof shared);
+	if (local == UINT32_MAX)
+		return UINT32_MAX;
+	total = (int64_t)local + (shared >> 2);
+	return total > 0 ? (uint64_t)total : 0;
+}
+
 /* A refcount a live object can hold. Pointers and text fail this: it is how the walkers tell
  * an object header from other bytes. */
 static inline bool py_refcnt_plausible(const struct pylayout *L, uint64_t r)
@@ -206,6 +245,7 @@ static inline bool py_refcnt_plausible(const struct pylayout *L, uint64_t r)
 	case PY_RC_PLAIN:
 		return r > 0 && r < (1ULL << 31);
 	case PY_RC_IMMORTAL_UINT:
+	case PY_RC_FREE_THREADED: /* py_ob_refcnt's form */
 		return (r > 0 && r < (1ULL << 31)) || r == 0xffffffffULL;
 	case PY_RC_SPLIT_FLAGS:
 		/* 3.14 immortals start at 3 << 30 and may drift; static ones carry ob_flags */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/xalloc.h"
+#include "python/rules.h"
 
 void stats_init(struct stats *st)
 {
@@ -45,7 +46,9 @@ static void fill_meta(struct stats *st, const struct pyproc *p, const struct hea
 	c->narenas = hc->n;
 	c->bytes_read = p->mem.stats.remote_bytes;
 	c->syscalls = p->mem.stats.syscalls;
-	if (hc->n == 0)
+	if (py_is_free_threaded(&p->L))
+		census_warn(c, "pymalloc figures: not applicable on a free-threaded build (its objects live in per-thread mimalloc heaps; `pycensus snap` counts them)");
+	else if (hc->n == 0)
 		census_warn(c, "no pymalloc arenas found (PYTHONMALLOC=malloc?)");
 	if (st->ms.bad_pools)
 		census_warn(c, "%llu pools failed validation and were left out (first: %s)",

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "common/xalloc.h"
 #include "python/rules.h"
+#include "python/mimalloc.h"
 #include "symbols/debugfile.h"
 
 /* Oldest and newest minor versions pycensus has layouts for (python/layouts_gen.c). */
@@ -231,7 +232,8 @@ static int check_supported(struct pyelf *p, struct mem *mem, struct pc_err *e)
 	if (elf_symbol(p->elf, "_Py_NegativeRefcount", &s) || elf_symbol(p->elf, "_Py_RefTotal", &s))
 		return pc_fail(e, PC_EUNSUPPORTED, "found a debug build of CPython %s (%s); use a release build",
 			       p->version, p->maps_path);
-	if (free_threaded(p, mem, how, sizeof how))
+	/* a free-threaded build is read from its mimalloc heaps when python/ knows them (3.13t) */
+	if (free_threaded(p, mem, how, sizeof how) && !py_mimalloc(p->major, p->minor))
 		return pc_fail(e, PC_EUNSUPPORTED, "found a free-threaded build of CPython %s (%s; %s): %s",
 			       p->version, p->maps_path, how, PY_FREE_THREADED_WHY);
 	if (pyelf_lacks_pymalloc(p->elf, p->major, p->minor))

@@ -271,7 +271,7 @@ static void find_provisioned(struct discovery *d)
  * holds its version. */
 static void find_freethreaded(struct discovery *d)
 {
-	char prefix[192], path[512], done[512], version[32];
+	char prefix[192], path[sizeof d->ft[0].path], done[512], version[32];
 	struct python *py = &d->ft[0];
 
 	provision_prefix(prefix, sizeof prefix);

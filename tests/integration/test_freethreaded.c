@@ -1,17 +1,19 @@
-/* test_freethreaded.c: free-threaded CPython (PEP 703, tools/build-freethreaded's 3.13t). pycensus
- * cannot census it yet (its objects live in mimalloc heaps, under a 32-byte header): every
- * command that reads the interpreter refuses it with exit 6 and one line that names the build,
- * how it was told (the target's own _Py_DebugOffsets) and the fix, and leaves the target running.
- * Run by `make check-ft`; skipped, with the reason, when no free-threaded build is at hand. */
+/* test_freethreaded.c: free-threaded CPython (PEP 703, tools/build-freethreaded's 3.13t). Its
+ * objects live in per-thread mimalloc heaps under a 32-byte header: the walk of those heaps
+ * against what the target says of itself, and the census against the closure of its
+ * gc.get_objects(), on 1, 4 and 16 threads (exited threads leave abandoned pages). Run by
+ * `make check-ft`; skipped, with the reason, when no free-threaded build is at hand. */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "attach/mem.h"
 #include "pymalloc/miheap.h"
 #include "python/mimalloc.h"
+#include "tests/integration/checks.h"
 #include "tests/integration/harness.h"
 
 /* The ftthreads.py workload of `threads` threads (half of them exited) on py, up and quiet; its
@@ -35,31 +37,6 @@ static bool start_workload(struct proc *p, const struct python *py, const char *
 	return true;
 }
 
-/* One command on the target: exit 6, one line naming the free-threaded build and its version,
- * the fix; the target still running. */
-static void expect_refused(const struct python *py, pid_t pid, const char *cmd)
-{
-	char pidtxt[16], err[2048], version[32];
-	const char *args[] = { cmd, pidtxt, NULL };
-	int rc;
-
-	snprintf(pidtxt, sizeof pidtxt, "%d", (int)pid);
-	snprintf(version, sizeof version, "%.*s", (int)(strlen(py->label) - 3), py->label);
-	rc = h_pycensus(NULL, 0, err, sizeof err, args);
-	cr_expect_eq(rc, 6, "%s %s on %s: exit %d: %s", cmd, pidtxt, py->label, rc, err);
-	static const char head[] = "pycensus: unsupported Python build: found a free-threaded build of CPython ";
-	cr_expect(strncmp(err, head, sizeof head - 1) == 0, "%s: %s", cmd, err);
-	cr_expect(strstr(err, version) != NULL, "%s: version %s not named: %s", cmd, version, err);
-	cr_expect(strstr(err, "_Py_DebugOffsets: free_threaded 1, a 32-byte object header") != NULL,
-		  "%s: not told from the target's debug offsets: %s", cmd, err);
-	cr_expect(strstr(err, "mimalloc") != NULL && strstr(err, "not python3.Xt") != NULL && strstr(err, "fix: ") != NULL,
-		  "%s: %s", cmd, err);
-	cr_expect(strchr(err, '\n') == err + strlen(err) - 1, "%s: not one line: %s", cmd, err);
-	char st = h_state(pid);
-	cr_expect(st != 't' && st != 'T' && st != '?', "%s left the target in state %c", cmd, st);
-	fprintf(stderr, "freethreaded: %s: %s %s refused: %s", py->label, cmd, pidtxt, err);
-}
-
 /* The free-threaded builds at hand; the test is skipped, with the reason, when there is none. */
 static size_t ft_or_skip(struct python *ft, size_t max)
 {
@@ -74,39 +51,132 @@ static size_t ft_or_skip(struct python *ft, size_t max)
 /* Threads of the workload: the odd ones exit, leaving their pages abandoned. */
 static const char *const threads[] = { "1", "4", "16" };
 
-Test(freethreaded, refused_with_the_reason, .timeout = 300)
+#define OUTMAX (1 << 20)
+
+/* pycensus with the arguments `cmd` (up to 4, NULL-terminated) and the target's pid; its output
+ * into out (OUTMAX bytes), its exit code. */
+static int on_pid(pid_t pid, char *out, char *err, size_t errlen, const char *const *cmd)
 {
-	struct python ft[4];
-	size_t n = ft_or_skip(ft, PC_ARRAY_LEN(ft));
-	static const char *const cmds[] = { "snap", "stats", "stacks" };
+	char pidtxt[16];
+	const char *args[6] = { NULL };
+	size_t n = 0;
 
-	for (size_t i = 0; i < n; i++)
-		for (size_t t = 0; t < PC_ARRAY_LEN(threads); t++) {
-			struct proc p;
-			char line[256];
-
-			cr_assert(start_workload(&p, &ft[i], threads[t], NULL, line, sizeof line),
-				  "%s: ftthreads.py %s did not start", ft[i].label, threads[t]);
-			for (size_t c = 0; c < PC_ARRAY_LEN(cmds); c++)
-				expect_refused(&ft[i], p.pid, cmds[c]);
-			h_kill(&p);
-		}
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)pid);
+	while (n < 4 && cmd[n])
+		args[n] = cmd[n], n++;
+	args[n] = pidtxt;
+	return h_pycensus(out, OUTMAX, err, errlen, args);
 }
 
-/* `run` launches the program, sees what it is once the interpreter is up, and exits 6 the same. */
-Test(freethreaded, run_refused, .timeout = 120)
+/* snap, stats and stacks read a free-threaded 3.13t (4 threads, 2 exited) and leave it running:
+ * snap says where its objects came from and that it ran stopped (and refuses --size=alloc and
+ * --nonblocking, exit 6, with the reason), stats says in one line that the pymalloc figures do
+ * not apply, stacks shows the waiting workers' frames. */
+Test(freethreaded, commands_read_it, .timeout = 300)
 {
 	struct python ft[4];
 	size_t n = ft_or_skip(ft, PC_ARRAY_LEN(ft));
-	char err[4096];
+	char *out = malloc(OUTMAX), err[4096];
 
 	for (size_t i = 0; i < n; i++) {
-		const char *args[] = { "run", "--", ft[i].path, "-c", "import time; time.sleep(2)", NULL };
-		int rc = h_pycensus(NULL, 0, err, sizeof err, args);
+		struct proc p;
+		char line[256], st;
+		int rc;
 
-		cr_expect_eq(rc, 6, "%s: run: exit %d: %s", ft[i].label, rc, err);
-		cr_expect(strstr(err, "found a free-threaded build of CPython") != NULL, "%s: %s", ft[i].label, err);
+		cr_assert(start_workload(&p, &ft[i], "4", NULL, line, sizeof line), "%s: ftthreads.py 4 did not start",
+			  ft[i].label);
+		rc = on_pid(p.pid, out, err, sizeof err, (const char *[]){ "snap", "-n", "3", NULL });
+		cr_expect_eq(rc, 0, "%s: snap: exit %d: %s", ft[i].label, rc, err);
+		cr_expect(strstr(out, "Partition of a set of") && strstr(out, "layout 3.13.15-ft") &&
+			  strstr(out, "free-threaded build: the census ran with the target stopped") &&
+			  strstr(out, "free-threaded build: objects read from the mimalloc heaps of 3 thread states"),
+			  "%s: snap printed:\n%s", ft[i].label, out);
+		rc = on_pid(p.pid, out, err, sizeof err, (const char *[]){ "snap", "--size=alloc", NULL });
+		cr_expect(rc == 6 && strstr(err, "--size=alloc on a free-threaded build of CPython 3.13"),
+			  "%s: snap --size=alloc: exit %d: %s", ft[i].label, rc, err);
+		rc = on_pid(p.pid, out, err, sizeof err, (const char *[]){ "snap", "--nonblocking", NULL });
+		cr_expect(rc == 6 && strstr(err, "--nonblocking on a free-threaded build of CPython 3.13"),
+			  "%s: snap --nonblocking: exit %d: %s", ft[i].label, rc, err);
+		rc = on_pid(p.pid, out, err, sizeof err, (const char *[]){ "stats", NULL });
+		cr_expect_eq(rc, 0, "%s: stats: exit %d: %s", ft[i].label, rc, err);
+		cr_expect(strstr(out, "warning: pymalloc figures: not applicable on a free-threaded build") &&
+			  !strstr(out, "PYTHONMALLOC=malloc"), "%s: stats printed:\n%s", ft[i].label, out);
+		rc = on_pid(p.pid, out, err, sizeof err, (const char *[]){ "stacks", NULL });
+		cr_expect_eq(rc, 0, "%s: stacks: exit %d: %s", ft[i].label, rc, err);
+		cr_expect(strstr(out, "GIL free") && strstr(out, "    work (") && strstr(out, "ftthreads.py:"),
+			  "%s: stacks printed:\n%s", ft[i].label, out);
+		st = h_state(p.pid);
+		cr_expect(st != 't' && st != 'T' && st != '?', "%s: the target was left in state %c", ft[i].label, st);
+		h_kill(&p);
 	}
+	free(out);
+}
+
+/* `run` launches the program and censuses it like any other. */
+Test(freethreaded, run_reads_it, .timeout = 120)
+{
+	struct python ft[4];
+	size_t n = ft_or_skip(ft, PC_ARRAY_LEN(ft));
+	char *out = malloc(OUTMAX), err[4096];
+
+	for (size_t i = 0; i < n; i++) {
+		const char *args[] = { "run", "--", ft[i].path, "-c", "import time; x = [[] for _ in range(5000)]; time.sleep(2)",
+				       NULL };
+		int rc = h_pycensus(out, OUTMAX, err, sizeof err, args);
+
+		cr_expect_eq(rc, 0, "%s: run: exit %d: %s", ft[i].label, rc, err);
+		cr_expect(strstr(out, " list") != NULL, "%s: run printed:\n%s", ft[i].label, out);
+	}
+	free(out);
+}
+
+/* The acceptance of the free-threaded census: on 1, 4 and 16 threads (the odd ones exited, their
+ * pages abandoned), the workload's classes and their dicts exact, and every kind with 1000 objects
+ * or more within 1 % of the closure of the target's gc.get_objects() (truthlib, as
+ * test_census.c); --pause copy and --pause census give the same table (both run stopped). */
+Test(freethreaded, census_matches_the_closure, .timeout = 600)
+{
+	struct python ft[4];
+	size_t n = ft_or_skip(ft, PC_ARRAY_LEN(ft));
+	char *out = malloc(OUTMAX), err[4096];
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < PC_ARRAY_LEN(threads); k++) {
+			struct proc p;
+			struct table copy = { 0 }, whole = { 0 }, truth = { 0 };
+			char line[256];
+			long long want = atoll(threads[k]);
+			int rc;
+
+			cr_assert(start_workload(&p, &ft[i], threads[k], "census", line, sizeof line),
+				  "%s: ftthreads.py %s census did not start", ft[i].label, threads[k]);
+			rc = on_pid(p.pid, out, err, sizeof err, (const char *[]){ "snap", "-f", "csv", NULL });
+			cr_assert_eq(rc, 0, "%s: snap: exit %d: %s", ft[i].label, rc, err);
+			cr_assert(h_parse_csv(out, &copy), "%s: unparsable CSV", ft[i].label);
+			rc = on_pid(p.pid, out, err, sizeof err, (const char *[]){ "snap", "--pause=census", "--format=csv", NULL });
+			cr_assert_eq(rc, 0, "%s: snap --pause census: exit %d: %s", ft[i].label, rc, err);
+			cr_assert(h_parse_csv(out, &whole), "%s: unparsable CSV", ft[i].label);
+			kill(p.pid, SIGUSR1);
+			cr_assert(h_read_truth(&p, &truth), "%s: the workload did not answer after the census", ft[i].label);
+			fprintf(stderr, "freethreaded: %s, %s threads: Item %lld, Rec %lld, dict of Rec %lld, list %lld "
+					"(closure: %lld, %lld, -, %lld)\n",
+				ft[i].label, threads[k], h_count(&copy, "__main__.Item"), h_count(&copy, "__main__.Rec"),
+				h_count(&copy, "dict of __main__.Rec"), h_count(&copy, "list"),
+				h_count(&truth, "__main__.Item"), h_count(&truth, "__main__.Rec"), h_count(&truth, "list"));
+			cr_expect_eq(h_count(&copy, "__main__.Item"), 1000 * want, "%s %s threads: Item", ft[i].label, threads[k]);
+			cr_expect_eq(h_count(&copy, "__main__.Item"), h_count(&truth, "__main__.Item"), "%s", ft[i].label);
+			cr_expect_eq(h_count(&copy, "__main__.Rec"), 100 * want, "%s %s threads: Rec", ft[i].label, threads[k]);
+			cr_expect_eq(h_count(&copy, "__main__.Rec"), h_count(&truth, "__main__.Rec"), "%s", ft[i].label);
+			cr_expect_eq(h_count(&copy, "dict of __main__.Rec"), 100 * want, "%s %s threads: dict of Rec",
+				     ft[i].label, threads[k]);
+			h_check_whole_heap(&copy, &truth, &ft[i]);
+			h_assert_same_table(&copy, &whole, "--pause copy and --pause census", &ft[i]);
+			h_table_free(&copy);
+			h_table_free(&whole);
+			h_table_free(&truth);
+			h_kill(&p);
+		}
+	free(out);
 }
 
 /* The ordinary suites never see a free-threaded build. */

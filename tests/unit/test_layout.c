@@ -27,7 +27,7 @@ Test(layout, tables_cover_3_8_to_3_15_in_order)
 {
 	bool seen[16] = { false };
 
-	cr_assert_eq(pylayout_ntables, 9);
+	cr_assert_eq(pylayout_ntables, 10);
 	for (size_t i = 0; i < pylayout_ntables; i++) {
 		cr_expect_eq(pylayout_tables[i]->major, 3);
 		char why[160];
@@ -69,12 +69,51 @@ Test(layout, every_field_sane_and_present_somewhere)
 #undef CHECK
 }
 
+/* The free-threaded 3.13.15t table (libpython3.13t.so's DWARF): the 32-byte header of
+ * Include/object.h under Py_GIL_DISABLED, every object field 16 bytes further; no GC pre-header;
+ * never a candidate for a GIL target, the only one for a free-threaded target. */
+Test(layout, free_threaded_table)
+{
+	const struct pylayout_gen *ft = NULL, *out[8];
+	struct pylayout L;
+	struct pc_err e = { 0 };
+	bool newer;
+	size_t n;
+
+	for (size_t i = 0; i < pylayout_ntables; i++)
+		if (layout_table_free_threaded(pylayout_tables[i])) {
+			cr_expect_null(ft, "one free-threaded table");
+			ft = pylayout_tables[i];
+		}
+	cr_assert_not_null(ft);
+	cr_expect_str_eq(ft->source, "3.13.15-ft");
+	cr_expect_eq(ft->off.ob_refcnt, -1);
+	cr_expect_eq(ft->off.ob_ref_local, 12);
+	cr_expect_eq(ft->off.ob_ref_shared, 16);
+	cr_expect_eq(ft->off.ob_type, 24);
+	cr_expect_eq(ft->off.ob_size, 32);
+	cr_expect_eq(ft->off.tuple_item, 40);
+	layout_from_table(ft, &L);
+	cr_expect(L.free_threaded && L.refcnt_form == PY_RC_FREE_THREADED && L.ngenerations == 0);
+	cr_expect_eq(layout_preheader(&L, PC_TPFLAGS_HAVE_GC), 0);
+	cr_expect_eq(layout_preheader(&L, PC_TPFLAGS_HAVE_GC | PC_TPFLAGS_MANAGED_DICT), 16);
+	n = layout_candidates(3, 13, out, PC_ARRAY_LEN(out), &newer, &e);
+	for (size_t i = 0; i < n; i++)
+		cr_expect_not(layout_table_free_threaded(out[i]), "%s offered to a GIL target", out[i]->source);
+	n = layout_candidates_build(3, 13, true, out, PC_ARRAY_LEN(out), &newer, &e);
+	cr_expect(n == 1 && out[0] == ft);
+	cr_expect_eq(layout_lookup(3, 13, &L, &e), 0);
+	cr_expect_not(L.free_threaded);
+}
+
 Test(layout, values_common_to_all_versions)
 {
 	for (size_t i = 0; i < pylayout_ntables; i++) {
 		const struct pyoffsets *o = &pylayout_tables[i]->off;
 
 		if (pylayout_tables[i]->minor >= 14) /* the GC state changed: values_of_3_14_and_3_15 */
+			continue;
+		if (layout_table_free_threaded(pylayout_tables[i])) /* free_threaded_table */
 			continue;
 		cr_expect_eq(o->ob_refcnt, 0);
 		cr_expect_eq(o->ob_type, 8);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "pymalloc/mipage.h"
 #include "python/mimalloc.h"
+#include "python/rules.h"
 
 #define SEG 0x7f0002000000ull /* 32 MiB aligned */
 
@@ -409,4 +410,40 @@ Test(mipage, object_header_refcounts)
 	pyft_object_read(h, &o);
 	cr_expect(pyft_immortal(&o));
 	cr_expect_not(pyft_dead(&o));
+}
+
+/* The census asks python/rules.h for the refcount (py_ob_refcnt) through the 3.13t table's
+ * offsets: it agrees with the header read above, dead objects give 0 (not plausible: left out),
+ * immortal ones UINT32_MAX (plausible), and a GIL table still reads ob_refcnt. */
+Test(mipage, census_refcount_from_the_table)
+{
+	static const struct { uint32_t local; int64_t shared; uint64_t want; } rows[] = {
+		{ 2, 0, 2 }, { 0, 0, 0 }, { 0, 3, 0 }, { 0, -(2 << 2), 0 }, { 0, (1 << 2) | 3, 1 },
+		{ 1, 5 << 2, 6 }, { 3, -(1 << 2), 2 }, { UINT32_MAX, 0, UINT32_MAX },
+	};
+	struct pylayout ft, gil;
+	struct pc_err e = { 0 };
+	uint8_t h[PYFT_HEADER];
+	bool found = false;
+
+	for (size_t i = 0; i < pylayout_ntables; i++)
+		if (layout_table_free_threaded(pylayout_tables[i])) {
+			layout_from_table(pylayout_tables[i], &ft);
+			found = true;
+		}
+	cr_assert(found, "no free-threaded table");
+	for (size_t i = 0; i < PC_ARRAY_LEN(rows); i++) {
+		struct pyft_object o;
+		uint64_t r;
+
+		header(h, rows[i].local, rows[i].shared, 0);
+		pyft_object_read(h, &o);
+		r = py_ob_refcnt(&ft, h);
+		cr_expect_eq(r, rows[i].want, "local %u shared %lld", rows[i].local, (long long)rows[i].shared);
+		cr_expect_eq(py_refcnt_plausible(&ft, r), !pyft_dead(&o), "row %zu", i);
+	}
+	cr_assert_eq(layout_lookup(3, 13, &gil, &e), 0, "%s", e.detail);
+	memset(h, 0, sizeof h);
+	h[0] = 7;
+	cr_expect_eq(py_ob_refcnt(&gil, h), 7);
 }

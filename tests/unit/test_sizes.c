@@ -1,6 +1,7 @@
 /* test_sizes.c: the sys.getsizeof formulas of objects/sizes.h with the real layouts, against
  * sys.getsizeof values printed by the pyenv interpreters 3.8.18, 3.9.18, 3.10.13, 3.11.7,
- * 3.12.1, 3.13.0 (and Debian's /usr/bin/python3.11, which agrees with 3.11.7), e.g.
+ * 3.12.1, 3.13.0 (and Debian's /usr/bin/python3.11, which agrees with 3.11.7), the free-threaded
+ * 3.13.15t, e.g.
  *   python3 -c "import sys; print(sys.getsizeof(0), sys.getsizeof(2**100), sys.getsizeof('hello'))"
  * getsizeof = __sizeof__ + the pre-header: 16 for GC objects (tuple, list, dict, set, frozenset,
  * type), 0 for int, str, bytes and float (docs/cpython.md 5.1, 5.2). */
@@ -61,6 +62,8 @@ static const struct expected versions[] = {
 	{ 11, 28, 28, 32, 40, 28, 49, 54, 78, 78, 80, 88, 4, 184, 224, 424, 1688 },
 	{ 12, 28, 28, 32, 40, 28, 41, 46, 62, 62, 64, 88, 4, 184, 224, 432, 1704 },
 	{ 13, 28, 28, 32, 40, 28, 41, 46, 62, 62, 64, 88, 4, 184, 224, 416, 1712 },
+	/* 3.13.15 free-threaded (tools/build-freethreaded): a 32-byte header, no GC pre-header */
+	{ 13, 44, 44, 48, 56, 44, 57, 62, 78, 78, 80, 88, 4, 184, 224, 432, 1712 },
 	/* Debian's 3.13.18, 3.14.10, 3.15.2 (printed by them) */
 	{ 13, 28, 28, 32, 40, 28, 41, 46, 62, 62, 64, 88, 4, 184, 224, 416, 1712 },
 	{ 14, 28, 28, 32, 40, 28, 41, 46, 62, 62, 64, 88, 4, 184, 224, 416, 1720 },
@@ -101,13 +104,13 @@ Test(sizes, int_ndigits_from_object_bytes)
 		memset(obj, 0, sizeof obj);
 		if (L.minor >= 12) {
 			uint64_t tag = (4u << 3) | 2; /* -(2**100): 4 digits, sign bits 2 (negative) */
-			cr_assert_eq(L.off.long_tag, 16);
+			cr_assert_eq(L.off.long_tag, L.free_threaded ? 32 : 16);
 			memcpy(obj + L.off.long_tag, &tag, 8);
 			cr_assert_eq(size_int_ndigits(&L, obj), 4);
 			tag = 1; /* 0: no digit, sign bits 1 (zero) */
 			memcpy(obj + L.off.long_tag, &tag, 8);
 			cr_assert_eq(size_int_ndigits(&L, obj), 0);
-			cr_assert_eq(size_int(&L, size_int_ndigits(&L, obj)), 28);
+			cr_assert_eq(size_int(&L, size_int_ndigits(&L, obj)), versions[i].int_0);
 		} else {
 			int64_t ob_size = -4;
 			cr_assert_eq(L.off.long_tag, -1);
@@ -132,8 +135,10 @@ Test(sizes, str_compact_per_version)
 		struct pylayout L = layout_at(i);
 		uint64_t p = pre(&L, RULE_STR, 0);
 
-		cr_assert_eq(L.off.ascii_size, x->minor <= 11 ? 48 : 40);
-		cr_assert_eq(L.off.compact_size, x->minor <= 11 ? 72 : 56);
+		unsigned header = L.free_threaded ? 16 : 0; /* the free-threaded PyObject's extra words */
+
+		cr_assert_eq(L.off.ascii_size, (x->minor <= 11 ? 48 : 40) + header);
+		cr_assert_eq(L.off.compact_size, (x->minor <= 11 ? 72 : 56) + header);
 		cr_assert_eq(size_str(&L, 0, 1, true, true, true, 0, 0) + p, x->s_empty, "3.%d ''", x->minor);
 		cr_assert_eq(size_str(&L, 5, 1, true, true, true, 0, 0) + p, x->s_hello, "3.%d 'hello'", x->minor);
 		cr_assert_eq(size_str(&L, 5, 1, true, false, true, 0, 0) + p, x->s_hello_latin1, "3.%d 'héllo'",
@@ -263,7 +268,7 @@ Test(sizes, type_objects)
 
 		memset(&type_type, 0, sizeof type_type);
 		type_type.rule = RULE_TYPE;
-		type_type.pre = 16;
+		type_type.pre = layout_preheader(&L, PC_TPFLAGS_HAVE_GC); /* 0 free-threaded */
 		cr_assert_eq((uint64_t)L.off.type_size + size_preheader(&L, &type_type, false), x->type_int,
 			     "3.%d getsizeof(int)", x->minor);
 		keys = x->minor <= 10 ? size_dict_keys(&L, 8, 8, 24) : size_dict_keys(&L, 64, 64, 16);

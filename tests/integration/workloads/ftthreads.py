@@ -1,7 +1,8 @@
 """Free-threaded workload for pycensus: threads that allocate, some of which exit.
 
-  ftthreads.py THREADS [truth]
-                         starts THREADS threads; each builds 1000 Item instances and 1000 lists
+  ftthreads.py THREADS [truth|census]
+                         starts THREADS threads; each builds 1000 Item instances, 1000 lists and
+                         100 Rec instances with a materialised __dict__ (dict of __main__.Rec),
                          and keeps them in a global list; the odd-numbered ones then exit (on a
                          free-threaded build their mimalloc pages are abandoned, kept by the
                          interpreter for other threads to adopt), the even ones wait.
@@ -12,6 +13,8 @@ heaps from outside: "interp=ADDR ts=ADDR,ADDR... item_type=ADDR list_type=ADDR i
 blocks=N" (the interpreter and thread states from the C API through ctypes; the lists counted
 over gc.get_objects(); blocks: sys.getallocatedblocks()). Nothing that lives on is allocated
 after the counting.
+With "census", the first SIGUSR1 prints the closure of gc.get_objects() as truthlib's "truth"
+lines and "end" (the census ran before it), then the threads are let go and it exits.
 """
 import os
 import signal
@@ -30,8 +33,17 @@ class Item:
         self.a = i
 
 
+class Rec:
+    def __init__(self, i):
+        self.a = i
+        self.b = str(i)
+
+
 def work(k, built):
-    mine = [Item(i) for i in range(N)] + [[i] for i in range(N)]
+    recs = [Rec(i) for i in range(N // 10)]
+    for r in recs:
+        vars(r)["c"] = r.a  # the dict is materialised: a "dict of __main__.Rec"
+    mine = [Item(i) for i in range(N)] + [[i] for i in range(N)] + recs
     with lock:
         kept.append(mine)
     built.release()
@@ -66,6 +78,12 @@ def truth():
 
 
 def main():
+    closure_truth = None
+    if sys.argv[2:] == ["census"]:  # imported before the census, like every truth workload
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from truthlib import truth as closure_truth, settle_interned
+        import struct  # noqa: F401  truthlib.bss_range imports it: loaded before the census, not by the truth
+        settle_interned()
     threads = int(sys.argv[1]) if len(sys.argv) > 1 else 4
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
     built = threading.Semaphore(0)
@@ -81,6 +99,9 @@ def main():
     extra = truth() if sys.argv[2:] == ["truth"] else ""
     print("ready %d gil=%d%s" % (os.getpid(), int(gil), extra), flush=True)
     signal.sigwait({signal.SIGUSR1})
+    if closure_truth:
+        closure_truth()
+        print("end", flush=True)
     release.set()
     for t in ts:
         t.join()

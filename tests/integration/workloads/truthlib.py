@@ -104,9 +104,11 @@ def _closure_objects():
 
 
 def closure():
+    # the objects first: the ranges (tuples of ints, ~100 of each) are the truth's own, not the heap's
+    objects = _closure_objects()
     statics = file_backed_ranges()
     counts = {}
-    for o in _closure_objects().values():
+    for o in objects.values():
         if o is None:
             continue
         k = "dict" if type(o) is dict else kind(type(o))
