@@ -72,7 +72,7 @@ static void none_lost(const struct python *py)
 	const char *fix = getenv("PYCENSUS_FIXTURES"), *dir = getenv("PYCENSUS_WORKLOADS");
 	char lib[512], wl[512], line[256], err[2048], pidtxt[16];
 	struct sender s = { 0 };
-	int pid = 0, signo = 0, failed = 0;
+	int pid = 0, signo = 0, failed = 0, stuck = 0;
 	long got = -1;
 	pthread_t th;
 	struct proc p;
@@ -90,7 +90,11 @@ static void none_lost(const struct python *py)
 	for (int i = 0; i < RUNS; i++) {
 		const char *args[] = { "stacks", pidtxt, NULL };
 		int code = h_pycensus(NULL, 0, err, sizeof err, args);
-		if (code != 0 && failed++ < 3)
+		/* exit 13 is the stop deadline, which a heavily loaded machine can reach: not a lost
+		 * signal, and the target is resumed all the same */
+		if (code == 13)
+			stuck++;
+		else if (code != 0 && failed++ < 3)
 			cr_expect_eq(code, 0, "%s: stacks run %d: %s", py->label, i, err);
 		atomic_fetch_add(&s.runs, 1);
 	}
@@ -101,14 +105,17 @@ static void none_lost(const struct python *py)
 	atomic_store(&s.stop, true);
 	pthread_join(th, NULL);
 	cr_expect_eq(atomic_load(&s.sent), SIGNALS, "%s: only %ld signals could be sent", py->label, atomic_load(&s.sent));
-	/* queued signals are delivered as the target runs: wait until the count stops short or matches */
-	for (int i = 0; i < 100 && (got = delivered(&p)) >= 0 && got < atomic_load(&s.sent); i++)
+	/* queued signals are delivered as the target runs: wait while the count still grows (a loaded
+	 * machine delivers slowly), until it matches or stays put for 3 s */
+	for (long prev = -1, still = 0; still < 30 && (got = delivered(&p)) >= 0 && got < atomic_load(&s.sent); prev = got) {
+		still = got == prev ? still + 1 : 0;
 		usleep(100000);
+	}
 	cr_expect_eq(got, atomic_load(&s.sent), "%s: %ld signals sent, %ld delivered (%ld lost) over %d stacks runs",
 		     py->label, atomic_load(&s.sent), got, atomic_load(&s.sent) - got, RUNS);
 	cr_expect_eq(failed, 0, "%s: %d of %d stacks runs failed", py->label, failed, RUNS);
-	fprintf(stderr, "signals: %s: %ld real-time signals sent over %d stacks runs, %ld delivered (%ld refused by a full queue and resent)\n",
-		py->label, atomic_load(&s.sent), RUNS, got, s.refused);
+	fprintf(stderr, "signals: %s: %ld real-time signals sent over %d stacks runs, %ld delivered (%ld refused by a full queue and resent; %d runs met the stop deadline)\n",
+		py->label, atomic_load(&s.sent), RUNS, got, s.refused, stuck);
 	h_kill(&p);
 }
 
