@@ -61,7 +61,7 @@ static void census_member(struct tree_member *m, const struct snapshot_opts *o, 
 		source_close(&src);
 	}
 	if (rc < 0) {
-		m->code = pc_exit_code(e.code);
+		m->code = (int)e.code;
 		snprintf(m->why, sizeof m->why, "%s: %.*s", pc_code_message(e.code), (int)(sizeof m->why / 2), e.detail);
 		census_release(&m->c);
 		census_init(&m->c);
@@ -98,8 +98,8 @@ int tree_take(pid_t root, const struct snapshot_opts *o, unsigned source_flags, 
 		else if (!first_bad)
 			first_bad = m;
 	}
-	if (t->censused == 0)
-		return pc_fail(e, PC_ENOTPYTHON, "no process of the tree under %d could be censused; process %d: %s",
+	if (t->censused == 0) /* the first refusal says why (not Python, permission, ...) */
+		return pc_fail(e, (enum pc_code)first_bad->code, "no process of the tree under %d could be censused; process %d: %s",
 			       (int)root, (int)first_bad->pid, first_bad->why);
 	return 0;
 }

@@ -13,7 +13,7 @@ struct tree_member {
 	unsigned depth;        /* 0: the root */
 	char role[48];         /* "gunicorn worker", "multiprocessing child (spawn)", or "" */
 	char cmdline[256];
-	int code;              /* 0: censused; else the exit code of why it was skipped */
+	int code;              /* PC_EOK (0): censused; else the pc_code of why it was skipped */
 	char why[320];         /* the reason it was skipped, one line */
 	struct census c;       /* when code == 0 */
 };

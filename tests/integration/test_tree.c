@@ -131,6 +131,19 @@ static void each_listed(const struct python *py, const char *mode, const char *c
 		  py->label, mode, cmd[0]);
 }
 
+/* The Work rows' count in a text partition (Index Count % Size % Cumulative % Kind). */
+static long long text_work(const char *out)
+{
+	long long work = 0, count;
+	char kind[128];
+
+	for (const char *s = out; s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL)
+		if (sscanf(s, "%*d %lld %*d %*d %*d %*d %*d %127s", &count, kind) == 2 &&
+		    (strcmp(kind, "__main__.Work") == 0 || strcmp(kind, "__mp_main__.Work") == 0))
+			work += count;
+	return work;
+}
+
 /* From top's table: the summed Work rows' count, or -1 when a process is not listed. */
 static long long top_work(const char *out, const struct expect *x)
 {
@@ -180,6 +193,13 @@ static void one_tree(const struct python *py, const struct python *other, const 
 			 "%s %s: role of a worker", py->label, mode);
 	for (size_t c = 0; c < PC_ARRAY_LEN(per_process); c++)
 		each_listed(py, mode, per_process[c], pidtxt, &x, out);
+	/* the text report: a line per process, then the Work summed in the partition */
+	const char *xargs[] = { "snap", "--subprocesses", "--pause", "census", "-n", "0", "-q", pidtxt, NULL };
+	cr_expect_eq(h_pycensus(out, OUT_MAX, err, sizeof err, xargs), 0, "%s %s: text: %s", py->label, mode, err);
+	cr_expect(strstr(out, "pycensus: process tree of ") && strstr(out, "Summed over the "), "%s %s: text report: %.300s",
+		  py->label, mode, out);
+	cr_expect_eq(text_work(out), sum, "%s %s: the text partition sums Work to %lld, not %lld", py->label, mode,
+		     text_work(out), sum);
 	/* top --subprocesses, one sample without a terminal: a line per process, the Work summed */
 	const char *targs[] = { "top", "--subprocesses", "--pause", "census", "-c", "1", "-n", "400", pidtxt, NULL };
 	cr_expect_eq(h_pycensus(out, OUT_MAX, err, sizeof err, targs), 0, "%s %s: top: %s", py->label, mode, err);
@@ -314,4 +334,18 @@ ParameterizedTest(struct python *py, tree, run_subprocesses, .timeout = 300)
 	size_t n;
 
 	run_tree(py, place_of(py, all, &n) % 2 ? "spawn" : "fork");
+}
+
+/* A tree where nothing is Python: the first refusal's code (5, not a Python process), one line. */
+Test(tree, no_python_in_the_tree)
+{
+	char *argv[] = { "/bin/sleep", "60", NULL }, err[2048], pidtxt[16];
+	struct proc p;
+
+	cr_assert(h_spawn(&p, argv));
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)p.pid);
+	const char *args[] = { "snap", "--subprocesses", pidtxt, NULL };
+	cr_expect_eq(h_pycensus(NULL, 0, err, sizeof err, args), 5, "%s", err);
+	cr_expect(strstr(err, "no process of the tree under") && strchr(err, '\n') == strrchr(err, '\n'), "%s", err);
+	h_kill(&p);
 }
