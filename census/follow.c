@@ -67,7 +67,7 @@ static void queue(struct walk *w, enum fjob_kind kind, uint64_t addr, uint64_t l
 	struct follow *f = &w->fo;
 
 	xgrow((void **)&f->jobs, &f->capjobs, f->njobs + 1, sizeof *f->jobs);
-	f->jobs[f->njobs++] = (struct fjob){ addr, len, aux, slot, kind };
+	f->jobs[f->njobs++] = (struct fjob){ addr, len, aux, slot, kind, w->gcur };
 }
 
 /* A reference: anything already copied (arenas, GC objects outside them) is counted by the other
@@ -79,6 +79,7 @@ void follow_ptr(struct walk *w, uint64_t ref)
 
 	if (!ref || (ref & 7))
 		return;
+	walk_graph_ref(w, ref);
 	h = (size_t)((ref >> 3) ^ (ref >> 15)) & (PC_ARRAY_LEN(f->recent) - 1);
 	if (f->recent[h] == ref)
 		return;
@@ -249,6 +250,7 @@ static void on_object(struct walk *w, const struct fjob *j, const uint8_t *b)
 
 static void on_job(struct walk *w, const struct fjob *j, const uint8_t *b)
 {
+	w->gcur = j->src;
 	switch (j->kind) {
 	case FJ_HEADER: on_header(w, j, b); break;
 	case FJ_OBJECT: on_object(w, j, b); break;
@@ -316,12 +318,18 @@ static void seed_roots(struct walk *w)
 	uint64_t dicts[256], v;
 	size_t n = walk_side_table_dicts(w, dicts, PC_ARRAY_LEN(dicts));
 
+	w->gcur = w->gb ? OG_INTERP : GRAPH_NONE;
 	for (size_t i = 0; i < PC_ARRAY_LEN(roots); i++)
-		if (roots[i] >= 0 && mem_read_u64(&w->p->mem, w->p->interp + (uint64_t)roots[i], &v, NULL) == 0)
+		if (roots[i] >= 0 && mem_read_u64(&w->p->mem, w->p->interp + (uint64_t)roots[i], &v, NULL) == 0) {
+			if (w->og)
+				w->og->interp[i] = v;
 			follow_ptr(w, v);
+		}
 	for (size_t i = 0; i < n; i++)
 		follow_ptr(w, dicts[i]);
+	w->gcur = w->gb ? OG_THREADS : GRAPH_NONE;
 	follow_local_ptrs(w, (const uint8_t *)w->frame_roots, w->nframe_roots);
+	w->gcur = GRAPH_NONE;
 }
 
 void walk_follow(struct walk *w)

@@ -81,6 +81,7 @@ static int census_copy(struct pyproc *p, struct walk *w, const struct snapshot_o
 		       struct census *c, struct pc_err *e)
 {
 	walk_init(w, p, c);
+	walk_graph_init(w, o->graph);
 	w->alloc = c->size_alloc = o->size_alloc;
 	w->hc.keep = o->keep_copy;
 	if (o->size_alloc && py_is_free_threaded(&p->L))
@@ -113,6 +114,10 @@ static void census_rest(struct pyproc *p, struct walk *w, const struct snapshot_
 	progress(o, "deciding dict owners");
 	walk_discount_buffer_holders(w);
 	walk_owners(w);
+	if (w->gb) {
+		progress(o, "building the object graph");
+		walk_graph_finish(w);
+	}
 	if (w->alloc)
 		walk_footprint_rows(w);
 	else

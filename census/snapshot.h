@@ -13,6 +13,7 @@
 #include "model/census.h"
 #include "frames/stacks.h"
 #include "source/source.h"
+#include "census/objgraph.h"
 
 /* Called between the phases of a census ("stopping the process", "copying arenas", "walking
  * objects", ..., and NULL when it is over), so a command can show progress on a long one. */
@@ -35,6 +36,9 @@ struct snapshot_opts {
 	const char *capture; /* when set, every byte the census reads is saved to this image file */
 	enum pause_mode pause; /* a source that never stops (--nonblocking, an image) or is held ignores it */
 	struct copybuf *keep_copy; /* when set, the arena copy's buffer is kept there for the next census */
+	/* when set, the object graph of the census is built into it (census/objgraph.h); the caller
+	 * releases it with objgraph_release, on failure too */
+	struct objgraph *graph;
 };
 
 /* Fills c (census_init'ed by the caller) from the source (opened by the caller, closed by it

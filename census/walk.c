@@ -46,6 +46,10 @@ void walk_release(struct walk *w)
 	heapcopy_release(&w->hc);
 	ptrmap_release(&w->owner);
 	follow_release(w);
+	if (w->gb) {
+		graph_builder_release(w->gb);
+		free(w->gb);
+	}
 	free(w->starts);
 	free(w->frame_roots);
 	free(w->buffer_holders);
@@ -111,6 +115,7 @@ void walk_count(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, siz
 	uint64_t size = w->alloc ? walk_footprint(w, ty, addr, ob, have) : sizes_object(w->p, ty, addr, ob, have), d;
 
 	ty = &w->types.v[t]; /* sizes_object may have grown the table */
+	walk_graph_node(w, ty, addr, size, ob);
 	if (ty->exact_dict) {
 		xgrow((void **)&w->dicts, &w->capdicts, w->ndicts + 1, sizeof *w->dicts);
 		w->dicts[w->ndicts++] = (struct dict_seen){ addr, size };

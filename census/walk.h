@@ -11,6 +11,7 @@
 #include "source/pyproc.h"
 #include "objects/types.h"
 #include "python/rules.h"
+#include "census/objgraph.h"
 
 struct dict_seen {        /* an exact dict met in the walk, kind decided once owners are known */
 	uint64_t addr, size;
@@ -31,6 +32,7 @@ struct fjob {
 	uint64_t addr, len, aux;
 	int64_t slot;
 	enum fjob_kind kind;
+	uint32_t src;   /* the graph node whose references these are (GRAPH_NONE: no graph) */
 };
 
 struct follow {
@@ -77,6 +79,11 @@ struct walk {
 	size_t nframe_roots, capframe_roots;
 	uint64_t frames_bad;    /* frames (or thread states) whose locals could not be read */
 	const char *first_bad_pool;
+	/* the object graph, when the census builds one (census/graphrec.c): nodes carry their type
+	 * slot until walk_graph_kinds makes it the census row */
+	struct graph_builder *gb;
+	struct objgraph *og;
+	uint32_t gcur;          /* the node whose references the walk follows now */
 };
 
 void walk_init(struct walk *w, struct pyproc *p, struct census *c);
@@ -130,6 +137,19 @@ void walk_buffer_warnings(struct walk *w);
  * the pool walk counted them, and each bytearray's size includes its holder already. Before
  * walk_owners, which turns the tallies into rows. */
 void walk_discount_buffer_holders(struct walk *w);
+
+/* census/graphrec.c: the object graph (og set in snapshot_opts). walk_graph_init adds the synthetic
+ * nodes; walk_graph_node makes the object a node and the current source of references;
+ * walk_graph_ref records one (inline: it runs for every reference); walk_graph_finish, after
+ * walk_owners, gives every node its census row and builds the graph. */
+void walk_graph_init(struct walk *w, struct objgraph *og);
+void walk_graph_node(struct walk *w, const struct pytype *ty, uint64_t addr, uint64_t size, const uint8_t *ob);
+void walk_graph_finish(struct walk *w);
+static inline void walk_graph_ref(struct walk *w, uint64_t ref)
+{
+	if (w->gb && w->gcur != GRAPH_NONE)
+		graph_add_ref(w->gb, w->gcur, ref);
+}
 
 /* census/refs.c: the references of one object (its bytes at ob, `have` of them) */
 void walk_refs(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size_t have);

@@ -18,6 +18,8 @@ int cmd_diff(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_capture(int argc, char **argv); /* cli/cmd_capture.c, with cmd_replay */
 int cmd_replay(int argc, char **argv);
+int cmd_why(int argc, char **argv);     /* cli/cmd_why.c */
+int cmd_retained(int argc, char **argv); /* cli/cmd_retained.c */
 
 /* Parses a PID argument; fails with PC_EUSAGE naming the bad text. */
 int cli_parse_pid(const char *s, int *pid, struct pc_err *e);

@@ -21,6 +21,8 @@ static const struct command {
 	{ "stacks", cmd_stacks, "where every thread is: Python frames, thread names, the GIL holder (--native: C frames too)" },
 	{ "run", cmd_run, "start a Python program, sample its heap over time and as it exits" },
 	{ "diff", cmd_diff, "what changed between two CSV censuses (or a time series' first and last sample)" },
+	{ "why", cmd_why, "why objects are alive: the shortest paths from the roots to a kind or an object, merged" },
+	{ "retained", cmd_retained, "what keeps memory alive: kinds and objects by retained size (the dominator tree)" },
 	{ "top", cmd_top, "live view of a running process: kinds by size and how fast they grow" },
 	{ "capture", cmd_capture, "debugging aid: a census that saves everything it read to an image FILE" },
 	{ "replay", cmd_replay, "debugging aid: the census of a captured image FILE, without the process" },

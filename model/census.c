@@ -36,6 +36,11 @@ static const char *row_kind(const void *rows, size_t i)
 	return ((const struct census_row *)rows)[i].kind;
 }
 
+size_t census_row_index(const struct census *c, const char *kind)
+{
+	return strindex_find(&c->kinds, kind, row_kind, c->rows);
+}
+
 static struct census_row *row_of(struct census *c, const char *kind, const char *type, const char *module)
 {
 	size_t i = strindex_find(&c->kinds, kind, row_kind, c->rows);

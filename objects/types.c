@@ -281,6 +281,52 @@ static void read_member_array(struct pyproc *p, uint64_t arr, struct pytype *ty)
 	}
 }
 
+/* The name of the PyObject * member at off in one tp_members array: 1 when found. */
+static int member_name_in(struct pyproc *p, uint64_t arr, int64_t off, char *buf, size_t len)
+{
+	const struct pyoffsets *o = &p->L.off;
+	size_t sz = (size_t)o->memberdef_size;
+	uint8_t m[64];
+
+	if (!arr || sz == 0 || sz > sizeof m || o->mb_type < 0 || len < 2)
+		return 0;
+	for (unsigned i = 0; i < MAX_MEMBERS; i++) {
+		int64_t moff;
+		uint64_t name;
+		if (mem_read(&p->mem, arr + i * sz, m, sz, NULL) < 0 || !(name = rd64(m, o->mb_name)))
+			return 0;
+		memcpy(&moff, m + o->mb_offset, 8);
+		if (moff != off)
+			continue;
+		for (size_t k = 0; k + 1 < len; k++) /* byte by byte: the name may end a mapping */
+			if (mem_read(&p->mem, name + k, buf + k, 1, NULL) < 0 || buf[k] == 0) {
+				buf[k] = 0;
+				return k > 0;
+			}
+		buf[len - 1] = 0;
+		return 1;
+	}
+	return 0;
+}
+
+int typetab_member_name(struct typetab *t, struct pyproc *p, size_t s, int64_t off, char *buf, size_t len)
+{
+	uint64_t addr = t->v[s].addr;
+
+	for (int depth = 0; addr && depth < MAX_BASE_DEPTH; depth++) {
+		struct pytype *b = lookup(t, p, addr, 0);
+		uint64_t arr, next;
+		if (!b)
+			return 0;
+		arr = b->members_addr;
+		next = b->base;
+		if (member_name_in(p, arr, off, buf, len))
+			return 1;
+		addr = next;
+	}
+	return 0;
+}
+
 void typetab_members(struct typetab *t, struct pyproc *p, size_t s)
 {
 	uint64_t addr = t->v[s].addr;

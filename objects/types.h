@@ -82,5 +82,8 @@ struct pytype *typetab_get(struct typetab *t, struct pyproc *p, uint64_t addr);
 /* The object-member offsets of the type in slot s (own and inherited), read once. Offsets that
  * do not fit the type's basicsize are dropped. */
 void typetab_members(struct typetab *t, struct pyproc *p, size_t s);
+/* The name of the member at offset off of the type in slot s or its bases ("__weakref__",
+ * "handler"): 1 and buf filled when found, 0 otherwise. */
+int typetab_member_name(struct typetab *t, struct pyproc *p, size_t s, int64_t off, char *buf, size_t len);
 
 #endif

@@ -255,6 +255,24 @@ static inline bool py_refcnt_plausible(const struct pylayout *L, uint64_t r)
 	return false;
 }
 
+/* A refcount (py_ob_refcnt's form) that marks an immortal object (3.12+: PEP 683): its count is
+ * not the number of references to it, so it says nothing of who holds it. 3.12/3.13 set
+ * _Py_IMMORTAL_REFCNT (UINT_MAX, 2^32 - 1 in the 64-bit field) and may drift above 2^31; 3.14
+ * keeps the low 32 bits >= 2^31 (Include/refcount.h); free-threaded: local UINT32_MAX. */
+static inline bool py_refcnt_immortal(const struct pylayout *L, uint64_t r)
+{
+	switch (L->refcnt_form) {
+	case PY_RC_PLAIN:
+		return false;
+	case PY_RC_IMMORTAL_UINT:
+	case PY_RC_FREE_THREADED:
+		return r >= (1ULL << 31);
+	case PY_RC_SPLIT_FLAGS:
+		return (r & 0xffffffffULL) >= (1ULL << 31);
+	}
+	return false;
+}
+
 /* How a str is stored, from PyASCIIObject.state (Include/cpython/unicodeobject.h; the same bits
  * 3.8-3.15, checked in the DWARF of 3.14.10 and 3.15.2: interned 0-1, kind 2-4, compact 5,
  * ascii 6). `header`: the bytes before a compact str's characters (0 when not compact: the

@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include "report/escape.h"
+#include "report/units.h"
 #include "report/output.h"
 
 static const char *plural(uint64_t n)
@@ -11,20 +12,6 @@ static const char *plural(uint64_t n)
 	return n == 1 ? "" : "s";
 }
 
-static void put_bytes(FILE *out, uint64_t n)
-{
-	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)n;
-	size_t u = 0;
-
-	if (n < 1024) {
-		fprintf(out, "%" PRIu64 " B", n);
-		return;
-	}
-	for (v /= 1024; v >= 1024 && u + 1 < PC_ARRAY_LEN(unit); u++)
-		v /= 1024;
-	fprintf(out, "%.1f %s", v, unit[u]);
-}
 
 static void put_target_line(FILE *out, const struct census *c)
 {
@@ -59,7 +46,7 @@ static void put_cost_line(FILE *out, const struct census *c)
 			c->wall_s);
 	else
 		fprintf(out, "pause %.3f s (whole census), census %.3f s; read ", c->pause_s, c->wall_s);
-	put_bytes(out, c->bytes_read);
+	report_put_bytes(out, c->bytes_read);
 	fprintf(out, " in %" PRIu64 " syscall%s\n", c->syscalls, plural(c->syscalls));
 }
 
@@ -69,22 +56,22 @@ static void put_alloc_line(FILE *out, const struct census *c)
 	const uint64_t in = c->alloc.attributed_in_arenas, all = c->alloc.pymalloc_allocated;
 
 	fputs("sizes: allocator footprint; pymalloc blocks allocated ", out);
-	put_bytes(out, all);
+	report_put_bytes(out, all);
 	fputs(", claimed by objects and their buffers ", out);
-	put_bytes(out, in);
+	report_put_bytes(out, in);
 	fputs(", unattributed ", out);
-	put_bytes(out, all > in ? all - in : 0);
+	report_put_bytes(out, all > in ? all - in : 0);
 	fputs("; outside pymalloc ", out);
-	put_bytes(out, c->alloc.outside_arenas);
+	report_put_bytes(out, c->alloc.outside_arenas);
 	fputc('\n', out);
 }
 
 static void put_summary_line(FILE *out, const struct census *c)
 {
 	fputs("state: RSS ", out);
-	put_bytes(out, c->rss);
+	report_put_bytes(out, c->rss);
 	fprintf(out, "; pymalloc %" PRIu64 " arena%s, ", c->narenas, plural(c->narenas));
-	put_bytes(out, c->arena_bytes);
+	report_put_bytes(out, c->arena_bytes);
 	fprintf(out, ", %.1f%% in allocated blocks", c->arena_bytes ? 100.0 * (double)c->arena_used / (double)c->arena_bytes : 0.0);
 	if (c->gc_ngen) {
 		fputs("; GC counts ", out);

@@ -1,0 +1,186 @@
+/* paths.c: the merged shortest paths to selected objects (census/paths.h). */
+#include "common/compat.h"
+#include "census/paths.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "common/ptrmap.h"
+#include "common/xalloc.h"
+#include "objects/referrer.h"
+
+/* One breadth-first phase from the nodes queued in q[head..tail): every node it reaches gets its
+ * predecessor; nodes reached by an earlier phase keep theirs. */
+static size_t bfs_phase(const struct graph *g, uint32_t *parent, uint8_t *seen, uint32_t *q, size_t head, size_t tail)
+{
+	while (head < tail) {
+		uint32_t u = q[head++];
+		for (uint64_t e = g->first[u]; e < g->first[u + 1]; e++) {
+			uint32_t v = g->dst[e];
+			if (seen[v])
+				continue;
+			seen[v] = 1;
+			parent[v] = u;
+			q[tail++] = v;
+		}
+	}
+	return tail;
+}
+
+uint32_t *paths_parents(const struct graph *g)
+{
+	static const uint32_t phases[] = { OG_INTERP, OG_THREADS, OG_HELD, OG_GARBAGE };
+	uint32_t *parent = xmalloc((size_t)g->n * sizeof *parent), *q = xmalloc((size_t)g->n * sizeof *q);
+	uint8_t *seen = xcalloc(g->n, 1);
+	size_t tail = 0;
+
+	for (uint32_t v = 0; v < g->n; v++)
+		parent[v] = GRAPH_NONE;
+	for (uint32_t v = 0; v < OG_FIRST && v < g->n; v++)
+		seen[v] = 1;
+	for (size_t ph = 0; ph < PC_ARRAY_LEN(phases); ph++) {
+		size_t head = tail;
+		if (phases[ph] >= g->n)
+			break;
+		q[tail++] = phases[ph];
+		tail = bfs_phase(g, parent, seen, q, head, tail);
+	}
+	free(seen);
+	free(q);
+	return parent;
+}
+
+struct merge {
+	struct pyproc *p;
+	const struct census *c;
+	const struct objgraph *og;
+	struct typetab types;
+	struct ptrmap at_step;  /* (step << 32 | node) + 1: objects already counted at a step */
+	uint32_t *ex_from, *ex_to; /* per step: the reference its label was read from */
+	size_t cap_ex;
+};
+
+/* Items of these hold their referents by position or key: any item is one step ("[]"), whose
+ * label is read once, for the first reference met (finding it scans the container). A tuple's
+ * position is read every time: tuples are small, and a position there means something (a
+ * closure's cell, a named field). */
+static bool container(const struct merge *m, uint32_t kind)
+{
+	static const char *const types[] = { "dict", "list", "set", "frozenset" };
+
+	if (kind >= m->c->nrows)
+		return false;
+	for (size_t i = 0; i < PC_ARRAY_LEN(types); i++)
+		if (strcmp(m->c->rows[kind].type, types[i]) == 0)
+			return true;
+	return false;
+}
+
+static void root_label(const struct merge *m, uint32_t from, uint32_t to, char *buf, size_t len)
+{
+	const struct graph *g = &m->og->g;
+
+	buf[0] = 0;
+	if (from == OG_INTERP) {
+		for (unsigned i = 0; objgraph_interp_name(i); i++)
+			if (m->og->interp[i] && m->og->interp[i] == g->addr[to]) {
+				snprintf(buf, len, "%s", objgraph_interp_name(i));
+				return;
+			}
+		snprintf(buf, len, "%s", objgraph_interp_name(3));
+	} else if (from == OG_THREADS)
+		snprintf(buf, len, "a local of a running frame");
+	else if (from == OG_HELD)
+		snprintf(buf, len, "%u reference%s unaccounted", g->surplus[to], g->surplus[to] == 1 ? "" : "s");
+}
+
+/* The step for the reference from -> to under step `parent`. */
+static uint32_t step_of(struct merge *m, struct pathtree *t, uint32_t parent, uint32_t from, uint32_t to)
+{
+	const struct graph *g = &m->og->g;
+	char label[PT_LABEL];
+	const char *key;
+	bool created;
+	uint32_t s;
+
+	if (from < OG_FIRST) {
+		root_label(m, from, to, label, sizeof label);
+		key = from == OG_INTERP ? label : "";
+	} else if (container(m, g->kind[from])) {
+		label[0] = 0;
+		key = "[]";
+	} else {
+		if (!referrer_label(m->p, &m->types, g->addr[from], g->addr[to], label, sizeof label))
+			snprintf(label, sizeof label, "?");
+		key = label;
+	}
+	s = pathtree_child(t, parent, g->kind[to], "", key, label, &created);
+	if (created) {
+		xgrow((void **)&m->ex_from, &m->cap_ex, t->n, sizeof *m->ex_from);
+		m->ex_to = xrealloc(m->ex_to, m->cap_ex * sizeof *m->ex_to);
+		m->ex_from[s] = from;
+		m->ex_to[s] = to;
+		if (strcmp(key, "[]") == 0 && !referrer_label(m->p, &m->types, g->addr[from], g->addr[to], t->v[s].label,
+							       sizeof t->v[s].label))
+			snprintf(t->v[s].label, sizeof t->v[s].label, "[?]");
+	} else if (m->ex_from[s] != from || m->ex_to[s] != to)
+		t->v[s].varied = true;
+	return s;
+}
+
+static void count_at(struct merge *m, struct pathtree *t, uint32_t s, uint32_t node, uint64_t retained)
+{
+	t->v[s].through++;
+	t->v[s].retained += retained;
+	if (ptrmap_put(&m->at_step, ((uint64_t)s << 32 | node) + 1, 1))
+		t->v[s].objects++;
+}
+
+static void merge_one(struct merge *m, const uint32_t *parents, uint64_t retained, uint32_t v, struct pathtree *t,
+		      uint32_t *chain)
+{
+	const struct graph *g = &m->og->g;
+	size_t n = 0;
+	uint32_t s, u;
+	bool created;
+
+	for (u = v; u != GRAPH_NONE && u >= OG_FIRST && n < PT_MAX_DEPTH; u = parents[u])
+		chain[n++] = u;
+	if (u == GRAPH_NONE || u == OG_ROOT)
+		return; /* reached by no root: the graph attaches everything, so only a cut path */
+	if (u >= OG_FIRST) {
+		t->too_deep++;
+		return;
+	}
+	t->via_held += u == OG_HELD;
+	t->via_garbage += u == OG_GARBAGE;
+	s = pathtree_child(t, PT_NONE, PT_NONE, objgraph_root_name(u), "", "", &created);
+	count_at(m, t, s, u, retained);
+	for (uint32_t from = u; n > 0; from = chain[n]) {
+		n--;
+		s = step_of(m, t, s, from, chain[n]);
+		count_at(m, t, s, chain[n], retained);
+	}
+	t->v[s].ends++;
+	(void)g;
+}
+
+void paths_merge(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint32_t *parents,
+		 const uint64_t *retained, const uint8_t *select, struct pathtree *t)
+{
+	struct merge m = { .p = p, .c = c, .og = og };
+	uint32_t *chain = xmalloc(PT_MAX_DEPTH * sizeof *chain);
+
+	typetab_init(&m.types, p);
+	ptrmap_init(&m.at_step);
+	for (uint32_t v = OG_FIRST; v < og->g.n; v++)
+		if (select[v]) {
+			t->selected++;
+			merge_one(&m, parents, retained[v], v, t, chain);
+		}
+	free(chain);
+	free(m.ex_from);
+	free(m.ex_to);
+	ptrmap_release(&m.at_step);
+	typetab_release(&m.types);
+}

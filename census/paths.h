@@ -1,0 +1,29 @@
+/* paths.h: why objects are alive: the shortest paths from the roots to selected objects of a
+ * census's object graph, merged into one tree (model/pathtree.h) whose steps are named by kind
+ * and by how the step before holds them ("['receivers']", "[*]", ".__closure__"), read from the
+ * target (objects/referrer.h). Paths start at the interpreter's roots and the threads' frames
+ * when any reaches the object; only objects nothing there reaches are shown held from C or
+ * unreachable. */
+#ifndef PC_PATHS_H
+#define PC_PATHS_H
+
+#include "common/compat.h"
+#include "census/objgraph.h"
+#include "model/census.h"
+#include "model/pathtree.h"
+#include "source/pyproc.h"
+
+/* Shortest-path predecessors from the roots, in order of trust: first from the interpreter (the
+ * modules), then from the threads' frames, then from "held from C", then from the unreachable
+ * node, so a path through the program's modules is preferred to a shorter one through a running
+ * frame's locals or an unaccounted reference. GRAPH_NONE for the
+ * synthetic nodes and anything not reached. Returns a malloc'ed array of g->n. */
+uint32_t *paths_parents(const struct graph *g);
+
+/* Adds the path of every node v with select[v] set to t (pathtree_init'ed by the caller):
+ * parents from paths_parents, retained bytes per node, labels read through p (live: a
+ * reference that changed since the census gets an empty label). */
+void paths_merge(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint32_t *parents,
+		 const uint64_t *retained, const uint8_t *select, struct pathtree *t);
+
+#endif

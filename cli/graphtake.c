@@ -1,0 +1,52 @@
+/* graphtake.c: one census with its object graph, dominators and retained sizes (cli/graphtake.h). */
+#include "common/compat.h"
+#include "cli/graphtake.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "cli/progress.h"
+#include "common/xalloc.h"
+
+int graph_take(pid_t pid, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e)
+{
+	struct progress pr;
+	struct graph *g = &gt->og.g;
+
+	memset(gt, 0, sizeof *gt);
+	census_init(&gt->c);
+	progress_init(&pr, quiet, pid);
+	opts->graph = &gt->og;
+	opts->progress = progress_phase;
+	opts->progress_arg = &pr;
+	if (source_open_pid(&gt->src, pid, 0, e) < 0)
+		return -1;
+	gt->open = true;
+	if (snapshot_take(&gt->src, opts, &gt->c, e) < 0)
+		return -1;
+	progress_phase(&pr, "computing dominators");
+	gt->idom = graph_idom(g);
+	gt->ret_bytes = xmalloc((size_t)g->n * sizeof *gt->ret_bytes);
+	gt->ret_count = xmalloc((size_t)g->n * sizeof *gt->ret_count);
+	graph_retained(g, gt->idom, gt->ret_bytes, gt->ret_count);
+	progress_phase(&pr, NULL);
+	return 0;
+}
+
+struct pyproc *graph_take_reader(struct graph_take *gt)
+{
+	struct pc_err e = { 0 };
+
+	return gt->open ? source_locate(&gt->src, &e) : NULL;
+}
+
+void graph_take_release(struct graph_take *gt)
+{
+	if (gt->open)
+		source_close(&gt->src);
+	census_release(&gt->c);
+	objgraph_release(&gt->og);
+	free(gt->idom);
+	free(gt->ret_bytes);
+	free(gt->ret_count);
+	memset(gt, 0, sizeof *gt);
+}

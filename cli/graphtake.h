@@ -1,0 +1,31 @@
+/* graphtake.h: what `why` and `retained` share: one census of a PID that builds the object graph,
+ * then its dominator tree and every object's retained size, computed while the target runs. The
+ * source stays open so a report can read labels from the target afterwards. */
+#ifndef PC_GRAPHTAKE_H
+#define PC_GRAPHTAKE_H
+
+#include "common/compat.h"
+#include "common/error.h"
+#include "census/objgraph.h"
+#include "census/snapshot.h"
+#include "model/census.h"
+#include "source/source.h"
+
+struct graph_take {
+	struct source src;       /* open from graph_take to graph_take_release */
+	bool open;
+	struct census c;
+	struct objgraph og;
+	uint32_t *idom;
+	uint64_t *ret_bytes, *ret_count; /* per node */
+};
+
+/* The census and graph of pid with opts (its graph field is set here). Errors: those of
+ * snapshot_take. On failure gt is still graph_take_release-able. */
+int graph_take(pid_t pid, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e);
+/* The interpreter located again, while the target runs, to read labels and values; NULL if it
+ * cannot be (the process exited: reports then go without labels). */
+struct pyproc *graph_take_reader(struct graph_take *gt);
+void graph_take_release(struct graph_take *gt);
+
+#endif
