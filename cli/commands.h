@@ -19,6 +19,10 @@ int cmd_top(int argc, char **argv);
 int cmd_capture(int argc, char **argv); /* cli/cmd_capture.c, with cmd_replay */
 int cmd_replay(int argc, char **argv);
 
+/* pycensus's version as --version prints it (main() sets it; "unknown" in the test programs), for
+ * reports that name their writer (-f pprof). */
+extern const char *cli_version;
+
 /* Parses a PID argument; fails with PC_EUSAGE naming the bad text. */
 int cli_parse_pid(const char *s, int *pid, struct pc_err *e);
 /* Index of v in choices[n]; fails with PC_EUSAGE naming the option `opt` and the choices. */
