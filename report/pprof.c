@@ -180,7 +180,7 @@ static int gzip_to(FILE *out, const uint8_t *v, size_t n, struct pc_err *e)
 	int zr = Z_OK;
 
 	/* windowBits 15 + 16: zlib writes the gzip header and trailer instead of its own */
-	if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return pc_fail(e, PC_EINTERNAL, "zlib: deflateInit2 failed");
 	z.next_in = (Bytef *)(uintptr_t)v;
 	while (zr == Z_OK) {
