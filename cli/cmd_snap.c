@@ -1,4 +1,4 @@
-/* cmd_snap.c: `pycensus snap PID`: one census, printed as guppy3's partition or CSV. */
+/* cmd_snap.c: `pycensus snap PID`: one census, printed as guppy3's partition, CSV or pprof. */
 #include "common/compat.h"
 
 #include <errno.h>
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "attach/procfs.h"
 #include "attach/stop.h"
 #include "cli/commands.h"
@@ -18,6 +19,7 @@
 #include "report/csv.h"
 #include "report/output.h"
 #include "report/partition.h"
+#include "report/pprof.h"
 #include "report/stacks.h"
 #include "report/text.h"
 #include "report/tree.h"
@@ -30,6 +32,7 @@ struct snap_args {
 	bool subprocesses; /* the process tree under PID, each process in turn */
 	bool nonblocking;  /* read while the target runs (no ptrace stop) */
 	double interval;   /* -i: > 0 samples repeatedly */
+	int64_t taken_ns;  /* -f pprof's time_nanos: the wall clock as the census began */
 	unsigned long count; /* -c: samples to take (0: until interrupted or the process ends) */
 	struct snapshot_opts opts;
 };
@@ -44,7 +47,10 @@ static void snap_help(FILE *out)
 		"and their size (sys.getsizeof semantics), largest first, in guppy3's partition layout.\n"
 		"\n"
 		"options:\n"
-		"  -f, --format text|csv   output format (default text; csv has every row; with -i also json)\n"
+		"  -f, --format text|csv|pprof\n"
+		"                          output format (default text; csv has every row; with -i also json;\n"
+		"                          pprof: a gzipped profile.proto for go tool pprof, Pyroscope, Parca,\n"
+		"                          a sample per kind with the stack module -> kind; needs -o or a pipe)\n"
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"  -n, --rows N            text rows to show (default 20; 0 shows all)\n"
 		"      --by kind|type|module|size\n"
@@ -90,6 +96,28 @@ static void snap_help(FILE *out)
 	cli_print_exit_codes(out);
 }
 
+/* The wall clock in ns since the epoch: when a census began, for -f pprof's time_nanos. */
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* -f pprof: one census by kind (its stacks are module -> kind), a binary file never sent to a
+ * terminal. */
+static int check_pprof(const struct snap_args *a, struct pc_err *e)
+{
+	if (a->interval > 0)
+		return pc_fail(e, PC_EUSAGE, "-f pprof is one census: no -i (use -f csv or json for a series)");
+	if (strcmp(a->by, "kind") != 0)
+		return pc_fail(e, PC_EUSAGE, "-f pprof is by kind under its module (pprof -top -cum sums the modules): no --by");
+	if ((!a->output || strcmp(a->output, "-") == 0) && isatty(STDOUT_FILENO))
+		return pc_fail(e, PC_EUSAGE, "-f pprof writes a gzipped binary profile: give -o FILE (e.g. -o heap.pb.gz) or a pipe, not a terminal");
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err *e)
 {
 	static const struct option longopts[] = {
@@ -102,7 +130,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		{ "quiet", no_argument, NULL, 'q' },        { "pause", required_argument, NULL, 'P' },
 		{ "subprocesses", no_argument, NULL, 'T' }, { 0, 0, 0, 0 },
 	};
-	static const char *const formats[] = { "text", "csv", "json" }, *const bys[] = { "kind", "type", "module", "size" },
+	static const char *const formats[] = { "text", "csv", "json", "pprof" }, *const bys[] = { "kind", "type", "module", "size" },
 			       *const sizes[] = { "getsizeof", "alloc" },
 			       *const modes[] = { "auto", "symbols", "scan" };
 	int c;
@@ -112,7 +140,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+f:o:n:hi:c:q", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'f': if (cli_parse_choice(optarg, formats, 3, "--format", e) < 0) return -1; a->format = optarg; break;
+		case 'f': if (cli_parse_choice(optarg, formats, 4, "--format", e) < 0) return -1; a->format = optarg; break;
 		case 'i': if (cli_parse_interval(optarg, &a->interval, e) < 0) return -1; break;
 		case 'c': if (cli_parse_count(optarg, "-c", "samples", &a->count, e) < 0) return -1; break;
 		case 'q': a->quiet = true; break;
@@ -151,6 +179,8 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		return pc_fail(e, PC_EUSAGE, "--subprocesses takes one census of the tree: no --stacks or -i (use 'pycensus run --subprocesses' for a series)");
 	if (strcmp(a->format, "json") == 0 && a->interval == 0)
 		return pc_fail(e, PC_EUSAGE, "-f json is for time series: add -i SECONDS");
+	if (strcmp(a->format, "pprof") == 0 && check_pprof(a, e) < 0)
+		return -1;
 	if (a->count && a->interval == 0)
 		return pc_fail(e, PC_EUSAGE, "-c needs -i SECONDS");
 	if (output_check_path(a->output, e) < 0)
@@ -180,6 +210,8 @@ static int write_report(const struct snap_args *a, const struct census *c, const
 	partition_of(a->by)(c, &p);
 	if (strcmp(a->format, "csv") == 0)
 		rc = report_csv(out, c, &p, e);
+	else if (strcmp(a->format, "pprof") == 0)
+		rc = report_pprof(out, c, cli_version, a->taken_ns, e);
 	else
 		rc = report_text(out, c, &p, a->limit, !a->no_header, e);
 	if (rc == 0 && st) {
@@ -202,10 +234,13 @@ static int snap_tree(struct snap_args *a, struct pc_err *e)
 	int rc;
 
 	tree_init(&t, a->pid);
+	a->taken_ns = wall_ns();
 	rc = tree_take(a->pid, &a->opts, a->nonblocking ? SOURCE_NONBLOCKING : 0, &t, e);
 	if (rc == 0 && (out = output_open(a->output, e))) {
 		if (strcmp(a->format, "csv") == 0)
 			rc = report_tree_csv(out, &t, partition_of(a->by), e);
+		else if (strcmp(a->format, "pprof") == 0)
+			rc = report_tree_pprof(out, &t, cli_version, a->taken_ns, e);
 		else
 			rc = report_tree_text(out, &t, partition_of(a->by), a->limit, e);
 		rc = rc < 0 ? (output_close(out, NULL), -1) : output_close(out, e);
@@ -325,6 +360,7 @@ int cmd_snap(int argc, char **argv)
 	stacks_init(&st);
 	if (a.stacks)
 		a.opts.stacks = &st;
+	a.taken_ns = wall_ns();
 	rc = take(&a, &c, &e);
 	st.pause_s = c.pause_s; /* the stacks were read inside the census's stop */
 	if (rc == 0)

@@ -21,6 +21,10 @@ int cmd_replay(int argc, char **argv);
 int cmd_why(int argc, char **argv);     /* cli/cmd_why.c */
 int cmd_retained(int argc, char **argv); /* cli/cmd_retained.c */
 
+/* pycensus's version as --version prints it (main() sets it; "unknown" in the test programs), for
+ * reports that name their writer (-f pprof). */
+extern const char *cli_version;
+
 /* Parses a PID argument; fails with PC_EUSAGE naming the bad text. */
 int cli_parse_pid(const char *s, int *pid, struct pc_err *e);
 /* Index of v in choices[n]; fails with PC_EUSAGE naming the option `opt` and the choices. */

@@ -19,6 +19,8 @@ int cli_parse_pid(const char *s, int *pid, struct pc_err *e)
 	return 0;
 }
 
+const char *cli_version = "unknown";
+
 int cli_fail(const struct pc_err *e)
 {
 	pc_err_print(stderr, e);

@@ -69,6 +69,7 @@ int main(int argc, char **argv)
 		printf("pycensus %s\n", PC_VERSION);
 		return 0;
 	}
+	cli_version = PC_VERSION;
 	stop_install_handlers();
 	for (size_t i = 0; i < PC_ARRAY_LEN(commands); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)

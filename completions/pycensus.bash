@@ -33,7 +33,8 @@ _pycensus()
 	-o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	-f|--format)
 		case "$cmd" in
-		snap|stats|run) COMPREPLY=($(compgen -W "text csv json" -- "$cur")) ;;
+		snap) COMPREPLY=($(compgen -W "text csv json pprof" -- "$cur")) ;;
+		stats|run) COMPREPLY=($(compgen -W "text csv json" -- "$cur")) ;;
 		stacks) COMPREPLY=($(compgen -W "text json" -- "$cur")) ;;
 		*) COMPREPLY=($(compgen -W "text csv" -- "$cur")) ;;
 		esac
