@@ -79,16 +79,20 @@ void graph_set_kind(struct graph_builder *b, uint32_t id, uint32_t kind)
 		b->kind[id] = kind;
 }
 
+/* Grows two parallel arrays sharing one capacity. */
+static void grow_pair(void **a, size_t asize, void **b, size_t bsize, size_t *cap, size_t need)
+{
+	size_t c = *cap;
+
+	xgrow(a, &c, need, asize);
+	xgrow(b, cap, need, bsize);
+}
+
 void graph_add_ref(struct graph_builder *b, uint32_t src, uint64_t addr)
 {
 	if (src >= b->n)
 		return; /* the node was not added (builder full) */
-	if (b->nrefs == b->caprefs) {
-		size_t cap = b->caprefs;
-
-		xgrow((void **)&b->ref_src, &cap, b->nrefs + 1, sizeof *b->ref_src);
-		xgrow((void **)&b->ref_dst, &b->caprefs, b->nrefs + 1, sizeof *b->ref_dst);
-	}
+	grow_pair((void **)&b->ref_src, sizeof *b->ref_src, (void **)&b->ref_dst, sizeof *b->ref_dst, &b->caprefs, b->nrefs + 1);
 	b->ref_src[b->nrefs] = src;
 	b->ref_dst[b->nrefs++] = addr;
 }
@@ -97,12 +101,7 @@ void graph_add_edge(struct graph_builder *b, uint32_t src, uint32_t dst)
 {
 	if (src >= b->n || dst >= b->n)
 		return;
-	if (b->nedges == b->capedges) {
-		size_t cap = b->capedges;
-
-		xgrow((void **)&b->edge_src, &cap, b->nedges + 1, sizeof *b->edge_src);
-		xgrow((void **)&b->edge_dst, &b->capedges, b->nedges + 1, sizeof *b->edge_dst);
-	}
+	grow_pair((void **)&b->edge_src, sizeof *b->edge_src, (void **)&b->edge_dst, sizeof *b->edge_dst, &b->capedges, b->nedges + 1);
 	b->edge_src[b->nedges] = src;
 	b->edge_dst[b->nedges++] = dst;
 }
@@ -173,8 +172,7 @@ static void fill_rows(struct graph *g, const struct graph_builder *b, const uint
 	uint64_t *pos = g->first;
 
 	if (held != GRAPH_NONE)
-		for (uint32_t v = 0; v < g->n; v++)
-			pos[held + 1] += v != held && g->surplus[v];
+		pos[held + 1] += g->held;
 	for (uint32_t v = 0; v < g->n; v++)
 		pos[v + 1] += pos[v];
 	/* pos[v] is v's next free slot; once filled it is v's end, so one shift makes the starts */
