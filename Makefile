@@ -26,7 +26,7 @@ INTEG_SRC := $(wildcard tests/integration/*.c)
 INTEG_OBJ := $(INTEG_SRC:%.c=$(BUILD)/%.o)
 FUZZ_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/fuzz/*.c))
 
-.PHONY: all check check-ft check-long check-rooms check-docs uninstall deb evidence unit integration asan demo deps install clean bench fixtures fuzz fuzz-build fuzz-check soak
+.PHONY: all check check-ft check-long check-rooms check-docs uninstall deb evidence unit integration asan demo deps install clean bench bench-graph fixtures fuzz fuzz-build fuzz-check soak
 all: pycensus
 
 $(BUILD)/%.o: %.c
@@ -193,6 +193,15 @@ demo: deps
 
 bench: pycensus
 	bench/run
+
+# The object graph's dominators, retained sizes and paths on synthetic heaps of 1e6 and 1e7
+# objects (bench/graph.c): seconds and peak RSS per phase. Not part of check or bench.
+bench-graph: $(BUILD)/bench/graph
+	$(BUILD)/bench/graph 1000000
+	$(BUILD)/bench/graph 10000000
+$(BUILD)/bench/graph: bench/graph.c $(BUILD)/libpycensus.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libpycensus.a
 
 # docs/evidence.md's figures, regenerated from the suites and benchmarks (15-25 minutes).
 evidence: pycensus

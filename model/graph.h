@@ -4,7 +4,8 @@
  * On it: the dominator tree from node 0 (the synthetic root), retained sizes per node and per
  * kind, and the breadth-first shortest-path tree. Knows nothing of the target: census/ fills a
  * builder, report/ and cli/ read the graph. Compact by design: 32-bit node ids, no per-node
- * allocation; about 29 bytes per node and 4 per edge once built. */
+ * allocation; 32 bytes per node and 4 per edge once built (graph_idom needs 36 and 4 more while it
+ * runs; a filled builder holds 24 per node, its index 32 to 64, and 12 per reference). */
 #ifndef PC_GRAPH_H
 #define PC_GRAPH_H
 
@@ -63,8 +64,11 @@ void graph_add_edge(struct graph_builder *b, uint32_t src, uint32_t dst);
  * records the difference in surplus[] and adds an edge held -> node (unless held is GRAPH_NONE);
  * then every node still unreachable from the root gets reached from `garbage` (unless
  * GRAPH_NONE): nodes nothing references first, then one entry per remaining cycle, so each
- * unreachable group hangs off the garbage node by as few edges as possible. Edges of one node keep
- * the order they were added in. */
+ * unreachable group hangs off the garbage node by as few edges as possible (the caller gives the
+ * root an edge to garbage; garbage is never an entry itself; `unreachable` is counted even when
+ * garbage is GRAPH_NONE). Edges of one node keep the order they were added in: its graph_add_ref
+ * references first, then its graph_add_edge edges, then the held or garbage edges. b is left
+ * released (graph_builder_release again is harmless; graph_builder_init to reuse it). */
 void graph_build(struct graph_builder *b, struct graph *g, uint32_t held, uint32_t garbage);
 void graph_release(struct graph *g);
 /* The node at addr, GRAPH_NONE if none (a binary search over a sorted copy would cost memory:
@@ -86,10 +90,11 @@ void graph_kind_retained(const struct graph *g, const uint32_t *idom, const uint
 			 const uint64_t *retained_count, uint32_t nkinds, uint64_t *bytes, uint64_t *count);
 /* Breadth-first shortest paths from the root over every edge: parent[v] is v's predecessor on one
  * shortest path (GRAPH_NONE for the root and unreachable nodes); with `avoid` non-NULL, paths never
- * pass through a node v with avoid[v] set (it may still end there). Returns a malloc'ed array. */
+ * pass through a node v with avoid[v] set (it may still end there; the root, where every path
+ * starts, is never avoided). Returns a malloc'ed array. */
 uint32_t *graph_bfs_parents(const struct graph *g, const uint8_t *avoid);
 /* The children of every node in the dominator tree, as compressed rows like the edges: node v's are
- * kids[first[v] .. first[v + 1]), largest retained first. first (g->n + 1) and kids (g->n) are
+ * kids[first[v] .. first[v + 1]), largest retained first (ties: lower id first). first (g->n + 1) and kids (g->n) are
  * malloc'ed into *first and *kids. */
 void graph_dom_children(const struct graph *g, const uint32_t *idom, const uint64_t *retained_bytes,
 			uint64_t **first, uint32_t **kids);

@@ -1,0 +1,338 @@
+/* dominators.c: the dominator tree of the object graph (Lengauer-Tarjan, simple version, all
+ * loops: a heap can be a linked list 1e7 deep), retained sizes per node and per kind, and the
+ * dominator tree's children. None allocates per node, and none recurses. */
+#include "common/compat.h"
+#include "model/graph.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "common/xalloc.h"
+
+/* Depth-first numbering from the root without a stack: the path back is the parent array itself.
+ * pre[v] is v's number (GRAPH_NONE when the root does not reach v), vert[i] the node numbered i,
+ * parent[i] the number of i's parent in the depth-first tree. Returns how many are numbered. */
+static uint32_t number(const struct graph *g, uint32_t *pre, uint32_t *vert, uint32_t *parent)
+{
+	uint64_t *next = xmalloc(g->n * sizeof *next); /* per number: the next edge to follow */
+	uint32_t cnt = 1, cur = 0;
+
+	for (uint32_t v = 0; v < g->n; v++)
+		pre[v] = GRAPH_NONE;
+	pre[GRAPH_ROOT] = 0;
+	vert[0] = GRAPH_ROOT;
+	parent[0] = 0;
+	next[0] = g->first[GRAPH_ROOT];
+	for (;;) {
+		uint32_t v = vert[cur];
+
+		if (next[cur] < g->first[v + 1]) {
+			uint32_t w = g->dst[next[cur]++];
+
+			if (pre[w] == GRAPH_NONE) {
+				pre[w] = cnt;
+				vert[cnt] = w;
+				parent[cnt] = cur;
+				next[cnt] = g->first[w];
+				cur = cnt++;
+			}
+		} else if (cur) {
+			cur = parent[cur];
+		} else {
+			break;
+		}
+	}
+	free(next);
+	return cnt;
+}
+
+/* Counts in first[i + 1] become row starts: rows[first[i]++] fills each row in order, and one
+ * shift afterwards (unshift) restores the starts. */
+static void prefix(uint64_t *first, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		first[i + 1] += first[i];
+}
+
+static void unshift(uint64_t *first, uint32_t n)
+{
+	memmove(first + 1, first, n * sizeof *first);
+	first[0] = 0;
+}
+
+/* The predecessors of every numbered node, as numbers, in rows by number. */
+static void predecessors(const struct graph *g, const uint32_t *pre, const uint32_t *vert, uint32_t cnt,
+			 uint64_t **rfirst, uint32_t **rsrc)
+{
+	uint64_t *first = xcalloc((size_t)cnt + 1, sizeof *first);
+	uint32_t *src;
+
+	for (uint32_t i = 0; i < cnt; i++)
+		for (uint64_t e = g->first[vert[i]]; e < g->first[vert[i] + 1]; e++)
+			first[pre[g->dst[e]] + 1]++;
+	prefix(first, cnt);
+	src = xmalloc((first[cnt] ? first[cnt] : 1) * sizeof *src);
+	for (uint32_t i = 0; i < cnt; i++)
+		for (uint64_t e = g->first[vert[i]]; e < g->first[vert[i] + 1]; e++)
+			src[first[pre[g->dst[e]]]++] = i;
+	unshift(first, cnt);
+	*rfirst = first;
+	*rsrc = src;
+}
+
+/* The state of Lengauer-Tarjan's forest, all indexed by depth-first number. The forest's links are
+ * the depth-first parents themselves (the simple version links w to its parent), so one array
+ * serves as both: number w is linked once step w is done, i.e. w > lim. */
+struct lt {
+	uint32_t *anc;   /* parent, then the forest ancestor path compression leaves */
+	uint32_t *semi;  /* semidominator */
+	uint32_t *label; /* the node of least semidominator on the compressed path */
+};
+
+/* Path compression without recursion: the path up is threaded through anc[] (each pointer
+ * reversed on the way up), then walked back down carrying the least label, every anc[] pointing
+ * to the path's top. */
+static void compress(struct lt *t, uint32_t v, uint32_t lim)
+{
+	uint32_t prev = GRAPH_NONE, x = v, top, best;
+
+	while (t->anc[x] > lim) {
+		uint32_t up = t->anc[x];
+
+		t->anc[x] = prev;
+		prev = x;
+		x = up;
+	}
+	top = t->anc[x];
+	best = t->label[x];
+	while (prev != GRAPH_NONE) {
+		uint32_t down = t->anc[prev];
+
+		if (t->semi[best] < t->semi[t->label[prev]])
+			t->label[prev] = best;
+		else
+			best = t->label[prev];
+		t->anc[prev] = top;
+		prev = down;
+	}
+}
+
+static uint32_t eval(struct lt *t, uint32_t v, uint32_t lim)
+{
+	if (v <= lim)
+		return v;
+	if (t->anc[v] > lim)
+		compress(t, v, lim);
+	return t->label[v];
+}
+
+/* Semidominators, buckets and the final pass; dom[] (by number) doubles as the buckets' next
+ * links: a number's link is read for the last time when its immediate dominator is written. */
+static void lengauer_tarjan(struct lt *t, const uint64_t *rfirst, const uint32_t *rsrc, uint32_t cnt, uint32_t *dom)
+{
+	uint32_t *head = xmalloc(cnt * sizeof *head);
+
+	for (uint32_t i = 0; i < cnt; i++) {
+		t->semi[i] = t->label[i] = i;
+		head[i] = GRAPH_NONE;
+	}
+	for (uint32_t w = cnt - 1; w >= 1; w--) {
+		uint32_t p = t->anc[w];
+
+		for (uint64_t e = rfirst[w]; e < rfirst[w + 1]; e++) {
+			uint32_t u = eval(t, rsrc[e], w);
+
+			if (t->semi[u] < t->semi[w])
+				t->semi[w] = t->semi[u];
+		}
+		dom[w] = head[t->semi[w]];
+		head[t->semi[w]] = w;
+		for (uint32_t v = head[p], nx; v != GRAPH_NONE; v = nx) {
+			uint32_t u = eval(t, v, w - 1);
+
+			nx = dom[v];
+			dom[v] = t->semi[u] < t->semi[v] ? u : p;
+		}
+		head[p] = GRAPH_NONE;
+	}
+	for (uint32_t i = 1; i < cnt; i++)
+		if (dom[i] != t->semi[i])
+			dom[i] = dom[dom[i]];
+	free(head);
+}
+
+/* Memory beyond the graph, for n nodes of which r are reached and e edges: 4n (pre, which
+ * becomes the result) + 12r (vert, anc, the depth-first cursor's 8 while numbering) then
+ * 8r + 4e (predecessor rows) + 16r (semi, label, buckets, dom): at most 36 bytes per node and 4
+ * per edge at once. */
+uint32_t *graph_idom(const struct graph *g)
+{
+	uint32_t *pre = xmalloc((g->n ? g->n : 1) * sizeof *pre);
+	uint32_t *vert, *rsrc, *dom, cnt;
+	uint64_t *rfirst;
+	struct lt t;
+
+	if (!g->n)
+		return pre;
+	vert = xmalloc(g->n * sizeof *vert);
+	t.anc = xmalloc(g->n * sizeof *t.anc);
+	cnt = number(g, pre, vert, t.anc);
+	predecessors(g, pre, vert, cnt, &rfirst, &rsrc);
+	t.semi = xmalloc(cnt * sizeof *t.semi);
+	t.label = xmalloc(cnt * sizeof *t.label);
+	dom = xmalloc(cnt * sizeof *dom);
+	lengauer_tarjan(&t, rfirst, rsrc, cnt, dom);
+	free(rfirst);
+	free(rsrc);
+	free(t.semi);
+	free(t.label);
+	free(t.anc);
+	for (uint32_t v = 0; v < g->n; v++)
+		pre[v] = GRAPH_NONE;
+	for (uint32_t i = 1; i < cnt; i++)
+		pre[vert[i]] = vert[dom[i]];
+	free(dom);
+	free(vert);
+	return pre;
+}
+
+/* Children before parents without an order: each node waits for its pending children, and the
+ * last child to finish carries its parent on up. */
+void graph_retained(const struct graph *g, const uint32_t *idom, uint64_t *bytes, uint64_t *count)
+{
+	uint32_t *pending = xcalloc(g->n ? g->n : 1, sizeof *pending);
+
+	for (uint32_t v = 0; v < g->n; v++) {
+		bytes[v] = g->size[v];
+		count[v] = g->addr[v] != 0;
+		if (idom[v] != GRAPH_NONE)
+			pending[idom[v]]++;
+	}
+	for (uint32_t v = 0; v < g->n; v++)
+		for (uint32_t x = v; pending[x] == 0;) {
+			uint32_t p = idom[x];
+
+			pending[x] = GRAPH_NONE; /* done */
+			if (p == GRAPH_NONE)
+				break;
+			bytes[p] += bytes[x];
+			count[p] += count[x];
+			pending[p]--;
+			x = p;
+		}
+	free(pending);
+}
+
+/* The dominator tree as first-child and next-sibling links, children in id order. */
+static void sibling_links(const struct graph *g, const uint32_t *idom, uint32_t **child, uint32_t **sib)
+{
+	uint32_t *c = xmalloc((g->n ? g->n : 1) * sizeof *c);
+	uint32_t *s = xmalloc((g->n ? g->n : 1) * sizeof *s);
+
+	for (uint32_t v = 0; v < g->n; v++)
+		c[v] = GRAPH_NONE;
+	for (uint32_t v = g->n; v-- > 0;)
+		if (idom[v] != GRAPH_NONE) {
+			s[v] = c[idom[v]];
+			c[idom[v]] = v;
+		}
+	*child = c;
+	*sib = s;
+}
+
+struct kind_walk {
+	const struct graph *g;
+	const uint64_t *rbytes, *rcount;
+	uint32_t nkinds;
+	uint32_t *active; /* per kind: how many of the current path's nodes are of it */
+	uint64_t *bytes, *count;
+};
+
+static void enter(struct kind_walk *k, uint32_t v)
+{
+	uint32_t kd = k->g->kind[v];
+
+	if (kd < k->nkinds && k->active[kd]++ == 0) {
+		k->bytes[kd] += k->rbytes[v];
+		k->count[kd] += k->rcount[v];
+	}
+}
+
+static void leave(struct kind_walk *k, uint32_t v)
+{
+	if (k->g->kind[v] < k->nkinds)
+		k->active[k->g->kind[v]]--;
+}
+
+/* Depth-first over the subtree of r, the path back up being idom[] itself. */
+static void walk_subtree(struct kind_walk *k, const uint32_t *idom, const uint32_t *child, const uint32_t *sib, uint32_t r)
+{
+	uint32_t x = r;
+
+	enter(k, x);
+	for (;;) {
+		if (child[x] != GRAPH_NONE) {
+			x = child[x];
+			enter(k, x);
+			continue;
+		}
+		for (;;) {
+			leave(k, x);
+			if (x == r)
+				return;
+			if (sib[x] != GRAPH_NONE) {
+				x = sib[x];
+				enter(k, x);
+				break;
+			}
+			x = idom[x];
+		}
+	}
+}
+
+void graph_kind_retained(const struct graph *g, const uint32_t *idom, const uint64_t *retained_bytes,
+			 const uint64_t *retained_count, uint32_t nkinds, uint64_t *bytes, uint64_t *count)
+{
+	struct kind_walk k = { g, retained_bytes, retained_count, nkinds, xcalloc(nkinds ? nkinds : 1, sizeof *k.active), bytes, count };
+	uint32_t *child, *sib;
+
+	memset(bytes, 0, nkinds * sizeof *bytes);
+	memset(count, 0, nkinds * sizeof *count);
+	sibling_links(g, idom, &child, &sib);
+	for (uint32_t v = 0; v < g->n; v++)
+		if (idom[v] == GRAPH_NONE)
+			walk_subtree(&k, idom, child, sib, v);
+	free(child);
+	free(sib);
+	free(k.active);
+}
+
+static int by_retained(const void *a, const void *b, void *ctx)
+{
+	const uint64_t *rb = ctx;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	if (rb[x] != rb[y])
+		return rb[x] > rb[y] ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+void graph_dom_children(const struct graph *g, const uint32_t *idom, const uint64_t *retained_bytes,
+			uint64_t **first, uint32_t **kids)
+{
+	uint64_t *f = xcalloc((size_t)g->n + 1, sizeof *f);
+	uint32_t *k = xmalloc((g->n ? g->n : 1) * sizeof *k);
+
+	for (uint32_t v = 0; v < g->n; v++)
+		if (idom[v] != GRAPH_NONE)
+			f[idom[v] + 1]++;
+	prefix(f, g->n);
+	for (uint32_t v = 0; v < g->n; v++)
+		if (idom[v] != GRAPH_NONE)
+			k[f[idom[v]]++] = v;
+	unshift(f, g->n);
+	for (uint32_t v = 0; v < g->n; v++)
+		if (f[v + 1] - f[v] > 1)
+			qsort_r(k + f[v], f[v + 1] - f[v], sizeof *k, by_retained, (void *)retained_bytes);
+	*first = f;
+	*kids = k;
+}

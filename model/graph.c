@@ -1,0 +1,332 @@
+/* graph.c: the object graph's builder, its compressed rows, the held-from-C and garbage edges,
+ * and breadth-first shortest paths. Dominators and retained sizes are in dominators.c. */
+#include "common/compat.h"
+#include "model/graph.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "common/xalloc.h"
+
+#define MARK_SEEN 1u    /* reached (from the root, or from a garbage entry) */
+#define MARK_REFD 2u    /* some edge points here */
+#define MARK_ENTRY 4u   /* given an edge from the garbage node */
+
+void graph_builder_init(struct graph_builder *b)
+{
+	memset(b, 0, sizeof *b);
+	ptrmap_init(&b->index);
+}
+
+/* Also what graph_build leaves: every array freed, so a second release is harmless. */
+void graph_builder_release(struct graph_builder *b)
+{
+	if (b->index.keys)
+		ptrmap_release(&b->index);
+	free(b->addr);
+	free(b->size);
+	free(b->kind);
+	free(b->refcnt);
+	free(b->ref_src);
+	free(b->ref_dst);
+	free(b->edge_src);
+	free(b->edge_dst);
+	memset(b, 0, sizeof *b);
+}
+
+static void grow_nodes(struct graph_builder *b)
+{
+	size_t cap = b->cap ? b->cap * 2 : 1024;
+
+	b->addr = xrealloc(b->addr, cap * sizeof *b->addr);
+	b->size = xrealloc(b->size, cap * sizeof *b->size);
+	b->kind = xrealloc(b->kind, cap * sizeof *b->kind);
+	b->refcnt = xrealloc(b->refcnt, cap * sizeof *b->refcnt);
+	b->cap = cap;
+}
+
+uint32_t graph_add_node(struct graph_builder *b, uint64_t addr, uint64_t size, uint32_t kind, uint32_t refcnt)
+{
+	uint32_t id = graph_builder_find(b, addr);
+
+	if (id != GRAPH_NONE)
+		return id;
+	if (b->n >= GRAPH_MAX_NODES || b->full) {
+		b->full = true;
+		return GRAPH_NONE;
+	}
+	if (b->n == b->cap)
+		grow_nodes(b);
+	id = (uint32_t)b->n++;
+	b->addr[id] = addr;
+	b->size[id] = size;
+	b->kind[id] = kind;
+	b->refcnt[id] = refcnt;
+	if (addr)
+		ptrmap_put(&b->index, addr, (uint64_t)id + 1);
+	return id;
+}
+
+uint32_t graph_builder_find(const struct graph_builder *b, uint64_t addr)
+{
+	uint64_t v;
+
+	return addr && b->index.keys && ptrmap_get(&b->index, addr, &v) ? (uint32_t)(v - 1) : GRAPH_NONE;
+}
+
+void graph_set_kind(struct graph_builder *b, uint32_t id, uint32_t kind)
+{
+	if (id < b->n)
+		b->kind[id] = kind;
+}
+
+/* Grows two parallel arrays sharing one capacity. */
+static void grow_pair(void **a, size_t asize, void **b, size_t bsize, size_t *cap, size_t need)
+{
+	size_t c = *cap;
+
+	xgrow(a, &c, need, asize);
+	xgrow(b, cap, need, bsize);
+}
+
+void graph_add_ref(struct graph_builder *b, uint32_t src, uint64_t addr)
+{
+	if (src >= b->n)
+		return; /* the node was not added (builder full) */
+	grow_pair((void **)&b->ref_src, sizeof *b->ref_src, (void **)&b->ref_dst, sizeof *b->ref_dst, &b->caprefs, b->nrefs + 1);
+	b->ref_src[b->nrefs] = src;
+	b->ref_dst[b->nrefs++] = addr;
+}
+
+void graph_add_edge(struct graph_builder *b, uint32_t src, uint32_t dst)
+{
+	if (src >= b->n || dst >= b->n)
+		return;
+	grow_pair((void **)&b->edge_src, sizeof *b->edge_src, (void **)&b->edge_dst, sizeof *b->edge_dst, &b->capedges, b->nedges + 1);
+	b->edge_src[b->nedges] = src;
+	b->edge_dst[b->nedges++] = dst;
+}
+
+/* Turns the pending target addresses into node ids (GRAPH_NONE: no such node), packed as 32-bit
+ * ids at the start of the same block, which then shrinks to half: entry i is read before entry i
+ * is written and lies beyond every id written so far. Frees the address index. */
+static uint32_t *resolve_refs(struct graph_builder *b, uint64_t *unresolved)
+{
+	uint32_t *ids = (uint32_t *)b->ref_dst;
+
+	*unresolved = 0;
+	for (size_t i = 0; i < b->nrefs; i++) {
+		uint32_t id = graph_builder_find(b, b->ref_dst[i]);
+
+		*unresolved += id == GRAPH_NONE;
+		ids[i] = id;
+	}
+	ptrmap_release(&b->index);
+	b->ref_dst = NULL;
+	return xrealloc(ids, b->nrefs * sizeof *ids);
+}
+
+static void add_in(uint32_t *indeg, uint32_t v)
+{
+	if (indeg[v] != UINT32_MAX)
+		indeg[v]++;
+}
+
+/* Out-degrees into first[v + 1] and in-degrees into indeg, over the resolved references and the
+ * known edges. */
+static void count_degrees(const struct graph_builder *b, const uint32_t *ids, uint64_t *first, uint32_t *indeg)
+{
+	for (size_t i = 0; i < b->nrefs; i++)
+		if (ids[i] != GRAPH_NONE) {
+			first[b->ref_src[i] + 1]++;
+			add_in(indeg, ids[i]);
+		}
+	for (size_t i = 0; i < b->nedges; i++) {
+		first[b->edge_src[i] + 1]++;
+		add_in(indeg, b->edge_dst[i]);
+	}
+}
+
+/* surplus[v] = refcount - references found, in place of the in-degree; returns how many nodes
+ * have one (each will get an edge from `held`). */
+static uint64_t set_surplus(uint32_t *indeg_surplus, const uint32_t *refcnt, uint32_t n, uint32_t held, uint8_t *mark)
+{
+	uint64_t count = 0;
+
+	for (uint32_t v = 0; v < n; v++) {
+		uint32_t d = indeg_surplus[v];
+
+		mark[v] = d ? MARK_REFD : 0;
+		indeg_surplus[v] = refcnt[v] != GRAPH_NONE && refcnt[v] > d ? refcnt[v] - d : 0;
+		if (held != GRAPH_NONE && v != held && indeg_surplus[v]) {
+			mark[v] |= MARK_REFD;
+			count++;
+		}
+	}
+	return count;
+}
+
+/* Rows in insertion order: a node's references first, then its known edges, then its held edges
+ * (node id order). first[v + 1] holds v's degree on entry; first[] ends as the row starts. */
+static void fill_rows(struct graph *g, const struct graph_builder *b, const uint32_t *ids, uint32_t held)
+{
+	uint64_t *pos = g->first;
+
+	if (held != GRAPH_NONE)
+		pos[held + 1] += g->held;
+	for (uint32_t v = 0; v < g->n; v++)
+		pos[v + 1] += pos[v];
+	/* pos[v] is v's next free slot; once filled it is v's end, so one shift makes the starts */
+	g->nedges = pos[g->n];
+	g->dst = xmalloc((g->nedges ? g->nedges : 1) * sizeof *g->dst);
+	for (size_t i = 0; i < b->nrefs; i++)
+		if (ids[i] != GRAPH_NONE)
+			g->dst[pos[b->ref_src[i]]++] = ids[i];
+	for (size_t i = 0; i < b->nedges; i++)
+		g->dst[pos[b->edge_src[i]]++] = b->edge_dst[i];
+	if (held != GRAPH_NONE)
+		for (uint32_t v = 0; v < g->n; v++)
+			if (v != held && g->surplus[v])
+				g->dst[pos[held]++] = v;
+	memmove(pos + 1, pos, g->n * sizeof *pos);
+	pos[0] = 0;
+}
+
+/* Marks everything start reaches that is not marked yet, appending it to queue at *tail. */
+static void reach(const struct graph *g, uint32_t start, uint8_t *mark, uint32_t *queue, size_t *tail)
+{
+	size_t head = *tail;
+
+	mark[start] |= MARK_SEEN;
+	queue[(*tail)++] = start;
+	while (head < *tail) {
+		uint32_t v = queue[head++];
+
+		for (uint64_t e = g->first[v]; e < g->first[v + 1]; e++)
+			if (!(mark[g->dst[e]] & MARK_SEEN)) {
+				mark[g->dst[e]] |= MARK_SEEN;
+				queue[(*tail)++] = g->dst[e];
+			}
+	}
+}
+
+/* Adds the k entries (marked MARK_ENTRY, in queue order) at the end of garbage's row: one
+ * reallocation and one move of the rows after it. */
+static void insert_entries(struct graph *g, uint32_t garbage, const uint8_t *mark, const uint32_t *queue, size_t len, uint64_t k)
+{
+	uint64_t at = g->first[garbage + 1];
+
+	g->dst = xrealloc(g->dst, (g->nedges + k) * sizeof *g->dst);
+	memmove(g->dst + at + k, g->dst + at, (g->nedges - at) * sizeof *g->dst);
+	for (size_t i = 0; i < len; i++)
+		if (mark[queue[i]] & MARK_ENTRY)
+			g->dst[at++] = queue[i];
+	for (uint32_t v = garbage + 1; v <= g->n; v++)
+		g->first[v] += k;
+	g->nedges += k;
+}
+
+/* Marks what the root reaches, then gives `garbage` an edge to each node nothing references that
+ * is still unmarked, then to each node still unmarked (one per cycle), in id order; counts in
+ * g->unreachable what only those edges reach. */
+static void attach_garbage(struct graph *g, uint32_t garbage, uint8_t *mark)
+{
+	uint32_t *queue = xmalloc((g->n ? g->n : 1) * sizeof *queue);
+	size_t tail = 0, from_root;
+	uint64_t k = 0;
+
+	if (g->n)
+		reach(g, GRAPH_ROOT, mark, queue, &tail);
+	from_root = tail;
+	for (int pass = 0; pass < 2; pass++)
+		for (uint32_t v = 0; v < g->n; v++) {
+			if ((mark[v] & MARK_SEEN) || v == garbage || (pass == 0 && (mark[v] & MARK_REFD)))
+				continue;
+			mark[v] |= MARK_ENTRY;
+			k++;
+			reach(g, v, mark, queue, &tail);
+		}
+	g->unreachable = tail - from_root;
+	if (garbage != GRAPH_NONE && k)
+		insert_entries(g, garbage, mark, queue, tail, k);
+	free(queue);
+}
+
+void graph_build(struct graph_builder *b, struct graph *g, uint32_t held, uint32_t garbage)
+{
+	uint32_t n = (uint32_t)b->n;
+	uint32_t *ids;
+	uint8_t *mark;
+
+	memset(g, 0, sizeof *g);
+	g->n = n;
+	if (held >= n)
+		held = GRAPH_NONE;
+	if (garbage >= n)
+		garbage = GRAPH_NONE;
+	ids = resolve_refs(b, &g->unresolved);
+	g->first = xcalloc((size_t)n + 1, sizeof *g->first);
+	g->surplus = xcalloc(n ? n : 1, sizeof *g->surplus);
+	count_degrees(b, ids, g->first, g->surplus);
+	mark = xmalloc(n ? n : 1);
+	g->held = set_surplus(g->surplus, b->refcnt, n, held, mark);
+	fill_rows(g, b, ids, held);
+	free(ids);
+	g->addr = n ? xrealloc(b->addr, n * sizeof *g->addr) : b->addr;
+	g->size = n ? xrealloc(b->size, n * sizeof *g->size) : b->size;
+	g->kind = n ? xrealloc(b->kind, n * sizeof *g->kind) : b->kind;
+	b->addr = b->size = NULL;
+	b->kind = NULL;
+	graph_builder_release(b);
+	attach_garbage(g, garbage, mark);
+	free(mark);
+}
+
+void graph_release(struct graph *g)
+{
+	free(g->addr);
+	free(g->size);
+	free(g->kind);
+	free(g->surplus);
+	free(g->first);
+	free(g->dst);
+	memset(g, 0, sizeof *g);
+}
+
+uint32_t graph_find(const struct graph *g, uint64_t addr)
+{
+	if (addr)
+		for (uint32_t v = 0; v < g->n; v++)
+			if (g->addr[v] == addr)
+				return v;
+	return GRAPH_NONE;
+}
+
+uint32_t *graph_bfs_parents(const struct graph *g, const uint8_t *avoid)
+{
+	uint32_t *parent = xmalloc((g->n ? g->n : 1) * sizeof *parent);
+	uint32_t *queue;
+	size_t head = 0, tail = 0;
+
+	for (uint32_t v = 0; v < g->n; v++)
+		parent[v] = GRAPH_NONE;
+	if (!g->n)
+		return parent;
+	queue = xmalloc(g->n * sizeof *queue);
+	queue[tail++] = GRAPH_ROOT;
+	while (head < tail) {
+		uint32_t v = queue[head++];
+
+		if (v != GRAPH_ROOT && avoid && avoid[v])
+			continue; /* reached, never passed through */
+		for (uint64_t e = g->first[v]; e < g->first[v + 1]; e++) {
+			uint32_t w = g->dst[e];
+
+			if (w != GRAPH_ROOT && parent[w] == GRAPH_NONE) {
+				parent[w] = v;
+				queue[tail++] = w;
+			}
+		}
+	}
+	free(queue);
+	return parent;
+}

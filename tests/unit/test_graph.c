@@ -1,0 +1,465 @@
+/* test_graph.c: the object graph (model/graph.c, model/dominators.c): rows in insertion order,
+ * unresolved references, surplus and held-from-C edges, garbage entries; dominators, retained
+ * sizes per node and per kind, dominator children and shortest paths on hand-made graphs with
+ * known answers and on a few hundred seeded random graphs checked against brute force; a chain a
+ * million deep (no recursion anywhere). */
+#include "common/compat.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/graph.h"
+
+#define ADDR(i) (0x7f0000000000ULL + 32ULL * (i))
+
+/* Node 0 is the synthetic root (address 0); node i > 0 lives at ADDR(i), is i + 16 bytes and of
+ * kind i % 3. Edges into the root are known edges; the others are references by address. */
+static void build(struct graph *g, uint32_t n, const uint32_t (*e)[2], size_t ne, const uint32_t *refcnt,
+		  uint32_t held, uint32_t garbage)
+{
+	struct graph_builder b;
+
+	graph_builder_init(&b);
+	for (uint32_t i = 0; i < n; i++)
+		cr_assert_eq(graph_add_node(&b, i ? ADDR(i) : 0, 16 + i, i % 3, refcnt ? refcnt[i] : GRAPH_NONE), i);
+	for (size_t i = 0; i < ne; i++) {
+		if (e[i][1] == 0)
+			graph_add_edge(&b, e[i][0], e[i][1]);
+		else
+			graph_add_ref(&b, e[i][0], ADDR(e[i][1]));
+	}
+	graph_build(&b, g, held, garbage);
+	graph_builder_release(&b); /* harmless after build */
+}
+
+static void expect_row(const struct graph *g, uint32_t v, const uint32_t *want, uint64_t len)
+{
+	cr_assert_eq(g->first[v + 1] - g->first[v], len, "node %u has %lu edges, want %lu", v,
+		     (unsigned long)(g->first[v + 1] - g->first[v]), (unsigned long)len);
+	for (uint64_t i = 0; i < len; i++)
+		cr_assert_eq(g->dst[g->first[v] + i], want[i], "node %u edge %lu", v, (unsigned long)i);
+}
+
+Test(graph, rows_keep_order_repeats_and_drop_unresolved)
+{
+	struct graph_builder b;
+	struct graph g;
+
+	graph_builder_init(&b);
+	cr_assert_eq(graph_add_node(&b, 0, 0, GRAPH_NONE, GRAPH_NONE), 0);
+	cr_assert_eq(graph_add_node(&b, 0x1000, 10, 1, 5), 1);
+	cr_assert_eq(graph_add_node(&b, 0x2000, 20, 2, 5), 2);
+	cr_assert_eq(graph_add_node(&b, 0x3000, 30, 1, 5), 3);
+	cr_assert_eq(graph_add_node(&b, 0x2000, 99, 0, 1), 2, "an address added again keeps its node");
+	cr_assert_eq(graph_builder_find(&b, 0x3000), 3);
+	cr_assert_eq(graph_builder_find(&b, 0x3008), GRAPH_NONE);
+	cr_assert_eq(graph_builder_find(&b, 0), GRAPH_NONE, "synthetic nodes are never found by address");
+	graph_set_kind(&b, 3, 7);
+	graph_add_ref(&b, 1, 0x3000);
+	graph_add_ref(&b, 2, 0x1000);
+	graph_add_ref(&b, 1, 0x9999);   /* not a node */
+	graph_add_ref(&b, 1, 0x2000);
+	graph_add_ref(&b, 1, 0x3000);   /* a repeat is kept */
+	graph_add_ref(&b, 1, 0x1000);   /* itself */
+	graph_add_ref(&b, 77, 0x1000);  /* no such source: ignored */
+	graph_add_edge(&b, 0, 1);
+	graph_add_edge(&b, 0, 3);
+	graph_build(&b, &g, GRAPH_NONE, GRAPH_NONE);
+	cr_assert_eq(g.n, 4);
+	cr_assert_eq(g.nedges, 7);
+	cr_assert_eq(g.unresolved, 1);
+	expect_row(&g, 0, (uint32_t[]){ 1, 3 }, 2);
+	expect_row(&g, 1, (uint32_t[]){ 3, 2, 3, 1 }, 4);
+	expect_row(&g, 2, (uint32_t[]){ 1 }, 1);
+	expect_row(&g, 3, NULL, 0);
+	cr_assert_eq(g.size[2], 20);
+	cr_assert_eq(g.kind[3], 7);
+	cr_assert_eq(g.addr[0], 0);
+	cr_assert_eq(graph_find(&g, 0x2000), 2);
+	cr_assert_eq(graph_find(&g, 0x2001), GRAPH_NONE);
+	cr_assert_eq(graph_find(&g, 0), GRAPH_NONE);
+	/* refcount 5 against 3 references found to node 1 (from 0, 2, itself), 1 to 2, 3 to 3 */
+	cr_assert_eq(g.surplus[1], 2);
+	cr_assert_eq(g.surplus[2], 4);
+	cr_assert_eq(g.surplus[3], 2);
+	cr_assert_eq(g.surplus[0], 0);
+	cr_assert_eq(g.held, 0, "no held node given");
+	graph_release(&g);
+	graph_release(&g);
+}
+
+/* held (node 1) gets an edge to every node whose refcount exceeds its references, after its own
+ * edges and in id order; a refcount at or below the references, or unknown, gives none. */
+Test(graph, surplus_gives_held_edges)
+{
+	static const uint32_t e[][2] = { { 0, 1 }, { 0, 2 }, { 1, 5 }, { 2, 3 }, { 2, 3 }, { 2, 4 }, { 3, 4 }, { 2, 5 } };
+	static const uint32_t refcnt[] = { GRAPH_NONE, GRAPH_NONE, 1, 3, 1, GRAPH_NONE, 4 };
+	struct graph g;
+
+	build(&g, 7, e, PC_ARRAY_LEN(e), refcnt, 1, GRAPH_NONE);
+	cr_assert_eq(g.surplus[2], 0, "1 reference, refcount 1");
+	cr_assert_eq(g.surplus[3], 1, "2 references, refcount 3");
+	cr_assert_eq(g.surplus[4], 0, "2 references, refcount 1: no negative surplus");
+	cr_assert_eq(g.surplus[5], 0, "refcount not known");
+	cr_assert_eq(g.surplus[6], 4, "no reference at all");
+	cr_assert_eq(g.held, 2);
+	expect_row(&g, 1, (uint32_t[]){ 5, 3, 6 }, 3);
+	cr_assert_eq(g.nedges, PC_ARRAY_LEN(e) + 2);
+	cr_assert_eq(g.unreachable, 0);
+	graph_release(&g);
+}
+
+/* Root 0 -> garbage 1 and -> 2. Unreachable: 3 -> 4 (3 unreferenced), the cycle 5 <-> 6, the
+ * cycle 7 <-> 8 entered from the unreferenced 9, and 10 only referenced by the unreachable 4.
+ * Garbage entries: the unreferenced 3 and 9 first, then one for the cycle 5-6. */
+Test(graph, garbage_entries)
+{
+	static const uint32_t e[][2] = { { 0, 1 }, { 0, 2 }, { 1, 2 }, { 3, 4 }, { 4, 10 }, { 5, 6 }, { 6, 5 },
+					 { 7, 8 }, { 8, 7 }, { 9, 7 }, { 6, 6 } };
+	struct graph g;
+	uint32_t *idom;
+
+	build(&g, 11, e, PC_ARRAY_LEN(e), NULL, GRAPH_NONE, 1);
+	expect_row(&g, 1, (uint32_t[]){ 2, 3, 9, 5 }, 4);
+	cr_assert_eq(g.unreachable, 8);
+	cr_assert_eq(g.nedges, PC_ARRAY_LEN(e) + 3);
+	expect_row(&g, 9, (uint32_t[]){ 7 }, 1);
+	idom = graph_idom(&g);
+	for (uint32_t v = 1; v < g.n; v++)
+		cr_assert_neq(idom[v], GRAPH_NONE, "node %u reached", v);
+	cr_assert_eq(idom[3], 1);
+	cr_assert_eq(idom[10], 4);
+	cr_assert_eq(idom[6], 5);
+	cr_assert_eq(idom[7], 9);
+	free(idom);
+	graph_release(&g);
+
+	build(&g, 11, e, PC_ARRAY_LEN(e), NULL, GRAPH_NONE, GRAPH_NONE);
+	cr_assert_eq(g.unreachable, 8, "counted without a garbage node too");
+	cr_assert_eq(g.nedges, PC_ARRAY_LEN(e));
+	graph_release(&g);
+}
+
+static void expect_idom(uint32_t n, const uint32_t (*e)[2], size_t ne, const uint32_t *want)
+{
+	struct graph g;
+	uint32_t *idom;
+
+	build(&g, n, e, ne, NULL, GRAPH_NONE, GRAPH_NONE);
+	idom = graph_idom(&g);
+	for (uint32_t v = 0; v < n; v++)
+		cr_assert_eq(idom[v], want[v], "idom[%u] = %u, want %u", v, idom[v], want[v]);
+	free(idom);
+	graph_release(&g);
+}
+
+#define N GRAPH_NONE
+Test(graph, idom_hand_graphs)
+{
+	static const uint32_t diamond[][2] = { { 0, 1 }, { 0, 2 }, { 1, 3 }, { 2, 3 }, { 3, 4 } };
+	static const uint32_t loop[][2] = { { 0, 1 }, { 1, 2 }, { 2, 3 }, { 3, 1 }, { 3, 4 }, { 2, 0 } };
+	static const uint32_t selfrep[][2] = { { 0, 1 }, { 1, 1 }, { 1, 2 }, { 1, 2 }, { 2, 2 }, { 0, 0 }, { 3, 2 } };
+
+	expect_idom(5, diamond, PC_ARRAY_LEN(diamond), (uint32_t[]){ N, 0, 0, 0, 3 });
+	expect_idom(5, loop, PC_ARRAY_LEN(loop), (uint32_t[]){ N, 0, 1, 2, 3 });
+	expect_idom(4, selfrep, PC_ARRAY_LEN(selfrep), (uint32_t[]){ N, 0, 1, N });
+	expect_idom(1, NULL, 0, (uint32_t[]){ N });
+}
+
+/* Lengauer and Tarjan's own example (TOPLAS 1979, figure 1): R=0, A..L = 1..12. */
+Test(graph, idom_lengauer_tarjan_example)
+{
+	enum { R, A, B, C, D, E, F, G, H, I, J, K, L };
+	static const uint32_t e[][2] = { { R, A }, { R, B }, { R, C }, { A, D }, { B, A }, { B, D }, { B, E },
+					 { C, F }, { C, G }, { D, L }, { E, H }, { F, I }, { G, I }, { G, J },
+					 { H, E }, { H, K }, { I, K }, { J, I }, { K, I }, { K, R }, { L, H } };
+
+	expect_idom(13, e, PC_ARRAY_LEN(e), (uint32_t[]){ N, R, R, R, R, R, C, C, R, R, G, R, D });
+}
+#undef N
+
+/* --- brute force over random graphs --- */
+
+static uint64_t rng_next(uint64_t *s)
+{
+	uint64_t x = (*s += 0x9e3779b97f4a7c15ULL);
+
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/* Breadth-first distances from the root over g, never leaving a node `cut` (GRAPH_NONE: none) nor
+ * one with avoid[v] set (but reaching them); GRAPH_NONE where unreached. */
+static void distances(const struct graph *g, uint32_t cut, const uint8_t *avoid, uint32_t *dist)
+{
+	uint32_t *q = malloc(g->n * sizeof *q);
+	uint32_t h = 0, t = 0;
+
+	for (uint32_t v = 0; v < g->n; v++)
+		dist[v] = GRAPH_NONE;
+	if (cut != 0) {
+		dist[0] = 0;
+		q[t++] = 0;
+	}
+	while (h < t) {
+		uint32_t v = q[h++];
+
+		if (v != 0 && avoid && avoid[v])
+			continue;
+		for (uint64_t e = g->first[v]; e < g->first[v + 1]; e++) {
+			uint32_t w = g->dst[e];
+
+			if (w != cut && dist[w] == GRAPH_NONE) {
+				dist[w] = dist[v] + 1;
+				q[t++] = w;
+			}
+		}
+	}
+	free(q);
+}
+
+/* dom[d * n + v]: d dominates v (reflexive), by removing d and seeing what the root still reaches. */
+static uint8_t *brute_dominates(const struct graph *g)
+{
+	uint32_t n = g->n, *all = malloc(n * sizeof *all), *cut = malloc(n * sizeof *cut);
+	uint8_t *dom = calloc((size_t)n * n, 1);
+
+	distances(g, GRAPH_NONE, NULL, all);
+	for (uint32_t d = 0; d < n; d++) {
+		distances(g, d, NULL, cut);
+		for (uint32_t v = 0; v < n; v++)
+			dom[(size_t)d * n + v] = all[d] != GRAPH_NONE && all[v] != GRAPH_NONE && cut[v] == GRAPH_NONE;
+	}
+	free(all);
+	free(cut);
+	return dom;
+}
+
+static void check_idom(const struct graph *g, const uint8_t *dom, const uint32_t *idom)
+{
+	uint32_t n = g->n;
+
+	for (uint32_t v = 0; v < n; v++) {
+		uint32_t want = GRAPH_NONE, depth = 0;
+
+		/* the immediate dominator is the strict dominator with the most dominators of its own */
+		for (uint32_t d = 0; d < n; d++) {
+			uint32_t dd = 0;
+
+			if (d == v || !dom[(size_t)d * n + v])
+				continue;
+			for (uint32_t x = 0; x < n; x++)
+				dd += dom[(size_t)x * n + d];
+			if (want == GRAPH_NONE || dd > depth) {
+				want = d;
+				depth = dd;
+			}
+		}
+		cr_assert_eq(idom[v], want, "idom[%u] = %u, brute force says %u", v, idom[v], want);
+	}
+}
+
+static void check_retained(const struct graph *g, const uint8_t *dom, const uint64_t *rb, const uint64_t *rc)
+{
+	for (uint32_t d = 0; d < g->n; d++) {
+		uint64_t b = g->size[d], c = g->addr[d] != 0;
+
+		for (uint32_t v = 0; v < g->n; v++)
+			if (v != d && dom[(size_t)d * g->n + v]) {
+				b += g->size[v];
+				c += g->addr[v] != 0;
+			}
+		cr_assert_eq(rb[d], b, "retained bytes of %u: %lu, brute force %lu", d, (unsigned long)rb[d], (unsigned long)b);
+		cr_assert_eq(rc[d], c, "retained objects of %u", d);
+	}
+}
+
+static void check_kind_retained(const struct graph *g, const uint8_t *dom, const uint32_t *idom, const uint64_t *rb,
+				const uint64_t *rc, uint32_t nkinds)
+{
+	uint64_t kb[4], kc[4];
+
+	graph_kind_retained(g, idom, rb, rc, nkinds, kb, kc);
+	for (uint32_t k = 0; k < nkinds; k++) {
+		uint64_t b = 0, c = 0;
+
+		for (uint32_t v = 0; v < g->n; v++) {
+			bool top = g->kind[v] == k;
+
+			for (uint32_t d = 0; top && d < g->n; d++)
+				if (d != v && g->kind[d] == k && dom[(size_t)d * g->n + v])
+					top = false;
+			if (top) {
+				b += rb[v];
+				c += rc[v];
+			}
+		}
+		cr_assert_eq(kb[k], b, "kind %u retains %lu bytes, brute force %lu", k, (unsigned long)kb[k], (unsigned long)b);
+		cr_assert_eq(kc[k], c, "kind %u objects", k);
+	}
+}
+
+/* Each parent chain is an edge path as long as the breadth-first distance, through no avoided node. */
+static void check_bfs(const struct graph *g, const uint8_t *avoid)
+{
+	uint32_t *parent = graph_bfs_parents(g, avoid), *dist = malloc(g->n * sizeof *dist);
+
+	distances(g, GRAPH_NONE, avoid, dist);
+	cr_assert_eq(parent[0], GRAPH_NONE);
+	for (uint32_t v = 1; v < g->n; v++) {
+		uint32_t len = 0;
+
+		if (dist[v] == GRAPH_NONE) {
+			cr_assert_eq(parent[v], GRAPH_NONE, "unreachable %u has no parent", v);
+			continue;
+		}
+		for (uint32_t x = v; x != 0; x = parent[x], len++) {
+			uint32_t p = parent[x];
+			bool edge = false;
+
+			cr_assert_neq(p, GRAPH_NONE, "chain of %u broken at %u", v, x);
+			cr_assert(p == 0 || !avoid || !avoid[p], "path to %u passes through avoided %u", v, p);
+			for (uint64_t e = g->first[p]; e < g->first[p + 1]; e++)
+				edge |= g->dst[e] == x;
+			cr_assert(edge, "%u -> %u is no edge", p, x);
+			cr_assert_leq(len, g->n);
+		}
+		cr_assert_eq(len, dist[v], "path to %u is %u long, distance %u", v, len, dist[v]);
+	}
+	free(parent);
+	free(dist);
+}
+
+static void check_children(const struct graph *g, const uint32_t *idom, const uint64_t *rb)
+{
+	uint64_t *first;
+	uint32_t *kids, total = 0;
+
+	graph_dom_children(g, idom, rb, &first, &kids);
+	for (uint32_t p = 0; p < g->n; p++) {
+		uint32_t want = 0;
+
+		for (uint32_t v = 0; v < g->n; v++)
+			want += idom[v] == p;
+		cr_assert_eq(first[p + 1] - first[p], want, "children of %u", p);
+		for (uint64_t i = first[p]; i < first[p + 1]; i++) {
+			cr_assert_eq(idom[kids[i]], p);
+			if (i > first[p])
+				cr_assert(rb[kids[i - 1]] > rb[kids[i]] || (rb[kids[i - 1]] == rb[kids[i]] && kids[i - 1] < kids[i]),
+					  "children of %u in order", p);
+		}
+		total += want;
+	}
+	cr_assert_eq(first[g->n], total);
+	free(first);
+	free(kids);
+}
+
+/* Returns the garbage node (GRAPH_NONE in half the rounds), which the root references. */
+static uint32_t random_graph(uint64_t *seed, struct graph *g)
+{
+	uint32_t n = 2 + rng_next(seed) % 59, ne = (uint32_t)(rng_next(seed) % (4 * n + 1));
+	uint32_t (*e)[2] = malloc((ne + 1) * sizeof *e);
+	uint32_t *refcnt = malloc(n * sizeof *refcnt);
+	uint32_t mode = rng_next(seed) % 4, garbage = GRAPH_NONE;
+
+	for (uint32_t i = 0; i < ne; i++) {
+		e[i][0] = rng_next(seed) % n;
+		/* mostly forward edges, so deep chains and long dominator paths are common */
+		e[i][1] = rng_next(seed) % 3 ? (e[i][0] + 1 + rng_next(seed) % 3) % n : rng_next(seed) % n;
+	}
+	for (uint32_t v = 0; v < n; v++)
+		refcnt[v] = rng_next(seed) % 2 ? GRAPH_NONE : (uint32_t)(rng_next(seed) % 6);
+	if (mode % 2 && n > 2) {
+		garbage = n - 1;
+		e[ne][0] = 0;
+		e[ne++][1] = garbage;
+	}
+	build(g, n, e, ne, refcnt, mode >= 2 ? 1 : GRAPH_NONE, garbage);
+	free(e);
+	free(refcnt);
+	return garbage;
+}
+
+Test(graph, random_graphs_against_brute_force)
+{
+	uint64_t seed = 20240615;
+
+	for (int round = 0; round < 400; round++) {
+		struct graph g;
+		uint8_t *dom, *avoid;
+		uint32_t *idom, *dist, garbage;
+		uint64_t *rb, *rc;
+
+		garbage = random_graph(&seed, &g);
+		dom = brute_dominates(&g);
+		idom = graph_idom(&g);
+		check_idom(&g, dom, idom);
+		rb = malloc(g.n * sizeof *rb);
+		rc = malloc(g.n * sizeof *rc);
+		graph_retained(&g, idom, rb, rc);
+		check_retained(&g, dom, rb, rc);
+		check_kind_retained(&g, dom, idom, rb, rc, 3);
+		check_kind_retained(&g, dom, idom, rb, rc, 2); /* kind 2 then counts as no kind */
+		check_children(&g, idom, rb);
+		avoid = malloc(g.n);
+		for (uint32_t v = 0; v < g.n; v++)
+			avoid[v] = rng_next(&seed) % 4 == 0;
+		check_bfs(&g, NULL);
+		check_bfs(&g, avoid);
+		dist = malloc(g.n * sizeof *dist);
+		distances(&g, GRAPH_NONE, NULL, dist);
+		for (uint32_t v = 0; garbage != GRAPH_NONE && v < g.n; v++)
+			cr_assert_neq(dist[v], GRAPH_NONE, "round %d: garbage entries reach every node (%u)", round, v);
+		free(dist);
+		free(avoid);
+		free(rb);
+		free(rc);
+		free(idom);
+		free(dom);
+		graph_release(&g);
+	}
+}
+
+/* A chain a million deep, every node also pointing back to node 1: depth-first numbering, path
+ * compression, retained sums and the kind walk all go the whole depth. */
+Test(graph, deep_chain)
+{
+	enum { DEPTH = 1000000 };
+	struct graph_builder b;
+	struct graph g;
+	uint32_t *idom, *parent;
+	uint64_t *rb = malloc(DEPTH * sizeof *rb), *rc = malloc(DEPTH * sizeof *rc), kb[3], kc[3];
+
+	graph_builder_init(&b);
+	for (uint32_t i = 0; i < DEPTH; i++)
+		graph_add_node(&b, i ? ADDR(i) : 0, 8, i % 3, GRAPH_NONE);
+	for (uint32_t i = 0; i + 1 < DEPTH; i++) {
+		graph_add_ref(&b, i, ADDR(i + 1));
+		if (i > 1)
+			graph_add_ref(&b, i, ADDR(1));
+	}
+	graph_build(&b, &g, GRAPH_NONE, GRAPH_NONE);
+	idom = graph_idom(&g);
+	for (uint32_t i = 1; i < DEPTH; i++)
+		cr_assert_eq(idom[i], i - 1, "idom[%u] = %u", i, idom[i]);
+	graph_retained(&g, idom, rb, rc);
+	cr_assert_eq(rb[0], 8ULL * DEPTH);
+	cr_assert_eq(rc[0], DEPTH - 1, "the root counts no object");
+	cr_assert_eq(rb[DEPTH / 2], 8ULL * (DEPTH - DEPTH / 2));
+	graph_kind_retained(&g, idom, rb, rc, 3, kb, kc);
+	cr_assert_eq(kb[0], 8ULL * DEPTH, "the root, kind 0, holds all");
+	cr_assert_eq(kb[1], 8ULL * (DEPTH - 1));
+	cr_assert_eq(kb[2], 8ULL * (DEPTH - 2));
+	cr_assert_eq(kc[2], DEPTH - 2);
+	parent = graph_bfs_parents(&g, NULL);
+	for (uint32_t i = 1; i < DEPTH; i++)
+		cr_assert_eq(parent[i], i - 1);
+	free(parent);
+	free(idom);
+	free(rb);
+	free(rc);
+	graph_release(&g);
+}
