@@ -54,16 +54,6 @@ static void retained_help(FILE *out)
 	cli_print_exit_codes(out);
 }
 
-static int parse_min(const char *s, double *v, struct pc_err *e)
-{
-	char *end;
-
-	*v = strtod(s, &end);
-	if (end == s || *end || !(*v >= 0 && *v <= 100))
-		return pc_fail(e, PC_EUSAGE, "--min takes a percentage from 0 to 100, not '%s'", s);
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct retained_args *a, struct pc_err *e)
 {
 	static const struct option longopts[] = {
@@ -81,7 +71,7 @@ static int parse_args(int argc, char **argv, struct retained_args *a, struct pc_
 	while ((c = getopt_long(argc, argv, "+n:f:o:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n': if (cli_parse_rows(optarg, &a->limit, e) < 0) return -1; break;
-		case 'm': if (parse_min(optarg, &a->min_percent, e) < 0) return -1; break;
+		case 'm': if (cli_parse_percent(optarg, "--min", &a->min_percent, e) < 0) return -1; break;
 		case 'f':
 			if ((f = cli_parse_choice(optarg, formats, 2, "--format", e)) < 0)
 				return -1;

@@ -18,6 +18,7 @@ struct why_args {
 	int pid;
 	const char *kind, *output;
 	uint64_t addr;
+	double min_percent; /* branches retaining less of the selection are summed in one line */
 	bool dot, quiet;
 	struct snapshot_opts opts;
 };
@@ -44,6 +45,8 @@ static void why_help(FILE *out)
 		"      --kind KIND         every object of this kind, as 'pycensus snap' names it\n"
 		"                          ('dict of __main__.Request', '__main__.Request', 'list')\n"
 		"      --addr ADDRESS      one object, by its address (0x7f..., as 'pycensus retained' lists)\n"
+		"      --min PERCENT       show the branches retaining at least this share of what the\n"
+		"                          selection retains (default 1; the rest is summed in one line)\n"
 		"  -f, --format text|dot   output format (default text); dot is a Graphviz graph\n"
 		"                          ('dot -Tsvg why.dot -o why.svg' draws it)\n"
 		"  -o, --output FILE       write to FILE instead of standard output\n"
@@ -72,12 +75,12 @@ static int parse_args(int argc, char **argv, struct why_args *a, struct pc_err *
 		{ "kind", required_argument, NULL, 'k' }, { "addr", required_argument, NULL, 'A' },
 		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
 		{ "pause", required_argument, NULL, 'P' }, { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+		{ "min", required_argument, NULL, 'm' }, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
 	static const char *const formats[] = { "text", "dot" };
 	int c, f;
 
-	*a = (struct why_args){ 0 };
+	*a = (struct why_args){ .min_percent = 1 };
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+f:o:qh", longopts, NULL)) != -1) {
@@ -90,6 +93,7 @@ static int parse_args(int argc, char **argv, struct why_args *a, struct pc_err *
 			a->dot = f == 1;
 			break;
 		case 'o': a->output = optarg; break;
+		case 'm': if (cli_parse_percent(optarg, "--min", &a->min_percent, e) < 0) return -1; break;
 		case 'P': if (cli_parse_pause(optarg, &a->opts.pause, e) < 0) return -1; break;
 		case 'q': a->quiet = true; break;
 		case 'h': why_help(stdout); exit(0);
@@ -151,7 +155,8 @@ static int write_report(const struct why_args *a, const struct graph_take *gt, c
 
 	if (!out)
 		return -1;
-	rc = a->dot ? report_paths_dot(out, &gt->c, t, what, e) : report_paths_text(out, &gt->c, &gt->og, t, what, e);
+	rc = a->dot ? report_paths_dot(out, &gt->c, t, what, e)
+		    : report_paths_text(out, &gt->c, &gt->og, t, what, a->min_percent, e);
 	return rc < 0 ? (output_close(out, NULL), -1) : output_close(out, e);
 }
 
@@ -175,6 +180,7 @@ static int why(struct why_args *a, struct graph_take *gt, struct pc_err *e)
 			parents = paths_parents(&gt->og.g);
 			paths_merge(p, &gt->c, &gt->og, parents, gt->ret_bytes, sel, &t);
 			free(parents);
+			pathtree_sort(&t);
 			rc = write_report(a, gt, &t, what, e);
 		}
 	}

@@ -35,6 +35,8 @@ int cli_parse_format(const char *s, bool json_ok, struct pc_err *e);
 int cli_parse_rows(const char *s, size_t *n, struct pc_err *e);
 /* A positive count for option opt ("-c"), `what` naming its unit in the error ("samples"). */
 int cli_parse_count(const char *s, const char *opt, const char *what, unsigned long *n, struct pc_err *e);
+/* A percentage from 0 to 100 for option opt ("--min"). */
+int cli_parse_percent(const char *s, const char *opt, double *v, struct pc_err *e);
 /* --arenas auto|symbols|scan. */
 int cli_parse_arenas(const char *s, enum arena_mode *m, struct pc_err *e);
 /* --pause copy|census. */

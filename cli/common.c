@@ -121,3 +121,13 @@ int cli_parse_interval(const char *s, double *v, struct pc_err *e)
 		return pc_fail(e, PC_EUSAGE, "-i needs seconds between 0.01 and 86400, not '%s'", s);
 	return 0;
 }
+
+int cli_parse_percent(const char *s, const char *opt, double *v, struct pc_err *e)
+{
+	char *end;
+
+	*v = strtod(s, &end);
+	if (end == s || *end || !(*v >= 0 && *v <= 100))
+		return pc_fail(e, PC_EUSAGE, "%s takes a percentage from 0 to 100, not '%s'", opt, s);
+	return 0;
+}

@@ -28,6 +28,7 @@ struct pt_step {
 struct pathtree {
 	struct pt_step *v;
 	size_t n, cap;
+	uint32_t first_root;   /* the top-level roots, chained through next_sibling */
 	uint64_t selected;     /* objects selected */
 	uint64_t selected_retained; /* their retained bytes, each object's set once */
 	uint64_t selected_retained_objects; /* and the objects in those sets */
@@ -43,5 +44,9 @@ void pathtree_release(struct pathtree *t);
  * created (its label `label`) when new. Returns its index, *created set when new. */
 uint32_t pathtree_child(struct pathtree *t, uint32_t parent, uint32_t kind, const char *root, const char *key,
 			const char *label, bool *created);
+
+/* Orders every step's children (and the top-level roots) by retained bytes, largest first, then
+ * by objects through them; ties keep their order. */
+void pathtree_sort(struct pathtree *t);
 
 #endif

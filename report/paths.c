@@ -57,33 +57,51 @@ static void put_step(FILE *out, const struct census *c, const struct pathtree *t
 	fputc('\n', out);
 }
 
-/* Depth-first over the steps, without recursion: a path can be PT_MAX_DEPTH long. */
-static void put_tree(FILE *out, const struct census *c, const struct pathtree *t)
+struct hidden {
+	uint64_t min;       /* bytes a branch must retain to be shown */
+	uint64_t branches, through, retained;
+};
+
+/* The step after i depth first (into i's children when `descend`), PT_NONE after the last:
+ * without recursion, as a path can be PT_MAX_DEPTH long. */
+static uint32_t after(const struct pathtree *t, uint32_t i, unsigned *depth, bool descend)
 {
-	for (uint32_t top = 0; top != PT_NONE && top < t->n; top = t->v[top].next_sibling) {
-		uint32_t i = top;
-		unsigned depth = 0;
-		for (;;) {
-			put_step(out, c, t, i, depth);
-			if (t->v[i].first_child != PT_NONE) {
-				i = t->v[i].first_child;
-				depth++;
-				continue;
-			}
-			while (i != top && t->v[i].next_sibling == PT_NONE) {
-				i = t->v[i].parent;
-				depth--;
-			}
-			if (i == top)
-				break;
-			i = t->v[i].next_sibling;
+	if (descend && t->v[i].first_child != PT_NONE) {
+		++*depth;
+		return t->v[i].first_child;
+	}
+	while (t->v[i].next_sibling == PT_NONE) {
+		if (t->v[i].parent == PT_NONE)
+			return PT_NONE;
+		i = t->v[i].parent;
+		--*depth;
+	}
+	return t->v[i].next_sibling;
+}
+
+/* Branches retaining less than h->min are left out and summed in h. */
+static void put_tree(FILE *out, const struct census *c, const struct pathtree *t, struct hidden *h)
+{
+	unsigned depth = 0;
+	uint32_t i = t->first_root;
+
+	while (i != PT_NONE) {
+		if (t->v[i].retained < h->min) {
+			h->branches++;
+			h->through += t->v[i].through;
+			h->retained += t->v[i].retained;
+			i = after(t, i, &depth, false);
+			continue;
 		}
+		put_step(out, c, t, i, depth);
+		i = after(t, i, &depth, true);
 	}
 }
 
 int report_paths_text(FILE *out, const struct census *c, const struct objgraph *og, const struct pathtree *t,
-		      const char *what, struct pc_err *e)
+		      const char *what, double min_percent, struct pc_err *e)
 {
+	struct hidden h = { (uint64_t)((double)t->selected_retained * min_percent / 100), 0, 0, 0 };
 	char bytes[32];
 
 	report_bytes(bytes, sizeof bytes, t->selected_retained);
@@ -96,7 +114,12 @@ int report_paths_text(FILE *out, const struct census *c, const struct objgraph *
 	for (size_t i = 0; i < c->nwarnings; i++)
 		fprintf(out, "warning: %s\n", c->warnings[i]);
 	fputs("\n  selected   retained  how each step holds the next -> kind\n", out);
-	put_tree(out, c, t);
+	put_tree(out, c, t, &h);
+	if (h.branches) {
+		report_bytes(bytes, sizeof bytes, h.retained);
+		fprintf(out, "%10" PRIu64 " %10s  (%" PRIu64 " smaller branch%s, each retaining less than %g %% of the selection: --min 0 shows them)\n",
+			h.through, bytes, h.branches, h.branches == 1 ? "" : "es", min_percent);
+	}
 	if (t->via_held)
 		fprintf(out, "\n%" PRIu64 " of them are reached from no Python root: only through objects whose refcount counts references pycensus did not find (held from C: an extension's state, a C local, a C type's fields)\n",
 			t->via_held);
