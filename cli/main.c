@@ -22,6 +22,7 @@ static const struct command {
 	{ "run", cmd_run, "start a Python program, sample its heap over time and as it exits" },
 	{ "diff", cmd_diff, "what changed between two CSV censuses (or a time series' first and last sample)" },
 	{ "top", cmd_top, "live view of a running process: kinds by size and how fast they grow" },
+	{ "serve", cmd_serve, "Prometheus metrics over HTTP: a census of each process every interval, /metrics" },
 	{ "capture", cmd_capture, "debugging aid: a census that saves everything it read to an image FILE" },
 	{ "replay", cmd_replay, "debugging aid: the census of a captured image FILE, without the process" },
 };
