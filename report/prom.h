@@ -19,10 +19,11 @@
 /* The kind label of every kind beyond the top N, summed. Parenthesised like the census's own
  * pseudo-kinds, so no Python type name meets it. */
 #define PROM_OTHER_KIND "(other)"
-/* Series per process besides the 2 * (N + 1) kind series: up, error, censuses, failures,
- * timestamp, duration, pause, partial, dropped, kinds, objects, bytes, threads, 5 pymalloc,
- * gc enabled, 4 generations of count and collections, rss, uss. */
-#define PROM_SERIES_FIXED 29
+/* Series per process besides the 2 * (N + 1) kind series, at most: up, censuses, failures, then
+ * either the error (a failed census) or timestamp, duration, pause, partial, dropped, kinds,
+ * objects, bytes, threads, 5 of pymalloc, gc enabled, 4 generations of counts and collections, rss
+ * and uss. */
+#define PROM_SERIES_FIXED 28
 #define PROM_SERIES_GLOBAL 2 /* pycensus_targets, pycensus_targets_left_out */
 
 struct prom_kind {
