@@ -246,3 +246,183 @@ Test(serve, metrics_on_every_interpreter, .timeout = 900)
 		check_one(&py[i], body);
 	free(body);
 }
+
+static bool wait_state(pid_t pid, bool traced)
+{
+	for (int i = 0; i < DEADLINE_S * 100; i++) {
+		if ((h_state(pid) == 't') == traced)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* The newest interpreter, or the test fails. */
+static struct python newest(void)
+{
+	struct python py[H_MAX_PYTHONS];
+	size_t n = h_find_pythons(py, H_MAX_PYTHONS);
+
+	cr_assert(n > 0, "no interpreter found");
+	return py[n - 1];
+}
+
+/* A census held long (PYCENSUS_TEST_STALL_MS): a scrape meanwhile answers with what there is (up
+ * 0, no kinds yet) while the target stands stopped by the census, and SIGTERM then resumes it. */
+Test(serve, scrape_during_first_census, .timeout = 300)
+{
+	struct python py = newest();
+	struct target t;
+	struct proc s;
+	char *body = malloc(BODY_MAX), pidtxt[16], series[128];
+	const char *args[] = { pidtxt, NULL };
+	int port = free_port();
+
+	cr_assert(start_target(&t, &py, "serve-stall"), "%s: workload did not start", py.label);
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)t.p.pid);
+	setenv("PYCENSUS_TEST_STALL_MS", "60000", 1);
+	cr_assert(start_serve(&s, port, args), "serve did not start");
+	unsetenv("PYCENSUS_TEST_STALL_MS");
+	cr_assert(wait_state(t.p.pid, true), "the census never stopped the target");
+	cr_expect_eq(http_get(port, "/metrics", body, BODY_MAX), 200);
+	snprintf(series, sizeof series, "pycensus_up{pid=\"%d\",python=\"\"}", (int)t.p.pid);
+	cr_expect_eq(value_in(body, series), 0, "before the first census ends: %s 0:\n%s", series, body);
+	cr_expect(!strstr(body, "pycensus_kind_objects{"), "no kinds before the first census:\n%s", body);
+	cr_expect_eq(stop_serve(&s), 0, "serve's exit status on SIGTERM during a census");
+	cr_expect(wait_state(t.p.pid, false), "the target was left stopped");
+	h_kill(&t.p);
+	free(body);
+}
+
+/* --match: a process that starts is added, one that ends is dropped. */
+Test(serve, match_follows_processes, .timeout = 300)
+{
+	struct python py = newest();
+	struct target a, b;
+	struct proc s;
+	char *body = malloc(BODY_MAX), tag[64], series[256];
+	const char *args[] = { "--match", tag, "-i", "0.3", NULL };
+	int port = free_port();
+	pid_t gone;
+	bool dropped = false;
+
+	snprintf(tag, sizeof tag, "serve-match-%d", (int)getpid());
+	cr_assert(start_target(&a, &py, tag), "%s: workload did not start", py.label);
+	cr_assert(start_serve(&s, port, args), "serve did not start");
+	snprintf(series, sizeof series, "pycensus_kind_objects{pid=\"%d\",python=\"%s\",kind=\"__main__.ServeMarker\"}",
+		 (int)a.p.pid, a.version);
+	cr_expect_eq(wait_series(port, series, body, BODY_MAX), (double)a.markers, "first process: %s", series);
+	cr_assert(start_target(&b, &py, tag), "%s: second workload did not start", py.label);
+	snprintf(series, sizeof series, "pycensus_kind_objects{pid=\"%d\",python=\"%s\",kind=\"__main__.ServeMarker\"}",
+		 (int)b.p.pid, b.version);
+	cr_expect_eq(wait_series(port, series, body, BODY_MAX), (double)b.markers, "a process that started: %s", series);
+	cr_expect_eq(value_in(body, "pycensus_targets"), 2, "%.3000s", body);
+	gone = a.p.pid;
+	h_kill(&a.p);
+	snprintf(series, sizeof series, "{pid=\"%d\"", (int)gone);
+	for (int i = 0; i < DEADLINE_S * 10 && !dropped; i++) {
+		dropped = http_get(port, "/metrics", body, BODY_MAX) == 200 && !strstr(body, series);
+		if (!dropped)
+			usleep(100000);
+	}
+	cr_expect(dropped, "process %d ended but is still served", (int)gone);
+	cr_expect_eq(value_in(body, "pycensus_targets"), 1);
+	cr_expect_eq(stop_serve(&s), 0);
+	h_kill(&b.p);
+	free(body);
+}
+
+Test(serve, port_in_use_is_exit_16)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof a;
+	char listen_at[32], err[1024];
+	const char *args[] = { "serve", "--listen", listen_at, "1", NULL };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 1) == 0 &&
+		  getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+	snprintf(listen_at, sizeof listen_at, "127.0.0.1:%d", ntohs(a.sin_port));
+	cr_expect_eq(h_pycensus(NULL, 0, err, sizeof err, args), 16, "%s", err);
+	cr_expect(strstr(err, "cannot listen on the address") && strstr(err, "in use") && strstr(err, "fix: "), "%s", err);
+	close(fd);
+}
+
+/* s percent-encoded for a URL's query. */
+static void url_encode(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s && n + 4 < len; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || strchr("_.-", *s))
+			out[n++] = *s;
+		else
+			n += (size_t)snprintf(out + n, len - n, "%%%02X", (unsigned char)*s);
+	}
+	out[n] = '\0';
+}
+
+/* An instant query to Prometheus's HTTP API until it returns a sample: its value, or -1. */
+static double wait_query(int port, const char *promql, char *body, size_t len)
+{
+	char path[1024], q[900];
+
+	url_encode(promql, q, sizeof q);
+	snprintf(path, sizeof path, "/api/v1/query?query=%s", q);
+	for (int i = 0; i < DEADLINE_S * 4; i++) {
+		const char *v;
+
+		if (http_get(port, path, body, len) == 200 && (v = strstr(body, "\"value\":[")) && (v = strstr(v, ",\"")))
+			return strtod(v + 2, NULL);
+		usleep(250000);
+	}
+	return -1;
+}
+
+/* Debian's Prometheus server scrapes serve every second on loopback: its API holds the series
+ * with the workload's counts, and its own up{job} says every scrape parsed. */
+Test(serve, prometheus_server_scrapes, .timeout = 600)
+{
+	struct python py = newest();
+	struct target t;
+	struct proc s, prom;
+	char *body = malloc(BODY_MAX), pidtxt[16], dir[] = "/tmp/pycensus-prom-XXXXXX", path[256], q[256], web[64],
+	     conf[300], data[300];
+	char *argv[] = { "/usr/bin/prometheus", conf, data, web, NULL };
+	const char *args[] = { "-i", "1", pidtxt, NULL };
+	int port = free_port(), pport = free_port();
+	FILE *f;
+
+	if (access(argv[0], X_OK) != 0)
+		cr_skip_test("Debian's prometheus is not installed (tools/install-deps installs it)");
+	cr_assert(start_target(&t, &py, "serve-prom"), "%s: workload did not start", py.label);
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)t.p.pid);
+	cr_assert(port > 0 && start_serve(&s, port, args), "serve did not start");
+	cr_assert(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/prometheus.yml", dir);
+	cr_assert((f = fopen(path, "w")));
+	fprintf(f, "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: pycensus\n"
+		"    static_configs:\n      - targets: ['127.0.0.1:%d']\n", port);
+	fclose(f);
+	snprintf(conf, sizeof conf, "--config.file=%s", path);
+	snprintf(data, sizeof data, "--storage.tsdb.path=%s/data", dir);
+	snprintf(web, sizeof web, "--web.listen-address=127.0.0.1:%d", pport);
+	cr_assert(pport > 0 && h_spawn(&prom, argv), "cannot start prometheus");
+	snprintf(q, sizeof q, "pycensus_kind_objects{kind=\"__main__.ServeMarker\",pid=\"%d\"}", (int)t.p.pid);
+	cr_expect_eq(wait_query(pport, q, body, BODY_MAX), (double)t.markers, "%s in Prometheus:\n%.2000s", q, body);
+	snprintf(q, sizeof q, "pycensus_kind_objects{kind=\"__main__.Serve\\\"Odd\\\\Name\",pid=\"%d\"}", (int)t.p.pid);
+	cr_expect_eq(wait_query(pport, q, body, BODY_MAX), (double)t.odds, "%s in Prometheus:\n%.2000s", q, body);
+	snprintf(q, sizeof q, "pycensus_up{pid=\"%d\",python=\"%s\"}", (int)t.p.pid, t.version);
+	cr_expect_eq(wait_query(pport, q, body, BODY_MAX), 1, "%s", body);
+	cr_expect_eq(wait_query(pport, "min_over_time(up{job=\"pycensus\"}[1h])", body, BODY_MAX), 1,
+		     "a scrape Prometheus could not parse:\n%.2000s", body);
+	kill(prom.pid, SIGTERM);
+	waitpid(prom.pid, NULL, 0);
+	prom.pid = -1;
+	h_kill(&prom);
+	cr_expect_eq(stop_serve(&s), 0);
+	h_kill(&t.p);
+	snprintf(path, sizeof path, "rm -rf '%s'", dir);
+	cr_expect_eq(system(path), 0);
+	free(body);
+}
