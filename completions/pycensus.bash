@@ -18,7 +18,7 @@ _pycensus()
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	cmd=${COMP_WORDS[1]}
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "snap stats stacks run top diff capture replay --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "snap stats stacks run top serve diff capture replay --help --version" -- "$cur"))
 		return
 	fi
 	if [ "$cmd" = run ]; then
@@ -42,7 +42,7 @@ _pycensus()
 	--size) COMPREPLY=($(compgen -W "getsizeof alloc" -- "$cur")); return ;;
 	--arenas) COMPREPLY=($(compgen -W "auto symbols scan" -- "$cur")); return ;;
 	--pause) COMPREPLY=($(compgen -W "copy census" -- "$cur")); return ;;
-	-i|--interval|-n|--rows|-c|--count) return ;;
+	-i|--interval|-n|--rows|-c|--count|--top|-m|--match|-l|--listen) return ;;
 	esac
 	case "$cmd" in
 	snap) opts="--format --output --rows --by --size --arenas --nonblocking --pause --no-header --stacks --interval --count --quiet --help" ;;
@@ -50,6 +50,7 @@ _pycensus()
 	stacks) opts="--native --format --output --help" ;;
 	run) opts="--interval --format --output --rows --arenas --pause --quiet --help --" ;;
 	top) opts="--interval --rows --count --arenas --pause --help" ;;
+	serve) opts="--match --listen --interval --top --arenas --pause --help" ;;
 	diff) opts="--format --output --rows --help" ;;
 	capture) opts="--arenas --help" ;;
 	replay) opts="--format --rows --help" ;;
