@@ -172,6 +172,14 @@ static size_t series_of(const struct parsed *ps, const char *pid_label)
 	return n;
 }
 
+static void done(char *text, struct parsed *ps, struct prom_target *t, struct census *c)
+{
+	free(text);
+	free(ps);
+	prom_target_release(t);
+	census_release(c);
+}
+
 static void census_of(struct census *c, size_t kinds)
 {
 	census_init(c);
@@ -191,6 +199,14 @@ static void census_of(struct census *c, size_t kinds)
 	c->gc_enabled = true;
 	c->wall_s = 0.25;
 	c->pause_s = 0.0625;
+}
+
+/* t from census_of(c, kinds), its top kinds kept. */
+static void one_target(struct prom_target *t, struct census *c, size_t kinds, pid_t pid, size_t top)
+{
+	census_of(c, kinds);
+	prom_target_init(t, pid);
+	prom_target_set(t, c, top, 1.0);
 }
 
 Test(prom, label_values_escaped)
@@ -220,10 +236,7 @@ Test(prom, label_values_escaped)
 		cr_expect_eq(value_of(ps, "pycensus_kind_objects", labels), (double)(i + 1), "%s read back", kinds[i]);
 	}
 	free(copy);
-	free(text);
-	free(ps);
-	prom_target_release(&t);
-	census_release(&c);
+	done(text, ps, &t, &c);
 }
 
 Test(prom, utf8_checked)
@@ -309,10 +322,7 @@ Test(prom, other_sums_the_rest)
 	cr_expect_eq(objects, value_of(ps, "pycensus_objects", "pid=9\x01python=3.12.1"), "kinds and (other) sum to the total");
 	cr_expect_eq(bytes, value_of(ps, "pycensus_bytes", "pid=9\x01python=3.12.1"));
 	cr_expect_eq(bytes, 28000 + 5000);
-	free(text);
-	free(ps);
-	prom_target_release(&t);
-	census_release(&c);
+	done(text, ps, &t, &c);
 }
 
 Test(prom, failed_census_is_up_0_with_its_error)
@@ -322,9 +332,7 @@ Test(prom, failed_census_is_up_0_with_its_error)
 	struct census c;
 	char *text;
 
-	census_of(&c, 3);
-	prom_target_init(&t, 77);
-	prom_target_set(&t, &c, 50, 3.0);
+	one_target(&t, &c, 3, 77, 50);
 	t.have_rss = true;
 	prom_target_fail(&t, "pycensus: no such process: \"77\" gone\\", 3);
 	text = exposition(&t, 1);
@@ -334,10 +342,7 @@ Test(prom, failed_census_is_up_0_with_its_error)
 	cr_expect_eq(value_of(ps, "pycensus_censuses_total", "pid=77\x01python=3.12.1"), 1);
 	cr_expect_eq(value_of(ps, "pycensus_census_failures_total", "pid=77\x01python=3.12.1"), 1);
 	cr_expect_eq(series_of(ps, "pid=77\x01"), 4, "a failed census: up, error and the two counters, no stale figures");
-	free(text);
-	free(ps);
-	prom_target_release(&t);
-	census_release(&c);
+	done(text, ps, &t, &c);
 }
 
 Test(prom, series_per_process_bound)
@@ -347,17 +352,12 @@ Test(prom, series_per_process_bound)
 	struct census c;
 	char *text;
 
-	census_of(&c, 30);
-	c.gc_ngen = 4;
-	prom_target_init(&t, 5);
-	prom_target_set(&t, &c, 10, 4.0);
+	one_target(&t, &c, 30, 5, 10);
+	t.gc_ngen = 4;
 	t.have_rss = t.have_uss = true;
 	text = exposition(&t, 1);
 	parse(text, ps);
 	cr_expect_eq(series_of(ps, "pid=5\x01"), PROM_SERIES_FIXED + 2 * (10 + 1), "every series a process can have");
 	cr_expect_eq(ps->n, PROM_SERIES_GLOBAL + PROM_SERIES_FIXED + 2 * (10 + 1));
-	free(text);
-	free(ps);
-	prom_target_release(&t);
-	census_release(&c);
+	done(text, ps, &t, &c);
 }
