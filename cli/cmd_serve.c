@@ -321,6 +321,7 @@ static bool census_one(struct serve *s, struct prom_target *t)
 	if (rc == 0) {
 		prom_target_set(t, &c, s->top, wall_now());
 		memset(&pm, 0, sizeof pm);
+		t->have_rss = t->have_uss = false; /* not the last census's, when /proc cannot be read now */
 		if (procmem_read(t->pid, &pm, &e) == 0) {
 			t->have_rss = pm.have_status;
 			t->rss = pm.vm_rss;
