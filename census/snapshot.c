@@ -64,8 +64,10 @@ static void summarise(struct pyproc *p, const struct walk *w, struct census *c)
 		return;
 	}
 	c->gc_ngen = gs.ngenerations;
-	for (unsigned g = 0; g < gs.ngenerations; g++)
+	for (unsigned g = 0; g < gs.ngenerations; g++) {
 		c->gc_count[g] = gs.gen[g].count;
+		c->gc_collections[g] = gs.gen[g].collections;
+	}
 	c->gc_enabled = gs.enabled;
 }
 

@@ -16,6 +16,7 @@ int cmd_stacks(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_serve(int argc, char **argv); /* cli/cmd_serve.c, with cli/serve_http.c */
 int cmd_capture(int argc, char **argv); /* cli/cmd_capture.c, with cmd_replay */
 int cmd_replay(int argc, char **argv);
 int cmd_why(int argc, char **argv);     /* cli/cmd_why.c */

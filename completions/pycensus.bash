@@ -18,7 +18,7 @@ _pycensus()
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	cmd=${COMP_WORDS[1]}
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "snap stats stacks run top diff capture replay --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "snap stats stacks run top serve why retained diff capture replay --help --version" -- "$cur"))
 		return
 	fi
 	if [ "$cmd" = run ]; then
@@ -36,6 +36,7 @@ _pycensus()
 		snap) COMPREPLY=($(compgen -W "text csv json pprof" -- "$cur")) ;;
 		stats|run) COMPREPLY=($(compgen -W "text csv json" -- "$cur")) ;;
 		stacks) COMPREPLY=($(compgen -W "text json" -- "$cur")) ;;
+		why) COMPREPLY=($(compgen -W "text dot" -- "$cur")) ;;
 		*) COMPREPLY=($(compgen -W "text csv" -- "$cur")) ;;
 		esac
 		return ;;
@@ -43,7 +44,7 @@ _pycensus()
 	--size) COMPREPLY=($(compgen -W "getsizeof alloc" -- "$cur")); return ;;
 	--arenas) COMPREPLY=($(compgen -W "auto symbols scan" -- "$cur")); return ;;
 	--pause) COMPREPLY=($(compgen -W "copy census" -- "$cur")); return ;;
-	-i|--interval|-n|--rows|-c|--count) return ;;
+	-i|--interval|-n|--rows|-c|--count|--top|-m|--match|-l|--listen|--kind|--addr|--min|--limit) return ;;
 	esac
 	case "$cmd" in
 	snap) opts="--format --output --rows --by --size --arenas --nonblocking --pause --no-header --stacks --interval --count --quiet --help" ;;
@@ -51,6 +52,9 @@ _pycensus()
 	stacks) opts="--native --format --output --help" ;;
 	run) opts="--interval --format --output --rows --arenas --pause --quiet --help --" ;;
 	top) opts="--interval --rows --count --arenas --pause --help" ;;
+	serve) opts="--match --listen --interval --top --arenas --pause --help" ;;
+	why) opts="--kind --addr --min --format --output --pause --quiet --help" ;;
+	retained) opts="--limit --min --format --output --pause --quiet --help" ;;
 	diff) opts="--format --output --rows --help" ;;
 	capture) opts="--arenas --help" ;;
 	replay) opts="--format --rows --help" ;;

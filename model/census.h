@@ -87,6 +87,7 @@ struct census {
 	unsigned nthreads;        /* Python thread states */
 	unsigned gc_ngen;         /* 0 when the GC state could not be read */
 	int64_t gc_count[4];      /* gc.get_count() */
+	int64_t gc_collections[4]; /* gc.get_stats()[g]['collections'] */
 	bool gc_enabled;
 
 	/* cost */

@@ -1,0 +1,27 @@
+/* serve_http.h: the HTTP side of `pycensus serve`: a listening socket pycensus binds itself (so a
+ * failure names its cause) served by libmicrohttpd on its own thread. /metrics answers the last
+ * exposition the census loop published, / a short index, anything else 404. A request only copies
+ * text under a lock: it never touches a target, so scrapes cannot pause one. */
+#ifndef PC_SERVE_HTTP_H
+#define PC_SERVE_HTTP_H
+
+#include "common/compat.h"
+#include <stddef.h>
+#include "common/error.h"
+
+struct serve_http;
+
+/* Binds and listens on ADDR:PORT ("127.0.0.1:9464", "[::1]:9464", "localhost:0"; port 0 picks a
+ * free one) and starts answering. SIGINT, SIGTERM, SIGHUP and SIGPIPE are blocked in the server's
+ * thread, so they reach the census loop. Errors: USAGE (not ADDR:PORT), LISTEN (bind or listen
+ * failed: in use, not this host's address, a privileged port). */
+struct serve_http *serve_http_start(const char *listen, struct pc_err *e);
+/* The address as bound, port 0 resolved: "127.0.0.1:9464". */
+const char *serve_http_address(const struct serve_http *h);
+/* What /metrics and / answer from now on (both copied): the exposition text and a few plain
+ * lines for the index (escaped there). */
+void serve_http_publish(struct serve_http *h, const char *metrics, size_t len, const char *summary);
+/* Stops answering, waits for the server's thread, closes the socket. Accepts NULL. */
+void serve_http_stop(struct serve_http *h);
+
+#endif
