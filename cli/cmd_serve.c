@@ -22,6 +22,7 @@
 #include "cli/serve_http.h"
 #include "common/xalloc.h"
 #include "census/snapshot.h"
+#include "report/pprof.h"
 #include "report/prom.h"
 
 /* At most this many processes are served (PIDs given, then --match's in PID order): with --top's
@@ -57,7 +58,8 @@ static void serve_help(FILE *out)
 		"given, and those --match finds) every interval, one process stopped at a time; /metrics\n"
 		"answers the last census of each in the text exposition format 0.0.4, so a scrape never\n"
 		"stops a process (before the first census ends, it answers what there is: pycensus_up 0).\n"
-		"/ is a short index; anything else is 404. SIGINT or SIGTERM ends it (exit 0).\n"
+		"/debug/pprof/heap answers the same as a gzipped pprof profile (go tool pprof, Pyroscope,\n"
+		"Parca). / is a short index; anything else is 404. SIGINT or SIGTERM ends it (exit 0).\n"
 		"\n"
 		"Per process (labels pid, python): pycensus_kind_objects and pycensus_kind_bytes for the top\n"
 		"N kinds by bytes (label kind) and the rest summed as kind=\"" PROM_OTHER_KIND "\"; pycensus_objects,\n"
@@ -262,15 +264,47 @@ static double wall_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The exposition and the index's lines, to the HTTP side. */
+/* /debug/pprof/heap: the last census of every process that is up, as one profile whose stacks
+ * are "PID python X.Y" -> module -> kind, for the same top kinds as /metrics and their "(other)". */
+static void write_pprof(FILE *f, const struct serve *s)
+{
+	struct pprof p;
+	struct pc_err e = { 0 };
+	char proc[64];
+	double newest = 0;
+
+	pprof_init(&p);
+	pprof_comment(&p, "pycensus %s serve: the top %zu kinds of each process, the rest as (other)", cli_version, s->top);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct prom_target *t = &s->t[i];
+		const char *other[] = { proc, "(other)" };
+		if (!t->up)
+			continue;
+		snprintf(proc, sizeof proc, "%d python %s", (int)t->pid, t->python);
+		for (size_t k = 0; k < t->nkinds; k++) {
+			const char *frames[] = { proc, t->kinds[k].module, t->kinds[k].kind };
+			pprof_sample(&p, frames, 3, t->kinds[k].count, t->kinds[k].size);
+		}
+		if (t->other.count || t->other.size)
+			pprof_sample(&p, other, 2, t->other.count, t->other.size);
+		newest = t->timestamp > newest ? t->timestamp : newest;
+	}
+	if (pprof_write(f, &p, (int64_t)(newest * 1e9), &e) < 0)
+		fprintf(stderr, "pycensus: serve: the pprof profile could not be written: %s\n", e.detail);
+	pprof_release(&p);
+}
+
+/* The exposition, the index's lines and the profile, to the HTTP side. */
 static void publish(struct serve *s)
 {
-	char *text = NULL, *sum = NULL;
-	size_t len = 0, slen = 0;
-	FILE *f = open_memstream(&text, &len), *g = open_memstream(&sum, &slen);
+	char *text = NULL, *sum = NULL, *prof = NULL;
+	size_t len = 0, slen = 0, plen = 0;
+	FILE *f = open_memstream(&text, &len), *g = open_memstream(&sum, &slen), *h = open_memstream(&prof, &plen);
 
-	if (!f || !g)
+	if (!f || !g || !h)
 		PC_BUG("open_memstream");
+	write_pprof(h, s);
+	fclose(h);
 	prom_write(f, s->t, s->n, s->left_out);
 	fclose(f);
 	fprintf(g, "%zu processes, a census of each every %g s, the top %zu kinds each%s%s\n", s->n, s->interval, s->top,
@@ -280,9 +314,10 @@ static void publish(struct serve *s)
 			s->t[i].up ? "up, Python " : s->t[i].error[0] ? "down: " : "no census yet",
 			s->t[i].up ? s->t[i].python : s->t[i].error);
 	fclose(g);
-	serve_http_publish(s->http, text, len, sum);
+	serve_http_publish(s->http, text, len, sum, prof, plen);
 	free(text);
 	free(sum);
+	free(prof);
 }
 
 /* The one-line message of e, as pycensus would print it. */

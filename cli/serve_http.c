@@ -21,9 +21,11 @@ struct serve_http {
 	struct MHD_Daemon *d;
 	char address[128];
 	pthread_mutex_t lock;  /* guards what follows */
-	char *metrics, *index;
-	size_t metrics_len, index_len;
+	char *metrics, *index, *pprof;
+	size_t metrics_len, index_len, pprof_len;
 };
+
+enum published { PUB_INDEX, PUB_METRICS, PUB_PPROF };
 
 /* Splits "HOST:PORT" or "[V6]:PORT" into host and port (each terminated, within buf). */
 static int split_address(const char *s, char *buf, size_t len, char **host, char **port, struct pc_err *e)
@@ -107,18 +109,22 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 }
 
 /* A copy of what was published, taken under the lock, answered outside it. */
-static enum MHD_Result reply_published(struct serve_http *h, struct MHD_Connection *conn, bool metrics)
+static enum MHD_Result reply_published(struct serve_http *h, struct MHD_Connection *conn, enum published what)
 {
+	static const char *const types[] = { "text/html; charset=utf-8", PROM_CONTENT_TYPE, "application/octet-stream" };
 	enum MHD_Result rc;
+	const char *from;
 	char *copy;
 	size_t len;
 
 	pthread_mutex_lock(&h->lock);
-	len = metrics ? h->metrics_len : h->index_len;
+	len = what == PUB_METRICS ? h->metrics_len : what == PUB_PPROF ? h->pprof_len : h->index_len;
+	from = what == PUB_METRICS ? h->metrics : what == PUB_PPROF ? h->pprof : h->index;
 	copy = xmalloc(len + 1);
-	memcpy(copy, metrics ? h->metrics : h->index, len);
+	if (len)
+		memcpy(copy, from, len);
 	pthread_mutex_unlock(&h->lock);
-	rc = reply(conn, MHD_HTTP_OK, metrics ? PROM_CONTENT_TYPE : "text/html; charset=utf-8", copy, len);
+	rc = reply(conn, MHD_HTTP_OK, types[what], copy, len);
 	free(copy);
 	return rc;
 }
@@ -127,7 +133,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 			      const char *version, const char *upload, size_t *upload_len, void **state)
 {
 	static const char not_allowed[] = "405 method not allowed: pycensus serve answers GET and HEAD\n";
-	static const char not_found[] = "404 not found: pycensus serve answers / and /metrics\n";
+	static const char not_found[] = "404 not found: pycensus serve answers /, /metrics and /debug/pprof/heap\n";
 
 	(void)version;
 	(void)upload;
@@ -136,8 +142,12 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", not_allowed,
 			     sizeof not_allowed - 1);
-	if (strcmp(url, "/metrics") == 0 || strcmp(url, "/") == 0)
-		return reply_published(cls, conn, url[1] != '\0');
+	if (strcmp(url, "/metrics") == 0)
+		return reply_published(cls, conn, PUB_METRICS);
+	if (strcmp(url, "/debug/pprof/heap") == 0)
+		return reply_published(cls, conn, PUB_PPROF);
+	if (strcmp(url, "/") == 0)
+		return reply_published(cls, conn, PUB_INDEX);
 	return reply(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", not_found, sizeof not_found - 1);
 }
 
@@ -203,24 +213,31 @@ static char *index_page(const char *summary, size_t *len)
 	return buf;
 }
 
-void serve_http_publish(struct serve_http *h, const char *metrics, size_t len, const char *summary)
+void serve_http_publish(struct serve_http *h, const char *metrics, size_t len, const char *summary, const void *pprof,
+			size_t pprof_len)
 {
-	char *m = xmalloc(len + 1), *old_m, *old_i, *idx;
+	char *m = xmalloc(len + 1), *p = xmalloc(pprof_len + 1), *old_m, *old_i, *old_p, *idx;
 	size_t idx_len;
 
 	memcpy(m, metrics, len);
 	m[len] = '\0';
+	if (pprof_len)
+		memcpy(p, pprof, pprof_len);
 	idx = index_page(summary, &idx_len);
 	pthread_mutex_lock(&h->lock);
 	old_m = h->metrics;
 	old_i = h->index;
+	old_p = h->pprof;
 	h->metrics = m;
 	h->metrics_len = len;
 	h->index = idx;
 	h->index_len = idx_len;
+	h->pprof = p;
+	h->pprof_len = pprof_len;
 	pthread_mutex_unlock(&h->lock);
 	free(old_m);
 	free(old_i);
+	free(old_p);
 }
 
 void serve_http_stop(struct serve_http *h)
@@ -234,5 +251,6 @@ void serve_http_stop(struct serve_http *h)
 	pthread_mutex_destroy(&h->lock);
 	free(h->metrics);
 	free(h->index);
+	free(h->pprof);
 	free(h);
 }

@@ -18,9 +18,10 @@ struct serve_http;
 struct serve_http *serve_http_start(const char *listen, struct pc_err *e);
 /* The address as bound, port 0 resolved: "127.0.0.1:9464". */
 const char *serve_http_address(const struct serve_http *h);
-/* What /metrics and / answer from now on (both copied): the exposition text and a few plain
- * lines for the index (escaped there). */
-void serve_http_publish(struct serve_http *h, const char *metrics, size_t len, const char *summary);
+/* What /metrics, / and /debug/pprof/heap answer from now on (all copied): the exposition text, a
+ * few plain lines for the index (escaped there) and a gzipped pprof profile. */
+void serve_http_publish(struct serve_http *h, const char *metrics, size_t len, const char *summary, const void *pprof,
+			size_t pprof_len);
 /* Stops answering, waits for the server's thread, closes the socket. Accepts NULL. */
 void serve_http_stop(struct serve_http *h);
 

@@ -15,8 +15,10 @@ void prom_target_init(struct prom_target *t, pid_t pid)
 
 static void drop_figures(struct prom_target *t)
 {
-	for (size_t i = 0; i < t->nkinds; i++)
+	for (size_t i = 0; i < t->nkinds; i++) {
 		free(t->kinds[i].kind);
+		free(t->kinds[i].module);
+	}
 	free(t->kinds);
 	t->kinds = NULL;
 	t->nkinds = 0;
@@ -47,7 +49,7 @@ static void keep_top(struct prom_target *t, const struct census *c, size_t top)
 	t->nkinds = c->nrows < top ? c->nrows : top;
 	t->kinds = xcalloc(t->nkinds ? t->nkinds : 1, sizeof *t->kinds);
 	for (size_t i = 0; i < t->nkinds; i++)
-		t->kinds[i] = (struct prom_kind){ xstrdup(v[i]->kind), v[i]->count, v[i]->size };
+		t->kinds[i] = (struct prom_kind){ xstrdup(v[i]->kind), xstrdup(v[i]->module), v[i]->count, v[i]->size };
 	t->other = (struct prom_kind){ 0 };
 	for (size_t i = t->nkinds; i < c->nrows; i++) {
 		t->other.count += v[i]->count;

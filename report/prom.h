@@ -28,6 +28,7 @@
 
 struct prom_kind {
 	char *kind;        /* owned */
+	char *module;      /* owned: the module that defines its type (the pprof endpoint's frame) */
 	uint64_t count, size;
 };
 

@@ -79,33 +79,70 @@ static int free_port(void)
 
 /* GET path from 127.0.0.1:port over a plain socket (HTTP/1.0: the server closes at the end).
  * Returns the status (-1 when there is no answer) and the body (terminated) in body. */
-static int http_get(int port, const char *path, char *body, size_t len)
+/* The whole response to GET path into a malloc'ed *buf (n bytes, NUL-terminated): the status, or -1. */
+static int http_fetch(int port, const char *path, char **buf, size_t *n)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct timeval tv = { .tv_sec = DEADLINE_S };
-	char req[1024], *buf = malloc(BODY_MAX), *sep;
-	size_t n = 0;
+	char req[1024];
 	ssize_t r;
 	int fd = socket(AF_INET, SOCK_STREAM, 0), status = -1;
 
-	body[0] = '\0';
+	*buf = malloc(BODY_MAX);
+	*n = 0;
 	snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0 || write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
 		if (fd >= 0)
 			close(fd);
-		free(buf);
+		(*buf)[0] = '\0';
 		return -1;
 	}
-	while (n < BODY_MAX - 1 && (r = read(fd, buf + n, BODY_MAX - 1 - n)) > 0)
-		n += (size_t)r;
-	buf[n] = '\0';
+	while (*n < BODY_MAX - 1 && (r = read(fd, *buf + *n, BODY_MAX - 1 - *n)) > 0)
+		*n += (size_t)r;
+	(*buf)[*n] = '\0';
 	close(fd);
-	if (sscanf(buf, "HTTP/1.%*d %d", &status) == 1 && (sep = strstr(buf, "\r\n\r\n")))
+	return sscanf(*buf, "HTTP/1.%*d %d", &status) == 1 ? status : -1;
+}
+
+static int http_get(int port, const char *path, char *body, size_t len)
+{
+	char *buf, *sep;
+	size_t n;
+	int status = http_fetch(port, path, &buf, &n);
+
+	body[0] = '\0';
+	if (status >= 0 && (sep = strstr(buf, "\r\n\r\n")))
 		snprintf(body, len, "%s", sep + 4);
 	free(buf);
 	return status;
+}
+
+/* /debug/pprof/heap read by go tool pprof: the objects of `kind` in its -top by objects (flat), or -1. */
+static long long pprof_objects(int port, const char *kind, const char *label)
+{
+	char path[] = "/tmp/pycensus-serve-pprof-XXXXXX", cmd[512], line[512], name[256];
+	char *buf, *sep;
+	size_t n;
+	long long flat = -1, v;
+	int fd = mkstemp(path), status = http_fetch(port, "/debug/pprof/heap", &buf, &n);
+	FILE *f;
+
+	cr_assert(fd >= 0);
+	cr_expect_eq(status, 200, "%s: /debug/pprof/heap", label);
+	if ((sep = memmem(buf, n, "\r\n\r\n", 4)))
+		cr_assert(write(fd, sep + 4, n - (size_t)(sep + 4 - buf)) >= 0);
+	close(fd);
+	free(buf);
+	snprintf(cmd, sizeof cmd, "go tool pprof -top -sample_index=inuse_objects -nodefraction=0 -nodecount=100000 %s 2>&1", path);
+	cr_assert((f = popen(cmd, "r")));
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "%lld %*s %*s %*s %*s %255s", &v, name) == 2 && strcmp(name, kind) == 0)
+			flat = v;
+	cr_expect_eq(pclose(f), 0, "%s: go tool pprof could not read /debug/pprof/heap", label);
+	unlink(path);
+	return flat;
 }
 
 /* The value of the series whose line starts with `series` ("name{labels}"), or -1. */
@@ -227,6 +264,8 @@ static void check_one(const struct python *py, char *body)
 		 (int)t.p.pid, t.version);
 	cr_expect_geq(value_in(body, series), 1, "%s: gc.collect() ran, so %s counts it", py->label, series);
 	expect_promtool_ok(body, py->label);
+	cr_expect_eq(pprof_objects(port, "__main__.ServeMarker", py->label), t.markers,
+		     "%s: /debug/pprof/heap's ServeMarker objects (go tool pprof -top)", py->label);
 	cr_expect_eq(http_get(port, "/", body, BODY_MAX), 200, "%s: /", py->label);
 	cr_expect(strstr(body, "href=\"/metrics\""), "%s: the index links /metrics:\n%s", py->label, body);
 	cr_expect_eq(http_get(port, "/nope", body, BODY_MAX), 404, "%s: /nope", py->label);
