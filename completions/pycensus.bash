@@ -18,7 +18,7 @@ _pycensus()
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	cmd=${COMP_WORDS[1]}
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "snap stats stacks run top serve why retained diff capture replay --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "snap stats stacks run top serve why retained leaks diff capture replay --help --version" -- "$cur"))
 		return
 	fi
 	if [ "$cmd" = run ]; then
@@ -44,7 +44,7 @@ _pycensus()
 	--size) COMPREPLY=($(compgen -W "getsizeof alloc" -- "$cur")); return ;;
 	--arenas) COMPREPLY=($(compgen -W "auto symbols scan" -- "$cur")); return ;;
 	--pause) COMPREPLY=($(compgen -W "copy census" -- "$cur")); return ;;
-	-i|--interval|-n|--rows|-c|--count|--top|-m|--match|-l|--listen|--kind|--addr|--min|--limit) return ;;
+	-i|--interval|-n|--rows|-c|--count|--top|-m|--match|-l|--listen|--kind|--addr|--min|--limit|-k|--suspects) return ;;
 	esac
 	case "$cmd" in
 	snap) opts="--format --output --rows --by --size --arenas --nonblocking --pause --no-header --stacks --interval --count --quiet --help" ;;
@@ -55,6 +55,7 @@ _pycensus()
 	serve) opts="--match --listen --interval --top --arenas --pause --help" ;;
 	why) opts="--kind --addr --min --format --output --pause --quiet --help" ;;
 	retained) opts="--limit --min --format --output --pause --quiet --help" ;;
+	leaks) opts="--interval --suspects --rows --output --pause --quiet --help" ;;
 	diff) opts="--format --output --rows --help" ;;
 	capture) opts="--arenas --help" ;;
 	replay) opts="--format --rows --help" ;;
