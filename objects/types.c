@@ -113,16 +113,47 @@ static enum size_rule find_rule(struct typetab *t, struct pyproc *p, uint64_t ad
 	return RULE_DEFAULT;
 }
 
+/* The length of the UTF-8 sequence at s (a valid one: no overlong form, no surrogate, at most
+ * U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned need = s[0] >= 0xf0 && s[0] <= 0xf4 ? 3 : s[0] >= 0xe0 ? 2 : s[0] >= 0xc2 && s[0] < 0xe0 ? 1 : 0;
+	uint32_t cp = s[0] & (0x3fu >> need);
+
+	if (!need)
+		return 0;
+	for (unsigned k = 1; k <= need; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[k] & 0x3fu);
+	}
+	if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) || (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return need + 1;
+}
+
+/* A type's name as CPython allows it: printable ASCII, valid UTF-8 (class Über: tp_name is the
+ * UTF-8 of the identifier), and the tab or newline type() accepts; what garbage rarely is. */
 static bool plausible_name(const char *s)
 {
-	size_t n = strlen(s);
+	size_t n = strlen(s), k;
+	bool printable = false;
 
 	if (n == 0 || n > 200)
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isprint((unsigned char)s[i]))
+	for (size_t i = 0; i < n; i += k) {
+		unsigned char ch = (unsigned char)s[i];
+		k = 1;
+		if (isprint(ch))
+			printable = true;
+		else if (ch >= 0x80) {
+			if (!(k = utf8_len((const unsigned char *)s + i)))
+				return false;
+			printable = true;
+		} else if (ch != '\t' && ch != '\n')
 			return false;
-	return true;
+	}
+	return printable;
 }
 
 /* Reads and checks the PyTypeObject at addr; fills ty on success. */

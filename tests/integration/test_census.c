@@ -107,6 +107,12 @@ static void check_items(const struct table *b, const struct table *truth, const 
 	cr_assert(mine && theirs, "%s: no __main__.Item row", py->label);
 	cr_expect_eq(mine->count, 20000, "%s: Item count %lld", py->label, mine->count);
 	cr_expect_eq(mine->size, theirs->size, "%s: Item size %lld, getsizeof sum %lld", py->label, mine->size, theirs->size);
+	/* a class named in UTF-8 is a type like any other (its tp_name is not ASCII) */
+	mine = h_row(b, "__main__.\xc3\x9c" "n\xc3\xaf" "code");
+	theirs = h_row(truth, "__main__.\xc3\x9c" "n\xc3\xaf" "code");
+	cr_assert(mine && theirs, "%s: no __main__.Ünïcode row (pycensus %d, truth %d)", py->label, mine != NULL, theirs != NULL);
+	cr_expect(mine->count == 300 && mine->size == theirs->size, "%s: Ünïcode: %lld objects of %lld bytes, the target's %lld of %lld",
+		  py->label, mine->count, mine->size, theirs->count, theirs->size);
 }
 
 static void check_size_classes(const struct table *s, const char *statspath, const struct python *py)

@@ -24,6 +24,14 @@ class Item:
         self.b = None
 
 
+class Ünïcode:
+    """A class whose name is not ASCII: its tp_name is UTF-8, and its instances count as any."""
+    __slots__ = ("v",)
+
+    def __init__(self, i):
+        self.v = i
+
+
 _USR1 = {signal.SIGUSR1}
 
 
@@ -38,11 +46,12 @@ def main():
     signal.pthread_sigmask(signal.SIG_BLOCK, _USR1)
     say("before %d" % os.getpid())
     wait()
-    global dicts, items, floats, strs
+    global dicts, items, floats, strs, unicode_named
     dicts = [{'1': 1} for _ in range(N_DICTS)]
     items = [Item(i) for i in range(N_ITEMS)]
     floats = [float(i) + 0.5 for i in range(N_FLOATS)]
     strs = ["s%07d" % i for i in range(N_STRS)]
+    unicode_named = [Ünïcode(i) for i in range(300)]
     gc.collect()
     say("built")
     sys.stderr.flush()
