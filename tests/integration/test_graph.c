@@ -3,7 +3,8 @@
  * of three structures (a list of dicts, a dict of lists, a list of closures) equal the target's own
  * refcount-exact closure, byte for byte; `why` names the leak's holder path (a module global list
  * -> a closure's cell -> the Request) for all 1,000 requests; -f dot draws with Graphviz; the
- * retained report lists the holders and a missing kind is exit 17. */
+ * retained report lists the holders and a missing kind is exit 17. The same on the free-threaded
+ * builds under make check-ft. */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
@@ -132,9 +133,9 @@ ParameterizedTestParameters(integration, graph)
 	return cr_make_param_array(struct python, params, n);
 }
 
-ParameterizedTest(struct python *py, integration, graph, .timeout = 300)
+static void check_graph(const struct python *py)
 {
-	char *argv[] = { py->path, (char *)workload(), NULL }, line[256], pid[16];
+	char *argv[] = { (char *)py->path, (char *)workload(), NULL }, line[256], pid[16];
 	char *out = malloc(OUTMAX);
 	struct truth t[3];
 	struct proc p;
@@ -155,4 +156,22 @@ ParameterizedTest(struct python *py, integration, graph, .timeout = 300)
 	retained_report(py, pid, t, out);
 	free(out);
 	h_kill(&p);
+}
+
+ParameterizedTest(struct python *py, integration, graph, .timeout = 300)
+{
+	check_graph(py);
+}
+
+/* The same on the free-threaded builds (make check-ft): objects from mimalloc's heaps. */
+Test(freethreaded, graph, .timeout = 300)
+{
+	struct python ft[4];
+	const char *why = NULL;
+	size_t n = h_find_pythons_ft(ft, PC_ARRAY_LEN(ft), &why);
+
+	if (!n)
+		cr_skip_test("%s", why);
+	for (size_t i = 0; i < n; i++)
+		check_graph(&ft[i]);
 }
