@@ -11,6 +11,7 @@ int graph_take(pid_t pid, struct snapshot_opts *opts, bool quiet, struct graph_t
 {
 	struct progress pr;
 	struct graph *g = &gt->og.g;
+	int rc;
 
 	memset(gt, 0, sizeof *gt);
 	census_init(&gt->c);
@@ -21,7 +22,11 @@ int graph_take(pid_t pid, struct snapshot_opts *opts, bool quiet, struct graph_t
 	if (source_open_pid(&gt->src, pid, 0, e) < 0)
 		return -1;
 	gt->open = true;
-	if (snapshot_take(&gt->src, opts, &gt->c, e) < 0)
+	rc = snapshot_take(&gt->src, opts, &gt->c, e);
+	/* pr lives on this stack: nothing may call back into it once this returns */
+	gt->src.progress = NULL;
+	opts->progress = NULL;
+	if (rc < 0)
 		return -1;
 	progress_phase(&pr, "computing dominators");
 	gt->idom = graph_idom(g);

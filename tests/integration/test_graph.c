@@ -84,7 +84,7 @@ static void dot_draws(const struct python *py, const char *pid, char *out)
 	char path[] = "/tmp/pycensus-why-XXXXXX";
 	char cmd[256];
 	int fd, rc;
-	FILE *f;
+	FILE *f = NULL;
 
 	run_ok(py, args, out);
 	cr_assert(strncmp(out, "digraph why {", 13) == 0, "%s: not a Graphviz graph:\n%s", py->label, out);
@@ -92,7 +92,10 @@ static void dot_draws(const struct python *py, const char *pid, char *out)
 		fprintf(stderr, "  %-14s graphviz's dot not installed (tools/install-deps): the SVG check skipped\n", py->label);
 		return;
 	}
-	cr_assert((fd = mkstemp(path)) >= 0 && (f = fdopen(fd, "w")));
+	fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	f = fdopen(fd, "w");
+	cr_assert(f);
 	fputs(out, f);
 	fclose(f);
 	snprintf(cmd, sizeof cmd, "dot -Tsvg %s -o %s.svg 2>&1 && grep -c '<g id=\"node' %s.svg >/dev/null", path, path, path);
