@@ -28,8 +28,22 @@ const char *objgraph_interp_name(unsigned i)
 
 void objgraph_release(struct objgraph *og)
 {
+	if (og->pending) {
+		graph_builder_release(og->pending);
+		free(og->pending);
+	}
 	graph_release(&og->g);
 	memset(og, 0, sizeof *og);
+}
+
+void objgraph_build(struct objgraph *og)
+{
+	if (!og->pending)
+		return;
+	graph_build(og->pending, &og->g, OG_HELD, OG_GARBAGE);
+	graph_builder_release(og->pending);
+	free(og->pending);
+	og->pending = NULL;
 }
 
 void walk_graph_init(struct walk *w, struct objgraph *og)
@@ -127,8 +141,6 @@ void walk_graph_finish(struct walk *w)
 	if (!w->gb)
 		return;
 	node_rows(w);
-	graph_build(w->gb, &w->og->g, OG_HELD, OG_GARBAGE);
-	graph_builder_release(w->gb);
-	free(w->gb);
+	w->og->pending = w->gb; /* built by objgraph_build once the copy is gone */
 	w->gb = NULL;
 }

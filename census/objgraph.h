@@ -28,6 +28,7 @@ struct objgraph {
 	uint64_t opaque_objects;
 	uint32_t opaque_types;
 	uint64_t interp[8];  /* the interpreter's roots, in objgraph_interp_name's order (0: none) */
+	struct graph_builder *pending; /* filled by the walk, built by objgraph_build */
 };
 
 /* The name of a synthetic node ("(held from C)"), NULL for an object node. */
@@ -35,5 +36,8 @@ const char *objgraph_root_name(uint32_t id);
 /* What the interpreter's i-th root is ("sys.modules"), NULL past the last. */
 const char *objgraph_interp_name(unsigned i);
 void objgraph_release(struct objgraph *og);
+/* Builds g from what the walk recorded (snapshot_take calls it once the census has released its
+ * copy of the arenas, so the two are never in memory together). */
+void objgraph_build(struct objgraph *og);
 
 #endif

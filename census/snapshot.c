@@ -116,10 +116,7 @@ static void census_rest(struct pyproc *p, struct walk *w, const struct snapshot_
 	progress(o, "deciding dict owners");
 	walk_discount_buffer_holders(w);
 	walk_owners(w);
-	if (w->gb) {
-		progress(o, "building the object graph");
-		walk_graph_finish(w);
-	}
+	walk_graph_finish(w);
 	if (w->alloc)
 		walk_footprint_rows(w);
 	else
@@ -241,6 +238,10 @@ int snapshot_take(struct source *src, const struct snapshot_opts *o, struct cens
 	c->pause_s = source_paused(src) - paused;
 	c->wall_s = mono_now() - t0;
 	copybuf_release(&fresh);
+	if (rc == 0 && o->graph) {
+		progress(o, "building the object graph");
+		objgraph_build(o->graph);
+	}
 	progress(o, NULL);
 	if (rc < 0)
 		source_blame_exit(src, "during the census", e);

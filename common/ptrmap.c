@@ -47,15 +47,30 @@ bool ptrmap_get(const struct ptrmap *m, uint64_t key, uint64_t *val)
 	}
 }
 
-static void rehash(struct ptrmap *m)
+static void rehash_to(struct ptrmap *m, size_t cap)
 {
-	struct ptrmap n = { xcalloc(m->cap * 2, 8), xcalloc(m->cap * 2, 8), m->cap * 2, 0 };
+	struct ptrmap n = { xcalloc(cap, 8), xcalloc(cap, 8), cap, 0 };
 
 	for (size_t i = 0; i < m->cap; i++)
 		if (m->keys[i])
 			ptrmap_put(&n, m->keys[i], m->vals[i]);
 	ptrmap_release(m);
 	*m = n;
+}
+
+static void rehash(struct ptrmap *m)
+{
+	rehash_to(m, m->cap * 2);
+}
+
+void ptrmap_reserve(struct ptrmap *m, size_t n)
+{
+	size_t cap = m->cap ? m->cap : 64;
+
+	while (cap / 2 < n + 1) /* the 50 % ceiling */
+		cap *= 2;
+	if (cap > m->cap)
+		rehash_to(m, cap);
 }
 
 bool ptrmap_put(struct ptrmap *m, uint64_t key, uint64_t val)

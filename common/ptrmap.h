@@ -14,6 +14,9 @@ void ptrmap_init(struct ptrmap *m);
 void ptrmap_release(struct ptrmap *m);
 /* Returns true and sets *val when key is present. */
 bool ptrmap_get(const struct ptrmap *m, uint64_t key, uint64_t *val);
+/* Makes room for n entries in all (a map about to be filled with a known count grows once, not
+ * by doubling: no rehash, and the kernel zeroes each page once). */
+void ptrmap_reserve(struct ptrmap *m, size_t n);
 /* Inserts or overwrites; returns true if the key was new. */
 bool ptrmap_put(struct ptrmap *m, uint64_t key, uint64_t val);
 

@@ -14,7 +14,6 @@
 void graph_builder_init(struct graph_builder *b)
 {
 	memset(b, 0, sizeof *b);
-	ptrmap_init(&b->index);
 }
 
 /* Also what graph_build leaves: every array freed, so a second release is harmless. */
@@ -46,10 +45,8 @@ static void grow_nodes(struct graph_builder *b)
 
 uint32_t graph_add_node(struct graph_builder *b, uint64_t addr, uint64_t size, uint32_t kind, uint32_t refcnt)
 {
-	uint32_t id = graph_builder_find(b, addr);
+	uint32_t id;
 
-	if (id != GRAPH_NONE)
-		return id;
 	if (b->n >= GRAPH_MAX_NODES || b->full) {
 		b->full = true;
 		return GRAPH_NONE;
@@ -61,16 +58,31 @@ uint32_t graph_add_node(struct graph_builder *b, uint64_t addr, uint64_t size, u
 	b->size[id] = size;
 	b->kind[id] = kind;
 	b->refcnt[id] = refcnt;
-	if (addr)
-		ptrmap_put(&b->index, addr, (uint64_t)id + 1);
 	return id;
+}
+
+/* The address index, made once every node is in: sized for them at once. */
+static void index_nodes(struct graph_builder *b)
+{
+	ptrmap_init(&b->index);
+	ptrmap_reserve(&b->index, b->n);
+	for (size_t id = 0; id < b->n; id++)
+		if (b->addr[id])
+			ptrmap_put(&b->index, b->addr[id], (uint64_t)id + 1);
 }
 
 uint32_t graph_builder_find(const struct graph_builder *b, uint64_t addr)
 {
 	uint64_t v;
 
-	return addr && b->index.keys && ptrmap_get(&b->index, addr, &v) ? (uint32_t)(v - 1) : GRAPH_NONE;
+	if (!addr)
+		return GRAPH_NONE;
+	if (b->index.keys)
+		return ptrmap_get(&b->index, addr, &v) ? (uint32_t)(v - 1) : GRAPH_NONE;
+	for (size_t id = b->n; id-- > 0;) /* before graph_build: a scan, for the rare lookup */
+		if (b->addr[id] == addr)
+			return (uint32_t)id;
+	return GRAPH_NONE;
 }
 
 void graph_set_kind(struct graph_builder *b, uint32_t id, uint32_t kind)
@@ -113,6 +125,7 @@ static uint32_t *resolve_refs(struct graph_builder *b, uint64_t *unresolved)
 {
 	uint32_t *ids = (uint32_t *)b->ref_dst;
 
+	index_nodes(b);
 	*unresolved = 0;
 	for (size_t i = 0; i < b->nrefs; i++) {
 		uint32_t id = graph_builder_find(b, b->ref_dst[i]);

@@ -5,7 +5,8 @@
  * kind, and the breadth-first shortest-path tree. Knows nothing of the target: census/ fills a
  * builder, report/ and cli/ read the graph. Compact by design: 32-bit node ids, no per-node
  * allocation; 32 bytes per node and 4 per edge once built (graph_idom needs 36 and 4 more while it
- * runs; a filled builder holds 24 per node, its index 32 to 64, and 12 per reference). */
+ * runs; a filled builder holds 24 per node and 12 per reference, and graph_build adds an index of
+ * 32 to 64 per node while it resolves the references). */
 #ifndef PC_GRAPH_H
 #define PC_GRAPH_H
 
@@ -32,7 +33,7 @@ struct graph {
 
 /* Collects nodes and references while a census walks; graph_build turns it into a graph. */
 struct graph_builder {
-	struct ptrmap index;   /* address -> node id + 1 */
+	struct ptrmap index;   /* address -> node id + 1: made by graph_build */
 	uint64_t *addr, *size;
 	uint32_t *kind, *refcnt;
 	size_t n, cap;
@@ -47,10 +48,12 @@ struct graph_builder {
 void graph_builder_init(struct graph_builder *b);
 void graph_builder_release(struct graph_builder *b);
 /* A node: addr 0 for a synthetic node (never looked up by address); refcnt its reference count
- * or GRAPH_NONE when it must not be compared (immortal, static, unknown). Returns its id, the
- * existing id when addr was added before, GRAPH_NONE when the builder is full. */
+ * or GRAPH_NONE when it must not be compared (immortal, static, unknown). Returns its id,
+ * GRAPH_NONE when the builder is full. Each address is added once (the census counts each object
+ * once): no index is kept while nodes arrive, so that a census's copy of the arenas and an index
+ * are never in memory together; graph_build makes it, sized once. */
 uint32_t graph_add_node(struct graph_builder *b, uint64_t addr, uint64_t size, uint32_t kind, uint32_t refcnt);
-/* The node of addr, GRAPH_NONE if none (while building). */
+/* The node of addr, GRAPH_NONE if none (while building: a scan, for tests and rare lookups). */
 uint32_t graph_builder_find(const struct graph_builder *b, uint64_t addr);
 void graph_set_kind(struct graph_builder *b, uint32_t id, uint32_t kind);
 /* A reference from node src to whatever lies at addr: resolved in graph_build (dropped and
