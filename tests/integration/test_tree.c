@@ -349,3 +349,72 @@ Test(tree, no_python_in_the_tree)
 	cr_expect(strstr(err, "no process of the tree under") && strchr(err, '\n') == strrchr(err, '\n'), "%s", err);
 	h_kill(&p);
 }
+
+/* The first child of pid (/proc/PID/task/PID/children), or 0. */
+static int first_child(int pid)
+{
+	char path[64];
+	int child = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", pid, pid);
+	if ((f = fopen(path, "r"))) {
+		if (fscanf(f, "%d", &child) != 1)
+			child = 0;
+		fclose(f);
+	}
+	return child;
+}
+
+/* A container's view: the tree in a pid namespace of its own (unshare --pid --fork --mount-proc,
+ * as docker or systemd-nspawn make one). The workload prints its namespace's PIDs, which pycensus
+ * never sees: the Work counts per process, as a set, and their sum are what must agree; the
+ * unshare process above the namespace is listed as not Python. */
+Test(tree, pid_namespace, .timeout = 300)
+{
+	struct python all[H_MAX_PYTHONS];
+	size_t n = h_find_pythons(all, H_MAX_PYTHONS);
+	const char *dir = getenv("PYCENSUS_WORKLOADS");
+	char wl[512], pidtxt[16], err[4096], *out = malloc(OUT_MAX);
+	long long all_work = 0, sum = 0, got[MAX_MEMBERS];
+	size_t ngot = 0;
+	struct expect x;
+	struct proc p;
+
+	if (!n || system("/usr/bin/unshare --pid --fork --mount-proc true >/dev/null 2>&1") != 0)
+		cr_skip_test("no interpreter, or /usr/bin/unshare --pid cannot make a pid namespace here (needs util-linux, and root or CAP_SYS_ADMIN)");
+	snprintf(wl, sizeof wl, "%s/tree.py", dir ? dir : "tests/integration/workloads");
+	char *argv[] = { "/usr/bin/unshare", "--pid", "--fork", "--mount-proc", all[n - 1].path, wl, "fork", all[n - 1].path, NULL };
+	cr_assert(out && h_spawn(&p, argv), "cannot start unshare");
+	cr_assert(read_children(&p, &x), "%s: the tree did not come up in its namespace", all[n - 1].label);
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)p.pid);
+	const char *args[] = { "snap", "--subprocesses", "--pause", "census", "-f", "csv", "-q", pidtxt, NULL };
+	cr_assert_eq(h_pycensus(out, OUT_MAX, err, sizeof err, args), 0, "%s", err);
+	for (const char *s = out; s && *s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL) {
+		char f[10][128];
+		if (s[0] == '#' || split(s, f, 10) != 10 || strcmp(f[9], "__main__.Work") != 0)
+			continue;
+		if (strcmp(f[0], "all") == 0)
+			all_work += atoll(f[3]);
+		else if (ngot < MAX_MEMBERS)
+			got[ngot++] = atoll(f[3]);
+	}
+	for (size_t i = 0; i < x.n; i++) {
+		bool found = false;
+		for (size_t k = 0; k < ngot && !found; k++)
+			if (got[k] == x.m[i].want)
+				found = true, got[k] = -1;
+		cr_expect(found, "%s: no process of the namespace holds %lld Work:\n%.3000s", all[n - 1].label, x.m[i].want, out);
+		sum += x.m[i].want;
+	}
+	cr_expect_eq(ngot, x.n, "%s: %zu processes with Work, the namespace has %zu", all[n - 1].label, ngot, x.n);
+	cr_expect_eq(all_work, sum, "%s: Work summed %lld, the processes hold %lld", all[n - 1].label, all_work, sum);
+	snprintf(err, sizeof err, "# skipped,%d,", (int)p.pid);
+	cr_expect(strstr(out, err) && strstr(out, "not a Python process"), "%s: unshare not listed as skipped:\n%.2000s",
+		  all[n - 1].label, out);
+	fprintf(stderr, "tree: %s in a pid namespace: %zu Python processes, Work %lld in all, each count found\n",
+		all[n - 1].label, x.n, all_work);
+	kill(first_child((int)p.pid), SIGKILL); /* the namespace's init: the kernel ends the rest with it */
+	h_kill(&p);
+	free(out);
+}
