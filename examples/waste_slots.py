@@ -5,7 +5,8 @@ values and measures both with tracemalloc (the bytes their allocations asked for
 
     pycensus inspect PID
 advises __slots__ for Reading with the same two figures (within 1 %) and the line to paste:
-__slots__ = ('sensor', 'timestamp', 'value', 'unit', 'quality', 'source')."""
+__slots__ = ('sensor', 'timestamp', 'value', 'unit', 'quality', 'source') (from 3.14 in
+the order of the class's shared keys, sorted)."""
 import os
 import time
 import tracemalloc
