@@ -27,14 +27,7 @@ class Reading:
 
 class SlottedReading:
     __slots__ = ("sensor", "timestamp", "value", "unit", "quality", "source")
-
-    def __init__(self, sensor, timestamp, value, unit, quality, source):
-        self.sensor = sensor
-        self.timestamp = timestamp
-        self.value = value
-        self.unit = unit
-        self.quality = quality
-        self.source = source
+    __init__ = Reading.__init__  # the same assignments, into slots
 
 
 def build(cls, into):
