@@ -84,6 +84,10 @@ static int census_copy(struct pyproc *p, struct walk *w, const struct snapshot_o
 {
 	walk_init(w, p, c);
 	walk_graph_init(w, o->graph);
+	if (o->graph && o->inspect) {
+		w->is = o->inspect;
+		inspect_scan_clear(w->is);
+	}
 	w->alloc = c->size_alloc = o->size_alloc;
 	w->hc.keep = o->keep_copy;
 	if (o->size_alloc && py_is_free_threaded(&p->L))

@@ -116,6 +116,7 @@ void walk_count(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, siz
 
 	ty = &w->types.v[t]; /* sizes_object may have grown the table */
 	walk_graph_node(w, ty, addr, size, ob);
+	walk_inspect(w, ty, addr, ob, have);
 	if (ty->exact_dict) {
 		xgrow((void **)&w->dicts, &w->capdicts, w->ndicts + 1, sizeof *w->dicts);
 		w->dicts[w->ndicts++] = (struct dict_seen){ addr, size };

@@ -12,6 +12,7 @@
 #include "objects/types.h"
 #include "python/rules.h"
 #include "census/objgraph.h"
+#include "census/inspect.h"
 
 struct dict_seen {        /* an exact dict met in the walk, kind decided once owners are known */
 	uint64_t addr, size;
@@ -84,6 +85,7 @@ struct walk {
 	struct graph_builder *gb;
 	struct objgraph *og;
 	uint32_t gcur;          /* the node whose references the walk follows now */
+	struct inspect_scan *is; /* `inspect`'s values and containers, when asked (census/inspect.h) */
 };
 
 void walk_init(struct walk *w, struct pyproc *p, struct census *c);
@@ -150,6 +152,10 @@ static inline void walk_graph_ref(struct walk *w, uint64_t ref)
 	if (w->gb && w->gcur != GRAPH_NONE)
 		graph_add_ref(w->gb, w->gcur, ref);
 }
+
+/* census/inspectscan.c: records the value or the container of the object just made a graph node
+ * (w->gcur) into w->is, when set. */
+void walk_inspect(struct walk *w, const struct pytype *ty, uint64_t addr, const uint8_t *ob, size_t have);
 
 /* census/refs.c: the references of one object (its bytes at ob, `have` of them) */
 void walk_refs(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size_t have);

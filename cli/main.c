@@ -24,6 +24,7 @@ static const struct command {
 	{ "why", cmd_why, "why objects are alive: the shortest paths from the roots to a kind or an object, merged" },
 	{ "retained", cmd_retained, "what keeps memory alive: kinds and objects by retained size (the dominator tree)" },
 	{ "leaks", cmd_leaks, "leak suspects: what grew between two censuses, and what holds the new objects" },
+	{ "inspect", cmd_inspect, "where memory is wasted: duplicate strings, __slots__, containers, each with bytes to save" },
 	{ "top", cmd_top, "live view of a running process: kinds by size and how fast they grow" },
 	{ "serve", cmd_serve, "Prometheus metrics over HTTP: a census of each process every interval, /metrics" },
 	{ "capture", cmd_capture, "debugging aid: a census that saves everything it read to an image FILE" },

@@ -18,7 +18,7 @@ _pycensus()
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	cmd=${COMP_WORDS[1]}
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "snap stats stacks run top serve why retained leaks diff capture replay --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "snap stats stacks run top serve why retained leaks inspect diff capture replay --help --version" -- "$cur"))
 		return
 	fi
 	if [ "$cmd" = run ]; then
@@ -56,6 +56,7 @@ _pycensus()
 	why) opts="--kind --addr --min --format --output --pause --quiet --help" ;;
 	retained) opts="--limit --min --format --output --pause --quiet --help" ;;
 	leaks) opts="--interval --suspects --rows --output --pause --quiet --help" ;;
+	inspect) opts="--top --min-instances --format --output --pause --quiet --help" ;;
 	diff) opts="--format --output --rows --help" ;;
 	capture) opts="--arenas --help" ;;
 	replay) opts="--format --rows --help" ;;

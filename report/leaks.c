@@ -54,8 +54,7 @@ static void put_growth(FILE *out, const struct leak_report *r, size_t limit)
 	}
 }
 
-/* "(interpreter) sys.modules -> dict ['__main__'] -> module ..." */
-static void put_path(FILE *out, const struct leak_report *r, const struct pathtree *t, const uint32_t *steps, size_t n)
+void leak_put_path(FILE *out, const struct census *c, const struct pathtree *t, const uint32_t *steps, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct pt_step *s = &t->v[steps[i]];
@@ -69,7 +68,7 @@ static void put_path(FILE *out, const struct leak_report *r, const struct pathtr
 		else
 			report_put_text(out, s->label, sizeof s->label);
 		fputs(" -> ", out);
-		report_put_text(out, kind_name(r->c, s->kind), 320);
+		report_put_text(out, kind_name(c, s->kind), 320);
 	}
 }
 
@@ -94,7 +93,7 @@ static void put_suspect(FILE *out, const struct leak_report *r, size_t k)
 	fprintf(out, "; %" PRIu64 " of the %" PRIu64 " %s (%.0f %%, retaining %s) are held through:\n  ", through,
 		s->t.selected, s->new_only ? "objects new since the first census" : "objects of the kind",
 		s->t.selected ? 100.0 * (double)through / (double)s->t.selected : 0, b);
-	put_path(out, r, &s->t, steps, n);
+	leak_put_path(out, r->c, &s->t, steps, n);
 	fputc('\n', out);
 	if (s->dominator == GRAPH_NONE) {
 		fputs("  No single object dominates them: freeing any one holder would not free them all.\n", out);

@@ -39,6 +39,8 @@ struct leak_report {
 /* The steps most selected objects share, root first, into steps (at most max): from the heaviest
  * root, the child carrying the most objects while it carries at least half. Returns how many. */
 size_t leak_main_path(const struct pathtree *t, uint32_t *steps, size_t max);
+/* Those steps as one line: "(interpreter) sys.modules -> dict ['__main__'] -> module .cache -> dict". */
+void leak_put_path(FILE *out, const struct census *c, const struct pathtree *t, const uint32_t *steps, size_t n);
 /* Errors: OUTPUT. */
 int report_leaks_text(FILE *out, const struct leak_report *r, size_t limit, struct pc_err *e);
 

@@ -1,0 +1,75 @@
+/* inspect.c: every inspection on one census, their findings' holder paths, and the ranking by
+ * bytes to save (census/inspect.h). */
+#include "common/compat.h"
+#include "census/inspect.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "census/paths.h"
+#include "common/xalloc.h"
+
+struct ins_finding *ins_add(struct inspection *r, enum ins_kind kind, uint32_t row)
+{
+	struct ins_finding *f;
+
+	xgrow((void **)&r->f, &r->capf, r->nf + 1, sizeof *r->f);
+	f = &r->f[r->nf++];
+	memset(f, 0, sizeof *f);
+	f->kind = kind;
+	f->row = row;
+	pathtree_init(&f->t);
+	return f;
+}
+
+void ins_paths(struct ins_ctx *x, struct ins_finding *f)
+{
+	paths_merge(x->p, x->c, x->og, x->parents, x->retained, x->sel, &f->t);
+	pathtree_sort(&f->t);
+	memset(x->sel, 0, x->og->g.n);
+}
+
+uint32_t ins_row(const struct census *c, const char *kind)
+{
+	size_t r = census_row_index(c, kind);
+
+	return r == STRINDEX_NONE ? GRAPH_NONE : (uint32_t)r;
+}
+
+static int by_save(const void *a, const void *b)
+{
+	const struct ins_finding *x = a, *y = b;
+
+	if (x->save != y->save)
+		return x->save < y->save ? 1 : -1;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return (x->kind > y->kind) - (x->kind < y->kind);
+}
+
+void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint64_t *retained,
+		 struct inspect_scan *s, const struct inspect_opts *o, struct inspection *r)
+{
+	struct ins_ctx x = { .p = p, .c = c, .og = og, .retained = retained, .o = o, .r = r };
+
+	memset(r, 0, sizeof *r);
+	x.parents = paths_parents(&og->g);
+	x.sel = xcalloc(og->g.n ? og->g.n : 1, 1);
+	r->unhashed = s->unhashed;
+	r->big_ints = s->big_ints;
+	inspect_duplicates(&x, s);
+	inspect_slots(&x);
+	inspect_containers(&x, s);
+	inspect_held(&x);
+	qsort(r->f, r->nf, sizeof *r->f, by_save);
+	free(x.parents);
+	free(x.sel);
+}
+
+void inspection_release(struct inspection *r)
+{
+	for (size_t i = 0; i < r->nf; i++)
+		pathtree_release(&r->f[i].t);
+	free(r->f);
+	free(r->skip);
+	memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,139 @@
+/* inspect.h: where memory is wasted (`pycensus inspect`). A census asked for it
+ * (snapshot_opts.inspect) records on the way what the graph does not hold: a hash of the value of
+ * every exact str, bytes, int and float object (8 bytes of hash per object, no copy of the
+ * contents) and the length and storage of the lists, dicts and sets that may be wasteful
+ * (census/inspectscan.c). On those and on the object graph, the inspections: equal values held as
+ * distinct objects (inspectdup.c), classes whose instances would be smaller with __slots__
+ * (inspectslots.c), over-allocated, empty and one-item containers and objects held from C
+ * (inspectcont.c); each finding with the bytes a fix would save and where its objects are held
+ * (inspect.c). Reads after the census meet the target running: what changed is left out and
+ * counted. */
+#ifndef PC_INSPECT_H
+#define PC_INSPECT_H
+
+#include "common/compat.h"
+#include "census/objgraph.h"
+#include "model/census.h"
+#include "model/pathtree.h"
+#include "source/pyproc.h"
+
+/* The form of a hashed value: its type and, for a str, its storage (PEP 393 kind). */
+enum ins_form { IV_BYTES, IV_ASCII, IV_UCS1, IV_UCS2, IV_UCS4, IV_INT, IV_FLOAT, IV_NFORMS };
+
+#define IV_LEN_BITS 28
+#define IV_LEN_MAX ((1u << IV_LEN_BITS) - 1) /* 256 MiB: longer values are not hashed */
+#define IV_EXACT 8  /* values of at most 8 bytes are hashed one-to-one: equal hash is equal value */
+
+struct ins_value {
+	uint64_t hash;    /* of the contents; one-to-one for contents of at most IV_EXACT bytes */
+	uint32_t node;    /* the object's graph node */
+	uint32_t formlen; /* form << IV_LEN_BITS | bytes of contents (int: the low bits of its size word) */
+};
+
+enum ins_container { IC_LIST, IC_DICT, IC_SET };
+
+struct ins_container_rec {
+	uint32_t node;
+	uint32_t len;      /* items; sets: UINT32_MAX until counted from the graph */
+	uint64_t storage;  /* bytes of its item storage now: a list's array, a dict's own keys, a set's table */
+	uint64_t minimal;  /* what a copy of it would allocate for the same items (dicts; lists and sets: 0) */
+	uint8_t what;      /* enum ins_container */
+};
+
+struct inspect_scan {
+	struct ins_value *v;
+	size_t nv, capv;
+	struct ins_container_rec *ct;
+	size_t nct, capct;
+	uint64_t unhashed; /* str/bytes objects not hashed: legacy (non-compact) strs, too long, unreadable */
+	uint64_t big_ints; /* ints of more than two digits, not compared */
+};
+
+void inspect_scan_clear(struct inspect_scan *s);
+void inspect_scan_release(struct inspect_scan *s);
+
+enum ins_kind {
+	INS_DUPLICATE,     /* equal str or bytes values held as distinct objects */
+	INS_SLOTS,         /* a class whose instances would be smaller with __slots__ */
+	INS_OVERALLOCATED, /* containers whose storage is far above their length */
+	INS_EMPTY,         /* empty containers */
+	INS_SINGLE,        /* one-item containers */
+	INS_BOXED,         /* equal int or float values held as distinct objects */
+	INS_HELD,          /* objects held from C: refcount above the references found */
+	INS_NKINDS
+};
+
+struct ins_finding {
+	enum ins_kind kind;
+	uint32_t row;         /* the census row of its objects */
+	uint64_t objects;     /* objects concerned */
+	uint64_t bytes;       /* what they take now */
+	uint64_t save;        /* what the fix would save */
+	uint64_t after;       /* INS_SLOTS: the bytes with __slots__ */
+	char what[160];       /* the value (escaped, shortened), or the class */
+	char detail[512];     /* INS_SLOTS: the __slots__ line to paste; others: a note */
+	const char *fix;      /* what to change (static text) */
+	struct pathtree t;    /* where the objects are held (merged shortest paths) */
+};
+
+struct ins_skip {        /* a class the __slots__ advisor left out */
+	char what[160];
+	char why[200];
+	uint64_t objects;
+};
+
+struct inspect_opts {
+	size_t top;           /* findings kept per inspection (duplicates confirmed) */
+	uint64_t min_instances; /* classes with fewer instances are not advised */
+};
+
+struct inspection {
+	struct ins_finding *f;
+	size_t nf, capf;
+	struct ins_skip *skip;
+	size_t nskip, capskip;
+	uint64_t values, unhashed, big_ints;  /* str/bytes/int/float objects hashed and not */
+	uint64_t dup_groups, dup_objects, dup_save; /* every duplicate group by hash, confirmed or not */
+	uint64_t unconfirmed;  /* copies left out: changed since the census, or a hash collision */
+	uint64_t slots_classes; /* classes examined by the __slots__ advisor */
+};
+
+/* Every inspection on one census (c, its graph og with retained bytes per node, the scan its walk
+ * filled), reading values and labels through p (located again, the target running). Findings
+ * ranked by bytes to save. s is sorted on the way. */
+void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint64_t *retained,
+		 struct inspect_scan *s, const struct inspect_opts *o, struct inspection *r);
+void inspection_release(struct inspection *r);
+
+/* What the inspections share (census/inspect.c). */
+struct ins_ctx {
+	struct pyproc *p;
+	const struct census *c;
+	const struct objgraph *og;
+	const uint64_t *retained;
+	uint32_t *parents;    /* paths_parents */
+	uint8_t *sel;         /* g.n bytes, all zero between uses */
+	const struct inspect_opts *o;
+	struct inspection *r;
+};
+/* A new finding (zeroed, kind and row set); its paths are added by ins_paths. */
+struct ins_finding *ins_add(struct inspection *r, enum ins_kind kind, uint32_t row);
+/* The holder paths of the nodes marked in x->sel into f->t; clears x->sel. */
+void ins_paths(struct ins_ctx *x, struct ins_finding *f);
+/* The census row whose kind is `kind`, GRAPH_NONE if none. */
+uint32_t ins_row(const struct census *c, const char *kind);
+
+void inspect_duplicates(struct ins_ctx *x, struct inspect_scan *s);  /* inspectdup.c */
+void inspect_slots(struct ins_ctx *x);                                /* inspectslots.c */
+void inspect_containers(struct ins_ctx *x, struct inspect_scan *s);  /* inspectcont.c */
+void inspect_held(struct ins_ctx *x);                                 /* inspectcont.c */
+
+/* inspectscan.c: the 64-bit hash of n bytes of contents of one form, whole or in pieces:
+ * ins_hash_start, ins_hash_add for each piece (every piece but the last a multiple of 8 bytes),
+ * ins_hash_end. Contents of at most IV_EXACT bytes hash one-to-one (ins_hash_small). */
+uint64_t ins_hash_small(const uint8_t *b, size_t n);
+uint64_t ins_hash_start(unsigned form, uint64_t n);
+uint64_t ins_hash_add(uint64_t h, const uint8_t *b, size_t n);
+uint64_t ins_hash_end(uint64_t h);
+
+#endif

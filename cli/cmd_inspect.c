@@ -1,0 +1,141 @@
+/* cmd_inspect.c: `pycensus inspect PID`: where memory is wasted and what to change: one census with
+ * its object graph (cli/graphtake.h) and the values and containers the inspections need
+ * (census/inspect.h), reported by bytes to save (report/inspect.h). */
+#include "common/compat.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli/commands.h"
+#include "cli/graphtake.h"
+#include "census/inspect.h"
+#include "report/inspect.h"
+#include "report/output.h"
+
+struct inspect_args {
+	int pid;
+	const char *output;
+	bool csv, quiet;
+	struct inspect_opts io;
+	struct snapshot_opts opts;
+};
+
+static void inspect_help(FILE *out)
+{
+	fprintf(out,
+		"usage: pycensus inspect [options] PID\n"
+		"\n"
+		"Where memory is wasted, and what to change: takes one census of process PID with its object\n"
+		"graph and reports, each with the bytes a fix would save and the path from the roots that\n"
+		"holds most of its objects (as 'pycensus why' prints it):\n"
+		"  duplicate      equal str and bytes values held as distinct objects (all copies but one\n"
+		"                 could go: sys.intern, a cache dict, json.loads' object_hook); found by\n"
+		"                 hashing every value in the census, confirmed by reading the copies\n"
+		"  slots          classes with many instances that all have the same attributes: their\n"
+		"                 bytes now (instance, __dict__, values) and with __slots__ (from the\n"
+		"                 layout), and the __slots__ line to paste; classes whose instances differ\n"
+		"                 are left out, with the reason\n"
+		"  overallocated  lists, dicts and sets whose storage is far above their length\n"
+		"  empty, single  empty and one-item lists, dicts and sets, by the kind that holds them\n"
+		"  boxed          equal int and float values held as distinct objects\n"
+		"  held           objects whose refcount exceeds the references found (held from C)\n"
+		"The summary ranks every finding by bytes to save.\n"
+		"\n"
+		"options:\n"
+		"  -n, --top N             findings per inspection (default 10)\n"
+		"      --min-instances N   classes with fewer instances are not advised (default 100)\n"
+		"  -f, --format text|csv   output format (default text); csv has one row per finding\n"
+		"  -o, --output FILE       write to FILE instead of standard output\n"
+		"      --pause copy|census how long the target stays stopped (default copy)\n"
+		"  -q, --quiet             no progress on the terminal\n"
+		"  -h, --help              this help\n"
+		"\n"
+		"needs: ptrace permission over PID, as 'pycensus snap'.\n\n");
+	cli_print_exit_codes(out);
+}
+
+static int parse_args(int argc, char **argv, struct inspect_args *a, struct pc_err *e)
+{
+	static const struct option longopts[] = {
+		{ "top", required_argument, NULL, 'n' }, { "min-instances", required_argument, NULL, 'm' },
+		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
+		{ "pause", required_argument, NULL, 'P' }, { "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+	};
+	static const char *const formats[] = { "text", "csv" };
+	unsigned long k;
+	int c, f;
+
+	*a = (struct inspect_args){ .io = { .top = 10, .min_instances = 100 } };
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+n:f:o:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (cli_parse_count(optarg, "--top", "findings", &k, e) < 0)
+				return -1;
+			a->io.top = k;
+			break;
+		case 'm':
+			if (cli_parse_count(optarg, "--min-instances", "instances", &k, e) < 0)
+				return -1;
+			a->io.min_instances = k;
+			break;
+		case 'f':
+			if ((f = cli_parse_choice(optarg, formats, 2, "--format", e)) < 0)
+				return -1;
+			a->csv = f == 1;
+			break;
+		case 'o': a->output = optarg; break;
+		case 'P': if (cli_parse_pause(optarg, &a->opts.pause, e) < 0) return -1; break;
+		case 'q': a->quiet = true; break;
+		case 'h': inspect_help(stdout); exit(0);
+		default:
+			return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return pc_fail(e, PC_EUSAGE, optind >= argc ? "inspect needs a PID" : "inspect takes one PID");
+	if (output_check_path(a->output, e) < 0)
+		return -1;
+	return cli_parse_pid(argv[optind], &a->pid, e);
+}
+
+static int write_report(const struct inspect_args *a, const struct graph_take *gt, const struct inspection *r,
+			struct pc_err *e)
+{
+	FILE *out = output_open(a->output, e);
+	int rc;
+
+	if (!out)
+		return -1;
+	rc = a->csv ? report_inspect_csv(out, &gt->c, r, e) : report_inspect_text(out, &gt->c, &gt->og, r, &a->io, e);
+	return rc < 0 ? (output_close(out, NULL), -1) : output_close(out, e);
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	struct pc_err e = { 0 };
+	struct inspect_args a;
+	struct graph_take gt = { 0 };
+	struct inspect_scan scan = { 0 };
+	struct inspection r = { 0 };
+	struct pyproc *p;
+	int rc;
+
+	if (parse_args(argc, argv, &a, &e) < 0)
+		return cli_fail(&e);
+	a.opts.inspect = &scan;
+	rc = graph_take(a.pid, &a.opts, a.quiet, &gt, &e);
+	if (rc == 0 && !(p = graph_take_reader(&gt)))
+		rc = pc_fail(&e, PC_EEXITED, "the process exited before its values were read");
+	if (rc == 0) {
+		inspect_run(p, &gt.c, &gt.og, gt.ret_bytes, &scan, &a.io, &r);
+		rc = write_report(&a, &gt, &r, &e);
+	}
+	inspection_release(&r);
+	inspect_scan_release(&scan);
+	graph_take_release(&gt);
+	return rc < 0 ? cli_fail(&e) : 0;
+}
