@@ -14,6 +14,7 @@
 #include "frames/stacks.h"
 #include "source/source.h"
 #include "census/objgraph.h"
+#include "census/dumpsave.h"
 
 /* Called between the phases of a census ("stopping the process", "copying arenas", "walking
  * objects", ..., and NULL when it is over), so a command can show progress on a long one. */
@@ -39,6 +40,8 @@ struct snapshot_opts {
 	/* when set, the object graph of the census is built into it (census/objgraph.h); the caller
 	 * releases it with objgraph_release, on failure too */
 	struct objgraph *graph;
+	/* when set, what the census reads is written as a heap dump (census/dumpsave.h) */
+	struct census_dump *dump;
 };
 
 /* Fills c (census_init'ed by the caller) from the source (opened by the caller, closed by it

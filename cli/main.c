@@ -26,6 +26,7 @@ static const struct command {
 	{ "leaks", cmd_leaks, "leak suspects: what grew between two censuses, and what holds the new objects" },
 	{ "top", cmd_top, "live view of a running process: kinds by size and how fast they grow" },
 	{ "serve", cmd_serve, "Prometheus metrics over HTTP: a census of each process every interval, /metrics" },
+	{ "dump", cmd_dump, "a heap dump: one census's reads, compressed to a FILE that snap, why, retained, stacks, stats analyse" },
 	{ "capture", cmd_capture, "debugging aid: a census that saves everything it read to an image FILE" },
 	{ "replay", cmd_replay, "debugging aid: the census of a captured image FILE, without the process" },
 };
