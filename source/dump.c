@@ -61,13 +61,13 @@ static const char *check_header(const uint8_t *h, size_t len, uint32_t *nsec, ui
 		return "not a pycensus dump (bad magic)";
 	if (len < DUMP_HEADER_BYTES)
 		return "truncated: the header is incomplete";
-	if (dumpfmt_get32(h + 60) != dumpfmt_crc(0, h, 60))
-		return "corrupt: the header's checksum does not match";
 	if (dumpfmt_get32(h + 8) != DUMP_FORMAT_VERSION) {
 		snprintf(why, sizeof why, "format version %u, but this pycensus reads version %u: analyse it with the "
 			 "pycensus that wrote it", dumpfmt_get32(h + 8), DUMP_FORMAT_VERSION);
 		return why;
 	}
+	if (dumpfmt_get32(h + 60) != dumpfmt_crc(0, h, 60))
+		return "corrupt: the header's checksum does not match";
 	if (dumpfmt_get32(h + 12) != DUMP_HEADER_BYTES)
 		return "corrupt: bad header size";
 	if (h[16] != DUMP_MACHINE || h[17] != 0 || h[18] != 8 || h[19] != 1) {
