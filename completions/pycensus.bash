@@ -18,7 +18,7 @@ _pycensus()
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	cmd=${COMP_WORDS[1]}
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "snap stats stacks run top serve why retained leaks diff capture replay --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "snap stats stacks run top serve why retained leaks diff dump capture replay --help --version" -- "$cur"))
 		return
 	fi
 	if [ "$cmd" = run ]; then
@@ -57,6 +57,7 @@ _pycensus()
 	retained) opts="--limit --min --format --output --pause --quiet --help" ;;
 	leaks) opts="--interval --suspects --rows --output --pause --quiet --help" ;;
 	diff) opts="--format --output --rows --help" ;;
+	dump) opts="--output --level --arenas --pause --quiet --help" ;;
 	capture) opts="--arenas --help" ;;
 	replay) opts="--format --rows --help" ;;
 	esac
@@ -68,6 +69,9 @@ _pycensus()
 		COMPREPLY=($(compgen -f -- "$cur"))
 	elif [ "$cmd" != run ]; then
 		COMPREPLY=($(compgen -W "$(_pycensus_pids)" -- "$cur"))
+		case "$cmd" in # a heap dump stands for the PID
+		snap|stats|stacks|why|retained) COMPREPLY+=($(compgen -f -X '!*.pcheap' -- "$cur")) ;;
+		esac
 	fi
 }
 complete -F _pycensus pycensus

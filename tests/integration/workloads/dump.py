@@ -16,8 +16,8 @@ class DumpItem:
     __slots__ = ("payload", "n")
 
     def __init__(self, i):
-        self.payload = [i + 1000, i + 2000]  # ints outside the small-int cache, owned here
-        self.n = i + 3000
+        self.payload = [i + 1000000, i + 2000000]  # ints far outside any small-int cache, owned here
+        self.n = i + 3000000
 
 
 N = 20000
