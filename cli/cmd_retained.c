@@ -28,6 +28,7 @@ static void retained_help(FILE *out)
 {
 	fprintf(out,
 		"usage: pycensus retained [options] PID\n"
+		"       pycensus retained [options] DUMP        (a file from 'pycensus dump': the process as it was)\n"
 		"\n"
 		"What keeps memory alive: takes one census of process PID with its object graph, computes the\n"
 		"dominator tree (an object dominates another when every path from the roots to it passes\n"

@@ -43,6 +43,7 @@ static void snap_help(FILE *out)
 {
 	fprintf(out,
 		"usage: pycensus snap [options] PID\n"
+		"       pycensus snap [options] DUMP        (a file from 'pycensus dump': the process as it was)\n"
 		"\n"
 		"Stops process PID briefly, copies its pymalloc arenas, resumes it, finds every object in the\n"
 		"copies and those outside pymalloc, and prints how many objects of each kind live in its heap\n"

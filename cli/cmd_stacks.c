@@ -25,6 +25,7 @@ static void stacks_help(FILE *out)
 {
 	fprintf(out,
 		"usage: pycensus stacks [options] PID\n"
+		"       pycensus stacks [options] DUMP        (a file from 'pycensus dump': the process as it was)\n"
 		"\n"
 		"Stops process PID briefly and prints, for every thread of its main interpreter, the native\n"
 		"thread id, the name the threading module gives it, whether it holds the GIL, and its Python\n"
@@ -142,6 +143,8 @@ int cmd_stacks(int argc, char **argv)
 	stacks_init(&s);
 	rc = stacks_take(&t.src, a.native, &s, &e);
 	snprintf(s.origin, sizeof s.origin, "%s", t.origin);
+	if (t.file)
+		s.pause_s = t.d.meta.pause_s; /* the dump's own pause: reading the file stops nothing */
 	target_close(&t);
 	if (rc == 0)
 		rc = write_report(&a, &s, &e);

@@ -29,6 +29,7 @@ static void stats_help(FILE *out)
 {
 	fprintf(out,
 		"usage: pycensus stats [options] PID\n"
+		"       pycensus stats [options] DUMP        (a file from 'pycensus dump': the process as it was)\n"
 		"\n"
 		"Stops process PID while it copies pymalloc's arenas and reads the GC state and /proc, resumes\n"
 		"it, and prints:\n"

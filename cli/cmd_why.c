@@ -27,6 +27,7 @@ static void why_help(FILE *out)
 {
 	fprintf(out,
 		"usage: pycensus why [options] (--kind KIND | --addr ADDRESS) PID\n"
+		"       pycensus why [options] (--kind KIND | --addr ADDRESS) DUMP   (a file from 'pycensus dump')\n"
 		"\n"
 		"Why objects are alive: takes one census of process PID with its object graph (every\n"
 		"reference the census follows), then prints the shortest paths from the roots to the selected\n"

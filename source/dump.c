@@ -282,7 +282,7 @@ int dump_load(const char *path, struct dump *d, struct pc_err *e)
 		char why[sizeof e->detail];
 		snprintf(why, sizeof why, "%s", e->detail);
 		pc_err_clear(e);
-		return pc_fail(e, PC_EBADDUMP, "bad pycensus dump %s: %s", path, why);
+		return pc_fail(e, PC_EBADDUMP, "%s: %s", path, why);
 	}
 	return 0;
 }
