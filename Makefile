@@ -6,7 +6,7 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
-PKGS    := libelf libdw libunwind-ptrace zlib libmicrohttpd
+PKGS    := libelf libdw libunwind-ptrace zlib libmicrohttpd libzstd
 TEST_PKGS := criterion
 
 # WERROR=0 keeps warnings as warnings (a newer compiler's new warnings need not stop a build).
@@ -14,7 +14,7 @@ WERROR  ?= 1
 WARN    := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
-LDLIBS_PC = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ldw -lelf -lunwind-ptrace -lunwind-generic -lunwind -lz -lmicrohttpd) -lpthread
+LDLIBS_PC = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ldw -lelf -lunwind-ptrace -lunwind-generic -lunwind -lz -lmicrohttpd -lzstd) -lpthread
 LDLIBS_TEST = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null || echo -lcriterion)
 
 MODULES := common python attach symbols source objects model pymalloc frames census stats report cli
@@ -143,8 +143,14 @@ FUZZ_IMAGES := $(patsubst tests/fuzz/images/%.img.gz,$(FUZZ_BUILD)/images/%.img,
 # 10 % more executions; reports then lack allocation stacks: replay a finding with the default).
 FUZZ_ASAN ?= detect_leaks=1
 FUZZ_RUN = PYCENSUS_FUZZ_IMAGES=$(FUZZ_BUILD)/images ASAN_OPTIONS=$(FUZZ_ASAN) $(FUZZ_BUILD)/fuzz_census
+FUZZ_DUMP_RUN = PYCENSUS_FUZZ_IMAGES=$(FUZZ_BUILD)/images ASAN_OPTIONS=$(FUZZ_ASAN) $(FUZZ_BUILD)/fuzz_dump
+FUZZ_DUMP_SHORT ?= 15
 
 $(BUILD)/fuzz_census: $(BUILD)/tests/fuzz/fuzz_census.o $(BUILD)/tests/fuzz/fuzz_image.o $(BUILD)/libpycensus.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(LDLIBS_PC)
+
+# the heap-dump reader's harness (tests/fuzz/fuzz_dump.c): a short pass in fuzz-check
+$(BUILD)/fuzz_dump: $(BUILD)/tests/fuzz/fuzz_dump.o $(BUILD)/libpycensus.a
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(LDLIBS_PC)
 
 $(BUILD)/shrink_image: $(BUILD)/tests/fuzz/shrink_image.o $(BUILD)/tests/fuzz/fuzz_image.o $(BUILD)/libpycensus.a
@@ -155,7 +161,7 @@ $(FUZZ_BUILD)/images/%.img: tests/fuzz/images/%.img.gz
 	gzip -dc $< > $@
 
 fuzz-build: deps
-	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang CFLAGS="$(FUZZ_CFLAGS)" $(FUZZ_BUILD)/fuzz_census
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang CFLAGS="$(FUZZ_CFLAGS)" $(FUZZ_BUILD)/fuzz_census $(FUZZ_BUILD)/fuzz_dump
 	@$(MAKE) --no-print-directory $(FUZZ_IMAGES)
 
 # make fuzz: an execution over 1 s is a finding (-timeout=1); fork mode records it as an artifact
@@ -170,6 +176,8 @@ fuzz-check: fuzz-build
 	$(FUZZ_RUN) -timeout=20 tests/fuzz/regress/*
 	@mkdir -p $(FUZZ_BUILD)/corpus
 	$(FUZZ_RUN) -timeout=20 -max_total_time=$(FUZZ_SHORT) -print_final_stats=1 $(FUZZ_BUILD)/corpus tests/fuzz/corpus
+	@mkdir -p $(FUZZ_BUILD)/corpus-dump
+	$(FUZZ_DUMP_RUN) -timeout=20 -max_total_time=$(FUZZ_DUMP_SHORT) -print_final_stats=1 $(FUZZ_BUILD)/corpus-dump tests/fuzz/corpus-dump
 
 # The same suite with AddressSanitizer + UBSan, in its own build tree.
 asan: deps

@@ -17,6 +17,9 @@ struct mem_recorder {
 	struct record_piece *v;
 	size_t n, cap;
 	uint64_t bytes; /* sum of piece lengths, before merging */
+	/* the arena copies are left out: a heap dump saves them from the census's own copy
+	 * (census/dumpsave.c), so the heap is not held twice (pymalloc/arenas.c reads around it) */
+	bool skip_copies;
 };
 
 void record_init(struct mem_recorder *r);

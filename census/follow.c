@@ -36,6 +36,10 @@ static void image_span(struct walk *w)
 	size_t n = w->p->elf.elf ? elf_loads(w->p->elf.elf, &ld) : 0;
 
 	w->fo.image_lo = UINT64_MAX;
+	if (!n && w->p->elf.span_hi) { /* a dump: as recorded */
+		w->fo.image_lo = w->p->elf.span_lo;
+		w->fo.image_hi = w->p->elf.span_hi;
+	}
 	for (size_t i = 0; i < n; i++) {
 		uint64_t lo = ld[i].vaddr + w->p->elf.bias, hi = lo + ld[i].memsz;
 		w->fo.image_lo = lo < w->fo.image_lo ? lo : w->fo.image_lo;

@@ -194,6 +194,10 @@ static int census_attempt(struct source *src, struct pyproc *p, void *arg, struc
 		census_warn_dropped(j->c);
 		if (o->capture)
 			rc = source_save_image(src, o->capture, e);
+		if (o->dump && rc == 0) {
+			progress(o, "writing the dump");
+			rc = census_save_dump(src, &w, o->dump, e);
+		}
 	}
 	if (w.p)
 		walk_release(&w);
@@ -236,6 +240,8 @@ int snapshot_take(struct source *src, const struct snapshot_opts *o, struct cens
 	}
 	if (o->capture)
 		source_record(src);
+	if (o->dump)
+		source_record_dump(src);
 	src->progress = o->progress;
 	src->progress_arg = o->progress_arg;
 	rc = source_with_stopped(src, census_attempt, &j, e);

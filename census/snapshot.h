@@ -15,6 +15,7 @@
 #include "source/source.h"
 #include "census/objgraph.h"
 #include "census/inspect.h"
+#include "census/dumpsave.h"
 
 /* Called between the phases of a census ("stopping the process", "copying arenas", "walking
  * objects", ..., and NULL when it is over), so a command can show progress on a long one. */
@@ -43,6 +44,8 @@ struct snapshot_opts {
 	/* with graph: the values and containers `inspect` examines (census/inspect.h), recorded per
 	 * graph node; cleared at each attempt, released by the caller */
 	struct inspect_scan *inspect;
+	/* when set, what the census reads is written as a heap dump (census/dumpsave.h) */
+	struct census_dump *dump;
 };
 
 /* Fills c (census_init'ed by the caller) from the source (opened by the caller, closed by it

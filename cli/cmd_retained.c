@@ -16,7 +16,7 @@
 #define MAX_DEPTH 24
 
 struct retained_args {
-	int pid;
+	const char *target; /* a PID or a dump (cli/target.h) */
 	const char *output;
 	size_t limit;        /* kinds and objects listed (0: all kinds, objects down to --min) */
 	double min_percent;  /* objects retaining less than this share of the heap are not listed */
@@ -28,6 +28,7 @@ static void retained_help(FILE *out)
 {
 	fprintf(out,
 		"usage: pycensus retained [options] PID\n"
+		"       pycensus retained [options] DUMP        (a file from 'pycensus dump': the process as it was)\n"
 		"\n"
 		"What keeps memory alive: takes one census of process PID with its object graph, computes the\n"
 		"dominator tree (an object dominates another when every path from the roots to it passes\n"
@@ -89,7 +90,8 @@ static int parse_args(int argc, char **argv, struct retained_args *a, struct pc_
 		return pc_fail(e, PC_EUSAGE, optind >= argc ? "retained needs a PID" : "retained takes one PID");
 	if (output_check_path(a->output, e) < 0)
 		return -1;
-	return cli_parse_pid(argv[optind], &a->pid, e);
+	a->target = argv[optind];
+	return 0;
 }
 
 static int by_retained(const void *x, const void *y)
@@ -171,7 +173,7 @@ static int retained(struct retained_args *a, struct graph_take *gt, struct pc_er
 	FILE *out;
 	int rc = -1;
 
-	if (graph_take(a->pid, &a->opts, a->quiet, gt, e) < 0)
+	if (graph_take(a->target, &a->opts, a->quiet, gt, e) < 0)
 		return -1;
 	r.c = &gt->c;
 	r.og = &gt->og;

@@ -13,6 +13,7 @@
 #include "attach/stop.h"
 #include "cli/commands.h"
 #include "cli/sampling.h"
+#include "cli/target.h"
 #include "cli/tree.h"
 #include "model/census.h"
 #include "census/snapshot.h"
@@ -26,6 +27,7 @@
 
 struct snap_args {
 	int pid;
+	const char *file;  /* a dump (or captured image) instead of a PID: cli/target.h */
 	const char *format, *output, *by;
 	size_t limit;
 	bool no_header, quiet, stacks;
@@ -41,6 +43,7 @@ static void snap_help(FILE *out)
 {
 	fprintf(out,
 		"usage: pycensus snap [options] PID\n"
+		"       pycensus snap [options] DUMP        (a file from 'pycensus dump': the process as it was)\n"
 		"\n"
 		"Stops process PID briefly, copies its pymalloc arenas, resumes it, finds every object in the\n"
 		"copies and those outside pymalloc, and prints how many objects of each kind live in its heap\n"
@@ -185,6 +188,13 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		return pc_fail(e, PC_EUSAGE, "-c needs -i SECONDS");
 	if (output_check_path(a->output, e) < 0)
 		return -1;
+	if (target_is_file(argv[optind])) {
+		a->file = argv[optind];
+		if (a->interval > 0 || a->subprocesses || a->nonblocking || a->stacks)
+			return pc_fail(e, PC_EUSAGE, "a dump is one moment of one process: no -i, --subprocesses, --nonblocking or "
+				       "--stacks (use 'pycensus stacks %s')", a->file);
+		return 0;
+	}
 	return cli_parse_pid(argv[optind], &a->pid, e);
 }
 
@@ -254,16 +264,19 @@ static int snap_tree(struct snap_args *a, struct pc_err *e)
 	return rc;
 }
 
-/* One census of the PID. */
+/* One census of the PID (or the dump). */
 static int take(struct snap_args *a, struct census *c, struct pc_err *e)
 {
-	struct source src;
+	struct target t;
+	char pid[24];
 	int rc;
 
-	if (source_open_pid(&src, a->pid, a->nonblocking ? SOURCE_NONBLOCKING : 0, e) < 0)
+	snprintf(pid, sizeof pid, "%d", a->pid);
+	if (target_open(&t, a->file ? a->file : pid, a->nonblocking ? SOURCE_NONBLOCKING : 0, e) < 0)
 		return -1;
-	rc = snapshot_take(&src, &a->opts, c, e);
-	source_close(&src);
+	rc = snapshot_take(&t.src, &a->opts, c, e);
+	target_note(&t, c);
+	target_close(&t);
 	return rc;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/commands.h"
+#include "cli/target.h"
 #include "cli/tree.h"
 #include "frames/stacks.h"
 #include "source/source.h"
@@ -14,6 +15,7 @@
 
 struct stacks_args {
 	int pid;
+	const char *target; /* the PID as given, or a dump (cli/target.h) */
 	bool native, json;
 	bool subprocesses; /* every process of the tree under PID */
 	const char *output;
@@ -23,6 +25,7 @@ static void stacks_help(FILE *out)
 {
 	fprintf(out,
 		"usage: pycensus stacks [options] PID\n"
+		"       pycensus stacks [options] DUMP        (a file from 'pycensus dump': the process as it was)\n"
 		"\n"
 		"Stops process PID briefly and prints, for every thread of its main interpreter, the native\n"
 		"thread id, the name the threading module gives it, whether it holds the GIL, and its Python\n"
@@ -80,6 +83,12 @@ static int parse_args(int argc, char **argv, struct stacks_args *a, struct pc_er
 		return pc_fail(e, PC_EUSAGE, "--subprocesses prints text; -f json takes one process");
 	if (output_check_path(a->output, e) < 0)
 		return -1;
+	a->target = argv[optind];
+	if (target_is_file(a->target)) {
+		if (a->native || a->subprocesses)
+			return pc_fail(e, PC_EUSAGE, "a dump holds the Python frames of one process: no --native or --subprocesses");
+		return 0;
+	}
 	return cli_parse_pid(argv[optind], &a->pid, e);
 }
 
@@ -121,7 +130,7 @@ int cmd_stacks(int argc, char **argv)
 {
 	struct pc_err e = { 0 };
 	struct stacks_args a;
-	struct source src;
+	struct target t;
 	struct stacks s;
 	int rc;
 
@@ -129,11 +138,14 @@ int cmd_stacks(int argc, char **argv)
 		return cli_fail(&e);
 	if (a.subprocesses)
 		return tree_each(a.pid, a.output, tree_stacks, &a, &e) < 0 ? cli_fail(&e) : 0;
-	if (source_open_pid(&src, a.pid, 0, &e) < 0)
+	if (target_open(&t, a.target, 0, &e) < 0)
 		return cli_fail(&e);
 	stacks_init(&s);
-	rc = stacks_take(&src, a.native, &s, &e);
-	source_close(&src);
+	rc = stacks_take(&t.src, a.native, &s, &e);
+	snprintf(s.origin, sizeof s.origin, "%s", t.origin);
+	if (t.file)
+		s.pause_s = t.d.meta.pause_s; /* the dump's own pause: reading the file stops nothing */
+	target_close(&t);
 	if (rc == 0)
 		rc = write_report(&a, &s, &e);
 	stacks_release(&s);

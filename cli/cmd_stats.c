@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/commands.h"
+#include "cli/target.h"
 #include "cli/tree.h"
 #include "stats/stats.h"
 #include "source/source.h"
@@ -15,6 +16,7 @@
 
 struct stats_args {
 	int pid;
+	const char *target; /* the PID as given, or a dump (cli/target.h) */
 	int format; /* index into formats */
 	const char *output;
 	bool subprocesses; /* every process of the tree under PID */
@@ -27,6 +29,7 @@ static void stats_help(FILE *out)
 {
 	fprintf(out,
 		"usage: pycensus stats [options] PID\n"
+		"       pycensus stats [options] DUMP        (a file from 'pycensus dump': the process as it was)\n"
 		"\n"
 		"Stops process PID while it copies pymalloc's arenas and reads the GC state and /proc, resumes\n"
 		"it, and prints:\n"
@@ -100,6 +103,12 @@ static int parse_args(int argc, char **argv, struct stats_args *a, struct pc_err
 		return pc_fail(e, PC_EUSAGE, "--subprocesses prints text; -f csv and json take one process");
 	if (output_check_path(a->output, e) < 0)
 		return -1;
+	a->target = argv[optind];
+	if (target_is_file(a->target)) {
+		if (a->subprocesses)
+			return pc_fail(e, PC_EUSAGE, "a dump holds one process: no --subprocesses");
+		return 0;
+	}
 	return cli_parse_pid(argv[optind], &a->pid, e);
 }
 
@@ -142,7 +151,7 @@ int cmd_stats(int argc, char **argv)
 {
 	struct pc_err e = { 0 };
 	struct stats_args a;
-	struct source src;
+	struct target t;
 	struct stats st;
 	int rc;
 
@@ -150,11 +159,12 @@ int cmd_stats(int argc, char **argv)
 		return cli_fail(&e);
 	if (a.subprocesses)
 		return tree_each(a.pid, a.output, tree_stats, &a, &e) < 0 ? cli_fail(&e) : 0;
-	if (source_open_pid(&src, a.pid, 0, &e) < 0)
+	if (target_open(&t, a.target, 0, &e) < 0)
 		return cli_fail(&e);
 	stats_init(&st);
-	rc = stats_take(&src, &a.opts, &st, &e);
-	source_close(&src);
+	rc = stats_take(&t.src, &a.opts, &st, &e);
+	target_note(&t, &st.meta);
+	target_close(&t);
 	if (rc == 0)
 		rc = write_report(&a, &st, &e);
 	stats_release(&st);

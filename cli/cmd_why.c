@@ -15,7 +15,7 @@
 #include "report/paths.h"
 
 struct why_args {
-	int pid;
+	const char *target; /* a PID or a dump (cli/target.h) */
 	const char *kind, *output;
 	uint64_t addr;
 	double min_percent; /* branches retaining less of the selection are summed in one line */
@@ -27,6 +27,7 @@ static void why_help(FILE *out)
 {
 	fprintf(out,
 		"usage: pycensus why [options] (--kind KIND | --addr ADDRESS) PID\n"
+		"       pycensus why [options] (--kind KIND | --addr ADDRESS) DUMP   (a file from 'pycensus dump')\n"
 		"\n"
 		"Why objects are alive: takes one census of process PID with its object graph (every\n"
 		"reference the census follows), then prints the shortest paths from the roots to the selected\n"
@@ -109,7 +110,8 @@ static int parse_args(int argc, char **argv, struct why_args *a, struct pc_err *
 		return pc_fail(e, PC_EUSAGE, "--kind needs a kind name ('dict of __main__.Request')");
 	if (output_check_path(a->output, e) < 0)
 		return -1;
-	return cli_parse_pid(argv[optind], &a->pid, e);
+	a->target = argv[optind];
+	return 0;
 }
 
 /* Marks the selected nodes; what[] names the selection; *retained: their retained bytes, each
@@ -124,7 +126,7 @@ static int select_nodes(const struct why_args *a, const struct graph_take *gt, u
 
 	if (a->addr) {
 		if ((v = graph_find(g, a->addr)) == GRAPH_NONE || v < OG_FIRST)
-			return pc_fail(e, PC_ENOTFOUND, "no object at 0x%llx in the census of %d", (unsigned long long)a->addr, a->pid);
+			return pc_fail(e, PC_ENOTFOUND, "no object at 0x%llx in the census of %d", (unsigned long long)a->addr, (int)gt->c.pid);
 		sel[v] = 1;
 		t->selected_retained = gt->ret_bytes[v];
 		t->selected_retained_objects = gt->ret_count[v];
@@ -133,7 +135,7 @@ static int select_nodes(const struct why_args *a, const struct graph_take *gt, u
 		return 0;
 	}
 	if ((row = census_row_index(&gt->c, a->kind)) == STRINDEX_NONE)
-		return pc_fail(e, PC_ENOTFOUND, "no object of kind '%s' in the census of %d", a->kind, a->pid);
+		return pc_fail(e, PC_ENOTFOUND, "no object of kind '%s' in the census of %d", a->kind, (int)gt->c.pid);
 	for (v = OG_FIRST; v < g->n; v++)
 		sel[v] = g->kind[v] == row;
 	kb = xcalloc(gt->c.nrows, sizeof *kb);
@@ -169,7 +171,7 @@ static int why(struct why_args *a, struct graph_take *gt, struct pc_err *e)
 	char what[400];
 	int rc = -1;
 
-	if (graph_take(a->pid, &a->opts, a->quiet, gt, e) < 0)
+	if (graph_take(a->target, &a->opts, a->quiet, gt, e) < 0)
 		return -1;
 	sel = xcalloc(gt->og.g.n, 1);
 	pathtree_init(&t);

@@ -23,6 +23,7 @@ int cmd_why(int argc, char **argv);     /* cli/cmd_why.c */
 int cmd_retained(int argc, char **argv); /* cli/cmd_retained.c */
 int cmd_leaks(int argc, char **argv);    /* cli/cmd_leaks.c */
 int cmd_inspect(int argc, char **argv);  /* cli/cmd_inspect.c */
+int cmd_dump(int argc, char **argv);     /* cli/cmd_dump.c */
 
 /* pycensus's version as --version prints it (main() sets it; "unknown" in the test programs), for
  * reports that name their writer (-f pprof). */

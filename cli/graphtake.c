@@ -2,12 +2,13 @@
 #include "common/compat.h"
 #include "cli/graphtake.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli/progress.h"
 #include "common/xalloc.h"
 
-int graph_take(pid_t pid, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e)
+int graph_take(const char *target, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e)
 {
 	struct progress pr;
 	struct graph *g = &gt->og.g;
@@ -15,19 +16,19 @@ int graph_take(pid_t pid, struct snapshot_opts *opts, bool quiet, struct graph_t
 
 	memset(gt, 0, sizeof *gt);
 	census_init(&gt->c);
-	progress_init(&pr, quiet, pid);
 	opts->graph = &gt->og;
 	opts->progress = progress_phase;
 	opts->progress_arg = &pr;
-	if (source_open_pid(&gt->src, pid, 0, e) < 0)
+	if (target_open(&gt->t, target, 0, e) < 0)
 		return -1;
-	gt->open = true;
-	rc = snapshot_take(&gt->src, opts, &gt->c, e);
+	progress_init(&pr, quiet, gt->t.src.pid);
+	rc = snapshot_take(&gt->t.src, opts, &gt->c, e);
 	/* pr lives on this stack: nothing may call back into it once this returns */
-	gt->src.progress = NULL;
+	gt->t.src.progress = NULL;
 	opts->progress = NULL;
 	if (rc < 0)
 		return -1;
+	target_note(&gt->t, &gt->c);
 	progress_phase(&pr, "computing dominators");
 	gt->idom = graph_idom(g);
 	gt->ret_bytes = xmalloc((size_t)g->n * sizeof *gt->ret_bytes);
@@ -37,17 +38,24 @@ int graph_take(pid_t pid, struct snapshot_opts *opts, bool quiet, struct graph_t
 	return 0;
 }
 
+int graph_take_pid(pid_t pid, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e)
+{
+	char arg[24];
+
+	snprintf(arg, sizeof arg, "%d", (int)pid);
+	return graph_take(arg, opts, quiet, gt, e);
+}
+
 struct pyproc *graph_take_reader(struct graph_take *gt)
 {
 	struct pc_err e = { 0 };
 
-	return gt->open ? source_locate(&gt->src, &e) : NULL;
+	return gt->t.open ? source_locate(&gt->t.src, &e) : NULL;
 }
 
 void graph_take_release(struct graph_take *gt)
 {
-	if (gt->open)
-		source_close(&gt->src);
+	target_close(&gt->t);
 	census_release(&gt->c);
 	objgraph_release(&gt->og);
 	free(gt->idom);

@@ -9,20 +9,22 @@
 #include "census/objgraph.h"
 #include "census/snapshot.h"
 #include "model/census.h"
-#include "source/source.h"
+#include "cli/target.h"
 
 struct graph_take {
-	struct source src;       /* open from graph_take to graph_take_release */
-	bool open;
+	struct target t;         /* open from graph_take to graph_take_release */
 	struct census c;
 	struct objgraph og;
 	uint32_t *idom;
 	uint64_t *ret_bytes, *ret_count; /* per node */
 };
 
-/* The census and graph of pid with opts (its graph field is set here). Errors: those of
- * snapshot_take. On failure gt is still graph_take_release-able. */
-int graph_take(pid_t pid, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e);
+/* The census and graph of target (a PID or a dump: cli/target.h) with opts (its graph field is
+ * set here). Errors: those of target_open and snapshot_take. On failure gt is still
+ * graph_take_release-able. */
+int graph_take(const char *target, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e);
+/* The same for a live process. */
+int graph_take_pid(pid_t pid, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e);
 /* The interpreter located again, while the target runs, to read labels and values; NULL if it
  * cannot be (the process exited: reports then go without labels). */
 struct pyproc *graph_take_reader(struct graph_take *gt);

@@ -27,6 +27,7 @@ static const struct command {
 	{ "inspect", cmd_inspect, "where memory is wasted: duplicate strings, __slots__, containers, each with bytes to save" },
 	{ "top", cmd_top, "live view of a running process: kinds by size and how fast they grow" },
 	{ "serve", cmd_serve, "Prometheus metrics over HTTP: a census of each process every interval, /metrics" },
+	{ "dump", cmd_dump, "a heap dump: one census's reads, compressed to a FILE that snap, why, retained, stacks, stats analyse" },
 	{ "capture", cmd_capture, "debugging aid: a census that saves everything it read to an image FILE" },
 	{ "replay", cmd_replay, "debugging aid: the census of a captured image FILE, without the process" },
 };

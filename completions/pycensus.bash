@@ -18,7 +18,7 @@ _pycensus()
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	cmd=${COMP_WORDS[1]}
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "snap stats stacks run top serve why retained leaks inspect diff capture replay --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "snap stats stacks run top serve why retained leaks inspect diff dump capture replay --help --version" -- "$cur"))
 		return
 	fi
 	if [ "$cmd" = run ]; then
@@ -58,6 +58,7 @@ _pycensus()
 	leaks) opts="--interval --suspects --rows --output --pause --quiet --help" ;;
 	inspect) opts="--top --min-instances --format --output --pause --quiet --help" ;;
 	diff) opts="--format --output --rows --help" ;;
+	dump) opts="--output --level --arenas --pause --quiet --help" ;;
 	capture) opts="--arenas --help" ;;
 	replay) opts="--format --rows --help" ;;
 	esac
@@ -69,6 +70,9 @@ _pycensus()
 		COMPREPLY=($(compgen -f -- "$cur"))
 	elif [ "$cmd" != run ]; then
 		COMPREPLY=($(compgen -W "$(_pycensus_pids)" -- "$cur"))
+		case "$cmd" in # a heap dump stands for the PID
+		snap|stats|stacks|why|retained) COMPREPLY+=($(compgen -f -X '!*.pcheap' -- "$cur")) ;;
+		esac
 	fi
 }
 complete -F _pycensus pycensus

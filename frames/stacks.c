@@ -202,9 +202,12 @@ static int stacks_read(struct source *src, struct pyproc *p, void *arg, struct p
 {
 	struct stacks_job *j = arg;
 	const struct stopped *st = source_threads(src);
+	struct stopped none = { .pid = src->pid };
 
-	if (!st)
+	if (!st && source_stops(src))
 		PC_BUG("stacks need a source whose threads are stopped");
+	if (!st) /* a dump: the Python frames it holds, no threads to ask the kernel about */
+		st = &none;
 	stacks_release(j->s);
 	stacks_init(j->s);
 	return stacks_collect(p, st, j->native, j->s, e);

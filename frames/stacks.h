@@ -60,6 +60,7 @@ struct stacks {
 	pid_t pid;
 	char version[32];
 	char build[300];
+	char origin[200]; /* from a dump: "from dump taken at ..., PID N, host H" (cli/target.h) */
 	bool native;          /* native frames were unwound and merged */
 	bool gil_known;       /* the GIL state was readable */
 	bool gil_locked;

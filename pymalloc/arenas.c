@@ -113,6 +113,7 @@ static uint8_t *kept_buffer(struct copybuf *k, pid_t pid, uint64_t total)
 int heapcopy_fill(struct pyproc *p, struct heapcopy *hc, struct census *c)
 {
 	struct mem_req *reqs = xcalloc(hc->n, sizeof *reqs);
+	struct mem_recorder *rec;
 	uint64_t total = 0, off = 0;
 	size_t kept = 0;
 
@@ -124,7 +125,11 @@ int heapcopy_fill(struct pyproc *p, struct heapcopy *hc, struct census *c)
 		hc->v[i].data = hc->buf + off;
 		off += hc->v[i].len;
 	}
+	rec = p->mem.rec;
+	if (rec && rec->skip_copies)
+		p->mem.rec = NULL;
 	mem_readv(&p->mem, reqs, hc->n);
+	p->mem.rec = rec;
 	for (size_t i = 0; i < hc->n; i++) {
 		if (!reqs[i].ok) {
 			census_warn(c, "arena at %#llx could not be read; its objects are missing",

@@ -107,6 +107,10 @@ int report_paths_text(FILE *out, const struct census *c, const struct objgraph *
 	report_bytes(bytes, sizeof bytes, t->selected_retained);
 	fprintf(out, "pycensus why: pid %ld, Python ", (long)c->pid);
 	report_put_text(out, c->version, sizeof c->version);
+	if (c->origin[0]) {
+		fputs("; ", out);
+		report_put_text(out, c->origin, sizeof c->origin);
+	}
 	fprintf(out, "\n%" PRIu64 " %s, retaining %" PRIu64 " bytes (%s) in %" PRIu64
 		" objects; shortest paths from the roots, merged\n", t->selected, what, t->selected_retained, bytes,
 		t->selected_retained_objects);

@@ -256,6 +256,8 @@ int report_pprof(FILE *out, const struct census *c, const char *version, int64_t
 	pprof_init(&p);
 	header_comments(&p, version, c->size_alloc);
 	pprof_comment(&p, "pid %d", (int)c->pid);
+	if (c->origin[0])
+		pprof_comment(&p, "%s", c->origin);
 	census_comments(&p, "", c);
 	census_samples(&p, NULL, c);
 	rc = pprof_write(out, &p, time_nanos, e);

@@ -70,6 +70,10 @@ int report_retained_text(FILE *out, const struct retained_report *r, size_t limi
 	fprintf(out, "pycensus retained: pid %ld, Python ", (long)r->c->pid);
 	report_put_text(out, r->c->version, sizeof r->c->version);
 	fprintf(out, "; %" PRIu64 " objects, %s\n", r->c->nobjects, heap);
+	if (r->c->origin[0]) {
+		report_put_text(out, r->c->origin, sizeof r->c->origin);
+		fputc('\n', out);
+	}
 	report_graph_line(out, r->og);
 	for (size_t i = 0; i < r->c->nwarnings; i++)
 		fprintf(out, "warning: %s\n", r->c->warnings[i]);

@@ -31,6 +31,10 @@ static void put_header(FILE *out, const struct stacks *s)
 	put(out, s->version);
 	fputs(", ", out);
 	put(out, s->build);
+	if (s->origin[0]) {
+		fputc('\n', out);
+		put(out, s->origin);
+	}
 	fprintf(out, "\nthreads: %zu Python", npy);
 	if (s->n > npy)
 		fprintf(out, " + %zu without a Python thread state", s->n - npy);

@@ -33,6 +33,10 @@ static void put_header(FILE *out, const struct stats *st)
 	report_put_text(out, c->version, SIZE_MAX);
 	fputs(", ", out);
 	report_put_text(out, c->build, SIZE_MAX);
+	if (c->origin[0]) {
+		fputc('\n', out);
+		report_put_text(out, c->origin, sizeof c->origin);
+	}
 	fprintf(out, "\nsample: arenas via %s; %u thread%s; pause %.3f s, sample %.3f s; %" PRIu64 " syscalls\n",
 		c->arena_source, st->nthreads, st->nthreads == 1 ? "" : "s", c->pause_s, c->wall_s, c->syscalls);
 	for (size_t i = 0; i < c->nwarnings; i++) {

@@ -25,6 +25,10 @@ static void put_target_line(FILE *out, const struct census *c)
 		report_put_text(out, c->build, sizeof c->build);
 	}
 	fputc('\n', out);
+	if (c->origin[0]) {
+		report_put_text(out, c->origin, sizeof c->origin);
+		fputc('\n', out);
+	}
 }
 
 static void put_cost_line(FILE *out, const struct census *c)
@@ -38,7 +42,7 @@ static void put_cost_line(FILE *out, const struct census *c)
 	fprintf(out, ", %" PRIu64 " on the GC lists outside them, %" PRIu64 " found by references of which %" PRIu64
 		" static); ", c->objects_outside, c->objects_followed, c->objects_static);
 	if (c->replayed)
-		fprintf(out, "replayed from a captured image, census %.3f s; read ", c->wall_s);
+		fprintf(out, "read from the file, census %.3f s; read ", c->wall_s);
 	else if (c->nonblocking) /* never stopped: there is no pause to report */
 		fprintf(out, "not stopped (--nonblocking), census %.3f s; read ", c->wall_s);
 	else if (c->resumed_after_copy)

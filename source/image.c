@@ -8,7 +8,9 @@
 #include <string.h>
 #include "common/xalloc.h"
 
-static const char MAGIC[8] = "PCIMAGE\n", TRAILER[8] = "PCEND\n\0\0";
+const char image_magic[8] = "PCIMAGE\n", image_trailer[8] = "PCEND\n\0\0";
+#define MAGIC image_magic
+#define TRAILER image_trailer
 
 /* Bounds a hostile image can claim before it is refused. */
 #define MAX_MAPS (1u << 20)
@@ -89,18 +91,33 @@ static int write_file(const char *path, const struct wbuf *b, struct pc_err *e)
 	return 0;
 }
 
+/* Header, maps and symbols: everything before the regions. */
+static void put_head(struct wbuf *b, const struct pyimage *img)
+{
+	put_header(b, img);
+	put_maps(b, &img->maps);
+	put32(b, (uint32_t)img->syms.n);
+	for (size_t i = 0; i < img->syms.n; i++) {
+		put_str(b, img->syms.v[i].name);
+		put64(b, img->syms.v[i].value);
+	}
+}
+
+size_t image_encode_head(const struct pyimage *img, uint8_t **out)
+{
+	struct wbuf b = { 0 };
+
+	put_head(&b, img);
+	*out = b.v;
+	return b.n;
+}
+
 int image_write(const char *path, const struct pyimage *img, struct pc_err *e)
 {
 	struct wbuf b = { 0 };
 	int rc;
 
-	put_header(&b, img);
-	put_maps(&b, &img->maps);
-	put32(&b, (uint32_t)img->syms.n);
-	for (size_t i = 0; i < img->syms.n; i++) {
-		put_str(&b, img->syms.v[i].name);
-		put64(&b, img->syms.v[i].value);
-	}
+	put_head(&b, img);
 	put32(&b, (uint32_t)img->nregions);
 	for (size_t i = 0; i < img->nregions; i++) {
 		put64(&b, img->regions[i].addr);
@@ -113,23 +130,30 @@ int image_write(const char *path, const struct pyimage *img, struct pc_err *e)
 	return rc;
 }
 
-int image_save(const char *path, const struct pyproc *p, struct mem_recorder *rec,
-	       const struct pyelf_symcache *syms, struct pc_err *e)
+void image_describe(struct pyimage *img, const struct pyproc *p, const struct pyelf_symcache *syms)
 {
 	const struct pyelf *el = &p->elf;
-	struct pyimage img = {
+
+	*img = (struct pyimage){
 		.pid = (uint32_t)p->pid, .major = el->major, .minor = el->minor, .micro = el->micro,
 		.version_hex = el->version_hex, .shared = el->shared, .has_symtab = el->has_symtab,
 		.runtime = el->runtime, .bias = el->bias, .maps = p->maps,
 	};
+	if (syms)
+		img->syms = *syms;
+	snprintf(img->version, sizeof img->version, "%s", el->version);
+	snprintf(img->version_source, sizeof img->version_source, "%s", el->version_source);
+	snprintf(img->build, sizeof img->build, "%s", el->build);
+	snprintf(img->maps_path, sizeof img->maps_path, "%.255s", el->maps_path);
+}
+
+int image_save(const char *path, const struct pyproc *p, struct mem_recorder *rec,
+	       const struct pyelf_symcache *syms, struct pc_err *e)
+{
+	struct pyimage img;
 	int rc;
 
-	if (syms)
-		img.syms = *syms;
-	snprintf(img.version, sizeof img.version, "%s", el->version);
-	snprintf(img.version_source, sizeof img.version_source, "%s", el->version_source);
-	snprintf(img.build, sizeof img.build, "%s", el->build);
-	snprintf(img.maps_path, sizeof img.maps_path, "%.255s", el->maps_path);
+	image_describe(&img, p, syms);
 	img.nregions = record_regions(rec, &img.regions);
 	rc = image_write(path, &img, e);
 	free(img.regions);
@@ -361,6 +385,8 @@ int pyproc_open_image(struct pyproc *p, const struct pyimage *img, struct pc_err
 	el->has_symtab = img->has_symtab;
 	el->runtime = img->runtime;
 	el->bias = img->bias;
+	el->span_lo = img->span_lo;
+	el->span_hi = img->span_hi;
 	snprintf(el->version, sizeof el->version, "%s", img->version);
 	snprintf(el->version_source, sizeof el->version_source, "%s", img->version_source);
 	snprintf(el->build, sizeof el->build, "%s", img->build);

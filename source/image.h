@@ -36,12 +36,20 @@ struct pyimage {
 	bool shared, has_symtab;
 	char version[32], version_source[24], build[200], maps_path[256];
 	uint64_t runtime, bias;
+	uint64_t span_lo, span_hi; /* the ELF image's span (a dump's META; not in an image file) */
 	struct maps maps;          /* paths owned */
 	struct pyelf_symcache syms;
 	struct mem_region *regions; /* data points into the parsed buffer (or the recorder) */
 	size_t nregions;
 	uint8_t *blob;             /* image_load: the file, owned */
 };
+
+/* The image's fields from p and syms (borrowed: img must not be released); no regions. */
+void image_describe(struct pyimage *img, const struct pyproc *p, const struct pyelf_symcache *syms);
+/* The format's parts, for a writer that streams the regions (source/dump.c): *out (malloc'd)
+ * receives everything before the u32 region count; returns its length. */
+size_t image_encode_head(const struct pyimage *img, uint8_t **out);
+extern const char image_magic[8], image_trailer[8];
 
 /* Writes an image of p (opened with pyproc_open_recorded) from what rec and syms hold. Errors:
  * OUTPUT. */

@@ -92,6 +92,7 @@ static void test_stall(void)
 
 static int open_recorded(struct source *s, struct pyproc *p, pid_t tid, struct pc_err *e)
 {
+	s->rec.skip_copies = s->record_no_copies;
 	return pyproc_open_recorded(p, tid, s->recording ? &s->rec : NULL, s->recording ? &s->syms : NULL, e);
 }
 
@@ -242,6 +243,30 @@ void source_close(struct source *s)
 void source_record(struct source *s)
 {
 	s->recording = true;
+}
+
+void source_record_dump(struct source *s)
+{
+	s->recording = true;
+	s->record_no_copies = true;
+}
+
+int source_save_dump(struct source *s, const char *path, const struct dump_meta *m, const struct mem_region *copies,
+		     size_t ncopies, int level, dump_progress_fn *progress, void *arg, struct dump_out *out,
+		     struct pc_err *e)
+{
+	struct pyimage head;
+	struct mem_region *rec;
+	size_t nrec;
+	int rc;
+
+	if (!s->recording || !s->located || s->ops == &image_ops)
+		return pc_fail(e, PC_EINTERNAL, "nothing recorded to save to %s", path);
+	image_describe(&head, &s->p, &s->syms);
+	nrec = record_regions(&s->rec, &rec);
+	rc = dump_write(path, m, &head, rec, nrec, copies, ncopies, level, progress, arg, out, e);
+	free(rec);
+	return rc;
 }
 
 int source_save_image(struct source *s, const char *path, struct pc_err *e)

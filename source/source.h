@@ -30,6 +30,7 @@
 #include "common/error.h"
 #include "source/pyproc.h"
 #include "source/image.h"
+#include "source/dump.h"
 
 /* A layout that does not validate is tried this many times in all, with the target resumed
  * 5 ms, 10 ms, 15 ms in between (measured: the soak test's stripped 3.11 target failed 1 census in
@@ -73,6 +74,7 @@ struct source {
 	bool stopped;          /* a stop is in effect */
 	bool located;          /* p is open */
 	bool recording;        /* source_record: locations record every read and symbol */
+	bool record_no_copies; /* source_record_dump: but not the arena copies */
 	double stopped_at;     /* monotonic time the current stop began */
 	double pause_s;        /* sum of the stops that ended since the source was opened */
 	unsigned attempts;     /* locations the last source_with_stopped took */
@@ -106,6 +108,17 @@ void source_close(struct source *s);
 /* From the next location on, every byte read and every symbol looked up is kept, for
  * source_save_image (live sources; an image source records nothing). */
 void source_record(struct source *s);
+/* source_record for a heap dump: the same, but the arena copies are not recorded (the census
+ * hands its own copy to source_save_dump). */
+void source_record_dump(struct source *s);
+/* Writes a heap dump (source/dump.h) of the current location: what was recorded, and copies
+ * (sorted, non-overlapping; they win over recorded bytes at the same addresses). Called inside
+ * source_with_stopped, once the census is done. Errors: OUTPUT; INTERNAL when nothing was
+ * recorded. */
+int source_save_dump(struct source *s, const char *path, const struct dump_meta *m, const struct mem_region *copies,
+		     size_t ncopies, int level, dump_progress_fn *progress, void *arg, struct dump_out *out,
+		     struct pc_err *e);
+
 /* Writes the image of the current location (called inside source_with_stopped, once the census
  * is done). Errors: OUTPUT; INTERNAL when nothing was recorded. */
 int source_save_image(struct source *s, const char *path, struct pc_err *e);

@@ -48,6 +48,9 @@ struct pyelf {
 	char version_source[24];  /* "Py_Version", "debug offsets", "sys.version text", "file name" */
 	char build[200];          /* human description for the report header */
 	struct pyelf_symcache *syms; /* not owned; NULL unless capturing or replaying */
+	/* replaying a dump (elf NULL): the addresses the file's PT_LOAD segments span, .bss
+	 * included, as the dump recorded them (0, 0 when unknown) */
+	uint64_t span_lo, span_hi;
 };
 
 /* Finds the interpreter object in the maps, opens it, finds _PyRuntime, detects the version and

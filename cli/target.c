@@ -1,0 +1,86 @@
+/* target.c: a PID or a file, opened as a source (cli/target.h). */
+#include "common/compat.h"
+#include "cli/target.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli/commands.h"
+
+bool target_is_file(const char *arg)
+{
+	const char *s = arg;
+
+	while (*s && isdigit((unsigned char)*s))
+		s++;
+	return *arg && *s; /* anything but digits is a path */
+}
+
+/* A `pycensus capture` image: read whole, analysed like a dump without its who and where. */
+static bool is_image(const char *path)
+{
+	char magic[8];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool is = fd >= 0 && read(fd, magic, 8) == 8 && memcmp(magic, image_magic, 8) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	return is;
+}
+
+static int open_file(struct target *t, const char *path, struct pc_err *e)
+{
+	if (access(path, R_OK) < 0)
+		return pc_fail(e, PC_EUSAGE, "'%s' is neither a PID nor a readable dump file", path);
+	if (dump_sniff(path)) {
+		if (dump_load(path, &t->d, e) < 0)
+			return -1;
+		dump_origin(&t->d.meta, t->origin, sizeof t->origin);
+	} else if (is_image(path)) {
+		if (image_load(path, &t->d.img, e) < 0)
+			return -1;
+		snprintf(t->origin, sizeof t->origin, "from captured image %.100s, PID %u", path, t->d.img.pid);
+	} else {
+		return pc_fail(e, PC_EBADDUMP, "%s is not a pycensus dump (no PCHEAP magic at its start); "
+			       "a PID is a number", path);
+	}
+	t->file = true;
+	source_open_image(&t->src, &t->d.img);
+	return 0;
+}
+
+int target_open(struct target *t, const char *arg, unsigned flags, struct pc_err *e)
+{
+	int pid;
+
+	memset(t, 0, sizeof *t);
+	if (target_is_file(arg)) {
+		if (open_file(t, arg, e) < 0) {
+			dump_release(&t->d);
+			return -1;
+		}
+	} else if (cli_parse_pid(arg, &pid, e) < 0 || source_open_pid(&t->src, pid, flags, e) < 0) {
+		return -1;
+	}
+	t->open = true;
+	return 0;
+}
+
+void target_note(const struct target *t, struct census *c)
+{
+	if (!t->file)
+		return;
+	snprintf(c->origin, sizeof c->origin, "%s", t->origin);
+	if (t->d.meta.rss)
+		c->rss = t->d.meta.rss;
+}
+
+void target_close(struct target *t)
+{
+	if (t->open)
+		source_close(&t->src);
+	dump_release(&t->d);
+	memset(t, 0, sizeof *t);
+}
