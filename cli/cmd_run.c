@@ -100,7 +100,7 @@ static int parse_args(int argc, char **argv, struct run *r, struct pc_err *e)
 		switch (c) {
 		case 'i': if (cli_parse_interval(optarg, &r->interval, e) < 0) return -1; break;
 		case 'f':
-			if (cli_parse_format(optarg, true, e) < 0)
+			if (cli_parse_format(optarg, CLI_FMT(TEXT) | CLI_FMT(CSV) | CLI_FMT(JSON), e) < 0)
 				return -1;
 			r->sm.format = optarg;
 			break;

@@ -17,6 +17,7 @@
 #include "model/census.h"
 #include "census/snapshot.h"
 #include "report/csv.h"
+#include "report/json_docs.h"
 #include "report/output.h"
 #include "report/partition.h"
 #include "report/pprof.h"
@@ -47,10 +48,11 @@ static void snap_help(FILE *out)
 		"and their size (sys.getsizeof semantics), largest first, in guppy3's partition layout.\n"
 		"\n"
 		"options:\n"
-		"  -f, --format text|csv|pprof\n"
-		"                          output format (default text; csv has every row; with -i also json;\n"
-		"                          pprof: a gzipped profile.proto for go tool pprof, Pyroscope, Parca,\n"
-		"                          a sample per kind with the stack module -> kind; needs -o or a pipe)\n"
+		"  -f, --format text|csv|json|pprof\n"
+		"                          output format (default text; csv and json have every row; with -i a\n"
+		"                          time series as for 'pycensus run'; pprof: a gzipped profile.proto for\n"
+		"                          go tool pprof, Pyroscope, Parca, a sample per kind with the stack\n"
+		"                          module -> kind; needs -o or a pipe)\n"
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"  -n, --rows N            text rows to show (default 20; 0 shows all)\n"
 		"      --by kind|type|module|size\n"
@@ -177,8 +179,8 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		return pc_fail(e, PC_EUSAGE, "--stacks goes with one census in the text format (use 'pycensus stacks -f json' for data)");
 	if (a->subprocesses && (a->stacks || a->interval > 0))
 		return pc_fail(e, PC_EUSAGE, "--subprocesses takes one census of the tree: no --stacks or -i (use 'pycensus run --subprocesses' for a series)");
-	if (strcmp(a->format, "json") == 0 && a->interval == 0)
-		return pc_fail(e, PC_EUSAGE, "-f json is for time series: add -i SECONDS");
+	if (a->subprocesses && (strcmp(a->format, "json") == 0 || strcmp(a->format, "html") == 0))
+		return pc_fail(e, PC_EUSAGE, "--subprocesses writes text, csv or pprof; -f %s takes one process", a->format);
 	if (strcmp(a->format, "pprof") == 0 && check_pprof(a, e) < 0)
 		return -1;
 	if (a->count && a->interval == 0)
@@ -212,6 +214,8 @@ static int write_report(const struct snap_args *a, const struct census *c, const
 		rc = report_csv(out, c, &p, e);
 	else if (strcmp(a->format, "pprof") == 0)
 		rc = report_pprof(out, c, cli_version, a->taken_ns, e);
+	else if (strcmp(a->format, "json") == 0)
+		rc = report_snap_json(out, c, &p, a->by, e);
 	else
 		rc = report_text(out, c, &p, a->limit, !a->no_header, e);
 	if (rc == 0 && st) {
