@@ -33,7 +33,7 @@ _pycensus()
 	-o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	-f|--format)
 		case "$cmd" in
-		snap) COMPREPLY=($(compgen -W "text csv json pprof" -- "$cur")) ;;
+		snap) COMPREPLY=($(compgen -W "text csv json html pprof" -- "$cur")) ;;
 		stacks|leaks) COMPREPLY=($(compgen -W "text json" -- "$cur")) ;;
 		why) COMPREPLY=($(compgen -W "text dot json" -- "$cur")) ;;
 		*) COMPREPLY=($(compgen -W "text csv json" -- "$cur")) ;;
