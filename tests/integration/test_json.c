@@ -4,14 +4,19 @@
  * numbers equal the CSV of the same heap (workloads/pprof.py holds still between censuses): snap's
  * rows by kind and by module, retained's kinds, a series' final kinds, diff's rows, replay's rows;
  * why counts the 4321 Products the workload made. On the newest interpreter, leaks -f json over
- * examples/leak_cache.py names the growing Answer with a dict as the common dominator. */
+ * examples/leak_cache.py names the growing Answer with a dict as the common dominator. And
+ * progress (issue 18's item 5): a sampling run shows its status line on a terminal's stderr, and
+ * writes no escape or carriage return when stderr is a pipe, nor ever into the report. */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "tests/integration/checks.h"
 #include "tests/integration/harness.h"
@@ -311,6 +316,76 @@ Test(json, leak_suspect, .timeout = 300)
 	free(out);
 	free(text);
 	h_table_free(&t);
+	unlink(path);
+	h_kill(&p);
+}
+
+/* pycensus args with stderr on a new pseudo-terminal: what it wrote there, and its exit status. */
+static int on_terminal(const char *const *args, char *err, size_t len)
+{
+	const char *bin = getenv("PYCENSUS");
+	int master = posix_openpt(O_RDWR | O_NOCTTY), status = 0;
+	size_t n = 0;
+	ssize_t got;
+	pid_t pid;
+
+	cr_assert(bin && master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0);
+	pid = fork();
+	if (pid == 0) {
+		int slave = open(ptsname(master), O_RDWR | O_NOCTTY), null = open("/dev/null", O_WRONLY);
+		char *argv[16] = { "pycensus" };
+		for (size_t i = 0; args[i] && i < 14; i++)
+			argv[i + 1] = (char *)args[i];
+		dup2(null, 1);
+		dup2(slave, 2);
+		execv(bin, argv);
+		_exit(127);
+	}
+	for (;;) { /* until the child is gone and the terminal has nothing more */
+		struct pollfd pf = { master, POLLIN, 0 };
+		if (poll(&pf, 1, 200) > 0 && (pf.revents & POLLIN) && n < len - 1 &&
+		    (got = read(master, err + n, len - 1 - n)) > 0) {
+			n += (size_t)got;
+			continue;
+		}
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+	}
+	err[n] = '\0';
+	close(master);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+Test(json, progress_only_on_a_terminal, .timeout = 120)
+{
+	struct python all[H_MAX_PYTHONS];
+	size_t n = h_find_pythons(all, H_MAX_PYTHONS);
+	char wl[512], line[256], pid[16], path[] = "/tmp/pycensus-progress-XXXXXX", err[8192], *report;
+	struct proc p;
+	int fd = mkstemp(path);
+
+	if (n == 0)
+		cr_skip_test("no interpreter found (see the interpreters report)");
+	cr_assert(fd >= 0);
+	close(fd);
+	char *argv[] = { all[n - 1].path, (char *)beside(wl, sizeof wl, "pprof.py"), NULL };
+	cr_assert(h_spawn(&p, argv) && h_wait_line(&p, "ready", line, sizeof line, 60), "%s: workload did not start",
+		  all[n - 1].label);
+	snprintf(pid, sizeof pid, "%d", (int)p.pid);
+	const char *args[] = { "snap", "-i", "0.1", "-c", "2", "-f", "json", "-o", path, pid, NULL };
+	cr_assert_eq(on_terminal(args, err, sizeof err), 0, "%s: %s", all[n - 1].label, err);
+	cr_expect(strstr(err, "\r\033[Kpycensus: sample 1 at "), "%s: no status line on the terminal: %s", all[n - 1].label,
+		  err);
+	report = malloc(OUT_MAX);
+	cr_assert_eq(h_pycensus(report, OUT_MAX, err, sizeof err, args), 0, "%s: %s", all[n - 1].label, err);
+	cr_expect(!strpbrk(err, "\r\033"), "%s: progress on a pipe: %s", all[n - 1].label, err);
+	FILE *f = fopen(path, "r");
+	size_t got = f ? fread(report, 1, OUT_MAX - 1, f) : 0;
+	report[got] = '\0';
+	if (f)
+		fclose(f);
+	cr_expect(got > 0 && !strpbrk(report, "\r\033"), "%s: an escape or carriage return in the report", all[n - 1].label);
+	free(report);
 	unlink(path);
 	h_kill(&p);
 }
