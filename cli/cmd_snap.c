@@ -53,7 +53,7 @@ static void snap_help(FILE *out)
 		"                          output format (default text; csv and json have every row; with -i a\n"
 		"                          time series as for 'pycensus run'; html: a self-contained page with a\n"
 		"                          sortable, searchable table and an icicle of bytes by module -> type\n"
-		"                          -> kind, for -o FILE; pprof: a gzipped profile.proto for go tool\n"
+		"                          -> kind (with -i: the largest kinds over time), for -o FILE; pprof: a gzipped profile.proto for go tool\n"
 		"                          pprof, Pyroscope, Parca, a sample per kind with the stack module ->\n"
 		"                          kind; needs -o or a pipe)\n"
 		"  -o, --output FILE       write to FILE instead of standard output\n"
@@ -188,8 +188,6 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		return -1;
 	if (strcmp(a->format, "html") == 0 && (!a->output || strcmp(a->output, "-") == 0) && isatty(STDOUT_FILENO))
 		return pc_fail(e, PC_EUSAGE, "-f html writes a page for a browser: give -o FILE (e.g. -o report.html)");
-	if (strcmp(a->format, "html") == 0 && a->interval > 0)
-		return pc_fail(e, PC_EUSAGE, "-f html is one census: no -i (use -f csv or json for a series)");
 	if (a->count && a->interval == 0)
 		return pc_fail(e, PC_EUSAGE, "-c needs -i SECONDS");
 	if (output_check_path(a->output, e) < 0)

@@ -34,6 +34,7 @@ _pycensus()
 	-f|--format)
 		case "$cmd" in
 		snap) COMPREPLY=($(compgen -W "text csv json html pprof" -- "$cur")) ;;
+		run) COMPREPLY=($(compgen -W "text csv json html" -- "$cur")) ;;
 		stacks|leaks) COMPREPLY=($(compgen -W "text json" -- "$cur")) ;;
 		why) COMPREPLY=($(compgen -W "text dot json" -- "$cur")) ;;
 		*) COMPREPLY=($(compgen -W "text csv json" -- "$cur")) ;;

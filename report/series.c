@@ -247,15 +247,20 @@ int series_json(FILE *out, const struct series *s, struct pc_err *e)
 	struct json j;
 
 	json_doc_begin(&j, out, "series");
-	json_target(&j, &s->last);
-	json_str(&j, "version", s->last.version); /* the first JSON's name for "python", kept */
-	json_u64(&j, "partial_samples", s->npartial);
-	json_points(&j, s);
-	json_kinds(&j, s);
-	json_growth(&j, s);
-	json_begin_array(&j, "warnings");
-	for (size_t i = 0; i < s->last.nwarnings; i++)
-		json_str(&j, NULL, s->last.warnings[i]);
-	json_end_array(&j);
+	series_json_body(&j, s);
 	return json_doc_end(&j, e);
+}
+
+void series_json_body(struct json *j, const struct series *s)
+{
+	json_target(j, &s->last);
+	json_str(j, "version", s->last.version); /* the first JSON's name for "python", kept */
+	json_u64(j, "partial_samples", s->npartial);
+	json_points(j, s);
+	json_kinds(j, s);
+	json_growth(j, s);
+	json_begin_array(j, "warnings");
+	for (size_t i = 0; i < s->last.nwarnings; i++)
+		json_str(j, NULL, s->last.warnings[i]);
+	json_end_array(j);
 }

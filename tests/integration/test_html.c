@@ -4,7 +4,9 @@
  * CSV taken right after, with the same counts and sizes, and the same totals; the icicle's boxes
  * carry each module's bytes as `snap --by module -f csv` sums them; a filter and sort given in the
  * address (#q=...&sort=count&dir=-1) show only the matching kinds, largest count first. On the
- * newest interpreter the page and a screenshot are kept: build/html/snap.html, build/html/snap.png.
+ * newest interpreter the page and a screenshot are kept: build/html/snap.html, build/html/snap.png;
+ * there too, snap -i -f html's page: a line per largest kind over the samples, its table the CSV's
+ * kinds (kept as build/html/series.html and series.png).
  * And kinds named like markup (</script>, <img onerror>) stay text: the page's own script runs,
  * no injected one does. */
 #include "common/compat.h"
@@ -172,17 +174,20 @@ static void check_fragment(const char *page, const struct table *csv, const char
 	free(dom);
 }
 
-/* The page and its screenshot under build/html/, for people to look at. */
-static void keep(const char *page, const char *label)
+/* The page and its screenshot under build/html/NAME.{html,png}, for people to look at. */
+static void keep(const char *page, const char *name, const char *label)
 {
 	char dir[512], html[600], png[600], cmd[1400];
 	char *shot;
 	struct stat st;
 
-	beside(dir, sizeof dir, "../../../build/html");
-	mkdir(dir, 0755);
-	snprintf(html, sizeof html, "%s/snap.html", dir);
-	snprintf(png, sizeof png, "%s/snap.png", dir);
+	char rel[512];
+
+	beside(rel, sizeof rel, "../../../build/html");
+	mkdir(rel, 0755);
+	cr_assert(realpath(rel, dir), "no %s", rel);
+	snprintf(html, sizeof html, "%s/%s.html", dir, name);
+	snprintf(png, sizeof png, "%s/%s.png", dir, name);
 	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", page, html);
 	cr_assert(system(cmd) == 0);
 	unlink(png);
@@ -235,9 +240,49 @@ ParameterizedTest(struct python *py, html, snap, .timeout = 300)
 	check_icicle(dom, pid, py->label);
 	check_fragment(page, &csv, py->label);
 	if (nall && strcmp(all[nall - 1].label, py->label) == 0)
-		keep(page, py->label);
+		keep(page, "snap", py->label);
 	fprintf(stderr, "html: %s: %zu kinds in the DOM equal to the CSV (%lld objects, %lld bytes)\n", py->label, t.n,
 		objects, bytes);
+	h_table_free(&t);
+	h_table_free(&csv);
+	free(dom);
+	unlink(page);
+	h_kill(&p);
+}
+
+/* snap -i -f html on the newest core interpreter: the chart and the last sample's kinds. */
+Test(html, series, .timeout = 300)
+{
+	struct python all[H_MAX_PYTHONS];
+	size_t n = h_find_pythons_core(all, H_MAX_PYTHONS), lines = 0;
+	char wl[512], line[256], pid[16], err[4096], page[] = "/tmp/pycensus-html-XXXXXX.html", *dom;
+	struct table csv, t;
+	struct proc p;
+	int fd = mkstemps(page, 5);
+
+	if (n == 0)
+		cr_skip_test("no interpreter found (see the interpreters report)");
+	cr_assert(fd >= 0);
+	close(fd);
+	char *argv[] = { all[n - 1].path, (char *)beside(wl, sizeof wl, "pprof.py"), NULL };
+	cr_assert(h_spawn(&p, argv) && h_wait_line(&p, "ready", line, sizeof line, 60) && h_wait_sleeping(p.pid, 30),
+		  "%s: workload did not start", all[n - 1].label);
+	snprintf(pid, sizeof pid, "%d", (int)p.pid);
+	cr_assert_eq(h_pycensus(NULL, 0, err, sizeof err,
+				(const char *[]){ "snap", "-q", "-i", "0.2", "-c", "3", "-f", "html", "-o", page, pid, NULL }),
+		     0, "%s: snap -i -f html: %s", all[n - 1].label, err);
+	csv_of(pid, "kind", &csv, all[n - 1].label);
+	dom = chromium(page, "", NULL, all[n - 1].label);
+	dom_rows(dom, &t, NULL, 0, all[n - 1].label);
+	h_assert_same_table(&t, &csv, "the series page's last kinds vs snap -f csv", &all[n - 1]);
+	cr_expect(strstr(dom, "<p id=\"status\" class=\"ok\">ok: 3 samples, "), "%s: status: %.300s", all[n - 1].label,
+		  strstr(dom, "id=\"status\"") ? strstr(dom, "id=\"status\"") : dom);
+	for (const char *s = dom; (s = strstr(s, "<polyline ")); s++)
+		lines++;
+	cr_expect_eq(lines, 8, "%s: %zu lines in the chart, not one per largest kind (8)", all[n - 1].label, lines);
+	keep(page, "series", all[n - 1].label);
+	fprintf(stderr, "html: series on %s: 3 samples, %zu lines, %zu kinds equal to the CSV\n", all[n - 1].label, lines,
+		t.n);
 	h_table_free(&t);
 	h_table_free(&csv);
 	free(dom);
