@@ -9,26 +9,26 @@
 
 int graph_take(pid_t pid, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e)
 {
-	struct progress pr;
+	struct progress *pr = &gt->pr; /* not on this stack: the open source keeps calling it */
 	struct graph *g = &gt->og.g;
 
 	memset(gt, 0, sizeof *gt);
 	census_init(&gt->c);
-	progress_init(&pr, quiet, pid);
+	progress_init(pr, quiet, pid);
 	opts->graph = &gt->og;
 	opts->progress = progress_phase;
-	opts->progress_arg = &pr;
+	opts->progress_arg = pr;
 	if (source_open_pid(&gt->src, pid, 0, e) < 0)
 		return -1;
 	gt->open = true;
 	if (snapshot_take(&gt->src, opts, &gt->c, e) < 0)
 		return -1;
-	progress_phase(&pr, "computing dominators");
+	progress_phase(pr, "computing dominators");
 	gt->idom = graph_idom(g);
 	gt->ret_bytes = xmalloc((size_t)g->n * sizeof *gt->ret_bytes);
 	gt->ret_count = xmalloc((size_t)g->n * sizeof *gt->ret_count);
 	graph_retained(g, gt->idom, gt->ret_bytes, gt->ret_count);
-	progress_phase(&pr, NULL);
+	progress_phase(pr, NULL);
 	return 0;
 }
 

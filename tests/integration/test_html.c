@@ -49,24 +49,19 @@ static char *slurp(const char *path)
  * blocked request) in Chromium's log. */
 static char *chromium(const char *path, const char *fragment, const char *shot, const char *label)
 {
-	char cmd[2048], profile[] = "/tmp/pycensus-chromium-XXXXXX", errpath[128], *out = malloc(OUT_MAX), *err, *line;
-	size_t n = 0, got;
-	FILE *f;
+	char cmd[2048], profile[] = "/tmp/pycensus-chromium-XXXXXX", errpath[128], *out, *err, *line;
+	int status;
 
 	cr_assert(system("command -v chromium >/dev/null") == 0, "Debian's chromium is missing (tools/install-deps installs it)");
-	cr_assert(mkdtemp(profile) && out);
+	cr_assert(mkdtemp(profile));
 	snprintf(errpath, sizeof errpath, "%s.log", profile);
 	snprintf(cmd, sizeof cmd,
 		 "timeout 120 chromium --headless %s--disable-gpu --hide-scrollbars --window-size=1280,1000 "
 		 "--enable-logging=stderr --v=0 --user-data-dir=%s %s%s 'file://%s%s' 2>%s",
 		 geteuid() == 0 ? "--no-sandbox " : "", profile, shot ? "--screenshot=" : "--dump-dom", shot ? shot : "", path,
 		 fragment, errpath);
-	f = popen(cmd, "r");
-	cr_assert(f);
-	while (n < OUT_MAX - 1 && (got = fread(out + n, 1, OUT_MAX - 1 - n, f)) > 0)
-		n += got;
-	out[n] = '\0';
-	cr_assert_eq(pclose(f), 0, "%s: chromium failed: %s", label, cmd);
+	out = h_command_output(cmd, OUT_MAX, &status);
+	cr_assert_eq(status, 0, "%s: chromium failed: %s", label, cmd);
 	err = slurp(errpath);
 	line = strstr(err, ":CONSOLE");
 	cr_expect(!line, "%s: the page wrote to the console: %.400s", label, line ? line : "");

@@ -32,20 +32,6 @@ static const char *beside(char *buf, size_t len, const char *rel)
 	return buf;
 }
 
-static char *popen_read(const char *cmd, int *rc)
-{
-	char *out = malloc(OUT_MAX);
-	size_t n = 0, got;
-	FILE *f = popen(cmd, "r");
-
-	cr_assert(out && f, "cannot run %s", cmd);
-	while (n < OUT_MAX - 1 && (got = fread(out + n, 1, OUT_MAX - 1 - n, f)) > 0)
-		n += got;
-	out[n] = '\0';
-	*rc = pclose(f);
-	return out;
-}
-
 /* Runs pycensus args; its stdout into the file path; returns the exit status. */
 static int to_file(const char *const *args, const char *path, const char *label)
 {
@@ -67,7 +53,7 @@ static char *check(const char *path, const char *doc, const char *view, struct t
 
 	snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s %s %s 2>&1", beside(script, sizeof script, "../jsoncheck.py"),
 		 beside(schema, sizeof schema, "../../../docs/schema/pycensus.json"), path, view ? view : "");
-	out = popen_read(cmd, &rc);
+	out = h_command_output(cmd, OUT_MAX, &rc);
 	snprintf(want, sizeof want, "valid %s\n", doc);
 	cr_assert(rc == 0 && strncmp(out, want, strlen(want)) == 0, "%s: %s -f json is not a valid %s document: %.2000s",
 		  label, doc, doc, out);
@@ -86,7 +72,7 @@ static void csv_view(const char *path, const char *view, struct table *t, const 
 
 	snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s --csv %s %s 2>&1", beside(script, sizeof script, "../jsoncheck.py"),
 		 view, path);
-	out = popen_read(cmd, &rc);
+	out = h_command_output(cmd, OUT_MAX, &rc);
 	cr_assert(rc == 0 && h_parse_csv(out, t), "%s: %s CSV unreadable: %.500s", label, view, out);
 	free(out);
 }
@@ -277,32 +263,43 @@ ParameterizedTest(struct python *py, json, documents, .timeout = 300)
 	h_kill(&p);
 }
 
-/* leaks -f json over a real leak: the growing kind, its path and a dict as the common dominator. */
-Test(json, leak_suspect, .timeout = 300)
+/* The newest interpreter found (into py) runs script, a path relative to the workloads, until it
+ * prints "ready"; its PID as text into pid. Skips the test when no interpreter is found. */
+static void start_newest(const char *script, struct python *py, struct proc *p, char pid[16])
 {
 	struct python all[H_MAX_PYTHONS];
 	size_t n = h_find_pythons(all, H_MAX_PYTHONS);
-	char ex[512], line[256], pid[16], path[] = "/tmp/pycensus-leaks-XXXXXX";
+	char path[512], line[256];
+
+	if (n == 0)
+		cr_skip_test("no interpreter found (see the interpreters report)");
+	*py = all[n - 1];
+	char *argv[] = { py->path, (char *)beside(path, sizeof path, script), NULL };
+	cr_assert(h_spawn(p, argv) && h_wait_line(p, "ready", line, sizeof line, 120), "%s: %s did not start", py->label,
+		  script);
+	snprintf(pid, 16, "%d", (int)p->pid);
+}
+
+/* leaks -f json over a real leak: the growing kind, its path and a dict as the common dominator. */
+Test(json, leak_suspect, .timeout = 300)
+{
+	struct python py;
+	char pid[16], path[] = "/tmp/pycensus-leaks-XXXXXX";
 	struct table t;
 	struct proc p;
 	const struct row *r;
 	char *out, *text = malloc(OUT_MAX), err[4096];
 	int fd = mkstemp(path);
 
-	if (n == 0)
-		cr_skip_test("no interpreter found (see the interpreters report)");
 	cr_assert(fd >= 0);
 	close(fd);
-	char *argv[] = { all[n - 1].path, (char *)beside(ex, sizeof ex, "../../../examples/leak_cache.py"), NULL };
-	cr_assert(h_spawn(&p, argv) && h_wait_line(&p, "ready", line, sizeof line, 120), "%s: leak_cache.py did not start",
-		  all[n - 1].label);
-	snprintf(pid, sizeof pid, "%d", (int)p.pid);
+	start_newest("../../../examples/leak_cache.py", &py, &p, pid);
 	cr_assert_eq(h_pycensus(text, OUT_MAX, err, sizeof err,
 				(const char *[]){ "leaks", "-q", "-i", "1.5", "-k", "8", "-f", "json", "-o", path, pid, NULL }),
-		     0, "%s: leaks: %s", all[n - 1].label, err);
-	out = check(path, "leaks", "growth", &t, all[n - 1].label);
+		     0, "%s: leaks: %s", py.label, err);
+	out = check(path, "leaks", "growth", &t, py.label);
 	r = h_row(&t, "__main__.Answer");
-	cr_expect(r && r->count > 0 && r->size > 0, "%s: Answer did not grow in leaks -f json", all[n - 1].label);
+	cr_expect(r && r->count > 0 && r->size > 0, "%s: Answer did not grow in leaks -f json", py.label);
 	FILE *f = fopen(path, "r");
 	size_t got = f ? fread(text, 1, OUT_MAX - 1, f) : 0;
 	text[got] = '\0';
@@ -310,8 +307,8 @@ Test(json, leak_suspect, .timeout = 300)
 		fclose(f);
 	cr_expect(strstr(text, "\"dominator\": {\n") && strstr(text, "_cache") &&
 		  strstr(text, "\"kind\": \"dict (no owner)\""),
-		  "%s: no Answer suspect held through Resolver._cache by a dict: %.3000s", all[n - 1].label, text);
-	fprintf(stderr, "json: leaks on %s: __main__.Answer +%lld objects, +%lld bytes\n", all[n - 1].label,
+		  "%s: no Answer suspect held through Resolver._cache by a dict: %.3000s", py.label, text);
+	fprintf(stderr, "json: leaks on %s: __main__.Answer +%lld objects, +%lld bytes\n", py.label,
 		r ? r->count : -1, r ? r->size : -1);
 	free(out);
 	free(text);
@@ -358,33 +355,27 @@ static int on_terminal(const char *const *args, char *err, size_t len)
 
 Test(json, progress_only_on_a_terminal, .timeout = 120)
 {
-	struct python all[H_MAX_PYTHONS];
-	size_t n = h_find_pythons(all, H_MAX_PYTHONS);
-	char wl[512], line[256], pid[16], path[] = "/tmp/pycensus-progress-XXXXXX", err[8192], *report;
+	struct python py;
+	char pid[16], path[] = "/tmp/pycensus-progress-XXXXXX", err[8192], *report;
 	struct proc p;
 	int fd = mkstemp(path);
 
-	if (n == 0)
-		cr_skip_test("no interpreter found (see the interpreters report)");
 	cr_assert(fd >= 0);
 	close(fd);
-	char *argv[] = { all[n - 1].path, (char *)beside(wl, sizeof wl, "pprof.py"), NULL };
-	cr_assert(h_spawn(&p, argv) && h_wait_line(&p, "ready", line, sizeof line, 60), "%s: workload did not start",
-		  all[n - 1].label);
-	snprintf(pid, sizeof pid, "%d", (int)p.pid);
+	start_newest("pprof.py", &py, &p, pid);
 	const char *args[] = { "snap", "-i", "0.1", "-c", "2", "-f", "json", "-o", path, pid, NULL };
-	cr_assert_eq(on_terminal(args, err, sizeof err), 0, "%s: %s", all[n - 1].label, err);
-	cr_expect(strstr(err, "\r\033[Kpycensus: sample 1 at "), "%s: no status line on the terminal: %s", all[n - 1].label,
+	cr_assert_eq(on_terminal(args, err, sizeof err), 0, "%s: %s", py.label, err);
+	cr_expect(strstr(err, "\r\033[Kpycensus: sample 1 at "), "%s: no status line on the terminal: %s", py.label,
 		  err);
 	report = malloc(OUT_MAX);
-	cr_assert_eq(h_pycensus(report, OUT_MAX, err, sizeof err, args), 0, "%s: %s", all[n - 1].label, err);
-	cr_expect(!strpbrk(err, "\r\033"), "%s: progress on a pipe: %s", all[n - 1].label, err);
+	cr_assert_eq(h_pycensus(report, OUT_MAX, err, sizeof err, args), 0, "%s: %s", py.label, err);
+	cr_expect(!strpbrk(err, "\r\033"), "%s: progress on a pipe: %s", py.label, err);
 	FILE *f = fopen(path, "r");
 	size_t got = f ? fread(report, 1, OUT_MAX - 1, f) : 0;
 	report[got] = '\0';
 	if (f)
 		fclose(f);
-	cr_expect(got > 0 && !strpbrk(report, "\r\033"), "%s: an escape or carriage return in the report", all[n - 1].label);
+	cr_expect(got > 0 && !strpbrk(report, "\r\033"), "%s: an escape or carriage return in the report", py.label);
 	free(report);
 	unlink(path);
 	h_kill(&p);
