@@ -222,7 +222,7 @@ DOCDIR  ?= $(PREFIX)/share/doc/pycensus
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/vendor-completions
 INSTALLED := $(BINDIR)/pycensus $(MANDIR)/man1/pycensus.1 $(BASHCOMPDIR)/pycensus $(ZSHCOMPDIR)/_pycensus \
-	$(addprefix $(DOCDIR)/,README.md $(notdir $(wildcard docs/*.md)))
+	$(addprefix $(DOCDIR)/,README.md $(notdir $(wildcard docs/*.md))) $(DOCDIR)/schema/pycensus.json
 
 install: pycensus
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
@@ -231,13 +231,15 @@ install: pycensus
 	install -m 0644 completions/pycensus.bash $(DESTDIR)$(BASHCOMPDIR)/pycensus
 	install -m 0644 completions/_pycensus $(DESTDIR)$(ZSHCOMPDIR)/_pycensus
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(DOCDIR)/schema
+	install -m 0644 docs/schema/pycensus.json $(DESTDIR)$(DOCDIR)/schema/
 
 # Removes what install put there, and the directories that leaves empty: up to PREFIX, or with
 # DESTDIR (a staging root) up to DESTDIR itself.
 UNINSTALL_TOP = $(if $(DESTDIR),$(patsubst %/,%,$(DESTDIR)),$(PREFIX))
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	@for d in $(addprefix $(DESTDIR),$(BINDIR) $(MANDIR)/man1 $(DOCDIR) $(BASHCOMPDIR) $(ZSHCOMPDIR)); do \
+	@for d in $(addprefix $(DESTDIR),$(BINDIR) $(MANDIR)/man1 $(DOCDIR)/schema $(BASHCOMPDIR) $(ZSHCOMPDIR)); do \
 		while [ "$$d" != "$(UNINSTALL_TOP)" ] && [ "$$d" != / ] && [ "$$d" != . ] && rmdir "$$d" 2>/dev/null; do d=$$(dirname "$$d"); done; \
 	done
 

@@ -13,6 +13,7 @@
 #include "census/snapshot.h"
 #include "source/image.h"
 #include "source/source.h"
+#include "report/json_docs.h"
 #include "report/csv.h"
 #include "report/output.h"
 #include "report/partition.h"
@@ -22,7 +23,7 @@ static void capture_help(FILE *out)
 {
 	fprintf(out,
 		"usage: pycensus capture [--arenas auto|symbols|scan] PID FILE\n"
-		"       pycensus replay [-f text|csv] [-n N] FILE\n"
+		"       pycensus replay [-f text|csv|json] [-n N] FILE\n"
 		"\n"
 		"Debugging aids. capture takes a census of PID like 'snap' and saves to FILE everything it\n"
 		"read: the regions of target memory, the maps, the interpreter's version, _PyRuntime and the\n"
@@ -47,7 +48,7 @@ static int parse_opts(int argc, char **argv, struct snapshot_opts *o, const char
 	while ((c = getopt_long(argc, argv, "+f:n:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a': if (cli_parse_arenas(optarg, &o->arenas, e) < 0) return -1; break;
-		case 'f': if (cli_parse_format(optarg, false, e) < 0) return -1; *format = optarg; break;
+		case 'f': if (cli_parse_format(optarg, CLI_FMT(TEXT) | CLI_FMT(CSV) | CLI_FMT(JSON), e) < 0) return -1; *format = optarg; break;
 		case 'n': if (cli_parse_rows(optarg, limit, e) < 0) return -1; break;
 		case 'h': capture_help(stdout); exit(0);
 		default: return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -65,7 +66,10 @@ static int print_census(const struct census *c, const char *format, size_t limit
 	if (!out)
 		return -1;
 	partition_by_kind(c, &p);
-	rc = strcmp(format, "csv") == 0 ? report_csv(out, c, &p, e) : report_text(out, c, &p, limit, true, e);
+	if (strcmp(format, "json") == 0)
+		rc = report_snap_json(out, c, &p, "kind", e);
+	else
+		rc = strcmp(format, "csv") == 0 ? report_csv(out, c, &p, e) : report_text(out, c, &p, limit, true, e);
 	partition_release(&p);
 	if (rc < 0) {
 		output_close(out, NULL);

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "report/csvread.h"
 #include "report/diff.h"
+#include "report/json_docs.h"
 #include "report/output.h"
 
 struct diff_args {
@@ -30,8 +31,10 @@ static void diff_help(FILE *out)
 		"its name and line (exit 2).\n"
 		"\n"
 		"options:\n"
-		"  -f, --format text|csv   output format (default text; csv has every row:\n"
-		"                          kind,count_before,count_after,count_delta,size_before,size_after,size_delta)\n"
+		"  -f, --format text|csv|json\n"
+		"                          output format (default text; csv has every row:\n"
+		"                          kind,count_before,count_after,count_delta,size_before,size_after,size_delta;\n"
+		"                          json the same rows, the totals and the notes)\n"
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"  -n, --rows N            text rows to show (default 20; 0 shows all)\n"
 		"  -h, --help              this help\n\n");
@@ -52,7 +55,7 @@ static int parse_args(int argc, char **argv, struct diff_args *a, struct pc_err 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+f:o:n:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'f': if (cli_parse_format(optarg, false, e) < 0) return -1; a->format = optarg; break;
+		case 'f': if (cli_parse_format(optarg, CLI_FMT(TEXT) | CLI_FMT(CSV) | CLI_FMT(JSON), e) < 0) return -1; a->format = optarg; break;
 		case 'o': a->output = optarg; break;
 		case 'n': if (cli_parse_rows(optarg, &a->limit, e) < 0) return -1; break;
 		case 'h': diff_help(stdout); exit(0);
@@ -111,15 +114,30 @@ static void gather_notes(struct notes *ns, const struct diff_args *a, const stru
 		ns->p[i] = ns->v[i];
 }
 
-static int write_diff(const struct diff_args *a, const struct diff *d, const struct notes *ns, struct pc_err *e)
+/* -f json names the compared censuses as the notes do. */
+static int write_json(FILE *out, const struct diff_args *a, const struct csvcensus *x, const struct csvcensus *y,
+		      const struct diff *d, const struct notes *ns, struct pc_err *e)
+{
+	char before[600], after[600];
+
+	snprintf(before, sizeof before, "%s%s", a->a, a->b ? (x->series ? " (its last sample)" : "") : " (its first sample)");
+	snprintf(after, sizeof after, "%s%s", a->b ? a->b : a->a, (a->b ? y->series : true) ? " (its last sample)" : "");
+	return report_diff_json(out, d, before, after, ns->p, ns->n, e);
+}
+
+static int write_diff(const struct diff_args *a, const struct csvcensus *x, const struct csvcensus *y,
+		      const struct diff *d, const struct notes *ns, struct pc_err *e)
 {
 	FILE *out = output_open(a->output, e);
 	int rc;
 
 	if (!out)
 		return -1;
-	rc = strcmp(a->format, "csv") == 0 ? report_diff_csv(out, d, ns->p, ns->n, e)
-					   : report_diff_text(out, d, ns->p, ns->n, a->limit, e);
+	if (strcmp(a->format, "json") == 0)
+		rc = write_json(out, a, x, y, d, ns, e);
+	else
+		rc = strcmp(a->format, "csv") == 0 ? report_diff_csv(out, d, ns->p, ns->n, e)
+						   : report_diff_text(out, d, ns->p, ns->n, a->limit, e);
 	if (rc < 0) {
 		output_close(out, NULL);
 		return -1;
@@ -150,7 +168,7 @@ int cmd_diff(int argc, char **argv)
 	}
 	diff_build(a.b ? &x.last : &x.first, a.b ? &y.last : &x.last, &d);
 	gather_notes(&ns, &a, &x, &y);
-	rc = write_diff(&a, &d, &ns, &e);
+	rc = write_diff(&a, &x, &y, &d, &ns, &e);
 	diff_release(&d);
 	csvcensus_release(&x);
 	csvcensus_release(&y);

@@ -16,6 +16,7 @@
 #include "census/paths.h"
 #include "common/xalloc.h"
 #include "objects/brief.h"
+#include "report/json_docs.h"
 #include "report/leaks.h"
 #include "report/output.h"
 
@@ -26,7 +27,7 @@ struct leaks_args {
 	double interval;
 	size_t suspects, limit;
 	const char *output;
-	bool quiet;
+	bool quiet, json;
 	struct snapshot_opts opts;
 };
 
@@ -47,6 +48,7 @@ static void leaks_help(FILE *out)
 		"  -i, --interval SECONDS  time between the two censuses (default 10)\n"
 		"  -k, --suspects N        kinds to explain, those that grew most by bytes (default 3)\n"
 		"  -n, --rows N            kinds listed in the growth table (default 10; 0: all)\n"
+		"  -f, --format text|json  output format (default text); json has every kind that grew\n"
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"      --pause copy|census how long the target stays stopped at each census (default copy)\n"
 		"  -q, --quiet             no progress on the terminal\n"
@@ -62,15 +64,15 @@ static int parse_args(int argc, char **argv, struct leaks_args *a, struct pc_err
 		{ "interval", required_argument, NULL, 'i' }, { "suspects", required_argument, NULL, 'k' },
 		{ "rows", required_argument, NULL, 'n' }, { "output", required_argument, NULL, 'o' },
 		{ "pause", required_argument, NULL, 'P' }, { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+		{ "format", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
 	unsigned long k;
-	int c;
+	int c, f;
 
 	*a = (struct leaks_args){ .interval = 10, .suspects = 3, .limit = 10 };
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+i:k:n:o:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+i:k:n:o:f:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i': if (cli_parse_interval(optarg, &a->interval, e) < 0) return -1; break;
 		case 'k':
@@ -80,6 +82,11 @@ static int parse_args(int argc, char **argv, struct leaks_args *a, struct pc_err
 			break;
 		case 'n': if (cli_parse_rows(optarg, &a->limit, e) < 0) return -1; break;
 		case 'o': a->output = optarg; break;
+		case 'f':
+			if ((f = cli_parse_format(optarg, CLI_FMT(TEXT) | CLI_FMT(JSON), e)) < 0)
+				return -1;
+			a->json = f == CLI_FMT_JSON;
+			break;
 		case 'P': if (cli_parse_pause(optarg, &a->opts.pause, e) < 0) return -1; break;
 		case 'q': a->quiet = true; break;
 		case 'h': leaks_help(stdout); exit(0);
@@ -276,7 +283,7 @@ int cmd_leaks(int argc, char **argv)
 		return cli_fail(&e);
 	rc = leaks(&a, &gt, &r, &e);
 	if (rc == 0 && (out = output_open(a.output, &e))) {
-		rc = report_leaks_text(out, &r, a.limit, &e);
+		rc = a.json ? report_leaks_json(out, &r, &e) : report_leaks_text(out, &r, a.limit, &e);
 		rc = rc < 0 ? (output_close(out, NULL), -1) : output_close(out, &e);
 	} else if (rc == 0) {
 		rc = -1;

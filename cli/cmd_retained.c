@@ -10,6 +10,7 @@
 #include "cli/graphtake.h"
 #include "common/xalloc.h"
 #include "objects/brief.h"
+#include "report/json_docs.h"
 #include "report/output.h"
 #include "report/retained.h"
 
@@ -20,7 +21,8 @@ struct retained_args {
 	const char *output;
 	size_t limit;        /* kinds and objects listed (0: all kinds, objects down to --min) */
 	double min_percent;  /* objects retaining less than this share of the heap are not listed */
-	bool csv, quiet;
+	int format;          /* enum cli_format: text, csv or json */
+	bool quiet;
 	struct snapshot_opts opts;
 };
 
@@ -44,8 +46,10 @@ static void retained_help(FILE *out)
 		"  -n, --limit N           kinds and objects listed (default 20; 0: every kind and every object\n"
 		"                          above --min)\n"
 		"      --min PERCENT       list objects retaining at least this share of the heap (default 1)\n"
-		"  -f, --format text|csv   output format (default text); csv has one row per kind (row=kind)\n"
-		"                          and per listed object (row=object) and ends with '# end'\n"
+		"  -f, --format text|csv|json\n"
+		"                          output format (default text); csv has one row per kind (row=kind)\n"
+		"                          and per listed object (row=object) and ends with '# end'; json\n"
+		"                          the same kinds and objects\n"
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"      --pause copy|census how long the target stays stopped (default copy)\n"
 		"  -q, --quiet             no progress on the terminal\n"
@@ -63,8 +67,7 @@ static int parse_args(int argc, char **argv, struct retained_args *a, struct pc_
 		{ "pause", required_argument, NULL, 'P' }, { "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
-	static const char *const formats[] = { "text", "csv" };
-	int c, f;
+	int c;
 
 	*a = (struct retained_args){ .limit = 20, .min_percent = 1 };
 	opterr = 0;
@@ -74,9 +77,8 @@ static int parse_args(int argc, char **argv, struct retained_args *a, struct pc_
 		case 'n': if (cli_parse_rows(optarg, &a->limit, e) < 0) return -1; break;
 		case 'm': if (cli_parse_percent(optarg, "--min", &a->min_percent, e) < 0) return -1; break;
 		case 'f':
-			if ((f = cli_parse_choice(optarg, formats, 2, "--format", e)) < 0)
+			if ((a->format = cli_parse_format(optarg, CLI_FMT(TEXT) | CLI_FMT(CSV) | CLI_FMT(JSON), e)) < 0)
 				return -1;
-			a->csv = f == 1;
 			break;
 		case 'o': a->output = optarg; break;
 		case 'P': if (cli_parse_pause(optarg, &a->opts.pause, e) < 0) return -1; break;
@@ -181,7 +183,10 @@ static int retained(struct retained_args *a, struct graph_take *gt, struct pc_er
 	kinds(gt, &r);
 	objects(a, gt, &r);
 	if ((out = output_open(a->output, e))) {
-		rc = a->csv ? report_retained_csv(out, &r, e) : report_retained_text(out, &r, a->limit, e);
+		if (a->format == CLI_FMT_JSON)
+			rc = report_retained_json(out, &r, e);
+		else
+			rc = a->format == CLI_FMT_CSV ? report_retained_csv(out, &r, e) : report_retained_text(out, &r, a->limit, e);
 		rc = rc < 0 ? (output_close(out, NULL), -1) : output_close(out, e);
 	}
 	free(r.kinds);

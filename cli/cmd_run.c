@@ -54,11 +54,13 @@ static void run_help(FILE *out)
 		"\n"
 		"options:\n"
 		"  -i, --interval SECONDS  time between censuses (default 1; fractions allowed)\n"
-		"  -f, --format text|csv|json\n"
+		"  -f, --format text|csv|json|html\n"
 		"                          text (default): the final partition and the kinds that grew most\n"
 		"                          since the first sample; csv: time_s,sample,kind,count,size per\n"
 		"                          sample and kind, plus [rss] and [pymalloc] rows, written as samples\n"
-		"                          are taken; json: sample totals, final kinds, growth\n"
+		"                          are taken; json: sample totals, final kinds, growth; html: a page\n"
+		"                          with the largest kinds over time, the growth and the final kinds\n"
+		"                          (needs -o FILE)\n"
 		"  -o, --output FILE       write the report to FILE (default standard output)\n"
 		"  -n, --rows N            text rows to show (default 20; 0 shows all)\n"
 		"      --arenas auto|symbols|scan   as for snap\n"
@@ -100,7 +102,7 @@ static int parse_args(int argc, char **argv, struct run *r, struct pc_err *e)
 		switch (c) {
 		case 'i': if (cli_parse_interval(optarg, &r->interval, e) < 0) return -1; break;
 		case 'f':
-			if (cli_parse_format(optarg, true, e) < 0)
+			if (cli_parse_format(optarg, CLI_FMT(TEXT) | CLI_FMT(CSV) | CLI_FMT(JSON) | CLI_FMT(HTML), e) < 0)
 				return -1;
 			r->sm.format = optarg;
 			break;
@@ -118,6 +120,8 @@ static int parse_args(int argc, char **argv, struct run *r, struct pc_err *e)
 	if (optind >= argc)
 		return pc_fail(e, PC_EUSAGE, "run needs a command: pycensus run [options] -- python3 app.py");
 	r->argv = argv + optind;
+	if (strcmp(r->sm.format, "html") == 0 && (r->subprocesses || !r->sm.output || strcmp(r->sm.output, "-") == 0))
+		return pc_fail(e, PC_EUSAGE, "-f html is one page of one process: give -o FILE, and no --subprocesses");
 	return r->subprocesses ? runtree_check(r->sm.format, r->sm.output, e) : 0;
 }
 

@@ -18,6 +18,8 @@
 #include "model/census.h"
 #include "census/snapshot.h"
 #include "report/csv.h"
+#include "report/html.h"
+#include "report/json_docs.h"
 #include "report/output.h"
 #include "report/partition.h"
 #include "report/pprof.h"
@@ -50,10 +52,13 @@ static void snap_help(FILE *out)
 		"and their size (sys.getsizeof semantics), largest first, in guppy3's partition layout.\n"
 		"\n"
 		"options:\n"
-		"  -f, --format text|csv|pprof\n"
-		"                          output format (default text; csv has every row; with -i also json;\n"
-		"                          pprof: a gzipped profile.proto for go tool pprof, Pyroscope, Parca,\n"
-		"                          a sample per kind with the stack module -> kind; needs -o or a pipe)\n"
+		"  -f, --format text|csv|json|html|pprof\n"
+		"                          output format (default text; csv and json have every row; with -i a\n"
+		"                          time series as for 'pycensus run'; html: a self-contained page with a\n"
+		"                          sortable, searchable table and an icicle of bytes by module -> type\n"
+		"                          -> kind (with -i: the largest kinds over time), for -o FILE; pprof: a gzipped profile.proto for go tool\n"
+		"                          pprof, Pyroscope, Parca, a sample per kind with the stack module ->\n"
+		"                          kind; needs -o or a pipe)\n"
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"  -n, --rows N            text rows to show (default 20; 0 shows all)\n"
 		"      --by kind|type|module|size\n"
@@ -133,7 +138,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		{ "quiet", no_argument, NULL, 'q' },        { "pause", required_argument, NULL, 'P' },
 		{ "subprocesses", no_argument, NULL, 'T' }, { 0, 0, 0, 0 },
 	};
-	static const char *const formats[] = { "text", "csv", "json", "pprof" }, *const bys[] = { "kind", "type", "module", "size" },
+	static const char *const formats[] = { "text", "csv", "json", "pprof", "html" }, *const bys[] = { "kind", "type", "module", "size" },
 			       *const sizes[] = { "getsizeof", "alloc" },
 			       *const modes[] = { "auto", "symbols", "scan" };
 	int c;
@@ -143,7 +148,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+f:o:n:hi:c:q", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'f': if (cli_parse_choice(optarg, formats, 4, "--format", e) < 0) return -1; a->format = optarg; break;
+		case 'f': if (cli_parse_choice(optarg, formats, 5, "--format", e) < 0) return -1; a->format = optarg; break;
 		case 'i': if (cli_parse_interval(optarg, &a->interval, e) < 0) return -1; break;
 		case 'c': if (cli_parse_count(optarg, "-c", "samples", &a->count, e) < 0) return -1; break;
 		case 'q': a->quiet = true; break;
@@ -180,10 +185,12 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		return pc_fail(e, PC_EUSAGE, "--stacks goes with one census in the text format (use 'pycensus stacks -f json' for data)");
 	if (a->subprocesses && (a->stacks || a->interval > 0))
 		return pc_fail(e, PC_EUSAGE, "--subprocesses takes one census of the tree: no --stacks or -i (use 'pycensus run --subprocesses' for a series)");
-	if (strcmp(a->format, "json") == 0 && a->interval == 0)
-		return pc_fail(e, PC_EUSAGE, "-f json is for time series: add -i SECONDS");
+	if (a->subprocesses && (strcmp(a->format, "json") == 0 || strcmp(a->format, "html") == 0))
+		return pc_fail(e, PC_EUSAGE, "--subprocesses writes text, csv or pprof; -f %s takes one process", a->format);
 	if (strcmp(a->format, "pprof") == 0 && check_pprof(a, e) < 0)
 		return -1;
+	if (strcmp(a->format, "html") == 0 && (!a->output || strcmp(a->output, "-") == 0) && isatty(STDOUT_FILENO))
+		return pc_fail(e, PC_EUSAGE, "-f html writes a page for a browser: give -o FILE (e.g. -o report.html)");
 	if (a->count && a->interval == 0)
 		return pc_fail(e, PC_EUSAGE, "-c needs -i SECONDS");
 	if (output_check_path(a->output, e) < 0)
@@ -222,6 +229,10 @@ static int write_report(const struct snap_args *a, const struct census *c, const
 		rc = report_csv(out, c, &p, e);
 	else if (strcmp(a->format, "pprof") == 0)
 		rc = report_pprof(out, c, cli_version, a->taken_ns, e);
+	else if (strcmp(a->format, "json") == 0)
+		rc = report_snap_json(out, c, &p, a->by, e);
+	else if (strcmp(a->format, "html") == 0)
+		rc = report_html_snap(out, c, &p, a->by, e);
 	else
 		rc = report_text(out, c, &p, a->limit, !a->no_header, e);
 	if (rc == 0 && st) {

@@ -11,6 +11,7 @@
 #include "cli/graphtake.h"
 #include "census/paths.h"
 #include "common/xalloc.h"
+#include "report/json_docs.h"
 #include "report/output.h"
 #include "report/paths.h"
 
@@ -19,7 +20,8 @@ struct why_args {
 	const char *kind, *output;
 	uint64_t addr;
 	double min_percent; /* branches retaining less of the selection are summed in one line */
-	bool dot, quiet;
+	int format;         /* enum cli_format: text, dot or json */
+	bool quiet;
 	struct snapshot_opts opts;
 };
 
@@ -48,8 +50,10 @@ static void why_help(FILE *out)
 		"      --addr ADDRESS      one object, by its address (0x7f..., as 'pycensus retained' lists)\n"
 		"      --min PERCENT       show the branches retaining at least this share of what the\n"
 		"                          selection retains (default 1; the rest is summed in one line)\n"
-		"  -f, --format text|dot   output format (default text); dot is a Graphviz graph\n"
-		"                          ('dot -Tsvg why.dot -o why.svg' draws it)\n"
+		"  -f, --format text|dot|json\n"
+		"                          output format (default text); dot is a Graphviz graph\n"
+		"                          ('dot -Tsvg why.dot -o why.svg' draws it); json has every step\n"
+		"                          (no --min cut) with its parent and children\n"
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"      --pause copy|census how long the target stays stopped (default copy)\n"
 		"  -q, --quiet             no progress on the terminal\n"
@@ -78,8 +82,7 @@ static int parse_args(int argc, char **argv, struct why_args *a, struct pc_err *
 		{ "pause", required_argument, NULL, 'P' }, { "quiet", no_argument, NULL, 'q' },
 		{ "min", required_argument, NULL, 'm' }, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
-	static const char *const formats[] = { "text", "dot" };
-	int c, f;
+	int c;
 
 	*a = (struct why_args){ .min_percent = 1 };
 	opterr = 0;
@@ -89,9 +92,8 @@ static int parse_args(int argc, char **argv, struct why_args *a, struct pc_err *
 		case 'k': a->kind = optarg; break;
 		case 'A': if (parse_addr(optarg, &a->addr, e) < 0) return -1; break;
 		case 'f':
-			if ((f = cli_parse_choice(optarg, formats, 2, "--format", e)) < 0)
+			if ((a->format = cli_parse_format(optarg, CLI_FMT(TEXT) | CLI_FMT(DOT) | CLI_FMT(JSON), e)) < 0)
 				return -1;
-			a->dot = f == 1;
 			break;
 		case 'o': a->output = optarg; break;
 		case 'm': if (cli_parse_percent(optarg, "--min", &a->min_percent, e) < 0) return -1; break;
@@ -157,8 +159,11 @@ static int write_report(const struct why_args *a, const struct graph_take *gt, c
 
 	if (!out)
 		return -1;
-	rc = a->dot ? report_paths_dot(out, &gt->c, t, what, e)
-		    : report_paths_text(out, &gt->c, &gt->og, t, what, a->min_percent, e);
+	if (a->format == CLI_FMT_JSON)
+		rc = report_paths_json(out, &gt->c, &gt->og, t, what, e);
+	else
+		rc = a->format == CLI_FMT_DOT ? report_paths_dot(out, &gt->c, t, what, e)
+					      : report_paths_text(out, &gt->c, &gt->og, t, what, a->min_percent, e);
 	return rc < 0 ? (output_close(out, NULL), -1) : output_close(out, e);
 }
 

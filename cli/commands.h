@@ -33,8 +33,11 @@ extern const char *cli_version;
 int cli_parse_pid(const char *s, int *pid, struct pc_err *e);
 /* Index of v in choices[n]; fails with PC_EUSAGE naming the option `opt` and the choices. */
 int cli_parse_choice(const char *v, const char *const *choices, size_t n, const char *opt, struct pc_err *e);
-/* -f: text or csv, and json when json_ok. */
-int cli_parse_format(const char *s, bool json_ok, struct pc_err *e);
+/* -f: the output formats; a command accepts those whose bits (1u << CLI_FMT_...) are in allowed. */
+enum cli_format { CLI_FMT_TEXT, CLI_FMT_CSV, CLI_FMT_JSON, CLI_FMT_HTML, CLI_FMT_PPROF, CLI_FMT_DOT };
+#define CLI_FMT(f) (1u << CLI_FMT_##f)
+/* The format named s among the allowed ones, or -1 with PC_EUSAGE listing them in order. */
+int cli_parse_format(const char *s, unsigned allowed, struct pc_err *e);
 /* -n: a number of rows (0 = all). */
 int cli_parse_rows(const char *s, size_t *n, struct pc_err *e);
 /* A positive count for option opt ("-c"), `what` naming its unit in the error ("samples"). */

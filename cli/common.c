@@ -46,11 +46,23 @@ int cli_parse_choice(const char *v, const char *const *choices, size_t n, const 
 	return pc_fail(e, PC_EUSAGE, "%s must be %s, not '%s'", opt, list, v);
 }
 
-int cli_parse_format(const char *s, bool json_ok, struct pc_err *e)
+static const char *const format_names[] = { "text", "csv", "json", "html", "pprof", "dot" };
+
+int cli_parse_format(const char *s, unsigned allowed, struct pc_err *e)
 {
-	if (strcmp(s, "text") == 0 || strcmp(s, "csv") == 0 || (json_ok && strcmp(s, "json") == 0))
-		return 0;
-	return pc_fail(e, PC_EUSAGE, "--format must be text, csv%s, not '%s'", json_ok ? " or json" : "", s);
+	const char *names[PC_ARRAY_LEN(format_names)];
+	int ids[PC_ARRAY_LEN(format_names)];
+	size_t n = 0;
+	int i;
+
+	for (size_t f = 0; f < PC_ARRAY_LEN(format_names); f++)
+		if (allowed & (1u << f)) {
+			ids[n] = (int)f;
+			names[n++] = format_names[f];
+		}
+	if ((i = cli_parse_choice(s, names, n, "--format", e)) < 0)
+		return -1;
+	return ids[i];
 }
 
 /* A decimal count: digits only (strtoul alone takes "-1", " 5" and "abc" as numbers). */

@@ -10,31 +10,27 @@
 
 int graph_take(const char *target, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e)
 {
-	struct progress pr;
+	struct progress *pr = &gt->pr; /* not on this stack: the open source keeps calling it */
 	struct graph *g = &gt->og.g;
-	int rc;
 
 	memset(gt, 0, sizeof *gt);
 	census_init(&gt->c);
 	opts->graph = &gt->og;
 	opts->progress = progress_phase;
-	opts->progress_arg = &pr;
+	opts->progress_arg = pr;
 	if (target_open(&gt->t, target, 0, e) < 0)
 		return -1;
-	progress_init(&pr, quiet, gt->t.src.pid);
-	rc = snapshot_take(&gt->t.src, opts, &gt->c, e);
-	/* pr lives on this stack: nothing may call back into it once this returns */
-	gt->t.src.progress = NULL;
-	opts->progress = NULL;
-	if (rc < 0)
+	progress_init(pr, quiet, gt->t.src.pid);
+	if (snapshot_take(&gt->t.src, opts, &gt->c, e) < 0)
 		return -1;
+	gt->t.src.progress = NULL; /* locating again for labels later shows no phase */
 	target_note(&gt->t, &gt->c);
-	progress_phase(&pr, "computing dominators");
+	progress_phase(pr, "computing dominators");
 	gt->idom = graph_idom(g);
 	gt->ret_bytes = xmalloc((size_t)g->n * sizeof *gt->ret_bytes);
 	gt->ret_count = xmalloc((size_t)g->n * sizeof *gt->ret_count);
 	graph_retained(g, gt->idom, gt->ret_bytes, gt->ret_count);
-	progress_phase(&pr, NULL);
+	progress_phase(pr, NULL);
 	return 0;
 }
 

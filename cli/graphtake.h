@@ -6,6 +6,7 @@
 
 #include "common/compat.h"
 #include "common/error.h"
+#include "cli/progress.h"
 #include "census/objgraph.h"
 #include "census/snapshot.h"
 #include "model/census.h"
@@ -17,6 +18,7 @@ struct graph_take {
 	struct objgraph og;
 	uint32_t *idom;
 	uint64_t *ret_bytes, *ret_count; /* per node */
+	struct progress pr;      /* the source reports phases to it until released (graph_take_reader) */
 };
 
 /* The census and graph of target (a PID or a dump: cli/target.h) with opts (its graph field is

@@ -8,6 +8,7 @@
 int sampling_begin(struct sampling *sm, struct pc_err *e)
 {
 	series_init(&sm->s);
+	memset(&sm->hs, 0, sizeof sm->hs);
 	if (strcmp(sm->format, "csv") != 0)
 		return 0;
 	sm->csv = output_open(sm->output, e);
@@ -27,6 +28,8 @@ int sampling_add(struct sampling *sm, const struct census *c, double now, uint64
 	progress_status(&sm->prog, "sample %u at %.1f s%s: %llu objects, %llu bytes, RSS %.1f MiB, pause %.3f s",
 			p->sample, p->time_s, at_exit ? " (exit)" : "", (unsigned long long)p->objects,
 			(unsigned long long)p->size, (double)p->rss / 1048576.0, p->pause_s);
+	if (strcmp(sm->format, "html") == 0)
+		html_series_add(&sm->hs, c, p->time_s);
 	if (sm->csv)
 		return series_csv_sample(sm->csv, &sm->s, e);
 	return 0;
@@ -45,6 +48,8 @@ int sampling_end(struct sampling *sm, struct pc_err *e)
 			return -1;
 		if (strcmp(sm->format, "json") == 0)
 			rc = series_json(out, &sm->s, e);
+		else if (strcmp(sm->format, "html") == 0)
+			rc = report_html_series(out, &sm->s, &sm->hs, e);
 		else
 			rc = series_text(out, &sm->s, sm->limit, e);
 		if (rc == 0 && sm->after)
@@ -68,4 +73,5 @@ void sampling_release(struct sampling *sm)
 		output_close(sm->csv, NULL);
 	sm->csv = NULL;
 	series_release(&sm->s);
+	html_series_release(&sm->hs);
 }

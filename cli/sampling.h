@@ -8,14 +8,16 @@
 #include "cli/progress.h"
 #include "common/error.h"
 #include "model/census.h"
+#include "report/html.h"
 #include "report/series.h"
 
 struct sampling {
-	const char *format;  /* "text", "csv" or "json" */
+	const char *format;  /* "text", "csv", "json" or "html" */
 	const char *output;  /* NULL or "-": stdout */
 	size_t limit;        /* text rows */
 	FILE *csv;           /* the open CSV stream while sampling */
 	struct series s;
+	struct html_series hs; /* -f html: each sample's largest kinds, for the chart */
 	struct progress prog;
 	double t0;           /* monotonic time of the first sample */
 	bool partial_fails;  /* sampling_end fails with PC_EPARTIAL when a sample was partial (snap -i) */
@@ -29,7 +31,7 @@ int sampling_begin(struct sampling *sm, struct pc_err *e);
 /* Adds census c taken at monotonic time `now` (rss read with it). */
 int sampling_add(struct sampling *sm, const struct census *c, double now, uint64_t rss, bool at_exit,
 		 struct pc_err *e);
-/* Writes the text or JSON report (when there is a sample) and closes the output. With
+/* Writes the text, JSON or HTML report (when there is a sample) and closes the output. With
  * partial_fails, then returns -1 with PC_EPARTIAL when any sample dropped objects. */
 int sampling_end(struct sampling *sm, struct pc_err *e);
 void sampling_release(struct sampling *sm);

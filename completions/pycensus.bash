@@ -33,11 +33,11 @@ _pycensus()
 	-o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	-f|--format)
 		case "$cmd" in
-		snap) COMPREPLY=($(compgen -W "text csv json pprof" -- "$cur")) ;;
-		stats|run) COMPREPLY=($(compgen -W "text csv json" -- "$cur")) ;;
-		stacks) COMPREPLY=($(compgen -W "text json" -- "$cur")) ;;
-		why) COMPREPLY=($(compgen -W "text dot" -- "$cur")) ;;
-		*) COMPREPLY=($(compgen -W "text csv" -- "$cur")) ;;
+		snap) COMPREPLY=($(compgen -W "text csv json html pprof" -- "$cur")) ;;
+		run) COMPREPLY=($(compgen -W "text csv json html" -- "$cur")) ;;
+		stacks|leaks) COMPREPLY=($(compgen -W "text json" -- "$cur")) ;;
+		why) COMPREPLY=($(compgen -W "text dot json" -- "$cur")) ;;
+		*) COMPREPLY=($(compgen -W "text csv json" -- "$cur")) ;;
 		esac
 		return ;;
 	--by) COMPREPLY=($(compgen -W "kind type module size" -- "$cur")); return ;;
@@ -55,7 +55,7 @@ _pycensus()
 	serve) opts="--match --listen --interval --top --arenas --pause --help" ;;
 	why) opts="--kind --addr --min --format --output --pause --quiet --help" ;;
 	retained) opts="--limit --min --format --output --pause --quiet --help" ;;
-	leaks) opts="--interval --suspects --rows --output --pause --quiet --help" ;;
+	leaks) opts="--interval --suspects --rows --format --output --pause --quiet --help" ;;
 	inspect) opts="--top --min-instances --format --output --pause --quiet --help" ;;
 	diff) opts="--format --output --rows --help" ;;
 	dump) opts="--output --level --arenas --pause --quiet --help" ;;

@@ -13,11 +13,15 @@ void json_init(struct json *j, FILE *out, bool pretty)
 	j->pretty = pretty;
 }
 
-static void put_string(FILE *out, const char *s)
+static void put_string(const struct json *j, const char *s)
 {
+	FILE *out = j->out;
+
 	fputc('"', out);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
+		if (j->html_safe && (*p == '<' || *p == '>' || *p == '&'))
+			fprintf(out, "\\u%04x", *p);
+		else if (*p == '"' || *p == '\\')
 			fprintf(out, "\\%c", *p);
 		else if (*p == '\n')
 			fputs("\\n", out);
@@ -50,7 +54,7 @@ static void prefix(struct json *j, const char *key)
 		indent(j);
 	}
 	if (key) {
-		put_string(j->out, key);
+		put_string(j, key);
 		fputs(j->pretty ? ": " : ":", j->out);
 	}
 }
@@ -83,7 +87,7 @@ void json_str(struct json *j, const char *key, const char *v)
 {
 	prefix(j, key);
 	if (v)
-		put_string(j->out, v);
+		put_string(j, v);
 	else
 		fputs("null", j->out);
 }

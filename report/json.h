@@ -1,7 +1,8 @@
 /* json.h: a small streaming JSON writer for every report that offers `-f json` (stats, run,
  * snap). It tracks nesting and commas so callers only say what comes next; strings are escaped
  * per RFC 8259 (bytes >= 0x80 pass through: kinds and paths from the target are UTF-8 or are
- * written as they are). Write errors surface through output_check() on the stream. */
+ * written as they are). Write errors surface through output_check() on the stream. The documents
+ * themselves (what each command writes, and the schema version) are in report/json_docs.h. */
 #ifndef PC_JSON_H
 #define PC_JSON_H
 
@@ -16,6 +17,7 @@ struct json {
 	bool need_comma[JSON_MAX_DEPTH];
 	bool after_key;
 	bool pretty;   /* newlines and two-space indents */
+	bool html_safe; /* < > & as \u003c ...: the document can sit inside an HTML <script> element */
 };
 
 void json_init(struct json *j, FILE *out, bool pretty);

@@ -9,7 +9,7 @@
 #include "report/csv.h"
 #include "report/diff.h"
 #include "report/escape.h"
-#include "report/json.h"
+#include "report/json_docs.h"
 #include "report/output.h"
 #include "report/partition.h"
 #include "report/text.h"
@@ -177,21 +177,6 @@ int series_text(FILE *out, const struct series *s, size_t limit, struct pc_err *
 	return output_check(out, "text report", e);
 }
 
-/* A sample's "partial", "dropped" (kind -> objects, largest first), "dropped_pools", "warnings". */
-static void json_notes(struct json *j, const struct census *n)
-{
-	json_bool(j, "partial", n && census_partial(n));
-	json_begin_object(j, "dropped");
-	for (size_t i = 0; n && i < n->ndropped; i++)
-		json_u64(j, n->dropped[i].kind, n->dropped[i].count);
-	json_end_object(j);
-	json_u64(j, "dropped_pools", n ? n->dropped_pools : 0);
-	json_begin_array(j, "warnings");
-	for (size_t i = 0; n && i < n->nwarnings; i++)
-		json_str(j, NULL, n->warnings[i]);
-	json_end_array(j);
-}
-
 static void json_points(struct json *j, const struct series *s)
 {
 	json_begin_array(j, "samples");
@@ -208,7 +193,7 @@ static void json_points(struct json *j, const struct series *s)
 		json_u64(j, "pymalloc_blocks", p->pymalloc_blocks);
 		json_u64(j, "pymalloc_bytes", p->pymalloc_bytes);
 		json_double(j, "pause_s", p->pause_s);
-		json_notes(j, p->notes);
+		json_census_notes(j, p->notes);
 		json_end_object(j);
 	}
 	json_end_array(j);
@@ -261,20 +246,21 @@ int series_json(FILE *out, const struct series *s, struct pc_err *e)
 {
 	struct json j;
 
-	json_init(&j, out, true);
-	json_begin_object(&j, NULL);
-	json_i64(&j, "pid", s->last.pid);
-	json_str(&j, "version", s->last.version);
-	json_str(&j, "build", s->last.build);
-	json_u64(&j, "partial_samples", s->npartial);
-	json_points(&j, s);
-	json_kinds(&j, s);
-	json_growth(&j, s);
-	json_begin_array(&j, "warnings");
+	json_doc_begin(&j, out, "series");
+	series_json_body(&j, s);
+	return json_doc_end(&j, e);
+}
+
+void series_json_body(struct json *j, const struct series *s)
+{
+	json_target(j, &s->last);
+	json_str(j, "version", s->last.version); /* the first JSON's name for "python", kept */
+	json_u64(j, "partial_samples", s->npartial);
+	json_points(j, s);
+	json_kinds(j, s);
+	json_growth(j, s);
+	json_begin_array(j, "warnings");
 	for (size_t i = 0; i < s->last.nwarnings; i++)
-		json_str(&j, NULL, s->last.warnings[i]);
-	json_end_array(&j);
-	json_end_object(&j);
-	json_finish(&j);
-	return output_check(out, "json report", e);
+		json_str(j, NULL, s->last.warnings[i]);
+	json_end_array(j);
 }

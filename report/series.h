@@ -51,5 +51,8 @@ int series_text(FILE *out, const struct series *s, size_t limit, struct pc_err *
 /* JSON: every sample's totals (with "partial", "dropped" {kind: count}, "dropped_pools" and
  * "warnings"), the final kinds and the growth table. */
 int series_json(FILE *out, const struct series *s, struct pc_err *e);
+/* The same document's members inside an open object (the HTML report embeds it). */
+struct json;
+void series_json_body(struct json *j, const struct series *s);
 
 #endif

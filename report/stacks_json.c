@@ -2,7 +2,7 @@
 #include "common/compat.h"
 #include "report/stacks.h"
 
-#include "report/json.h"
+#include "report/json_docs.h"
 #include "report/output.h"
 
 static void frame_json(struct json *j, const struct stack_frame *f)
@@ -66,10 +66,10 @@ int report_stacks_json(FILE *out, const struct stacks *s, struct pc_err *e)
 {
 	struct json j;
 
-	json_init(&j, out, true);
-	json_begin_object(&j, NULL);
+	json_doc_begin(&j, out, "stacks");
 	json_i64(&j, "pid", s->pid);
-	json_str(&j, "version", s->version);
+	json_str(&j, "python", s->version);
+	json_str(&j, "version", s->version); /* the first JSON's name for "python", kept */
 	json_str(&j, "build", s->build);
 	json_bool(&j, "native", s->native);
 	if (s->gil_known)
@@ -83,7 +83,5 @@ int report_stacks_json(FILE *out, const struct stacks *s, struct pc_err *e)
 	for (size_t i = 0; i < s->n; i++)
 		thread_json(&j, &s->threads[i]);
 	json_end_array(&j);
-	json_end_object(&j);
-	json_finish(&j);
-	return output_check(out, "stacks report", e);
+	return json_doc_end(&j, e);
 }

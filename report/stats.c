@@ -6,7 +6,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include "report/escape.h"
-#include "report/json.h"
+#include "report/json_docs.h"
 #include "report/output.h"
 
 const char *stats_commas(uint64_t v, char *buf, size_t len)
@@ -282,10 +282,7 @@ int report_stats_json(FILE *out, const struct stats *st, struct pc_err *e)
 {
 	struct sink s = { .out = out, .is_json = true };
 
-	json_init(&s.j, out, true);
-	json_begin_object(&s.j, NULL);
+	json_doc_begin(&s.j, out, "stats");
 	put_all(&s, st);
-	json_end_object(&s.j);
-	json_finish(&s.j);
-	return output_check(out, "json report", e);
+	return json_doc_end(&s.j, e);
 }

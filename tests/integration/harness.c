@@ -861,3 +861,20 @@ bool h_read_truth_step(struct proc *p, struct table *t, struct table *owned, cha
 	}
 	return false;
 }
+
+char *h_command_output(const char *cmd, size_t max, int *status)
+{
+	char *out = malloc(max);
+	size_t n = 0, got;
+	FILE *f = popen(cmd, "r");
+
+	if (!out || !f) {
+		fprintf(stderr, "harness: cannot run %s\n", cmd);
+		abort();
+	}
+	while (n < max - 1 && (got = fread(out + n, 1, max - 1 - n, f)) > 0)
+		n += got;
+	out[n] = '\0';
+	*status = pclose(f);
+	return out;
+}

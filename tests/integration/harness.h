@@ -72,6 +72,10 @@ bool h_wait_sleeping(pid_t pid, int timeout_s);
 char h_state(pid_t pid);
 void h_kill(struct proc *p);
 
+/* Runs a shell command: its stdout (at most max - 1 bytes, malloc'd, terminated), its wait status
+ * into *status. */
+char *h_command_output(const char *cmd, size_t max, int *status);
+
 /* Runs pycensus with args (NULL-terminated, without the program name); captures stdout and stderr
  * (each up to len bytes; may be NULL) and returns the exit status, or -1. */
 int h_pycensus(char *out, size_t outlen, char *err, size_t errlen, const char *const *args);

@@ -35,16 +35,7 @@ struct raw {
 /* Runs a shell command, returning its stdout (malloc'd) and its exit status in *rc. */
 static char *run(const char *cmd, int *rc)
 {
-	char *out = malloc(OUT_MAX);
-	size_t n = 0, got;
-	FILE *f = popen(cmd, "r");
-
-	cr_assert(out && f, "cannot run %s", cmd);
-	while (n < OUT_MAX - 1 && (got = fread(out + n, 1, OUT_MAX - 1 - n, f)) > 0)
-		n += got;
-	out[n] = '\0';
-	*rc = pclose(f);
-	return out;
+	return h_command_output(cmd, OUT_MAX, rc);
 }
 
 static void parse_location(struct raw *r, const char *line)

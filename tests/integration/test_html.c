@@ -1,0 +1,321 @@
+/* test_html.c: snap -f html read by a real browser, Debian's headless Chromium, on the core set of
+ * interpreters (workloads/pprof.py, a quiet heap): the page loads from a file with no console
+ * message and its script reports ok; the table the script builds in the DOM holds every kind of a
+ * CSV taken right after, with the same counts and sizes, and the same totals; the icicle's boxes
+ * carry each module's bytes as `snap --by module -f csv` sums them; a filter and sort given in the
+ * address (#q=...&sort=count&dir=-1) show only the matching kinds, largest count first. On the
+ * newest interpreter the page and a screenshot are kept: build/html/snap.html, build/html/snap.png;
+ * there too, snap -i -f html's page: a line per largest kind over the samples, its table the CSV's
+ * kinds (kept as build/html/series.html and series.png).
+ * And kinds named like markup (</script>, <img onerror>) stay text: the page's own script runs,
+ * no injected one does. */
+#include "common/compat.h"
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "report/html.h"
+#include "tests/integration/checks.h"
+#include "tests/integration/harness.h"
+
+#define OUT_MAX (4 << 20)
+
+static const char *beside(char *buf, size_t len, const char *rel)
+{
+	const char *dir = getenv("PYCENSUS_WORKLOADS");
+
+	snprintf(buf, len, "%s/%s", dir ? dir : "tests/integration/workloads", rel);
+	return buf;
+}
+
+static char *slurp(const char *path)
+{
+	char *s = malloc(OUT_MAX);
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(s, 1, OUT_MAX - 1, f) : 0;
+
+	cr_assert(s && f, "cannot read %s", path);
+	fclose(f);
+	s[n] = '\0';
+	return s;
+}
+
+/* Headless Chromium over file://path + fragment: --dump-dom's output (the DOM after the page's
+ * script ran), or with shot a screenshot into it. Fails on any console message (an exception, a
+ * blocked request) in Chromium's log. */
+static char *chromium(const char *path, const char *fragment, const char *shot, const char *label)
+{
+	char cmd[2048], profile[] = "/tmp/pycensus-chromium-XXXXXX", errpath[128], *out, *err, *line;
+	int status;
+
+	cr_assert(system("command -v chromium >/dev/null") == 0, "Debian's chromium is missing (tools/install-deps installs it)");
+	cr_assert(mkdtemp(profile));
+	snprintf(errpath, sizeof errpath, "%s.log", profile);
+	snprintf(cmd, sizeof cmd,
+		 "timeout 120 chromium --headless %s--disable-gpu --hide-scrollbars --window-size=1280,1000 "
+		 "--enable-logging=stderr --v=0 --user-data-dir=%s %s%s 'file://%s%s' 2>%s",
+		 geteuid() == 0 ? "--no-sandbox " : "", profile, shot ? "--screenshot=" : "--dump-dom", shot ? shot : "", path,
+		 fragment, errpath);
+	out = h_command_output(cmd, OUT_MAX, &status);
+	cr_assert_eq(status, 0, "%s: chromium failed: %s", label, cmd);
+	err = slurp(errpath);
+	line = strstr(err, ":CONSOLE");
+	cr_expect(!line, "%s: the page wrote to the console: %.400s", label, line ? line : "");
+	free(err);
+	unlink(errpath);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", profile);
+	cr_assert(system(cmd) == 0);
+	return out;
+}
+
+/* The cell at s ("<td ...>text</td>") into buf, entities decoded; returns what follows it. */
+static const char *cell(const char *s, char *buf, size_t len)
+{
+	const char *start = strstr(s, "<td"), *end;
+	size_t o = 0;
+
+	cr_assert(start && (start = strchr(start, '>')) && (end = strstr(start, "</td>")), "a row without its cells");
+	for (const char *p = start + 1; p < end && o + 1 < len; p++) {
+		static const struct { const char *ent; char c; } ents[] = { { "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' },
+									    { "&quot;", '"' } };
+		char c = *p;
+		for (size_t i = 0; i < PC_ARRAY_LEN(ents); i++)
+			if (strncmp(p, ents[i].ent, strlen(ents[i].ent)) == 0) {
+				c = ents[i].c;
+				p += strlen(ents[i].ent) - 1;
+			}
+		buf[o++] = c;
+	}
+	buf[o] = '\0';
+	return end + 5;
+}
+
+/* The table's rows as the DOM holds them (index, count, %, size, %, cumulative, kind), in order:
+ * kinds into t, each row's count into counts (when not NULL). */
+static void dom_rows(const char *dom, struct table *t, long long *counts, size_t max, const char *label)
+{
+	const char *s = strstr(dom, "<tbody id=\"rows\">"), *end = s ? strstr(s, "</tbody>") : NULL;
+	char v[7][256];
+
+	cr_assert(s && end, "%s: no table body in the DOM", label);
+	memset(t, 0, sizeof *t);
+	while ((s = strstr(s, "<tr>")) && s < end) {
+		for (int i = 0; i < 7; i++)
+			s = cell(s, v[i], sizeof v[i]);
+		t->v = realloc(t->v, (t->n + 1) * sizeof *t->v);
+		memset(&t->v[t->n], 0, sizeof t->v[0]);
+		snprintf(t->v[t->n].kind, sizeof t->v[0].kind, "%.127s", v[6]);
+		t->v[t->n].count = atoll(v[1]);
+		t->v[t->n].size = atoll(v[3]);
+		if (counts && t->n < max)
+			counts[t->n] = t->v[t->n].count;
+		t->n++;
+	}
+}
+
+static void csv_of(const char *pid, const char *by, struct table *t, const char *label)
+{
+	char *out = malloc(OUT_MAX), err[4096];
+
+	cr_assert_eq(h_pycensus(out, OUT_MAX, err, sizeof err, (const char *[]){ "snap", "-q", "--by", by, "-f", "csv", pid, NULL }),
+		     0, "%s: snap -f csv: %s", label, err);
+	cr_assert(h_parse_csv(out, t), "%s: unparsable CSV", label);
+	free(out);
+}
+
+/* Every module's bytes are on one of the icicle's boxes (their <title>). */
+static void check_icicle(const char *dom, const char *pid, const char *label)
+{
+	struct table mods;
+	char want[256];
+
+	csv_of(pid, "module", &mods, label);
+	for (size_t i = 0; i < mods.n; i++) {
+		snprintf(want, sizeof want, "<title>%s: %lld bytes (", mods.v[i].kind, mods.v[i].size);
+		cr_expect(strstr(dom, want), "%s: no icicle box '%s'", label, want);
+	}
+	h_table_free(&mods);
+}
+
+/* #q=__main__&sort=count&dir=-1: the CSV's __main__ kinds, largest count first. */
+static void check_fragment(const char *page, const struct table *csv, const char *label)
+{
+	char *dom = chromium(page, "#q=__main__&sort=count&dir=-1", NULL, label);
+	long long counts[256];
+	struct table t, want = { 0 };
+
+	dom_rows(dom, &t, counts, PC_ARRAY_LEN(counts), label);
+	for (size_t i = 0; i < csv->n; i++)
+		if (strstr(csv->v[i].kind, "__main__")) {
+			want.v = realloc(want.v, (want.n + 1) * sizeof *want.v);
+			want.v[want.n++] = csv->v[i];
+		}
+	cr_expect(want.n >= 2, "%s: the workload's classes are not in the CSV", label);
+	for (size_t i = 1; i < t.n && i < PC_ARRAY_LEN(counts); i++)
+		cr_expect(counts[i - 1] >= counts[i], "%s: #sort=count&dir=-1: row %zu (%lld) after %lld", label, i,
+			  counts[i], counts[i - 1]);
+	cr_expect(t.n == want.n, "%s: #q=__main__ shows %zu rows, the CSV has %zu such kinds", label, t.n, want.n);
+	for (size_t i = 0; i < want.n; i++) {
+		const struct row *r = h_row(&t, want.v[i].kind);
+		cr_expect(r && r->count == want.v[i].count && r->size == want.v[i].size, "%s: filtered row %s differs", label,
+			  want.v[i].kind);
+	}
+	free(want.v);
+	h_table_free(&t);
+	free(dom);
+}
+
+/* The page and its screenshot under build/html/NAME.{html,png}, for people to look at. */
+static void keep(const char *page, const char *name, const char *label)
+{
+	char dir[512], html[600], png[600], cmd[1400];
+	char *shot;
+	struct stat st;
+
+	char rel[512];
+
+	beside(rel, sizeof rel, "../../../build/html");
+	mkdir(rel, 0755);
+	cr_assert(realpath(rel, dir), "no %s", rel);
+	snprintf(html, sizeof html, "%s/%s.html", dir, name);
+	snprintf(png, sizeof png, "%s/%s.png", dir, name);
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", page, html);
+	cr_assert(system(cmd) == 0);
+	unlink(png);
+	free(chromium(html, "", png, label));
+	shot = slurp(png);
+	cr_expect(stat(png, &st) == 0 && st.st_size > 10000 && memcmp(shot, "\x89PNG", 4) == 0,
+		  "%s: no screenshot in %s", label, png);
+	free(shot);
+	fprintf(stderr, "html: kept %s and %s (%lld bytes)\n", html, png, (long long)st.st_size);
+}
+
+ParameterizedTestParameters(html, snap)
+{
+	static struct python found[H_MAX_PYTHONS];
+	size_t n = h_find_pythons_core(found, H_MAX_PYTHONS);
+	struct python *params = cr_malloc(sizeof *params * (n ? n : 1));
+
+	memcpy(params, found, sizeof *params * n);
+	return cr_make_param_array(struct python, params, n);
+}
+
+ParameterizedTest(struct python *py, html, snap, .timeout = 300)
+{
+	char wl[512], line[256], pid[16], err[4096], page[] = "/tmp/pycensus-html-XXXXXX.html", want[128], *dom;
+	char *argv[] = { py->path, (char *)beside(wl, sizeof wl, "pprof.py"), NULL };
+	struct python all[H_MAX_PYTHONS];
+	size_t nall = h_find_pythons_core(all, H_MAX_PYTHONS); /* the screenshot: on the newest of them */
+	long long objects = 0, bytes = 0;
+	struct table csv, t;
+	struct proc p;
+	int fd = mkstemps(page, 5);
+
+	cr_assert(fd >= 0);
+	close(fd);
+	cr_assert(h_spawn(&p, argv) && h_wait_line(&p, "ready", line, sizeof line, 60) && h_wait_sleeping(p.pid, 30),
+		  "%s: workload did not start", py->label);
+	snprintf(pid, sizeof pid, "%d", (int)p.pid);
+	cr_assert_eq(h_pycensus(NULL, 0, err, sizeof err, (const char *[]){ "snap", "-q", "-f", "html", "-o", page, pid, NULL }),
+		     0, "%s: snap -f html: %s", py->label, err);
+	csv_of(pid, "kind", &csv, py->label);
+	dom = chromium(page, "", NULL, py->label);
+	dom_rows(dom, &t, NULL, 0, py->label);
+	h_assert_same_table(&t, &csv, "the DOM's table vs snap -f csv", py);
+	for (size_t i = 0; i < csv.n; i++)
+		objects += csv.v[i].count, bytes += csv.v[i].size;
+	snprintf(want, sizeof want, "<p id=\"status\" class=\"ok\">ok: %zu kinds, %lld objects, %lld bytes</p>", csv.n,
+		 objects, bytes);
+	cr_expect(strstr(dom, want), "%s: the page's status is not '%s': %.300s", py->label, want,
+		  strstr(dom, "id=\"status\"") ? strstr(dom, "id=\"status\"") : dom);
+	check_icicle(dom, pid, py->label);
+	check_fragment(page, &csv, py->label);
+	if (nall && strcmp(all[nall - 1].label, py->label) == 0)
+		keep(page, "snap", py->label);
+	fprintf(stderr, "html: %s: %zu kinds in the DOM equal to the CSV (%lld objects, %lld bytes)\n", py->label, t.n,
+		objects, bytes);
+	h_table_free(&t);
+	h_table_free(&csv);
+	free(dom);
+	unlink(page);
+	h_kill(&p);
+}
+
+/* snap -i -f html on the newest core interpreter: the chart and the last sample's kinds. */
+Test(html, series, .timeout = 300)
+{
+	struct python all[H_MAX_PYTHONS];
+	size_t n = h_find_pythons_core(all, H_MAX_PYTHONS), lines = 0;
+	char wl[512], line[256], pid[16], err[4096], page[] = "/tmp/pycensus-html-XXXXXX.html", *dom;
+	struct table csv, t;
+	struct proc p;
+	int fd = mkstemps(page, 5);
+
+	if (n == 0)
+		cr_skip_test("no interpreter found (see the interpreters report)");
+	cr_assert(fd >= 0);
+	close(fd);
+	char *argv[] = { all[n - 1].path, (char *)beside(wl, sizeof wl, "pprof.py"), NULL };
+	cr_assert(h_spawn(&p, argv) && h_wait_line(&p, "ready", line, sizeof line, 60) && h_wait_sleeping(p.pid, 30),
+		  "%s: workload did not start", all[n - 1].label);
+	snprintf(pid, sizeof pid, "%d", (int)p.pid);
+	cr_assert_eq(h_pycensus(NULL, 0, err, sizeof err,
+				(const char *[]){ "snap", "-q", "-i", "0.2", "-c", "3", "-f", "html", "-o", page, pid, NULL }),
+		     0, "%s: snap -i -f html: %s", all[n - 1].label, err);
+	csv_of(pid, "kind", &csv, all[n - 1].label);
+	dom = chromium(page, "", NULL, all[n - 1].label);
+	dom_rows(dom, &t, NULL, 0, all[n - 1].label);
+	h_assert_same_table(&t, &csv, "the series page's last kinds vs snap -f csv", &all[n - 1]);
+	cr_expect(strstr(dom, "<p id=\"status\" class=\"ok\">ok: 3 samples, "), "%s: status: %.300s", all[n - 1].label,
+		  strstr(dom, "id=\"status\"") ? strstr(dom, "id=\"status\"") : dom);
+	for (const char *s = dom; (s = strstr(s, "<polyline ")); s++)
+		lines++;
+	cr_expect_eq(lines, 8, "%s: %zu lines in the chart, not one per largest kind (8)", all[n - 1].label, lines);
+	keep(page, "series", all[n - 1].label);
+	fprintf(stderr, "html: series on %s: 3 samples, %zu lines, %zu kinds equal to the CSV\n", all[n - 1].label, lines,
+		t.n);
+	h_table_free(&t);
+	h_table_free(&csv);
+	free(dom);
+	unlink(page);
+	h_kill(&p);
+}
+
+/* Kinds named like markup are text in the table and never run. */
+Test(html, markup_in_kind_names, .timeout = 120)
+{
+	char page[] = "/tmp/pycensus-html-XXXXXX.html", *dom;
+	struct census c;
+	struct partition p;
+	struct pc_err e = { 0 };
+	struct table t;
+	int fd = mkstemps(page, 5);
+	FILE *f = fdopen(fd, "w");
+
+	cr_assert(fd >= 0 && f);
+	census_init(&c);
+	c.pid = 4242;
+	snprintf(c.version, sizeof c.version, "3.12.1");
+	census_add_typed(&c, "__main__.</script><script>document.title='pwned'</script>", "x", "__main__", 3, 300);
+	census_add_typed(&c, "dict of <img src=x onerror=document.title='pwned'>", "dict", "builtins", 2, 200);
+	census_add(&c, "str & \"quotes\"", 1, 100);
+	partition_by_kind(&c, &p);
+	cr_assert_eq(report_html_snap(f, &c, &p, "kind", &e), 0);
+	fclose(f);
+	dom = chromium(page, "", NULL, "markup");
+	cr_expect(strstr(dom, "ok: 3 kinds, 6 objects, 600 bytes"), "the page's script did not finish: %.2000s", dom);
+	cr_expect(strstr(dom, "<title>pycensus: pid 4242") && !strstr(dom, "<title>pwned</title>"), "an injected script ran");
+	dom_rows(dom, &t, NULL, 0, "markup");
+	cr_expect(t.n == 3 && h_row(&t, "__main__.</script><script>document.title='pwned'</script>") &&
+		  h_row(&t, "dict of <img src=x onerror=document.title='pwned'>") && h_row(&t, "str & \"quotes\""),
+		  "the kinds are not the table's text");
+	h_table_free(&t);
+	partition_release(&p);
+	census_release(&c);
+	free(dom);
+	unlink(page);
+}
