@@ -3,6 +3,7 @@
 #include "report/text.h"
 
 #include <inttypes.h>
+#include <string.h>
 #include "report/escape.h"
 #include "report/units.h"
 #include "report/output.h"
@@ -31,16 +32,27 @@ static void put_target_line(FILE *out, const struct census *c)
 	}
 }
 
+/* A free-threaded build's objects live in mimalloc's heaps: no pymalloc arenas, no GC lists. */
+static bool mimalloc(const struct census *c)
+{
+	return strcmp(c->arena_source, "mimalloc") == 0;
+}
+
 static void put_cost_line(FILE *out, const struct census *c)
 {
-	fprintf(out, "objects: %" PRIu64 " (%" PRIu64 " in %" PRIu64 " pymalloc arena%s",
-		c->nobjects, c->objects_in_arenas, c->narenas, plural(c->narenas));
-	if (c->arena_source[0]) {
+	if (mimalloc(c))
+		fprintf(out, "objects: %" PRIu64 " (%" PRIu64 " in mimalloc's heaps", c->nobjects, c->objects_in_arenas);
+	else
+		fprintf(out, "objects: %" PRIu64 " (%" PRIu64 " in %" PRIu64 " pymalloc arena%s",
+			c->nobjects, c->objects_in_arenas, c->narenas, plural(c->narenas));
+	if (c->arena_source[0] && !mimalloc(c)) {
 		fputs(" via ", out);
 		report_put_text(out, c->arena_source, sizeof c->arena_source);
 	}
-	fprintf(out, ", %" PRIu64 " on the GC lists outside them, %" PRIu64 " found by references of which %" PRIu64
-		" static); ", c->objects_outside, c->objects_followed, c->objects_static);
+	if (!mimalloc(c))
+		fprintf(out, ", %" PRIu64 " on the GC lists outside them", c->objects_outside);
+	fprintf(out, ", %" PRIu64 " found by references of which %" PRIu64 " static); ", c->objects_followed,
+		c->objects_static);
 	if (c->replayed)
 		fprintf(out, "read from the file, census %.3f s; read ", c->wall_s);
 	else if (c->nonblocking) /* never stopped: there is no pause to report */
@@ -74,9 +86,12 @@ static void put_summary_line(FILE *out, const struct census *c)
 {
 	fputs("state: RSS ", out);
 	report_put_bytes(out, c->rss);
-	fprintf(out, "; pymalloc %" PRIu64 " arena%s, ", c->narenas, plural(c->narenas));
-	report_put_bytes(out, c->arena_bytes);
-	fprintf(out, ", %.1f%% in allocated blocks", c->arena_bytes ? 100.0 * (double)c->arena_used / (double)c->arena_bytes : 0.0);
+	if (!mimalloc(c)) {
+		fprintf(out, "; pymalloc %" PRIu64 " arena%s, ", c->narenas, plural(c->narenas));
+		report_put_bytes(out, c->arena_bytes);
+		fprintf(out, ", %.1f%% in allocated blocks",
+			c->arena_bytes ? 100.0 * (double)c->arena_used / (double)c->arena_bytes : 0.0);
+	}
 	if (c->gc_ngen) {
 		fputs("; GC counts ", out);
 		for (unsigned g = 0; g < c->gc_ngen; g++)

@@ -366,6 +366,36 @@ Test(report_text, header_singulars_and_small_reads)
 	census_release(&c);
 }
 
+/* A free-threaded build: mimalloc's heaps, neither pymalloc arenas nor GC lists to speak of. */
+Test(report_text, header_of_a_free_threaded_census)
+{
+	struct census c;
+	struct partition p;
+	char *out;
+
+	census_init(&c);
+	c.pid = 8;
+	snprintf(c.arena_source, sizeof c.arena_source, "mimalloc");
+	c.objects_in_arenas = 5;
+	c.objects_followed = c.objects_static = 2;
+	c.nobjects = 7;
+	c.have_summary = true;
+	c.rss = 2048;
+	c.nthreads = 2;
+	partition_by_kind(&c, &p);
+	out = text_of(&c, &p, 0, true);
+	cr_assert_str_eq(out,
+		"pycensus: pid 8\n"
+		"objects: 7 (5 in mimalloc's heaps, 2 found by references of which 2 static); "
+		"pause 0.000 s (whole census), census 0.000 s; read 0 B in 0 syscalls\n"
+		"state: RSS 2.0 KiB; 2 threads\n"
+		"\n"
+		"Partition of a set of 0 objects. Total size = 0 bytes.\n");
+	free(out);
+	partition_release(&p);
+	census_release(&c);
+}
+
 Test(report_text, control_characters_in_kinds_are_escaped)
 {
 	struct census c;
