@@ -171,9 +171,12 @@ static void put_header(FILE *out, const struct top *t)
 	else
 		fprintf(out, "pycensus top - pid %d, Python %s, sample %u at %.1f s%s\n", t->pid, t->s.last.version,
 			p->sample, p->time_s, t->paused ? "  [PAUSED]" : "");
-	fprintf(out, "RSS %.1f MiB, pymalloc %.1f MiB in %" PRIu64 " blocks, %" PRIu64 " objects, %.1f MiB;"
-		" last pause %.3f s\n", (double)p->rss / 1048576.0, (double)p->pymalloc_bytes / 1048576.0,
-		p->pymalloc_blocks, p->objects, (double)p->size / 1048576.0, p->pause_s);
+	fprintf(out, "RSS %.1f MiB, ", (double)p->rss / 1048576.0);
+	if (strcmp(t->s.last.arena_source, "mimalloc") != 0) /* a free-threaded build has no pymalloc */
+		fprintf(out, "pymalloc %.1f MiB in %" PRIu64 " blocks, ", (double)p->pymalloc_bytes / 1048576.0,
+			p->pymalloc_blocks);
+	fprintf(out, "%" PRIu64 " objects, %.1f MiB; last pause %.3f s\n", p->objects, (double)p->size / 1048576.0,
+		p->pause_s);
 	fprintf(out, "sorted by %s%s\n\n", names[t->sort], t->tty ? "; keys: q quit, s/c/d sort, p pause" : "");
 }
 
