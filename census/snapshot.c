@@ -1,6 +1,7 @@
 /* snapshot.c: one census, from a stopped and located target (source/source.h) to the rows. */
 #include "common/compat.h"
 #include "census/snapshot.h"
+#include "attach/memroom.h"
 #include "census/framerefs.h"
 
 #include <stdio.h>
@@ -209,16 +210,39 @@ static int census_attempt(struct source *src, struct pyproc *p, void *arg, struc
  * faulted in before the stop. Small heaps are not worth the second opening. */
 #define FRESH_COPY_MIN (8u << 20)
 
-static void prepare_fresh_copy(struct source *src, const struct snapshot_opts *o, struct copybuf *k)
+/* The copy must fit in the memory pycensus may still take: otherwise the OOM killer ends it (or
+ * the target) mid-census with no word said. Checked while the target runs, before any stop. */
+static int copy_fits(uint64_t need, pid_t pid, struct pc_err *e)
 {
-	struct pc_err e = { 0 };
+	struct memroom m;
+	char have[24], want[24];
+
+	memroom_read("", &m);
+	if (need <= m.bytes)
+		return 0;
+	snprintf(want, sizeof want, "%.1f MiB", (double)need / 1048576.0);
+	snprintf(have, sizeof have, "%.1f MiB", (double)m.bytes / 1048576.0);
+	if (m.cgroup_room < m.available)
+		return pc_fail(e, PC_ENOMEMORY, "the census of %d copies about %s of arenas, and the memory cgroup %s pycensus runs in "
+			       "has %s left under its limit", (int)pid, want, m.cgroup, have);
+	return pc_fail(e, PC_ENOMEMORY, "the census of %d copies about %s of arenas, and this machine has %s available (MemAvailable)",
+		       (int)pid, want, have);
+}
+
+static int prepare_fresh_copy(struct source *src, const struct snapshot_opts *o, struct copybuf *k, struct pc_err *e)
+{
+	struct pc_err ignored = { 0 };
 	struct pyproc *p;
 	uint64_t total;
 
 	progress(o, "preparing the copy");
-	p = source_locate(src, &e); /* read running; the census locates anew under its stop */
-	if (p && (total = arenas_estimate(p, o->arenas)) >= FRESH_COPY_MIN)
-		copybuf_reserve(k, total + total / 8);
+	p = source_locate(src, &ignored); /* read running; the census locates anew under its stop */
+	if (!p || (total = arenas_estimate(p, o->arenas)) < FRESH_COPY_MIN)
+		return 0;
+	if (copy_fits(total + total / 8, src->pid, e) < 0)
+		return -1;
+	copybuf_reserve(k, total + total / 8);
+	return 0;
 }
 
 int snapshot_take(struct source *src, const struct snapshot_opts *o, struct census *c, struct pc_err *e)
@@ -234,7 +258,10 @@ int snapshot_take(struct source *src, const struct snapshot_opts *o, struct cens
 	if (o->keep_copy && source_stops(src))
 		copybuf_prepare(o->keep_copy, src->pid);
 	if (!o->keep_copy && source_stops(src)) {
-		prepare_fresh_copy(src, o, &fresh);
+		if (prepare_fresh_copy(src, o, &fresh, e) < 0) {
+			progress(o, NULL);
+			return -1;
+		}
 		with_fresh.keep_copy = &fresh;
 		j.o = &with_fresh;
 	}
