@@ -9,6 +9,7 @@
 #include <string.h>
 #include "cli/commands.h"
 #include "cli/progress.h"
+#include "cli/tree.h"
 #include "model/census.h"
 #include "census/dumpsave.h"
 #include "census/snapshot.h"
@@ -20,6 +21,7 @@ struct dump_args {
 	int pid;
 	const char *output;
 	bool quiet;
+	bool subprocesses;  /* every Python process of the tree under PID, a file each */
 	struct census_dump d;
 	struct snapshot_opts opts;
 };
@@ -46,6 +48,10 @@ static void dump_help(FILE *out)
 		"                          how to find pymalloc's arenas (as for snap)\n");
 	fputs(cli_pause_help, out);
 	fprintf(out,
+		"      --subprocesses      every Python process of the tree under PID, one stopped at a time,\n"
+		"                          each to a file of its own: FILE with .PID before its extension\n"
+		"                          (app.pcheap: app.1234.pcheap, app.1240.pcheap, ...); a line per\n"
+		"                          process on stdout, and the skipped ones with the reason\n"
 		"  -q, --quiet             no progress on stderr\n"
 		"  -h, --help              this help\n"
 		"\n"
@@ -58,7 +64,8 @@ static int parse_args(int argc, char **argv, struct dump_args *a, struct pc_err 
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' }, { "level", required_argument, NULL, 'l' },
 		{ "arenas", required_argument, NULL, 'a' }, { "pause", required_argument, NULL, 'P' },
-		{ "quiet", no_argument, NULL, 'q' },        { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+		{ "quiet", no_argument, NULL, 'q' },        { "help", no_argument, NULL, 'h' },
+		{ "subprocesses", no_argument, NULL, 'T' }, { 0, 0, 0, 0 },
 	};
 	unsigned long level = 3;
 	int c;
@@ -78,6 +85,7 @@ static int parse_args(int argc, char **argv, struct dump_args *a, struct pc_err 
 		case 'a': if (cli_parse_arenas(optarg, &a->opts.arenas, e) < 0) return -1; break;
 		case 'P': if (cli_parse_pause(optarg, &a->opts.pause, e) < 0) return -1; break;
 		case 'q': a->quiet = true; break;
+		case 'T': a->subprocesses = true; break;
 		case 'h': dump_help(stdout); exit(0);
 		default: return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
 		}
@@ -99,10 +107,9 @@ static void write_progress(void *arg, uint64_t done, uint64_t total)
 	progress_phase(arg, phase);
 }
 
-int cmd_dump(int argc, char **argv)
+/* One process to path; the one-line account to msg. */
+static int dump_one(struct dump_args *a, pid_t pid, const char *path, FILE *msg, struct pc_err *e)
 {
-	struct pc_err e = { 0 };
-	struct dump_args a;
 	struct progress prog;
 	struct source src;
 	struct stacks st;
@@ -110,33 +117,60 @@ int cmd_dump(int argc, char **argv)
 	char wrote[32], heap[32];
 	int rc;
 
-	if (parse_args(argc, argv, &a, &e) < 0)
-		return cli_fail(&e);
-	if (source_open_pid(&src, a.pid, 0, &e) < 0)
-		return cli_fail(&e);
-	progress_init(&prog, a.quiet, a.pid);
-	a.d.path = a.output;
-	a.d.writer = cli_version;
-	a.d.progress = write_progress;
-	a.d.progress_arg = &prog;
-	a.opts.dump = &a.d;
-	a.opts.progress = progress_phase;
-	a.opts.progress_arg = &prog;
+	if (source_open_pid(&src, pid, 0, e) < 0)
+		return -1;
+	progress_init(&prog, a->quiet, pid);
+	a->d = (struct census_dump){ .level = a->d.level, .path = path, .writer = cli_version, .progress = write_progress,
+				     .progress_arg = &prog };
+	a->opts.dump = &a->d;
+	a->opts.progress = progress_phase;
+	a->opts.progress_arg = &prog;
 	stacks_init(&st);
-	a.opts.stacks = &st; /* the frames are read in the stop, so they are in the dump */
+	a->opts.stacks = &st; /* the frames are read in the stop, so they are in the dump */
 	/* no object graph: building it reads nothing the census has not (measured: why and retained
 	 * of a dump equal the live ones), and would double the dump's time and memory */
 	census_init(&c);
-	rc = snapshot_take(&src, &a.opts, &c, &e);
+	rc = snapshot_take(&src, &a->opts, &c, e);
 	source_close(&src);
 	if (rc == 0) {
-		report_bytes(wrote, sizeof wrote, a.d.out.file_bytes);
+		report_bytes(wrote, sizeof wrote, a->d.out.file_bytes);
 		report_bytes(heap, sizeof heap, c.arena_bytes);
-		fprintf(stderr, "pycensus: dumped pid %d to %s: %s (%llu objects; %s of arenas; %.1f MiB before "
-			"compression); pause %.3f s\n", a.pid, a.output, wrote, (unsigned long long)c.nobjects, heap,
-			(double)a.d.out.raw_bytes / (1 << 20), c.pause_s);
+		fprintf(msg, "pycensus: dumped pid %d to %s: %s (%llu objects; %s of arenas; %.1f MiB before "
+			"compression); pause %.3f s\n", (int)pid, path, wrote, (unsigned long long)c.nobjects, heap,
+			(double)a->d.out.raw_bytes / (1 << 20), c.pause_s);
 	}
 	stacks_release(&st);
 	census_release(&c);
-	return rc < 0 ? cli_fail(&e) : 0;
+	return rc;
+}
+
+/* --subprocesses: app.pcheap -> app.PID.pcheap (app -> app.PID). */
+static void path_for(const char *output, pid_t pid, char *buf, size_t len)
+{
+	const char *slash = strrchr(output, '/'), *dot = strrchr(output, '.');
+
+	if (!dot || (slash && dot < slash) || dot == (slash ? slash + 1 : output))
+		snprintf(buf, len, "%s.%d", output, (int)pid);
+	else
+		snprintf(buf, len, "%.*s.%d%s", (int)(dot - output), output, (int)pid, dot);
+}
+
+static int tree_dump(FILE *out, pid_t pid, void *arg, struct pc_err *pe)
+{
+	char path[4096];
+
+	path_for(((struct dump_args *)arg)->output, pid, path, sizeof path);
+	return dump_one(arg, pid, path, out, pe);
+}
+
+int cmd_dump(int argc, char **argv)
+{
+	struct pc_err e = { 0 };
+	struct dump_args a;
+
+	if (parse_args(argc, argv, &a, &e) < 0)
+		return cli_fail(&e);
+	if (a.subprocesses)
+		return tree_each(a.pid, NULL, tree_dump, &a, &e) < 0 ? cli_fail(&e) : 0;
+	return dump_one(&a, a.pid, a.output, stderr, &e) < 0 ? cli_fail(&e) : 0;
 }

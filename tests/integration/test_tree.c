@@ -418,3 +418,45 @@ Test(tree, pid_namespace, .timeout = 300)
 	h_kill(&p);
 	free(out);
 }
+
+/* dump --subprocesses: a file per Python process of the tree, each holding that process's Work. */
+Test(tree, dump_subprocesses, .timeout = 300)
+{
+	struct python all[H_MAX_PYTHONS];
+	size_t n = h_find_pythons(all, H_MAX_PYTHONS);
+	const char *dir = getenv("PYCENSUS_WORKLOADS");
+	char wl[512], pidtxt[16], err[4096], tmpl[] = "/tmp/pycensus-dumptree-XXXXXX", outpath[600], file[700];
+	char *out = malloc(OUT_MAX);
+	struct expect x;
+	struct proc p;
+
+	if (!n)
+		cr_skip_test("no interpreter found");
+	snprintf(wl, sizeof wl, "%s/tree.py", dir ? dir : "tests/integration/workloads");
+	char *argv[] = { all[n - 1].path, wl, "fork", all[0].path, NULL };
+	cr_assert(out && mkdtemp(tmpl) && h_spawn(&p, argv));
+	cr_assert(read_children(&p, &x), "%s: the tree did not come up", all[n - 1].label);
+	snprintf(pidtxt, sizeof pidtxt, "%d", x.m[0].pid);
+	snprintf(outpath, sizeof outpath, "%s/app.pcheap", tmpl);
+	const char *args[] = { "dump", "--subprocesses", "-q", "-o", outpath, pidtxt, NULL };
+	cr_assert_eq(h_pycensus(out, OUT_MAX, err, sizeof err, args), 0, "%s: %s", all[n - 1].label, err);
+	cr_expect(strstr(out, "skipped: not a Python process"), "%s: the sleep not skipped:\n%s", all[n - 1].label, out);
+	for (size_t i = 0; i < x.n; i++) {
+		const char *snap[] = { "snap", "-f", "csv", "-n", "0", file, NULL };
+		long long work = -1;
+		snprintf(file, sizeof file, "%s/app.%d.pcheap", tmpl, x.m[i].pid);
+		cr_assert_eq(h_pycensus(out, OUT_MAX, err, sizeof err, snap), 0, "%s: snap %s: %s", all[n - 1].label, file, err);
+		for (const char *s = out; s && *s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL) {
+			char f[8][128];
+			if (s[0] != '#' && split(s, f, 8) == 8 && (strcmp(f[7], "__main__.Work") == 0 || strcmp(f[7], "__mp_main__.Work") == 0))
+				work = atoll(f[1]);
+		}
+		cr_expect_eq(work, x.m[i].want, "%s: the dump of %d holds %lld Work, the process %lld", all[n - 1].label,
+			     x.m[i].pid, work, x.m[i].want);
+	}
+	fprintf(stderr, "tree: dump --subprocesses on %s: %zu dumps, each with its process's Work\n", all[n - 1].label, x.n);
+	snprintf(file, sizeof file, "rm -rf '%s'", tmpl);
+	cr_expect_eq(system(file), 0);
+	h_kill(&p);
+	free(out);
+}
