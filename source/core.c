@@ -371,17 +371,33 @@ static const char *build(struct core *c, const struct parse *ps)
 	return NULL;
 }
 
-/* The core's own bytes at addr (at most a page), NULL when it holds none there. */
+/* The core's own bytes at addr, NULL when it holds none there. */
 static const uint8_t *core_bytes(const struct core *c, uint64_t addr, uint64_t *n)
 {
 	for (size_t i = 0; i < c->img.nregions; i++) {
 		const struct mem_region *r = &c->img.regions[i];
 		if (r->addr == addr && r->data >= c->buf && r->data < c->buf + c->len) {
-			*n = r->len < 4096 ? r->len : 4096;
+			*n = r->len;
 			return r->data;
 		}
 	}
 	return NULL;
+}
+
+/* The ELF header and program headers at the start of a file's first mapping, as the core and the
+ * file hold them: they differ between two builds (entry, offsets, sizes). Only they: the rest of
+ * the first page may be writable data (Debian's python3.14 maps it RW). */
+static bool same_headers(const uint8_t *mem, uint64_t n, const struct core_file *f)
+{
+	const Elf64_Ehdr *h = (const Elf64_Ehdr *)f->data;
+	uint64_t want = sizeof *h;
+
+	if (f->len < sizeof *h || n < sizeof *h)
+		return f->len >= n && memcmp(mem, f->data, n) == 0;
+	if (h->e_phoff <= f->len && (uint64_t)h->e_phnum * sizeof(Elf64_Phdr) <= f->len - h->e_phoff &&
+	    h->e_phoff + (uint64_t)h->e_phnum * sizeof(Elf64_Phdr) <= n)
+		want = h->e_phoff + (uint64_t)h->e_phnum * sizeof(Elf64_Phdr);
+	return memcmp(mem, f->data, want) == 0;
 }
 
 /* The executable and every libpython must be found, and be the files the process mapped: the
@@ -404,7 +420,7 @@ static int check_files(struct core *c, const char *path, struct pc_err *e)
 				       "or the root of its files with --sysroot DIR" : "the root of its files with --sysroot DIR");
 		}
 		first = core_bytes(c, m->start, &n);
-		if (first && memcmp(first, f->data, n < f->len ? n : f->len) != 0)
+		if (first && !same_headers(first, n, f))
 			return pc_fail(e, PC_ECOREFILE, "%s: %s is not the file the process mapped (its ELF header "
 				       "differs from the core's copy): give the right one with --exe or --sysroot", path,
 				       m->path);
