@@ -14,7 +14,8 @@
 #include <unistd.h>
 #include "common/xalloc.h"
 
-/* Bounds a hostile core can claim before it is refused. */
+/* Bounds a hostile core can claim before it is refused: a process has at most vm.max_map_count
+ * mappings (65530 by default), one segment and one NT_FILE entry each. */
 #define MAX_SEGMENTS (1u << 20)
 #define MAX_NT_FILES (1u << 20)
 
@@ -32,7 +33,7 @@ struct nt_file {
 
 /* What parsing gathers before the image is built. */
 struct parse {
-	const Elf64_Phdr **loads;
+	Elf64_Phdr *loads;         /* copies: the table need not be aligned */
 	size_t nloads;
 	struct nt_file *files;
 	size_t nfiles;
@@ -54,6 +55,24 @@ bool core_sniff(const char *path)
 	     memcmp(h.e_ident, ELFMAG, SELFMAG) == 0 && h.e_type == ET_CORE;
 	close(fd);
 	return is;
+}
+
+const char *core_compressed(const char *path)
+{
+	static const struct { uint8_t magic[6]; size_t n; const char *name; } kinds[] = {
+		{ { 0x28, 0xb5, 0x2f, 0xfd }, 4, "zstd" }, { { 0x04, 0x22, 0x4d, 0x18 }, 4, "lz4" },
+		{ { 0xfd, '7', 'z', 'X', 'Z', 0 }, 6, "xz" },
+	};
+	uint8_t head[6] = { 0 };
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t got = fd >= 0 ? read(fd, head, sizeof head) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	for (size_t i = 0; i < PC_ARRAY_LEN(kinds); i++)
+		if (got >= (ssize_t)kinds[i].n && memcmp(head, kinds[i].magic, kinds[i].n) == 0)
+			return kinds[i].name;
+	return NULL;
 }
 
 static uint64_t get64(const uint8_t *p)
@@ -196,29 +215,54 @@ static const char *segments(struct core *c, struct parse *ps)
 		return why;
 	ps->loads = xcalloc(n + 1, sizeof *ps->loads);
 	for (uint64_t i = 0; i < n && !ps->why; i++) {
-		const Elf64_Phdr *ph = (const Elf64_Phdr *)(c->buf + h->e_phoff + i * sizeof *ph);
-		if (ph->p_offset > c->len || ph->p_filesz > c->len - ph->p_offset)
+		Elf64_Phdr ph;
+		memcpy(&ph, c->buf + h->e_phoff + i * sizeof ph, sizeof ph);
+		if (ph.p_offset > c->len || ph.p_filesz > c->len - ph.p_offset)
 			return "truncated: a segment lies past the end of the file (cut short by RLIMIT_CORE or a copy?)";
-		if (ph->p_type == PT_NOTE)
-			notes(c, ps, c->buf + ph->p_offset, ph->p_filesz);
-		else if (ph->p_type == PT_LOAD && ph->p_memsz) {
-			if (ph->p_filesz > ph->p_memsz || ph->p_vaddr + ph->p_memsz < ph->p_vaddr ||
-			    (ps->nloads && ph->p_vaddr < ps->loads[ps->nloads - 1]->p_vaddr +
-							     ps->loads[ps->nloads - 1]->p_memsz))
+		if (ph.p_type == PT_NOTE)
+			notes(c, ps, c->buf + ph.p_offset, ph.p_filesz);
+		else if (ph.p_type == PT_LOAD && ph.p_memsz) {
+			if (ph.p_filesz > ph.p_memsz || ph.p_vaddr + ph.p_memsz < ph.p_vaddr ||
+			    (ps->nloads && ph.p_vaddr < ps->loads[ps->nloads - 1].p_vaddr + ps->loads[ps->nloads - 1].p_memsz))
 				return "corrupt: segments overlap, are out of order, or hold more than they map";
 			ps->loads[ps->nloads++] = ph;
 		}
 	}
-	if (!ps->why && (!ps->nloads || !ps->files || !c->nthreads))
+	if (!ps->why && (!ps->nloads || !ps->nfiles || !c->nthreads))
 		return "corrupt: no memory segments, NT_FILE note or thread (not a process's core?)";
 	return ps->why;
 }
 
+/* The NT_FILE entry holding addr (the entries sorted by start, not overlapping), or NULL. */
 static const struct nt_file *file_at(const struct parse *ps, uint64_t addr)
 {
-	for (size_t i = 0; i < ps->nfiles; i++)
-		if (ps->files[i].start <= addr && addr < ps->files[i].end)
-			return &ps->files[i];
+	size_t lo = 0, hi = ps->nfiles;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ps->files[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo && addr < ps->files[lo - 1].end ? &ps->files[lo - 1] : NULL;
+}
+
+static int by_file_start(const void *a, const void *b)
+{
+	const struct nt_file *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Sorts the NT_FILE entries (the kernel writes them in address order; gdb too) and refuses
+ * overlapping ones. */
+static const char *sort_files(struct parse *ps)
+{
+	qsort(ps->files, ps->nfiles, sizeof *ps->files, by_file_start);
+	for (size_t i = 1; i < ps->nfiles; i++)
+		if (ps->files[i].start < ps->files[i - 1].end)
+			return "corrupt: the NT_FILE note's mappings overlap";
 	return NULL;
 }
 
@@ -319,11 +363,17 @@ static void segment(struct core *c, const struct parse *ps, const Elf64_Phdr *ph
 static void uncovered(struct core *c, const struct parse *ps, const struct nt_file *nf)
 {
 	uint64_t at = nf->start;
+	size_t lo = 0, hi = ps->nloads;
 
-	for (size_t j = 0; j < ps->nloads && at < nf->end; j++) {
-		uint64_t s = ps->loads[j]->p_vaddr, e = s + ps->loads[j]->p_memsz;
-		if (e <= at)
-			continue;
+	while (lo < hi) { /* the first segment that ends after the file's start */
+		size_t mid = lo + (hi - lo) / 2;
+		if (ps->loads[mid].p_vaddr + ps->loads[mid].p_memsz <= at)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t j = lo; j < ps->nloads && at < nf->end; j++) {
+		uint64_t s = ps->loads[j].p_vaddr, e = s + ps->loads[j].p_memsz;
 		if (s >= nf->end)
 			break;
 		if (s > at) {
@@ -360,7 +410,7 @@ static const char *build(struct core *c, const struct parse *ps)
 	c->img.pid = ps->pid ? ps->pid : ps->first_tid;
 	snprintf(c->exe, sizeof c->exe, "%s", exe ? exe->path : ps->files[0].path);
 	for (size_t i = 0; i < ps->nloads; i++)
-		segment(c, ps, ps->loads[i]);
+		segment(c, ps, &ps->loads[i]);
 	for (size_t i = 0; i < ps->nfiles; i++)
 		uncovered(c, ps, &ps->files[i]);
 	qsort(c->img.maps.v, c->img.maps.n, sizeof *c->img.maps.v, by_map_start);
@@ -428,11 +478,32 @@ static int check_files(struct core *c, const char *path, struct pc_err *e)
 	return 0;
 }
 
-int core_load(const char *path, const struct core_opts *o, struct core *c, struct pc_err *e)
+/* c->buf and c->len set: the rest of c from them. On failure c is released. */
+static int parse(struct core *c, const char *path, struct pc_err *e)
 {
 	struct parse ps = { 0 };
+	const char *why = segments(c, &ps);
+
+	if (!why)
+		why = sort_files(&ps);
+	if (!why)
+		why = build(c, &ps);
+	free(ps.loads);
+	free(ps.files);
+	if (why) {
+		core_release(c);
+		return pc_fail(e, PC_EBADDUMP, "bad core file %s: %s", path, why);
+	}
+	if (check_files(c, path, e) < 0) {
+		core_release(c);
+		return -1;
+	}
+	return 0;
+}
+
+int core_load(const char *path, const struct core_opts *o, struct core *c, struct pc_err *e)
+{
 	struct stat st;
-	const char *why;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	memset(c, 0, sizeof *c);
@@ -450,20 +521,17 @@ int core_load(const char *path, const struct core_opts *o, struct core *c, struc
 		return pc_fail(e, PC_EBADDUMP, "cannot read core file %s: %s", path, strerror(errno));
 	}
 	c->len = (size_t)st.st_size;
-	why = segments(c, &ps);
-	if (!why)
-		why = build(c, &ps);
-	free(ps.loads);
-	free(ps.files);
-	if (why) {
-		core_release(c);
-		return pc_fail(e, PC_EBADDUMP, "bad core file %s: %s", path, why);
-	}
-	if (check_files(c, path, e) < 0) {
-		core_release(c);
-		return -1;
-	}
-	return 0;
+	c->mapped = true;
+	return parse(c, path, e);
+}
+
+int core_parse(const uint8_t *buf, size_t len, const struct core_opts *o, struct core *c, struct pc_err *e)
+{
+	memset(c, 0, sizeof *c);
+	c->o = *o;
+	c->buf = (uint8_t *)buf;
+	c->len = len;
+	return parse(c, "(buffer)", e);
 }
 
 void core_release(struct core *c)
@@ -475,7 +543,7 @@ void core_release(struct core *c)
 	}
 	maps_release(&c->img.maps);
 	free(c->img.regions);
-	if (c->buf)
+	if (c->buf && c->mapped)
 		munmap(c->buf, c->len);
 	memset(c, 0, sizeof *c);
 }

@@ -35,7 +35,8 @@ struct core {
 	struct pyimage img;  /* pid, maps (named by NT_FILE) and regions (core bytes, then files) */
 	size_t region_cap;
 	struct core_opts o;
-	uint8_t *buf;        /* the core, mmap'd */
+	uint8_t *buf;        /* the core, mmap'd (core_parse: borrowed) */
+	bool mapped;
 	size_t len;
 	struct core_file files[CORE_MAX_FILES];
 	size_t nfiles;
@@ -47,9 +48,14 @@ struct core {
 
 /* True when path is a regular file starting with an ELF header of type ET_CORE. */
 bool core_sniff(const char *path);
+/* "zstd", "lz4" or "xz" for a compressed file (systemd-coredump keeps cores compressed), else
+ * NULL. */
+const char *core_compressed(const char *path);
 /* Parses a core and opens the files it needs. Errors: BADDUMP (truncated, corrupt, another
  * architecture), COREFILE (the executable or a libpython it maps is not found). */
 int core_load(const char *path, const struct core_opts *o, struct core *c, struct pc_err *e);
+/* The same for a core held in memory (buf outlives c): the fuzzer's entry. */
+int core_parse(const uint8_t *buf, size_t len, const struct core_opts *o, struct core *c, struct pc_err *e);
 void core_release(struct core *c);
 /* A source over c (which must outlive it): nothing to stop, never gone, no retry. Cannot fail. */
 void source_open_core(struct source *s, struct core *c);

@@ -3,8 +3,8 @@
  * census, retained and why of the live process are taken, then `gcore` of it, and the process is
  * killed: snap of the core gives the live rows, retained gives the live table, and why gives the
  * DumpItems' retained bytes the workload computed with sys.getsizeof. Damaged cores (truncated,
- * another architecture) exit 18 and a core whose executable is missing or another file exits 19,
- * each with one line. */
+ * another architecture, still compressed) exit 18 and a core whose executable is missing or
+ * another file exits 19, each with one line. */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
@@ -98,6 +98,9 @@ Test(core_damaged, refused_with_one_line, .timeout = 120)
 		buf[18] = 183; /* e_machine EM_AARCH64 */
 		fc_write_variant(bad, buf, len);
 		fc_expect_refused(args, 18, "another architecture");
+		memcpy(buf, "\x28\xb5\x2f\xfd", 4); /* zstd's magic: a systemd-coredump core */
+		fc_write_variant(bad, buf, len);
+		fc_expect_refused(args, 18, "zstd-compressed: decompress it first");
 	}
 	{
 		const char *args[] = { "snap", "--exe", "/nonexistent/python3", core, NULL };
