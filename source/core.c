@@ -413,6 +413,8 @@ static const char *build(struct core *c, const struct parse *ps)
 		segment(c, ps, &ps->loads[i]);
 	for (size_t i = 0; i < ps->nfiles; i++)
 		uncovered(c, ps, &ps->files[i]);
+	if (!c->img.nregions)
+		return "corrupt: none of its segments holds any memory";
 	qsort(c->img.maps.v, c->img.maps.n, sizeof *c->img.maps.v, by_map_start);
 	qsort(c->img.regions, c->img.nregions, sizeof *c->img.regions, by_region_addr);
 	for (size_t i = 1; i < c->img.maps.n; i++)
