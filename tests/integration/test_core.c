@@ -4,7 +4,8 @@
  * killed: snap of the core gives the live rows, retained gives the live table, and why gives the
  * DumpItems' retained bytes the workload computed with sys.getsizeof. Damaged cores (truncated,
  * another architecture, still compressed) exit 18 and a core whose executable is missing or
- * another file exits 19, each with one line. */
+ * another file exits 19, each with one line. A core the kernel writes (core_pattern, the workload
+ * killed by SIGABRT) gives the same figures. */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
@@ -12,7 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "tests/integration/filecheck.h"
 
@@ -69,6 +75,88 @@ ParameterizedTest(struct python *py, core, analyses_match_live, .timeout = 180)
 		live.retained);
 	fc_live_release(&live);
 	unlink(core);
+}
+
+/* Why the kernel would not write a core into the crashing process's directory, or NULL. */
+static const char *no_kernel_core(char *why, size_t len)
+{
+	struct rlimit rl;
+	char pattern[256] = "";
+	FILE *f = fopen("/proc/sys/kernel/core_pattern", "r");
+
+	if (f) {
+		if (!fgets(pattern, sizeof pattern, f))
+			pattern[0] = '\0';
+		fclose(f);
+	}
+	pattern[strcspn(pattern, "\n")] = '\0';
+	if (getrlimit(RLIMIT_CORE, &rl) == 0 && rl.rlim_max == 0)
+		snprintf(why, len, "the hard RLIMIT_CORE is 0");
+	else if (!pattern[0] || pattern[0] == '|' || strchr(pattern, '/'))
+		snprintf(why, len, "core_pattern is '%s', not a file in the process's directory", pattern);
+	else
+		return NULL;
+	return why;
+}
+
+/* The one file the kernel wrote into dir, into path; false when there is none. */
+static bool kernel_core_in(const char *dir, char *path, size_t len)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool found = false;
+
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.' && !found)
+			found = snprintf(path, len, "%s/%s", dir, de->d_name) < (int)len;
+	if (d)
+		closedir(d);
+	return found;
+}
+
+ParameterizedTestParameters(core, kernel_core_of_abort)
+{
+	static struct python found[H_MAX_PYTHONS];
+	size_t n = h_find_pythons(found, H_MAX_PYTHONS);
+	struct python *params = cr_malloc(sizeof *params * (n ? n : 1));
+
+	memcpy(params, found, sizeof *params * n);
+	return cr_make_param_array(struct python, params, n);
+}
+
+ParameterizedTest(struct python *py, core, kernel_core_of_abort, .timeout = 180)
+{
+	char dir[] = "/tmp/pycensus-kcore-XXXXXX", why[300], workload[PATH_MAX], rel[PATH_MAX], line[256], core[PATH_MAX + 300];
+	char script[] = "cd \"$1\" && ulimit -c unlimited && exec \"$2\" \"$3\"";
+	char *argv[] = { "/bin/sh", "-c", script, "sh", dir, py->path, workload, NULL };
+	struct fc_live live = { .label = py->label };
+	struct proc p;
+	int status;
+
+	if (no_kernel_core(why, sizeof why))
+		cr_skip_test("%s: %s", py->label, why);
+	snprintf(rel, sizeof rel, "%s/dump.py", getenv("PYCENSUS_WORKLOADS") ? getenv("PYCENSUS_WORKLOADS")
+									     : "tests/integration/workloads");
+	cr_assert(realpath(rel, workload) && mkdtemp(dir));
+	cr_assert(h_spawn(&p, argv) && h_wait_line(&p, "up", line, sizeof line, 60) && h_wait_sleeping(p.pid, 30),
+		  "%s: the workload did not start", py->label);
+	cr_assert_eq(sscanf(line, "up %lld %lld %lld", &live.n, &live.sizes, &live.retained), 3, "%s: %s", py->label, line);
+	snprintf(live.pid, sizeof live.pid, "%d", (int)p.pid);
+	fc_take_live(&live);
+	kill(p.pid, SIGABRT); /* the kernel writes the core before the process is reaped */
+	cr_assert_eq(waitpid(p.pid, &status, 0), p.pid);
+	p.pid = 0;
+	h_kill(&p);
+	if (!WIFSIGNALED(status) || !WCOREDUMP(status) || !kernel_core_in(dir, core, sizeof core)) {
+		fc_live_release(&live);
+		rmdir(dir);
+		cr_skip_test("%s: the kernel wrote no core (status %#x)", py->label, status);
+	}
+	fc_expect_file_matches(&live, core, "(signal 6)");
+	fprintf(stderr, "core: %s: the kernel's core of SIGABRT: %zu kinds equal live\n", py->label, live.rows.n);
+	fc_live_release(&live);
+	unlink(core);
+	rmdir(dir);
 }
 
 Test(core_damaged, refused_with_one_line, .timeout = 120)
