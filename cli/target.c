@@ -44,6 +44,9 @@ static int open_file(struct target *t, const char *path, struct pc_err *e)
 {
 	if (access(path, R_OK) < 0)
 		return pc_fail(e, PC_EUSAGE, "'%s' is neither a PID nor a readable dump file", path);
+	if (!core_sniff(path) && (core_opts.exe || core_opts.sysroot))
+		return pc_fail(e, PC_EUSAGE, "--exe and --sysroot say where a core file's files are; %s is not an ELF core file",
+			       path);
 	if (core_sniff(path)) {
 		if (core_load(path, &core_opts, &t->core, e) < 0)
 			return -1;
@@ -82,6 +85,8 @@ int target_open(struct target *t, const char *arg, unsigned flags, struct pc_err
 			dump_release(&t->d);
 			return -1;
 		}
+	} else if (core_opts.exe || core_opts.sysroot) {
+		return pc_fail(e, PC_EUSAGE, "--exe and --sysroot say where a core file's files are; '%s' is a PID", arg);
 	} else if (cli_parse_pid(arg, &pid, e) < 0 || source_open_pid(&t->src, pid, flags, e) < 0) {
 		return -1;
 	}

@@ -199,6 +199,10 @@ Test(core_damaged, refused_with_one_line, .timeout = 120)
 		fc_expect_refused(args, 19, "is not the file the process mapped");
 	}
 	{
+		const char *args[] = { "snap", "--exe", "/bin/sh", "1", NULL };
+		fc_expect_refused(args, 2, "--exe and --sysroot say where a core file's files are; '1' is a PID");
+	}
+	{
 		const char *args[] = { "snap", "--sysroot", "/nonexistent", core, NULL };
 		fc_expect_refused(args, 19, "which is not at /nonexistent/");
 	}
