@@ -5,7 +5,8 @@
  * DumpItems' retained bytes the workload computed with sys.getsizeof. Damaged cores (truncated,
  * another architecture, still compressed) exit 18 and a core whose executable is missing or
  * another file exits 19, each with one line. A core the kernel writes (core_pattern, the workload
- * killed by SIGABRT) gives the same figures. */
+ * killed by SIGABRT) gives the same figures, and so does a core whose files are given with --exe
+ * (a copy of the executable) or --sysroot (a root holding the interpreter's files). */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
@@ -46,7 +47,8 @@ static bool take_core(pid_t pid, char *core, size_t len, char *why, size_t whyle
 	return true;
 }
 
-ParameterizedTestParameters(core, analyses_match_live)
+/* Every interpreter found, as the parameters of a test. */
+static struct criterion_test_params every_python(void)
 {
 	static struct python found[H_MAX_PYTHONS];
 	size_t n = h_find_pythons(found, H_MAX_PYTHONS);
@@ -54,6 +56,11 @@ ParameterizedTestParameters(core, analyses_match_live)
 
 	memcpy(params, found, sizeof *params * n);
 	return cr_make_param_array(struct python, params, n);
+}
+
+ParameterizedTestParameters(core, analyses_match_live)
+{
+	return every_python();
 }
 
 ParameterizedTest(struct python *py, core, analyses_match_live, .timeout = 180)
@@ -116,12 +123,7 @@ static bool kernel_core_in(const char *dir, char *path, size_t len)
 
 ParameterizedTestParameters(core, kernel_core_of_abort)
 {
-	static struct python found[H_MAX_PYTHONS];
-	size_t n = h_find_pythons(found, H_MAX_PYTHONS);
-	struct python *params = cr_malloc(sizeof *params * (n ? n : 1));
-
-	memcpy(params, found, sizeof *params * n);
-	return cr_make_param_array(struct python, params, n);
+	return every_python();
 }
 
 ParameterizedTest(struct python *py, core, kernel_core_of_abort, .timeout = 180)
@@ -208,5 +210,76 @@ Test(core_damaged, refused_with_one_line, .timeout = 120)
 	}
 	free(buf);
 	unlink(bad);
+	unlink(core);
+}
+
+/* The files of the interpreter (the executable and any libpython) that pid maps, as symlinks
+ * under root at the same paths: a copy of the machine's files, as --sysroot takes. */
+static void mirror_interpreter(pid_t pid, const char *root)
+{
+	char cmd[PATH_MAX * 2 + 300], *out;
+	int status;
+
+	snprintf(cmd, sizeof cmd, "awk '$6 ~ /^\\// && ($6 ~ /libpython/ || $6 == exe) { print $6 }' "
+		 "exe=\"$(readlink /proc/%d/exe)\" /proc/%d/maps | sort -u | while read -r f; do "
+		 "mkdir -p \"%s$(dirname \"$f\")\" && ln -sf \"$f\" \"%s$f\"; done", (int)pid, (int)pid, root, root);
+	out = h_command_output(cmd, 4096, &status);
+	cr_assert_eq(status, 0, "mirroring the interpreter's files: %s", out ? out : "");
+	free(out);
+}
+
+/* A core read with its files elsewhere: the executable copied (--exe), or the files under another
+ * root (--sysroot), gives the census it gives with the files in place. */
+Test(core_files, found_elsewhere, .timeout = 120)
+{
+	struct python py[H_MAX_PYTHONS];
+	char core[64], why[400], root[] = "/tmp/pycensus-sysroot-XXXXXX", exe[PATH_MAX + 32], real[PATH_MAX], cmd[PATH_MAX * 3];
+	long long n, sizes, retained;
+	struct table plain, with_exe, with_root;
+	struct proc p;
+	char *out;
+	int status;
+
+	cr_assert(h_find_pythons(py, H_MAX_PYTHONS) > 0, "no interpreter found");
+	cr_assert(mkdtemp(root));
+	fc_start_dump_workload(&py[0], &p, &n, &sizes, &retained);
+	mirror_interpreter(p.pid, root);
+	if (!take_core(p.pid, core, sizeof core, why, sizeof why)) {
+		h_kill(&p);
+		cr_skip_test("%s: %s", py[0].label, why);
+	}
+	h_kill(&p);
+	cr_assert(realpath(py[0].path, real));
+	snprintf(exe, sizeof exe, "%s/python-copy", root);
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", real, exe);
+	free(h_command_output(cmd, 256, &status));
+	cr_assert_eq(status, 0, "%s", cmd);
+	{
+		const char *args[] = { "snap", "-f", "csv", "-n", "0", core, NULL };
+		fc_table_of(args, &plain, "snap of the core", py[0].label);
+	}
+	{
+		const char *args[] = { "snap", "-f", "csv", "-n", "0", "--exe", exe, core, NULL };
+		fc_table_of(args, &with_exe, "snap --exe of the core", py[0].label);
+	}
+	{
+		const char *args[] = { "snap", "-f", "csv", "-n", "0", "--sysroot", root, core, NULL };
+		fc_table_of(args, &with_root, "snap --sysroot of the core", py[0].label);
+	}
+	cr_expect_eq(h_count(&plain, "__main__.DumpItem"), n, "%s: DumpItems", py[0].label);
+	cr_expect(plain.n > 0 && plain.n == with_exe.n && plain.n == with_root.n, "%s: %zu rows, %zu with --exe, %zu with --sysroot",
+		  py[0].label, plain.n, with_exe.n, with_root.n);
+	for (size_t i = 0; i < plain.n; i++) {
+		const struct row *a = h_row(&with_exe, plain.v[i].kind), *b = h_row(&with_root, plain.v[i].kind);
+		cr_expect(a && b && a->count == plain.v[i].count && b->count == plain.v[i].count &&
+			  a->size == plain.v[i].size && b->size == plain.v[i].size, "%s: row %s differs", py[0].label,
+			  plain.v[i].kind);
+	}
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+	out = h_command_output(cmd, 256, &status);
+	free(out);
+	h_table_free(&plain);
+	h_table_free(&with_exe);
+	h_table_free(&with_root);
 	unlink(core);
 }
