@@ -145,12 +145,18 @@ FUZZ_ASAN ?= detect_leaks=1
 FUZZ_RUN = PYCENSUS_FUZZ_IMAGES=$(FUZZ_BUILD)/images ASAN_OPTIONS=$(FUZZ_ASAN) $(FUZZ_BUILD)/fuzz_census
 FUZZ_DUMP_RUN = PYCENSUS_FUZZ_IMAGES=$(FUZZ_BUILD)/images ASAN_OPTIONS=$(FUZZ_ASAN) $(FUZZ_BUILD)/fuzz_dump
 FUZZ_DUMP_SHORT ?= 15
+FUZZ_CORE_RUN = ASAN_OPTIONS=$(FUZZ_ASAN) $(FUZZ_BUILD)/fuzz_core
+FUZZ_CORE_SHORT ?= 10
 
 $(BUILD)/fuzz_census: $(BUILD)/tests/fuzz/fuzz_census.o $(BUILD)/tests/fuzz/fuzz_image.o $(BUILD)/libpycensus.a
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(LDLIBS_PC)
 
 # the heap-dump reader's harness (tests/fuzz/fuzz_dump.c): a short pass in fuzz-check
 $(BUILD)/fuzz_dump: $(BUILD)/tests/fuzz/fuzz_dump.o $(BUILD)/libpycensus.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(LDLIBS_PC)
+
+# the core-file reader's harness (tests/fuzz/fuzz_core.c): a short pass in fuzz-check
+$(BUILD)/fuzz_core: $(BUILD)/tests/fuzz/fuzz_core.o $(BUILD)/libpycensus.a
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(LDLIBS_PC)
 
 $(BUILD)/shrink_image: $(BUILD)/tests/fuzz/shrink_image.o $(BUILD)/tests/fuzz/fuzz_image.o $(BUILD)/libpycensus.a
@@ -161,7 +167,8 @@ $(FUZZ_BUILD)/images/%.img: tests/fuzz/images/%.img.gz
 	gzip -dc $< > $@
 
 fuzz-build: deps
-	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang CFLAGS="$(FUZZ_CFLAGS)" $(FUZZ_BUILD)/fuzz_census $(FUZZ_BUILD)/fuzz_dump
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang CFLAGS="$(FUZZ_CFLAGS)" $(FUZZ_BUILD)/fuzz_census $(FUZZ_BUILD)/fuzz_dump \
+		$(FUZZ_BUILD)/fuzz_core
 	@$(MAKE) --no-print-directory $(FUZZ_IMAGES)
 
 # make fuzz: an execution over 1 s is a finding (-timeout=1); fork mode records it as an artifact
@@ -178,6 +185,8 @@ fuzz-check: fuzz-build
 	$(FUZZ_RUN) -timeout=20 -max_total_time=$(FUZZ_SHORT) -print_final_stats=1 $(FUZZ_BUILD)/corpus tests/fuzz/corpus
 	@mkdir -p $(FUZZ_BUILD)/corpus-dump
 	$(FUZZ_DUMP_RUN) -timeout=20 -max_total_time=$(FUZZ_DUMP_SHORT) -print_final_stats=1 $(FUZZ_BUILD)/corpus-dump tests/fuzz/corpus-dump
+	@mkdir -p $(FUZZ_BUILD)/corpus-core
+	$(FUZZ_CORE_RUN) -timeout=20 -max_total_time=$(FUZZ_CORE_SHORT) -print_final_stats=1 $(FUZZ_BUILD)/corpus-core tests/fuzz/corpus-core
 
 # The same suite with AddressSanitizer + UBSan, in its own build tree.
 asan: deps

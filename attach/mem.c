@@ -123,8 +123,8 @@ const uint8_t *mem_local(struct mem *m, uint64_t addr, uint64_t len)
 	return m->cache[lo - 1].data + (addr - m->cache[lo - 1].addr);
 }
 
-/* The image region holding [addr, addr+len) whole, or NULL. */
-static const uint8_t *image_find(const struct mem *m, uint64_t addr, uint64_t len)
+/* The index of the image region holding addr, or nimage. */
+static size_t image_index(const struct mem *m, uint64_t addr)
 {
 	size_t lo = 0, hi = m->nimage;
 
@@ -135,20 +135,24 @@ static const uint8_t *image_find(const struct mem *m, uint64_t addr, uint64_t le
 		else
 			hi = mid;
 	}
-	if (lo == 0 || !region_has(&m->image[lo - 1], addr, len))
-		return NULL;
-	return m->image[lo - 1].data + (addr - m->image[lo - 1].addr);
+	return lo == 0 || !region_has(&m->image[lo - 1], addr, 1) ? m->nimage : lo - 1;
 }
 
-/* Replay: the image answers where the process would. */
+/* Replay: the image answers where the process would, across regions that touch (a core file's
+ * segments are one per mapping: an object may straddle two adjacent mappings). */
 static bool read_image(struct mem *m, uint64_t addr, void *buf, size_t len)
 {
-	const uint8_t *p = image_find(m, addr, len);
+	size_t i = image_index(m, addr), done = 0;
 
 	m->stats.syscalls++;
-	if (!p)
+	while (done < len && i < m->nimage && m->image[i].addr <= addr + done) {
+		const struct mem_region *r = &m->image[i++];
+		uint64_t at = addr + done - r->addr, n = r->len - at < len - done ? r->len - at : len - done;
+		memcpy((uint8_t *)buf + done, r->data + at, n);
+		done += n;
+	}
+	if (done < len)
 		return false;
-	memcpy(buf, p, len);
 	m->stats.remote_bytes += len;
 	return true;
 }

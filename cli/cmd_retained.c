@@ -53,6 +53,7 @@ static void retained_help(FILE *out)
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"      --pause copy|census how long the target stays stopped (default copy)\n"
 		"  -q, --quiet             no progress on the terminal\n"
+		TARGET_HELP
 		"  -h, --help              this help\n"
 		"\n"
 		"needs: ptrace permission over PID, as 'pycensus snap'.\n\n");
@@ -65,7 +66,7 @@ static int parse_args(int argc, char **argv, struct retained_args *a, struct pc_
 		{ "limit", required_argument, NULL, 'n' }, { "min", required_argument, NULL, 'm' },
 		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
 		{ "pause", required_argument, NULL, 'P' }, { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+		{ "help", no_argument, NULL, 'h' }, TARGET_LONGOPTS, { 0, 0, 0, 0 },
 	};
 	int c;
 
@@ -84,6 +85,7 @@ static int parse_args(int argc, char **argv, struct retained_args *a, struct pc_
 		case 'P': if (cli_parse_pause(optarg, &a->opts.pause, e) < 0) return -1; break;
 		case 'q': a->quiet = true; break;
 		case 'h': retained_help(stdout); exit(0);
+		case TARGET_OPT_EXE: case TARGET_OPT_SYSROOT: target_option(c, optarg); break;
 		default:
 			return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
 		}

@@ -93,6 +93,7 @@ static void snap_help(FILE *out)
 		"                          samples are taken; text: final partition and what grew most)\n"
 		"  -c, --count N           with -i: stop after N samples\n"
 		"  -q, --quiet             no progress on stderr\n"
+		TARGET_HELP
 		"  -h, --help              this help\n"
 		"\n"
 		"needs: ptrace permission over PID (same user and kernel.yama.ptrace_scope <= 1 for a child,\n"
@@ -136,7 +137,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		{ "size", required_argument, NULL, 's' },   { "help", no_argument, NULL, 'h' },
 		{ "interval", required_argument, NULL, 'i' }, { "count", required_argument, NULL, 'c' },
 		{ "quiet", no_argument, NULL, 'q' },        { "pause", required_argument, NULL, 'P' },
-		{ "subprocesses", no_argument, NULL, 'T' }, { 0, 0, 0, 0 },
+		{ "subprocesses", no_argument, NULL, 'T' }, TARGET_LONGOPTS, { 0, 0, 0, 0 },
 	};
 	static const char *const formats[] = { "text", "csv", "json", "pprof", "html" }, *const bys[] = { "kind", "type", "module", "size" },
 			       *const sizes[] = { "getsizeof", "alloc" },
@@ -175,6 +176,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		case 'B': a->nonblocking = true; break;
 		case 'P': if (cli_parse_pause(optarg, &a->opts.pause, e) < 0) return -1; break;
 		case 'h': snap_help(stdout); exit(0);
+		case TARGET_OPT_EXE: case TARGET_OPT_SYSROOT: target_option(c, optarg); break;
 		default:
 			return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
 		}

@@ -40,6 +40,7 @@ static void stacks_help(FILE *out)
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"      --subprocesses      every process of the tree under PID, one stopped at a time, each\n"
 		"                          under a line naming it and its role (text only)\n"
+		TARGET_HELP
 		"  -h, --help              this help\n"
 		"\n"
 		"Native frames are named from each file's .symtab, else its .dynsym (stripped builds such as\n"
@@ -55,7 +56,7 @@ static int parse_args(int argc, char **argv, struct stacks_args *a, struct pc_er
 	static const struct option longopts[] = {
 		{ "native", no_argument, NULL, 'N' }, { "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' },
-		{ "subprocesses", no_argument, NULL, 'T' }, { 0, 0, 0, 0 },
+		{ "subprocesses", no_argument, NULL, 'T' }, TARGET_LONGOPTS, { 0, 0, 0, 0 },
 	};
 	int c;
 
@@ -73,6 +74,7 @@ static int parse_args(int argc, char **argv, struct stacks_args *a, struct pc_er
 		case 'o': a->output = optarg; break;
 		case 'T': a->subprocesses = true; break;
 		case 'h': stacks_help(stdout); exit(0);
+		case TARGET_OPT_EXE: case TARGET_OPT_SYSROOT: target_option(c, optarg); break;
 		default:
 			return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
 		}

@@ -59,6 +59,7 @@ static void stats_help(FILE *out)
 		"                              how to find pymalloc's arenas (see 'pycensus snap --help')\n"
 		"      --subprocesses          every process of the tree under PID, one stopped at a time,\n"
 		"                              each under a line naming it and its role (text only)\n"
+		TARGET_HELP
 		"  -h, --help                  this help\n"
 		"\n"
 		"needs: ptrace permission over PID (as for snap).\n\n",
@@ -71,7 +72,7 @@ static int parse_args(int argc, char **argv, struct stats_args *a, struct pc_err
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
 		{ "arenas", required_argument, NULL, 'a' }, { "help", no_argument, NULL, 'h' },
-		{ "subprocesses", no_argument, NULL, 'T' }, { 0, 0, 0, 0 },
+		{ "subprocesses", no_argument, NULL, 'T' }, TARGET_LONGOPTS, { 0, 0, 0, 0 },
 	};
 	static const char *const modes[] = { "auto", "symbols", "scan" };
 	int c, m;
@@ -93,6 +94,7 @@ static int parse_args(int argc, char **argv, struct stats_args *a, struct pc_err
 			a->opts.arenas = (enum arena_mode)m;
 			break;
 		case 'h': stats_help(stdout); exit(0);
+		case TARGET_OPT_EXE: case TARGET_OPT_SYSROOT: target_option(c, optarg); break;
 		default:
 			return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
 		}

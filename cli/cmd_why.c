@@ -57,6 +57,7 @@ static void why_help(FILE *out)
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"      --pause copy|census how long the target stays stopped (default copy)\n"
 		"  -q, --quiet             no progress on the terminal\n"
+		TARGET_HELP
 		"  -h, --help              this help\n"
 		"\n"
 		"needs: ptrace permission over PID, as 'pycensus snap'.\n\n");
@@ -80,7 +81,7 @@ static int parse_args(int argc, char **argv, struct why_args *a, struct pc_err *
 		{ "kind", required_argument, NULL, 'k' }, { "addr", required_argument, NULL, 'A' },
 		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
 		{ "pause", required_argument, NULL, 'P' }, { "quiet", no_argument, NULL, 'q' },
-		{ "min", required_argument, NULL, 'm' }, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+		{ "min", required_argument, NULL, 'm' }, { "help", no_argument, NULL, 'h' }, TARGET_LONGOPTS, { 0, 0, 0, 0 },
 	};
 	int c;
 
@@ -100,6 +101,7 @@ static int parse_args(int argc, char **argv, struct why_args *a, struct pc_err *
 		case 'P': if (cli_parse_pause(optarg, &a->opts.pause, e) < 0) return -1; break;
 		case 'q': a->quiet = true; break;
 		case 'h': why_help(stdout); exit(0);
+		case TARGET_OPT_EXE: case TARGET_OPT_SYSROOT: target_option(c, optarg); break;
 		default:
 			return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
 		}

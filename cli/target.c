@@ -9,6 +9,16 @@
 #include <unistd.h>
 #include "cli/commands.h"
 
+static struct core_opts core_opts;
+
+void target_option(int opt, const char *arg)
+{
+	if (opt == TARGET_OPT_EXE)
+		core_opts.exe = arg;
+	else if (opt == TARGET_OPT_SYSROOT)
+		core_opts.sysroot = arg;
+}
+
 bool target_is_file(const char *arg)
 {
 	const char *s = arg;
@@ -34,6 +44,17 @@ static int open_file(struct target *t, const char *path, struct pc_err *e)
 {
 	if (access(path, R_OK) < 0)
 		return pc_fail(e, PC_EUSAGE, "'%s' is neither a PID nor a readable dump file", path);
+	if (!core_sniff(path) && (core_opts.exe || core_opts.sysroot))
+		return pc_fail(e, PC_EUSAGE, "--exe and --sysroot say where a core file's files are; %s is not an ELF core file",
+			       path);
+	if (core_sniff(path)) {
+		if (core_load(path, &core_opts, &t->core, e) < 0)
+			return -1;
+		core_origin(&t->core, path, t->origin, sizeof t->origin);
+		t->file = true;
+		source_open_core(&t->src, &t->core);
+		return 0;
+	}
 	if (dump_sniff(path)) {
 		if (dump_load(path, &t->d, e) < 0)
 			return -1;
@@ -42,9 +63,12 @@ static int open_file(struct target *t, const char *path, struct pc_err *e)
 		if (image_load(path, &t->d.img, e) < 0)
 			return -1;
 		snprintf(t->origin, sizeof t->origin, "from captured image %.100s, PID %u", path, t->d.img.pid);
+	} else if (core_compressed(path)) {
+		return pc_fail(e, PC_EBADDUMP, "%s is %s-compressed: decompress it first (a systemd-coredump core: "
+			       "'coredumpctl dump PID -o core')", path, core_compressed(path));
 	} else {
-		return pc_fail(e, PC_EBADDUMP, "%s is not a pycensus dump (no PCHEAP magic at its start); "
-			       "a PID is a number", path);
+		return pc_fail(e, PC_EBADDUMP, "%s is neither a pycensus dump (no PCHEAP magic at its start) "
+			       "nor an ELF core file; a PID is a number", path);
 	}
 	t->file = true;
 	source_open_image(&t->src, &t->d.img);
@@ -61,6 +85,8 @@ int target_open(struct target *t, const char *arg, unsigned flags, struct pc_err
 			dump_release(&t->d);
 			return -1;
 		}
+	} else if (core_opts.exe || core_opts.sysroot) {
+		return pc_fail(e, PC_EUSAGE, "--exe and --sysroot say where a core file's files are; '%s' is a PID", arg);
 	} else if (cli_parse_pid(arg, &pid, e) < 0 || source_open_pid(&t->src, pid, flags, e) < 0) {
 		return -1;
 	}
@@ -82,5 +108,6 @@ void target_close(struct target *t)
 	if (t->open)
 		source_close(&t->src);
 	dump_release(&t->d);
+	core_release(&t->core);
 	memset(t, 0, sizeof *t);
 }

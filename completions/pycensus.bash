@@ -30,7 +30,8 @@ _pycensus()
 		done
 	fi
 	case "$prev" in
-	-o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	-o|--output|--exe) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	--sysroot) COMPREPLY=($(compgen -d -- "$cur")); return ;;
 	-f|--format)
 		case "$cmd" in
 		snap) COMPREPLY=($(compgen -W "text csv json html pprof" -- "$cur")) ;;
@@ -47,14 +48,14 @@ _pycensus()
 	-i|--interval|-n|--rows|-c|--count|--top|-m|--match|-l|--listen|--kind|--addr|--min|--limit|-k|--suspects) return ;;
 	esac
 	case "$cmd" in
-	snap) opts="--format --output --rows --by --size --arenas --nonblocking --pause --no-header --stacks --interval --count --quiet --help" ;;
-	stats) opts="--format --output --arenas --help" ;;
-	stacks) opts="--native --format --output --help" ;;
+	snap) opts="--format --output --rows --by --size --arenas --nonblocking --pause --no-header --stacks --interval --count --quiet --exe --sysroot --help" ;;
+	stats) opts="--format --output --arenas --exe --sysroot --help" ;;
+	stacks) opts="--native --format --output --exe --sysroot --help" ;;
 	run) opts="--interval --format --output --rows --arenas --pause --quiet --help --" ;;
 	top) opts="--interval --rows --count --arenas --pause --help" ;;
 	serve) opts="--match --listen --interval --top --arenas --pause --help" ;;
-	why) opts="--kind --addr --min --format --output --pause --quiet --help" ;;
-	retained) opts="--limit --min --format --output --pause --quiet --help" ;;
+	why) opts="--kind --addr --min --format --output --pause --quiet --exe --sysroot --help" ;;
+	retained) opts="--limit --min --format --output --pause --quiet --exe --sysroot --help" ;;
 	leaks) opts="--interval --suspects --rows --format --output --pause --quiet --help" ;;
 	inspect) opts="--top --min-instances --format --output --pause --quiet --help" ;;
 	diff) opts="--format --output --rows --help" ;;
@@ -70,8 +71,8 @@ _pycensus()
 		COMPREPLY=($(compgen -f -- "$cur"))
 	elif [ "$cmd" != run ]; then
 		COMPREPLY=($(compgen -W "$(_pycensus_pids)" -- "$cur"))
-		case "$cmd" in # a heap dump stands for the PID
-		snap|stats|stacks|why|retained) COMPREPLY+=($(compgen -f -X '!*.pcheap' -- "$cur")) ;;
+		case "$cmd" in # a heap dump or a core file stands for the PID
+		snap|stats|stacks|why|retained) COMPREPLY+=($(compgen -f -X '!*.pcheap' -- "$cur") $(compgen -f -X '!*core*' -- "$cur")) ;;
 		esac
 	fi
 }

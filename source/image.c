@@ -357,7 +357,7 @@ void image_release(struct pyimage *img)
 	memset(img, 0, sizeof *img);
 }
 
-static void copy_maps(struct maps *dst, const struct maps *src)
+void image_copy_maps(struct maps *dst, const struct maps *src)
 {
 	memset(dst, 0, sizeof *dst);
 	dst->v = xcalloc(src->n + 1, sizeof *dst->v);
@@ -374,7 +374,7 @@ int pyproc_open_image(struct pyproc *p, const struct pyimage *img, struct pc_err
 
 	memset(p, 0, sizeof *p);
 	p->pid = (pid_t)img->pid;
-	copy_maps(&p->maps, &img->maps);
+	image_copy_maps(&p->maps, &img->maps);
 	mem_init_buffer(&p->mem);
 	mem_set_image(&p->mem, img->regions, img->nregions);
 	el->major = img->major;

@@ -63,6 +63,8 @@ int image_parse(const uint8_t *buf, size_t len, struct pyimage *img, struct pc_e
 /* Reads and parses a file (img owns the bytes). Errors: USAGE (missing or bad file). */
 int image_load(const char *path, struct pyimage *img, struct pc_err *e);
 void image_release(struct pyimage *img);
+/* dst becomes a copy of src that owns its paths. */
+void image_copy_maps(struct maps *dst, const struct maps *src);
 
 /* Opens the interpreter of a captured image as pyproc_open opens a live one (same layout
  * validation). img must outlive p. Errors: as pyproc_open, LAYOUT for a bad image. */

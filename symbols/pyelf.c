@@ -163,6 +163,24 @@ static void describe(struct pyelf *p)
 		 p->deleted ? ", deleted since mapped" : "");
 }
 
+/* Where the files come from: a live process's through /proc/PID (fn NULL), a core's through fn. */
+struct opener {
+	pid_t pid;            /* 0 for a core: debug files are looked for in our own filesystem */
+	pyelf_file_fn *fn;
+	void *arg;
+};
+
+/* The path to open for a file the maps name; true when it was deleted since it was mapped. */
+static bool open_path(const struct opener *o, const struct maps *maps, const char *mapped, char *out, size_t len)
+{
+	if (o->fn) {
+		if (!o->fn(o->arg, mapped, out, len))
+			out[0] = '\0';
+		return false;
+	}
+	return proc_mapped_file(o->pid, maps, mapped, out, len);
+}
+
 /* A stripped object's .symtab from its detached debug file, when there is one; a missing one is
  * not an error (only .dynsym is known then). Records which file supplies the symbols. */
 static void find_symbols(struct pyelf *p, pid_t pid)
@@ -267,15 +285,16 @@ static int old_python(struct pyelf *p, struct mem *mem, struct pc_err *e)
 }
 
 /* Opens one candidate; 1 when it holds _PyRuntime, 0 when not, -1 on a hard error. */
-static int try_object(struct pyelf *p, pid_t pid, const char *path, const struct maps *maps,
+static int try_object(struct pyelf *p, const struct opener *o, const char *path, const struct maps *maps,
 		      struct mem *mem, struct pc_err *e)
 {
 	struct elf_sym s;
 	struct pc_err ignore = { 0 };
+	pid_t pid = o->pid;
 
 	snprintf(p->maps_path, sizeof p->maps_path, "%s", path);
-	p->deleted = proc_mapped_file(pid, maps, path, p->file_path, sizeof p->file_path);
-	p->elf = elf_open(p->file_path, &ignore);
+	p->deleted = open_path(o, maps, path, p->file_path, sizeof p->file_path);
+	p->elf = p->file_path[0] ? elf_open(p->file_path, &ignore) : NULL;
 	if (!p->elf && p->deleted && ignore.code == PC_EPERM)
 		return pc_fail(e, PC_EPERM, "%s was deleted or replaced after process %d mapped it (a package "
 			       "upgrade?); the copy it still maps opens only through %s, which the kernel allows "
@@ -287,7 +306,7 @@ static int try_object(struct pyelf *p, pid_t pid, const char *path, const struct
 	if (elf_load_bias(p->elf, maps, path, &p->bias, &ignore) == 0) {
 		if (elf_symbol(p->elf, "_PyRuntime", &s)) {
 			p->runtime = s.value + p->bias;
-			find_symbols(p, pid);
+			find_symbols(p, o->fn ? 0 : pid);
 			return 1;
 		}
 		if (old_python(p, mem, e) < 0)
@@ -300,7 +319,8 @@ static int try_object(struct pyelf *p, pid_t pid, const char *path, const struct
 
 /* Another libpython after the one read that holds a _PyRuntime too (a program that loaded two
  * CPythons): named in p->other, since only one is read. */
-static void second_runtime(struct pyelf *p, pid_t pid, const struct maps *maps, const char **rest, size_t n)
+static void second_runtime(struct pyelf *p, const struct opener *o, const struct maps *maps, const char **rest,
+			   size_t n)
 {
 	char path[PATH_MAX + 64];
 	struct elf_sym s;
@@ -309,8 +329,8 @@ static void second_runtime(struct pyelf *p, pid_t pid, const struct maps *maps, 
 		struct elf_file *f;
 		if (strncmp(base_name(rest[i]), "libpython", 9) != 0 || strcmp(rest[i], p->maps_path) == 0)
 			continue;
-		proc_mapped_file(pid, maps, rest[i], path, sizeof path);
-		if (!(f = elf_open(path, NULL)))
+		open_path(o, maps, rest[i], path, sizeof path);
+		if (!path[0] || !(f = elf_open(path, NULL)))
 			continue;
 		if (elf_inode(f) != elf_inode(p->elf) && elf_symbol(f, "_PyRuntime", &s))
 			snprintf(p->other, sizeof p->other, "%s", rest[i]);
@@ -318,18 +338,14 @@ static void second_runtime(struct pyelf *p, pid_t pid, const struct maps *maps, 
 	}
 }
 
-int pyelf_open(struct pyelf *p, pid_t pid, const struct maps *maps, struct mem *mem, struct pc_err *e)
+static int open_with(struct pyelf *p, const struct opener *o, const char *exe, const struct maps *maps,
+		     struct mem *mem, struct pc_err *e)
 {
-	char exe[PATH_MAX];
 	const char *cand[16];
-	size_t n;
+	size_t n = candidates(maps, exe, cand, PC_ARRAY_LEN(cand));
 
-	memset(p, 0, sizeof *p);
-	if (proc_exe(pid, exe, sizeof exe, NULL, e) < 0)
-		return -1;
-	n = candidates(maps, exe, cand, PC_ARRAY_LEN(cand));
 	for (size_t i = 0; i < n; i++) {
-		int r = try_object(p, pid, cand[i], maps, mem, e);
+		int r = try_object(p, o, cand[i], maps, mem, e);
 		if (r < 0)
 			goto fail;
 		if (r == 0)
@@ -337,14 +353,34 @@ int pyelf_open(struct pyelf *p, pid_t pid, const struct maps *maps, struct mem *
 		describe(p);
 		if (detect_version(p, mem, e) < 0)
 			goto fail;
-		second_runtime(p, pid, maps, cand + i + 1, n - i - 1);
+		second_runtime(p, o, maps, cand + i + 1, n - i - 1);
 		return 0;
 	}
-	pc_fail(e, PC_ENOTPYTHON, "process %d (%s) maps no CPython interpreter: no _PyRuntime in it or in any libpython",
-		(int)pid, exe);
+	pc_fail(e, PC_ENOTPYTHON, "%s %d (%s) maps no CPython interpreter: no _PyRuntime in it or in any libpython",
+		o->fn ? "the core of process" : "process", (int)o->pid, exe);
 fail:
 	pyelf_close(p);
 	return -1;
+}
+
+int pyelf_open(struct pyelf *p, pid_t pid, const struct maps *maps, struct mem *mem, struct pc_err *e)
+{
+	char exe[PATH_MAX];
+	struct opener o = { pid, NULL, NULL };
+
+	memset(p, 0, sizeof *p);
+	if (proc_exe(pid, exe, sizeof exe, NULL, e) < 0)
+		return -1;
+	return open_with(p, &o, exe, maps, mem, e);
+}
+
+int pyelf_open_files(struct pyelf *p, pid_t pid, const char *exe, const struct maps *maps, struct mem *mem,
+		     pyelf_file_fn *fn, void *arg, struct pc_err *e)
+{
+	struct opener o = { pid, fn, arg };
+
+	memset(p, 0, sizeof *p);
+	return open_with(p, &o, exe, maps, mem, e);
 }
 
 void pyelf_close(struct pyelf *p)

@@ -59,6 +59,12 @@ struct pyelf {
  * install's own PREFIX/lib/debug); without one only .dynsym is known. On failure p is released. */
 int pyelf_open(struct pyelf *p, pid_t pid, const struct maps *maps, struct mem *mem, struct pc_err *e);
 void pyelf_close(struct pyelf *p);
+/* The same for a process that no longer runs (a core file, source/core.h): exe is the executable
+ * as the maps name it, and fn gives the path to open for each mapped file (false: none). pid only
+ * names the process in errors; debug files are looked for in pycensus's own filesystem. */
+typedef bool pyelf_file_fn(void *arg, const char *mapped, char *out, size_t outlen);
+int pyelf_open_files(struct pyelf *p, pid_t pid, const char *exe, const struct maps *maps, struct mem *mem,
+		     pyelf_file_fn *fn, void *arg, struct pc_err *e);
 
 /* Runtime address of a symbol of the interpreter object, 0 when absent. With p->syms set, the
  * lookup is recorded there (live) or answered from there (replay, p->elf NULL). */

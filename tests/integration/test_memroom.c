@@ -1,6 +1,6 @@
 /* test_memroom.c: a census that would not fit in the memory pycensus may take is refused before
  * the target is stopped: pycensus runs in a memory cgroup made for the test (64 MiB limit) against
- * a target with about 150 MiB of arenas; it exits 19 with one line naming the cgroup, and the
+ * a target with about 150 MiB of arenas; it exits 20 with one line naming the cgroup, and the
  * target was never stopped (it still answers). Skipped, with the reason, where no memory cgroup
  * can be made (not root, no writable cgroup v1 memory controller or v2 tree). */
 #include "common/compat.h"
@@ -62,7 +62,7 @@ Test(memroom, census_refused_before_the_stop, .timeout = 300)
 	size_t got = fread(out, 1, sizeof out - 1, f);
 	out[got] = '\0';
 	rc = pclose(f);
-	cr_expect(WIFEXITED(rc) && WEXITSTATUS(rc) == 19, "%s: exit %d, not 19: %s", all[n - 1].label,
+	cr_expect(WIFEXITED(rc) && WEXITSTATUS(rc) == 20, "%s: exit %d, not 20: %s", all[n - 1].label,
 		  WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out);
 	cr_expect(strstr(out, "pycensus: not enough memory for the census:") && strstr(out, "pycensus-test-") &&
 		  strchr(out, '\n') == strrchr(out, '\n'), "%s: not one line naming the cgroup: %s", all[n - 1].label, out);
