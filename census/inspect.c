@@ -21,8 +21,32 @@ struct ins_finding *ins_add(struct inspection *r, enum ins_kind kind, uint32_t r
 	return f;
 }
 
+/* Keeps at most PATH_SAMPLE of the nodes marked in sel, evenly spread over the node order: each
+ * object's path costs reads of the target (the label of every step), and a finding may concern
+ * 1e5 objects (the copies of a value in every record); their main path and its share are as
+ * well told by a sample. */
+static void sample(uint8_t *sel, size_t n)
+{
+	uint64_t marked = 0, seen = 0, kept = 0;
+
+	for (size_t v = 0; v < n; v++)
+		marked += sel[v];
+	if (marked <= PATH_SAMPLE)
+		return;
+	for (size_t v = 0; v < n; v++) {
+		if (!sel[v])
+			continue;
+		/* keep the node when the sample's count reaches the next multiple */
+		if ((seen++ + 1) * PATH_SAMPLE / marked > kept)
+			kept++;
+		else
+			sel[v] = 0;
+	}
+}
+
 void ins_paths(struct ins_ctx *x, struct ins_finding *f)
 {
+	sample(x->sel, x->og->g.n);
 	paths_merge(x->p, x->c, x->og, x->parents, x->retained, x->sel, &f->t);
 	pathtree_sort(&f->t);
 	memset(x->sel, 0, x->og->g.n);
