@@ -70,6 +70,31 @@ static int by_save(const void *a, const void *b)
 	return (x->kind > y->kind) - (x->kind < y->kind);
 }
 
+static int by_objects(const void *a, const void *b)
+{
+	const struct ins_skip *x = a, *y = b;
+
+	return (x->objects < y->objects) - (x->objects > y->objects);
+}
+
+/* At most o->top findings of each inspection, the most to save (r->f sorted by save), and the
+ * top classes left out by instances: the __slots__ advisor finds every class it can size. */
+static void keep_top(struct inspection *r, size_t top)
+{
+	size_t kept[INS_NKINDS] = { 0 }, n = 0;
+
+	for (size_t i = 0; i < r->nf; i++) {
+		if (kept[r->f[i].kind]++ >= top) {
+			pathtree_release(&r->f[i].t);
+			continue;
+		}
+		r->f[n++] = r->f[i];
+	}
+	r->nf = n;
+	qsort(r->skip, r->nskip, sizeof *r->skip, by_objects);
+	r->nskip = r->nskip < top ? r->nskip : top;
+}
+
 void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint64_t *retained,
 		 struct inspect_scan *s, const struct inspect_opts *o, struct inspection *r)
 {
@@ -85,6 +110,7 @@ void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph
 	inspect_containers(&x, s);
 	inspect_held(&x);
 	qsort(r->f, r->nf, sizeof *r->f, by_save);
+	keep_top(r, o->top);
 	free(x.parents);
 	free(x.sel);
 }
