@@ -91,7 +91,8 @@ static void keep_top(struct inspection *r, size_t top)
 		r->f[n++] = r->f[i];
 	}
 	r->nf = n;
-	qsort(r->skip, r->nskip, sizeof *r->skip, by_objects);
+	if (r->nskip) /* skip is NULL when no class was left out */
+		qsort(r->skip, r->nskip, sizeof *r->skip, by_objects);
 	r->nskip = r->nskip < top ? r->nskip : top;
 }
 
@@ -109,7 +110,8 @@ void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph
 	inspect_slots(&x);
 	inspect_containers(&x, s);
 	inspect_held(&x);
-	qsort(r->f, r->nf, sizeof *r->f, by_save);
+	if (r->nf) /* f is NULL when nothing was found */
+		qsort(r->f, r->nf, sizeof *r->f, by_save);
 	keep_top(r, o->top);
 	free(x.parents);
 	free(x.sel);
