@@ -21,8 +21,32 @@ struct ins_finding *ins_add(struct inspection *r, enum ins_kind kind, uint32_t r
 	return f;
 }
 
+/* Keeps at most PATH_SAMPLE of the nodes marked in sel, evenly spread over the node order: each
+ * object's path costs reads of the target (the label of every step), and a finding may concern
+ * 1e5 objects (the copies of a value in every record); their main path and its share are as
+ * well told by a sample. */
+static void sample(uint8_t *sel, size_t n)
+{
+	uint64_t marked = 0, seen = 0, kept = 0;
+
+	for (size_t v = 0; v < n; v++)
+		marked += sel[v];
+	if (marked <= PATH_SAMPLE)
+		return;
+	for (size_t v = 0; v < n; v++) {
+		if (!sel[v])
+			continue;
+		/* keep the node when the sample's count reaches the next multiple */
+		if ((seen++ + 1) * PATH_SAMPLE / marked > kept)
+			kept++;
+		else
+			sel[v] = 0;
+	}
+}
+
 void ins_paths(struct ins_ctx *x, struct ins_finding *f)
 {
+	sample(x->sel, x->og->g.n);
 	paths_merge(x->p, x->c, x->og, x->parents, x->retained, x->sel, &f->t);
 	pathtree_sort(&f->t);
 	memset(x->sel, 0, x->og->g.n);
@@ -46,6 +70,32 @@ static int by_save(const void *a, const void *b)
 	return (x->kind > y->kind) - (x->kind < y->kind);
 }
 
+static int by_objects(const void *a, const void *b)
+{
+	const struct ins_skip *x = a, *y = b;
+
+	return (x->objects < y->objects) - (x->objects > y->objects);
+}
+
+/* At most o->top findings of each inspection, the most to save (r->f sorted by save), and the
+ * top classes left out by instances: the __slots__ advisor finds every class it can size. */
+static void keep_top(struct inspection *r, size_t top)
+{
+	size_t kept[INS_NKINDS] = { 0 }, n = 0;
+
+	for (size_t i = 0; i < r->nf; i++) {
+		if (kept[r->f[i].kind]++ >= top) {
+			pathtree_release(&r->f[i].t);
+			continue;
+		}
+		r->f[n++] = r->f[i];
+	}
+	r->nf = n;
+	if (r->nskip) /* skip is NULL when no class was left out */
+		qsort(r->skip, r->nskip, sizeof *r->skip, by_objects);
+	r->nskip = r->nskip < top ? r->nskip : top;
+}
+
 void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint64_t *retained,
 		 struct inspect_scan *s, const struct inspect_opts *o, struct inspection *r)
 {
@@ -60,7 +110,9 @@ void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph
 	inspect_slots(&x);
 	inspect_containers(&x, s);
 	inspect_held(&x);
-	qsort(r->f, r->nf, sizeof *r->f, by_save);
+	if (r->nf) /* f is NULL when nothing was found */
+		qsort(r->f, r->nf, sizeof *r->f, by_save);
+	keep_top(r, o->top);
 	free(x.parents);
 	free(x.sel);
 }

@@ -73,7 +73,7 @@ struct ins_finding {
 	char what[160];       /* the value (escaped, shortened), or the class */
 	char detail[512];     /* INS_SLOTS: the __slots__ line to paste; others: a note */
 	const char *fix;      /* what to change (static text) */
-	struct pathtree t;    /* where the objects are held (merged shortest paths) */
+	struct pathtree t;    /* where the objects are held (merged shortest paths of a sample) */
 };
 
 struct ins_skip {        /* a class the __slots__ advisor left out */
@@ -116,9 +116,12 @@ struct ins_ctx {
 	const struct inspect_opts *o;
 	struct inspection *r;
 };
+#define PATH_SAMPLE 256 /* objects of a finding whose holder paths are merged, at most (a sample) */
+
 /* A new finding (zeroed, kind and row set); its paths are added by ins_paths. */
 struct ins_finding *ins_add(struct inspection *r, enum ins_kind kind, uint32_t row);
-/* The holder paths of the nodes marked in x->sel into f->t; clears x->sel. */
+/* The holder paths of the nodes marked in x->sel (at most PATH_SAMPLE of them, evenly spread:
+ * f->t.selected says how many) into f->t; clears x->sel. */
 void ins_paths(struct ins_ctx *x, struct ins_finding *f);
 /* The census row whose kind is `kind`, GRAPH_NONE if none. */
 uint32_t ins_row(const struct census *c, const char *kind);

@@ -16,7 +16,8 @@
 struct inspect_args {
 	int pid;
 	const char *output;
-	bool csv, quiet;
+	int format; /* 0 text, 1 csv, 2 json */
+	bool quiet;
 	struct inspect_opts io;
 	struct snapshot_opts opts;
 };
@@ -45,7 +46,9 @@ static void inspect_help(FILE *out)
 		"options:\n"
 		"  -n, --top N             findings per inspection (default 10)\n"
 		"      --min-instances N   classes with fewer instances are not advised (default 100)\n"
-		"  -f, --format text|csv   output format (default text); csv has one row per finding\n"
+		"  -f, --format text|csv|json\n"
+		"                          output format (default text); csv has one row per finding,\n"
+		"                          json the inspect document of docs/schema/pycensus.json\n"
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"      --pause copy|census how long the target stays stopped (default copy)\n"
 		"  -q, --quiet             no progress on the terminal\n"
@@ -63,7 +66,7 @@ static int parse_args(int argc, char **argv, struct inspect_args *a, struct pc_e
 		{ "pause", required_argument, NULL, 'P' }, { "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
-	static const char *const formats[] = { "text", "csv" };
+	static const char *const formats[] = { "text", "csv", "json" };
 	unsigned long k;
 	int c, f;
 
@@ -83,9 +86,9 @@ static int parse_args(int argc, char **argv, struct inspect_args *a, struct pc_e
 			a->io.min_instances = k;
 			break;
 		case 'f':
-			if ((f = cli_parse_choice(optarg, formats, 2, "--format", e)) < 0)
+			if ((f = cli_parse_choice(optarg, formats, 3, "--format", e)) < 0)
 				return -1;
-			a->csv = f == 1;
+			a->format = f;
 			break;
 		case 'o': a->output = optarg; break;
 		case 'P': if (cli_parse_pause(optarg, &a->opts.pause, e) < 0) return -1; break;
@@ -110,7 +113,12 @@ static int write_report(const struct inspect_args *a, const struct graph_take *g
 
 	if (!out)
 		return -1;
-	rc = a->csv ? report_inspect_csv(out, &gt->c, r, e) : report_inspect_text(out, &gt->c, &gt->og, r, &a->io, e);
+	if (a->format == 1)
+		rc = report_inspect_csv(out, &gt->c, r, e);
+	else if (a->format == 2)
+		rc = report_inspect_json(out, &gt->c, &gt->og, r, &a->io, e);
+	else
+		rc = report_inspect_text(out, &gt->c, &gt->og, r, &a->io, e);
 	return rc < 0 ? (output_close(out, NULL), -1) : output_close(out, e);
 }
 

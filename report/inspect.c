@@ -52,7 +52,11 @@ static void put_holder(FILE *out, const struct census *c, const struct ins_findi
 
 	if (!n)
 		return;
-	fprintf(out, "     held by (%.0f %% of them): ", f->t.selected ? 100.0 * (double)through / (double)f->t.selected : 0);
+	if (f->t.selected < f->objects)
+		fprintf(out, "     held by (%.0f %% of %" PRIu64 " sampled): ",
+			f->t.selected ? 100.0 * (double)through / (double)f->t.selected : 0, f->t.selected);
+	else
+		fprintf(out, "     held by (%.0f %% of them): ", f->t.selected ? 100.0 * (double)through / (double)f->t.selected : 0);
 	leak_put_path(out, c, &f->t, steps, n);
 	fputc('\n', out);
 }

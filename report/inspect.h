@@ -1,6 +1,6 @@
 /* inspect.h: the report of `pycensus inspect` (census/inspect.h): a summary of the findings ranked
  * by bytes to save, then each inspection with its findings, their fix and the path that holds
- * most of their objects; as text, or as CSV (one row per finding). */
+ * most of their objects; as text, as CSV (one row per finding), or as JSON (report/json_inspect.c). */
 #ifndef PC_REPORT_INSPECT_H
 #define PC_REPORT_INSPECT_H
 
@@ -17,5 +17,8 @@ const char *report_inspect_name(enum ins_kind k);
 int report_inspect_text(FILE *out, const struct census *c, const struct objgraph *og, const struct inspection *r,
 			const struct inspect_opts *o, struct pc_err *e);
 int report_inspect_csv(FILE *out, const struct census *c, const struct inspection *r, struct pc_err *e);
+/* The "inspect" document of docs/schema/pycensus.json. */
+int report_inspect_json(FILE *out, const struct census *c, const struct objgraph *og, const struct inspection *r,
+			const struct inspect_opts *o, struct pc_err *e);
 
 #endif

@@ -44,5 +44,9 @@ int report_paths_json(FILE *out, const struct census *c, const struct objgraph *
 		      const char *what, struct pc_err *e);
 int report_retained_json(FILE *out, const struct retained_report *r, struct pc_err *e);
 int report_leaks_json(FILE *out, const struct leak_report *r, struct pc_err *e);
+/* "path": the path most of t's selected objects share (report/leaks.h leak_main_path), root first,
+ * each step's root name or (label, kind) and the objects held through it; through gets the last
+ * step's (json_leaks.c). inspect's writer is report/json_inspect.c (report/inspect.h). */
+void json_main_path(struct json *j, const struct census *c, const struct pathtree *t, uint64_t *through);
 
 #endif

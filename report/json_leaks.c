@@ -28,22 +28,21 @@ static void put_growth(struct json *j, const struct leak_report *r)
 	json_end_array(j);
 }
 
-/* The shared path, root first: each step's root name or (label, kind). */
-static void put_path(struct json *j, const struct leak_report *r, const struct leak_suspect *s, uint64_t *through)
+void json_main_path(struct json *j, const struct census *c, const struct pathtree *t, uint64_t *through)
 {
 	uint32_t steps[PT_MAX_DEPTH];
-	size_t n = leak_main_path(&s->t, steps, PT_MAX_DEPTH);
+	size_t n = leak_main_path(t, steps, PT_MAX_DEPTH);
 
-	*through = n ? s->t.v[steps[n - 1]].through : 0;
+	*through = n ? t->v[steps[n - 1]].through : 0;
 	json_begin_array(j, "path");
 	for (size_t i = 0; i < n; i++) {
-		const struct pt_step *p = &s->t.v[steps[i]];
+		const struct pt_step *p = &t->v[steps[i]];
 		bool root = p->root[0] != '\0';
 
 		json_begin_object(j, NULL);
 		json_str(j, "root", root ? p->root : NULL);
 		json_str(j, "label", root ? NULL : p->varied && strcmp(p->key, "[]") == 0 ? "[*]" : p->label);
-		json_str(j, "kind", root ? NULL : kind_name(r->c, p->kind));
+		json_str(j, "kind", root ? NULL : kind_name(c, p->kind));
 		json_u64(j, "through", p->through);
 		json_end_object(j);
 	}
@@ -76,7 +75,7 @@ static void put_suspect(struct json *j, const struct leak_report *r, const struc
 	json_bool(j, "new_only", s->new_only);
 	json_u64(j, "selected", s->t.selected);
 	json_u64(j, "selected_retained", s->t.selected_retained);
-	put_path(j, r, s, &through);
+	json_main_path(j, r->c, &s->t, &through);
 	json_u64(j, "held_through_path", through);
 	put_dominator(j, r, s);
 	json_end_object(j);

@@ -11,7 +11,8 @@ python3-jsonschema, never by the interpreter under test).
 A table is written as `pycensus snap -f csv` writes its rows (index,count,...,kind), so the test
 reads both sides with the same parser. JSON views: rows (snap), kinds (series: count, size),
 retained (retained: retained_objects, retained), diff (diff: count_delta, size_delta), growth
-(leaks: count_delta, size_delta). CSV views: retained (row=kind lines), diff."""
+(leaks: count_delta, size_delta), findings (inspect: objects, save; the kind is "inspection what").
+CSV views: retained (row=kind lines), diff, findings (inspect's rows)."""
 import csv
 import json
 import sys
@@ -48,7 +49,9 @@ def check_json(schema_path, path, view):
     for k, v in doc.items():
         if isinstance(v, (int, float, str)) and not isinstance(v, bool):
             print("field", k, v)
-    if view:
+    if view == "findings":
+        table((f["inspection"] + " " + f["what"], f["objects"], f["save"]) for f in doc["findings"])
+    elif view:
         key, count, size = JSON_VIEWS[view]
         table((r["kind"], r[count], r[size]) for r in doc[key])
 
@@ -60,6 +63,8 @@ def check_csv(view, path):
         table((r[3], int(r[6]), int(r[7])) for r in lines[1:] if r[0] == "kind")
     elif view == "diff":  # kind,count_before,count_after,count_delta,size_before,size_after,size_delta
         table((r[0], int(r[3]), int(r[6])) for r in lines[1:])
+    elif view == "findings":  # rank,inspection,objects,bytes,save,after,kind,what,detail,holder,holder_share
+        table((r[1] + " " + r[7], int(r[2]), int(r[4])) for r in lines[1:])
     else:
         sys.exit("no CSV view " + view)
 
