@@ -100,7 +100,7 @@ static const char *no_kernel_core(char *why, size_t len)
 	if (getrlimit(RLIMIT_CORE, &rl) == 0 && rl.rlim_max == 0)
 		snprintf(why, len, "the hard RLIMIT_CORE is 0");
 	else if (!pattern[0] || pattern[0] == '|' || strchr(pattern, '/'))
-		snprintf(why, len, "core_pattern is '%s', not a file in the process's directory", pattern);
+		snprintf(why, len, "core_pattern is '%.160s', not a file in the process's directory", pattern);
 	else
 		return NULL;
 	return why;
