@@ -52,6 +52,17 @@ static bool read_children(struct proc *p, struct expect *x)
 	return false;
 }
 
+/* Every process the workload reported (its workers and leaf outlive the root otherwise). Host
+ * PIDs only: never for a tree in a pid namespace of its own. */
+static void kill_members(const struct expect *x)
+{
+	for (size_t i = 1; i < x->n; i++)
+		if (x->m[i].pid > 1)
+			kill(x->m[i].pid, SIGKILL);
+	if (x->nonpython > 1)
+		kill(x->nonpython, SIGKILL);
+}
+
 static struct member *member_of(struct expect *x, int pid)
 {
 	for (size_t i = 0; i < x->n; i++)
@@ -208,6 +219,7 @@ static void one_tree(const struct python *py, const struct python *other, const 
 	fprintf(stderr, "tree: %s %s (leaf on %s): %zu Python processes, Work %lld in all, exact per process\n",
 		py->label, mode, other->label, x.n, all);
 	free(out);
+	kill_members(&x);
 	h_kill(&p);
 }
 
@@ -457,6 +469,7 @@ Test(tree, dump_subprocesses, .timeout = 300)
 	fprintf(stderr, "tree: dump --subprocesses on %s: %zu dumps, each with its process's Work\n", all[n - 1].label, x.n);
 	snprintf(file, sizeof file, "rm -rf '%s'", tmpl);
 	cr_expect_eq(system(file), 0);
+	kill_members(&x);
 	h_kill(&p);
 	free(out);
 }
