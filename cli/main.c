@@ -43,7 +43,7 @@ static void usage(FILE *out)
 		"\n"
 		"commands:\n");
 	for (size_t i = 0; i < PC_ARRAY_LEN(commands); i++)
-		fprintf(out, "  %-7s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out,
 		"\n"
 		"examples:\n"
@@ -54,6 +54,8 @@ static void usage(FILE *out)
 		"  pycensus run -i 2 -o series.csv -f csv -- python3 app.py\n"
 		"  pycensus diff series.csv             what grew from the first to the last sample\n"
 		"  pycensus top 12345                   live view\n"
+		"  pycensus why --kind __main__.Request 12345\n"
+		"  pycensus dump -o app.pcheap 12345    pause once; then snap app.pcheap, anywhere\n"
 		"\n"
 		"'pycensus <command> --help' tells more.\n\n");
 	cli_print_exit_codes(out);
