@@ -285,6 +285,11 @@ Test(pprof, subprocesses, .timeout = 300)
 		all[n - 1].label, all[0].label, nchild);
 	raw_free(&r);
 	unlink(path);
+	for (size_t k = 1; k < nchild; k++) /* the workers and the leaf outlive the root otherwise */
+		if (child[k].pid > 1)
+			kill(child[k].pid, SIGKILL);
+	if (nonpython > 1)
+		kill(nonpython, SIGKILL);
 	h_kill(&p);
 }
 
