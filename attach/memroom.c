@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "attach/procfs.h"
+#include "common/xalloc.h"
 
 uint64_t memroom_parse_meminfo(const char *text)
 {
@@ -51,18 +53,16 @@ static uint64_t read_number(const char *root, const char *dir, const char *file)
 	return (uint64_t)v;
 }
 
+#define TEXT_MAX 65536 /* /proc/meminfo and /proc/self/cgroup are a few KiB */
+
 static char *slurp(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	char *buf;
-	size_t n;
+	char *buf = xmalloc(TEXT_MAX);
 
-	if (!f)
+	if (proc_read_text(path, buf, TEXT_MAX) < 0) {
+		free(buf);
 		return NULL;
-	buf = calloc(1, 65536);
-	n = buf ? fread(buf, 1, 65535, f) : 0;
-	(void)n;
-	fclose(f);
+	}
 	return buf;
 }
 

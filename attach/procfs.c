@@ -301,3 +301,16 @@ uint64_t proc_rss(pid_t pid)
 	fclose(f);
 	return ok ? rss * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
 }
+
+ssize_t proc_read_text(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return (ssize_t)n;
+}

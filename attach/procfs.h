@@ -56,6 +56,9 @@ int proc_exe(pid_t pid, char *out, size_t outlen, bool *deleted, struct pc_err *
  * other threads that is not a zombie (the main thread called pthread_exit and the others run
  * on: /proc/PID/maps and the leader's memory read empty, a live thread's do not); 0 when none. */
 pid_t proc_live_thread(pid_t pid);
+/* Reads a small text file (a /proc or /sys file) into buf, NUL-terminated, at most len - 1 bytes:
+ * the bytes read, or -1 when it cannot be opened (errno set). */
+ssize_t proc_read_text(const char *path, char *buf, size_t len);
 /* The id thread tid of pid has in its own (innermost) PID namespace, from the NSpid line of
  * /proc/PID/task/TID/status: tid itself when the process is in ours; 0 when unknown. */
 pid_t proc_task_nstid(pid_t pid, pid_t tid);

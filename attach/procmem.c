@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "attach/procfs.h"
 #include "common/xalloc.h"
 
 /* /proc files are small text: status is ~1.5 KiB, smaps_rollup ~1 KiB. */
@@ -65,18 +66,13 @@ void procmem_parse_rollup(const char *text, struct procmem *m)
 /* Reads a whole /proc text file; returns NULL with errno set. */
 static char *slurp(pid_t pid, const char *what)
 {
-	char path[64], *buf;
-	size_t n;
-	FILE *f;
+	char path[64], *buf = xmalloc(PROC_TEXT_MAX);
 
 	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, what);
-	f = fopen(path, "re");
-	if (!f)
+	if (proc_read_text(path, buf, PROC_TEXT_MAX) < 0) {
+		free(buf);
 		return NULL;
-	buf = xmalloc(PROC_TEXT_MAX);
-	n = fread(buf, 1, PROC_TEXT_MAX - 1, f);
-	buf[n] = '\0';
-	fclose(f);
+	}
 	return buf;
 }
 

@@ -10,30 +10,16 @@
 #include "attach/procfs.h"
 #include "common/xalloc.h"
 
-/* Reads a small /proc file into buf (NUL-terminated); its length, or -1. */
-static ssize_t read_small(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	size_t n;
-
-	if (!f)
-		return -1;
-	n = fread(buf, 1, len - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return (ssize_t)n;
-}
-
 static void describe(struct proc_node *nd)
 {
 	char path[64];
 	ssize_t n;
 
 	snprintf(path, sizeof path, "/proc/%d/comm", (int)nd->pid);
-	if (read_small(path, nd->comm, sizeof nd->comm) > 0)
+	if (proc_read_text(path, nd->comm, sizeof nd->comm) > 0)
 		nd->comm[strcspn(nd->comm, "\n")] = '\0';
 	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)nd->pid);
-	n = read_small(path, nd->cmdline, sizeof nd->cmdline);
+	n = proc_read_text(path, nd->cmdline, sizeof nd->cmdline);
 	for (ssize_t i = 0; i + 1 < n; i++) /* the arguments' NULs; the last one ends the string */
 		if (nd->cmdline[i] == '\0')
 			nd->cmdline[i] = ' ';
@@ -79,7 +65,7 @@ static bool add_children(struct proctree *t, const struct proc_node *parent)
 		char path[96], buf[4096], *s, *end;
 
 		snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)tids[i]);
-		if (read_small(path, buf, sizeof buf) < 0)
+		if (proc_read_text(path, buf, sizeof buf) < 0)
 			continue;
 		have = true;
 		for (s = buf;; s = end) {
@@ -100,7 +86,7 @@ static pid_t parent_of(pid_t pid)
 	int ppid = 0;
 
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if (read_small(path, buf, sizeof buf) < 0 || !(s = strrchr(buf, ')')))
+	if (proc_read_text(path, buf, sizeof buf) < 0 || !(s = strrchr(buf, ')')))
 		return 0;
 	return sscanf(s + 1, " %*c %d", &ppid) == 1 ? (pid_t)ppid : 0;
 }

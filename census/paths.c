@@ -56,8 +56,6 @@ struct merge {
 	const struct objgraph *og;
 	struct typetab types;
 	struct ptrmap at_step;  /* (step << 32 | node) + 1: objects already counted at a step */
-	uint32_t *ex_from, *ex_to; /* per step: the reference its label was read from */
-	size_t cap_ex;
 };
 
 /* Items of these hold their referents by position or key: any item is one step ("[]"), whose
@@ -116,14 +114,12 @@ static uint32_t step_of(struct merge *m, struct pathtree *t, uint32_t parent, ui
 	}
 	s = pathtree_child(t, parent, g->kind[to], "", key, label, &created);
 	if (created) {
-		xgrow((void **)&m->ex_from, &m->cap_ex, t->n, sizeof *m->ex_from);
-		m->ex_to = xrealloc(m->ex_to, m->cap_ex * sizeof *m->ex_to);
-		m->ex_from[s] = from;
-		m->ex_to[s] = to;
+		t->v[s].ex_from = from;
+		t->v[s].ex_to = to;
 		if (strcmp(key, "[]") == 0 && !referrer_label(m->p, &m->types, g->addr[from], g->addr[to], t->v[s].label,
 							       sizeof t->v[s].label))
 			snprintf(t->v[s].label, sizeof t->v[s].label, "[?]");
-	} else if (m->ex_from[s] != from || m->ex_to[s] != to)
+	} else if (t->v[s].ex_from != from || t->v[s].ex_to != to)
 		t->v[s].varied = true;
 	return s;
 }
@@ -139,7 +135,6 @@ static void count_at(struct merge *m, struct pathtree *t, uint32_t s, uint32_t n
 static void merge_one(struct merge *m, const uint32_t *parents, uint64_t retained, uint32_t v, struct pathtree *t,
 		      uint32_t *chain)
 {
-	const struct graph *g = &m->og->g;
 	size_t n = 0;
 	uint32_t s, u;
 	bool created;
@@ -162,7 +157,6 @@ static void merge_one(struct merge *m, const uint32_t *parents, uint64_t retaine
 		count_at(m, t, s, chain[n], retained);
 	}
 	t->v[s].ends++;
-	(void)g;
 }
 
 void paths_merge(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint32_t *parents,
@@ -179,8 +173,6 @@ void paths_merge(struct pyproc *p, const struct census *c, const struct objgraph
 			merge_one(&m, parents, retained[v], v, t, chain);
 		}
 	free(chain);
-	free(m.ex_from);
-	free(m.ex_to);
 	ptrmap_release(&m.at_step);
 	typetab_release(&m.types);
 }

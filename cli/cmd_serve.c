@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "attach/procfs.h"
 #include "attach/procmem.h"
 #include "attach/stop.h"
 #include "cli/commands.h"
@@ -165,14 +166,13 @@ static int parse_args(int argc, char **argv, struct serve *s, struct pc_err *e)
 static bool read_cmdline(pid_t pid, char *buf, size_t len)
 {
 	char path[64];
-	FILE *f;
+	ssize_t got;
 	size_t n;
 
 	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-	if (!(f = fopen(path, "r")))
+	if ((got = proc_read_text(path, buf, len)) < 0)
 		return false;
-	n = fread(buf, 1, len - 1, f);
-	fclose(f);
+	n = (size_t)got;
 	while (n > 0 && buf[n - 1] == '\0')
 		n--;
 	for (size_t i = 0; i < n; i++)

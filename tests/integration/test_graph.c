@@ -78,6 +78,23 @@ static void leak_path(const struct python *py, const char *pid, char *out)
 	cr_expect(strstr(out, "      1000 ") != NULL, "%s: 1000 requests through the path:\n%s", py->label, out);
 }
 
+/* --min: the many small branches of every str are summed in one line by default, and all shown
+ * with --min 0; the selection's count is the same either way. */
+static void min_branches(const struct python *py, const char *pid, char *out)
+{
+	const char *dflt[] = { "why", "--kind", "str", pid, NULL }, *all[] = { "why", "--kind", "str", "--min", "0", pid, NULL };
+	long long n1 = -1, n2 = -2;
+
+	run_ok(py, dflt, out);
+	cr_expect(strstr(out, "smaller branch") && strstr(out, "--min 0 shows them"), "%s: no summed branches:\n%.2000s",
+		  py->label, out);
+	cr_expect(sscanf(strchr(out, '\n') + 1, "%lld objects of kind", &n1) == 1, "%s: no count", py->label);
+	run_ok(py, all, out);
+	cr_expect(!strstr(out, "smaller branch"), "%s: --min 0 still sums branches", py->label);
+	cr_expect(sscanf(strchr(out, '\n') + 1, "%lld objects of kind", &n2) == 1 && n1 == n2, "%s: %lld and %lld strs",
+		  py->label, n1, n2);
+}
+
 static void dot_draws(const struct python *py, const char *pid, char *out)
 {
 	const char *args[] = { "why", "-f", "dot", "--kind", "__main__.Request", pid, NULL };
@@ -155,6 +172,7 @@ static void check_graph(const struct python *py)
 	for (int i = 0; i < 3; i++)
 		retained_of(py, pid, &t[i], out);
 	leak_path(py, pid, out);
+	min_branches(py, pid, out);
 	dot_draws(py, pid, out);
 	retained_report(py, pid, t, out);
 	free(out);
