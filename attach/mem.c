@@ -99,16 +99,11 @@ static inline bool region_has(const struct mem_region *r, uint64_t addr, uint64_
 	return addr >= r->addr && len <= r->len && addr - r->addr <= r->len - len;
 }
 
-const uint8_t *mem_local(struct mem *m, uint64_t addr, uint64_t len)
+/* The region holding [addr, addr+len), held or not; NULL when none does. */
+static struct mem_region *region_of(struct mem *m, uint64_t addr, uint64_t len)
 {
 	size_t lo = 0, hi = m->ncache;
 
-	if (m->ncache == 0)
-		return NULL;
-	if (m->last_hit < m->ncache && region_has(&m->cache[m->last_hit], addr, len)) {
-		m->stats.local_hits++;
-		return m->cache[m->last_hit].data + (addr - m->cache[m->last_hit].addr);
-	}
 	while (lo < hi) { /* last region whose start <= addr */
 		size_t mid = lo + (hi - lo) / 2;
 		if (m->cache[mid].addr <= addr)
@@ -116,11 +111,40 @@ const uint8_t *mem_local(struct mem *m, uint64_t addr, uint64_t len)
 		else
 			hi = mid;
 	}
-	if (lo == 0 || !region_has(&m->cache[lo - 1], addr, len))
+	return lo && region_has(&m->cache[lo - 1], addr, len) ? &m->cache[lo - 1] : NULL;
+}
+
+const uint8_t *mem_local(struct mem *m, uint64_t addr, uint64_t len)
+{
+	const struct mem_region *r;
+
+	if (m->ncache == 0)
 		return NULL;
-	m->last_hit = lo - 1;
+	if (m->last_hit < m->ncache && region_has(&m->cache[m->last_hit], addr, len))
+		r = &m->cache[m->last_hit];
+	else if ((r = region_of(m, addr, len)))
+		m->last_hit = (size_t)(r - m->cache);
+	else
+		return NULL;
+	if (!r->data)
+		return NULL; /* covered, not held: a window not read yet, or read and let go */
 	m->stats.local_hits++;
-	return m->cache[lo - 1].data + (addr - m->cache[lo - 1].addr);
+	return r->data + (addr - r->addr);
+}
+
+bool mem_covered(struct mem *m, uint64_t addr, uint64_t len)
+{
+	return m->ncache && region_of(m, addr, len) != NULL;
+}
+
+bool mem_region_hold(struct mem *m, uint64_t addr, const void *data)
+{
+	struct mem_region *r = m->ncache ? region_of(m, addr, 1) : NULL;
+
+	if (!r || r->addr != addr)
+		return false;
+	r->data = data;
+	return true;
 }
 
 /* The index of the image region holding addr, or nimage. */

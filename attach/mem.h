@@ -68,6 +68,14 @@ void mem_add_region_unsorted(struct mem *m, uint64_t addr, const void *data, uin
 void mem_sort_regions(struct mem *m);
 /* Local pointer for [addr, addr+len) when it lies in one cached region, else NULL. Never remote. */
 const uint8_t *mem_local(struct mem *m, uint64_t addr, uint64_t len);
+/* A region may be covered without being held (its data NULL): a streamed census registers every
+ * arena so that "is this in the arenas" stays one question while only a window of them is in
+ * memory. mem_local() answers NULL there and reads go to the target; mem_covered() says whether a
+ * region, held or not, holds [addr, addr+len). */
+bool mem_covered(struct mem *m, uint64_t addr, uint64_t len);
+/* Points the region that starts at addr at data (NULL: no longer held); false when no region
+ * starts there. */
+bool mem_region_hold(struct mem *m, uint64_t addr, const void *data);
 
 int mem_read(struct mem *m, uint64_t addr, void *buf, size_t len, struct pc_err *e);
 int mem_read_u64(struct mem *m, uint64_t addr, uint64_t *v, struct pc_err *e);

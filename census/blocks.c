@@ -5,7 +5,9 @@
 
 #include <string.h>
 #include "common/xalloc.h"
+#include "pymalloc/arenawin.h"
 #include "pymalloc/debugblock.h"
+#include "census/nonblock.h"
 #include "pymalloc/pool.h"
 #include "objects/sizes.h"
 
@@ -63,7 +65,7 @@ static bool gc_word_ok(const struct walk *w, uint64_t next)
 static void note_gc_next(struct walk *w, uint64_t next)
 {
 	next &= ~(uint64_t)3;
-	if (!next || mem_local(&w->p->mem, next, 16) || is_gc_head(w, next))
+	if (!next || mem_covered(&w->p->mem, next, 16) || is_gc_head(w, next))
 		return;
 	xgrow((void **)&w->starts, &w->capstarts, w->nstarts + 1, sizeof *w->starts);
 	w->starts[w->nstarts++] = next;
@@ -140,6 +142,30 @@ static void walk_pool(struct walk *w, const uint8_t *pool, uint64_t addr)
 	}
 }
 
+static void walk_arena(struct walk *w, const struct arena_copy *ac)
+{
+	const struct pylayout *L = &w->p->L;
+	uint64_t first = (ac->addr + L->pool_size - 1) & ~(L->pool_size - 1);
+
+	for (uint64_t pa = first; pa + L->pool_size <= ac->addr + ac->len; pa += L->pool_size)
+		walk_pool(w, ac->data + (pa - ac->addr), pa);
+}
+
+/* A streamed census: one window of arenas held at a time (pymalloc/arenawin.h). Under
+ * --nonblocking each window's pool headers are compared with the target's before it is let go. */
+static void walk_windows(struct walk *w)
+{
+	for (size_t from = 0, to; from < w->hc.n; from = to) {
+		to = arenawin_hold(w->p, &w->hc, from, w->c);
+		for (size_t a = from; a < to; a++)
+			if (w->hc.v[a].data)
+				walk_arena(w, &w->hc.v[a]);
+		if (w->nonblocking)
+			w->changed_pools += nonblock_changed_pools(w->p, &w->hc, from, to);
+		arenawin_release(w->p, &w->hc, from, to);
+	}
+}
+
 void walk_blocks(struct walk *w)
 {
 	const struct pylayout *L = &w->p->L;
@@ -147,12 +173,11 @@ void walk_blocks(struct walk *w)
 	w->c->nclasses = L->nsize_classes;
 	for (unsigned i = 0; i < L->nsize_classes; i++)
 		w->c->classes[i].block_size = (i + 1) * L->size_class_step;
-	for (size_t a = 0; a < w->hc.n; a++) {
-		const struct arena_copy *ac = &w->hc.v[a];
-		uint64_t first = (ac->addr + L->pool_size - 1) & ~(L->pool_size - 1);
-		for (uint64_t pa = first; pa + L->pool_size <= ac->addr + ac->len; pa += L->pool_size)
-			walk_pool(w, ac->data + (pa - ac->addr), pa);
-	}
+	if (w->hc.streamed)
+		walk_windows(w);
+	else
+		for (size_t a = 0; a < w->hc.n; a++)
+			walk_arena(w, &w->hc.v[a]);
 	w->c->narenas = w->hc.n;
 	if (w->bad_pools)
 		census_warn(w->c, "%llu pools failed validation and were skipped (first: %s)",

@@ -88,7 +88,7 @@ void follow_ptr(struct walk *w, uint64_t ref)
 	if (f->recent[h] == ref)
 		return;
 	f->recent[h] = ref;
-	if (mem_local(&w->p->mem, ref, 16) || ptrmap_get(&f->seen, ref, NULL))
+	if (mem_covered(&w->p->mem, ref, 16) || ptrmap_get(&f->seen, ref, NULL))
 		return;
 	ptrmap_put(&f->seen, ref, 1);
 	if (!pyproc_readable(w->p, ref, 16)) {
@@ -301,7 +301,7 @@ static void run_round(struct walk *w)
 	w->fo.jobs = NULL;
 	w->fo.njobs = w->fo.capjobs = 0;
 	for (size_t i = 0; i < n; i++)
-		if (!(jobs[i].kind == FJ_HEADER && mem_local(&w->p->mem, jobs[i].addr, 16)))
+		if (!(jobs[i].kind == FJ_HEADER && mem_covered(&w->p->mem, jobs[i].addr, 16)))
 			jobs[kept++] = jobs[i];
 	for (size_t i = 0; i < kept; i++) {
 		if (bytes + jobs[i].len > ROUND_BYTES && i > first) {

@@ -33,7 +33,10 @@ static uint64_t block_of(const struct walk *w, uint64_t addr)
 
 	if (!a || pool < a->addr || pool + (uint64_t)L->off.pool_header_size > a->addr + a->len)
 		return 0;
-	memcpy(&szidx, a->data + (pool - a->addr) + L->off.ph_szidx, 4);
+	if (a->data)
+		memcpy(&szidx, a->data + (pool - a->addr) + L->off.ph_szidx, 4);
+	else if (mem_read_u32(&w->p->mem, pool + (uint64_t)L->off.ph_szidx, &szidx, NULL) < 0)
+		return 0; /* a streamed census: its window is not held now */
 	return szidx < L->nsize_classes ? (uint64_t)(szidx + 1) * L->size_class_step : 0;
 }
 
@@ -241,14 +244,17 @@ void walk_discount_buffer_holders(struct walk *w)
 	for (size_t i = 0; i < w->nbuffer_holders; i++) {
 		uint64_t addr = w->buffer_holders[i], bs = block_of(w, addr), size;
 		const struct arena_copy *a = heapcopy_find(&w->hc, addr);
+		uint8_t held[512]; /* pymalloc's largest block (3.8-3.15) */
 		struct pytype *ty;
 		const uint8_t *ob;
 		int64_t t;
 
 		/* in the arenas (where the pool walk met it) and still a bytes object there */
-		if (!bs || !a || addr + bs > a->addr + a->len)
+		if (!bs || !a || addr + bs > a->addr + a->len || bs > sizeof held)
 			continue;
-		ob = a->data + (addr - a->addr);
+		ob = a->data ? a->data + (addr - a->addr) : held;
+		if (!a->data && mem_read(&w->p->mem, addr, held, (size_t)bs, NULL) < 0)
+			continue;
 		if ((t = walk_type_of(w, ob)) < 0 || w->types.v[t].rule != RULE_BYTES || !w->types.v[t].count)
 			continue;
 		ty = &w->types.v[t];

@@ -6,7 +6,7 @@
 #include <string.h>
 #include "common/xalloc.h"
 
-uint64_t nonblock_changed_pools(struct pyproc *p, const struct heapcopy *hc)
+uint64_t nonblock_changed_pools(struct pyproc *p, const struct heapcopy *hc, size_t from, size_t to)
 {
 	const struct pylayout *L = &p->L;
 	size_t hsz = (size_t)L->off.pool_header_size, n = 0, cap = 0;
@@ -15,9 +15,11 @@ uint64_t nonblock_changed_pools(struct pyproc *p, const struct heapcopy *hc)
 	uint8_t *bufs;
 	uint64_t changed = 0;
 
-	for (size_t a = 0; a < hc->n; a++) {
+	for (size_t a = from; a < to && a < hc->n; a++) {
 		const struct arena_copy *ac = &hc->v[a];
 		uint64_t first = (ac->addr + L->pool_size - 1) & ~(L->pool_size - 1);
+		if (!ac->data)
+			continue; /* not read: its pools were never walked */
 		for (uint64_t pa = first; pa + L->pool_size <= ac->addr + ac->len; pa += L->pool_size) {
 			xgrow((void **)&reqs, &cap, n + 1, sizeof *reqs);
 			reqs[n++] = (struct mem_req){ pa, NULL, hsz, false };

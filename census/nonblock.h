@@ -7,7 +7,8 @@
 #include "pymalloc/arenas.h"
 #include "source/pyproc.h"
 
-/* Pools of the copied arenas whose header differs in the target now (one batched read). */
-uint64_t nonblock_changed_pools(struct pyproc *p, const struct heapcopy *hc);
+/* Pools of the copied arenas [from, to) whose header differs in the target now (one batched
+ * read); arenas not held are left out. */
+uint64_t nonblock_changed_pools(struct pyproc *p, const struct heapcopy *hc, size_t from, size_t to);
 
 #endif

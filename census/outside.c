@@ -39,7 +39,7 @@ static bool is_head(const struct walk *w, uint64_t a)
 static void push_front(struct walk *w, struct outside *o, uint64_t gc)
 {
 	gc &= ~(uint64_t)3;
-	if (!gc || (gc & 7) || is_head(w, gc) || mem_local(&w->p->mem, gc, 16) || ptrmap_get(&o->seen, gc, NULL))
+	if (!gc || (gc & 7) || is_head(w, gc) || mem_covered(&w->p->mem, gc, 16) || ptrmap_get(&o->seen, gc, NULL))
 		return;
 	ptrmap_put(&o->seen, gc, 1);
 	xgrow((void **)&o->frontier, &o->capfront, o->nfront + 1, sizeof *o->frontier);

@@ -3,6 +3,7 @@
 #include "census/snapshot.h"
 #include "attach/memroom.h"
 #include "census/framerefs.h"
+#include "pymalloc/arenawin.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +18,7 @@ static void nonblocking_meta(struct census *c, struct pyproc *p, const struct wa
 	c->nonblocking = true;
 	c->skipped_pools = w->bad_pools;
 	c->skipped_outside = w->bad_outside;
-	c->changed_pools = nonblock_changed_pools(p, &w->hc);
+	c->changed_pools = w->hc.streamed ? w->changed_pools : nonblock_changed_pools(p, &w->hc, 0, w->hc.n);
 	census_warn(c, "read while the target ran (--nonblocking): skipped %llu pools that failed validation and %llu GC objects outside the arenas that were unreadable or had no valid type; %llu of %llu pool headers changed during the census",
 		    (unsigned long long)c->skipped_pools, (unsigned long long)c->skipped_outside,
 		    (unsigned long long)c->changed_pools, (unsigned long long)(c->npools + c->nempty_pools + c->skipped_pools));
@@ -78,6 +79,43 @@ static void progress(const struct snapshot_opts *o, const char *phase)
 		o->progress(o->progress_arg, phase);
 }
 
+static bool may_stream(const struct snapshot_opts *o)
+{
+	return !o->dump && !o->capture && o->max_memory != SNAPSHOT_UNBOUNDED;
+}
+
+static uint64_t budget_of(const struct snapshot_opts *o)
+{
+	return o->max_memory ? o->max_memory : SNAPSHOT_MAX_MEMORY;
+}
+
+/* Whether a copy of `arenas` bytes goes over the budget (with the eighth the buffer adds). */
+static bool over_budget(const struct snapshot_opts *o, uint64_t arenas)
+{
+	return may_stream(o) && arenas + arenas / 8 > budget_of(o);
+}
+
+/* A quarter of the budget: the rest is for the chunks read around the window (32 MiB at most)
+ * and what the census keeps per object. Past 64 MiB a larger window saves few reads. */
+static uint64_t window_of(const struct snapshot_opts *o)
+{
+	uint64_t w = budget_of(o) / 4;
+
+	return w < ARENAWIN_MIN ? ARENAWIN_MIN : w > (64u << 20) ? (64u << 20) : w;
+}
+
+/* One copy of every arena, or over the budget a stream of windows (walked in census_walk). */
+static int copy_arenas(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, struct census *c,
+		       struct pc_err *e)
+{
+	if (arenas_locate(p, o->arenas, &w->hc, c, e) < 0)
+		return -1;
+	if (!over_budget(o, heapcopy_planned(&w->hc)))
+		return heapcopy_fill(p, &w->hc, c);
+	arenawin_begin(p, &w->hc, window_of(o));
+	return 0;
+}
+
 /* What must see the target as one instant: the arenas copied and, for --stacks, the frames of
  * the stopped threads (st, when known). Local copies only from here on. */
 static int census_copy(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, const struct stopped *st,
@@ -96,7 +134,7 @@ static int census_copy(struct pyproc *p, struct walk *w, const struct snapshot_o
 			       "pymalloc's and malloc's, not mimalloc's; use --size=getsizeof (the default)", p->elf.version);
 	progress(o, "copying arenas");
 	/* a free-threaded build has no arenas: its heaps are walked in place (census_attempt) */
-	if (!py_is_free_threaded(&p->L) && arenas_copy(p, o->arenas, &w->hc, c, e) < 0)
+	if (!py_is_free_threaded(&p->L) && copy_arenas(p, w, o, c, e) < 0)
 		return -1;
 	framerefs_collect(w);
 	if (o->stacks && st && stacks_collect(p, st, false, o->stacks, e) < 0)
@@ -107,13 +145,17 @@ static int census_copy(struct pyproc *p, struct walk *w, const struct snapshot_o
 /* The walk of the copies, and what lies outside them: GC objects malloc'd outside pymalloc,
  * objects only references lead to, types, keys tables. With --pause=copy the target runs again by
  * now, and these few reads meet it live: what fails validation is skipped and counted. */
-static void census_rest(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, struct census *c)
+static void census_arenas(struct pyproc *p, struct walk *w, const struct snapshot_opts *o)
 {
-	progress(o, "walking objects");
+	progress(o, w->hc.streamed ? "walking objects, a window of arenas at a time" : "walking objects");
 	if (py_is_free_threaded(&p->L))
 		walk_miheap(w);
 	else
 		walk_blocks(w);
+}
+
+static void census_rest(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, struct census *c)
+{
 	progress(o, "walking the GC lists");
 	walk_outside(w);
 	progress(o, "following references");
@@ -140,6 +182,48 @@ static void resumed_meta(struct census *c, const struct walk *w)
 	if (w->bad_outside)
 		census_warn(c, "%llu GC objects outside the arenas were unreadable or had no valid type when read after the target resumed, and were skipped (--pause=census reads them stopped)",
 			    (unsigned long long)w->bad_outside);
+}
+
+static double mib(uint64_t n)
+{
+	return (double)n / 1048576.0;
+}
+
+/* A streamed census says so, and what it cost: the pause of --pause copy is the walk. */
+static void stream_note(struct census *c, const struct walk *w, const struct snapshot_opts *o)
+{
+	const struct heapcopy *hc = &w->hc;
+
+	c->stream_windows = hc->nwindows;
+	census_warn(c, "the arenas (%.1f MiB) are over %s (%.1f MiB): read in %u windows of %.1f MiB%s",
+		    mib(hc->planned), o->budget_from_room ? "half the memory left to pycensus" : "--max-memory",
+		    mib(budget_of(o)), hc->nwindows, mib(hc->window),
+		    w->nonblocking ? " as the target ran" : o->pause == PAUSE_COPY ?
+		    ", the target stopped until the last was walked (a larger --max-memory copies them at once, for a shorter pause)" : "");
+}
+
+/* The walk, with the target stopped as long as the pause mode asks. A streamed census walks the
+ * arenas before the target resumes: what lies outside the held window is read from the target. */
+static void census_walk(struct source *src, struct pyproc *p, struct walk *w, const struct snapshot_opts *o,
+			struct census *c)
+{
+	bool streamed = w->hc.streamed;
+
+	if (streamed)
+		census_arenas(p, w, o);
+	if (o->pause == PAUSE_COPY && !py_is_free_threaded(&p->L) && source_resume(src)) {
+		if (!streamed)
+			census_arenas(p, w, o);
+		census_rest(p, w, o, c);
+		resumed_meta(c, w);
+	} else {
+		if (!streamed)
+			census_arenas(p, w, o);
+		census_rest(p, w, o, c);
+		source_resume(src);
+	}
+	if (streamed)
+		stream_note(c, w, o);
 }
 
 struct census_job {
@@ -182,13 +266,8 @@ static int census_attempt(struct source *src, struct pyproc *p, void *arg, struc
 	if (rc == 0 && o->pause == PAUSE_COPY && py_is_free_threaded(&p->L) && source_stops(src))
 		census_warn(j->c, "free-threaded build: the census ran with the target stopped (as --pause=census): its mimalloc heaps are read in place, not copied");
 	if (rc == 0) {
-		if (o->pause == PAUSE_COPY && !py_is_free_threaded(&p->L) && source_resume(src)) {
-			census_rest(p, &w, o, j->c);
-			resumed_meta(j->c, &w);
-		} else {
-			census_rest(p, &w, o, j->c);
-			source_resume(src);
-		}
+		w.nonblocking = (src->flags & SOURCE_NONBLOCKING) != 0;
+		census_walk(src, p, &w, o, j->c);
 		if (src->flags & SOURCE_NONBLOCKING)
 			nonblocking_meta(j->c, p, &w);
 		fill_meta(j->c, p, &w);
@@ -229,6 +308,21 @@ static int copy_fits(uint64_t need, pid_t pid, struct pc_err *e)
 		       (int)pid, want, have);
 }
 
+/* The budget, lowered to half the memory pycensus may still take (MemAvailable, the memory
+ * cgroup's limit less its usage): the other half is for what the census keeps per object. A
+ * container with little room gets a streamed census rather than the OOM killer. */
+static void fit_budget(struct snapshot_opts *o)
+{
+	struct memroom m;
+
+	memroom_read("", &m);
+	o->max_memory = budget_of(o);
+	if (m.bytes / 2 < o->max_memory) {
+		o->max_memory = m.bytes / 2 > (4u << 20) ? m.bytes / 2 : (4u << 20);
+		o->budget_from_room = true;
+	}
+}
+
 static int prepare_fresh_copy(struct source *src, const struct snapshot_opts *o, struct copybuf *k, struct pc_err *e)
 {
 	struct pc_err ignored = { 0 };
@@ -239,6 +333,10 @@ static int prepare_fresh_copy(struct source *src, const struct snapshot_opts *o,
 	p = source_locate(src, &ignored); /* read running; the census locates anew under its stop */
 	if (!p || (total = arenas_estimate(p, o->arenas)) < FRESH_COPY_MIN)
 		return 0;
+	if (over_budget(o, total)) {
+		copybuf_reserve(k, window_of(o));
+		return 0;
+	}
 	if (copy_fits(total + total / 8, src->pid, e) < 0)
 		return -1;
 	copybuf_reserve(k, total + total / 8);
@@ -255,15 +353,17 @@ int snapshot_take(struct source *src, const struct snapshot_opts *o, struct cens
 
 	c->pid = src->pid;
 	c->replayed = src->img != NULL;
+	if (may_stream(o) && source_stops(src))
+		fit_budget(&with_fresh);
+	j.o = &with_fresh;
 	if (o->keep_copy && source_stops(src))
 		copybuf_prepare(o->keep_copy, src->pid);
 	if (!o->keep_copy && source_stops(src)) {
-		if (prepare_fresh_copy(src, o, &fresh, e) < 0) {
+		if (prepare_fresh_copy(src, &with_fresh, &fresh, e) < 0) {
 			progress(o, NULL);
 			return -1;
 		}
 		with_fresh.keep_copy = &fresh;
-		j.o = &with_fresh;
 	}
 	if (o->capture)
 		source_record(src);

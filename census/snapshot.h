@@ -46,7 +46,16 @@ struct snapshot_opts {
 	struct inspect_scan *inspect;
 	/* when set, what the census reads is written as a heap dump (census/dumpsave.h) */
 	struct census_dump *dump;
+	/* The most memory the copy of the arenas may take (--max-memory): arenas beyond it are read a
+	 * window at a time (pymalloc/arenawin.h), with the target stopped until the last window is
+	 * walked. 0: SNAPSHOT_MAX_MEMORY; SNAPSHOT_UNBOUNDED: always one copy. A dump or a capture
+	 * keeps the whole copy. */
+	uint64_t max_memory;
+	bool budget_from_room; /* set by snapshot_take: the room left lowered max_memory */
 };
+
+#define SNAPSHOT_MAX_MEMORY (256ull << 20)
+#define SNAPSHOT_UNBOUNDED UINT64_MAX
 
 /* Fills c (census_init'ed by the caller) from the source (opened by the caller, closed by it
  * after). The target is resumed before this returns, on every path, unless the source holds it

@@ -51,6 +51,8 @@ static void inspect_help(FILE *out)
 		"                          json the inspect document of docs/schema/pycensus.json\n"
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"      --pause copy|census how long the target stays stopped (default copy)\n"
+		"      --max-memory SIZE|none  the most memory the copy of the arenas may take (default\n"
+		"                          256M; see 'pycensus snap --help')\n"
 		"  -q, --quiet             no progress on the terminal\n"
 		"  -h, --help              this help\n"
 		"\n"
@@ -63,7 +65,7 @@ static int parse_args(int argc, char **argv, struct inspect_args *a, struct pc_e
 	static const struct option longopts[] = {
 		{ "top", required_argument, NULL, 'n' }, { "min-instances", required_argument, NULL, 'm' },
 		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
-		{ "pause", required_argument, NULL, 'P' }, { "quiet", no_argument, NULL, 'q' },
+		{ "pause", required_argument, NULL, 'P' }, { "max-memory", required_argument, NULL, 'Y' }, { "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
 	static const char *const formats[] = { "text", "csv", "json" };
@@ -92,6 +94,7 @@ static int parse_args(int argc, char **argv, struct inspect_args *a, struct pc_e
 			break;
 		case 'o': a->output = optarg; break;
 		case 'P': if (cli_parse_pause(optarg, &a->opts.pause, e) < 0) return -1; break;
+		case 'Y': if (cli_parse_memory(optarg, &a->opts.max_memory, e) < 0) return -1; break;
 		case 'q': a->quiet = true; break;
 		case 'h': inspect_help(stdout); exit(0);
 		default:

@@ -51,6 +51,8 @@ static void leaks_help(FILE *out)
 		"  -f, --format text|json  output format (default text); json has every kind that grew\n"
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"      --pause copy|census how long the target stays stopped at each census (default copy)\n"
+		"      --max-memory SIZE|none  the most memory the copy of the arenas may take (default\n"
+		"                          256M; see 'pycensus snap --help')\n"
 		"  -q, --quiet             no progress on the terminal\n"
 		"  -h, --help              this help\n"
 		"\n"
@@ -63,7 +65,7 @@ static int parse_args(int argc, char **argv, struct leaks_args *a, struct pc_err
 	static const struct option longopts[] = {
 		{ "interval", required_argument, NULL, 'i' }, { "suspects", required_argument, NULL, 'k' },
 		{ "rows", required_argument, NULL, 'n' }, { "output", required_argument, NULL, 'o' },
-		{ "pause", required_argument, NULL, 'P' }, { "quiet", no_argument, NULL, 'q' },
+		{ "pause", required_argument, NULL, 'P' }, { "max-memory", required_argument, NULL, 'Y' }, { "quiet", no_argument, NULL, 'q' },
 		{ "format", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
 	unsigned long k;
@@ -88,6 +90,7 @@ static int parse_args(int argc, char **argv, struct leaks_args *a, struct pc_err
 			a->json = f == CLI_FMT_JSON;
 			break;
 		case 'P': if (cli_parse_pause(optarg, &a->opts.pause, e) < 0) return -1; break;
+		case 'Y': if (cli_parse_memory(optarg, &a->opts.max_memory, e) < 0) return -1; break;
 		case 'q': a->quiet = true; break;
 		case 'h': leaks_help(stdout); exit(0);
 		default:

@@ -52,6 +52,8 @@ static void retained_help(FILE *out)
 		"                          the same kinds and objects\n"
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"      --pause copy|census how long the target stays stopped (default copy)\n"
+		"      --max-memory SIZE|none  the most memory the copy of the arenas may take (default\n"
+		"                          256M; see 'pycensus snap --help')\n"
 		"  -q, --quiet             no progress on the terminal\n"
 		TARGET_HELP
 		"  -h, --help              this help\n"
@@ -65,7 +67,7 @@ static int parse_args(int argc, char **argv, struct retained_args *a, struct pc_
 	static const struct option longopts[] = {
 		{ "limit", required_argument, NULL, 'n' }, { "min", required_argument, NULL, 'm' },
 		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
-		{ "pause", required_argument, NULL, 'P' }, { "quiet", no_argument, NULL, 'q' },
+		{ "pause", required_argument, NULL, 'P' }, { "max-memory", required_argument, NULL, 'Y' }, { "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' }, TARGET_LONGOPTS, { 0, 0, 0, 0 },
 	};
 	int c;
@@ -83,6 +85,7 @@ static int parse_args(int argc, char **argv, struct retained_args *a, struct pc_
 			break;
 		case 'o': a->output = optarg; break;
 		case 'P': if (cli_parse_pause(optarg, &a->opts.pause, e) < 0) return -1; break;
+		case 'Y': if (cli_parse_memory(optarg, &a->opts.max_memory, e) < 0) return -1; break;
 		case 'q': a->quiet = true; break;
 		case 'h': retained_help(stdout); exit(0);
 		case TARGET_OPT_EXE: case TARGET_OPT_SYSROOT: target_option(c, optarg); break;

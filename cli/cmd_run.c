@@ -70,6 +70,7 @@ static void run_help(FILE *out)
 		"                          the kinds summed over all; csv/json write each child's series to a\n"
 		"                          file named after -o's (series.csv -> series.PID.csv)\n");
 	fputs(cli_pause_help, out);
+	fputs(cli_memory_help, out);
 	fprintf(out,
 		"                          (the census at exit always keeps the program stopped to the end)\n"
 		"  -q, --quiet             no progress line on stderr\n"
@@ -88,7 +89,7 @@ static int parse_args(int argc, char **argv, struct run *r, struct pc_err *e)
 		{ "interval", required_argument, NULL, 'i' }, { "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },   { "rows", required_argument, NULL, 'n' },
 		{ "arenas", required_argument, NULL, 'a' },   { "quiet", no_argument, NULL, 'q' },
-		{ "pause", required_argument, NULL, 'P' },    { "help", no_argument, NULL, 'h' },
+		{ "pause", required_argument, NULL, 'P' }, { "max-memory", required_argument, NULL, 'Y' },    { "help", no_argument, NULL, 'h' },
 		{ "subprocesses", no_argument, NULL, 'T' },   { 0, 0, 0, 0 },
 	};
 	int c;
@@ -112,6 +113,7 @@ static int parse_args(int argc, char **argv, struct run *r, struct pc_err *e)
 		case 'q': r->quiet = true; break;
 		case 'T': r->subprocesses = true; break;
 		case 'P': if (cli_parse_pause(optarg, &r->opts.pause, e) < 0) return -1; break;
+		case 'Y': if (cli_parse_memory(optarg, &r->opts.max_memory, e) < 0) return -1; break;
 		case 'h': run_help(stdout); exit(0);
 		default:
 			return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);

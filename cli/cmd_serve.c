@@ -81,6 +81,7 @@ static void serve_help(FILE *out)
 		"      --arenas auto|symbols|scan   as for snap\n",
 		PROM_SERIES_FIXED, PROM_SERIES_FIXED + 2 * 51, SERVE_MAX_TARGETS);
 	fputs(cli_pause_help, out);
+	fputs(cli_memory_help, out);
 	fputs("  -h, --help              this help\n"
 	      "\n"
 	      "needs: ptrace permission over each process (as for snap). A process that cannot be censused\n"
@@ -123,7 +124,7 @@ static int parse_args(int argc, char **argv, struct serve *s, struct pc_err *e)
 	static const struct option longopts[] = {
 		{ "match", required_argument, NULL, 'm' },    { "listen", required_argument, NULL, 'l' },
 		{ "interval", required_argument, NULL, 'i' }, { "top", required_argument, NULL, 'n' },
-		{ "arenas", required_argument, NULL, 'a' },   { "pause", required_argument, NULL, 'P' },
+		{ "arenas", required_argument, NULL, 'a' },   { "pause", required_argument, NULL, 'P' }, { "max-memory", required_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },           { 0, 0, 0, 0 },
 	};
 	unsigned long top;
@@ -148,6 +149,7 @@ static int parse_args(int argc, char **argv, struct serve *s, struct pc_err *e)
 			break;
 		case 'a': if (cli_parse_arenas(optarg, &s->opts.arenas, e) < 0) return -1; break;
 		case 'P': if (cli_parse_pause(optarg, &s->opts.pause, e) < 0) return -1; break;
+		case 'Y': if (cli_parse_memory(optarg, &s->opts.max_memory, e) < 0) return -1; break;
 		case 'h': serve_help(stdout); exit(0);
 		default:
 			return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);

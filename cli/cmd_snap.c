@@ -79,6 +79,7 @@ static void snap_help(FILE *out)
 		"      --nonblocking       read while the target runs, never stopping it: the census can meet\n"
 		"                          structures mid-update; it skips them and says how many (a warning)\n");
 	fputs(cli_pause_help, out);
+	fputs(cli_memory_help, out);
 	fprintf(out,
 		"      --no-header         text: print the partition only\n"
 		"      --stacks            text: add every thread's Python frames at the moment of the census\n"
@@ -136,7 +137,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		{ "stacks", no_argument, NULL, 'S' },       { "nonblocking", no_argument, NULL, 'B' },
 		{ "size", required_argument, NULL, 's' },   { "help", no_argument, NULL, 'h' },
 		{ "interval", required_argument, NULL, 'i' }, { "count", required_argument, NULL, 'c' },
-		{ "quiet", no_argument, NULL, 'q' },        { "pause", required_argument, NULL, 'P' },
+		{ "quiet", no_argument, NULL, 'q' },        { "pause", required_argument, NULL, 'P' }, { "max-memory", required_argument, NULL, 'Y' },
 		{ "subprocesses", no_argument, NULL, 'T' }, TARGET_LONGOPTS, { 0, 0, 0, 0 },
 	};
 	static const char *const formats[] = { "text", "csv", "json", "pprof", "html" }, *const bys[] = { "kind", "type", "module", "size" },
@@ -175,6 +176,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		case 'T': a->subprocesses = true; break;
 		case 'B': a->nonblocking = true; break;
 		case 'P': if (cli_parse_pause(optarg, &a->opts.pause, e) < 0) return -1; break;
+		case 'Y': if (cli_parse_memory(optarg, &a->opts.max_memory, e) < 0) return -1; break;
 		case 'h': snap_help(stdout); exit(0);
 		case TARGET_OPT_EXE: case TARGET_OPT_SYSROOT: target_option(c, optarg); break;
 		default:

@@ -95,6 +95,7 @@ static void top_help(FILE *out)
 		"                          interval (one stopped at a time), the kinds summed over the tree,\n"
 		"                          and a line per process, largest first\n");
 	fputs(cli_pause_help, out);
+	fputs(cli_memory_help, out);
 	fputs("  -h, --help              this help\n\n", out);
 	cli_print_exit_codes(out);
 }
@@ -104,7 +105,7 @@ static int parse_args(int argc, char **argv, struct top *t, struct pc_err *e)
 	static const struct option longopts[] = {
 		{ "interval", required_argument, NULL, 'i' }, { "rows", required_argument, NULL, 'n' },
 		{ "count", required_argument, NULL, 'c' },    { "arenas", required_argument, NULL, 'a' },
-		{ "pause", required_argument, NULL, 'P' },    { "help", no_argument, NULL, 'h' },
+		{ "pause", required_argument, NULL, 'P' }, { "max-memory", required_argument, NULL, 'Y' },    { "help", no_argument, NULL, 'h' },
 		{ "subprocesses", no_argument, NULL, 'T' },   { 0, 0, 0, 0 },
 	};
 	size_t n;
@@ -124,6 +125,7 @@ static int parse_args(int argc, char **argv, struct top *t, struct pc_err *e)
 			break;
 		case 'a': if (cli_parse_arenas(optarg, &t->opts.arenas, e) < 0) return -1; break;
 		case 'P': if (cli_parse_pause(optarg, &t->opts.pause, e) < 0) return -1; break;
+		case 'Y': if (cli_parse_memory(optarg, &t->opts.max_memory, e) < 0) return -1; break;
 		case 'T': t->subprocesses = true; break;
 		case 'h': top_help(stdout); exit(0);
 		default:

@@ -56,6 +56,8 @@ static void why_help(FILE *out)
 		"                          (no --min cut) with its parent and children\n"
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"      --pause copy|census how long the target stays stopped (default copy)\n"
+		"      --max-memory SIZE|none  the most memory the copy of the arenas may take (default\n"
+		"                          256M; see 'pycensus snap --help')\n"
 		"  -q, --quiet             no progress on the terminal\n"
 		TARGET_HELP
 		"  -h, --help              this help\n"
@@ -80,7 +82,7 @@ static int parse_args(int argc, char **argv, struct why_args *a, struct pc_err *
 	static const struct option longopts[] = {
 		{ "kind", required_argument, NULL, 'k' }, { "addr", required_argument, NULL, 'A' },
 		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
-		{ "pause", required_argument, NULL, 'P' }, { "quiet", no_argument, NULL, 'q' },
+		{ "pause", required_argument, NULL, 'P' }, { "max-memory", required_argument, NULL, 'Y' }, { "quiet", no_argument, NULL, 'q' },
 		{ "min", required_argument, NULL, 'm' }, { "help", no_argument, NULL, 'h' }, TARGET_LONGOPTS, { 0, 0, 0, 0 },
 	};
 	int c;
@@ -99,6 +101,7 @@ static int parse_args(int argc, char **argv, struct why_args *a, struct pc_err *
 		case 'o': a->output = optarg; break;
 		case 'm': if (cli_parse_percent(optarg, "--min", &a->min_percent, e) < 0) return -1; break;
 		case 'P': if (cli_parse_pause(optarg, &a->opts.pause, e) < 0) return -1; break;
+		case 'Y': if (cli_parse_memory(optarg, &a->opts.max_memory, e) < 0) return -1; break;
 		case 'q': a->quiet = true; break;
 		case 'h': why_help(stdout); exit(0);
 		case TARGET_OPT_EXE: case TARGET_OPT_SYSROOT: target_option(c, optarg); break;

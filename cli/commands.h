@@ -50,6 +50,9 @@ int cli_parse_arenas(const char *s, enum arena_mode *m, struct pc_err *e);
 int cli_parse_pause(const char *s, enum pause_mode *m, struct pc_err *e);
 /* The --pause help text, shared by every command that takes a census. */
 extern const char cli_pause_help[];
+/* --max-memory: a size with K/M/G/T (powers of 1024), at least 4M, or none (SNAPSHOT_UNBOUNDED) */
+int cli_parse_memory(const char *s, uint64_t *v, struct pc_err *e);
+extern const char cli_memory_help[];
 /* -i: seconds between samples, 0.01 to 86400. */
 int cli_parse_interval(const char *s, double *v, struct pc_err *e);
 /* Prints the error line and returns its exit code. */

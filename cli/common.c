@@ -124,6 +124,34 @@ const char cli_pause_help[] =
 	"                          counting any that change meanwhile; census keeps it stopped to the\n"
 	"                          end, so every figure is from one instant\n";
 
+int cli_parse_memory(const char *s, uint64_t *v, struct pc_err *e)
+{
+	char *end;
+	double n;
+	uint64_t unit = 1;
+
+	if (strcmp(s, "none") == 0) {
+		*v = SNAPSHOT_UNBOUNDED;
+		return 0;
+	}
+	n = strtod(s, &end);
+	if (end != s && end[0] && !end[1] && strchr("kKmMgGtT", end[0]))
+		unit = 1ull << (10 * ((strchr("kKmMgGtT", end[0]) - "kKmMgGtT") / 2 + 1));
+	else if (end == s || *end)
+		n = -1;
+	if (!(n * (double)unit >= (double)(4u << 20) && n * (double)unit < 1e18))
+		return pc_fail(e, PC_EUSAGE, "--max-memory takes a size of at least 4M (512M, 2G: K, M, G, T are powers "
+			       "of 1024) or 'none', not '%s'", s);
+	*v = (uint64_t)(n * (double)unit);
+	return 0;
+}
+
+const char cli_memory_help[] =
+	"      --max-memory SIZE|none  the most memory the copy of the target's arenas may take (default\n"
+	"                          256M): larger heaps are read in windows, the target stopped until the\n"
+	"                          last is walked (a longer pause in --pause copy); 'none' always copies\n"
+	"                          them at once, refusing (exit 20) when this machine lacks the memory\n";
+
 int cli_parse_interval(const char *s, double *v, struct pc_err *e)
 {
 	char *end;

@@ -48,16 +48,16 @@ _pycensus()
 	-i|--interval|-n|--rows|-c|--count|--top|-m|--match|-l|--listen|--kind|--addr|--min|--limit|-k|--suspects) return ;;
 	esac
 	case "$cmd" in
-	snap) opts="--format --output --rows --by --size --arenas --nonblocking --pause --no-header --stacks --interval --count --quiet --exe --sysroot --help" ;;
+	snap) opts="--format --output --rows --by --size --arenas --nonblocking --pause --max-memory --no-header --stacks --interval --count --quiet --exe --sysroot --help" ;;
 	stats) opts="--format --output --arenas --exe --sysroot --help" ;;
 	stacks) opts="--native --format --output --exe --sysroot --help" ;;
-	run) opts="--interval --format --output --rows --arenas --pause --quiet --help --" ;;
-	top) opts="--interval --rows --count --arenas --pause --help" ;;
-	serve) opts="--match --listen --interval --top --arenas --pause --help" ;;
-	why) opts="--kind --addr --min --format --output --pause --quiet --exe --sysroot --help" ;;
-	retained) opts="--limit --min --format --output --pause --quiet --exe --sysroot --help" ;;
-	leaks) opts="--interval --suspects --rows --format --output --pause --quiet --help" ;;
-	inspect) opts="--top --min-instances --format --output --pause --quiet --help" ;;
+	run) opts="--interval --format --output --rows --arenas --pause --max-memory --quiet --help --" ;;
+	top) opts="--interval --rows --count --arenas --pause --max-memory --help" ;;
+	serve) opts="--match --listen --interval --top --arenas --pause --max-memory --help" ;;
+	why) opts="--kind --addr --min --format --output --pause --max-memory --quiet --exe --sysroot --help" ;;
+	retained) opts="--limit --min --format --output --pause --max-memory --quiet --exe --sysroot --help" ;;
+	leaks) opts="--interval --suspects --rows --format --output --pause --max-memory --quiet --help" ;;
+	inspect) opts="--top --min-instances --format --output --pause --max-memory --quiet --help" ;;
 	diff) opts="--format --output --rows --help" ;;
 	dump) opts="--output --level --arenas --pause --quiet --help" ;;
 	capture) opts="--arenas --help" ;;

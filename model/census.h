@@ -75,6 +75,7 @@ struct census {
 	 * read as it ran (skipped_outside counts what failed validation) */
 	bool resumed_after_copy;
 	bool replayed;              /* from a captured image (pycensus replay), not a live process */
+	unsigned stream_windows;    /* the arenas were read in this many windows (--max-memory), 0: one copy */
 	char origin[200];           /* a census of a file: "from dump taken at ..., PID N, host H" */
 	uint64_t skipped_pools;     /* pools whose header or free list failed validation */
 	uint64_t changed_pools;     /* pool headers that differed when read again after the walk */

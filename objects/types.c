@@ -192,7 +192,7 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 	uint8_t b[1024];
 	char name[256];
 
-	if ((addr & 7) || mem_local(&p->mem, addr, 8) /* types (>= 408 bytes) never live in arenas */ ||
+	if ((addr & 7) || mem_covered(&p->mem, addr, 8) /* types (>= 408 bytes) never live in arenas */ ||
 	    /* both sizes may come from the target itself (3.13's _Py_DebugOffsets): bounded here */
 	    (size_t)o->heaptype_size > sizeof b || (size_t)o->type_size > sizeof b ||
 	    !pyproc_readable(p, addr, (uint64_t)o->type_size) ||

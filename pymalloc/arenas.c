@@ -109,6 +109,11 @@ static uint8_t *kept_buffer(struct copybuf *k, pid_t pid, uint64_t total)
 	return k->buf;
 }
 
+uint8_t *heapcopy_buffer(struct heapcopy *hc, pid_t pid, uint64_t bytes)
+{
+	return hc->keep ? kept_buffer(hc->keep, pid, bytes) : copy_buffer(bytes);
+}
+
 /* Reads every planned region in batched reads into one buffer; drops regions that fail. */
 int heapcopy_fill(struct pyproc *p, struct heapcopy *hc, struct census *c)
 {
@@ -117,9 +122,8 @@ int heapcopy_fill(struct pyproc *p, struct heapcopy *hc, struct census *c)
 	uint64_t total = 0, off = 0;
 	size_t kept = 0;
 
-	for (size_t i = 0; i < hc->n; i++)
-		total += hc->v[i].len;
-	hc->buf = hc->keep ? kept_buffer(hc->keep, p->mem.pid, total) : copy_buffer(total);
+	total = heapcopy_planned(hc);
+	hc->buf = heapcopy_buffer(hc, p->mem.pid, total);
 	for (size_t i = 0; i < hc->n; i++) {
 		reqs[i] = (struct mem_req){ hc->v[i].addr, hc->buf + off, hc->v[i].len, false };
 		hc->v[i].data = hc->buf + off;
@@ -254,16 +258,17 @@ static int arenas_from_table(struct pyproc *p, struct heapcopy *hc, struct censu
 	return 0;
 }
 
-int arenas_copy(struct pyproc *p, enum arena_mode mode, struct heapcopy *hc, struct census *c, struct pc_err *e)
+int arenas_locate(struct pyproc *p, enum arena_mode mode, struct heapcopy *hc, struct census *c, struct pc_err *e)
 {
 	struct pc_err tmp = { 0 };
 	struct copybuf *keep = hc->keep;
 
 	memset(hc, 0, sizeof *hc);
 	hc->keep = keep;
-	if (mode == ARENAS_SCAN)
-		return arenas_scan(p, hc, c, e) < 0 ? -1 : (heapcopy_sort(hc), heapcopy_fill(p, hc, c));
-	if (arenas_from_table(p, hc, c, mode == ARENAS_SYMBOLS ? e : &tmp) < 0) {
+	if (mode == ARENAS_SCAN) {
+		if (arenas_scan(p, hc, c, e) < 0)
+			return -1;
+	} else if (arenas_from_table(p, hc, c, mode == ARENAS_SYMBOLS ? e : &tmp) < 0) {
 		if (mode == ARENAS_SYMBOLS)
 			return -1;
 		heapcopy_release(hc);
@@ -272,7 +277,21 @@ int arenas_copy(struct pyproc *p, enum arena_mode mode, struct heapcopy *hc, str
 			return -1;
 	}
 	heapcopy_sort(hc);
-	return heapcopy_fill(p, hc, c);
+	return 0;
+}
+
+int arenas_copy(struct pyproc *p, enum arena_mode mode, struct heapcopy *hc, struct census *c, struct pc_err *e)
+{
+	return arenas_locate(p, mode, hc, c, e) < 0 ? -1 : heapcopy_fill(p, hc, c);
+}
+
+uint64_t heapcopy_planned(const struct heapcopy *hc)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < hc->n; i++)
+		total += hc->v[i].len;
+	return total;
 }
 
 uint64_t arenas_estimate(struct pyproc *p, enum arena_mode mode)
@@ -289,8 +308,8 @@ uint64_t arenas_estimate(struct pyproc *p, enum arena_mode mode)
 		heapcopy_release(&hc);
 		rc = arenas_scan(p, &hc, &c, &e);
 	}
-	for (size_t i = 0; rc == 0 && i < hc.n; i++)
-		total += hc.v[i].len;
+	if (rc == 0)
+		total = heapcopy_planned(&hc);
 	heapcopy_release(&hc);
 	census_release(&c);
 	return rc == 0 ? total : 0;

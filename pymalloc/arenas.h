@@ -55,12 +55,29 @@ struct heapcopy {
 	const char *source;    /* "symbols" or "scan" */
 	uint64_t scan_rejected; /* scan: pool-aligned addresses that failed the header checks */
 	struct arena_table_sum table;
+	/* streamed (pymalloc/arenawin.h): buf is one window, reused; an arena's data is set while its
+	 * window is held and NULL otherwise */
+	bool streamed;
+	uint64_t window;       /* the window's size in bytes */
+	uint64_t planned;      /* bytes of every arena listed, read or not */
+	unsigned nwindows;     /* windows read so far */
 };
 
-/* Copies every live arena. Problems with single arenas become census warnings; failing to find
- * any arena table at all is an error (e.g. --arenas=symbols on a stripped build). */
+/* Lists every live arena (addresses and lengths, sorted; nothing read yet). Problems with single
+ * arenas become census warnings; failing to find any arena table at all is an error (e.g.
+ * --arenas=symbols on a stripped build). */
+int arenas_locate(struct pyproc *p, enum arena_mode mode, struct heapcopy *hc, struct census *c,
+		  struct pc_err *e);
+/* Copies every arena arenas_locate listed into one buffer, registered with the reader. */
+int heapcopy_fill(struct pyproc *p, struct heapcopy *hc, struct census *c);
+/* Both: every live arena copied. */
 int arenas_copy(struct pyproc *p, enum arena_mode mode, struct heapcopy *hc, struct census *c,
 		struct pc_err *e);
+/* A buffer of `bytes` for the copies: the kept one (grown if need be) or fresh memory, which
+ * heapcopy_release frees. */
+uint8_t *heapcopy_buffer(struct heapcopy *hc, pid_t pid, uint64_t bytes);
+/* The bytes of every arena listed. */
+uint64_t heapcopy_planned(const struct heapcopy *hc);
 void heapcopy_release(struct heapcopy *hc);
 /* The bytes arenas_copy would copy, from the arena table (or the scan) read as things are now:
  * with the target running, an estimate. 0 when the arenas cannot be found. */

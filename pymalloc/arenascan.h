@@ -11,7 +11,6 @@
 int arenas_scan(struct pyproc *p, struct heapcopy *hc, struct census *c, struct pc_err *e);
 
 /* Shared with arenas.c: read the planned copies in batches, register them with the reader. */
-int heapcopy_fill(struct pyproc *p, struct heapcopy *hc, struct census *c);
 void heapcopy_sort(struct heapcopy *hc);
 
 #endif

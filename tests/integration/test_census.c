@@ -36,6 +36,25 @@ static void census_csv_paused(pid_t pid, const char *by, const char *arenas, con
 	free(out);
 }
 
+/* A census whose copy of the arenas may take at most 4 MiB: read in windows of one arena
+ * (pymalloc/arenawin.h), the rest of the heap read from the stopped target. */
+static void census_streamed(pid_t pid, const char *by, const char *pause, const char *size, struct table *t,
+			    const struct python *py)
+{
+	char pidtxt[16], *out = malloc(OUTMAX), err[4096];
+	const char *args[] = { "snap", "-f", "csv", "--by", by, "--pause", pause, "--size", size, "--max-memory", "4M",
+			       pidtxt, NULL };
+	int rc;
+
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)pid);
+	rc = h_pycensus(out, OUTMAX, err, sizeof err, args);
+	cr_assert_eq(rc, 0, "%s: snap --max-memory 4M --pause %s failed (%d): %s", py->label, pause, rc, err);
+	cr_expect(strstr(out, "over --max-memory (4.0 MiB): read in ") && strstr(out, " windows of 1.0 MiB"),
+		  "%s: a streamed census does not say so:\n%.2000s", py->label, out);
+	cr_assert(h_parse_csv(out, t), "unparsable CSV from pycensus");
+	free(out);
+}
+
 static void census_csv(pid_t pid, const char *by, const char *arenas, struct table *t)
 {
 	census_csv_paused(pid, by, arenas, "copy", t);
@@ -115,6 +134,41 @@ static void check_items(const struct table *b, const struct table *truth, const 
 		  py->label, mine->count, mine->size, theirs->count, theirs->size);
 }
 
+static void census_alloc_whole(pid_t pid, struct table *t, const struct python *py)
+{
+	char pidtxt[16], *out = malloc(OUTMAX), err[4096];
+	const char *args[] = { "snap", "-f", "csv", "--pause", "census", "--size", "alloc", "--max-memory", "none", pidtxt, NULL };
+	int rc;
+
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)pid);
+	rc = h_pycensus(out, OUTMAX, err, sizeof err, args);
+	cr_assert_eq(rc, 0, "%s: snap --size alloc --max-memory none failed (%d): %s", py->label, rc, err);
+	cr_assert(h_parse_csv(out, t), "unparsable CSV from pycensus");
+	free(out);
+}
+
+/* The arenas streamed a window at a time give the census one copy gives, in both pause modes,
+ * by kind and by size class, with sys.getsizeof and with allocator footprints. */
+static void check_streamed(pid_t pid, const struct table *kinds, const struct table *sizes, const struct python *py)
+{
+	struct table t, whole, win;
+
+	census_streamed(pid, "kind", "copy", "getsizeof", &t, py);
+	h_assert_same_table(kinds, &t, "kinds from one copy vs streamed, --pause copy", py);
+	h_table_free(&t);
+	census_streamed(pid, "kind", "census", "getsizeof", &t, py);
+	h_assert_same_table(kinds, &t, "kinds from one copy vs streamed, --pause census", py);
+	h_table_free(&t);
+	census_streamed(pid, "size", "copy", "getsizeof", &t, py);
+	h_assert_same_table(sizes, &t, "size classes from one copy vs streamed", py);
+	h_table_free(&t);
+	census_alloc_whole(pid, &whole, py);
+	census_streamed(pid, "kind", "census", "alloc", &win, py);
+	h_assert_same_table(&whole, &win, "--size alloc from one copy vs streamed", py);
+	h_table_free(&whole);
+	h_table_free(&win);
+}
+
 static void check_size_classes(const struct table *s, const char *statspath, const struct python *py)
 {
 	long long blocks[64];
@@ -162,6 +216,7 @@ ParameterizedTest(struct python *py, integration, census, .timeout = 600)
 		h_table_free(&after_sym);
 	}
 	check_size_classes(&by_size, p.errpath, py);
+	check_streamed(p.pid, &after, &by_size, py);
 	check_snap_stacks(p.pid, py);
 	check_pause_modes(p.pid, py);
 	kill(p.pid, SIGUSR1);

@@ -1,8 +1,10 @@
-/* test_memroom.c: a census that would not fit in the memory pycensus may take is refused before
- * the target is stopped: pycensus runs in a memory cgroup made for the test (64 MiB limit) against
- * a target with about 150 MiB of arenas; it exits 20 with one line naming the cgroup, and the
- * target was never stopped (it still answers). Skipped, with the reason, where no memory cgroup
- * can be made (not root, no writable cgroup v1 memory controller or v2 tree). */
+/* test_memroom.c: pycensus in a memory cgroup made for the test (64 MiB limit) against a target
+ * with about 150 MiB of arenas. By default the census fits itself in the room: it streams the
+ * arenas in windows (pymalloc/arenawin.h), says so, and gives the rows a census outside the
+ * cgroup gives. With --max-memory none (one copy of the arenas, whatever it costs) it is refused
+ * before the target is stopped: exit 20, one line naming the cgroup, the target never stopped.
+ * Skipped, with the reason, where no memory cgroup can be made (not root, no writable cgroup v1
+ * memory controller or v2 tree). */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
@@ -13,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "tests/integration/checks.h"
 #include "tests/integration/harness.h"
 
 /* A fresh memory cgroup with a 64 MiB limit into dir; false when none can be made here. */
@@ -38,36 +41,69 @@ static bool make_cgroup(char *dir, size_t len, char *procs, size_t plen)
 	return true;
 }
 
-Test(memroom, census_refused_before_the_stop, .timeout = 300)
+/* pycensus run inside the cgroup (procs: its cgroup.procs) with args; its output (stdout and
+ * stderr) into out; the exit status, or -1. */
+static int in_cgroup(const char *procs, const char *args, pid_t pid, char *out, size_t len)
+{
+	const char *pycensus = getenv("PYCENSUS");
+	char cmd[1400];
+	size_t got;
+	FILE *f;
+	int rc;
+
+	snprintf(cmd, sizeof cmd, "sh -c 'echo $$ > %s; exec %s snap -q %s %d' 2>&1", procs, pycensus ? pycensus : "./pycensus",
+		 args, (int)pid);
+	if (!(f = popen(cmd, "r")))
+		return -1;
+	got = fread(out, 1, len - 1, f);
+	out[got] = '\0';
+	rc = pclose(f);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+Test(memroom, census_fits_the_room, .timeout = 300)
 {
 	struct python all[H_MAX_PYTHONS];
 	size_t n = h_find_pythons(all, H_MAX_PYTHONS);
-	char dir[300], procs[400], cmd[1400], line[256], out[4096] = "";
-	const char *pycensus = getenv("PYCENSUS");
+	char dir[300], procs[400], line[256], *out = malloc(1 << 20), *outside = malloc(1 << 20), err[4096], pidtxt[16];
+	struct table inside_t, outside_t;
 	struct proc p;
-	FILE *f;
 	int rc;
 
 	if (!n || !make_cgroup(dir, sizeof dir, procs, sizeof procs))
 		cr_skip_test("no interpreter, or no memory cgroup can be made here (needs root and a writable "
 			     "/sys/fs/cgroup/memory or /sys/fs/cgroup with the memory controller)");
-	char *argv[] = { all[n - 1].path, "-c",
+	struct python *py = &all[n - 1];
+	char *argv[] = { py->path, "-c",
 			 "import os, sys, time\nx = [{'1': i} for i in range(600000)]\n"
 			 "print('ready', os.getpid(), flush=True)\ntime.sleep(300)\n", NULL };
 	cr_assert(h_spawn(&p, argv));
-	cr_assert(h_wait_line(&p, "ready", line, sizeof line, 120), "%s: target did not start", all[n - 1].label);
-	snprintf(cmd, sizeof cmd, "sh -c 'echo $$ > %s; exec %s snap -q %d' 2>&1", procs, pycensus ? pycensus : "./pycensus",
-		 (int)p.pid);
-	cr_assert((f = popen(cmd, "r")));
-	size_t got = fread(out, 1, sizeof out - 1, f);
-	out[got] = '\0';
-	rc = pclose(f);
-	cr_expect(WIFEXITED(rc) && WEXITSTATUS(rc) == 20, "%s: exit %d, not 20: %s", all[n - 1].label,
-		  WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out);
+	cr_assert(h_wait_line(&p, "ready", line, sizeof line, 120) && h_wait_sleeping(p.pid, 30), "%s: target did not start",
+		  py->label);
+
+	rc = in_cgroup(procs, "--max-memory none", p.pid, out, 4096);
+	cr_expect_eq(rc, 20, "%s: --max-memory none in 64 MiB: exit %d, not 20: %s", py->label, rc, out);
 	cr_expect(strstr(out, "pycensus: not enough memory for the census:") && strstr(out, "pycensus-test-") &&
-		  strchr(out, '\n') == strrchr(out, '\n'), "%s: not one line naming the cgroup: %s", all[n - 1].label, out);
-	cr_expect(h_state(p.pid) != 't' && h_state(p.pid) != 'T', "%s: target left stopped", all[n - 1].label);
-	fprintf(stderr, "memroom: %s: %.200s", all[n - 1].label, out);
+		  strchr(out, '\n') == strrchr(out, '\n'), "%s: not one line naming the cgroup: %s", py->label, out);
+	cr_expect(h_state(p.pid) != 't' && h_state(p.pid) != 'T', "%s: target left stopped", py->label);
+	fprintf(stderr, "memroom: %s: --max-memory none: %.200s", py->label, out);
+
+	rc = in_cgroup(procs, "-f csv", p.pid, out, 1 << 20);
+	cr_assert_eq(rc, 0, "%s: the default census in 64 MiB failed (%d): %.2000s", py->label, rc, out);
+	cr_expect(strstr(out, "over half the memory left to pycensus") && strstr(out, " windows of "),
+		  "%s: the streamed census does not say so:\n%.2000s", py->label, out);
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)p.pid);
+	const char *args[] = { "snap", "-f", "csv", pidtxt, NULL };
+	cr_assert_eq(h_pycensus(outside, 1 << 20, err, sizeof err, args), 0, "%s: census outside the cgroup: %s", py->label, err);
+	cr_assert(h_parse_csv(out, &inside_t) && h_parse_csv(outside, &outside_t));
+	h_assert_same_table(&outside_t, &inside_t, "census outside the cgroup vs streamed inside it", py);
+	cr_expect_geq(h_count(&inside_t, "dict (no owner)"), 600000, "%s: %lld dicts", py->label,
+		      h_count(&inside_t, "dict (no owner)"));
+	fprintf(stderr, "memroom: %s: in 64 MiB: %lld dicts, streamed\n", py->label, h_count(&inside_t, "dict (no owner)"));
+	h_table_free(&inside_t);
+	h_table_free(&outside_t);
+	free(out);
+	free(outside);
 	h_kill(&p);
 	rmdir(dir);
 }

@@ -33,6 +33,36 @@ static void two_regions(struct mem *m)
 	mem_add_region(m, A_ADDR, a_data, sizeof a_data); /* out of order on purpose */
 }
 
+/* A streamed census's arenas: covered by the reader before they are held, read from the process
+ * (here: an image standing in for it) while not held, and from the window while held. */
+Test(attach_mem, covered_regions_held_and_let_go)
+{
+	static uint8_t window[256], image_data[256];
+	struct mem_region image = { A_ADDR, sizeof image_data, image_data };
+	struct mem m;
+	uint8_t buf[4];
+
+	memset(window, 0x11, sizeof window);
+	memset(image_data, 0x22, sizeof image_data);
+	mem_init_buffer(&m);
+	mem_set_image(&m, &image, 1);
+	mem_add_region(&m, A_ADDR, NULL, 256);
+	cr_assert(mem_covered(&m, A_ADDR + 8, 16));
+	cr_assert_not(mem_covered(&m, A_ADDR + 250, 16), "runs past the region");
+	cr_assert_not(mem_covered(&m, B_ADDR, 1));
+	cr_assert_null(mem_local(&m, A_ADDR, 8), "covered, not held");
+	cr_assert_eq(mem_read(&m, A_ADDR, buf, 4, NULL), 0);
+	cr_assert_eq(buf[0], 0x22, "read from the image while not held");
+	cr_assert(mem_region_hold(&m, A_ADDR, window));
+	cr_assert_eq(mem_local(&m, A_ADDR + 4, 4), window + 4);
+	cr_assert_eq(mem_read(&m, A_ADDR, buf, 4, NULL), 0);
+	cr_assert_eq(buf[0], 0x11, "read from the window while held");
+	cr_assert(mem_region_hold(&m, A_ADDR, NULL));
+	cr_assert_null(mem_local(&m, A_ADDR + 4, 4), "let go: the fast path must not serve it either");
+	cr_assert_not(mem_region_hold(&m, A_ADDR + 8, window), "no region starts there");
+	mem_release(&m);
+}
+
 Test(attach_mem, read_inside_regions)
 {
 	struct mem m;
