@@ -21,6 +21,7 @@ static void put_census(struct json *j, const struct census *c)
 	json_u64(j, "gc_tracked", c->gc_tracked);
 	json_str(j, "mode", c->replayed ? "replayed" : c->nonblocking ? "nonblocking" : c->resumed_after_copy ? "copy" : "census");
 	json_double(j, "pause_s", c->pause_s);
+	json_u64(j, "stream_windows", c->stream_windows);
 	json_double(j, "census_s", c->wall_s);
 	json_u64(j, "bytes_read", c->bytes_read);
 	json_u64(j, "syscalls", c->syscalls);
