@@ -162,6 +162,8 @@ static void walk_windows(struct walk *w)
 				walk_arena(w, &w->hc.v[a]);
 		if (w->nonblocking)
 			w->changed_pools += nonblock_changed_pools(w->p, &w->hc, from, to);
+		if (w->ds)
+			walk_dump_window(w, from, to);
 		arenawin_release(w->p, &w->hc, from, to);
 	}
 }

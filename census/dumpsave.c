@@ -75,18 +75,41 @@ static void fill_meta(struct dump_meta *m, struct source *src, const struct walk
 	}
 }
 
+void walk_dump_window(struct walk *w, size_t from, size_t to)
+{
+	const struct pylayout *L = &w->p->L;
+	struct mask_job j = { L, &w->hc, 0 };
+
+	for (size_t a = from; a < to; a++) {
+		const struct arena_copy *ac = &w->hc.v[a];
+		uint64_t first = (ac->addr + L->pool_size - 1) & ~(L->pool_size - 1);
+		if (!ac->data)
+			continue;
+		for (uint64_t pa = first; pa + L->pool_size <= ac->addr + ac->len; pa += L->pool_size)
+			mask_pool(&j, a, ac->data + (pa - ac->addr), pa);
+		dump_stream_arena(w->ds, ac->addr, ac->data, ac->len);
+	}
+}
+
 int census_save_dump(struct source *src, struct walk *w, struct census_dump *d, struct pc_err *e)
 {
 	struct mask_job j = { &w->p->L, &w->hc, 0 };
 	struct mem_region *copies = xcalloc(w->hc.n + 1, sizeof *copies);
 	int rc;
 
-	heapcopy_each_pool(&w->p->L, &w->hc, mask_pool, &j);
+	if (!w->hc.streamed)
+		heapcopy_each_pool(&w->p->L, &w->hc, mask_pool, &j);
 	for (size_t i = 0; i < w->hc.n; i++)
 		copies[i] = (struct mem_region){ w->hc.v[i].addr, w->hc.v[i].len, w->hc.v[i].data };
 	fill_meta(&d->meta, src, w, d->writer);
-	rc = source_save_dump(src, d->path, &d->meta, copies, w->hc.n, d->level, d->progress, d->progress_arg,
-			      &d->out, e);
+	if (w->ds) {
+		rc = source_close_dump_stream(src, w->ds, &d->meta, copies, w->hc.n, d->progress, d->progress_arg,
+					      &d->out, e);
+		w->ds = NULL;
+	} else {
+		rc = source_save_dump(src, d->path, &d->meta, copies, w->hc.n, d->level, d->progress, d->progress_arg,
+				      &d->out, e);
+	}
 	free(copies);
 	return rc;
 }

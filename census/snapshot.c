@@ -81,7 +81,7 @@ static void progress(const struct snapshot_opts *o, const char *phase)
 
 static bool may_stream(const struct snapshot_opts *o)
 {
-	return !o->dump && !o->capture && o->max_memory != SNAPSHOT_UNBOUNDED;
+	return !o->capture && o->max_memory != SNAPSHOT_UNBOUNDED;
 }
 
 static uint64_t budget_of(const struct snapshot_opts *o)
@@ -112,6 +112,9 @@ static int copy_arenas(struct pyproc *p, struct walk *w, const struct snapshot_o
 		return -1;
 	if (!over_budget(o, heapcopy_planned(&w->hc)))
 		return heapcopy_fill(p, &w->hc, c);
+	/* a dump streams too: each window goes into the file before it is let go */
+	if (o->dump && !(w->ds = dump_stream_open(o->dump->path, o->dump->level, e)))
+		return -1;
 	arenawin_begin(p, &w->hc, window_of(o));
 	return 0;
 }

@@ -44,6 +44,8 @@ void walk_release(struct walk *w)
 {
 	typetab_release(&w->types);
 	heapcopy_release(&w->hc);
+	dump_stream_abort(w->ds); /* a census that failed before its dump was finished */
+	w->ds = NULL;
 	ptrmap_release(&w->owner);
 	follow_release(w);
 	if (w->gb) {

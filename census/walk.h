@@ -13,6 +13,7 @@
 #include "python/rules.h"
 #include "census/objgraph.h"
 #include "census/inspect.h"
+#include "source/dump.h"
 
 struct dict_seen {        /* an exact dict met in the walk, kind decided once owners are known */
 	uint64_t addr, size;
@@ -88,6 +89,7 @@ struct walk {
 	struct objgraph *og;
 	uint32_t gcur;          /* the node whose references the walk follows now */
 	struct inspect_scan *is; /* `inspect`'s values and containers, when asked (census/inspect.h) */
+	struct dump_stream *ds;  /* a streamed dump: each window's arenas are written as it is let go */
 };
 
 void walk_init(struct walk *w, struct pyproc *p, struct census *c);
@@ -125,6 +127,8 @@ static inline bool walk_plausible_object(const struct walk *w, const uint8_t *ob
 size_t walk_side_table_dicts(struct walk *w, uint64_t *out, size_t max);
 
 void walk_blocks(struct walk *w);   /* census/blocks.c */
+/* census/dumpsave.c: a streamed dump's arenas [from, to), free blocks zeroed, into w->ds */
+void walk_dump_window(struct walk *w, size_t from, size_t to);
 void walk_miheap(struct walk *w);   /* census/miblocks.c: free-threaded builds, instead of walk_blocks */
 void walk_outside(struct walk *w);  /* census/outside.c */
 void walk_follow(struct walk *w);   /* census/follow.c: objects only references lead to */

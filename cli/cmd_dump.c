@@ -47,6 +47,7 @@ static void dump_help(FILE *out)
 		"      --arenas auto|symbols|scan\n"
 		"                          how to find pymalloc's arenas (as for snap)\n");
 	fputs(cli_pause_help, out);
+	fputs(cli_memory_help, out);
 	fprintf(out,
 		"      --subprocesses      every Python process of the tree under PID, one stopped at a time,\n"
 		"                          each to a file of its own: FILE with .PID before its extension\n"
@@ -63,7 +64,7 @@ static int parse_args(int argc, char **argv, struct dump_args *a, struct pc_err 
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' }, { "level", required_argument, NULL, 'l' },
-		{ "arenas", required_argument, NULL, 'a' }, { "pause", required_argument, NULL, 'P' },
+		{ "arenas", required_argument, NULL, 'a' }, { "pause", required_argument, NULL, 'P' }, { "max-memory", required_argument, NULL, 'Y' },
 		{ "quiet", no_argument, NULL, 'q' },        { "help", no_argument, NULL, 'h' },
 		{ "subprocesses", no_argument, NULL, 'T' }, { 0, 0, 0, 0 },
 	};
@@ -84,6 +85,7 @@ static int parse_args(int argc, char **argv, struct dump_args *a, struct pc_err 
 			break;
 		case 'a': if (cli_parse_arenas(optarg, &a->opts.arenas, e) < 0) return -1; break;
 		case 'P': if (cli_parse_pause(optarg, &a->opts.pause, e) < 0) return -1; break;
+		case 'Y': if (cli_parse_memory(optarg, &a->opts.max_memory, e) < 0) return -1; break;
 		case 'q': a->quiet = true; break;
 		case 'T': a->subprocesses = true; break;
 		case 'h': dump_help(stdout); exit(0);
@@ -136,8 +138,12 @@ static int dump_one(struct dump_args *a, pid_t pid, const char *path, FILE *msg,
 		report_bytes(wrote, sizeof wrote, a->d.out.file_bytes);
 		report_bytes(heap, sizeof heap, c.arena_bytes);
 		fprintf(msg, "pycensus: dumped pid %d to %s: %s (%llu objects; %s of arenas; %.1f MiB before "
-			"compression); pause %.3f s\n", (int)pid, path, wrote, (unsigned long long)c.nobjects, heap,
+			"compression); pause %.3f s", (int)pid, path, wrote, (unsigned long long)c.nobjects, heap,
 			(double)a->d.out.raw_bytes / (1 << 20), c.pause_s);
+		if (c.stream_windows) /* the pause covered reading, walking and compressing every window */
+			fprintf(msg, " (arenas streamed in %u windows: over --max-memory; 'none' copies them at once)",
+				c.stream_windows);
+		fputc('\n', msg);
 	}
 	stacks_release(&st);
 	census_release(&c);

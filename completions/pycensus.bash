@@ -59,7 +59,7 @@ _pycensus()
 	leaks) opts="--interval --suspects --rows --format --output --pause --max-memory --quiet --help" ;;
 	inspect) opts="--top --min-instances --format --output --pause --max-memory --quiet --help" ;;
 	diff) opts="--format --output --rows --help" ;;
-	dump) opts="--output --level --arenas --pause --quiet --help" ;;
+	dump) opts="--output --level --arenas --pause --max-memory --quiet --help" ;;
 	capture) opts="--arenas --help" ;;
 	replay) opts="--format --rows --help" ;;
 	esac

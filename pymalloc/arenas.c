@@ -114,11 +114,20 @@ uint8_t *heapcopy_buffer(struct heapcopy *hc, pid_t pid, uint64_t bytes)
 	return hc->keep ? kept_buffer(hc->keep, pid, bytes) : copy_buffer(bytes);
 }
 
+void heapcopy_read(struct pyproc *p, struct mem_req *reqs, size_t n)
+{
+	struct mem_recorder *rec = p->mem.rec;
+
+	if (rec && rec->skip_copies)
+		p->mem.rec = NULL;
+	mem_readv(&p->mem, reqs, n);
+	p->mem.rec = rec;
+}
+
 /* Reads every planned region in batched reads into one buffer; drops regions that fail. */
 int heapcopy_fill(struct pyproc *p, struct heapcopy *hc, struct census *c)
 {
 	struct mem_req *reqs = xcalloc(hc->n, sizeof *reqs);
-	struct mem_recorder *rec;
 	uint64_t total = 0, off = 0;
 	size_t kept = 0;
 
@@ -129,11 +138,7 @@ int heapcopy_fill(struct pyproc *p, struct heapcopy *hc, struct census *c)
 		hc->v[i].data = hc->buf + off;
 		off += hc->v[i].len;
 	}
-	rec = p->mem.rec;
-	if (rec && rec->skip_copies)
-		p->mem.rec = NULL;
-	mem_readv(&p->mem, reqs, hc->n);
-	p->mem.rec = rec;
+	heapcopy_read(p, reqs, hc->n);
 	for (size_t i = 0; i < hc->n; i++) {
 		if (!reqs[i].ok) {
 			census_warn(c, "arena at %#llx could not be read; its objects are missing",

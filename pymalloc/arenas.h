@@ -76,6 +76,8 @@ int arenas_copy(struct pyproc *p, enum arena_mode mode, struct heapcopy *hc, str
 /* A buffer of `bytes` for the copies: the kept one (grown if need be) or fresh memory, which
  * heapcopy_release frees. */
 uint8_t *heapcopy_buffer(struct heapcopy *hc, pid_t pid, uint64_t bytes);
+/* Reads arena bytes: a recorder that keeps the copies apart (a dump's) does not see them. */
+void heapcopy_read(struct pyproc *p, struct mem_req *reqs, size_t n);
 /* The bytes of every arena listed. */
 uint64_t heapcopy_planned(const struct heapcopy *hc);
 void heapcopy_release(struct heapcopy *hc);

@@ -36,7 +36,7 @@ size_t arenawin_hold(struct pyproc *p, struct heapcopy *hc, size_t from, struct 
 	n = to - from;
 	if (n == 0)
 		return from;
-	mem_readv(&p->mem, reqs, n);
+	heapcopy_read(p, reqs, n);
 	for (size_t i = 0; i < n; i++) {
 		struct arena_copy *a = &hc->v[from + i];
 		if (!reqs[i].ok) {

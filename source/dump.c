@@ -175,7 +175,7 @@ static const struct dump_toc *find_section(const struct dump_toc *t, uint32_t n,
 			if (found)
 				*why = "corrupt: a section appears twice";
 			found = &t[i];
-		} else if (t[i].id > DUMP_SEC_REGIONS && (t[i].flags & DUMP_SEC_REQUIRED) && !*why) {
+		} else if (t[i].id > DUMP_SEC_ARENAS && (t[i].flags & DUMP_SEC_REQUIRED) && !*why) {
 			*why = "written by a newer pycensus: it holds a section this one does not know";
 		}
 	}
@@ -184,14 +184,69 @@ static const struct dump_toc *find_section(const struct dump_toc *t, uint32_t n,
 	return found;
 }
 
-/* Decompresses META, then IMAGE and REGIONS back to back into one buffer (an image). */
+/* A streamed dump's ARENAS section, if any (no complaint when there is none). */
+static const struct dump_toc *find_arenas(const struct dump_toc *t, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (t[i].id == DUMP_SEC_ARENAS)
+			return &t[i];
+	return NULL;
+}
+
+/* The ARENAS section's records (p, n bytes) merged into img's regions, in address order. */
+static const char *merge_arenas(struct pyimage *img, const uint8_t *p, uint64_t n)
+{
+	struct mem_region *a = NULL, *v;
+	size_t na = 0, cap = 0, i = 0, k = 0, nv = 0;
+	uint64_t off = 0;
+
+	for (;;) {
+		uint64_t addr, len;
+		if (n - off < 16) {
+			free(a);
+			return "corrupt: the ARENAS section is truncated";
+		}
+		addr = dumpfmt_get64(p + off);
+		len = dumpfmt_get64(p + off + 8);
+		off += 16;
+		if (!addr && !len)
+			break;
+		if (!len || len > n - off || addr + len < addr || na >= (1u << 24) ||
+		    (na && addr < a[na - 1].addr + a[na - 1].len)) {
+			free(a);
+			return "corrupt: an arena in the ARENAS section is empty, truncated or out of order";
+		}
+		xgrow((void **)&a, &cap, na + 1, sizeof *a);
+		a[na++] = (struct mem_region){ addr, len, p + off };
+		off += len;
+	}
+	v = xcalloc(img->nregions + na + 1, sizeof *v);
+	while (i < img->nregions || k < na) {
+		struct mem_region r = k < na && (i >= img->nregions || a[k].addr < img->regions[i].addr) ? a[k++] : img->regions[i++];
+		if (nv && r.addr < v[nv - 1].addr + v[nv - 1].len) {
+			free(a);
+			free(v);
+			return "corrupt: an arena overlaps another region";
+		}
+		v[nv++] = r;
+	}
+	free(a);
+	free(img->regions);
+	img->regions = v;
+	img->nregions = nv;
+	return off == n ? NULL : "corrupt: bytes after the last arena";
+}
+
+/* Decompresses META, then IMAGE and REGIONS back to back into one buffer (an image), and a
+ * streamed dump's ARENAS after them (*arenas_at: where they start; imglen when there are none). */
 static const char *inflate_all(const uint8_t *buf, const struct dump_toc *toc, uint32_t nsec, uint64_t max_raw,
-			       struct dump *d, uint8_t **img, size_t *imglen)
+			       struct dump *d, uint8_t **img, size_t *imglen, size_t *arenas_at)
 {
 	const char *why = NULL;
 	const struct dump_toc *m = find_section(toc, nsec, DUMP_SEC_META, &why),
 			      *h = find_section(toc, nsec, DUMP_SEC_IMAGE, &why),
-			      *r = find_section(toc, nsec, DUMP_SEC_REGIONS, &why);
+			      *r = find_section(toc, nsec, DUMP_SEC_REGIONS, &why), *a = find_arenas(toc, nsec);
+	uint64_t araw = a ? a->raw : 0;
 	uint8_t meta[META_MAX];
 	ZSTD_DCtx *dc;
 
@@ -199,19 +254,22 @@ static const char *inflate_all(const uint8_t *buf, const struct dump_toc *toc, u
 		return why;
 	if (m->raw > META_MAX)
 		return "corrupt: bad META section";
-	if (h->raw > max_raw || r->raw > max_raw - h->raw)
+	if (h->raw > max_raw || r->raw > max_raw - h->raw || araw > max_raw - h->raw - r->raw)
 		return "too large: it decompresses to more than this machine's memory";
 	if (!(dc = ZSTD_createDCtx()))
 		return "out of memory";
 	why = unpack(dc, buf, m, meta);
 	if (!why)
 		why = parse_meta(meta, m->raw, &d->meta);
-	*imglen = h->raw + r->raw;
+	*arenas_at = h->raw + r->raw;
+	*imglen = *arenas_at + araw;
 	*img = xmalloc(*imglen + 1);
 	if (!why)
 		why = unpack(dc, buf, h, *img);
 	if (!why)
 		why = unpack(dc, buf, r, *img + h->raw);
+	if (!why && a)
+		why = unpack(dc, buf, a, *img + *arenas_at);
 	ZSTD_freeDCtx(dc);
 	d->raw_bytes = m->raw + *imglen;
 	return why;
@@ -223,7 +281,7 @@ int dump_parse(const uint8_t *buf, size_t len, uint64_t max_raw, struct dump *d,
 	uint32_t nsec = 0, toc_crc = 0;
 	uint64_t toc_at = 0;
 	uint8_t *img = NULL;
-	size_t imglen = 0;
+	size_t imglen = 0, arenas_at = 0;
 	const char *why;
 
 	memset(d, 0, sizeof *d);
@@ -231,14 +289,19 @@ int dump_parse(const uint8_t *buf, size_t len, uint64_t max_raw, struct dump *d,
 	if (!why)
 		why = read_toc(buf, toc_at, nsec, toc_crc, toc);
 	if (!why)
-		why = inflate_all(buf, toc, nsec, max_raw, d, &img, &imglen);
+		why = inflate_all(buf, toc, nsec, max_raw, d, &img, &imglen, &arenas_at);
 	if (why) {
 		free(img);
 		return pc_fail(e, PC_EBADDUMP, "%s", why);
 	}
-	if (image_parse(img, imglen, &d->img, e) < 0) {
+	if (image_parse(img, arenas_at, &d->img, e) < 0) {
 		free(img);
 		return -1;
+	}
+	if (arenas_at < imglen && (why = merge_arenas(&d->img, img + arenas_at, imglen - arenas_at))) {
+		image_release(&d->img);
+		free(img);
+		return pc_fail(e, PC_EBADDUMP, "%s", why);
 	}
 	d->img.blob = img;
 	if (d->meta.span_lo < d->meta.span_hi) {

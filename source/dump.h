@@ -55,6 +55,18 @@ int dump_write(const char *path, const struct dump_meta *m, const struct pyimage
 	       const struct mem_region *rec, size_t nrec, const struct mem_region *copies, size_t ncopies,
 	       int level, dump_progress_fn *progress, void *arg, struct dump_out *out, struct pc_err *e);
 
+/* A dump written as a streamed census reads its arenas (census over --max-memory): dump_stream_open
+ * starts the file, dump_stream_arena adds one arena (in address order) while its window is held,
+ * dump_stream_close writes the rest (rec's parts outside the arenas, as dump_write) and closes
+ * it; dump_stream_abort removes a file that will not be finished. Errors: OUTPUT. */
+struct dump_stream;
+struct dump_stream *dump_stream_open(const char *path, int level, struct pc_err *e);
+void dump_stream_arena(struct dump_stream *ds, uint64_t addr, const uint8_t *data, uint64_t len);
+int dump_stream_close(struct dump_stream *ds, const struct dump_meta *m, const struct pyimage *head,
+		      const struct mem_region *rec, size_t nrec, const struct mem_region *arenas, size_t narenas,
+		      dump_progress_fn *progress, void *arg, struct dump_out *out, struct pc_err *e);
+void dump_stream_abort(struct dump_stream *ds);
+
 struct dump {
 	struct dump_meta meta;
 	struct pyimage img;   /* owns the decompressed bytes (img.blob) */

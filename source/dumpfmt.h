@@ -23,6 +23,10 @@ enum dump_section {
 	DUMP_SEC_META = 1,    /* key=value lines (struct dump_meta) */
 	DUMP_SEC_IMAGE = 2,   /* the image's header, maps and symbols (source/image.h) */
 	DUMP_SEC_REGIONS = 3, /* u32 count, { u64 addr, u64 len, bytes }..., the image's trailer */
+	/* a streamed census's arenas, written window by window: { u64 addr, u64 len, bytes }... ended
+	 * by { 0, 0 }; sorted, overlapping neither each other nor REGIONS. Optional (format 1 files
+	 * written from one copy have none). */
+	DUMP_SEC_ARENAS = 4,
 };
 
 /* x86-64 (ELF e_machine EM_X86_64): the only architecture pycensus reads. */

@@ -204,49 +204,141 @@ static void z_init(struct zout *z, int level)
 	z->buf = xmalloc(z->cap);
 }
 
+static int z_open(struct zout *z, const char *path, int level, struct pc_err *e)
+{
+	uint8_t zero[DUMP_HEADER_BYTES] = { 0 };
+
+	memset(z, 0, sizeof *z);
+	if (!(z->f = fopen(path, "wbe")))
+		return pc_fail(e, PC_EOUTPUT, "cannot create %s: %s", path, strerror(errno));
+	z_init(z, level);
+	z_raw(z, zero, sizeof zero); /* the header, written last once the offsets are known */
+	return 0;
+}
+
+/* META, IMAGE and the regions (v, n), then the table of contents and the header; closes the
+ * file, and removes it when anything failed. */
+static int z_finish(struct zout *z, const char *path, const struct dump_meta *m, int level, const struct pyimage *head,
+		    const struct mem_region *v, size_t n, dump_progress_fn *progress, void *arg, struct dump_out *out,
+		    struct pc_err *e)
+{
+	uint8_t *hb;
+	size_t hn = image_encode_head(head, &hb);
+	uint64_t bytes = 0;
+	bool closed;
+
+	for (size_t i = 0; i < n; i++)
+		bytes += v[i].len;
+	put_meta(z, m, level);
+	sec_begin(z, DUMP_SEC_IMAGE);
+	z_push(z, hb, hn, ZSTD_e_continue);
+	sec_end(z);
+	put_regions(z, v, n, progress, arg, bytes);
+	put_toc_and_header(z);
+	if (!z->bad && fflush(z->f) != 0) {
+		z->bad = "write";
+		z->err = errno;
+	}
+	closed = fclose(z->f) == 0;
+	out->region_bytes += bytes;
+	out->nregions += n;
+	for (unsigned i = 0; i < z->n; i++)
+		out->raw_bytes += z->toc[i].raw;
+	out->file_bytes = z->at;
+	ZSTD_freeCCtx(z->cc);
+	free(z->buf);
+	free(hb);
+	if (z->bad || !closed) {
+		unlink(path);
+		return pc_fail(e, PC_EOUTPUT, "cannot write %s: %s", path,
+			       z->err ? strerror(z->err) : z->bad ? z->bad : "close failed");
+	}
+	return 0;
+}
+
 int dump_write(const char *path, const struct dump_meta *m, const struct pyimage *head,
 	       const struct mem_region *rec, size_t nrec, const struct mem_region *copies, size_t ncopies,
 	       int level, dump_progress_fn *progress, void *arg, struct dump_out *out, struct pc_err *e)
 {
-	struct zout z = { 0 };
+	struct zout z;
 	struct mem_region *v;
-	uint8_t zero[DUMP_HEADER_BYTES] = { 0 }, *hb;
-	size_t n = plan_regions(rec, nrec, copies, ncopies, &v), hn = image_encode_head(head, &hb);
-	bool closed;
+	size_t n;
+	int rc;
 
 	memset(out, 0, sizeof *out);
-	for (size_t i = 0; i < n; i++)
-		out->region_bytes += v[i].len;
-	out->nregions = n;
-	if (!(z.f = fopen(path, "wbe"))) {
-		free(v);
-		free(hb);
-		return pc_fail(e, PC_EOUTPUT, "cannot create %s: %s", path, strerror(errno));
-	}
-	z_init(&z, level);
-	z_raw(&z, zero, sizeof zero); /* the header, written last once the offsets are known */
-	put_meta(&z, m, level);
-	sec_begin(&z, DUMP_SEC_IMAGE);
-	z_push(&z, hb, hn, ZSTD_e_continue);
-	sec_end(&z);
-	put_regions(&z, v, n, progress, arg, out->region_bytes);
-	put_toc_and_header(&z);
-	if (!z.bad && fflush(z.f) != 0) {
-		z.bad = "write";
-		z.err = errno;
-	}
-	closed = fclose(z.f) == 0;
-	for (unsigned i = 0; i < z.n; i++)
-		out->raw_bytes += z.toc[i].raw;
-	out->file_bytes = z.at;
-	ZSTD_freeCCtx(z.cc);
-	free(z.buf);
+	if (z_open(&z, path, level, e) < 0)
+		return -1;
+	n = plan_regions(rec, nrec, copies, ncopies, &v);
+	rc = z_finish(&z, path, m, level, head, v, n, progress, arg, out, e);
 	free(v);
-	free(hb);
-	if (z.bad || !closed) {
-		unlink(path);
-		return pc_fail(e, PC_EOUTPUT, "cannot write %s: %s", path,
-			       z.err ? strerror(z.err) : z.bad ? z.bad : "close failed");
+	return rc;
+}
+
+struct dump_stream {
+	struct zout z;
+	char *path;
+	int level;
+	uint64_t arena_bytes;
+	size_t narenas;
+};
+
+struct dump_stream *dump_stream_open(const char *path, int level, struct pc_err *e)
+{
+	struct dump_stream *ds = xcalloc(1, sizeof *ds);
+
+	if (z_open(&ds->z, path, level, e) < 0) {
+		free(ds);
+		return NULL;
 	}
-	return 0;
+	ds->path = xstrdup(path);
+	ds->level = level;
+	sec_begin(&ds->z, DUMP_SEC_ARENAS);
+	return ds;
+}
+
+void dump_stream_arena(struct dump_stream *ds, uint64_t addr, const uint8_t *data, uint64_t len)
+{
+	uint8_t head[16];
+
+	if (!len)
+		return;
+	dumpfmt_put64(head, addr);
+	dumpfmt_put64(head + 8, len);
+	z_push(&ds->z, head, 16, ZSTD_e_continue);
+	z_push(&ds->z, data, len, ZSTD_e_continue);
+	ds->arena_bytes += len;
+	ds->narenas++;
+}
+
+int dump_stream_close(struct dump_stream *ds, const struct dump_meta *m, const struct pyimage *head,
+		      const struct mem_region *rec, size_t nrec, const struct mem_region *arenas, size_t narenas,
+		      dump_progress_fn *progress, void *arg, struct dump_out *out, struct pc_err *e)
+{
+	uint8_t end[16] = { 0 };
+	struct mem_region *v;
+	size_t n = clip_recorded(rec, nrec, arenas, narenas, &v);
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	z_push(&ds->z, end, 16, ZSTD_e_continue); /* {0, 0}: the last arena */
+	sec_end(&ds->z);
+	out->region_bytes = ds->arena_bytes;
+	out->nregions = ds->narenas;
+	rc = z_finish(&ds->z, ds->path, m, ds->level, head, v, n, progress, arg, out, e);
+	free(v);
+	free(ds->path);
+	free(ds);
+	return rc;
+}
+
+void dump_stream_abort(struct dump_stream *ds)
+{
+	if (!ds)
+		return;
+	fclose(ds->z.f);
+	unlink(ds->path);
+	ZSTD_freeCCtx(ds->z.cc);
+	free(ds->z.buf);
+	free(ds->path);
+	free(ds);
 }

@@ -269,6 +269,26 @@ int source_save_dump(struct source *s, const char *path, const struct dump_meta 
 	return rc;
 }
 
+int source_close_dump_stream(struct source *s, struct dump_stream *ds, const struct dump_meta *m,
+			     const struct mem_region *arenas, size_t narenas, dump_progress_fn *progress, void *arg,
+			     struct dump_out *out, struct pc_err *e)
+{
+	struct pyimage head;
+	struct mem_region *rec;
+	size_t nrec;
+	int rc;
+
+	if (!s->recording || !s->located || s->ops == &image_ops) {
+		dump_stream_abort(ds);
+		return pc_fail(e, PC_EINTERNAL, "nothing recorded to save to the dump");
+	}
+	image_describe(&head, &s->p, &s->syms);
+	nrec = record_regions(&s->rec, &rec);
+	rc = dump_stream_close(ds, m, &head, rec, nrec, arenas, narenas, progress, arg, out, e);
+	free(rec);
+	return rc;
+}
+
 int source_save_image(struct source *s, const char *path, struct pc_err *e)
 {
 	if (!s->recording || !s->located || s->ops == &image_ops)

@@ -119,6 +119,13 @@ int source_save_dump(struct source *s, const char *path, const struct dump_meta 
 		     size_t ncopies, int level, dump_progress_fn *progress, void *arg, struct dump_out *out,
 		     struct pc_err *e);
 
+/* source_save_dump for a dump whose arenas were streamed into ds as the census walked them: the
+ * recorded reads outside arenas (the arenas' own addresses) and the rest; ds is gone after.
+ * Errors: OUTPUT; INTERNAL when nothing was recorded. */
+int source_close_dump_stream(struct source *s, struct dump_stream *ds, const struct dump_meta *m,
+			     const struct mem_region *arenas, size_t narenas, dump_progress_fn *progress, void *arg,
+			     struct dump_out *out, struct pc_err *e);
+
 /* Writes the image of the current location (called inside source_with_stopped, once the census
  * is done). Errors: OUTPUT; INTERNAL when nothing was recorded. */
 int source_save_image(struct source *s, const char *path, struct pc_err *e);

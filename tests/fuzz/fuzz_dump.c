@@ -6,7 +6,8 @@
  *      (compressed, checksummed: built here from docs/dump-format.md, independently of the
  *      writer), so mutations reach the parsers behind the checksums;
  *   2: a seed image (PYCENSUS_FUZZ_IMAGES, as fuzz_census) wrapped as a valid dump, then the
- *      input's (offset, byte) pairs xor'ed into the file: near-valid files. */
+ *      input's (offset, byte) pairs xor'ed into the file: near-valid files;
+ *   3: as 1, with a fourth section, ARENAS (a streamed census's arenas), merged into REGIONS. */
 #include "common/compat.h"
 
 #include <dirent.h>
@@ -39,15 +40,16 @@ static void put(struct buf *b, const void *p, size_t n)
 	b->n += n;
 }
 
-/* A dump of the three sections' contents, laid out as docs/dump-format.md says. */
-static void build(struct buf *out, const uint8_t *const raw[3], const size_t rawlen[3])
+/* A dump of nsec (3, or 4 with a streamed census's ARENAS) sections' contents, laid out as
+ * docs/dump-format.md says. */
+static void build(struct buf *out, const uint8_t *const raw[4], const size_t rawlen[4], unsigned nsec)
 {
-	uint8_t h[DUMP_HEADER_BYTES] = { 0 }, toc[3][DUMP_TOC_ENTRY];
+	uint8_t h[DUMP_HEADER_BYTES] = { 0 }, toc[4][DUMP_TOC_ENTRY];
 	uint32_t toc_crc = 0;
 
 	memset(toc, 0, sizeof toc);
 	put(out, h, sizeof h);
-	for (int i = 0; i < 3; i++) {
+	for (unsigned i = 0; i < nsec; i++) {
 		size_t cap = ZSTD_compressBound(rawlen[i]), got;
 		uint8_t *z = xmalloc(cap);
 		got = ZSTD_compress(z, cap, raw[i], rawlen[i], 1);
@@ -66,10 +68,10 @@ static void build(struct buf *out, const uint8_t *const raw[3], const size_t raw
 	dumpfmt_put32(h + 8, DUMP_FORMAT_VERSION);
 	dumpfmt_put32(h + 12, DUMP_HEADER_BYTES);
 	h[16] = DUMP_MACHINE, h[18] = 8, h[19] = 1;
-	dumpfmt_put32(h + 20, 3);
+	dumpfmt_put32(h + 20, nsec);
 	dumpfmt_put64(h + 24, out->n);
-	toc_crc = (uint32_t)crc32(0, &toc[0][0], sizeof toc);
-	put(out, toc, sizeof toc);
+	toc_crc = (uint32_t)crc32(0, &toc[0][0], nsec * DUMP_TOC_ENTRY);
+	put(out, toc, nsec * DUMP_TOC_ENTRY);
 	dumpfmt_put64(h + 32, out->n);
 	dumpfmt_put32(h + 40, toc_crc);
 	dumpfmt_put32(h + 60, (uint32_t)crc32(0, h, 60));
@@ -99,9 +101,9 @@ static void load_seeds(void)
 		while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
 			put(&img, chunk, got);
 		fclose(f);
-		const uint8_t *raw[3] = { (const uint8_t *)META, img.v, (const uint8_t *)"" };
-		const size_t len[3] = { sizeof META - 1, img.n, 0 };
-		build(&out, raw, len);
+		const uint8_t *raw[4] = { (const uint8_t *)META, img.v, (const uint8_t *)"" };
+		const size_t len[4] = { sizeof META - 1, img.n, 0 };
+		build(&out, raw, len, 3);
 		seeds[nseeds] = out.v;
 		seed_len[nseeds++] = out.n;
 		free(img.v);
@@ -137,19 +139,22 @@ static void read_and_census(const uint8_t *p, size_t n)
 	}
 }
 
-/* Mode 1: two little-endian u16 lengths split the rest into META, IMAGE, REGIONS. */
-static void wrapped(const uint8_t *p, size_t n)
+/* Modes 1 and 3: nsec - 1 little-endian u16 lengths split the rest into META, IMAGE, REGIONS
+ * (and ARENAS). */
+static void wrapped(const uint8_t *p, size_t n, unsigned nsec)
 {
-	size_t a = n >= 2 ? (size_t)(p[0] | p[1] << 8) : 0, b = n >= 4 ? (size_t)(p[2] | p[3] << 8) : 0;
-	const uint8_t *rest = p + (n >= 4 ? 4 : n);
-	size_t left = n >= 4 ? n - 4 : 0;
+	const uint8_t *raw[4];
+	size_t len[4], hdr = 2 * (nsec - 1), left = n >= hdr ? n - hdr : 0, at = 0;
+	const uint8_t *rest = p + (n >= hdr ? hdr : n);
 	struct buf out = { 0 };
 
-	a = a < left ? a : left;
-	b = b < left - a ? b : left - a;
-	const uint8_t *raw[3] = { rest, rest + a, rest + a + b };
-	const size_t len[3] = { a, b, left - a - b };
-	build(&out, raw, len);
+	for (unsigned i = 0; i < nsec; i++) {
+		size_t want = i + 1 < nsec && n >= hdr ? (size_t)(p[2 * i] | p[2 * i + 1] << 8) : left - at;
+		len[i] = want < left - at ? want : left - at;
+		raw[i] = rest + at;
+		at += len[i];
+	}
+	build(&out, raw, len, nsec);
 	read_and_census(out.v, out.n);
 	free(out.v);
 }
@@ -176,10 +181,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
 		return 0;
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0: read_and_census(data + 1, size - 1); break;
-	case 1: wrapped(data + 1, size - 1); break;
-	default: near_valid(data + 1, size - 1); break;
+	case 1: wrapped(data + 1, size - 1, 3); break;
+	case 2: near_valid(data + 1, size - 1); break;
+	default: wrapped(data + 1, size - 1, 4); break;
 	}
 	return 0;
 }

@@ -2,7 +2,7 @@
  * (workloads/dump.py waits in sigwait), snap of the dump gives the rows of `snap --pause census`
  * of the process, why and retained of the dump give its retained figures (and the workload's
  * own getsizeof sums), the file is smaller than the heap, and every analysis runs after the
- * process is gone. Truncated, corrupt, newer and foreign dumps are refused with exit 18 and one
+ * process is gone; so does a dump whose arenas were streamed into it (--max-memory). Truncated, corrupt, newer and foreign dumps are refused with exit 18 and one
  * line naming what is wrong. */
 #include "common/compat.h"
 
@@ -26,24 +26,41 @@ ParameterizedTestParameters(dump, analyses_match_live)
 	return cr_make_param_array(struct python, params, n);
 }
 
+/* A dump whose arenas stream into the file window by window (--max-memory 4M: windows of one
+ * arena), as a census over its memory budget takes it; it says so on stderr. */
+static void dump_streamed(const char *file, const char *pid, const struct python *py)
+{
+	char *out = malloc(1 << 16), err[4096];
+	const char *args[] = { "dump", "--max-memory", "4M", "-o", file, pid, NULL };
+	int rc = h_pycensus(out, 1 << 16, err, sizeof err, args);
+
+	cr_assert_eq(rc, 0, "%s: dump --max-memory 4M failed (%d): %s", py->label, rc, err);
+	cr_expect(strstr(err, "(arenas streamed in ") != NULL, "%s: the streamed dump does not say so: %s", py->label, err);
+	free(out);
+}
+
 ParameterizedTest(struct python *py, dump, analyses_match_live, .timeout = 180)
 {
-	char file[] = "/tmp/pycensus-dump-XXXXXX", *out;
+	char file[] = "/tmp/pycensus-dump-XXXXXX", streamed[] = "/tmp/pycensus-dump-XXXXXX", *out;
 	struct fc_live live;
 	long long heap;
 	struct proc p;
 	struct stat st;
-	int fd = mkstemp(file);
+	int fd = mkstemp(file), fd2 = mkstemp(streamed);
 
-	cr_assert(fd >= 0);
+	cr_assert(fd >= 0 && fd2 >= 0);
 	close(fd);
+	close(fd2);
 	fc_start_live(py, &p, &live);
 	{
 		const char *args[] = { "dump", "-q", "-o", file, live.pid, NULL };
 		free(fc_run_ok(args, "dump", py->label));
 	}
+	dump_streamed(streamed, live.pid, py);
 	fc_take_live(&live);
-	h_kill(&p); /* everything below reads the file alone */
+	h_kill(&p); /* everything below reads the files alone */
+	fc_expect_file_matches(&live, streamed, "from dump taken at ");
+	unlink(streamed);
 	heap = fc_expect_file_matches(&live, file, "from dump taken at ");
 	{
 		const char *args[] = { "snap", "-n", "3", file, NULL };
