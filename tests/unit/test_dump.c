@@ -58,6 +58,67 @@ Test(dump, regions_merge_with_copies_winning)
 	unlink(path);
 }
 
+/* The same memory written as a streamed census writes it: the copy goes into ARENAS while the
+ * census runs, the recorded reads (clipped by it) at the end; read back, the same three regions. */
+Test(dump, streamed_arenas_merge_into_the_regions)
+{
+	char path[] = "/tmp/pycensus-dumpunit-XXXXXX";
+	const struct mem_region rec[] = { { 0x1000, sizeof rec_a, rec_a }, { 0x1090, sizeof rec_b, rec_b } };
+	const struct mem_region cp[] = { { 0x1020, sizeof copy, copy } };
+	static uint8_t high[16];
+	struct pyimage head = { .pid = 77, .major = 3, .minor = 12, .micro = 1, .runtime = 0x5000 };
+	struct dump_meta m = { .pid = 77, .taken = 1700000000 };
+	struct dump_stream *ds;
+	struct dump_out out;
+	struct dump d;
+	struct pc_err e = { 0 };
+	int fd = mkstemp(path);
+
+	cr_assert(fd >= 0);
+	close(fd);
+	memset(rec_a, 0xaa, sizeof rec_a);
+	memset(rec_b, 0xbb, sizeof rec_b);
+	memset(copy, 0xcc, sizeof copy);
+	memset(high, 0xdd, sizeof high);
+	cr_assert((ds = dump_stream_open(path, 3, &e)), "%s", e.detail);
+	dump_stream_arena(ds, 0x1020, copy, sizeof copy);
+	dump_stream_arena(ds, 0x9000, high, sizeof high);
+	cr_assert_eq(dump_stream_close(ds, &m, &head, rec, 2, cp, 1, NULL, NULL, &out, &e), 0, "%s", e.detail);
+	cr_assert_eq(dump_load(path, &d, &e), 0, "%s", e.detail);
+	cr_assert_eq(d.img.nregions, 4);
+	cr_expect(d.img.regions[0].addr == 0x1000 && d.img.regions[0].len == 0x20 && d.img.regions[0].data[0] == 0xaa);
+	cr_expect(d.img.regions[1].addr == 0x1020 && d.img.regions[1].len == 0x80 && d.img.regions[1].data[0x7f] == 0xcc);
+	cr_expect(d.img.regions[2].addr == 0x10a0 && d.img.regions[2].len == 0x10 && d.img.regions[2].data[0] == 0xbb);
+	cr_expect(d.img.regions[3].addr == 0x9000 && d.img.regions[3].len == 0x10 && d.img.regions[3].data[0] == 0xdd);
+	cr_expect_eq(out.region_bytes, 0xb0 + 0x10);
+	dump_release(&d);
+	unlink(path);
+}
+
+/* An arena that overlaps a recorded region (a writer that did not clip) is refused, not merged. */
+Test(dump, streamed_arena_overlapping_a_region_is_refused)
+{
+	char path[] = "/tmp/pycensus-dumpunit-XXXXXX";
+	const struct mem_region rec[] = { { 0x1000, sizeof rec_a, rec_a } };
+	struct pyimage head = { .pid = 77, .major = 3, .minor = 12, .micro = 1, .runtime = 0x5000 };
+	struct dump_meta m = { .pid = 77, .taken = 1700000000 };
+	struct dump_stream *ds;
+	struct dump_out out;
+	struct dump d;
+	struct pc_err e = { 0 };
+	int fd = mkstemp(path);
+
+	cr_assert(fd >= 0);
+	close(fd);
+	cr_assert((ds = dump_stream_open(path, 3, &e)), "%s", e.detail);
+	dump_stream_arena(ds, 0x1020, copy, sizeof copy);
+	/* no arenas given for clipping: rec_a's [0x1020, 0x1040) stays in REGIONS too */
+	cr_assert_eq(dump_stream_close(ds, &m, &head, rec, 1, NULL, 0, NULL, NULL, &out, &e), 0, "%s", e.detail);
+	cr_assert_eq(dump_load(path, &d, &e), -1);
+	cr_expect(strstr(e.detail, "overlaps") != NULL, "%s", e.detail);
+	unlink(path);
+}
+
 Test(dump, every_cut_is_refused)
 {
 	char path[] = "/tmp/pycensus-dumpunit-XXXXXX";
