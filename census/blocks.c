@@ -166,6 +166,7 @@ static void walk_windows(struct walk *w)
 			walk_dump_window(w, from, to);
 		arenawin_release(w->p, &w->hc, from, to);
 	}
+	arenawin_end(&w->hc);
 }
 
 void walk_blocks(struct walk *w)

@@ -61,6 +61,7 @@ struct heapcopy {
 	uint64_t window;       /* the window's size in bytes */
 	uint64_t planned;      /* bytes of every arena listed, read or not */
 	unsigned nwindows;     /* windows read so far */
+	struct arenawin_fetch *fetch; /* the thread reading the next window (pymalloc/arenawin.c) */
 };
 
 /* Lists every live arena (addresses and lengths, sorted; nothing read yet). Problems with single

@@ -3,7 +3,8 @@
  * held (attach/mem.h), so "is this address in the arenas" is answered for all of them at once;
  * each window then reads a run of consecutive arenas into one reused buffer, is walked, and is let
  * go. Reads of arena memory outside the held window go to the target, which must be stopped for
- * them to agree with the window (the census keeps it stopped while it streams). */
+ * them to agree with the window (the census keeps it stopped while it streams). On a live process
+ * the next window is read by a second thread while the walk takes this one. */
 #ifndef PC_ARENAWIN_H
 #define PC_ARENAWIN_H
 
@@ -19,7 +20,9 @@ void arenawin_begin(struct pyproc *p, struct heapcopy *hc, uint64_t window);
  * the index after the last one held (== from only when from == hc->n). An arena that cannot be
  * read stays unheld, with a census warning. */
 size_t arenawin_hold(struct pyproc *p, struct heapcopy *hc, size_t from, struct census *c);
-/* Lets go of the arenas [from, to): their memory is the next window's. */
+/* Lets go of the arenas [from, to): their memory is the window after next's. */
 void arenawin_release(struct pyproc *p, struct heapcopy *hc, size_t from, size_t to);
+/* After the last window: the reading thread, if any, is joined and freed. */
+void arenawin_end(struct heapcopy *hc);
 
 #endif
