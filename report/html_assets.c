@@ -354,5 +354,4 @@ const char html_js[] =
 	"  table();\n"
 	"  status.textContent = 'ok: ' + (series ? d.samples.length + ' samples, ' : '') + d.rows.length + ' kinds, ' +\n"
 	"    d.count + ' objects, ' + d.size + ' bytes';\n"
-	"  status.className = 'ok';\n"
-	"})();\n";
+	"  status.className = 'ok';\n";
