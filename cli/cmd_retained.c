@@ -93,6 +93,8 @@ static int parse_args(int argc, char **argv, struct retained_args *a, struct pc_
 	}
 	if (optind != argc - 1)
 		return pc_fail(e, PC_EUSAGE, optind >= argc ? "retained needs a PID" : "retained takes one PID");
+	if (a->format == CLI_FMT_HTML && cli_check_html_output(a->output, e) < 0)
+		return -1;
 	if (output_check_path(a->output, e) < 0)
 		return -1;
 	a->target = argv[optind];

@@ -106,6 +106,8 @@ static int parse_args(int argc, char **argv, struct stats_args *a, struct pc_err
 		return pc_fail(e, PC_EUSAGE, optind >= argc ? "stats needs a PID" : "stats takes one PID");
 	if (a->subprocesses && a->format != 0)
 		return pc_fail(e, PC_EUSAGE, "--subprocesses prints text; -f csv, json and html take one process");
+	if (strcmp(formats[a->format], "html") == 0 && cli_check_html_output(a->output, e) < 0)
+		return -1;
 	if (output_check_path(a->output, e) < 0)
 		return -1;
 	a->target = argv[optind];

@@ -114,6 +114,8 @@ static int parse_args(int argc, char **argv, struct why_args *a, struct pc_err *
 		return pc_fail(e, PC_EUSAGE, "why needs one selection: --kind KIND or --addr ADDRESS");
 	if (a->kind && !a->kind[0])
 		return pc_fail(e, PC_EUSAGE, "--kind needs a kind name ('dict of __main__.Request')");
+	if (a->format == CLI_FMT_HTML && cli_check_html_output(a->output, e) < 0)
+		return -1;
 	if (output_check_path(a->output, e) < 0)
 		return -1;
 	a->target = argv[optind];
