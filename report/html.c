@@ -50,8 +50,7 @@ void html_put_script(FILE *out, const char *page_js)
 
 /* A JSON text is HTML-safe once its < > & are \u escapes: outside strings JSON has none, inside
  * one the escape reads as the character. */
-int html_put_json(FILE *out, const char *id, int (*write)(FILE *, const void *, struct pc_err *), const void *arg,
-		  struct pc_err *e)
+static int put_data(FILE *out, int (*write)(FILE *, const void *, struct pc_err *), const void *arg, struct pc_err *e)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -63,7 +62,7 @@ int html_put_json(FILE *out, const char *id, int (*write)(FILE *, const void *, 
 	rc = write(f, arg, e);
 	fclose(f);
 	if (rc == 0) {
-		fprintf(out, "<script type=\"application/json\" id=\"%s\">", id);
+		fputs("<script type=\"application/json\" id=\"data\">", out);
 		for (size_t i = 0; i < len; i++) {
 			if (buf[i] == '<' || buf[i] == '>' || buf[i] == '&')
 				fprintf(out, "\\u%04x", (unsigned)buf[i]);
@@ -95,5 +94,14 @@ int report_html_snap(FILE *out, const struct census *c, const struct partition *
 	json_end_object(&j);
 	fputs("</script>\n", out);
 	html_put_script(out, html_js);
+	return output_check(out, "html report", e);
+}
+
+int html_put_end(FILE *out, int (*write)(FILE *, const void *, struct pc_err *), const void *arg, const char *page_js,
+		 struct pc_err *e)
+{
+	if (put_data(out, write, arg, e) < 0)
+		return -1;
+	html_put_script(out, page_js);
 	return output_check(out, "html report", e);
 }

@@ -53,10 +53,11 @@ int report_retained_html(FILE *out, const struct retained_report *r, struct pc_e
 void html_put_head(FILE *out, const char *what, const struct census *c);
 void html_put_table(FILE *out);
 void html_put_script(FILE *out, const char *page_js);
-/* <script type="application/json" id=ID>: what write(out, arg, e) writes, made HTML-safe. Returns
- * write's result. */
-int html_put_json(FILE *out, const char *id, int (*write)(FILE *, const void *, struct pc_err *), const void *arg,
-		  struct pc_err *e);
+/* The page's end: the document write(out, arg, e) writes as <script type="application/json"
+ * id="data"> (made HTML-safe), the script (html_js_lib and
+ * page_js), then output_check: 0, or -1 with PC_EOUTPUT (or write's error). */
+int html_put_end(FILE *out, int (*write)(FILE *, const void *, struct pc_err *), const void *arg, const char *page_js,
+		 struct pc_err *e);
 extern const char html_css[];
 extern const char html_js_lib[];
 extern const char html_js[];

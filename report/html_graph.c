@@ -9,7 +9,6 @@
 #include "report/html.h"
 
 #include "report/json_docs.h"
-#include "report/output.h"
 
 /* One line of JavaScript per line, no double quotes or backslashes (as html_assets.c). */
 static const char why_js[] =
@@ -118,10 +117,7 @@ int report_paths_html(FILE *out, const struct census *c, const struct objgraph *
 	      "<div id=\"tree\"></div>\n<p class=\"hint\">Each step: how the one before holds it and its kind. "
 	      "Click a step to fold or unfold it; the bar is its share of what the selection retains.</p>\n</section>\n",
 	      out);
-	if (html_put_json(out, "data", write_why, &w, e) < 0)
-		return -1;
-	html_put_script(out, why_js);
-	return output_check(out, "html report", e);
+	return html_put_end(out, write_why, &w, why_js, e);
 }
 
 static int write_retained(FILE *out, const void *r, struct pc_err *e)
@@ -138,8 +134,5 @@ int report_retained_html(FILE *out, const struct retained_report *r, struct pc_e
 	      "<section>\n<h2>Largest objects (the dominator tree, depth first)</h2>\n<table id=\"objects\"></table>\n"
 	      "</section>\n",
 	      out);
-	if (html_put_json(out, "data", write_retained, r, e) < 0)
-		return -1;
-	html_put_script(out, retained_js);
-	return output_check(out, "html report", e);
+	return html_put_end(out, write_retained, r, retained_js, e);
 }

@@ -6,7 +6,6 @@
 #include "common/compat.h"
 #include "report/html.h"
 
-#include "report/output.h"
 #include "report/stats.h"
 
 /* One line of JavaScript per line, no double quotes or backslashes (as html_assets.c). */
@@ -193,8 +192,5 @@ int report_stats_html(FILE *out, const struct stats *st, struct pc_err *e)
 	      "<section>\n<h2>Process memory</h2>\n<table id=\"memory\"></table>\n</section>\n"
 	      "<section>\n<h2>Sample</h2>\n<table id=\"target\"></table>\n</section>\n",
 	      out);
-	if (html_put_json(out, "data", write_json, st, e) < 0)
-		return -1;
-	html_put_script(out, stats_js);
-	return output_check(out, "html report", e);
+	return html_put_end(out, write_json, st, stats_js, e);
 }

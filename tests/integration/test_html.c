@@ -203,7 +203,8 @@ static void keep(const char *page, const char *name, const char *label)
 	fprintf(stderr, "html: kept %s and %s (%lld bytes)\n", html, png, (long long)st.st_size);
 }
 
-ParameterizedTestParameters(html, snap)
+/* The core interpreters, as a parameterized test's parameters. */
+static struct criterion_test_params core_params(void)
 {
 	static struct python found[H_MAX_PYTHONS];
 	size_t n = h_find_pythons_core(found, H_MAX_PYTHONS);
@@ -211,6 +212,11 @@ ParameterizedTestParameters(html, snap)
 
 	memcpy(params, found, sizeof *params * n);
 	return cr_make_param_array(struct python, params, n);
+}
+
+ParameterizedTestParameters(html, snap)
+{
+	return core_params();
 }
 
 ParameterizedTest(struct python *py, html, snap, .timeout = 300)
@@ -406,17 +412,6 @@ static char *htmlcheck(const struct dumped *d, const char *what, const char *pag
 	return out;
 }
 
-static struct python *core_params(size_t *n)
-{
-	static struct python found[H_MAX_PYTHONS];
-	struct python *params;
-
-	*n = h_find_pythons_core(found, H_MAX_PYTHONS);
-	params = cr_malloc(sizeof *params * (*n ? *n : 1));
-	memcpy(params, found, sizeof *params * *n);
-	return params;
-}
-
 static bool newest_core(const struct python *py)
 {
 	struct python all[H_MAX_PYTHONS];
@@ -427,10 +422,7 @@ static bool newest_core(const struct python *py)
 
 ParameterizedTestParameters(html, stats)
 {
-	size_t n;
-	struct python *params = core_params(&n);
-
-	return cr_make_param_array(struct python, params, n);
+	return core_params();
 }
 
 /* stats -f html: every metric of stats -f csv in a cell named by it, the columns and bars too. */
@@ -453,10 +445,7 @@ ParameterizedTest(struct python *py, html, stats, .timeout = 300)
 
 ParameterizedTestParameters(html, why_and_retained)
 {
-	size_t n;
-	struct python *params = core_params(&n);
-
-	return cr_make_param_array(struct python, params, n);
+	return core_params();
 }
 
 /* why and retained -f html on workloads/graph.py: the tree and the tables equal -f json's
@@ -506,4 +495,32 @@ ParameterizedTest(struct python *py, html, why_and_retained, .timeout = 300)
 	if (newest_core(py))
 		keep(page, "retained", py->label);
 	dumped_release(&d);
+}
+
+/* The pages that embed a -f json document (stats here; why and retained the same way): a warning
+ * written like markup is the header's text, no script of it runs. */
+Test(html, markup_in_embedded_document, .timeout = 120)
+{
+	char page[] = "/tmp/pycensus-html-XXXXXX.html", *dom;
+	static const char evil[] = "</script><script>document.title='pwned'</script><img src=x onerror=document.title='pwned'>";
+	struct stats st;
+	struct pc_err e = { 0 };
+	int fd = mkstemps(page, 5);
+	FILE *f = fdopen(fd, "w");
+
+	cr_assert(fd >= 0 && f);
+	stats_init(&st);
+	st.meta.pid = 4343;
+	snprintf(st.meta.version, sizeof st.meta.version, "3.12.1");
+	census_warn(&st.meta, "%s & more", evil);
+	cr_assert_eq(report_stats_html(f, &st, &e), 0);
+	fclose(f);
+	dom = chromium(page, "", NULL, "markup in stats");
+	cr_expect(strstr(dom, "ok: 0 size classes, 0 arenas, 0 generations"), "the page's script did not finish: %.3000s", dom);
+	cr_expect(strstr(dom, "<title>pycensus: pid 4343") && !strstr(dom, "pwned</title>"), "an injected script ran");
+	cr_expect(strstr(dom, "<li class=\"warn\">&lt;/script&gt;&lt;script&gt;document.title='pwned'&lt;/script&gt;&lt;img"),
+		  "the warning is not the list's text: %.3000s", dom);
+	stats_release(&st);
+	free(dom);
+	unlink(page);
 }
