@@ -10,6 +10,7 @@
 #include "cli/graphtake.h"
 #include "common/xalloc.h"
 #include "objects/brief.h"
+#include "report/html.h"
 #include "report/json_docs.h"
 #include "report/output.h"
 #include "report/retained.h"
@@ -21,7 +22,7 @@ struct retained_args {
 	const char *output;
 	size_t limit;        /* kinds and objects listed (0: all kinds, objects down to --min) */
 	double min_percent;  /* objects retaining less than this share of the heap are not listed */
-	int format;          /* enum cli_format: text, csv or json */
+	int format;          /* enum cli_format: text, csv, json or html */
 	bool quiet;
 	struct snapshot_opts opts;
 };
@@ -46,10 +47,10 @@ static void retained_help(FILE *out)
 		"  -n, --limit N           kinds and objects listed (default 20; 0: every kind and every object\n"
 		"                          above --min)\n"
 		"      --min PERCENT       list objects retaining at least this share of the heap (default 1)\n"
-		"  -f, --format text|csv|json\n"
+		"  -f, --format text|csv|json|html\n"
 		"                          output format (default text); csv has one row per kind (row=kind)\n"
 		"                          and per listed object (row=object) and ends with '# end'; json\n"
-		"                          the same kinds and objects\n"
+		"                          the same kinds and objects; html a page with both as sortable tables\n"
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"      --pause copy|census how long the target stays stopped (default copy)\n"
 		"      --max-memory SIZE|none  the most memory the copy of the arenas may take (default\n"
@@ -80,7 +81,7 @@ static int parse_args(int argc, char **argv, struct retained_args *a, struct pc_
 		case 'n': if (cli_parse_rows(optarg, &a->limit, e) < 0) return -1; break;
 		case 'm': if (cli_parse_percent(optarg, "--min", &a->min_percent, e) < 0) return -1; break;
 		case 'f':
-			if ((a->format = cli_parse_format(optarg, CLI_FMT(TEXT) | CLI_FMT(CSV) | CLI_FMT(JSON), e)) < 0)
+			if ((a->format = cli_parse_format(optarg, CLI_FMT(TEXT) | CLI_FMT(CSV) | CLI_FMT(JSON) | CLI_FMT(HTML), e)) < 0)
 				return -1;
 			break;
 		case 'o': a->output = optarg; break;
@@ -95,6 +96,8 @@ static int parse_args(int argc, char **argv, struct retained_args *a, struct pc_
 	}
 	if (optind != argc - 1)
 		return pc_fail(e, PC_EUSAGE, optind >= argc ? "retained needs a PID" : "retained takes one PID");
+	if (a->format == CLI_FMT_HTML && cli_check_html_output(a->output, e) < 0)
+		return -1;
 	if (output_check_path(a->output, e) < 0)
 		return -1;
 	a->target = argv[optind];
@@ -190,6 +193,8 @@ static int retained(struct retained_args *a, struct graph_take *gt, struct pc_er
 	if ((out = output_open(a->output, e))) {
 		if (a->format == CLI_FMT_JSON)
 			rc = report_retained_json(out, &r, e);
+		else if (a->format == CLI_FMT_HTML)
+			rc = report_retained_html(out, &r, e);
 		else
 			rc = a->format == CLI_FMT_CSV ? report_retained_csv(out, &r, e) : report_retained_text(out, &r, a->limit, e);
 		rc = rc < 0 ? (output_close(out, NULL), -1) : output_close(out, e);

@@ -296,19 +296,22 @@ static void write_pprof(FILE *f, const struct serve *s)
 	pprof_release(&p);
 }
 
-/* The exposition, the index's lines and the profile, to the HTTP side. */
+/* The exposition (text and OpenMetrics), the index's lines and the profile, to the HTTP side. */
 static void publish(struct serve *s)
 {
-	char *text = NULL, *sum = NULL, *prof = NULL;
-	size_t len = 0, slen = 0, plen = 0;
-	FILE *f = open_memstream(&text, &len), *g = open_memstream(&sum, &slen), *h = open_memstream(&prof, &plen);
+	char *text = NULL, *om = NULL, *sum = NULL, *prof = NULL;
+	size_t len = 0, olen = 0, slen = 0, plen = 0;
+	FILE *f = open_memstream(&text, &len), *o = open_memstream(&om, &olen), *g = open_memstream(&sum, &slen),
+	     *h = open_memstream(&prof, &plen);
 
-	if (!f || !g || !h)
+	if (!f || !o || !g || !h)
 		PC_BUG("open_memstream");
 	write_pprof(h, s);
 	fclose(h);
 	prom_write(f, s->t, s->n, s->left_out);
 	fclose(f);
+	prom_write_openmetrics(o, s->t, s->n, s->left_out);
+	fclose(o);
 	fprintf(g, "%zu processes, a census of each every %g s, the top %zu kinds each%s%s\n", s->n, s->interval, s->top,
 		s->match ? "; --match " : "", s->match ? s->match : "");
 	for (size_t i = 0; i < s->n; i++)
@@ -316,8 +319,11 @@ static void publish(struct serve *s)
 			s->t[i].up ? "up, Python " : s->t[i].error[0] ? "down: " : "no census yet",
 			s->t[i].up ? s->t[i].python : s->t[i].error);
 	fclose(g);
-	serve_http_publish(s->http, text, len, sum, prof, plen);
+	serve_http_publish(s->http, &(struct serve_pages){ .metrics = text, .metrics_len = len, .openmetrics = om,
+							   .openmetrics_len = olen, .summary = sum, .pprof = prof,
+							   .pprof_len = plen });
 	free(text);
+	free(om);
 	free(sum);
 	free(prof);
 }

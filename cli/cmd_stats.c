@@ -1,5 +1,5 @@
 /* cmd_stats.c: `pycensus stats PID`: pymalloc's accounting (as sys._debugmallocstats() prints it)
- * with fragmentation, the GC's state and the process's memory, as text, CSV or JSON. */
+ * with fragmentation, the GC's state and the process's memory, as text, CSV, JSON or HTML. */
 #include "common/compat.h"
 
 #include <getopt.h>
@@ -12,6 +12,7 @@
 #include "stats/stats.h"
 #include "source/source.h"
 #include "report/output.h"
+#include "report/html.h"
 #include "report/stats.h"
 
 struct stats_args {
@@ -23,7 +24,7 @@ struct stats_args {
 	struct stats_opts opts;
 };
 
-static const char *const formats[] = { "text", "csv", "json" };
+static const char *const formats[] = { "text", "csv", "json", "html" };
 
 static void stats_help(FILE *out)
 {
@@ -53,7 +54,9 @@ static void stats_help(FILE *out)
 		"                 into pymalloc arenas (pagemap), other anonymous memory, file-backed.\n"
 		"\n"
 		"options:\n"
-		"  -f, --format text|csv|json  output format (default text; csv is metric,value rows)\n"
+		"  -f, --format text|csv|json|html\n"
+		"                              output format (default text; csv is metric,value rows; html\n"
+		"                              a page with the size classes and arenas as bar charts)\n"
 		"  -o, --output FILE           write to FILE instead of standard output\n"
 		"      --arenas auto|symbols|scan\n"
 		"                              how to find pymalloc's arenas (see 'pycensus snap --help')\n"
@@ -83,7 +86,7 @@ static int parse_args(int argc, char **argv, struct stats_args *a, struct pc_err
 	while ((c = getopt_long(argc, argv, "+f:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			if ((a->format = cli_parse_choice(optarg, formats, 3, "--format", e)) < 0)
+			if ((a->format = cli_parse_choice(optarg, formats, 4, "--format", e)) < 0)
 				return -1;
 			break;
 		case 'o': a->output = optarg; break;
@@ -102,7 +105,9 @@ static int parse_args(int argc, char **argv, struct stats_args *a, struct pc_err
 	if (optind != argc - 1)
 		return pc_fail(e, PC_EUSAGE, optind >= argc ? "stats needs a PID" : "stats takes one PID");
 	if (a->subprocesses && a->format != 0)
-		return pc_fail(e, PC_EUSAGE, "--subprocesses prints text; -f csv and json take one process");
+		return pc_fail(e, PC_EUSAGE, "--subprocesses prints text; -f csv, json and html take one process");
+	if (strcmp(formats[a->format], "html") == 0 && cli_check_html_output(a->output, e) < 0)
+		return -1;
 	if (output_check_path(a->output, e) < 0)
 		return -1;
 	a->target = argv[optind];
@@ -117,7 +122,7 @@ static int parse_args(int argc, char **argv, struct stats_args *a, struct pc_err
 static int write_report(const struct stats_args *a, const struct stats *st, struct pc_err *e)
 {
 	static int (*const writers[])(FILE *, const struct stats *, struct pc_err *) = {
-		report_stats_text, report_stats_csv, report_stats_json,
+		report_stats_text, report_stats_csv, report_stats_json, report_stats_html,
 	};
 	FILE *out = output_open(a->output, e);
 

@@ -1,5 +1,5 @@
 /* cmd_why.c: `pycensus why PID --kind KIND | --addr ADDR`: why objects are alive, as the merged
- * shortest paths from the roots (census/paths.h), in text or Graphviz. */
+ * shortest paths from the roots (census/paths.h), in text, Graphviz, JSON or HTML. */
 #include "common/compat.h"
 
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include "cli/graphtake.h"
 #include "census/paths.h"
 #include "common/xalloc.h"
+#include "report/html.h"
 #include "report/json_docs.h"
 #include "report/output.h"
 #include "report/paths.h"
@@ -20,7 +21,7 @@ struct why_args {
 	const char *kind, *output;
 	uint64_t addr;
 	double min_percent; /* branches retaining less of the selection are summed in one line */
-	int format;         /* enum cli_format: text, dot or json */
+	int format;         /* enum cli_format: text, dot, json or html */
 	bool quiet;
 	struct snapshot_opts opts;
 };
@@ -50,10 +51,11 @@ static void why_help(FILE *out)
 		"      --addr ADDRESS      one object, by its address (0x7f..., as 'pycensus retained' lists)\n"
 		"      --min PERCENT       show the branches retaining at least this share of what the\n"
 		"                          selection retains (default 1; the rest is summed in one line)\n"
-		"  -f, --format text|dot|json\n"
+		"  -f, --format text|dot|json|html\n"
 		"                          output format (default text); dot is a Graphviz graph\n"
 		"                          ('dot -Tsvg why.dot -o why.svg' draws it); json has every step\n"
-		"                          (no --min cut) with its parent and children\n"
+		"                          (no --min cut) with its parent and children; html every step as\n"
+		"                          a tree that folds, the branches above 1%% open\n"
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"      --pause copy|census how long the target stays stopped (default copy)\n"
 		"      --max-memory SIZE|none  the most memory the copy of the arenas may take (default\n"
@@ -95,7 +97,7 @@ static int parse_args(int argc, char **argv, struct why_args *a, struct pc_err *
 		case 'k': a->kind = optarg; break;
 		case 'A': if (parse_addr(optarg, &a->addr, e) < 0) return -1; break;
 		case 'f':
-			if ((a->format = cli_parse_format(optarg, CLI_FMT(TEXT) | CLI_FMT(DOT) | CLI_FMT(JSON), e)) < 0)
+			if ((a->format = cli_parse_format(optarg, CLI_FMT(TEXT) | CLI_FMT(DOT) | CLI_FMT(JSON) | CLI_FMT(HTML), e)) < 0)
 				return -1;
 			break;
 		case 'o': a->output = optarg; break;
@@ -115,6 +117,8 @@ static int parse_args(int argc, char **argv, struct why_args *a, struct pc_err *
 		return pc_fail(e, PC_EUSAGE, "why needs one selection: --kind KIND or --addr ADDRESS");
 	if (a->kind && !a->kind[0])
 		return pc_fail(e, PC_EUSAGE, "--kind needs a kind name ('dict of __main__.Request')");
+	if (a->format == CLI_FMT_HTML && cli_check_html_output(a->output, e) < 0)
+		return -1;
 	if (output_check_path(a->output, e) < 0)
 		return -1;
 	a->target = argv[optind];
@@ -166,6 +170,8 @@ static int write_report(const struct why_args *a, const struct graph_take *gt, c
 		return -1;
 	if (a->format == CLI_FMT_JSON)
 		rc = report_paths_json(out, &gt->c, &gt->og, t, what, e);
+	else if (a->format == CLI_FMT_HTML)
+		rc = report_paths_html(out, &gt->c, &gt->og, t, what, e);
 	else
 		rc = a->format == CLI_FMT_DOT ? report_paths_dot(out, &gt->c, t, what, e)
 					      : report_paths_text(out, &gt->c, &gt->og, t, what, a->min_percent, e);

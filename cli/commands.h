@@ -38,6 +38,9 @@ enum cli_format { CLI_FMT_TEXT, CLI_FMT_CSV, CLI_FMT_JSON, CLI_FMT_HTML, CLI_FMT
 #define CLI_FMT(f) (1u << CLI_FMT_##f)
 /* The format named s among the allowed ones, or -1 with PC_EUSAGE listing them in order. */
 int cli_parse_format(const char *s, unsigned allowed, struct pc_err *e);
+/* -f html goes to -o FILE or a pipe: 0, or -1 with USAGE when output (NULL or "-": stdout) is a
+ * terminal. */
+int cli_check_html_output(const char *output, struct pc_err *e);
 /* -n: a number of rows (0 = all). */
 int cli_parse_rows(const char *s, size_t *n, struct pc_err *e);
 /* A positive count for option opt ("-c"), `what` naming its unit in the error ("samples"). */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cli_parse_pid(const char *s, int *pid, struct pc_err *e)
 {
@@ -63,6 +64,13 @@ int cli_parse_format(const char *s, unsigned allowed, struct pc_err *e)
 	if ((i = cli_parse_choice(s, names, n, "--format", e)) < 0)
 		return -1;
 	return ids[i];
+}
+
+int cli_check_html_output(const char *output, struct pc_err *e)
+{
+	if ((!output || strcmp(output, "-") == 0) && isatty(STDOUT_FILENO))
+		return pc_fail(e, PC_EUSAGE, "-f html writes a page for a browser: give -o FILE (e.g. -o report.html)");
+	return 0;
 }
 
 /* A decimal count: digits only (strtoul alone takes "-1", " 5" and "abc" as numbers). */

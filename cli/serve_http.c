@@ -21,11 +21,11 @@ struct serve_http {
 	struct MHD_Daemon *d;
 	char address[128];
 	pthread_mutex_t lock;  /* guards what follows */
-	char *metrics, *index, *pprof;
-	size_t metrics_len, index_len, pprof_len;
+	char *metrics, *openmetrics, *index, *pprof;
+	size_t metrics_len, openmetrics_len, index_len, pprof_len;
 };
 
-enum published { PUB_INDEX, PUB_METRICS, PUB_PPROF };
+enum published { PUB_INDEX, PUB_METRICS, PUB_OPENMETRICS, PUB_PPROF };
 
 /* Splits "HOST:PORT" or "[V6]:PORT" into host and port (each terminated, within buf). */
 static int split_address(const char *s, char *buf, size_t len, char **host, char **port, struct pc_err *e)
@@ -111,18 +111,21 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 /* A copy of what was published, taken under the lock, answered outside it. */
 static enum MHD_Result reply_published(struct serve_http *h, struct MHD_Connection *conn, enum published what)
 {
-	static const char *const types[] = { "text/html; charset=utf-8", PROM_CONTENT_TYPE, "application/octet-stream" };
+	static const char *const types[] = { "text/html; charset=utf-8", PROM_CONTENT_TYPE, PROM_OPENMETRICS_TYPE,
+					     "application/octet-stream" };
 	enum MHD_Result rc;
-	const char *from;
 	char *copy;
 	size_t len;
 
 	pthread_mutex_lock(&h->lock);
-	len = what == PUB_METRICS ? h->metrics_len : what == PUB_PPROF ? h->pprof_len : h->index_len;
-	from = what == PUB_METRICS ? h->metrics : what == PUB_PPROF ? h->pprof : h->index;
+	const struct { const char *text; size_t len; } pub[] = {
+		{ h->index, h->index_len }, { h->metrics, h->metrics_len },
+		{ h->openmetrics, h->openmetrics_len }, { h->pprof, h->pprof_len },
+	};
+	len = pub[what].len;
 	copy = xmalloc(len + 1);
 	if (len)
-		memcpy(copy, from, len);
+		memcpy(copy, pub[what].text, len);
 	pthread_mutex_unlock(&h->lock);
 	rc = reply(conn, MHD_HTTP_OK, types[what], copy, len);
 	free(copy);
@@ -143,7 +146,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", not_allowed,
 			     sizeof not_allowed - 1);
 	if (strcmp(url, "/metrics") == 0)
-		return reply_published(cls, conn, PUB_METRICS);
+		return reply_published(cls, conn,
+				       prom_accepts_openmetrics(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept"))
+					       ? PUB_OPENMETRICS : PUB_METRICS);
 	if (strcmp(url, "/debug/pprof/heap") == 0)
 		return reply_published(cls, conn, PUB_PPROF);
 	if (strcmp(url, "/") == 0)
@@ -159,6 +164,7 @@ struct serve_http *serve_http_start(const char *listen_at, struct pc_err *e)
 	h->fd = -1;
 	pthread_mutex_init(&h->lock, NULL);
 	h->metrics = xstrdup("");
+	h->openmetrics = xstrdup("");
 	h->index = xstrdup("");
 	if (open_socket(h, listen_at, e) < 0) {
 		serve_http_stop(h);
@@ -198,7 +204,7 @@ static char *index_page(const char *summary, size_t *len)
 		PC_BUG("open_memstream");
 	fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>pycensus serve</title></head><body>\n"
 	      "<h1>pycensus serve</h1>\n<p><a href=\"/metrics\">/metrics</a>: the last census of each process, in "
-	      "Prometheus's text format.</p>\n<pre>\n", f);
+	      "Prometheus's text format, or OpenMetrics when the request's Accept header asks for it.</p>\n<pre>\n", f);
 	for (const char *p = summary; *p; p++) {
 		switch (*p) {
 		case '<': fputs("&lt;", f); break;
@@ -213,31 +219,45 @@ static char *index_page(const char *summary, size_t *len)
 	return buf;
 }
 
-void serve_http_publish(struct serve_http *h, const char *metrics, size_t len, const char *summary, const void *pprof,
-			size_t pprof_len)
+static char *copy_of(const void *v, size_t len)
 {
-	char *m = xmalloc(len + 1), *p = xmalloc(pprof_len + 1), *old_m, *old_i, *old_p, *idx;
+	char *c = xmalloc(len + 1);
+
+	if (len)
+		memcpy(c, v, len);
+	c[len] = '\0';
+	return c;
+}
+
+static void swap(char **a, char **b)
+{
+	char *t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+void serve_http_publish(struct serve_http *h, const struct serve_pages *p)
+{
+	char *m = copy_of(p->metrics, p->metrics_len), *om = copy_of(p->openmetrics, p->openmetrics_len);
+	char *prof = copy_of(p->pprof, p->pprof_len), *idx;
 	size_t idx_len;
 
-	memcpy(m, metrics, len);
-	m[len] = '\0';
-	if (pprof_len)
-		memcpy(p, pprof, pprof_len);
-	idx = index_page(summary, &idx_len);
+	idx = index_page(p->summary, &idx_len);
 	pthread_mutex_lock(&h->lock);
-	old_m = h->metrics;
-	old_i = h->index;
-	old_p = h->pprof;
-	h->metrics = m;
-	h->metrics_len = len;
-	h->index = idx;
+	swap(&h->metrics, &m);
+	swap(&h->openmetrics, &om);
+	swap(&h->index, &idx);
+	swap(&h->pprof, &prof);
+	h->metrics_len = p->metrics_len;
+	h->openmetrics_len = p->openmetrics_len;
 	h->index_len = idx_len;
-	h->pprof = p;
-	h->pprof_len = pprof_len;
+	h->pprof_len = p->pprof_len;
 	pthread_mutex_unlock(&h->lock);
-	free(old_m);
-	free(old_i);
-	free(old_p);
+	free(m); /* the old pages, swapped out */
+	free(om);
+	free(idx);
+	free(prof);
 }
 
 void serve_http_stop(struct serve_http *h)
@@ -250,6 +270,7 @@ void serve_http_stop(struct serve_http *h)
 		close(h->fd);
 	pthread_mutex_destroy(&h->lock);
 	free(h->metrics);
+	free(h->openmetrics);
 	free(h->index);
 	free(h->pprof);
 	free(h);

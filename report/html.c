@@ -4,6 +4,7 @@
 
 #include "report/json_docs.h"
 #include "report/output.h"
+#include <stdlib.h>
 
 /* Text from the target inside an element: & < > " as entities (the rest passes as UTF-8). */
 static void put_html(FILE *out, const char *s)
@@ -42,9 +43,36 @@ void html_put_table(FILE *out)
 	      "<tbody id=\"rows\"></tbody>\n</table>\n</section>\n", out);
 }
 
-void html_put_script(FILE *out)
+void html_put_script(FILE *out, const char *page_js)
 {
-	fprintf(out, "<script>\n%s</script>\n</body>\n</html>\n", html_js);
+	fprintf(out, "<script>\n%s%s})();\n</script>\n</body>\n</html>\n", html_js_lib, page_js);
+}
+
+/* A JSON text is HTML-safe once its < > & are \u escapes: outside strings JSON has none, inside
+ * one the escape reads as the character. */
+static int put_data(FILE *out, int (*write)(FILE *, const void *, struct pc_err *), const void *arg, struct pc_err *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int rc;
+
+	if (!f)
+		PC_BUG("open_memstream");
+	rc = write(f, arg, e);
+	fclose(f);
+	if (rc == 0) {
+		fputs("<script type=\"application/json\" id=\"data\">", out);
+		for (size_t i = 0; i < len; i++) {
+			if (buf[i] == '<' || buf[i] == '>' || buf[i] == '&')
+				fprintf(out, "\\u%04x", (unsigned)buf[i]);
+			else
+				fputc(buf[i], out);
+		}
+		fputs("</script>\n", out);
+	}
+	free(buf);
+	return rc;
 }
 
 int report_html_snap(FILE *out, const struct census *c, const struct partition *p, const char *by, struct pc_err *e)
@@ -65,6 +93,15 @@ int report_html_snap(FILE *out, const struct census *c, const struct partition *
 	json_snap_body(&j, c, p, by);
 	json_end_object(&j);
 	fputs("</script>\n", out);
-	html_put_script(out);
+	html_put_script(out, html_js);
+	return output_check(out, "html report", e);
+}
+
+int html_put_end(FILE *out, int (*write)(FILE *, const void *, struct pc_err *), const void *arg, const char *page_js,
+		 struct pc_err *e)
+{
+	if (put_data(out, write, arg, e) < 0)
+		return -1;
+	html_put_script(out, page_js);
 	return output_check(out, "html report", e);
 }

@@ -85,6 +85,6 @@ int report_html_series(FILE *out, const struct series *s, const struct html_seri
 	json_end_object(&j);
 	fputs("</script>\n", out);
 	put_tracks(out, h);
-	html_put_script(out);
+	html_put_script(out, html_js);
 	return output_check(out, "html report", e);
 }

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "common/xalloc.h"
 
 void prom_target_init(struct prom_target *t, pid_t pid)
@@ -153,9 +154,38 @@ static void put_number(FILE *out, double v)
 		fprintf(out, " %.6f\n", v);
 }
 
-static void put_family(FILE *out, const char *name, const char *type, const char *help)
+/* The HELP text: the text format escapes \\ and newline; OpenMetrics a double quote too (its
+ * escaped-string has no bare one). */
+static void put_help(FILE *out, const char *help, bool om)
 {
-	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	for (; *help; help++) {
+		if (*help == '\\' || (om && *help == '"'))
+			fprintf(out, "\\%c", *help);
+		else if (*help == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*help, out);
+	}
+}
+
+/* HELP and TYPE lines. OpenMetrics names a counter's family without its samples' _total suffix
+ * and gives a family whose name ends in a unit (_bytes, _seconds) a UNIT line: the unit must be
+ * the name's suffix (OpenMetrics 1.0, "Unit"). */
+static void put_family(FILE *out, bool om, const char *name, const char *type, const char *help)
+{
+	static const char *const units[] = { "bytes", "seconds" };
+	size_t len = strlen(name);
+
+	if (om && strcmp(type, "counter") == 0 && len > 6 && strcmp(name + len - 6, "_total") == 0)
+		len -= 6;
+	fprintf(out, "# HELP %.*s ", (int)len, name);
+	put_help(out, help, om);
+	fprintf(out, "\n# TYPE %.*s %s\n", (int)len, name, type);
+	for (size_t u = 0; om && u < PC_ARRAY_LEN(units); u++) {
+		size_t ul = strlen(units[u]);
+		if (len > ul + 1 && name[len - ul - 1] == '_' && strncmp(name + len - ul, units[u], ul) == 0)
+			fprintf(out, "# UNIT %.*s %s\n", (int)len, name, units[u]);
+	}
 }
 
 /* name{pid="..",python=".."[,key=".."]} value */
@@ -232,28 +262,28 @@ static const struct family families[] = {
 	{ "pycensus_unique_memory_bytes", "gauge", "the process's unique set size, USS (Private_Clean + Private_Dirty of smaps_rollup)", has_uss, get_uss },
 };
 
-static void put_simple(FILE *out, const struct family *f, const struct prom_target *t, size_t n)
+static void put_simple(FILE *out, bool om, const struct family *f, const struct prom_target *t, size_t n)
 {
-	put_family(out, f->name, f->type, f->help);
+	put_family(out, om, f->name, f->type, f->help);
 	for (size_t i = 0; i < n; i++)
 		if (f->has(&t[i]))
 			put_sample(out, f->name, &t[i], NULL, NULL, f->value(&t[i]));
 }
 
-static void put_errors(FILE *out, const struct prom_target *t, size_t n)
+static void put_errors(FILE *out, bool om, const struct prom_target *t, size_t n)
 {
-	put_family(out, "pycensus_census_error", "gauge",
+	put_family(out, om, "pycensus_census_error", "gauge",
 		   "the exit code of the last census when it failed, its error line as label error");
 	for (size_t i = 0; i < n; i++)
 		if (!t[i].up && t[i].error[0])
 			put_sample(out, "pycensus_census_error", &t[i], "error", t[i].error, t[i].error_code);
 }
 
-static void put_kinds(FILE *out, const struct prom_target *t, size_t n, bool bytes)
+static void put_kinds(FILE *out, bool om, const struct prom_target *t, size_t n, bool bytes)
 {
 	const char *name = bytes ? "pycensus_kind_bytes" : "pycensus_kind_objects";
 
-	put_family(out, name, "gauge", bytes ? "bytes of the objects of each kind (the top --top kinds by bytes, and the rest as kind=\"" PROM_OTHER_KIND "\")"
+	put_family(out, om, name, "gauge", bytes ? "bytes of the objects of each kind (the top --top kinds by bytes, and the rest as kind=\"" PROM_OTHER_KIND "\")"
 		   : "objects of each kind (the top --top kinds by bytes, and the rest as kind=\"" PROM_OTHER_KIND "\")");
 	for (size_t i = 0; i < n; i++) {
 		if (!t[i].up)
@@ -265,12 +295,12 @@ static void put_kinds(FILE *out, const struct prom_target *t, size_t n, bool byt
 	}
 }
 
-static void put_gc(FILE *out, const struct prom_target *t, size_t n, bool collections)
+static void put_gc(FILE *out, bool om, const struct prom_target *t, size_t n, bool collections)
 {
 	const char *name = collections ? "pycensus_gc_collections_total" : "pycensus_gc_counts";
 	char gen[12];
 
-	put_family(out, name, collections ? "counter" : "gauge",
+	put_family(out, om, name, collections ? "counter" : "gauge",
 		   collections ? "collections of each generation (gc.get_stats())" : "gc.get_count() of each generation");
 	for (size_t i = 0; i < n; i++) {
 		for (unsigned g = 0; has_gc(&t[i]) && g < t[i].gc_ngen; g++) {
@@ -281,20 +311,55 @@ static void put_gc(FILE *out, const struct prom_target *t, size_t n, bool collec
 	}
 }
 
-int prom_write(FILE *out, const struct prom_target *t, size_t n, size_t left_out)
+static int write_all(FILE *out, bool om, const struct prom_target *t, size_t n, size_t left_out)
 {
-	put_family(out, "pycensus_targets", "gauge", "processes pycensus serve takes censuses of");
+	put_family(out, om, "pycensus_targets", "gauge", "processes pycensus serve takes censuses of");
 	fprintf(out, "pycensus_targets %zu\n", n);
-	put_family(out, "pycensus_targets_left_out", "gauge",
+	put_family(out, om, "pycensus_targets_left_out", "gauge",
 		   "processes --match found beyond the bound on targets, left out");
 	fprintf(out, "pycensus_targets_left_out %zu\n", left_out);
 	for (size_t f = 0; f < PC_ARRAY_LEN(families); f++)
-		put_simple(out, &families[f], t, n);
-	put_errors(out, t, n);
-	put_kinds(out, t, n, false);
-	put_kinds(out, t, n, true);
-	put_gc(out, t, n, false);
-	put_gc(out, t, n, true);
+		put_simple(out, om, &families[f], t, n);
+	put_errors(out, om, t, n);
+	put_kinds(out, om, t, n, false);
+	put_kinds(out, om, t, n, true);
+	put_gc(out, om, t, n, false);
+	put_gc(out, om, t, n, true);
+	if (om)
+		fputs("# EOF\n", out);
 	fflush(out);
 	return ferror(out) ? -1 : 0;
+}
+
+int prom_write(FILE *out, const struct prom_target *t, size_t n, size_t left_out)
+{
+	return write_all(out, false, t, n, left_out);
+}
+
+int prom_write_openmetrics(FILE *out, const struct prom_target *t, size_t n, size_t left_out)
+{
+	return write_all(out, true, t, n, left_out);
+}
+
+bool prom_accepts_openmetrics(const char *accept)
+{
+	double om = 0, text = 0;
+
+	while (accept && *accept) {
+		size_t len = strcspn(accept, ",");
+		char range[256];
+		const char *q;
+		double v = 1;
+
+		snprintf(range, sizeof range, "%.*s", (int)(len < sizeof range ? len : sizeof range - 1), accept);
+		if ((q = strstr(range, ";q=")) || (q = strstr(range, "; q=")))
+			v = strtod(strchr(q, '=') + 1, NULL);
+		q = range + strspn(range, " \t");
+		if (strncasecmp(q, "application/openmetrics-text", 28) == 0)
+			om = v > om ? v : om;
+		else if (strncasecmp(q, "text/plain", 10) == 0 || strncmp(q, "*/*", 3) == 0 || strncasecmp(q, "text/*", 6) == 0)
+			text = v > text ? v : text;
+		accept += len + (accept[len] == ',');
+	}
+	return om > 0 && om >= text;
 }

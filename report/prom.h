@@ -1,5 +1,6 @@
-/* prom.h: censuses in the Prometheus text exposition format (version 0.0.4), what `pycensus serve`
- * answers on /metrics. Per target process: objects and bytes of its top N kinds by bytes and of
+/* prom.h: censuses in the Prometheus text exposition format (version 0.0.4) or in OpenMetrics 1.0
+ * (counters' families without _total, UNIT lines, "# EOF"), what `pycensus serve` answers on
+ * /metrics. Per target process: objects and bytes of its top N kinds by bytes and of
  * PROM_OTHER_KIND (every other kind summed), the totals, pymalloc's arenas, pools and blocks, the
  * GC's counts and collections per generation, RSS and USS, what the census cost, whether it was
  * partial, and an up gauge with the last error. Labels: pid, python (the version), kind,
@@ -16,6 +17,7 @@
 #include "model/census.h"
 
 #define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define PROM_OPENMETRICS_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
 /* The kind label of every kind beyond the top N, summed. Parenthesised like the census's own
  * pseudo-kinds, so no Python type name meets it. */
 #define PROM_OTHER_KIND "(other)"
@@ -73,6 +75,12 @@ void prom_target_fail(struct prom_target *t, const char *line, int exit_code);
 /* Writes the exposition of targets[n], every metric family once with its HELP and TYPE lines.
  * left_out: processes --match found beyond the bound. Returns 0, or -1 when the stream failed. */
 int prom_write(FILE *out, const struct prom_target *t, size_t n, size_t left_out);
+/* The same figures in OpenMetrics' text format. */
+int prom_write_openmetrics(FILE *out, const struct prom_target *t, size_t n, size_t left_out);
+/* Whether a request's Accept header (NULL: none) prefers OpenMetrics: it names
+ * application/openmetrics-text with a q above 0 and not below text/plain's or a wildcard's, as
+ * Prometheus asks (openmetrics-text first, text/plain at q=0.5). */
+bool prom_accepts_openmetrics(const char *accept);
 /* A label value as the format quotes it: \ " and newline escaped; bytes that are not UTF-8 as the
  * text \xNN (Prometheus refuses a scrape holding invalid UTF-8). */
 void prom_put_label_value(FILE *out, const char *s);

@@ -8,7 +8,12 @@
  * there too, snap -i -f html's page: a line per largest kind over the samples, its table the CSV's
  * kinds (kept as build/html/series.html and series.png).
  * And kinds named like markup (</script>, <img onerror>) stay text: the page's own script runs,
- * no injected one does. */
+ * no injected one does.
+ * stats, why and retained -f html, on a dump of a workload (so -f csv/json read the same census):
+ * the DOM Chromium built, read by htmlcheck.py, holds every figure of stats -f csv (cells named by
+ * the metric, the size-class columns and the arena bars), every step of why -f json under its
+ * parent, and retained -f json's kinds and objects tables; kept as build/html/{stats,why,
+ * retained}.{html,png} on the newest core interpreter. */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
@@ -198,7 +203,8 @@ static void keep(const char *page, const char *name, const char *label)
 	fprintf(stderr, "html: kept %s and %s (%lld bytes)\n", html, png, (long long)st.st_size);
 }
 
-ParameterizedTestParameters(html, snap)
+/* The core interpreters, as a parameterized test's parameters. */
+static struct criterion_test_params core_params(void)
 {
 	static struct python found[H_MAX_PYTHONS];
 	size_t n = h_find_pythons_core(found, H_MAX_PYTHONS);
@@ -206,6 +212,11 @@ ParameterizedTestParameters(html, snap)
 
 	memcpy(params, found, sizeof *params * n);
 	return cr_make_param_array(struct python, params, n);
+}
+
+ParameterizedTestParameters(html, snap)
+{
+	return core_params();
 }
 
 ParameterizedTest(struct python *py, html, snap, .timeout = 300)
@@ -320,6 +331,196 @@ Test(html, markup_in_kind_names, .timeout = 120)
 	h_table_free(&t);
 	partition_release(&p);
 	census_release(&c);
+	free(dom);
+	unlink(page);
+}
+
+/* The pages of stats, why and retained, each beside the CSV or JSON of the same census: a dump of
+ * the workload, read by both. */
+struct dumped {
+	char dir[64], dump[96], label[64];
+	struct proc p;
+};
+
+/* The workload started, read to its "ready" line (lines before it into pre[], up to npre), dumped. */
+static void dump_workload(struct dumped *d, const struct python *py, const char *wl, char (*pre)[256], size_t npre)
+{
+	char path[512], line[256], pid[16], err[4096];
+	char *argv[] = { (char *)py->path, (char *)beside(path, sizeof path, wl), NULL };
+	size_t n = 0;
+
+	snprintf(d->label, sizeof d->label, "%s", py->label);
+	snprintf(d->dir, sizeof d->dir, "/tmp/pycensus-htmlpages-XXXXXX");
+	cr_assert(mkdtemp(d->dir));
+	snprintf(d->dump, sizeof d->dump, "%s/heap.pcdump", d->dir);
+	cr_assert(h_spawn(&d->p, argv), "%s: %s did not start", py->label, wl);
+	while (h_wait_line(&d->p, "", line, sizeof line, 120) && strncmp(line, "ready", 5) != 0)
+		if (n < npre)
+			snprintf(pre[n++], 256, "%s", line);
+	cr_assert(strncmp(line, "ready", 5) == 0 && h_wait_sleeping(d->p.pid, 30), "%s: %s not ready", py->label, wl);
+	snprintf(pid, sizeof pid, "%d", (int)d->p.pid);
+	cr_assert_eq(h_pycensus(NULL, 0, err, sizeof err, (const char *[]){ "dump", "-q", "-o", d->dump, pid, NULL }), 0,
+		     "%s: dump: %s", py->label, err);
+}
+
+static void dumped_release(struct dumped *d)
+{
+	char cmd[128];
+
+	h_kill(&d->p);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->dir);
+	cr_expect_eq(system(cmd), 0);
+}
+
+/* `pycensus CMD [args] -f FORMAT -o DIR/NAME DUMP`: the file's path into path. */
+static void page_of(const struct dumped *d, const char *const *cmd, const char *format, const char *name, char *path,
+		    size_t len)
+{
+	const char *argv[16];
+	char err[4096];
+	size_t n = 0;
+
+	snprintf(path, len, "%s/%s", d->dir, name);
+	for (; *cmd && n < 8; cmd++)
+		argv[n++] = *cmd;
+	argv[n++] = "-f";
+	argv[n++] = format;
+	argv[n++] = "-o";
+	argv[n++] = path;
+	argv[n++] = d->dump;
+	argv[n] = NULL;
+	cr_assert_eq(h_pycensus(NULL, 0, err, sizeof err, argv), 0, "%s: %s -f %s: %s", d->label, argv[0], format, err);
+}
+
+/* Chromium's DOM of page compared with other by htmlcheck.py (Debian's python3): its report. */
+static char *htmlcheck(const struct dumped *d, const char *what, const char *page, const char *other)
+{
+	char dom_path[160], cmd[1200], wl[512];
+	char *dom = chromium(page, "", NULL, d->label), *out;
+	FILE *f;
+	int status;
+
+	snprintf(dom_path, sizeof dom_path, "%s/%s.dom", d->dir, what);
+	cr_assert((f = fopen(dom_path, "w")));
+	fputs(dom, f);
+	fclose(f);
+	free(dom);
+	snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' %s '%s' '%s' 2>&1", beside(wl, sizeof wl, "../htmlcheck.py"), what,
+		 dom_path, other);
+	out = h_command_output(cmd, OUT_MAX, &status);
+	cr_expect_eq(status, 0, "%s: the %s page's DOM differs from what pycensus wrote:\n%.3000s", d->label, what, out);
+	return out;
+}
+
+static bool newest_core(const struct python *py)
+{
+	struct python all[H_MAX_PYTHONS];
+	size_t n = h_find_pythons_core(all, H_MAX_PYTHONS);
+
+	return n && strcmp(all[n - 1].label, py->label) == 0;
+}
+
+ParameterizedTestParameters(html, stats)
+{
+	return core_params();
+}
+
+/* stats -f html: every metric of stats -f csv in a cell named by it, the columns and bars too. */
+ParameterizedTest(struct python *py, html, stats, .timeout = 300)
+{
+	struct dumped d;
+	char page[160], csv[160], *out;
+
+	dump_workload(&d, py, "pprof.py", NULL, 0);
+	page_of(&d, (const char *[]){ "stats", NULL }, "csv", "stats.csv", csv, sizeof csv);
+	page_of(&d, (const char *[]){ "stats", NULL }, "html", "stats.html", page, sizeof page);
+	out = htmlcheck(&d, "stats", page, csv);
+	cr_expect(strstr(out, "stats: ") && strstr(out, " size classes"), "%s: %s", py->label, out);
+	if (newest_core(py))
+		keep(page, "stats", py->label);
+	fprintf(stderr, "html: %s: %s", py->label, out);
+	free(out);
+	dumped_release(&d);
+}
+
+ParameterizedTestParameters(html, why_and_retained)
+{
+	return core_params();
+}
+
+/* why and retained -f html on workloads/graph.py: the tree and the tables equal -f json's
+ * documents; the tree selects the 1,000 requests the workload holds (and, for --kind str, every
+ * str), and the objects table gives its three structures the retained bytes and objects the
+ * workload computed itself. */
+ParameterizedTest(struct python *py, html, why_and_retained, .timeout = 300)
+{
+	struct dumped d;
+	char pre[8][256], page[160], json[160], want[160], *out;
+	const char *why[] = { "why", "-q", "--kind", "__main__.Request", NULL }, *ret[] = { "retained", "-q", NULL };
+
+	memset(pre, 0, sizeof pre);
+	dump_workload(&d, py, "graph.py", pre, PC_ARRAY_LEN(pre));
+	page_of(&d, why, "json", "why.json", json, sizeof json);
+	page_of(&d, why, "html", "why.html", page, sizeof page);
+	out = htmlcheck(&d, "why", page, json);
+	cr_expect(strstr(out, "selected 1000, 1000 selected at the leaves"), "%s: why: %s", py->label, out);
+	fprintf(stderr, "html: %s: %s", py->label, out);
+	free(out);
+	/* every str: hundreds of steps under both roots, the tree branching at every level */
+	why[3] = "str";
+	page_of(&d, why, "json", "why-str.json", json, sizeof json);
+	page_of(&d, why, "html", "why-str.html", page, sizeof page);
+	out = htmlcheck(&d, "why", page, json);
+	fprintf(stderr, "html: %s: --kind str: %s", py->label, out);
+	free(out);
+	if (newest_core(py))
+		keep(page, "why", py->label);
+	page_of(&d, ret, "json", "retained.json", json, sizeof json);
+	page_of(&d, ret, "html", "retained.html", page, sizeof page);
+	out = htmlcheck(&d, "retained", page, json);
+	for (size_t i = 0, n = 0; i < PC_ARRAY_LEN(pre); i++) {
+		char name[32], addr[32];
+		long long bytes, objects;
+
+		if (sscanf(pre[i], "truth retained %31s %31s %lld %lld", name, addr, &bytes, &objects) != 4)
+			continue;
+		snprintf(want, sizeof want, "object 0x%s %lld %lld\n", addr, bytes, objects);
+		cr_expect(strstr(out, want), "%s: the objects table has no '%.*s' (%s, as the workload computes it):\n%s",
+			  py->label, (int)strlen(want) - 1, want, name, out);
+		cr_expect_leq(++n, 3);
+	}
+	cr_expect(strstr(pre[0], "truth retained "), "%s: graph.py printed no truth", py->label);
+	fprintf(stderr, "html: %s: %s", py->label, strstr(out, "retained: ") ? strstr(out, "retained: ") : out);
+	free(out);
+	if (newest_core(py))
+		keep(page, "retained", py->label);
+	dumped_release(&d);
+}
+
+/* The pages that embed a -f json document (stats here; why and retained the same way): a warning
+ * written like markup is the header's text, no script of it runs. */
+Test(html, markup_in_embedded_document, .timeout = 120)
+{
+	char page[] = "/tmp/pycensus-html-XXXXXX.html", *dom;
+	static const char evil[] = "</script><script>document.title='pwned'</script><img src=x onerror=document.title='pwned'>";
+	struct stats st;
+	struct pc_err e = { 0 };
+	int fd = mkstemps(page, 5);
+	FILE *f = fdopen(fd, "w");
+
+	cr_assert(fd >= 0 && f);
+	stats_init(&st);
+	st.meta.pid = 4343;
+	snprintf(st.meta.version, sizeof st.meta.version, "3.12.1");
+	census_warn(&st.meta, "%s & more", evil);
+	cr_assert_eq(report_stats_html(f, &st, &e), 0);
+	fclose(f);
+	dom = chromium(page, "", NULL, "markup in stats");
+	cr_expect(strstr(dom, "ok: 0 size classes, 0 arenas, 0 generations"), "the page's script did not finish: %.3000s", dom);
+	cr_expect(strstr(dom, "<title>pycensus: pid 4343") && !strstr(dom, "pwned</title>"), "an injected script ran");
+	cr_expect(strstr(dom, "<li class=\"warn\">&lt;/script&gt;&lt;script&gt;document.title='pwned'&lt;/script&gt;&lt;img"),
+		  "the warning is not the list's text: %.3000s", dom);
+	stats_release(&st);
 	free(dom);
 	unlink(page);
 }

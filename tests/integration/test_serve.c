@@ -5,7 +5,8 @@
  * Debian's prometheus is installed). Also: --match follows processes that start and end, a
  * scrape during a long census answers at once without stopping anything, SIGTERM ends it with the
  * target resumed, a port in use is exit 16, and Debian's Prometheus server scraping it on
- * loopback holds the series with the workload's values. No timed assertions: deadlines only. */
+ * loopback holds the series with the workload's values. A request whose Accept header prefers
+ * OpenMetrics (as Prometheus's does) gets OpenMetrics: Prometheus's metadata then holds the units. No timed assertions: deadlines only. */
 #include "common/compat.h"
 
 #include <arpa/inet.h>
@@ -77,10 +78,10 @@ static int free_port(void)
 	return port;
 }
 
-/* GET path from 127.0.0.1:port over a plain socket (HTTP/1.0: the server closes at the end).
- * Returns the status (-1 when there is no answer) and the body (terminated) in body. */
-/* The whole response to GET path into a malloc'ed *buf (n bytes, NUL-terminated): the status, or -1. */
-static int http_fetch(int port, const char *path, char **buf, size_t *n)
+/* The whole response to GET path from 127.0.0.1:port over a plain socket (HTTP/1.0: the server
+ * closes at the end), with an Accept header when accept is not NULL, into a malloc'ed *buf (n
+ * bytes, NUL-terminated): the status, or -1. */
+static int http_fetch(int port, const char *path, const char *accept, char **buf, size_t *n)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -91,7 +92,8 @@ static int http_fetch(int port, const char *path, char **buf, size_t *n)
 
 	*buf = malloc(BODY_MAX);
 	*n = 0;
-	snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+	snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n%s%s%s\r\n", path, accept ? "Accept: " : "",
+		 accept ? accept : "", accept ? "\r\n" : "");
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0 || write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
 		if (fd >= 0)
@@ -106,11 +108,12 @@ static int http_fetch(int port, const char *path, char **buf, size_t *n)
 	return sscanf(*buf, "HTTP/1.%*d %d", &status) == 1 ? status : -1;
 }
 
+/* The status (-1 when there is no answer), the body (terminated) in body. */
 static int http_get(int port, const char *path, char *body, size_t len)
 {
 	char *buf, *sep;
 	size_t n;
-	int status = http_fetch(port, path, &buf, &n);
+	int status = http_fetch(port, path, NULL, &buf, &n);
 
 	body[0] = '\0';
 	if (status >= 0 && (sep = strstr(buf, "\r\n\r\n")))
@@ -126,7 +129,7 @@ static long long pprof_objects(int port, const char *kind, const char *label)
 	char *buf, *sep;
 	size_t n;
 	long long flat = -1, v;
-	int fd = mkstemp(path), status = http_fetch(port, "/debug/pprof/heap", &buf, &n);
+	int fd = mkstemp(path), status = http_fetch(port, "/debug/pprof/heap", NULL, &buf, &n);
 	FILE *f;
 
 	cr_assert(fd >= 0);
@@ -232,7 +235,39 @@ static double sum_of(const char *body, const char *name, const char *pid_label)
 	return sum;
 }
 
-/* One interpreter: the counts, the sums, the format, /, 404, SIGTERM. */
+/* What Prometheus 2.x sends: OpenMetrics preferred, the text format at q=0.5. */
+#define PROMETHEUS_ACCEPT \
+	"application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75," \
+	"text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+
+/* /metrics asked for OpenMetrics: its content type, a counter's family without _total, a UNIT
+ * line, the markers as in the text format, "# EOF" last; asked for text/plain first, the text
+ * format. */
+static void check_openmetrics(int port, const struct target *t, const char *label)
+{
+	char *buf, series[256];
+	size_t n;
+
+	cr_expect_eq(http_fetch(port, "/metrics", PROMETHEUS_ACCEPT, &buf, &n), 200, "%s: /metrics (OpenMetrics)", label);
+	cr_expect(strstr(buf, "\r\nContent-Type: application/openmetrics-text; version=1.0.0; charset=utf-8\r\n"),
+		  "%s: OpenMetrics asked, not answered:\n%.600s", label, buf);
+	cr_expect(n > 6 && strcmp(buf + n - 6, "# EOF\n") == 0, "%s: OpenMetrics does not end with # EOF", label);
+	cr_expect(strstr(buf, "\n# TYPE pycensus_censuses counter\npycensus_censuses_total{"),
+		  "%s: the counter's family is not named without _total", label);
+	cr_expect(strstr(buf, "\n# TYPE pycensus_kind_bytes gauge\n# UNIT pycensus_kind_bytes bytes\n"),
+		  "%s: no UNIT line for pycensus_kind_bytes", label);
+	snprintf(series, sizeof series, "pycensus_kind_objects{pid=\"%d\",python=\"%s\",kind=\"__main__.ServeMarker\"}",
+		 (int)t->p.pid, t->version);
+	cr_expect_eq(value_in(strstr(buf, "\r\n\r\n"), series), (double)t->markers, "%s: OpenMetrics %s", label, series);
+	free(buf);
+	cr_expect_eq(http_fetch(port, "/metrics", "text/plain;version=0.0.4,application/openmetrics-text;q=0.5", &buf, &n),
+		     200);
+	cr_expect(strstr(buf, "\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n") && !strstr(buf, "# EOF"),
+		  "%s: text/plain preferred, but not answered:\n%.600s", label, buf);
+	free(buf);
+}
+
+/* One interpreter: the counts, the sums, the format (text and OpenMetrics), /, 404, SIGTERM. */
 static void check_one(const struct python *py, char *body)
 {
 	struct target t;
@@ -264,6 +299,7 @@ static void check_one(const struct python *py, char *body)
 		 (int)t.p.pid, t.version);
 	cr_expect_geq(value_in(body, series), 1, "%s: gc.collect() ran, so %s counts it", py->label, series);
 	expect_promtool_ok(body, py->label);
+	check_openmetrics(port, &t, py->label);
 	cr_expect_eq(pprof_objects(port, "__main__.ServeMarker", py->label), t.markers,
 		     "%s: /debug/pprof/heap's ServeMarker objects (go tool pprof -top)", py->label);
 	cr_expect_eq(http_get(port, "/", body, BODY_MAX), 200, "%s: /", py->label);
@@ -455,6 +491,11 @@ Test(serve, prometheus_server_scrapes, .timeout = 600)
 	cr_expect_eq(wait_query(pport, q, body, BODY_MAX), 1, "%s", body);
 	cr_expect_eq(wait_query(pport, "min_over_time(up{job=\"pycensus\"}[1h])", body, BODY_MAX), 1,
 		     "a scrape Prometheus could not parse:\n%.2000s", body);
+	/* a unit comes only from OpenMetrics' UNIT lines: Prometheus asked for and parsed OpenMetrics */
+	cr_expect_eq(http_get(pport, "/api/v1/metadata?metric=pycensus_kind_bytes", body, BODY_MAX), 200);
+	cr_expect(strstr(body, "\"unit\":\"bytes\""), "Prometheus did not scrape OpenMetrics: %.1000s", body);
+	cr_expect_eq(http_get(pport, "/api/v1/metadata?metric=pycensus_censuses", body, BODY_MAX), 200);
+	cr_expect(strstr(body, "\"type\":\"counter\""), "the counter family pycensus_censuses: %.1000s", body);
 	kill(prom.pid, SIGTERM);
 	waitpid(prom.pid, NULL, 0);
 	prom.pid = -1;

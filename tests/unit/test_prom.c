@@ -2,7 +2,8 @@
  * every line read back by a strict parser of the format (version 0.0.4): one HELP and one TYPE per
  * metric family, before its samples, which are contiguous and unique; label values escaped (\ " and
  * newline, bytes that are not UTF-8); the top kinds by bytes and the "(other)" bucket summing the
- * rest; a failed census; the bound on series per process. */
+ * rest; a failed census; the bound on series per process. OpenMetrics: its families and units
+ * around the same samples, and which Accept headers ask for it. */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
@@ -360,4 +361,70 @@ Test(prom, series_per_process_bound)
 	cr_expect_eq(series_of(ps, "pid=5\x01"), PROM_SERIES_FIXED + 2 * (10 + 1), "every series a process can have");
 	cr_expect_eq(ps->n, PROM_SERIES_GLOBAL + PROM_SERIES_FIXED + 2 * (10 + 1));
 	done(text, ps, &t, &c);
+}
+
+/* Prometheus's Accept header and its variants: OpenMetrics when preferred, text otherwise. */
+Test(prom, accept_negotiated)
+{
+	static const struct { const char *accept; bool om; } cases[] = {
+		{ "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
+		  "text/plain;version=0.0.4;q=0.5,*/*;q=0.1", true },
+		{ "application/openmetrics-text; version=1.0.0", true },
+		{ "text/plain;version=0.0.4;q=0.5,*/*;q=0.1", false },
+		{ "text/plain,application/openmetrics-text;q=0.5", false },
+		{ "application/openmetrics-text;q=0", false },
+		{ "*/*", false },
+		{ "", false },
+		{ NULL, false },
+	};
+
+	for (size_t i = 0; i < PC_ARRAY_LEN(cases); i++)
+		cr_expect_eq(prom_accepts_openmetrics(cases[i].accept), cases[i].om, "Accept: %s", cases[i].accept ? cases[i].accept : "(none)");
+}
+
+/* The sample lines of an exposition (comments dropped), in place. */
+static char *samples_of(char *text)
+{
+	char *w = text;
+
+	for (char *line = text, *next; *line; line = next) {
+		next = strchr(line, '\n');
+		next = next ? next + 1 : line + strlen(line);
+		if (line[0] != '#') {
+			memmove(w, line, (size_t)(next - line));
+			w += next - line;
+		}
+	}
+	*w = '\0';
+	return text;
+}
+
+/* OpenMetrics: counters' families without _total (their samples keep it), UNIT lines for names
+ * ending in a unit, no bare double quote in HELP, "# EOF" last; the samples as the text format's. */
+Test(prom, openmetrics_families)
+{
+	struct prom_target t;
+	struct census c;
+	char *buf = NULL, *text;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	one_target(&t, &c, 4, 7, 2);
+	cr_assert_eq(prom_write_openmetrics(f, &t, 1, 0), 0);
+	fclose(f);
+	cr_expect(len > 6 && strcmp(buf + len - 6, "# EOF\n") == 0, "no # EOF at the end");
+	cr_expect(strstr(buf, "# HELP pycensus_censuses censuses") && strstr(buf, "# TYPE pycensus_censuses counter\n"
+										  "pycensus_censuses_total{pid=\"7\",python=\"3.12.1\"} 1\n"), "%s", buf);
+	cr_expect(strstr(buf, "# TYPE pycensus_gc_collections counter\npycensus_gc_collections_total{"), "%s", buf);
+	cr_expect(!strstr(buf, "# TYPE pycensus_censuses_total"), "a counter family named with _total");
+	cr_expect(strstr(buf, "# TYPE pycensus_census_duration_seconds gauge\n# UNIT pycensus_census_duration_seconds seconds\n"));
+	cr_expect(strstr(buf, "# UNIT pycensus_kind_bytes bytes\n") && strstr(buf, "# UNIT pycensus_bytes bytes\n"));
+	cr_expect(!strstr(buf, "# UNIT pycensus_kind_objects"), "objects is no unit");
+	cr_expect(strstr(buf, "summed as kind=\\\"(other)\\\")"), "HELP's double quotes escaped: %s", buf);
+	text = exposition(&t, 1);
+	cr_expect_str_eq(samples_of(buf), samples_of(text), "OpenMetrics' samples are not the text format's");
+	free(buf);
+	free(text);
+	prom_target_release(&t);
+	census_release(&c);
 }
