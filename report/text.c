@@ -82,14 +82,15 @@ static void put_alloc_line(FILE *out, const struct census *c)
 	fputc('\n', out);
 }
 
-/* A file's census (dump, core, image) has no RSS: the process is gone, and what the file holds is
- * not what was resident. The line leaves it out rather than show 0. */
+/* A file's census has the RSS the file recorded (a heap dump's, at its moment: cli/target.c) or
+ * none (a core, an image: what the file holds is not what was resident); none is left out rather
+ * than shown as 0. */
 static void put_summary_line(FILE *out, const struct census *c)
 {
 	const char *sep = "";
 
 	fputs("state: ", out);
-	if (!c->replayed) {
+	if (!c->replayed || c->rss) {
 		fputs("RSS ", out);
 		report_put_bytes(out, c->rss);
 		sep = "; ";

@@ -396,8 +396,9 @@ Test(report_text, header_of_a_free_threaded_census)
 	census_release(&c);
 }
 
-/* A census of a file (core, dump): the process is gone and its RSS unknown, so the state line
- * leaves it out instead of saying "RSS 0 B"; the origin line says where the census came from. */
+/* A census of a core file: the process is gone and its RSS unknown, so the state line leaves it
+ * out instead of saying "RSS 0 B"; the origin line says where the census came from. A dump's RSS
+ * (the one it recorded) is shown. */
 Test(report_text, header_of_a_file_has_no_rss)
 {
 	struct census c;
@@ -427,6 +428,10 @@ Test(report_text, header_of_a_file_has_no_rss)
 		"state: pymalloc 1 arena, 1.0 MiB, 50.0% in allocated blocks; GC counts 7/0/0 (enabled); 1 thread\n"
 		"\n"
 		"Partition of a set of 0 objects. Total size = 0 bytes.\n");
+	free(out);
+	c.rss = 3 << 20;
+	out = text_of(&c, &p, 0, true);
+	cr_assert(strstr(out, "\nstate: RSS 3.0 MiB; pymalloc 1 arena, "), "%s", out);
 	free(out);
 	partition_release(&p);
 	census_release(&c);
