@@ -149,7 +149,7 @@ struct sink {
 	int fd;
 	uint8_t *mem;
 	size_t want, got;
-	uint64_t total, next_check;
+	uint64_t total, next_check, max;
 	const char *dir, *path;
 };
 
@@ -258,7 +258,10 @@ static int run(struct codec *c, const char *kind, int in_fd, struct sink *k, str
 		pos += used;
 		if (used || made || now)
 			ended = now;
-		if (made)
+		if (made && k->fd >= 0 && made > k->max - k->total)
+			rc = pc_fail(e, PC_EBADDUMP, "bad core file %s: it decompresses to more than %llu bytes", k->path,
+				     (unsigned long long)k->max);
+		else if (made)
 			rc = put(k, out, made, e);
 		if (!used && !made && eof)
 			break;
@@ -341,8 +344,13 @@ static int temp_file(const char *dir, struct pc_err *e)
 
 int corezip_open(const char *path, const char *kind, int *fd, struct pc_err *e)
 {
+	return corezip_open_max(path, kind, UINT64_MAX, fd, e);
+}
+
+int corezip_open_max(const char *path, const char *kind, uint64_t max, int *fd, struct pc_err *e)
+{
 	const char *dir = getenv("TMPDIR") && getenv("TMPDIR")[0] ? getenv("TMPDIR") : "/tmp";
-	struct sink k = { .fd = temp_file(dir, e), .next_check = ROOM_EVERY, .dir = dir, .path = path };
+	struct sink k = { .fd = temp_file(dir, e), .next_check = ROOM_EVERY, .max = max, .dir = dir, .path = path };
 	struct codec c = { 0 };
 	int in = k.fd < 0 ? -1 : start(path, kind, &c, e), rc = in < 0 ? -1 : check_room(&k, c.size, e);
 

@@ -31,5 +31,8 @@ long corezip_head(const char *path, const char *kind, uint8_t *buf, size_t n);
  * for reading, its size the decompressed size. Errors: BADDUMP (a truncated or corrupt stream,
  * with the decompressor's reason), OUTPUT (no room or no temporary file under $TMPDIR). */
 int corezip_open(const char *path, const char *kind, int *fd, struct pc_err *e);
+/* The same, refusing (BADDUMP) a stream that decompresses to more than max bytes: the fuzzer's
+ * bound (a core's own bound is the room under $TMPDIR; its zero pages take none). */
+int corezip_open_max(const char *path, const char *kind, uint64_t max, int *fd, struct pc_err *e);
 
 #endif
