@@ -142,39 +142,42 @@ Test(corezip, cut_or_changed_streams_are_bad_core_files)
 	}
 }
 
+/* raw() compressed in form f, written to a file in tmpdir whose path goes into path. */
+static void write_form(enum form f, char *path, size_t len)
+{
+	size_t n;
+	uint8_t *z = compress(f, &n);
+
+	snprintf(path, len, "%s/core.%s", tmpdir, form_kind[f]);
+	write_file(path, z, n);
+	free(z);
+}
+
 Test(corezip, no_temporary_directory_is_an_output_error)
 {
 	char path[64];
-	size_t n;
-	uint8_t *z = compress(ZSTD_SIZED, &n);
 	struct pc_err e = { 0 };
 	int fd = -1;
 
-	snprintf(path, sizeof path, "%s/core.zst", tmpdir);
-	write_file(path, z, n);
+	write_form(ZSTD_SIZED, path, sizeof path);
 	setenv("TMPDIR", "/nonexistent-pycensus-corezip", 1);
 	cr_expect_eq(corezip_open(path, "zstd", &fd, &e), -1);
 	cr_expect_eq(e.code, PC_EOUTPUT, "%s", e.detail);
 	cr_expect(strstr(e.detail, "cannot make a temporary file in /nonexistent-pycensus-corezip"), "%s", e.detail);
-	free(z);
 }
 
 /* A stream that decompresses to more than the bound asked for (the fuzzer's) is refused. */
 Test(corezip, a_bound_on_the_decompressed_size_holds)
 {
 	char path[64];
-	size_t n;
-	uint8_t *z = compress(ZSTD_TWO_FRAMES, &n);
 	struct pc_err e = { 0 };
 	int fd = -1;
 
-	snprintf(path, sizeof path, "%s/core.zst", tmpdir);
-	write_file(path, z, n);
+	write_form(ZSTD_TWO_FRAMES, path, sizeof path);
 	cr_expect_eq(corezip_open_max(path, "zstd", MIB, &fd, &e), -1);
 	cr_expect_eq(e.code, PC_EBADDUMP, "%s", e.detail);
 	cr_expect(strstr(e.detail, "it decompresses to more than 1048576 bytes"), "%s", e.detail);
 	pc_err_clear(&e);
 	cr_assert_eq(corezip_open_max(path, "zstd", RAW_LEN, &fd, &e), 0, "%s", e.detail);
 	close(fd);
-	free(z);
 }
