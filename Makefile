@@ -6,7 +6,7 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
-PKGS    := libelf libdw libunwind-ptrace zlib libmicrohttpd libzstd
+PKGS    := libelf libdw libunwind-ptrace zlib libmicrohttpd libzstd liblz4 liblzma
 TEST_PKGS := criterion
 
 # WERROR=0 keeps warnings as warnings (a newer compiler's new warnings need not stop a build).
@@ -14,7 +14,7 @@ WERROR  ?= 1
 WARN    := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
-LDLIBS_PC = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ldw -lelf -lunwind-ptrace -lunwind-generic -lunwind -lz -lmicrohttpd -lzstd) -lpthread
+LDLIBS_PC = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ldw -lelf -lunwind-ptrace -lunwind-generic -lunwind -lz -lmicrohttpd -lzstd -llz4 -llzma) -lpthread
 LDLIBS_TEST = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null || echo -lcriterion)
 
 MODULES := common python attach symbols source objects model pymalloc frames census stats report cli

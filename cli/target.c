@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/commands.h"
+#include "source/corezip.h"
 
 static struct core_opts core_opts;
 
@@ -63,9 +64,9 @@ static int open_file(struct target *t, const char *path, struct pc_err *e)
 		if (image_load(path, &t->d.img, e) < 0)
 			return -1;
 		snprintf(t->origin, sizeof t->origin, "from captured image %.100s, PID %u", path, t->d.img.pid);
-	} else if (core_compressed(path)) {
-		return pc_fail(e, PC_EBADDUMP, "%s is %s-compressed: decompress it first (a systemd-coredump core: "
-			       "'coredumpctl dump PID -o core')", path, core_compressed(path));
+	} else if (corezip_kind(path)) { /* a compressed core is a core (core_sniff): this holds something else */
+		return pc_fail(e, PC_EBADDUMP, "%s is %s-compressed and holds neither an ELF core file nor a pycensus "
+			       "dump", path, corezip_kind(path));
 	} else {
 		return pc_fail(e, PC_EBADDUMP, "%s is neither a pycensus dump (no PCHEAP magic at its start) "
 			       "nor an ELF core file; a PID is a number", path);

@@ -37,8 +37,14 @@ static bool counter_addrs(struct pyproc *p, uint64_t *ntimes, uint64_t *high, st
 	*ntimes = pyelf_symbol(&p->elf, "ntimes_arena_allocated");
 	*high = pyelf_symbol(&p->elf, "narenas_highwater");
 	if (!*ntimes || !*high) {
-		ms->counters_why = "ntimes_arena_allocated and narenas_highwater are file statics of obmalloc.c, "
-				   "found only in the symbol table, and this build is stripped";
+		/* a heap dump (elf NULL: its image) keeps only the symbols the census looked up */
+		ms->counters_why = !p->elf.has_symtab
+			? "ntimes_arena_allocated and narenas_highwater are file statics of obmalloc.c, found only "
+			  "in the symbol table, and this build is stripped"
+			: !p->elf.elf ? "ntimes_arena_allocated and narenas_highwater are file statics of obmalloc.c, "
+			  "and a heap dump keeps neither their addresses nor their memory"
+			: "ntimes_arena_allocated and narenas_highwater, file statics of obmalloc.c, are not in this "
+			  "build's symbol table";
 		return false;
 	}
 	return true;

@@ -85,23 +85,34 @@ static void put_alloc_line(FILE *out, const struct census *c)
 	fputc('\n', out);
 }
 
+/* A file's census has the RSS the file recorded (a heap dump's, at its moment: cli/target.c) or
+ * none (a core, an image: what the file holds is not what was resident); none is left out rather
+ * than shown as 0. */
 static void put_summary_line(FILE *out, const struct census *c)
 {
-	fputs("state: RSS ", out);
-	report_put_bytes(out, c->rss);
+	const char *sep = "";
+
+	fputs("state: ", out);
+	if (!c->replayed || c->rss) {
+		fputs("RSS ", out);
+		report_put_bytes(out, c->rss);
+		sep = "; ";
+	}
 	if (!mimalloc(c)) {
-		fprintf(out, "; pymalloc %" PRIu64 " arena%s, ", c->narenas, plural(c->narenas));
+		fprintf(out, "%spymalloc %" PRIu64 " arena%s, ", sep, c->narenas, plural(c->narenas));
 		report_put_bytes(out, c->arena_bytes);
 		fprintf(out, ", %.1f%% in allocated blocks",
 			c->arena_bytes ? 100.0 * (double)c->arena_used / (double)c->arena_bytes : 0.0);
+		sep = "; ";
 	}
 	if (c->gc_ngen) {
-		fputs("; GC counts ", out);
+		fprintf(out, "%sGC counts ", sep);
 		for (unsigned g = 0; g < c->gc_ngen; g++)
 			fprintf(out, "%s%" PRId64, g ? "/" : "", c->gc_count[g]);
 		fputs(c->gc_enabled ? " (enabled)" : " (disabled)", out);
+		sep = "; ";
 	}
-	fprintf(out, "; %u thread%s\n", c->nthreads, plural(c->nthreads));
+	fprintf(out, "%s%u thread%s\n", sep, c->nthreads, plural(c->nthreads));
 }
 
 static void put_header(FILE *out, const struct census *c)

@@ -11,8 +11,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "common/xalloc.h"
+#include "source/corezip.h"
 
 /* Bounds a hostile core can claim before it is refused: a process has at most vm.max_map_count
  * mappings (65530 by default), one segment and one NT_FILE entry each. */
@@ -42,37 +44,25 @@ struct parse {
 	const char *why;
 };
 
+/* A regular file: an ELF header of type ET_CORE, or a compressed stream that decompresses to one or
+ * is damaged from its start (then core_load names the damage). */
 bool core_sniff(const char *path)
 {
 	Elf64_Ehdr h;
 	struct stat st;
+	const char *zip = corezip_kind(path);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	bool is;
+	ssize_t n;
 
 	if (fd < 0)
 		return false;
-	is = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read(fd, &h, 18) == 18 &&
-	     memcmp(h.e_ident, ELFMAG, SELFMAG) == 0 && h.e_type == ET_CORE;
+	n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, &h, 18) : -1;
 	close(fd);
-	return is;
-}
-
-const char *core_compressed(const char *path)
-{
-	static const struct { uint8_t magic[6]; size_t n; const char *name; } kinds[] = {
-		{ { 0x28, 0xb5, 0x2f, 0xfd }, 4, "zstd" }, { { 0x04, 0x22, 0x4d, 0x18 }, 4, "lz4" },
-		{ { 0xfd, '7', 'z', 'X', 'Z', 0 }, 6, "xz" },
-	};
-	uint8_t head[6] = { 0 };
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t got = fd >= 0 ? read(fd, head, sizeof head) : -1;
-
-	if (fd >= 0)
-		close(fd);
-	for (size_t i = 0; i < PC_ARRAY_LEN(kinds); i++)
-		if (got >= (ssize_t)kinds[i].n && memcmp(head, kinds[i].magic, kinds[i].n) == 0)
-			return kinds[i].name;
-	return NULL;
+	if (n >= 0 && zip)
+		n = corezip_head(path, zip, (uint8_t *)&h, 18);
+	if (zip && n < 0)
+		return true;
+	return n == 18 && memcmp(h.e_ident, ELFMAG, SELFMAG) == 0 && h.e_type == ET_CORE;
 }
 
 static uint64_t get64(const uint8_t *p)
@@ -505,19 +495,23 @@ static int parse(struct core *c, const char *path, struct pc_err *e)
 
 int core_load(const char *path, const struct core_opts *o, struct core *c, struct pc_err *e)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st, zst;
+	int fd;
 
 	memset(c, 0, sizeof *c);
 	c->o = *o;
-	if (fd < 0)
+	c->zip = corezip_kind(path);
+	if (stat(path, &zst) < 0)
 		return pc_fail(e, PC_EBADDUMP, "cannot open core file %s: %s", path, strerror(errno));
+	c->written = (int64_t)zst.st_mtime;
+	if (c->zip ? corezip_open(path, c->zip, &fd, e) < 0 : (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return c->zip ? -1 : pc_fail(e, PC_EBADDUMP, "cannot open core file %s: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
 		close(fd);
 		return pc_fail(e, PC_EBADDUMP, "core file %s is empty or not a regular file", path);
 	}
 	c->buf = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
+	close(fd); /* a decompressed core's temporary file lives as long as this mapping */
 	if (c->buf == MAP_FAILED) {
 		c->buf = NULL;
 		return pc_fail(e, PC_EBADDUMP, "cannot read core file %s: %s", path, strerror(errno));
@@ -579,13 +573,17 @@ void source_open_core(struct source *s, struct core *c)
 
 void core_origin(const struct core *c, const char *path, char *buf, size_t len)
 {
-	char sig[32] = "";
+	char sig[32] = "", when[48] = "";
+	time_t t = (time_t)c->written;
+	struct tm tm;
 	int n;
 
 	if (c->signal)
 		snprintf(sig, sizeof sig, " (signal %d)", c->signal);
-	n = snprintf(buf, len, "from core file %.60s of PID %u%s, %u thread%s", path, c->img.pid, sig, c->nthreads,
-		     c->nthreads == 1 ? "" : "s");
+	if (c->written && gmtime_r(&t, &tm))
+		strftime(when, sizeof when, ", written %Y-%m-%d %H:%M:%S UTC", &tm);
+	n = snprintf(buf, len, "from %s%score file %.48s of PID %u%s%s, %u thread%s", c->zip ? c->zip : "",
+		     c->zip ? "-compressed " : "", path, c->img.pid, sig, when, c->nthreads, c->nthreads == 1 ? "" : "s");
 	if (c->missing_bytes && n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, "; %.1f KiB of its %.1f MiB not in the core",
 			 (double)c->missing_bytes / 1024.0, (double)c->mapped_bytes / 1048576.0);

@@ -1,4 +1,4 @@
-/* core.h: ELF core files (gcore, the kernel's core_pattern, systemd-coredump once decompressed)
+/* core.h: ELF core files (gcore, the kernel's core_pattern, systemd-coredump, compressed or not)
  * as a source: the process as it was when it dumped, analysed like a heap dump. Owns parsing the
  * core (every header, offset and note bounded before it is trusted) and the memory it stands for:
  *  - the PT_LOAD segments' bytes in the core are the process's memory;
@@ -44,23 +44,24 @@ struct core {
 	int signal;          /* the signal that killed it (0: gcore of a live process) */
 	unsigned nthreads;   /* NT_PRSTATUS notes */
 	uint64_t mapped_bytes, missing_bytes;
+	const char *zip;     /* "zstd", "lz4", "xz": the file was compressed (decompressed to $TMPDIR) */
+	int64_t written;     /* the file's mtime: when the kernel, gdb or systemd-coredump wrote it */
 };
 
-/* True when path is a regular file starting with an ELF header of type ET_CORE. */
+/* True when path is a regular file starting with an ELF header of type ET_CORE, or compressed
+ * (zstd, lz4, xz: source/corezip.h) and starting so once decompressed, or damaged from its start. */
 bool core_sniff(const char *path);
-/* "zstd", "lz4" or "xz" for a compressed file (systemd-coredump keeps cores compressed), else
- * NULL. */
-const char *core_compressed(const char *path);
 /* Parses a core and opens the files it needs. Errors: BADDUMP (truncated, corrupt, another
- * architecture), COREFILE (the executable or a libpython it maps is not found). */
+ * architecture), COREFILE (the executable or a libpython it maps is not found). A compressed core
+ * is decompressed first (source/corezip.h; OUTPUT when $TMPDIR has no room for it). */
 int core_load(const char *path, const struct core_opts *o, struct core *c, struct pc_err *e);
 /* The same for a core held in memory (buf outlives c): the fuzzer's entry. */
 int core_parse(const uint8_t *buf, size_t len, const struct core_opts *o, struct core *c, struct pc_err *e);
 void core_release(struct core *c);
 /* A source over c (which must outlive it): nothing to stop, never gone, no retry. Cannot fail. */
 void source_open_core(struct source *s, struct core *c);
-/* "from core file core.1234 of PID 1234 (signal 6), 2 threads; 1.5 MiB of its memory is not in
- * the core" */
+/* "from core file core.1234 of PID 1234 (signal 6), written 2026-01-02 03:04:05 UTC, 2 threads;
+ * 1.5 KiB of its 20.7 MiB not in the core" ("from zstd-compressed core file ..." for one) */
 void core_origin(const struct core *c, const char *path, char *buf, size_t len);
 
 #endif

@@ -79,8 +79,9 @@ static int stats_read(struct source *src, struct pyproc *p, void *arg, struct pc
 	if (arenas_copy(p, j->o->arenas, &hc, &st->meta, e) < 0 || mallocstats_read_counters(p, &st->ms, e) < 0 ||
 	    gcstats_collect(p, &st->gc, e) < 0)
 		rc = -1;
-	else if (src->img) /* a dump: its PID is not the process any more */
-		census_warn(&st->meta, "process memory (RSS, resident arenas): not in the dump, which holds the heap only");
+	else if (src->img) /* a dump or core: its PID is not the process any more */
+		census_warn(&st->meta, "process memory (RSS, resident arenas): unknown for a file (dump or core), which "
+			    "holds memory but not which of it was resident");
 	else if (procmem_read(p->pid, &st->mem, e) < 0)
 		rc = -1;
 	else

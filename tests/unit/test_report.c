@@ -396,6 +396,47 @@ Test(report_text, header_of_a_free_threaded_census)
 	census_release(&c);
 }
 
+/* A census of a core file: the process is gone and its RSS unknown, so the state line leaves it
+ * out instead of saying "RSS 0 B"; the origin line says where the census came from. A dump's RSS
+ * (the one it recorded) is shown. */
+Test(report_text, header_of_a_file_has_no_rss)
+{
+	struct census c;
+	struct partition p;
+	char *out;
+
+	census_init(&c);
+	c.pid = 9;
+	c.replayed = true;
+	snprintf(c.origin, sizeof c.origin, "from core file core.9 of PID 9 (signal 6), 1 thread");
+	snprintf(c.arena_source, sizeof c.arena_source, "scan");
+	c.narenas = 1;
+	c.arena_bytes = 1 << 20;
+	c.arena_used = 1 << 19;
+	c.have_summary = true;
+	c.gc_ngen = 3;
+	c.gc_count[0] = 7;
+	c.gc_enabled = true;
+	c.nthreads = 1;
+	partition_by_kind(&c, &p);
+	out = text_of(&c, &p, 0, true);
+	cr_assert_str_eq(out,
+		"pycensus: pid 9\n"
+		"from core file core.9 of PID 9 (signal 6), 1 thread\n"
+		"objects: 0 (0 in 1 pymalloc arena via scan, 0 on the GC lists outside them, 0 found by references of which "
+		"0 static); read from the file, census 0.000 s; read 0 B in 0 syscalls\n"
+		"state: pymalloc 1 arena, 1.0 MiB, 50.0% in allocated blocks; GC counts 7/0/0 (enabled); 1 thread\n"
+		"\n"
+		"Partition of a set of 0 objects. Total size = 0 bytes.\n");
+	free(out);
+	c.rss = 3 << 20;
+	out = text_of(&c, &p, 0, true);
+	cr_assert(strstr(out, "\nstate: RSS 3.0 MiB; pymalloc 1 arena, "), "%s", out);
+	free(out);
+	partition_release(&p);
+	census_release(&c);
+}
+
 Test(report_text, control_characters_in_kinds_are_escaped)
 {
 	struct census c;
