@@ -13,34 +13,12 @@
 #include "objects/sizes.h"
 #include "python/mimalloc.h"
 
-/* More thread states than this on one interpreter is a list gone wrong. */
-#define MIBLOCKS_MAX_THREADS 65536
-
 struct mipass {
 	struct walk *w;
 	bool marking;          /* the first walk: every object's address into fo.seen, nothing counted */
 	uint64_t dead;         /* freed objects kept in used blocks (per-thread freelists) */
 	uint64_t recognised, unrecognised;
 };
-
-/* The thread states of the main interpreter (threads.head, linked by next), bounded. */
-static size_t thread_states(struct walk *w, uint64_t **out)
-{
-	const struct pyoffsets *o = &w->p->L.off;
-	uint64_t t = 0, *v = NULL;
-	size_t n = 0, cap = 0;
-
-	if (mem_read_u64(&w->p->mem, w->p->interp + (uint64_t)o->is_threads_head, &t, NULL) < 0)
-		t = 0;
-	while (t && n < MIBLOCKS_MAX_THREADS) {
-		xgrow((void **)&v, &cap, n + 1, sizeof *v);
-		v[n++] = t;
-		if (mem_read_u64(&w->p->mem, t + (uint64_t)o->ts_next, &t, NULL) < 0)
-			break;
-	}
-	*out = v;
-	return n;
-}
 
 /* The object a live block holds: after the dict and weakref words in the GC_PRE heap, at the
  * block's start in the object and GC heaps; its type's pre-header and GC flag must say the same,
@@ -100,7 +78,7 @@ void walk_miheap(struct walk *w)
 	struct miheap_totals tot;
 	struct pc_err e = { 0 };
 	uint64_t *ts = NULL, pages = 0;
-	size_t n = thread_states(w, &ts);
+	size_t n = miheap_thread_states(w->p, &ts);
 
 	w->hc.source = "mimalloc";
 	/* Two walks: the first marks every object in the heaps as met, so that following the

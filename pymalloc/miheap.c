@@ -167,6 +167,36 @@ static void page_delayed(struct walk *w, struct mipage *pg)
 }
 
 /* One in-use page: its blocks read, split, the live ones handed on. */
+static void tally_class(struct miheap_totals *t, const struct mipage *pg, bool abandoned)
+{
+	struct miheap_class *k = NULL;
+
+	for (unsigned i = 0; i < t->nclasses && !k; i++)
+		if (t->classes[i].block_size == pg->block_size && t->classes[i].tag == pg->tag)
+			k = &t->classes[i];
+	if (!k && t->nclasses < MIHEAP_MAX_CLASSES) {
+		k = &t->classes[t->nclasses++];
+		k->block_size = pg->block_size;
+		k->tag = pg->tag;
+	}
+	if (!k)
+		k = &t->classes[MIHEAP_MAX_CLASSES - 1];
+	k->pages++;
+	k->abandoned_pages += abandoned;
+	k->capacity += pg->capacity;
+	k->used += pg->used;
+	k->live += pg->nlive;
+}
+
+static int cmp_class(const void *a, const void *b)
+{
+	const struct miheap_class *x = a, *y = b;
+
+	if (x->tag != y->tag)
+		return x->tag < y->tag ? -1 : 1;
+	return x->block_size < y->block_size ? -1 : x->block_size > y->block_size;
+}
+
 static void page_blocks(struct walk *w, uint64_t addr, const uint8_t *desc, bool abandoned)
 {
 	struct miheap_totals *t = w->t;
@@ -197,6 +227,8 @@ static void page_blocks(struct walk *w, uint64_t addr, const uint8_t *desc, bool
 	t->abandoned_pages += abandoned;
 	t->live[pg->tag] += pg->nlive;
 	t->live_bytes[pg->tag] += pg->nlive * pg->block_size;
+	t->used[pg->tag] += pg->used;
+	tally_class(t, pg, abandoned);
 	for (uint32_t i = 0; w->fn && i < pg->capacity; i++) {
 		size_t off = (size_t)i * (size_t)pg->block_size;
 		size_t len = pg->block_size < MIHEAP_BLOCK_PREFIX ? (size_t)pg->block_size : MIHEAP_BLOCK_PREFIX;
@@ -257,6 +289,34 @@ static void segment_pages(struct walk *w, uint64_t seg, bool abandoned)
 	free(buf);
 }
 
+const char *miheap_tag_name(unsigned tag)
+{
+	static const char *const names[PYMI_NHEAPS] = { "mem", "object", "gc", "gc_pre" };
+
+	return tag < PYMI_NHEAPS ? names[tag] : "?";
+}
+
+/* More thread states than this on one interpreter is a list gone wrong. */
+#define MIHEAP_MAX_THREADS 65536
+
+size_t miheap_thread_states(struct pyproc *p, uint64_t **out)
+{
+	const struct pyoffsets *o = &p->L.off;
+	uint64_t t = 0, *v = NULL;
+	size_t n = 0, cap = 0;
+
+	if (mem_read_u64(&p->mem, p->interp + (uint64_t)o->is_threads_head, &t, NULL) < 0)
+		t = 0;
+	while (t && n < MIHEAP_MAX_THREADS) {
+		xgrow((void **)&v, &cap, n + 1, sizeof *v);
+		v[n++] = t;
+		if (mem_read_u64(&p->mem, t + (uint64_t)o->ts_next, &t, NULL) < 0)
+			break;
+	}
+	*out = v;
+	return n;
+}
+
 int miheap_walk(struct mem *mem, const struct pymi *M, uint64_t interp, const uint64_t *ts, size_t n,
 		miheap_block_fn fn, void *arg, struct miheap_totals *t, struct pc_err *e)
 {
@@ -275,6 +335,8 @@ int miheap_walk(struct mem *mem, const struct pymi *M, uint64_t interp, const ui
 		qsort(w.delayed, w.ndelayed, sizeof *w.delayed, cmp_u64);
 	for (size_t i = 0; i < w.segs.n; i++)
 		segment_pages(&w, w.segs.v[i], i >= w.nowned);
+	if (t->nclasses > 1)
+		qsort(t->classes, t->nclasses, sizeof *t->classes, cmp_class);
 	free(w.segs.v);
 	free(w.delayed);
 	if (n && t->segments == 0 && t->skipped_segments)

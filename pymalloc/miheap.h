@@ -5,7 +5,8 @@
  * live block handed to a callback with its page. Bounded: segments, pages per queue, list lengths;
  * a page or segment that does not check out is skipped and counted, with the first reason kept.
  * The layout of one build comes from python/mimalloc.h; the thread states and the interpreter are
- * the caller's (the census's usual walk). Not yet used by any command. */
+ * caller's (miheap_thread_states lists the main interpreter's). Used by the census
+ * (census/miblocks.c) and by `stats` (its size classes). */
 #ifndef PC_MIHEAP_H
 #define PC_MIHEAP_H
 
@@ -14,14 +15,34 @@
 #include "common/error.h"
 #include "pymalloc/mipage.h"
 #include "python/mimalloc.h"
+#include "source/pyproc.h"
 
 #define MIHEAP_MAX_SEGMENTS 65536   /* 2 TiB of 32 MiB segments */
 #define MIHEAP_MAX_QUEUE_PAGES 262144 /* pages followed through one queue */
 #define MIHEAP_MAX_DELAYED 1048576  /* blocks on all thread_delayed_free lists */
 
+/* One size class of one heap: what `pycensus stats` prints for a free-threaded build, as
+ * sys._debugmallocstats() prints pymalloc's size classes on the GIL build. */
+struct miheap_class {
+	uint64_t block_size;
+	unsigned tag;                 /* PYMI_HEAP_* */
+	uint64_t pages, abandoned_pages;
+	uint64_t capacity;            /* blocks set up in its pages */
+	uint64_t used;                /* mimalloc's count: live, freed by other threads, delayed */
+	uint64_t live;                /* used less the blocks on the cross-thread and delayed lists */
+};
+
+/* Size classes kept apart; more (a page size per large object) are summed in the last one. */
+#define MIHEAP_MAX_CLASSES 512
+
 struct miheap_totals {
 	uint64_t segments, abandoned_segments; /* the abandoned ones are among segments */
 	uint64_t pages[PYMI_NHEAPS], live[PYMI_NHEAPS], live_bytes[PYMI_NHEAPS];
+	/* sum of `used` over every page: what sys.getallocatedblocks() counts on this build (3.13t
+	 * Objects/obmalloc.c get_mimalloc_allocated_blocks: area->used of every page, every heap) */
+	uint64_t used[PYMI_NHEAPS];
+	struct miheap_class classes[MIHEAP_MAX_CLASSES]; /* sorted by heap, then block size */
+	unsigned nclasses;
 	uint64_t abandoned_pages, delayed;
 	uint64_t skipped_pages, skipped_segments;
 	char first_skip[200]; /* why the first skipped page or segment was skipped */
@@ -35,6 +56,14 @@ typedef void (*miheap_block_fn)(void *arg, const struct mipage *pg, uint64_t blo
 /* Walks the heaps of the thread states `ts` (n of them, _PyThreadStateImpl addresses) and the
  * abandoned pool of the interpreter at `interp`. 0, or -1 when the target cannot be read at all
  * (e set); what could not be read page by page is in `t`. */
+/* The heap a tag names, as CPython names them (_Py_MIMALLOC_HEAP_MEM, _OBJECT, _GC, _GC_PRE):
+ * "mem", "object", "gc", "gc_pre"; "?" for another. */
+const char *miheap_tag_name(unsigned tag);
+
+/* The thread states of the main interpreter (threads.head, linked by next), bounded: *out is
+ * malloc'd; returns how many. */
+size_t miheap_thread_states(struct pyproc *p, uint64_t **out);
+
 int miheap_walk(struct mem *mem, const struct pymi *M, uint64_t interp, const uint64_t *ts, size_t n,
 		miheap_block_fn fn, void *arg, struct miheap_totals *t, struct pc_err *e);
 

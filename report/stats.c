@@ -260,9 +260,42 @@ static void put_memory(struct sink *s, const struct stats *st)
 	s_end(s, false);
 }
 
+/* A free-threaded build: mimalloc's size classes per heap (its "pymalloc" figures are zeros). */
+static void put_mimalloc(struct sink *s, const struct miheap_totals *t)
+{
+	uint64_t live = 0, used = 0;
+
+	if (!t)
+		return;
+	s_begin(s, "mimalloc", false);
+	s_begin(s, "classes", true);
+	for (unsigned i = 0; i < t->nclasses; i++) {
+		const struct miheap_class *k = &t->classes[i];
+		s_item(s, i);
+		s_str(s, "heap", miheap_tag_name(k->tag));
+		s_u64(s, "block_size", k->block_size);
+		s_u64(s, "pages", k->pages);
+		s_u64(s, "abandoned_pages", k->abandoned_pages);
+		s_u64(s, "blocks", k->live);
+		s_u64(s, "avail", k->capacity > k->used ? k->capacity - k->used : 0);
+		s_end(s, false);
+		live += k->live;
+		used += k->used;
+	}
+	s_end(s, true);
+	s_u64(s, "segments", t->segments);
+	s_u64(s, "abandoned_segments", t->abandoned_segments);
+	s_u64(s, "blocks_in_use", live);
+	s_u64(s, "blocks_freed_by_other_threads", used - live);
+	s_u64(s, "skipped_pages", t->skipped_pages);
+	s_u64(s, "skipped_segments", t->skipped_segments);
+	s_end(s, false);
+}
+
 static void put_all(struct sink *s, const struct stats *st)
 {
 	put_target(s, st);
+	put_mimalloc(s, st->mi);
 	put_pymalloc(s, &st->ms);
 	put_fragmentation(s, &st->ms);
 	put_gc(s, &st->gc);

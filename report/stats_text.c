@@ -143,9 +143,46 @@ static void put_memory(FILE *out, const struct stats *st)
 		printone(out, "  pymalloc arenas swapped out", st->arena_swapped);
 }
 
+/* A free-threaded build: mimalloc's size classes per heap, in place of pymalloc's. */
+static void put_mimalloc(FILE *out, const struct miheap_totals *t)
+{
+	uint64_t pages = 0, live = 0, used = 0, bytes = 0;
+	char a[32], b[32];
+
+	fputs("\nmimalloc (free-threaded: the heaps of every thread state and the pages of threads that exited)\n"
+	      "heap     block size   pages  abandoned   blocks in use  avail blocks\n"
+	      "------   ----------   -----  ---------   -------------  ------------\n", out);
+	for (unsigned i = 0; i < t->nclasses; i++) {
+		const struct miheap_class *k = &t->classes[i];
+		fprintf(out, "%-6s %12" PRIu64 " %7" PRIu64 " %10" PRIu64 " %15s %13s\n", miheap_tag_name(k->tag),
+			k->block_size, k->pages, k->abandoned_pages, stats_commas(k->live, a, sizeof a),
+			stats_commas(k->capacity > k->used ? k->capacity - k->used : 0, b, sizeof b));
+		pages += k->pages;
+		live += k->live;
+		used += k->used;
+		bytes += k->live * k->block_size;
+	}
+	fputc('\n', out);
+	fprintf(out, "# segments                         = %20" PRIu64 " (%" PRIu64 " abandoned by threads that exited)\n",
+		t->segments, t->abandoned_segments);
+	printone(out, "# pages", pages);
+	printone(out, "# blocks in use", live);
+	printone(out, "# bytes in used blocks", bytes);
+	printone(out, "# blocks freed by other threads", used - live);
+	if (t->skipped_pages || t->skipped_segments)
+		fprintf(out, "# skipped: %" PRIu64 " pages, %" PRIu64 " segments (first: %s)\n", t->skipped_pages,
+			t->skipped_segments, t->first_skip);
+}
+
 int report_stats_text(FILE *out, const struct stats *st, struct pc_err *e)
 {
 	put_header(out, st);
+	if (st->mi) {
+		put_mimalloc(out, st->mi);
+		put_gc(out, &st->gc);
+		put_memory(out, st);
+		return output_check(out, "stats report", e);
+	}
 	put_classes(out, &st->ms);
 	put_arenas(out, &st->ms);
 	put_fragmentation(out, &st->ms);

@@ -18,6 +18,7 @@ void stats_init(struct stats *st)
 void stats_release(struct stats *st)
 {
 	census_release(&st->meta);
+	free(st->mi);
 	memset(st, 0, sizeof *st);
 }
 
@@ -42,19 +43,38 @@ static void fill_meta(struct stats *st, const struct pyproc *p, const struct hea
 
 	snprintf(c->version, sizeof c->version, "%s", p->elf.version);
 	pyproc_describe(p, c->build, sizeof c->build);
-	snprintf(c->arena_source, sizeof c->arena_source, "%s", hc->source ? hc->source : "none");
+	snprintf(c->arena_source, sizeof c->arena_source, "%s", st->mi ? "mimalloc" : hc->source ? hc->source : "none");
 	c->narenas = hc->n;
 	c->bytes_read = p->mem.stats.remote_bytes;
 	c->syscalls = p->mem.stats.syscalls;
-	if (py_is_free_threaded(&p->L))
-		census_warn(c, "pymalloc figures: not applicable on a free-threaded build (its objects live in per-thread mimalloc heaps; `pycensus snap` counts them)");
-	else if (hc->n == 0)
+	if (!st->mi && hc->n == 0)
 		census_warn(c, "no pymalloc arenas found (PYTHONMALLOC=malloc?)");
 	if (st->ms.bad_pools)
 		census_warn(c, "%llu pools failed validation and were left out (first: %s)",
 			    (unsigned long long)st->ms.bad_pools, st->ms.first_bad_pool);
 	if (!st->gc.frozen_complete && st->gc.frozen_why)
 		census_warn(c, "frozen objects: %s", st->gc.frozen_why);
+}
+
+/* A free-threaded build: every page of its mimalloc heaps, walked in place (the target stopped),
+ * tallied per heap and block size. */
+static int mimalloc_classes(struct pyproc *p, struct stats *st, struct pc_err *e)
+{
+	uint64_t *ts = NULL;
+	size_t n;
+	int rc;
+
+	if (!py_is_free_threaded(&p->L))
+		return 0;
+	n = miheap_thread_states(p, &ts);
+	st->mi = xcalloc(1, sizeof *st->mi);
+	rc = miheap_walk(&p->mem, py_mimalloc(p->L.major, p->L.minor), p->interp, ts, n, NULL, NULL, st->mi, e);
+	free(ts);
+	if (st->mi->skipped_pages || st->mi->skipped_segments)
+		census_warn(&st->meta, "%llu mimalloc pages and %llu segments failed validation and were left out (first: %s)",
+			    (unsigned long long)st->mi->skipped_pages, (unsigned long long)st->mi->skipped_segments,
+			    st->mi->first_skip);
+	return rc;
 }
 
 struct stats_job {
@@ -77,7 +97,7 @@ static int stats_read(struct source *src, struct pyproc *p, void *arg, struct pc
 	memset(&hc, 0, sizeof hc);
 	st->nthreads = p->nthreads;
 	if (arenas_copy(p, j->o->arenas, &hc, &st->meta, e) < 0 || mallocstats_read_counters(p, &st->ms, e) < 0 ||
-	    gcstats_collect(p, &st->gc, e) < 0)
+	    mimalloc_classes(p, st, e) < 0 || gcstats_collect(p, &st->gc, e) < 0)
 		rc = -1;
 	else if (src->img) /* a dump or core: its PID is not the process any more */
 		census_warn(&st->meta, "process memory (RSS, resident arenas): unknown for a file (dump or core), which "

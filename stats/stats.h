@@ -13,6 +13,7 @@
 #include "model/census.h"
 #include "objects/gcstats.h"
 #include "pymalloc/mallocstats.h"
+#include "pymalloc/miheap.h"
 #include "source/source.h"
 
 struct stats_opts {
@@ -29,6 +30,8 @@ struct stats {
 	bool have_arena_resident;    /* pagemap readable */
 	uint64_t arena_resident;     /* bytes of the arenas resident in RAM */
 	uint64_t arena_swapped;
+	/* a free-threaded build: its mimalloc heaps' size classes (malloc'd; NULL on a GIL build) */
+	struct miheap_totals *mi;
 };
 
 void stats_init(struct stats *st);

@@ -70,8 +70,8 @@ static int on_pid(pid_t pid, char *out, char *err, size_t errlen, const char *co
 
 /* snap, stats and stacks read a free-threaded 3.13t (4 threads, 2 exited) and leave it running:
  * snap says where its objects came from and that it ran stopped (and refuses --size=alloc and
- * --nonblocking, exit 6, with the reason), stats says in one line that the pymalloc figures do
- * not apply, stacks shows the waiting workers' frames. */
+ * --nonblocking, exit 6, with the reason), stats shows mimalloc's size classes per heap in place
+ * of pymalloc's, stacks shows the waiting workers' frames. */
 Test(freethreaded, commands_read_it, .timeout = 300)
 {
 	struct python ft[4];
@@ -99,8 +99,9 @@ Test(freethreaded, commands_read_it, .timeout = 300)
 			  "%s: snap --nonblocking: exit %d: %s", ft[i].label, rc, err);
 		rc = on_pid(p.pid, out, err, sizeof err, (const char *[]){ "stats", NULL });
 		cr_expect_eq(rc, 0, "%s: stats: exit %d: %s", ft[i].label, rc, err);
-		cr_expect(strstr(out, "warning: pymalloc figures: not applicable on a free-threaded build") &&
-			  !strstr(out, "PYTHONMALLOC=malloc"), "%s: stats printed:\n%s", ft[i].label, out);
+		cr_expect(strstr(out, "sample: arenas via mimalloc;") && strstr(out, "\nmimalloc (free-threaded: ") &&
+			  strstr(out, "\ngc               64 ") && !strstr(out, "PYTHONMALLOC=malloc") &&
+			  !strstr(out, "\npymalloc ("), "%s: stats printed:\n%s", ft[i].label, out);
 		rc = on_pid(p.pid, out, err, sizeof err, (const char *[]){ "stacks", NULL });
 		cr_expect_eq(rc, 0, "%s: stacks: exit %d: %s", ft[i].label, rc, err);
 		cr_expect(strstr(out, "GIL free") && strstr(out, "    work (") && strstr(out, "ftthreads.py:"),
@@ -308,4 +309,60 @@ Test(freethreaded, mimalloc_walk_finds_every_object, .timeout = 300)
 				  (unsigned long long)live, (unsigned long long)field(line, "blocks="));
 			h_kill(&p);
 		}
+}
+
+/* The CSV value of one stats metric; -1 when absent. */
+static long long metric(const char *csv, const char *name)
+{
+	char key[128];
+	const char *p;
+
+	snprintf(key, sizeof key, "\n%s,", name);
+	p = strstr(csv, key);
+	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+/* stats on 1, 4 and 16 threads (the odd ones exited): the blocks in use over every heap's size
+ * classes are what the target's sys.getallocatedblocks() counted (mimalloc's own visit of the same
+ * heaps), up to the truth line's own strings; the classes add up to the total; exited threads'
+ * pages show as abandoned. */
+Test(freethreaded, stats_counts_the_allocated_blocks, .timeout = 300)
+{
+	struct python ft[4];
+	size_t n = ft_or_skip(ft, PC_ARRAY_LEN(ft));
+	char *out = malloc(OUTMAX), err[4096];
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < PC_ARRAY_LEN(threads); k++) {
+			struct proc p;
+			char line[4096], key[64];
+			long long inuse, target, sum = 0, abandoned = 0;
+			int rc;
+
+			cr_assert(start_workload(&p, &ft[i], threads[k], "truth", line, sizeof line),
+				  "%s: ftthreads.py %s truth did not start", ft[i].label, threads[k]);
+			rc = on_pid(p.pid, out, err, sizeof err, (const char *[]){ "stats", "-f", "csv", NULL });
+			cr_assert_eq(rc, 0, "%s: stats -f csv: exit %d: %s", ft[i].label, rc, err);
+			for (unsigned c = 0; snprintf(key, sizeof key, "mimalloc.classes.%u.blocks", c), metric(out, key) >= 0; c++) {
+				sum += metric(out, key);
+				snprintf(key, sizeof key, "mimalloc.classes.%u.abandoned_pages", c);
+				abandoned += metric(out, key);
+			}
+			inuse = metric(out, "mimalloc.blocks_in_use");
+			target = (long long)field(line, "blocks=");
+			fprintf(stderr, "freethreaded: %s, %s threads: stats counts %lld blocks in use (%lld pages abandoned by "
+					"exited threads), the target's sys.getallocatedblocks() %lld\n", ft[i].label, threads[k], inuse,
+				abandoned, target);
+			cr_expect_eq(sum, inuse, "%s %s threads: classes sum to %lld, total %lld", ft[i].label, threads[k], sum,
+				     inuse);
+			cr_expect_eq(metric(out, "mimalloc.skipped_pages"), 0, "%s %s threads", ft[i].label, threads[k]);
+			/* the truth's own strings freed after it counted, the ready line's made after: a few */
+			cr_expect(inuse + 64 >= target && inuse <= target + 64, "%s %s threads: stats counts %lld blocks in use, "
+				  "the target %lld", ft[i].label, threads[k], inuse, target);
+			if (atoi(threads[k]) > 1)
+				cr_expect_gt(metric(out, "mimalloc.abandoned_segments"), 0, "%s %s threads: no abandoned segment",
+					     ft[i].label, threads[k]);
+			h_kill(&p);
+		}
+	free(out);
 }
