@@ -58,6 +58,31 @@ Test(dump, regions_merge_with_copies_winning)
 	unlink(path);
 }
 
+/* A streamed dump begun at a fresh temporary path (path: a mkstemp template). */
+static struct dump_stream *stream_begin(char *path)
+{
+	struct pc_err e = { 0 };
+	struct dump_stream *ds;
+	int fd = mkstemp(path);
+
+	cr_assert(fd >= 0);
+	close(fd);
+	memset(rec_a, 0xaa, sizeof rec_a);
+	memset(rec_b, 0xbb, sizeof rec_b);
+	memset(copy, 0xcc, sizeof copy);
+	cr_assert((ds = dump_stream_open(path, 3, &e)), "%s", e.detail);
+	return ds;
+}
+
+static int stream_end(struct dump_stream *ds, const struct mem_region *rec, size_t nrec, const struct mem_region *arenas,
+		      size_t narenas, struct dump_out *out, struct pc_err *e)
+{
+	struct pyimage head = { .pid = 77, .major = 3, .minor = 12, .micro = 1, .runtime = 0x5000 };
+	struct dump_meta m = { .pid = 77, .taken = 1700000000 };
+
+	return dump_stream_close(ds, &m, &head, rec, nrec, arenas, narenas, NULL, NULL, out, e);
+}
+
 /* The same memory written as a streamed census writes it: the copy goes into ARENAS while the
  * census runs, the recorded reads (clipped by it) at the end; read back, the same three regions. */
 Test(dump, streamed_arenas_merge_into_the_regions)
@@ -66,24 +91,15 @@ Test(dump, streamed_arenas_merge_into_the_regions)
 	const struct mem_region rec[] = { { 0x1000, sizeof rec_a, rec_a }, { 0x1090, sizeof rec_b, rec_b } };
 	const struct mem_region cp[] = { { 0x1020, sizeof copy, copy } };
 	static uint8_t high[16];
-	struct pyimage head = { .pid = 77, .major = 3, .minor = 12, .micro = 1, .runtime = 0x5000 };
-	struct dump_meta m = { .pid = 77, .taken = 1700000000 };
-	struct dump_stream *ds;
+	struct dump_stream *ds = stream_begin(path);
 	struct dump_out out;
 	struct dump d;
 	struct pc_err e = { 0 };
-	int fd = mkstemp(path);
 
-	cr_assert(fd >= 0);
-	close(fd);
-	memset(rec_a, 0xaa, sizeof rec_a);
-	memset(rec_b, 0xbb, sizeof rec_b);
-	memset(copy, 0xcc, sizeof copy);
 	memset(high, 0xdd, sizeof high);
-	cr_assert((ds = dump_stream_open(path, 3, &e)), "%s", e.detail);
 	dump_stream_arena(ds, 0x1020, copy, sizeof copy);
 	dump_stream_arena(ds, 0x9000, high, sizeof high);
-	cr_assert_eq(dump_stream_close(ds, &m, &head, rec, 2, cp, 1, NULL, NULL, &out, &e), 0, "%s", e.detail);
+	cr_assert_eq(stream_end(ds, rec, 2, cp, 1, &out, &e), 0, "%s", e.detail);
 	cr_assert_eq(dump_load(path, &d, &e), 0, "%s", e.detail);
 	cr_assert_eq(d.img.nregions, 4);
 	cr_expect(d.img.regions[0].addr == 0x1000 && d.img.regions[0].len == 0x20 && d.img.regions[0].data[0] == 0xaa);
@@ -100,20 +116,14 @@ Test(dump, streamed_arena_overlapping_a_region_is_refused)
 {
 	char path[] = "/tmp/pycensus-dumpunit-XXXXXX";
 	const struct mem_region rec[] = { { 0x1000, sizeof rec_a, rec_a } };
-	struct pyimage head = { .pid = 77, .major = 3, .minor = 12, .micro = 1, .runtime = 0x5000 };
-	struct dump_meta m = { .pid = 77, .taken = 1700000000 };
-	struct dump_stream *ds;
+	struct dump_stream *ds = stream_begin(path);
 	struct dump_out out;
 	struct dump d;
 	struct pc_err e = { 0 };
-	int fd = mkstemp(path);
 
-	cr_assert(fd >= 0);
-	close(fd);
-	cr_assert((ds = dump_stream_open(path, 3, &e)), "%s", e.detail);
 	dump_stream_arena(ds, 0x1020, copy, sizeof copy);
 	/* no arenas given for clipping: rec_a's [0x1020, 0x1040) stays in REGIONS too */
-	cr_assert_eq(dump_stream_close(ds, &m, &head, rec, 1, NULL, 0, NULL, NULL, &out, &e), 0, "%s", e.detail);
+	cr_assert_eq(stream_end(ds, rec, 1, NULL, 0, &out, &e), 0, "%s", e.detail);
 	cr_assert_eq(dump_load(path, &d, &e), -1);
 	cr_expect(strstr(e.detail, "overlaps") != NULL, "%s", e.detail);
 	unlink(path);
