@@ -53,6 +53,13 @@ void arenawin_begin(struct pyproc *p, struct heapcopy *hc, uint64_t window)
 	hc->buf = heapcopy_buffer(hc, p->mem.pid, hc->fetch ? 2 * hc->window : hc->window);
 }
 
+/* Where window number k goes: with a reading thread, even windows in the first half of the
+ * buffer and odd ones in the second, so the one read ahead never lands on the one walked. */
+static uint8_t *half(const struct heapcopy *hc, unsigned k)
+{
+	return hc->buf + (hc->fetch && k % 2 ? hc->window : 0);
+}
+
 /* The arenas from `from` on that fit in a window, as reads into buf; returns the index after. */
 static size_t plan(const struct heapcopy *hc, size_t from, uint8_t *buf, struct mem_req *reqs)
 {
@@ -89,7 +96,7 @@ static void prefetch(struct heapcopy *hc, size_t from)
 	if (!f || from >= hc->n)
 		return;
 	f->from = from;
-	f->to = plan(hc, from, hc->buf + (hc->nwindows % 2 ? 0 : hc->window), f->reqs);
+	f->to = plan(hc, from, half(hc, hc->nwindows), f->reqs);
 	f->running = pthread_create(&f->th, NULL, fetch_main, f) == 0;
 	if (!f->running)
 		f->from = f->to = 0; /* no thread: the walk reads it itself */
@@ -127,7 +134,7 @@ size_t arenawin_hold(struct pyproc *p, struct heapcopy *hc, size_t from, struct 
 		to = f->to;
 		install(p, hc, from, f->reqs, to - from, c);
 	} else {
-		to = plan(hc, from, hc->buf + (hc->nwindows % 2 && f ? hc->window : 0), reqs);
+		to = plan(hc, from, half(hc, hc->nwindows), reqs);
 		if (to == from)
 			return from;
 		heapcopy_read(p, reqs, to - from);
