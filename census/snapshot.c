@@ -95,13 +95,9 @@ static bool over_budget(const struct snapshot_opts *o, uint64_t arenas)
 	return may_stream(o) && arenas + arenas / 8 > budget_of(o);
 }
 
-/* A quarter of the budget: the rest is for the chunks read around the window (32 MiB at most)
- * and what the census keeps per object. Past 64 MiB a larger window saves few reads. */
 static uint64_t window_of(const struct snapshot_opts *o)
 {
-	uint64_t w = budget_of(o) / 4;
-
-	return w < ARENAWIN_MIN ? ARENAWIN_MIN : w > (64u << 20) ? (64u << 20) : w;
+	return snapshot_window(budget_of(o));
 }
 
 /* One copy of every arena, or over the budget a stream of windows (walked in census_walk). */
@@ -311,19 +307,9 @@ static int copy_fits(uint64_t need, pid_t pid, struct pc_err *e)
 		       (int)pid, want, have);
 }
 
-/* The budget, lowered to half the memory pycensus may still take (MemAvailable, the memory
- * cgroup's limit less its usage): the other half is for what the census keeps per object. A
- * container with little room gets a streamed census rather than the OOM killer. */
 static void fit_budget(struct snapshot_opts *o)
 {
-	struct memroom m;
-
-	memroom_read("", &m);
-	o->max_memory = budget_of(o);
-	if (m.bytes / 2 < o->max_memory) {
-		o->max_memory = m.bytes / 2 > (4u << 20) ? m.bytes / 2 : (4u << 20);
-		o->budget_from_room = true;
-	}
+	o->max_memory = snapshot_budget(o->max_memory, &o->budget_from_room);
 }
 
 static int prepare_fresh_copy(struct source *src, const struct snapshot_opts *o, struct copybuf *k, struct pc_err *e)
@@ -344,6 +330,34 @@ static int prepare_fresh_copy(struct source *src, const struct snapshot_opts *o,
 		return -1;
 	copybuf_reserve(k, total + total / 8);
 	return 0;
+}
+
+/* A quarter of the budget: the rest is for the chunks read around the window (32 MiB at most)
+ * and what the census keeps per object. Past 64 MiB a larger window saves few reads. */
+uint64_t snapshot_window(uint64_t budget)
+{
+	uint64_t w = budget / 4;
+
+	return w < ARENAWIN_MIN ? ARENAWIN_MIN : w > (64u << 20) ? (64u << 20) : w;
+}
+
+/* Lowered to half the memory pycensus may still take (MemAvailable, the memory cgroup's limit
+ * less its usage): the other half is for what the census keeps per object. A container with
+ * little room gets a streamed census rather than the OOM killer. */
+uint64_t snapshot_budget(uint64_t max_memory, bool *from_room)
+{
+	struct memroom m;
+	uint64_t b = max_memory ? max_memory : SNAPSHOT_MAX_MEMORY;
+
+	*from_room = false;
+	if (b == SNAPSHOT_UNBOUNDED)
+		return b;
+	memroom_read("", &m);
+	if (m.bytes / 2 < b) {
+		b = m.bytes / 2 > (4u << 20) ? m.bytes / 2 : (4u << 20);
+		*from_room = true;
+	}
+	return b;
 }
 
 int snapshot_take(struct source *src, const struct snapshot_opts *o, struct census *c, struct pc_err *e)

@@ -57,6 +57,12 @@ struct snapshot_opts {
 #define SNAPSHOT_MAX_MEMORY (256ull << 20)
 #define SNAPSHOT_UNBOUNDED UINT64_MAX
 
+/* The budget a census works with: max_memory (0: SNAPSHOT_MAX_MEMORY), lowered to half the memory
+ * pycensus may still take (*from_room then set); SNAPSHOT_UNBOUNDED stays so. */
+uint64_t snapshot_budget(uint64_t max_memory, bool *from_room);
+/* The window a streamed copy reads at a time within that budget. */
+uint64_t snapshot_window(uint64_t budget);
+
 /* Fills c (census_init'ed by the caller) from the source (opened by the caller, closed by it
  * after). The target is resumed before this returns, on every path, unless the source holds it
  * (SOURCE_HOLD; c->pause_s then counts the stop up to now). A source opened SOURCE_NONBLOCKING

@@ -342,6 +342,8 @@ void heapcopy_each_pool(const struct pylayout *L, const struct heapcopy *hc, hea
 	for (size_t a = 0; a < hc->n; a++) {
 		const struct arena_copy *ac = &hc->v[a];
 		uint64_t first = (ac->addr + L->pool_size - 1) & ~(L->pool_size - 1);
+		if (!ac->data)
+			continue; /* streamed: not in the window held now */
 		for (uint64_t pa = first; pa + L->pool_size <= ac->addr + ac->len; pa += L->pool_size)
 			fn(ctx, a, ac->data + (pa - ac->addr), pa);
 	}

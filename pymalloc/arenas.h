@@ -89,7 +89,8 @@ uint64_t arenas_estimate(struct pyproc *p, enum arena_mode mode);
 const struct arena_copy *heapcopy_find(const struct heapcopy *hc, uint64_t addr);
 
 /* Calls fn for every pool-aligned pool of every copied arena, in address order; `arena` is the
- * index into hc->v (one copy per arena). Local memory only: usable after the target resumed. */
+ * index into hc->v (one copy per arena). Local memory only: usable after the target resumed. A
+ * streamed copy's arenas outside the held window are left out. */
 typedef void heapcopy_pool_fn(void *ctx, size_t arena, const uint8_t *pool, uint64_t addr);
 void heapcopy_each_pool(const struct pylayout *L, const struct heapcopy *hc, heapcopy_pool_fn *fn, void *ctx);
 

@@ -1,6 +1,7 @@
 /* mallocstats.c: sys._debugmallocstats() from outside, and arena fragmentation. */
 #include "common/compat.h"
 #include "pymalloc/mallocstats.h"
+#include "pymalloc/arenawin.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -127,13 +128,41 @@ static void fragmentation(struct mallocstats *ms, const struct tally *t, size_t 
 	ms->empty_arenas = ms->narenas > live ? ms->narenas - live : 0;
 }
 
+static void tally_begin(struct tally *t, const struct pylayout *L, const struct heapcopy *hc, struct mallocstats *ms)
+{
+	*t = (struct tally){ L, ms, xcalloc(hc->n + 1, sizeof(uint64_t)), xcalloc(hc->n + 1, sizeof(uint64_t)) };
+	init_constants(L, ms);
+}
+
+static void tally_end(struct tally *t, const struct heapcopy *hc, struct mallocstats *ms);
+
 void mallocstats_tally(const struct pylayout *L, const struct heapcopy *hc, struct mallocstats *ms)
 {
-	struct tally t = { L, ms, xcalloc(hc->n + 1, sizeof(uint64_t)), xcalloc(hc->n + 1, sizeof(uint64_t)) };
+	struct tally t;
+
+	tally_begin(&t, L, hc, ms);
+	heapcopy_each_pool(L, hc, tally_pool, &t);
+	tally_end(&t, hc, ms);
+}
+
+void mallocstats_tally_windows(struct pyproc *p, struct heapcopy *hc, struct mallocstats *ms, struct census *c)
+{
+	struct tally t;
+
+	tally_begin(&t, &p->L, hc, ms);
+	for (size_t from = 0, to; from < hc->n; from = to) {
+		to = arenawin_hold(p, hc, from, c);
+		heapcopy_each_pool(&p->L, hc, tally_pool, &t); /* the held window's arenas only */
+		arenawin_release(p, hc, from, to);
+	}
+	arenawin_end(hc);
+	tally_end(&t, hc, ms);
+}
+
+static void tally_end(struct tally *t, const struct heapcopy *hc, struct mallocstats *ms)
+{
 	uint64_t used;
 
-	init_constants(L, ms);
-	heapcopy_each_pool(L, hc, tally_pool, &t);
 	/* The table counts arenas whose first pool is not carved yet; the copies do not hold them. */
 	ms->narenas = hc->table.known ? hc->table.narenas : hc->n;
 	byte_totals(ms);
@@ -147,9 +176,9 @@ void mallocstats_tally(const struct pylayout *L, const struct heapcopy *hc, stru
 	}
 	used = ms->allocated_bytes + ms->available_bytes + ms->pool_header_bytes + ms->quantization;
 	ms->unused_and_alignment = mallocstats_arena_bytes(ms) > used ? mallocstats_arena_bytes(ms) - used : 0;
-	fragmentation(ms, &t, hc->n);
-	free(t.arena_blocks);
-	free(t.arena_bytes);
+	fragmentation(ms, t, hc->n);
+	free(t->arena_blocks);
+	free(t->arena_bytes);
 }
 
 int mallocstats_collect(struct pyproc *p, const struct heapcopy *hc, struct mallocstats *ms, struct pc_err *e)

@@ -61,6 +61,9 @@ int mallocstats_read_counters(struct pyproc *p, struct mallocstats *ms, struct p
 /* Every figure from the copied pools and the table summary; cannot fail. */
 void mallocstats_tally(const struct pylayout *L, const struct heapcopy *hc, struct mallocstats *ms);
 /* Both, on a stopped target. */
+/* The same over a streamed heapcopy (pymalloc/arenawin.h: arenawin_begin done): each window of
+ * arenas read, tallied and let go in turn, the target stopped throughout. */
+void mallocstats_tally_windows(struct pyproc *p, struct heapcopy *hc, struct mallocstats *ms, struct census *c);
 int mallocstats_collect(struct pyproc *p, const struct heapcopy *hc, struct mallocstats *ms, struct pc_err *e);
 
 /* Derived figures. */
