@@ -1,7 +1,8 @@
 /* stats.h: one `pycensus stats` sample of a live process, end to end over a source
- * (source/source.h): with it stopped and located, copy pymalloc's arenas, read the arena counters,
- * the GC state and the kernel's memory figures; resume it, then tally the pools from the copy.
- * The model report/stats.c prints. */
+ * (source/source.h): with it stopped and located, copy pymalloc's arenas (into a buffer faulted in
+ * before the stop) and read the arena counters; resume it, then read the GC state and the kernel's
+ * memory figures (as snap does: its pause is no longer than snap's) and tally the pools from the
+ * copy. The model report/stats.c prints. */
 #ifndef PC_STATS_H
 #define PC_STATS_H
 
