@@ -60,6 +60,8 @@ static void stats_help(FILE *out)
 		"  -o, --output FILE           write to FILE instead of standard output\n"
 		"      --arenas auto|symbols|scan\n"
 		"                              how to find pymalloc's arenas (see 'pycensus snap --help')\n"
+		"      --max-memory SIZE|none  the most memory the copy of the arenas may take (default 256M):\n"
+		"                              larger ones are tallied a window at a time, the target stopped\n"
 		"      --subprocesses          every process of the tree under PID, one stopped at a time,\n"
 		"                              each under a line naming it and its role (text only)\n"
 		TARGET_HELP
@@ -75,7 +77,8 @@ static int parse_args(int argc, char **argv, struct stats_args *a, struct pc_err
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
 		{ "arenas", required_argument, NULL, 'a' }, { "help", no_argument, NULL, 'h' },
-		{ "subprocesses", no_argument, NULL, 'T' }, TARGET_LONGOPTS, { 0, 0, 0, 0 },
+		{ "subprocesses", no_argument, NULL, 'T' }, { "max-memory", required_argument, NULL, 'Y' },
+		TARGET_LONGOPTS, { 0, 0, 0, 0 },
 	};
 	static const char *const modes[] = { "auto", "symbols", "scan" };
 	int c, m;
@@ -91,6 +94,7 @@ static int parse_args(int argc, char **argv, struct stats_args *a, struct pc_err
 			break;
 		case 'o': a->output = optarg; break;
 		case 'T': a->subprocesses = true; break;
+		case 'Y': if (cli_parse_memory(optarg, &a->opts.max_memory, e) < 0) return -1; break;
 		case 'a':
 			if ((m = cli_parse_choice(optarg, modes, 3, "--arenas", e)) < 0)
 				return -1;

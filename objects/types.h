@@ -54,6 +54,11 @@ struct pytype {
 	int32_t *member_offs;
 	unsigned nmember_offs;
 	bool members_read;
+	/* its own tp_members' object-member offsets, parsed from the read of the type itself when the
+	 * array lies within it (own_read), else read by typetab_members when asked */
+	int32_t *own_offs;
+	uint16_t nown_offs;
+	bool own_read;
 	/* the census accumulates here */
 	uint64_t count, size;
 	uint64_t dict_of_count, dict_of_size; /* dicts owned by instances of this type */

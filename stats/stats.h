@@ -1,7 +1,8 @@
 /* stats.h: one `pycensus stats` sample of a live process, end to end over a source
- * (source/source.h): with it stopped and located, copy pymalloc's arenas, read the arena counters,
- * the GC state and the kernel's memory figures; resume it, then tally the pools from the copy.
- * The model report/stats.c prints. */
+ * (source/source.h): with it stopped and located, copy pymalloc's arenas (into a buffer faulted in
+ * before the stop) and read the arena counters; resume it, then read the GC state and the kernel's
+ * memory figures (as snap does: its pause is no longer than snap's) and tally the pools from the
+ * copy. The model report/stats.c prints. */
 #ifndef PC_STATS_H
 #define PC_STATS_H
 
@@ -18,6 +19,9 @@
 
 struct stats_opts {
 	enum arena_mode arenas;
+	/* the most memory the copy of the arenas may take (--max-memory; census/snapshot.h): over it
+	 * the pools are tallied a window of arenas at a time, the target stopped throughout */
+	uint64_t max_memory;
 };
 
 struct stats {

@@ -150,13 +150,15 @@ static void run_ok(const char *const *args, char *out, const char *what, const s
 	cr_assert_eq(rc, 0, "%s: pycensus %s failed (%d): %s", py->label, what, rc, err);
 }
 
-static void stats_csv(pid_t pid, struct table *t, const struct python *py)
+/* stats -f csv, with --max-memory max (the pools tallied a window at a time) unless NULL. */
+static void stats_csv(pid_t pid, struct table *t, const char *max, const struct python *py)
 {
 	char pidtxt[16], *out = malloc(OUTMAX);
-	const char *args[] = { "stats", "-f", "csv", pidtxt, NULL };
+	const char *args[] = { "stats", "-f", "csv", max ? "--max-memory" : pidtxt, max ? max : NULL, pidtxt, NULL };
 
 	snprintf(pidtxt, sizeof pidtxt, "%d", (int)pid);
 	run_ok(args, out, "stats -f csv", py);
+	cr_expect(!max || strstr(out, "tallied in "), "%s: stats --max-memory %s did not stream:\n%.500s", py->label, max, out);
 	cr_assert(metric_csv(out, t), "%s: unparsable stats CSV:\n%.500s", py->label, out);
 	free(out);
 }
@@ -323,12 +325,16 @@ static void check_formats(pid_t pid, const struct table *t, const struct python 
 	free(out);
 }
 
-/* Samples the quiet target, then has it print its own figures. */
+/* Samples the quiet target, then has it print its own figures; the second time also with the
+ * arenas tallied in 1 MiB windows (--max-memory 4M), which must give the same figures. */
 static void sample(struct proc *p, int nth, struct table *t, struct table *truth, struct dms *d, const struct python *py)
 {
+	struct table win = { 0 };
 	char *snap = NULL;
 
-	stats_csv(p->pid, t, py);
+	stats_csv(p->pid, t, NULL, py);
+	if (nth == 2)
+		stats_csv(p->pid, &win, "4M", py);
 	if (nth == 1) {
 		check_formats(p->pid, t, py);
 		snap = snap_text(p->pid, py);
@@ -337,6 +343,10 @@ static void sample(struct proc *p, int nth, struct table *t, struct table *truth
 	cr_assert(h_read_truth(p, truth), "%s: the workload did not report after sample %d", py->label, nth);
 	cr_assert(dms_read(p->errpath, nth, d), "%s: no sys._debugmallocstats() print %d", py->label, nth);
 	check_allocator(t, d, py, nth);
+	if (nth == 2) {
+		check_allocator(&win, d, py, nth);
+		h_table_free(&win);
+	}
 	check_gc(t, truth, py, nth);
 	if (snap)
 		check_snap_header(snap, truth, d, py);
