@@ -49,7 +49,7 @@ _pycensus()
 	esac
 	case "$cmd" in
 	snap) opts="--format --output --rows --by --size --arenas --nonblocking --pause --max-memory --no-header --stacks --interval --count --quiet --exe --sysroot --help" ;;
-	stats) opts="--format --output --arenas --exe --sysroot --help" ;;
+	stats) opts="--format --output --arenas --max-memory --exe --sysroot --help" ;;
 	stacks) opts="--native --format --output --exe --sysroot --help" ;;
 	run) opts="--interval --format --output --rows --arenas --pause --max-memory --quiet --help --" ;;
 	top) opts="--interval --rows --count --arenas --pause --max-memory --help" ;;
