@@ -180,7 +180,7 @@ static void sample(struct run *r, pid_t tid, bool at_exit)
 	if (rc == 0 && sampling_add(&r->sm, &c, t, proc_rss(src.via), at_exit, &e) < 0)
 		rc = -1;
 	else if (rc < 0 && !at_exit) /* a failed census paused the target too: the next one waits as long */
-		pace_sampled(&r->pace, t, c.pause_s, mono_now());
+		pace_sampled(&r->pace, t, c.pause_s, mono_now(), 0);
 	if (rc < 0)
 		census_failed(r, &e, at_exit ? "exit census failed" : "census failed");
 	census_release(&c);
@@ -225,6 +225,8 @@ static void on_timeout(struct run *r)
 		probe(r);
 		return;
 	}
+	if (!pace_due(&r->pace, mono_now(), proc_rss(r->l.pid)))
+		return; /* the heap grew: its pause needs a longer wait (r->pace.next moved) */
 	sample(r, 0, false); /* sets r->pace.next (cli/pace.h) */
 	if (r->pace.next < mono_now()) /* the children's censuses took longer: no burst to catch up */
 		r->pace.next = mono_now() + r->pace.interval;

@@ -317,6 +317,16 @@ static bool sleep_until(double when, volatile sig_atomic_t *stop)
 	return false;
 }
 
+/* Sleeps until the next sample is due (cli/pace.h: later when the heap grew); false when a signal
+ * asked to stop. */
+static bool wait_due(struct pace *p, pid_t pid, volatile sig_atomic_t *stop)
+{
+	while (sleep_until(p->next, stop))
+		if (pace_due(p, mono_now(), proc_rss(pid)))
+			return true;
+	return false;
+}
+
 /* -i: censuses every interval into a time series, until -c samples, a signal, or the end. */
 static int sample_loop(struct snap_args *a, struct pc_err *e)
 {
@@ -339,7 +349,7 @@ static int sample_loop(struct snap_args *a, struct pc_err *e)
 	for (unsigned long k = 0; !a->count || k < a->count; k++) {
 		struct census c;
 
-		if (k && !sleep_until(pace.next, &stop))
+		if (k && !wait_due(&pace, a->pid, &stop))
 			break;
 		census_init(&c);
 		rc = take(a, &c, e);

@@ -282,7 +282,8 @@ static void add_sample(struct top *t, const struct census *c, double start, doub
 	if (t->s.n == 0)
 		t->t0 = start + offset;
 	series_add(&t->s, c, start + offset - t->t0, rss, false);
-	t->s.v[t->s.n - 1].interval_s = pace_sampled(&t->pace, start, c->pause_s, mono_now());
+	/* the tree's memory is not the root's: its growth is not followed (pace_due) */
+	t->s.v[t->s.n - 1].interval_s = pace_sampled(&t->pace, start, c->pause_s, mono_now(), t->subprocesses ? 0 : rss);
 }
 
 /* --subprocesses: the tree's censuses, their sum into the series. */
@@ -364,7 +365,8 @@ static int loop(struct top *t, struct pc_err *e)
 	for (unsigned long k = 0;;) {
 		int key;
 
-		if (!t->paused && mono_now() >= t->pace.next) {
+		if (!t->paused && mono_now() >= t->pace.next &&
+		    pace_due(&t->pace, mono_now(), t->subprocesses ? 0 : proc_rss(t->pid))) {
 			int rc = take(t, e);
 			if (stop_sig) /* Ctrl-C during the census: the target was resumed, this sample dropped */
 				return 0;

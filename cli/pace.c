@@ -30,26 +30,44 @@ int pace_parse(const char *s, double *budget, struct pc_err *e)
 	return 0;
 }
 
-double pace_sampled(struct pace *p, double start, double pause, double now)
+/* The budget's two terms for a next pause of `expect` seconds: the earliest next start. */
+static double budget_start(const struct pace *p, double expect)
 {
-	double period = p->interval, need;
+	double own = p->last + expect / p->budget, share = p->t0 + (p->paused + expect) / p->budget - expect;
+
+	return own > share ? own : share;
+}
+
+double pace_sampled(struct pace *p, double start, double pause, double now, uint64_t rss)
+{
+	double period = p->interval;
 
 	if (!(pause >= 0))
 		pause = 0;
 	if (p->samples++ == 0)
 		p->t0 = start;
+	p->last = start;
+	if (rss)
+		p->rss = rss;
 	p->paused += pause;
 	p->level = pause > p->level ? pause : (p->level + pause) / 2;
-	if (p->budget > 0) {
-		need = p->level / p->budget;
-		if (need > period)
-			period = need;
-		need = p->t0 + (p->paused + p->level) / p->budget - p->level - start;
-		if (need > period)
-			period = need;
-	}
+	if (p->budget > 0 && budget_start(p, p->level) - start > period)
+		period = budget_start(p, p->level) - start;
 	p->next = p->budget > 0 ? start + period : p->next + p->interval;
 	if (p->next < now) /* a census longer than its period: no burst to catch up */
 		p->next = now + p->interval;
 	return period;
+}
+
+bool pace_due(struct pace *p, double now, uint64_t rss)
+{
+	double later;
+
+	if (p->budget <= 0 || !p->samples || !p->rss || rss <= p->rss)
+		return true;
+	later = budget_start(p, p->level * (double)rss / (double)p->rss);
+	if (later <= now)
+		return true;
+	p->next = later;
+	return false;
 }

@@ -12,9 +12,12 @@
  * where level follows the pauses: it rises at once to a longer pause (level = p_k when p_k >
  * level) and halves its excess over a shorter one (level = (level + p_k) / 2), so one short pause
  * after long ones does not bring the interval down at once (the heap that gave them is usually
- * still there). Since level >= p_k, the share counted from the first sample to the start of any
- * later one is within b whatever the pauses do; the share up to an arbitrary moment is within b
- * unless a pause exceeded the level before it (a heap that grew), which the next wait repays.
+ * still there). When the sample comes due and the target's resident memory has grown since the
+ * last one, the pause to expect is the level scaled by that growth, and the two budget terms are
+ * checked again with it: a growing heap defers the sample rather than overrunning the budget.
+ * Since level >= p_k, the share counted from the first sample to the start of any later one is
+ * within b whatever the pauses do; the share up to an arbitrary moment is within b unless a pause
+ * exceeded that expectation, which the next wait repays.
  * A budget of 0 (`off`) keeps the fixed cadence of -i. */
 #ifndef PC_PACE_H
 #define PC_PACE_H
@@ -29,6 +32,8 @@ struct pace {
 	double budget;    /* share of the target's time, 0..1; 0 = fixed interval */
 	double level;     /* the pauses followed as above */
 	double t0;        /* the first sample's start (monotonic) */
+	double last;      /* the latest sample's start */
+	uint64_t rss;     /* the target's resident memory at the latest sample; 0: not known */
 	double paused;    /* the pauses so far */
 	unsigned samples; /* taken so far */
 	double next;      /* monotonic time the next sample is due */
@@ -38,11 +43,15 @@ struct pace {
 extern const char pace_help[];
 /* --max-overhead PCT: a percentage from 0 to 100, or `off` (= 0); budget as a fraction. */
 int pace_parse(const char *s, double *budget, struct pc_err *e);
-/* After a sample that began at `start` (monotonic) and paused the target `pause` seconds, at
- * monotonic time `now`: sets p->next and returns the period the rule above gives (-i without a
+/* After a sample that began at `start` (monotonic), paused the target `pause` seconds and found
+ * it `rss` bytes resident (0: not known), at monotonic time `now`: sets p->next and returns the period the rule above gives (-i without a
  * budget). With a budget the period counts from the sample's start; without one the samples keep
  * the cadence of -i. Either way a census that took longer than its period is followed by a whole
  * interval, not by a burst of samples to catch up (the next sample is then later than planned). */
-double pace_sampled(struct pace *p, double start, double pause, double now);
+double pace_sampled(struct pace *p, double start, double pause, double now, uint64_t rss);
+/* At p->next, with the target now `rss` bytes resident (0: not known): true when the sample is
+ * due; false when the memory grew so much since the last one that the pause to expect needs a
+ * longer wait, p->next then moved to its end. */
+bool pace_due(struct pace *p, double now, uint64_t rss);
 
 #endif

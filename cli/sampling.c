@@ -34,7 +34,7 @@ int sampling_add(struct sampling *sm, const struct census *c, double now, uint64
 	series_add(&sm->s, c, now - sm->t0, rss, at_exit);
 	p = &sm->s.v[sm->s.n - 1]; /* the series' own latest point: the interval planned after it */
 	if (sm->pace && !at_exit) {
-		p->interval_s = pace_sampled(sm->pace, now, c->pause_s, mono_now());
+		p->interval_s = pace_sampled(sm->pace, now, c->pause_s, mono_now(), rss);
 		snprintf(next, sizeof next, ", next in %.1f s", p->interval_s);
 	}
 	progress_status(&sm->prog, "sample %u at %.1f s%s: %llu objects, %llu bytes, RSS %.1f MiB, pause %.3f s%s",

@@ -1,7 +1,7 @@
 /* test_pace.c: cli/pace.h's rule on given pauses (no target, no clock: the times are passed in),
  * and report/overhead.h's share of a series: the budget held over every whole period, -i as the
- * floor, the level rising at once and halving its excess, off keeping the cadence, --max-overhead
- * parsing; the share read back from a CSV series' pace comments. */
+ * floor, the level rising at once and halving its excess, a grown heap deferring a sample, off
+ * keeping the cadence, --max-overhead parsing; the share read back from a CSV series' pace comments. */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
@@ -21,7 +21,7 @@ static void drive(struct pace *p, const double *pauses, size_t n, double *starts
 	p->next = t;
 	for (size_t k = 0; k < n; k++) {
 		starts[k] = t;
-		periods[k] = pace_sampled(p, t, pauses[k], t + pauses[k]);
+		periods[k] = pace_sampled(p, t, pauses[k], t + pauses[k], 0);
 		t = p->next;
 	}
 }
@@ -48,6 +48,24 @@ Test(pace, budget_held_over_whole_periods)
 	cr_expect_float_eq(periods[2], (0.075 + 0.063) / 0.01 - 0.063 - (starts[2] - starts[0]), 1e-9);
 	/* 0.020 after 0.080: the level halves its excess (0.050), the period does not drop to 2 s */
 	cr_expect_gt(periods[4], 0.050 / 0.01 - 1e-9, "%.3f s", periods[4]);
+}
+
+/* A sample that found 100 MB and paused 10 ms: at its due time the target holds 300 MB, so the
+ * pause to expect is 30 ms and the sample waits for it; at the new time, with no more growth, it
+ * is due. */
+Test(pace, grown_heap_defers)
+{
+	struct pace p = { .interval = 1.0, .budget = 0.01 };
+	double period = pace_sampled(&p, 10.0, 0.010, 10.05, 100u << 20), later;
+
+	cr_expect_float_eq(period, 2 * 0.010 / 0.01 - 0.010, 1e-9); /* the first: its own and the next pause */
+	cr_expect(pace_due(&p, p.next, 100u << 20), "no growth: due as planned");
+	cr_expect(!pace_due(&p, p.next, 300u << 20), "three times the memory: not yet");
+	later = p.next;
+	cr_expect_float_eq(later, 10.0 + (0.010 + 0.030) / 0.01 - 0.030, 1e-9);
+	cr_expect(pace_due(&p, later, 300u << 20));
+	p.budget = 0;
+	cr_expect(pace_due(&p, 0, 900u << 20), "off: never deferred");
 }
 
 Test(pace, interval_is_the_floor)
