@@ -44,10 +44,11 @@ extern const char pace_help[];
 /* --max-overhead PCT: a percentage from 0 to 100, or `off` (= 0); budget as a fraction. */
 int pace_parse(const char *s, double *budget, struct pc_err *e);
 /* After a sample that began at `start` (monotonic), paused the target `pause` seconds and found
- * it `rss` bytes resident (0: not known), at monotonic time `now`: sets p->next and returns the period the rule above gives (-i without a
- * budget). With a budget the period counts from the sample's start; without one the samples keep
- * the cadence of -i. Either way a census that took longer than its period is followed by a whole
- * interval, not by a burst of samples to catch up (the next sample is then later than planned). */
+ * it `rss` bytes resident (0: not known), at monotonic time `now`: sets p->next and returns the
+ * period the rule above gives (-i without a budget). With a budget the period counts from the
+ * sample's start; without one the samples keep the cadence of -i. Either way a census that took
+ * longer than its period is followed by a whole interval, not by a burst of samples to catch up
+ * (the next sample is then later than planned). */
 double pace_sampled(struct pace *p, double start, double pause, double now, uint64_t rss);
 /* At p->next, with the target now `rss` bytes resident (0: not known): true when the sample is
  * due; false when the memory grew so much since the last one that the pause to expect needs a
