@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -171,18 +170,13 @@ static size_t fit_rows(const struct top *t)
 /* The pause share so far and the interval the budget gives (report/overhead.h). */
 static void put_overhead(FILE *out, const struct top *t)
 {
+	static const struct overhead_words words = { "pause share: after the next sample", "pause %.2f %% of its time",
+						     " (budget %g %%)", " (no budget)" };
 	const struct series_point *p = &t->s.v[t->s.n - 1];
 	struct overhead o;
 
 	overhead_of(&t->s, &o);
-	if (isnan(o.share))
-		fputs("pause share: after the next sample", out);
-	else
-		fprintf(out, "pause %.2f %% of its time", o.share * 100);
-	if (t->pace.budget > 0)
-		fprintf(out, " (budget %g %%)", t->pace.budget * 100);
-	else
-		fputs(" (no budget)", out);
+	overhead_put_share(out, &t->s, &o, &words);
 	fprintf(out, ", interval %.2f s%s\n", p->interval_s,
 		p->interval_s > t->pace.interval * (1 + 1e-9) ? " (stretched)" : "");
 }

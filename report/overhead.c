@@ -27,21 +27,31 @@ void overhead_of(const struct series *s, struct overhead *o)
 	}
 }
 
+void overhead_put_share(FILE *out, const struct series *s, const struct overhead *o, const struct overhead_words *w)
+{
+	if (isnan(o->share))
+		fputs(w->no_share, out);
+	else
+		fprintf(out, w->share, o->share * 100);
+	if (s->budget > 0)
+		fprintf(out, w->budget, s->budget * 100);
+	else
+		fputs(w->off, out);
+}
+
 void overhead_text(FILE *out, const struct series *s)
 {
+	static const struct overhead_words words = {
+		"pause share: one sample, no interval to count it over",
+		"pause %.2f %% of the target's time between the first and the last sample", " (budget %g %%)",
+		" (no budget: --max-overhead off)",
+	};
 	struct overhead o;
 
 	if (!s->paced)
 		return;
 	overhead_of(s, &o);
-	if (isnan(o.share))
-		fputs("pause share: one sample, no interval to count it over", out);
-	else
-		fprintf(out, "pause %.2f %% of the target's time between the first and the last sample", o.share * 100);
-	if (s->budget > 0)
-		fprintf(out, " (budget %g %%)", s->budget * 100);
-	else
-		fputs(" (no budget: --max-overhead off)", out);
+	overhead_put_share(out, s, &o, &words);
 	if (o.stretched)
 		fprintf(out, ", interval stretched to %.2f s in %zu of %zu samples\n", o.longest_s, o.stretched, o.planned);
 	else
@@ -73,6 +83,7 @@ void overhead_json(struct json *j, const struct series *s)
 
 void overhead_csv(FILE *out, const struct series *s)
 {
+	static const struct overhead_words words = { "none", "%.4f", ",budget_pct,%g\n", ",budget_pct,off\n" };
 	const struct series_point *p = &s->v[s->n - 1];
 	struct overhead o;
 
@@ -80,12 +91,5 @@ void overhead_csv(FILE *out, const struct series *s)
 		return;
 	overhead_of(s, &o);
 	fprintf(out, "# sample %u pace,pause_s,%.6f,interval_s,%.6f,share_pct,", p->sample, p->pause_s, p->interval_s);
-	if (isnan(o.share))
-		fputs("none", out);
-	else
-		fprintf(out, "%.4f", o.share * 100);
-	if (s->budget > 0)
-		fprintf(out, ",budget_pct,%g\n", s->budget * 100);
-	else
-		fputs(",budget_pct,off\n", out);
+	overhead_put_share(out, s, &o, &words);
 }

@@ -24,6 +24,13 @@ struct overhead {
 };
 
 void overhead_of(const struct series *s, struct overhead *o);
+/* How a report words the share and the budget: printf formats taking the share in per cent and the
+ * budget in per cent, and what stands instead of each when there is none. */
+struct overhead_words {
+	const char *no_share, *share, *budget, *off;
+};
+/* The share of o and the budget of s, in those words. */
+void overhead_put_share(FILE *out, const struct series *s, const struct overhead *o, const struct overhead_words *w);
 /* "pause 0.8 % of the target's time (budget 1 %), interval stretched to 6.3 s in 12 of 40
  * samples" and a newline; nothing for a series that was not paced. */
 void overhead_text(FILE *out, const struct series *s);
