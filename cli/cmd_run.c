@@ -13,6 +13,7 @@
 #include "attach/procfs.h"
 #include "attach/stop.h"
 #include "cli/commands.h"
+#include "cli/pace.h"
 #include "cli/runtree.h"
 #include "cli/sampling.h"
 #include "source/pyready.h"
@@ -23,7 +24,7 @@
 #define READY_POLL_MS 5
 
 struct run {
-	double interval;
+	struct pace pace;      /* -i and --max-overhead: when the next sample is due */
 	bool quiet;
 	char **argv;
 	struct snapshot_opts opts;
@@ -33,7 +34,6 @@ struct run {
 	struct pyready ready;
 	struct hwbreak hw;     /* at the finalisation entry points, once the interpreter is ready */
 	bool is_ready, final_done, hw_armed, gave_up;
-	double next;           /* monotonic time of the next sample */
 	struct pc_err last;    /* the latest census failure */
 	unsigned failures;
 	bool subprocesses;     /* the program's children too (cli/runtree.h) */
@@ -53,7 +53,8 @@ static void run_help(FILE *out)
 		"pycensus exits with CMD's status (128 + N when a signal N killed it).\n"
 		"\n"
 		"options:\n"
-		"  -i, --interval SECONDS  time between censuses (default 1; fractions allowed)\n"
+		"  -i, --interval SECONDS  time between censuses (default 1; fractions allowed), the shortest\n"
+		"                          under --max-overhead\n"
 		"  -f, --format text|csv|json|html\n"
 		"                          text (default): the final partition and the kinds that grew most\n"
 		"                          since the first sample; csv: time_s,sample,kind,count,size per\n"
@@ -69,6 +70,7 @@ static void run_help(FILE *out)
 		"                          censused one at a time after CMD; text adds a line per child and\n"
 		"                          the kinds summed over all; csv/json write each child's series to a\n"
 		"                          file named after -o's (series.csv -> series.PID.csv)\n");
+	fputs(pace_help, out);
 	fputs(cli_pause_help, out);
 	fputs(cli_memory_help, out);
 	fprintf(out,
@@ -89,19 +91,21 @@ static int parse_args(int argc, char **argv, struct run *r, struct pc_err *e)
 		{ "interval", required_argument, NULL, 'i' }, { "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },   { "rows", required_argument, NULL, 'n' },
 		{ "arenas", required_argument, NULL, 'a' },   { "quiet", no_argument, NULL, 'q' },
-		{ "pause", required_argument, NULL, 'P' }, { "max-memory", required_argument, NULL, 'Y' },    { "help", no_argument, NULL, 'h' },
-		{ "subprocesses", no_argument, NULL, 'T' },   { 0, 0, 0, 0 },
+		{ "pause", required_argument, NULL, 'P' },    { "help", no_argument, NULL, 'h' },
+		{ "subprocesses", no_argument, NULL, 'T' },   { "max-overhead", required_argument, NULL, 'M' },
+		{ "max-memory", required_argument, NULL, 'Y' }, { 0, 0, 0, 0 },
 	};
 	int c;
 
-	r->interval = 1.0;
+	r->pace = (struct pace){ .interval = 1.0, .budget = PACE_DEFAULT_BUDGET };
 	r->sm.format = "text";
 	r->sm.limit = 20;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+i:f:o:n:qh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'i': if (cli_parse_interval(optarg, &r->interval, e) < 0) return -1; break;
+		case 'i': if (cli_parse_interval(optarg, &r->pace.interval, e) < 0) return -1; break;
+		case 'M': if (pace_parse(optarg, &r->pace.budget, e) < 0) return -1; break;
 		case 'f':
 			if (cli_parse_format(optarg, CLI_FMT(TEXT) | CLI_FMT(CSV) | CLI_FMT(JSON) | CLI_FMT(HTML), e) < 0)
 				return -1;
@@ -177,6 +181,8 @@ static void sample(struct run *r, pid_t tid, bool at_exit)
 	source_close(&src);
 	if (rc == 0 && sampling_add(&r->sm, &c, t, proc_rss(src.via), at_exit, &e) < 0)
 		rc = -1;
+	else if (rc < 0 && !at_exit) /* a failed census paused the target too: the next one waits as long */
+		pace_sampled(&r->pace, t, c.pause_s, mono_now(), 0);
 	if (rc < 0)
 		census_failed(r, &e, at_exit ? "exit census failed" : "census failed");
 	census_release(&c);
@@ -197,8 +203,8 @@ static void probe(struct run *r)
 	if (rc <= 0)
 		return;
 	r->is_ready = true;
+	r->pace.next = mono_now();
 	sample(r, 0, false);
-	r->next = mono_now() + r->interval;
 }
 
 static int timeout_ms(const struct run *r)
@@ -209,7 +215,7 @@ static int timeout_ms(const struct run *r)
 		return -1;
 	if (!r->is_ready)
 		return READY_POLL_MS;
-	left = r->next - mono_now();
+	left = r->pace.next - mono_now();
 	return left > 0 ? (int)(left * 1000) + 1 : 0;
 }
 
@@ -221,10 +227,11 @@ static void on_timeout(struct run *r)
 		probe(r);
 		return;
 	}
-	sample(r, 0, false);
-	r->next += r->interval;
-	if (r->next < mono_now()) /* a census longer than the interval: no burst to catch up */
-		r->next = mono_now() + r->interval;
+	if (!pace_due(&r->pace, mono_now(), proc_rss(r->l.pid)))
+		return; /* the heap grew: its pause needs a longer wait (r->pace.next moved) */
+	sample(r, 0, false); /* sets r->pace.next (cli/pace.h) */
+	if (r->pace.next < mono_now()) /* the children's censuses took longer: no burst to catch up */
+		r->pace.next = mono_now() + r->pace.interval;
 }
 
 /* The program is about to finalise (hardware breakpoint) or exit: the heap as it is now. */
@@ -318,6 +325,7 @@ int cmd_run(int argc, char **argv)
 		r.sm.after = children_text;
 		r.sm.after_arg = &r;
 	}
+	r.sm.pace = &r.pace;
 	progress_init(&r.sm.prog, r.quiet, 0);
 	r.opts.progress = progress_phase;
 	r.opts.progress_arg = &r.sm.prog;

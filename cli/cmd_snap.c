@@ -12,6 +12,7 @@
 #include "attach/procfs.h"
 #include "attach/stop.h"
 #include "cli/commands.h"
+#include "cli/pace.h"
 #include "cli/sampling.h"
 #include "cli/target.h"
 #include "cli/tree.h"
@@ -36,6 +37,8 @@ struct snap_args {
 	bool subprocesses; /* the process tree under PID, each process in turn */
 	bool nonblocking;  /* read while the target runs (no ptrace stop) */
 	double interval;   /* -i: > 0 samples repeatedly */
+	double budget;     /* --max-overhead, a fraction (cli/pace.h) */
+	bool budget_set;
 	int64_t taken_ns;  /* -f pprof's time_nanos: the wall clock as the census began */
 	unsigned long count; /* -c: samples to take (0: until interrupted or the process ends) */
 	struct snapshot_opts opts;
@@ -92,7 +95,9 @@ static void snap_help(FILE *out)
 		"  -i, --interval SECONDS  sample every SECONDS until -c samples, Ctrl-C or the process ends:\n"
 		"                          a time series, reported as for 'pycensus run' (csv: written as\n"
 		"                          samples are taken; text: final partition and what grew most)\n"
-		"  -c, --count N           with -i: stop after N samples\n"
+		"  -c, --count N           with -i: stop after N samples\n");
+	fputs(pace_help, out);
+	fprintf(out,
 		"  -q, --quiet             no progress on stderr\n"
 		TARGET_HELP
 		"  -h, --help              this help\n"
@@ -137,15 +142,16 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		{ "stacks", no_argument, NULL, 'S' },       { "nonblocking", no_argument, NULL, 'B' },
 		{ "size", required_argument, NULL, 's' },   { "help", no_argument, NULL, 'h' },
 		{ "interval", required_argument, NULL, 'i' }, { "count", required_argument, NULL, 'c' },
-		{ "quiet", no_argument, NULL, 'q' },        { "pause", required_argument, NULL, 'P' }, { "max-memory", required_argument, NULL, 'Y' },
-		{ "subprocesses", no_argument, NULL, 'T' }, TARGET_LONGOPTS, { 0, 0, 0, 0 },
+		{ "quiet", no_argument, NULL, 'q' },        { "pause", required_argument, NULL, 'P' },
+		{ "subprocesses", no_argument, NULL, 'T' }, { "max-overhead", required_argument, NULL, 'M' },
+		{ "max-memory", required_argument, NULL, 'Y' }, TARGET_LONGOPTS, { 0, 0, 0, 0 },
 	};
 	static const char *const formats[] = { "text", "csv", "json", "pprof", "html" }, *const bys[] = { "kind", "type", "module", "size" },
 			       *const sizes[] = { "getsizeof", "alloc" },
 			       *const modes[] = { "auto", "symbols", "scan" };
 	int c;
 
-	*a = (struct snap_args){ .format = "text", .by = "kind", .limit = 20 };
+	*a = (struct snap_args){ .format = "text", .by = "kind", .limit = 20, .budget = PACE_DEFAULT_BUDGET };
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+f:o:n:hi:c:q", longopts, NULL)) != -1) {
@@ -153,6 +159,7 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		case 'f': if (cli_parse_choice(optarg, formats, 5, "--format", e) < 0) return -1; a->format = optarg; break;
 		case 'i': if (cli_parse_interval(optarg, &a->interval, e) < 0) return -1; break;
 		case 'c': if (cli_parse_count(optarg, "-c", "samples", &a->count, e) < 0) return -1; break;
+		case 'M': if (pace_parse(optarg, &a->budget, e) < 0) return -1; a->budget_set = true; break;
 		case 'q': a->quiet = true; break;
 		case 'o': a->output = optarg; break;
 		case 'n': if (cli_parse_rows(optarg, &a->limit, e) < 0) return -1; break;
@@ -195,8 +202,8 @@ static int parse_args(int argc, char **argv, struct snap_args *a, struct pc_err 
 		return -1;
 	if (strcmp(a->format, "html") == 0 && (!a->output || strcmp(a->output, "-") == 0) && isatty(STDOUT_FILENO))
 		return pc_fail(e, PC_EUSAGE, "-f html writes a page for a browser: give -o FILE (e.g. -o report.html)");
-	if (a->count && a->interval == 0)
-		return pc_fail(e, PC_EUSAGE, "-c needs -i SECONDS");
+	if ((a->count || a->budget_set) && a->interval == 0)
+		return pc_fail(e, PC_EUSAGE, "%s needs -i SECONDS", a->count ? "-c" : "--max-overhead");
 	if (output_check_path(a->output, e) < 0)
 		return -1;
 	if (target_is_file(argv[optind])) {
@@ -312,13 +319,24 @@ static bool sleep_until(double when, volatile sig_atomic_t *stop)
 	return false;
 }
 
+/* Sleeps until the next sample is due (cli/pace.h: later when the heap grew); false when a signal
+ * asked to stop. */
+static bool wait_due(struct pace *p, pid_t pid, volatile sig_atomic_t *stop)
+{
+	while (sleep_until(p->next, stop))
+		if (pace_due(p, mono_now(), proc_rss(pid)))
+			return true;
+	return false;
+}
+
 /* -i: censuses every interval into a time series, until -c samples, a signal, or the end. */
 static int sample_loop(struct snap_args *a, struct pc_err *e)
 {
 	static volatile sig_atomic_t stop;
-	struct sampling sm = { .format = a->format, .output = a->output, .limit = a->limit, .partial_fails = true };
+	struct pace pace = { .interval = a->interval, .budget = a->budget, .next = mono_now() };
+	struct sampling sm = { .format = a->format, .output = a->output, .limit = a->limit, .partial_fails = true,
+			       .pace = &pace };
 	struct copybuf keep = { 0 };
-	double next = mono_now();
 	int rc = 0;
 
 	progress_init(&sm.prog, a->quiet, a->pid);
@@ -333,7 +351,7 @@ static int sample_loop(struct snap_args *a, struct pc_err *e)
 	for (unsigned long k = 0; !a->count || k < a->count; k++) {
 		struct census c;
 
-		if (k && !sleep_until(next, &stop))
+		if (k && !wait_due(&pace, a->pid, &stop))
 			break;
 		census_init(&c);
 		rc = take(a, &c, e);
@@ -354,9 +372,6 @@ static int sample_loop(struct snap_args *a, struct pc_err *e)
 		}
 		if (rc < 0 || stop)
 			break;
-		next += a->interval;
-		if (next < mono_now())
-			next = mono_now() + a->interval;
 	}
 	if (rc == 0)
 		rc = sampling_end(&sm, e);

@@ -18,18 +18,20 @@
 #include "attach/procfs.h"
 #include "attach/stop.h"
 #include "cli/commands.h"
+#include "cli/pace.h"
 #include "cli/tree.h"
 #include "common/xalloc.h"
 #include "census/snapshot.h"
 #include "report/diff.h"
 #include "report/escape.h"
+#include "report/overhead.h"
 #include "report/series.h"
 
 enum sort_key { SORT_SIZE, SORT_COUNT, SORT_DELTA };
 
 struct top {
 	int pid;
-	double interval;
+	struct pace pace;      /* -i and --max-overhead: when the next sample is due */
 	unsigned long count;   /* -c: samples before quitting (0: no limit) */
 	size_t rows;           /* -n: 0 fits the terminal */
 	bool tty, paused;
@@ -87,13 +89,16 @@ static void top_help(FILE *out)
 		"count or change, p pause/resume sampling. Without a terminal it prints a table per interval.\n"
 		"\n"
 		"options:\n"
-		"  -i, --interval SECONDS  time between censuses (default 1)\n"
+		"  -i, --interval SECONDS  time between censuses (default 1), the shortest under\n"
+		"                          --max-overhead\n"
 		"  -n, --rows N            kinds to show (default: what fits the terminal, 20 without one)\n"
 		"  -c, --count N           quit after N samples\n"
 		"      --arenas auto|symbols|scan   as for snap\n"
 		"      --subprocesses      the process tree under PID: every process censused in turn each\n"
 		"                          interval (one stopped at a time), the kinds summed over the tree,\n"
-		"                          and a line per process, largest first\n");
+		"                          and a line per process, largest first (their pauses summed count\n"
+		"                          against --max-overhead)\n");
+	fputs(pace_help, out);
 	fputs(cli_pause_help, out);
 	fputs(cli_memory_help, out);
 	fputs("  -h, --help              this help\n\n", out);
@@ -105,18 +110,20 @@ static int parse_args(int argc, char **argv, struct top *t, struct pc_err *e)
 	static const struct option longopts[] = {
 		{ "interval", required_argument, NULL, 'i' }, { "rows", required_argument, NULL, 'n' },
 		{ "count", required_argument, NULL, 'c' },    { "arenas", required_argument, NULL, 'a' },
-		{ "pause", required_argument, NULL, 'P' }, { "max-memory", required_argument, NULL, 'Y' },    { "help", no_argument, NULL, 'h' },
-		{ "subprocesses", no_argument, NULL, 'T' },   { 0, 0, 0, 0 },
+		{ "pause", required_argument, NULL, 'P' },    { "help", no_argument, NULL, 'h' },
+		{ "subprocesses", no_argument, NULL, 'T' },   { "max-overhead", required_argument, NULL, 'M' },
+		{ "max-memory", required_argument, NULL, 'Y' }, { 0, 0, 0, 0 },
 	};
 	size_t n;
 	int c;
 
-	t->interval = 1.0;
+	t->pace = (struct pace){ .interval = 1.0, .budget = PACE_DEFAULT_BUDGET };
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+i:n:c:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'i': if (cli_parse_interval(optarg, &t->interval, e) < 0) return -1; break;
+		case 'i': if (cli_parse_interval(optarg, &t->pace.interval, e) < 0) return -1; break;
+		case 'M': if (pace_parse(optarg, &t->pace.budget, e) < 0) return -1; break;
 		case 'n': if (cli_parse_rows(optarg, &t->rows, e) < 0) return -1; break;
 		case 'c':
 			if (cli_parse_rows(optarg, &n, e) < 0 || n == 0)
@@ -162,6 +169,20 @@ static size_t fit_rows(const struct top *t)
 	return 20;
 }
 
+/* The pause share so far and the interval the budget gives (report/overhead.h). */
+static void put_overhead(FILE *out, const struct top *t)
+{
+	static const struct overhead_words words = { "pause share: after the next sample", "pause %.2f %% of its time",
+						     " (budget %g %%)", " (no budget)" };
+	const struct series_point *p = &t->s.v[t->s.n - 1];
+	struct overhead o;
+
+	overhead_of(&t->s, &o);
+	overhead_put_share(out, &t->s, &o, &words);
+	fprintf(out, ", interval %.2f s%s\n", p->interval_s,
+		p->interval_s > t->pace.interval * (1 + 1e-9) ? " (stretched)" : "");
+}
+
 static void put_header(FILE *out, const struct top *t)
 {
 	const struct series_point *p = &t->s.v[t->s.n - 1];
@@ -179,6 +200,7 @@ static void put_header(FILE *out, const struct top *t)
 			p->pymalloc_blocks);
 	fprintf(out, "%" PRIu64 " objects, %.1f MiB; last pause %.3f s\n", p->objects, (double)p->size / 1048576.0,
 		p->pause_s);
+	put_overhead(out, t);
 	fprintf(out, "sorted by %s%s\n\n", names[t->sort], t->tty ? "; keys: q quit, s/c/d sort, p pause" : "");
 }
 
@@ -249,6 +271,17 @@ static void render(struct top *t, FILE *out)
 	diff_release(&d);
 }
 
+/* A census that began at `start` into the series (at start + offset: the tree's is dated at its
+ * middle), and the interval after it (its pause: the tree's pauses summed). */
+static void add_sample(struct top *t, const struct census *c, double start, double offset, uint64_t rss)
+{
+	if (t->s.n == 0)
+		t->t0 = start + offset;
+	series_add(&t->s, c, start + offset - t->t0, rss, false);
+	/* the tree's memory is not the root's: its growth is not followed (pace_due) */
+	t->s.v[t->s.n - 1].interval_s = pace_sampled(&t->pace, start, c->pause_s, mono_now(), t->subprocesses ? 0 : rss);
+}
+
 /* --subprocesses: the tree's censuses, their sum into the series. */
 static int take_tree(struct top *t, struct pc_err *e)
 {
@@ -259,11 +292,8 @@ static int take_tree(struct top *t, struct pc_err *e)
 	tree_init(&t->tree, t->pid);
 	rc = tree_take(t->pid, &t->opts, 0, &t->tree, e);
 	now = (start + mono_now()) / 2;
-	if (rc == 0) {
-		if (t->s.n == 0)
-			t->t0 = now;
-		series_add(&t->s, &t->tree.total, now - t->t0, t->tree.total.rss, false);
-	}
+	if (rc == 0)
+		add_sample(t, &t->tree.total, start, now - start, t->tree.total.rss);
 	return rc;
 }
 
@@ -282,11 +312,8 @@ static int take(struct top *t, struct pc_err *e)
 	rc = snapshot_take(&src, &t->opts, &c, e);
 	source_close(&src);
 	now = mono_now() - c.wall_s;
-	if (rc == 0) {
-		if (t->s.n == 0)
-			t->t0 = now;
-		series_add(&t->s, &c, now - t->t0, proc_rss(t->pid), false);
-	}
+	if (rc == 0)
+		add_sample(t, &c, now, 0, proc_rss(t->pid));
 	census_release(&c);
 	return rc;
 }
@@ -330,28 +357,25 @@ static bool on_key(struct top *t, int key, double *next)
 
 static int loop(struct top *t, struct pc_err *e)
 {
-	double next = mono_now();
-
+	t->pace.next = mono_now();
 	for (unsigned long k = 0;;) {
 		int key;
 
-		if (!t->paused && mono_now() >= next) {
+		if (!t->paused && mono_now() >= t->pace.next &&
+		    pace_due(&t->pace, mono_now(), t->subprocesses ? 0 : proc_rss(t->pid))) {
 			int rc = take(t, e);
 			if (stop_sig) /* Ctrl-C during the census: the target was resumed, this sample dropped */
 				return 0;
 			if (rc < 0)
 				return t->s.n && (e->code == PC_EEXITED || e->code == PC_ENOPROC) ? 1 : -1;
 			render(t, stdout);
-			next += t->interval;
-			if (next < mono_now())
-				next = mono_now() + t->interval;
 			if (t->count && ++k >= t->count)
 				return 0;
 		}
-		key = wait_key(t, t->paused ? -1 : (int)((next - mono_now()) * 1000) + 1);
+		key = wait_key(t, t->paused ? -1 : (int)((t->pace.next - mono_now()) * 1000) + 1);
 		if (key < 0)
 			return 0;
-		if (key > 0 && on_key(t, key, &next))
+		if (key > 0 && on_key(t, key, &t->pace.next))
 			return 0;
 	}
 }
@@ -367,6 +391,9 @@ int cmd_top(int argc, char **argv)
 		return cli_fail(&e);
 	t.tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	series_init(&t.s);
+	t.s.paced = true;
+	t.s.interval = t.pace.interval;
+	t.s.budget = t.pace.budget;
 	t.opts.keep_copy = &t.keep;
 	stop_on_interrupt(&stop_sig);
 	if (t.tty && raw_tty(&e) < 0)

@@ -3,11 +3,17 @@
 #include "cli/sampling.h"
 
 #include <string.h>
+#include "attach/stop.h"
 #include "report/output.h"
 
 int sampling_begin(struct sampling *sm, struct pc_err *e)
 {
 	series_init(&sm->s);
+	if (sm->pace) {
+		sm->s.paced = true;
+		sm->s.interval = sm->pace->interval;
+		sm->s.budget = sm->pace->budget;
+	}
 	memset(&sm->hs, 0, sizeof sm->hs);
 	if (strcmp(sm->format, "csv") != 0)
 		return 0;
@@ -20,14 +26,20 @@ int sampling_begin(struct sampling *sm, struct pc_err *e)
 int sampling_add(struct sampling *sm, const struct census *c, double now, uint64_t rss, bool at_exit,
 		 struct pc_err *e)
 {
-	const struct series_point *p;
+	struct series_point *p;
+	char next[48] = "";
 
 	if (sm->s.n == 0)
 		sm->t0 = now;
-	p = series_add(&sm->s, c, now - sm->t0, rss, at_exit);
-	progress_status(&sm->prog, "sample %u at %.1f s%s: %llu objects, %llu bytes, RSS %.1f MiB, pause %.3f s",
+	series_add(&sm->s, c, now - sm->t0, rss, at_exit);
+	p = &sm->s.v[sm->s.n - 1]; /* the series' own latest point: the interval planned after it */
+	if (sm->pace && !at_exit) {
+		p->interval_s = pace_sampled(sm->pace, now, c->pause_s, mono_now(), rss);
+		snprintf(next, sizeof next, ", next in %.1f s", p->interval_s);
+	}
+	progress_status(&sm->prog, "sample %u at %.1f s%s: %llu objects, %llu bytes, RSS %.1f MiB, pause %.3f s%s",
 			p->sample, p->time_s, at_exit ? " (exit)" : "", (unsigned long long)p->objects,
-			(unsigned long long)p->size, (double)p->rss / 1048576.0, p->pause_s);
+			(unsigned long long)p->size, (double)p->rss / 1048576.0, p->pause_s, next);
 	if (strcmp(sm->format, "html") == 0)
 		html_series_add(&sm->hs, c, p->time_s);
 	if (sm->csv)

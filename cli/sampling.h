@@ -5,6 +5,7 @@
 
 #include "common/compat.h"
 #include <stdio.h>
+#include "cli/pace.h"
 #include "cli/progress.h"
 #include "common/error.h"
 #include "model/census.h"
@@ -20,6 +21,8 @@ struct sampling {
 	struct html_series hs; /* -f html: each sample's largest kinds, for the chart */
 	struct progress prog;
 	double t0;           /* monotonic time of the first sample */
+	struct pace *pace;   /* the sampling clock (run, snap -i): each sample's interval, the reports'
+			      * pause share; NULL for a series sampled on another's clock (a child's) */
 	bool partial_fails;  /* sampling_end fails with PC_EPARTIAL when a sample was partial (snap -i) */
 	/* when set, writes more after a text or JSON report, to the same output (run --subprocesses) */
 	int (*after)(FILE *out, void *arg, struct pc_err *e);
@@ -28,7 +31,8 @@ struct sampling {
 
 /* Opens the CSV output at once (so a bad path fails before the target is touched). */
 int sampling_begin(struct sampling *sm, struct pc_err *e);
-/* Adds census c taken at monotonic time `now` (rss read with it). */
+/* Adds census c taken at monotonic time `now` (rss read with it); with a pace and not at exit,
+ * plans the next sample from its pause (pace->next). */
 int sampling_add(struct sampling *sm, const struct census *c, double now, uint64_t rss, bool at_exit,
 		 struct pc_err *e);
 /* Writes the text, JSON or HTML report (when there is a sample) and closes the output. With

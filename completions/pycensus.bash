@@ -45,14 +45,15 @@ _pycensus()
 	--size) COMPREPLY=($(compgen -W "getsizeof alloc" -- "$cur")); return ;;
 	--arenas) COMPREPLY=($(compgen -W "auto symbols scan" -- "$cur")); return ;;
 	--pause) COMPREPLY=($(compgen -W "copy census" -- "$cur")); return ;;
+	--max-overhead) COMPREPLY=($(compgen -W "1 5 off" -- "$cur")); return ;;
 	-i|--interval|-n|--rows|-c|--count|--top|-m|--match|-l|--listen|--kind|--addr|--min|--limit|-k|--suspects) return ;;
 	esac
 	case "$cmd" in
-	snap) opts="--format --output --rows --by --size --arenas --nonblocking --pause --max-memory --no-header --stacks --interval --count --quiet --exe --sysroot --help" ;;
+	snap) opts="--format --output --rows --by --size --arenas --nonblocking --pause --max-memory --no-header --stacks --interval --count --max-overhead --quiet --exe --sysroot --help" ;;
 	stats) opts="--format --output --arenas --max-memory --exe --sysroot --help" ;;
 	stacks) opts="--native --format --output --exe --sysroot --help" ;;
-	run) opts="--interval --format --output --rows --arenas --pause --max-memory --quiet --help --" ;;
-	top) opts="--interval --rows --count --arenas --pause --max-memory --help" ;;
+	run) opts="--interval --max-overhead --format --output --rows --arenas --pause --max-memory --quiet --help --" ;;
+	top) opts="--interval --max-overhead --rows --count --arenas --pause --max-memory --help" ;;
 	serve) opts="--match --listen --interval --top --arenas --pause --max-memory --help" ;;
 	why) opts="--kind --addr --min --format --output --pause --max-memory --quiet --exe --sysroot --help" ;;
 	retained) opts="--limit --min --format --output --pause --max-memory --quiet --exe --sysroot --help" ;;

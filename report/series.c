@@ -11,6 +11,7 @@
 #include "report/escape.h"
 #include "report/json_docs.h"
 #include "report/output.h"
+#include "report/overhead.h"
 #include "report/partition.h"
 #include "report/text.h"
 
@@ -118,6 +119,7 @@ int series_csv_sample(FILE *out, const struct series *s, struct pc_err *e)
 	/* the end line counts every data line of the sample; its sums are the kinds' alone */
 	snprintf(prefix, sizeof prefix, "sample %u ", p->sample);
 	report_csv_notes(out, prefix, p->notes, part.nrows + 2, part.count, part.size);
+	overhead_csv(out, s);
 	partition_release(&part);
 	return output_check(out, "time series", e);
 }
@@ -165,6 +167,7 @@ int series_text(FILE *out, const struct series *s, size_t limit, struct pc_err *
 	fprintf(out, "sample %u at %.3f s%s: RSS %" PRIu64 " bytes, pymalloc %" PRIu64 " bytes in %" PRIu64
 		" blocks\n", p->sample, p->time_s, p->at_exit ? " (at exit)" : "", p->rss, p->pymalloc_bytes,
 		p->pymalloc_blocks);
+	overhead_text(out, s);
 	partition_by_kind(&s->last, &part);
 	rc = report_text(out, &s->last, &part, limit, true, e);
 	partition_release(&part);
@@ -193,6 +196,10 @@ static void json_points(struct json *j, const struct series *s)
 		json_u64(j, "pymalloc_blocks", p->pymalloc_blocks);
 		json_u64(j, "pymalloc_bytes", p->pymalloc_bytes);
 		json_double(j, "pause_s", p->pause_s);
+		if (p->interval_s > 0)
+			json_double(j, "interval_s", p->interval_s);
+		else
+			json_str(j, "interval_s", NULL);
 		json_census_notes(j, p->notes);
 		json_end_object(j);
 	}
@@ -256,6 +263,7 @@ void series_json_body(struct json *j, const struct series *s)
 	json_target(j, &s->last);
 	json_str(j, "version", s->last.version); /* the first JSON's name for "python", kept */
 	json_u64(j, "partial_samples", s->npartial);
+	overhead_json(j, s);
 	json_points(j, s);
 	json_kinds(j, s);
 	json_growth(j, s);

@@ -24,6 +24,7 @@ struct series_point {       /* one sample's totals */
 	bool at_exit;           /* the census taken as the process ended */
 	uint64_t rss, pymalloc_blocks, pymalloc_bytes, objects, size;
 	double pause_s;
+	double interval_s;      /* planned from this sample's start to the next's; 0: none (report/overhead.h) */
 	struct census *notes;   /* owned, NULL when none: the sample's warnings and dropped counts only */
 };
 
@@ -32,6 +33,8 @@ struct series {
 	size_t n, cap;
 	size_t npartial;        /* samples whose census was partial (census_partial) */
 	struct census first, last; /* rows (and header data) of the first and latest sample */
+	bool paced;             /* sampled on a clock (run, top, snap -i): the reports give the pause share */
+	double interval, budget; /* -i and --max-overhead (a fraction, 0 = off), when paced */
 };
 
 void series_init(struct series *s);
