@@ -167,6 +167,14 @@ static void entries(struct walk *w, uint64_t addr, uint64_t n, unsigned es)
 		queue(w, FJ_ENTRIES, addr, n * es, es, -1);
 }
 
+/* A split dict's (or an instance's) values array: n references after its header. */
+static void follow_values(struct walk *w, uint64_t values, uint64_t n)
+{
+	int64_t at = w->p->L.off.dv_values;
+
+	follow_ptrs(w, values + (uint64_t)(at > 0 ? at : 0), n);
+}
+
 /* A keys object's entries are followed once (shared keys serve many dicts); split values, which
  * belong to one dict or instance, each time. */
 static void local_keys(struct walk *w, uint64_t keys, const uint8_t *h, uint64_t values)
@@ -181,21 +189,28 @@ static void local_keys(struct walk *w, uint64_t keys, const uint8_t *h, uint64_t
 	if (values || k.refcnt != 1) {
 		if (ptrmap_get(&w->fo.keys_seen, keys, NULL))
 			goto values;
-		ptrmap_put(&w->fo.keys_seen, keys, 1);
+		ptrmap_put(&w->fo.keys_seen, keys, k.nentries + 1);
 	}
 	entries(w, k.entries, k.nentries, k.entry_size);
 values:
 	if (values)
-		follow_ptrs(w, values + (uint64_t)(L->off.dv_values > 0 ? L->off.dv_values : 0), k.nentries);
+		follow_values(w, values, k.nentries);
 }
 
 void follow_keys(struct walk *w, uint64_t keys, uint64_t values)
 {
-	uint64_t len = (uint64_t)w->p->L.off.dk_header_size;
+	uint64_t len = (uint64_t)w->p->L.off.dk_header_size, seen;
 	const uint8_t *h;
 
 	if (!keys || (keys & 7) || len > PYDICTKEYS_HEADER_MAX)
 		return;
+	/* shared keys met before: their entries are followed, and their count is known, so the
+	 * header is not read again for each of the thousands of instances sharing it */
+	if (ptrmap_get(&w->fo.keys_seen, keys, &seen)) {
+		if (values)
+			follow_values(w, values, seen - 1);
+		return;
+	}
 	if ((h = mem_local(&w->p->mem, keys, len)))
 		local_keys(w, keys, h, values);
 	else if (pyproc_readable(w->p, keys, len))
