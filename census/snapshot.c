@@ -323,7 +323,7 @@ static int prepare_fresh_copy(struct source *src, const struct snapshot_opts *o,
 	if (!p || (total = arenas_estimate(p, o->arenas)) < FRESH_COPY_MIN)
 		return 0;
 	if (over_budget(o, total)) {
-		copybuf_reserve(k, window_of(o));
+		copybuf_reserve(k, 2 * window_of(o)); /* the window and the one read ahead (arenawin.c) */
 		return 0;
 	}
 	if (copy_fits(total + total / 8, src->pid, e) < 0)
