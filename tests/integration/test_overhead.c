@@ -181,15 +181,15 @@ static void snap_budget(const struct python *py, char *out, char *err)
 	h_kill(&p);
 }
 
-/* run -i 0.05 --max-overhead 5 on a program that builds its heap then sleeps 3 s (long enough for a
- * sample after the growth, which the pace defers by the pause it predicts): the exit census
- * ends the series. Every whole period (the first sample to each later periodic one) is within the
+/* run -i 0.05 --max-overhead 5 on a program that builds its heap then sleeps 8 s (long enough,
+ * on a loaded make check too, where 3 s once gave only 2 samples, for a sample after the
+ * growth, which the pace defers by the pause it predicts): the exit census ends the series. Every whole period (the first sample to each later periodic one) is within the
  * budget; at exit the share may exceed it only by the last periodic pause (a program can end right
  * after a sample whose pause outgrew the ones before: pace.h), and the report states that share. */
 static void run_budget(const struct python *py, char *out, char *err)
 {
 	const char *args[] = { "run", "-q", "-i", "0.05", "--max-overhead", "5", "-f", "csv", "--", py->path,
-			       HOLDER_ARGS("3"), NULL };
+			       HOLDER_ARGS("8"), NULL };
 	static struct series_read s;
 	double pauses, share;
 	size_t periodic;
