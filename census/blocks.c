@@ -151,8 +151,8 @@ static void walk_arena(struct walk *w, const struct arena_copy *ac)
 		walk_pool(w, ac->data + (pa - ac->addr), pa);
 }
 
-/* A streamed census: one window of arenas held at a time (pymalloc/arenawin.h). Under
- * --nonblocking each window's pool headers are compared with the target's before it is let go. */
+/* A streamed census: one window of arenas held at a time (pymalloc/arenawin.h). Read while the
+ * target runs, each window's pool headers are compared with the target's before it is let go. */
 static void walk_windows(struct walk *w)
 {
 	for (size_t from = 0, to; from < w->hc.n; from = to) {
@@ -160,7 +160,7 @@ static void walk_windows(struct walk *w)
 		for (size_t a = from; a < to; a++)
 			if (w->hc.v[a].data)
 				walk_arena(w, &w->hc.v[a]);
-		if (w->nonblocking)
+		if (w->live)
 			w->changed_pools += nonblock_changed_pools(w->p, &w->hc, from, to);
 		if (w->ds)
 			walk_dump_window(w, from, to);

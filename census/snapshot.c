@@ -173,7 +173,8 @@ static void census_rest(struct pyproc *p, struct walk *w, const struct snapshot_
 	summarise(p, w, c);
 }
 
-/* --pause=copy: say what was read after the target resumed, and what of it was skipped. */
+/* --pause=copy: say what was read after the target resumed, and what of it was skipped. Streamed
+ * arenas were among it: their pools are validated and re-read as --nonblocking does. */
 static void resumed_meta(struct census *c, const struct walk *w)
 {
 	c->resumed_after_copy = true;
@@ -181,6 +182,13 @@ static void resumed_meta(struct census *c, const struct walk *w)
 	if (w->bad_outside)
 		census_warn(c, "%llu GC objects outside the arenas were unreadable or had no valid type when read after the target resumed, and were skipped (--pause=census reads them stopped)",
 			    (unsigned long long)w->bad_outside);
+	if (!w->live)
+		return;
+	c->skipped_pools = w->bad_pools;
+	c->changed_pools = w->changed_pools;
+	census_warn(c, "the arenas were streamed after the target resumed: %llu of %llu pool headers changed meanwhile (their blocks were read as they were; %llu pools failed validation and were skipped; --pause=census keeps the target stopped for a census of one instant)",
+		    (unsigned long long)c->changed_pools, (unsigned long long)(c->npools + c->nempty_pools + c->skipped_pools),
+		    (unsigned long long)c->skipped_pools);
 }
 
 static double mib(uint64_t n)
@@ -188,40 +196,50 @@ static double mib(uint64_t n)
 	return (double)n / 1048576.0;
 }
 
-/* A streamed census says so, and what it cost: the pause of --pause copy is the walk. */
+/* A streamed census says so, and when its arenas were read. */
 static void stream_note(struct census *c, const struct walk *w, const struct snapshot_opts *o)
 {
 	const struct heapcopy *hc = &w->hc;
 
 	c->stream_windows = hc->nwindows;
-	census_warn(c, "the arenas (%.1f MiB) are over %s (%.1f MiB): read in %u windows of %.1f MiB%s",
+	census_warn(c, "the arenas (%.1f MiB) are over %s (%.1f MiB): read in %u windows of %.1f MiB%s%s",
 		    mib(hc->planned), o->budget_from_room ? "half the memory left to pycensus" : "--max-memory",
 		    mib(budget_of(o)), hc->nwindows, mib(hc->window),
-		    w->nonblocking ? " as the target ran" : o->pause == PAUSE_COPY ?
-		    ", the target stopped until the last was walked (a larger --max-memory copies them at once, for a shorter pause)" : "");
+		    w->live ? " as the target ran" : ", the target stopped until the last was walked",
+		    w->live ? "" : w->ds ? " (a dump holds one instant)" : o->pause == PAUSE_CENSUS ? " (--pause census)" : "");
 }
 
-/* The walk, with the target stopped as long as the pause mode asks. A streamed census walks the
- * arenas before the target resumes: what lies outside the held window is read from the target. */
+/* Over the budget, --pause copy lets the target run while the windows are read and walked: the
+ * pause is the interpreter's state and the arena table, not the heap. A dump streams its windows
+ * stopped, as a file analysed later must hold one instant. */
+static bool streams_live(const struct source *src, const struct walk *w, const struct snapshot_opts *o)
+{
+	return w->hc.streamed && (w->live || (o->pause == PAUSE_COPY && !w->ds && source_stops(src)));
+}
+
+/* The walk, with the target stopped as long as the pause mode asks. A streamed census stopped
+ * walks the arenas before the target resumes: what lies outside the held window is read from the
+ * target. */
 static void census_walk(struct source *src, struct pyproc *p, struct walk *w, const struct snapshot_opts *o,
 			struct census *c)
 {
-	bool streamed = w->hc.streamed;
+	bool live = streams_live(src, w, o), early = w->hc.streamed && !live;
 
-	if (streamed)
+	if (early)
 		census_arenas(p, w, o);
 	if (o->pause == PAUSE_COPY && !py_is_free_threaded(&p->L) && source_resume(src)) {
-		if (!streamed)
+		w->live = live;
+		if (!early)
 			census_arenas(p, w, o);
 		census_rest(p, w, o, c);
 		resumed_meta(c, w);
 	} else {
-		if (!streamed)
+		if (!early)
 			census_arenas(p, w, o);
 		census_rest(p, w, o, c);
 		source_resume(src);
 	}
-	if (streamed)
+	if (w->hc.streamed)
 		stream_note(c, w, o);
 }
 
@@ -265,7 +283,7 @@ static int census_attempt(struct source *src, struct pyproc *p, void *arg, struc
 	if (rc == 0 && o->pause == PAUSE_COPY && py_is_free_threaded(&p->L) && source_stops(src))
 		census_warn(j->c, "free-threaded build: the census ran with the target stopped (as --pause=census): its mimalloc heaps are read in place, not copied");
 	if (rc == 0) {
-		w.nonblocking = (src->flags & SOURCE_NONBLOCKING) != 0;
+		w.live = (src->flags & SOURCE_NONBLOCKING) != 0;
 		census_walk(src, p, &w, o, j->c);
 		if (src->flags & SOURCE_NONBLOCKING)
 			nonblocking_meta(j->c, p, &w);

@@ -73,8 +73,8 @@ struct walk {
 	uint64_t bad_pools, unrecognised;
 	uint64_t bad_outside;   /* outside GC objects skipped: unreadable, or no valid type */
 	uint64_t changed;       /* objects read twice (type, then fields) that differed: skipped */
-	bool nonblocking;       /* read while the target runs (--nonblocking) */
-	uint64_t changed_pools; /* streamed --nonblocking: pool headers that changed, window by window */
+	bool live;              /* arenas read while the target runs (--nonblocking; --pause copy streamed) */
+	uint64_t changed_pools; /* streamed and live: pool headers that changed, window by window */
 	/* 3.11+: the locals of every thread's frames, read while stopped (census/framerefs.c) */
 	/* 3.15+: the bytes objects holding bytearrays' buffers, counted in the bytearrays' sizes */
 	uint64_t *buffer_holders;

@@ -125,6 +125,15 @@ void heapcopy_read(struct pyproc *p, struct mem_req *reqs, size_t n)
 }
 
 /* Reads every planned region in batched reads into one buffer; drops regions that fail. */
+void heapcopy_unread(const struct pyproc *p, const struct arena_copy *a, struct census *c)
+{
+	uint64_t pools = a->len / p->L.pool_size;
+
+	census_warn(c, "arena at %#llx could not be read; its objects are missing (%llu pools counted as dropped)",
+		    (unsigned long long)a->addr, (unsigned long long)pools);
+	c->dropped_pools += pools;
+}
+
 int heapcopy_fill(struct pyproc *p, struct heapcopy *hc, struct census *c)
 {
 	struct mem_req *reqs = xcalloc(hc->n, sizeof *reqs);
@@ -141,8 +150,7 @@ int heapcopy_fill(struct pyproc *p, struct heapcopy *hc, struct census *c)
 	heapcopy_read(p, reqs, hc->n);
 	for (size_t i = 0; i < hc->n; i++) {
 		if (!reqs[i].ok) {
-			census_warn(c, "arena at %#llx could not be read; its objects are missing",
-				    (unsigned long long)hc->v[i].addr);
+			heapcopy_unread(p, &hc->v[i], c);
 			continue;
 		}
 		hc->v[kept++] = hc->v[i];

@@ -79,6 +79,9 @@ int arenas_copy(struct pyproc *p, enum arena_mode mode, struct heapcopy *hc, str
 uint8_t *heapcopy_buffer(struct heapcopy *hc, pid_t pid, uint64_t bytes);
 /* Reads arena bytes: a recorder that keeps the copies apart (a dump's) does not see them. */
 void heapcopy_read(struct pyproc *p, struct mem_req *reqs, size_t n);
+/* An arena that could not be read: warned about, and its pools counted as dropped, so the census
+ * says it is partial (a live target may have let the arena go since its table was read). */
+void heapcopy_unread(const struct pyproc *p, const struct arena_copy *a, struct census *c);
 /* The bytes of every arena listed. */
 uint64_t heapcopy_planned(const struct heapcopy *hc);
 void heapcopy_release(struct heapcopy *hc);

@@ -109,7 +109,7 @@ static void install(struct pyproc *p, struct heapcopy *hc, size_t from, const st
 	for (size_t i = 0; i < n; i++) {
 		struct arena_copy *a = &hc->v[from + i];
 		if (!reqs[i].ok) {
-			census_warn(c, "arena at %#llx could not be read; its objects are missing", (unsigned long long)a->addr);
+			heapcopy_unread(p, a, c);
 			continue;
 		}
 		a->data = reqs[i].buf;

@@ -58,7 +58,7 @@ static void put_cost_line(FILE *out, const struct census *c)
 	else if (c->nonblocking) /* never stopped: there is no pause to report */
 		fprintf(out, "not stopped (--nonblocking), census %.3f s; read ", c->wall_s);
 	else if (c->resumed_after_copy && c->stream_windows)
-		fprintf(out, "pause %.3f s (while the arenas were streamed; the rest read as it ran), census %.3f s; read ",
+		fprintf(out, "pause %.3f s (for the interpreter's state; the arenas streamed and the rest read as it ran), census %.3f s; read ",
 			c->pause_s, c->wall_s);
 	else if (c->resumed_after_copy)
 		fprintf(out, "pause %.3f s (for the copy; the rest read as it ran), census %.3f s; read ", c->pause_s,

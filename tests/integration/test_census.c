@@ -37,7 +37,8 @@ static void census_csv_paused(pid_t pid, const char *by, const char *arenas, con
 }
 
 /* A census whose copy of the arenas may take at most 4 MiB: read in windows of one arena
- * (pymalloc/arenawin.h), the rest of the heap read from the stopped target. */
+ * (pymalloc/arenawin.h): with --pause census the rest of the heap read from the stopped target,
+ * with --pause copy all of it read as the target runs again. */
 static void census_streamed(pid_t pid, const char *by, const char *pause, const char *size, struct table *t,
 			    const struct python *py)
 {
@@ -51,6 +52,15 @@ static void census_streamed(pid_t pid, const char *by, const char *pause, const 
 	cr_assert_eq(rc, 0, "%s: snap --max-memory 4M --pause %s failed (%d): %s", py->label, pause, rc, err);
 	cr_expect(strstr(out, "over --max-memory (4.0 MiB): read in ") && strstr(out, " windows of 1.0 MiB"),
 		  "%s: a streamed census does not say so:\n%.2000s", py->label, out);
+	/* --pause copy streams after the target resumed, and says what changed meanwhile (on this idle
+	 * target: none); --pause census walks the windows stopped */
+	if (strcmp(pause, "copy") == 0)
+		cr_expect(strstr(out, "MiB as the target ran") && strstr(out, "streamed after the target resumed: 0 of "),
+			  "%s: a streamed --pause copy census does not say it read the arenas as the target ran:\n%.2000s",
+			  py->label, out);
+	else
+		cr_expect(strstr(out, "the target stopped until the last was walked (--pause census)"),
+			  "%s: a streamed --pause census census does not say the target stood stopped:\n%.2000s", py->label, out);
 	cr_assert(h_parse_csv(out, t), "unparsable CSV from pycensus");
 	free(out);
 }
