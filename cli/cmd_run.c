@@ -69,7 +69,9 @@ static void run_help(FILE *out)
 		"                          workers, subprocesses running Python): found at every sample,\n"
 		"                          censused one at a time after CMD; text adds a line per child and\n"
 		"                          the kinds summed over all; csv/json write each child's series to a\n"
-		"                          file named after -o's (series.csv -> series.PID.csv)\n");
+		"                          file named after -o's (series.csv -> series.PID.csv); a Python\n"
+		"                          child is traced (never its forks) and censused once more as it\n"
+		"                          ends; --max-overhead then bounds the tree's summed pauses\n");
 	fputs(pace_help, out);
 	fputs(cli_pause_help, out);
 	fputs(cli_memory_help, out);
