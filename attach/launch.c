@@ -149,6 +149,72 @@ int launch_start(struct launch *l, char *const argv[], struct pc_err *e)
 	return 0;
 }
 
+/* Seizes the threads of l's process not traced yet; how many, or -1. A thread that a seized one
+ * created is traced already (PTRACE_O_TRACECLONE) and reports on its own. */
+static int seize_threads(struct launch *l, struct pc_err *e)
+{
+	pid_t *tids;
+	size_t n;
+	int added = 0;
+
+	if (proc_tasks(l->pid, &tids, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n && added >= 0; i++) {
+		struct proc_status st;
+		int err;
+
+		if (find(l, tids[i]))
+			continue;
+		if (ptrace(PTRACE_SEIZE, tids[i], NULL, (void *)(long)TRACE_OPTS) == 0) {
+			add(l, tids[i]);
+			added++;
+			continue;
+		}
+		err = errno;
+		if (proc_thread_status(tids[i], &st) < 0 || st.state == 'Z' || st.state == 'X' ||
+		    st.tracer == getpid())
+			continue; /* exited meanwhile, or traced through its creator's clone */
+		added = st.tracer ? pc_fail(e, PC_ETRACED, "process %d (%s) is traced by process %d", (int)l->pid,
+					    st.name, (int)st.tracer)
+				  : stop_seize_error(e, l->pid, err);
+	}
+	free(tids);
+	return added;
+}
+
+static void unlist(struct launch *l)
+{
+	struct launch *g = l->group;
+
+	for (size_t i = 0; g && i < g->nadopted; i++)
+		if (g->adopted[i] == l)
+			g->adopted[i--] = g->adopted[--g->nadopted];
+	l->group = NULL;
+}
+
+int launch_adopt(struct launch *l, struct launch *group, pid_t pid, struct pc_err *e)
+{
+	int added = 1;
+
+	memset(l, 0, sizeof *l);
+	l->sigfd = -1;
+	l->pid = pid;
+	l->group = group;
+	xgrow((void **)&group->adopted, &group->capadopted, group->nadopted + 1, sizeof *group->adopted);
+	group->adopted[group->nadopted++] = l;
+	/* threads created by a thread not seized yet: a few rounds settle it */
+	for (int round = 0; round < 100 && added > 0; round++)
+		added = seize_threads(l, e);
+	if (added == 0 && l->n)
+		return 0;
+	if (added == 0)
+		pc_fail(e, PC_EEXITED, "process %d exited while pycensus attached", (int)pid);
+	else if (added > 0)
+		pc_fail(e, PC_ETARGETMEM, "process %d keeps creating threads; cannot trace them all", (int)pid);
+	launch_release(l);
+	return -1;
+}
+
 static void resume(struct launch *l, struct lthread *t)
 {
 	long r;
@@ -204,12 +270,33 @@ static void on_event(struct launch *l, struct lthread *t, int event, int sig)
 	}
 }
 
+/* The launch tid belongs to, among l's group (the program's launch and those it adopted): the one
+ * that knows the thread, else the one of its process (a new thread can report before its
+ * creator's clone event), else the program's. */
+static struct launch *owner(struct launch *l, pid_t tid)
+{
+	struct launch *g = l->group ? l->group : l;
+	struct proc_status st;
+
+	if (find(g, tid) || !g->nadopted)
+		return g;
+	for (size_t i = 0; i < g->nadopted; i++)
+		if (find(g->adopted[i], tid))
+			return g->adopted[i];
+	if (proc_thread_status(tid, &st) == 0)
+		for (size_t i = 0; i < g->nadopted; i++)
+			if (g->adopted[i]->pid == st.tgid)
+				return g->adopted[i];
+	return g;
+}
+
 /* Records what one waitpid status says about tid. */
 static void on_status(struct launch *l, pid_t tid, int status)
 {
 	struct lthread *t;
 	int sig;
 
+	l = owner(l, tid);
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
 		drop(l, tid);
 		if (tid == l->pid) {
@@ -246,29 +333,8 @@ static void drain(struct launch *l)
 		on_status(l, r, status);
 }
 
-static bool leader_sigkilled(pid_t pid)
-{
-	char path[64], line[256];
-	bool killed = false;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return true; /* the leader is gone: the process is on its way out */
-	while (fgets(line, sizeof line, f)) {
-		unsigned long long mask;
-		if (sscanf(line, "SigPnd: %llx", &mask) == 1 && (mask & (1ULL << (SIGKILL - 1))))
-			killed = true;
-		if (strncmp(line, "State:", 6) == 0 && (strchr(line, 'Z') || strchr(line, 'X')))
-			killed = true;
-	}
-	fclose(f);
-	return killed;
-}
-
-/* Hands over the first stop needing a decision; resumes the rest. True when ev was filled. */
-static bool next_decision(struct launch *l, struct levent *ev)
+/* Hands over l's first stop needing a decision; resumes the rest. True when ev was filled. */
+static bool decide(struct launch *l, struct levent *ev)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		struct lthread *t = &l->t[i];
@@ -276,7 +342,7 @@ static bool next_decision(struct launch *l, struct levent *ev)
 		if (t->why == LS_RUNNING || !decision(t) || t->reported)
 			continue;
 		t->reported = true;
-		*ev = (struct levent){ .tid = t->tid };
+		*ev = (struct levent){ .tid = t->tid, .who = l };
 		if (t->why == LS_EXEC) {
 			ev->kind = LE_EXEC;
 			resume(l, t);
@@ -285,13 +351,31 @@ static bool next_decision(struct launch *l, struct levent *ev)
 		} else {
 			ev->kind = LE_EXIT;
 			/* exit_group() sends SIGKILL to the other threads, the leader included */
-			ev->group = t->tid == l->pid || leader_sigkilled(l->pid);
+			ev->group = t->tid == l->pid || proc_leader_killed(l->pid);
 		}
 		return true;
 	}
 	for (size_t i = 0; i < l->n; i++)
 		if (l->t[i].why != LS_RUNNING && !decision(&l->t[i]))
 			resume(l, &l->t[i]);
+	return false;
+}
+
+/* The same over the program and its adopted processes; an adopted one's end is an event too. */
+static bool next_decision(struct launch *l, struct levent *ev)
+{
+	if (decide(l, ev))
+		return true;
+	for (size_t i = 0; i < l->nadopted; i++) {
+		struct launch *a = l->adopted[i];
+		if (decide(a, ev))
+			return true;
+		if (a->done && !a->gone_told) {
+			a->gone_told = true;
+			*ev = (struct levent){ .kind = LE_GONE, .tid = a->pid, .who = a };
+			return true;
+		}
+	}
 	return false;
 }
 
@@ -308,7 +392,7 @@ static int read_signal(struct launch *l, struct levent *ev)
 			chld = 2;
 			continue;
 		}
-		*ev = (struct levent){ .kind = LE_SIGNAL, .sig = (int)si.ssi_signo,
+		*ev = (struct levent){ .kind = LE_SIGNAL, .who = l, .sig = (int)si.ssi_signo,
 				       .from_tty = si.ssi_code == SI_KERNEL };
 		return 1;
 	}
@@ -338,7 +422,7 @@ int launch_wait(struct launch *l, int timeout_ms, struct levent *ev, struct pc_e
 		if (next_decision(l, ev))
 			return 0;
 		if (l->done) {
-			*ev = (struct levent){ .kind = LE_GONE, .tid = l->pid };
+			*ev = (struct levent){ .kind = LE_GONE, .tid = l->pid, .who = l };
 			return 0;
 		}
 		test_drain_delay();
@@ -350,7 +434,7 @@ int launch_wait(struct launch *l, int timeout_ms, struct levent *ev, struct pc_e
 		}
 		switch (poll(&pfd, 1, timeout_ms)) {
 		case 0:
-			*ev = (struct levent){ .kind = LE_TIMEOUT };
+			*ev = (struct levent){ .kind = LE_TIMEOUT, .who = l };
 			return 0;
 		case -1:
 			if (errno != EINTR)
@@ -473,6 +557,9 @@ void launch_kill(struct launch *l, int sig)
 
 void launch_release(struct launch *l)
 {
+	while (l->nadopted)
+		launch_release(l->adopted[0]);
+	free(l->adopted);
 	/* PTRACE_DETACH needs a stopped tracee */
 	if (!l->done && l->pid > 0 && launch_stop_all(l, NULL) == 0) {
 		for (size_t i = 0; i < l->n; i++) {
@@ -484,6 +571,7 @@ void launch_release(struct launch *l)
 		close(l->sigfd);
 	if (l->masked)
 		sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
+	unlist(l);
 	free(l->t);
 	memset(l, 0, sizeof *l);
 	l->sigfd = -1;

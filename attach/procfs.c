@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,21 +134,30 @@ static void status_field(const char *line, struct proc_status *st)
 		st->tracer = (pid_t)v;
 }
 
-int proc_status_read(pid_t pid, struct proc_status *st, struct pc_err *e)
+int proc_thread_status(pid_t tid, struct proc_status *st)
 {
 	char path[64], line[256];
 	FILE *f;
 
 	memset(st, 0, sizeof *st);
-	if (pid <= 0)
-		return pc_fail(e, PC_ENOPROC, "%d is not a process id", (int)pid);
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
+	snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
+	f = tid > 0 ? fopen(path, "re") : NULL;
 	if (!f)
-		return proc_errno(e, pid, "status", errno);
+		return -1;
 	while (fgets(line, sizeof line, f))
 		status_field(line, st);
 	fclose(f);
+	return 0;
+}
+
+int proc_status_read(pid_t pid, struct proc_status *st, struct pc_err *e)
+{
+	char path[64];
+
+	if (pid <= 0)
+		return memset(st, 0, sizeof *st), pc_fail(e, PC_ENOPROC, "%d is not a process id", (int)pid);
+	if (proc_thread_status(pid, st) < 0)
+		return proc_errno(e, pid, "status", errno);
 	if (st->tgid != pid)
 		return pc_fail(e, PC_ENOPROC, "%d is a thread of process %d, not a process; use %d",
 			       (int)pid, (int)st->tgid, (int)st->tgid);
@@ -313,4 +323,25 @@ ssize_t proc_read_text(const char *path, char *buf, size_t len)
 	fclose(f);
 	buf[n] = '\0';
 	return (ssize_t)n;
+}
+
+bool proc_leader_killed(pid_t pid)
+{
+	char path[64], line[256];
+	bool killed = false;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true; /* the leader is gone: the process is on its way out */
+	while (fgets(line, sizeof line, f)) {
+		unsigned long long mask;
+		if (sscanf(line, "SigPnd: %llx", &mask) == 1 && (mask & (1ULL << (SIGKILL - 1))))
+			killed = true;
+		if (strncmp(line, "State:", 6) == 0 && (strchr(line, 'Z') || strchr(line, 'X')))
+			killed = true;
+	}
+	fclose(f);
+	return killed;
 }

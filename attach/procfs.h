@@ -40,6 +40,9 @@ struct proc_status {
 
 /* Checks that PID names a process (not a thread of another) and reads its status. */
 int proc_status_read(pid_t pid, struct proc_status *st, struct pc_err *e);
+/* The status of any thread id, a thread of another process too (/proc/TID/status): 0, or -1 with
+ * errno when it cannot be read (gone). */
+int proc_thread_status(pid_t tid, struct proc_status *st);
 /* Thread ids of the process (from /proc/PID/task). *tids is malloc'd. */
 int proc_tasks(pid_t pid, pid_t **tids, size_t *n, struct pc_err *e);
 /* "/proc/PID/root" + path, so files of a process in another mount namespace open. */
@@ -67,5 +70,9 @@ pid_t proc_task_nstid(pid_t pid, pid_t tid);
 char proc_task_state(pid_t pid, pid_t tid);
 /* Resident set size in bytes from /proc/PID/statm, 0 when unknown. */
 uint64_t proc_rss(pid_t pid);
+
+/* True when the leader thread of pid has SIGKILL pending or is a zombie, or is gone: the process
+ * is on its way out (exit_group() sends SIGKILL to every other thread, the leader included). */
+bool proc_leader_killed(pid_t pid);
 
 #endif

@@ -81,7 +81,7 @@ static bool has_tid(const struct stopped *s, pid_t t)
 	return false;
 }
 
-static int seize_error(struct pc_err *e, pid_t pid, int err)
+int stop_seize_error(struct pc_err *e, pid_t pid, int err)
 {
 	char scope[16] = "";
 	FILE *f;
@@ -183,7 +183,7 @@ static int seize_new_threads(struct stopped *s, struct pc_err *e)
 			if (err == ESRCH || (err == EPERM && thread_exiting(s->pid, t)))
 				continue;
 			free(tids);
-			return seize_error(e, s->pid, err);
+			return stop_seize_error(e, s->pid, err);
 		}
 		size_t cap = s->cap;
 		xgrow((void **)&s->tids, &s->cap, s->n + 1, sizeof *s->tids);

@@ -44,6 +44,10 @@ int stop_all(struct stopped *s, pid_t pid, struct pc_err *e);
  * stops); the kernel detaches it when pycensus exits. */
 int stop_fail_stuck(struct pc_err *e, pid_t pid, pid_t tid);
 
+/* Fails e for a PTRACE_SEIZE of pid refused with errno err: EXITED for ESRCH, else PERM naming the
+ * error, pycensus's uid and kernel.yama.ptrace_scope. */
+int stop_seize_error(struct pc_err *e, pid_t pid, int err);
+
 /* Detaches from every seized thread (they resume). Safe to call twice, and on a half-built s. */
 void stop_release(struct stopped *s);
 

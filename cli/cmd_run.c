@@ -69,7 +69,9 @@ static void run_help(FILE *out)
 		"                          workers, subprocesses running Python): found at every sample,\n"
 		"                          censused one at a time after CMD; text adds a line per child and\n"
 		"                          the kinds summed over all; csv/json write each child's series to a\n"
-		"                          file named after -o's (series.csv -> series.PID.csv)\n");
+		"                          file named after -o's (series.csv -> series.PID.csv); a Python\n"
+		"                          child is traced (never its forks) and censused once more as it\n"
+		"                          ends; --max-overhead then bounds the tree's summed pauses\n");
 	fputs(pace_help, out);
 	fputs(cli_pause_help, out);
 	fputs(cli_memory_help, out);
@@ -179,6 +181,9 @@ static void sample(struct run *r, pid_t tid, bool at_exit)
 		hwbreak_clear(&r->hw);
 	c.pause_s = source_paused(&src);
 	source_close(&src);
+	/* the children's pauses count in this sample's: the budget holds for the tree (runtree.h) */
+	if (r->subprocesses && (rc == 0 || r->sm.s.n))
+		c.pause_s += runtree_sample(&r->rt, r->l.pid, &r->opts, t);
 	if (rc == 0 && sampling_add(&r->sm, &c, t, proc_rss(src.via), at_exit, &e) < 0)
 		rc = -1;
 	else if (rc < 0 && !at_exit) /* a failed census paused the target too: the next one waits as long */
@@ -186,8 +191,6 @@ static void sample(struct run *r, pid_t tid, bool at_exit)
 	if (rc < 0)
 		census_failed(r, &e, at_exit ? "exit census failed" : "census failed");
 	census_release(&c);
-	if (r->subprocesses && r->sm.s.n)
-		runtree_sample(&r->rt, r->l.pid, &r->opts, t, r->sm.t0);
 }
 
 /* Before the first census: is the interpreter up? */
@@ -256,6 +259,10 @@ static int event_loop(struct run *r, struct pc_err *e)
 	for (;;) {
 		if (launch_wait(&r->l, timeout_ms(r), &ev, e) < 0)
 			return -1;
+		if (ev.who && ev.who != &r->l) { /* a traced child's */
+			runtree_event(&r->rt, &ev, &r->opts);
+			continue;
+		}
 		switch (ev.kind) {
 		case LE_TIMEOUT: on_timeout(r); break;
 		case LE_EXEC: on_exec(r); break;
@@ -284,7 +291,7 @@ static int children_text(FILE *out, void *arg, struct pc_err *e)
 {
 	struct run *r = arg;
 
-	return runtree_end(&r->rt, out, &r->sm.s.last, r->sm.limit, r->sm.t0, e);
+	return runtree_end(&r->rt, out, &r->sm.s.last, r->sm.limit, e);
 }
 
 static int finish(struct run *r, int rc, struct pc_err *e)
@@ -301,7 +308,7 @@ static int finish(struct run *r, int rc, struct pc_err *e)
 		return cli_fail(e);
 	}
 	code = launch_exit_code(r->l.status);
-	if (r->subprocesses && strcmp(r->sm.format, "text") != 0 && runtree_end(&r->rt, NULL, NULL, 0, 0, e) < 0)
+	if (r->subprocesses && strcmp(r->sm.format, "text") != 0 && runtree_end(&r->rt, NULL, NULL, 0, e) < 0)
 		return cli_fail(e);
 	if (sampling_end(&r->sm, e) < 0)
 		return cli_fail(e);
@@ -321,6 +328,7 @@ int cmd_run(int argc, char **argv)
 		return cli_fail(&e);
 	r.rt.format = r.sm.format;
 	r.rt.output = r.sm.output;
+	r.rt.group = &r.l;
 	if (r.subprocesses && strcmp(r.sm.format, "text") == 0) {
 		r.sm.after = children_text;
 		r.sm.after_arg = &r;
@@ -337,11 +345,11 @@ int cmd_run(int argc, char **argv)
 	snprintf(r.sm.prog.what, sizeof r.sm.prog.what, "census of %d", (int)r.l.pid);
 	rc = event_loop(&r, &e);
 	rc = finish(&r, rc, &e);
+	runtree_release(&r.rt); /* before the launch its children are traced on */
 	hwbreak_clear(&r.hw);
 	launch_release(&r.l);
 	pyready_release(&r.ready);
 	sampling_release(&r.sm);
-	runtree_release(&r.rt);
 	copybuf_release(&r.keep);
 	return rc;
 }

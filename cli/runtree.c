@@ -7,6 +7,8 @@
 #include <string.h>
 #include "attach/procfs.h"
 #include "attach/proctree.h"
+#include "attach/stop.h"
+#include "cli/runseize.h"
 #include "cli/tree.h"
 #include "common/xalloc.h"
 #include "model/tree.h"
@@ -62,51 +64,138 @@ static bool final_refusal(enum pc_code code)
 	       code == PC_EUSAGE;
 }
 
-static void census_child(struct runchild *c, const struct snapshot_opts *o, double now)
+/* A census of c now: through its trace when it has one (at_exit: held stopped to the end, read
+ * through thread tid), else stopped and resumed as `snap` does. Returns the pause it cost. */
+static double census_child(struct runchild *c, const struct snapshot_opts *o, double now, bool at_exit, pid_t tid)
 {
 	struct pc_err e = { 0 };
 	struct source src;
 	struct census cs;
-	int rc;
+	int rc = 0;
 
 	if (c->sm.s.n == 0 && !c->sm.csv && sampling_begin(&c->sm, &e) < 0) {
 		c->skipped = true;
 		snprintf(c->why, sizeof c->why, "%s: %.250s", pc_code_message(e.code), e.detail);
-		return;
+		return 0;
 	}
 	census_init(&cs);
-	rc = source_open_pid(&src, c->pid, 0, &e);
+	if (c->z)
+		source_open_launched(&src, &c->z->l, tid, at_exit ? SOURCE_HOLD : 0);
+	else
+		rc = source_open_pid(&src, c->pid, 0, &e);
 	if (rc == 0) {
 		rc = snapshot_take(&src, o, &cs, &e);
+		cs.pause_s = source_paused(&src);
 		source_close(&src);
 	}
 	if (rc == 0)
-		rc = sampling_add(&c->sm, &cs, now, proc_rss(c->pid), false, &e);
+		rc = sampling_add(&c->sm, &cs, now, proc_rss(c->pid), at_exit, &e);
 	census_release(&cs);
+	if (rc == 0 && c->z)
+		runseize_arm(c->z);
+	if (at_exit && rc == 0)
+		c->exit_census = true;
 	if (rc < 0) {
 		snprintf(c->why, sizeof c->why, "%s: %.250s", pc_code_message(e.code), e.detail);
 		c->skipped = c->sm.s.n == 0 && final_refusal(e.code);
 	}
+	if (c->skipped) { /* not Python (it exec'd something else): nothing to wait for at its end */
+		runseize_free(c->z);
+		c->z = NULL;
+	}
+	return cs.pause_s;
 }
 
-void runtree_sample(struct runtree *rt, pid_t root, const struct snapshot_opts *o, double now, double t0)
+/* A new child that is a Python program is traced from now on; why not is kept. */
+static void trace_child(struct runtree *rt, struct runchild *c)
+{
+	struct pc_err e = { 0 };
+	struct source src;
+
+	if (!rt->group || c->untraced[0])
+		return;
+	if (source_open_pid(&src, c->pid, 0, &e) < 0)
+		return; /* not Python, or gone: its census says so */
+	source_close(&src);
+	c->z = runseize_adopt(rt->group, c->pid, &e);
+	if (!c->z)
+		snprintf(c->untraced, sizeof c->untraced, "%s: %.200s", pc_code_message(e.code), e.detail);
+	else /* before its first census: a child that ends during it is still read as it finalises */
+		runseize_arm(c->z);
+}
+
+static void mark_gone(struct runtree *rt, struct runchild *c, double now)
+{
+	c->gone = true;
+	c->gone_s = now - rt->t0;
+	runseize_free(c->z);
+	c->z = NULL;
+}
+
+double runtree_sample(struct runtree *rt, pid_t root, const struct snapshot_opts *o, double now)
 {
 	struct proctree pt;
 	struct pc_err e = { 0 };
+	double paused = rt->exit_pauses;
 
+	if (rt->t0 == 0)
+		rt->t0 = now;
+	rt->exit_pauses = 0;
 	if (proctree_read(root, &pt, &e) < 0)
 		pt.n = 0;
 	for (size_t i = 0; i < rt->n; i++) /* gone: no longer in the tree */
-		if (!rt->v[i].gone && !proctree_find(&pt, rt->v[i].pid)) {
-			rt->v[i].gone = true;
-			rt->v[i].gone_s = now - t0;
-		}
+		if (!rt->v[i].gone && !proctree_find(&pt, rt->v[i].pid))
+			mark_gone(rt, &rt->v[i], now);
 	for (size_t i = 1; i < pt.n; i++) {
 		struct runchild *c = child_of(rt, &pt, &pt.v[i]);
-		if (!c->skipped)
-			census_child(c, o, now);
+		if (c->skipped || (c->z && c->z->final_done)) /* a finalising heap is not sampled */
+			continue;
+		if (!c->z)
+			trace_child(rt, c);
+		paused += census_child(c, o, now, false, 0);
 	}
 	proctree_release(&pt);
+	return paused;
+}
+
+static struct runchild *traced_as(struct runtree *rt, const struct launch *l)
+{
+	for (size_t i = 0; i < rt->n; i++)
+		if (rt->v[i].z && &rt->v[i].z->l == l)
+			return &rt->v[i];
+	return NULL;
+}
+
+void runtree_event(struct runtree *rt, const struct levent *ev, const struct snapshot_opts *o)
+{
+	struct runchild *c = traced_as(rt, ev->who);
+
+	if (!c) { /* not ours (released meanwhile): never left stopped */
+		if (ev->who)
+			launch_resume_all(ev->who);
+		return;
+	}
+	switch (ev->kind) {
+	case LE_EXEC:
+		runseize_exec(c->z);
+		break;
+	case LE_HWBREAK: /* finalisation begins: the heap as it is now */
+	case LE_EXIT:
+		if ((ev->kind == LE_HWBREAK || ev->group) && !c->z->final_done) {
+			c->z->final_done = true;
+			rt->exit_pauses += census_child(c, o, mono_now(), true, ev->tid);
+		}
+		if (ev->kind == LE_HWBREAK && c->z)
+			hwbreak_clear(&c->z->hw);
+		break;
+	case LE_GONE:
+		mark_gone(rt, c, mono_now());
+		return;
+	default:
+		break;
+	}
+	if (c->z)
+		launch_resume_all(&c->z->l);
 }
 
 static void put_child(FILE *out, const struct runchild *c, double t0)
@@ -121,10 +210,14 @@ static void put_child(FILE *out, const struct runchild *c, double t0)
 		fprintf(out, "%7s %10s %12s  ", "-", "-", "-");
 	if (c->skipped)
 		fputs("skipped: ", out), report_put_text(out, c->why, 200);
+	else if (c->gone && c->exit_census)
+		fprintf(out, "exited at %.1f s, censused as it ended", c->gone_s);
 	else if (c->gone)
 		fprintf(out, "exited before %.1f s", c->gone_s);
 	else
 		fputs("running at the end", out);
+	if (c->untraced[0])
+		fputs(" (not traced: ", out), report_put_text(out, c->untraced, 200), fputc(')', out);
 	fputs("  ", out);
 	report_put_text(out, c->cmdline, 80);
 	fputc('\n', out);
@@ -151,7 +244,7 @@ static int put_sum(FILE *out, const struct runtree *rt, const struct census *mai
 	return rc;
 }
 
-int runtree_end(struct runtree *rt, FILE *out, const struct census *main, size_t limit, double t0, struct pc_err *e)
+int runtree_end(struct runtree *rt, FILE *out, const struct census *main, size_t limit, struct pc_err *e)
 {
 	int rc = 0;
 
@@ -166,14 +259,16 @@ int runtree_end(struct runtree *rt, FILE *out, const struct census *main, size_t
 	fprintf(out, "\nSubprocesses (%zu seen):\n", rt->n);
 	fprintf(out, "    PID  %-32s samples first s    objects        bytes  state, command\n", "role");
 	for (size_t i = 0; i < rt->n; i++)
-		put_child(out, &rt->v[i], t0);
+		put_child(out, &rt->v[i], rt->t0);
 	return put_sum(out, rt, main, limit, e);
 }
 
 void runtree_release(struct runtree *rt)
 {
-	for (size_t i = 0; i < rt->n; i++)
+	for (size_t i = 0; i < rt->n; i++) {
+		runseize_free(rt->v[i].z);
 		sampling_release(&rt->v[i].sm);
+	}
 	free(rt->v);
 	memset(rt, 0, sizeof *rt);
 }

@@ -116,6 +116,8 @@ int series_csv_sample(FILE *out, const struct series *s, struct pc_err *e)
 	fprintf(out, "%.3f,%u,[rss],0,%" PRIu64 "\n", p->time_s, p->sample, p->rss);
 	fprintf(out, "%.3f,%u,[pymalloc],%" PRIu64 ",%" PRIu64 "\n", p->time_s, p->sample, p->pymalloc_blocks,
 		p->pymalloc_bytes);
+	if (p->at_exit) /* the census taken as the process ended (run) */
+		fprintf(out, "# sample %u at_exit\n", p->sample);
 	/* the end line counts every data line of the sample; its sums are the kinds' alone */
 	snprintf(prefix, sizeof prefix, "sample %u ", p->sample);
 	report_csv_notes(out, prefix, p->notes, part.nrows + 2, part.count, part.size);
