@@ -408,8 +408,9 @@ ParameterizedTest(struct python *py, churn, sizes_stay_true, .timeout = 3600)
 
 /* The free-threaded build (make check-ft): the same censuses in the --pause modes it has, its
  * mimalloc pages copied (copy) or read stopped (census); --nonblocking is refused there (exit 6,
- * with the reason) and leaves the target running. FT_ROUNDS per mode keeps it within seconds. */
-Test(freethreaded, churn_sizes_stay_true, .timeout = 300)
+ * with the reason) and leaves the target running. FT_ROUNDS per mode keeps it within seconds (the
+ * timeout is for PYCENSUS_TEST_FULL=1: 400 censuses). */
+Test(freethreaded, churn_sizes_stay_true, .timeout = 1800)
 {
 	static const char *const modes[] = { "copy", "census" };
 	struct python ft[4];
