@@ -2,7 +2,9 @@
  * py_is_free_threaded): every live block of the mimalloc heaps (pymalloc/miheap.h: every thread
  * state's heaps and the abandoned segments of threads that exited) recognised as an object, as
  * census/blocks.c does for pymalloc's pools. There are no GC lists to walk on such a build
- * (tracked objects are found by walking these same heaps, Python/gc_free_threading.c). */
+ * (tracked objects are found by walking these same heaps, Python/gc_free_threading.c). The
+ * heaps' segments are gathered while the target is stopped (walk_miheap_gather) and, when their
+ * pages were copied (pymalloc/micopy.h), walked from the copy after it resumed. */
 #include "common/compat.h"
 #include "census/walk.h"
 
