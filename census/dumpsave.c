@@ -94,20 +94,24 @@ void walk_dump_window(struct walk *w, size_t from, size_t to)
 int census_save_dump(struct source *src, struct walk *w, struct census_dump *d, struct pc_err *e)
 {
 	struct mask_job j = { &w->p->L, &w->hc, 0 };
-	struct mem_region *copies = xcalloc(w->hc.n + 1, sizeof *copies);
+	size_t n = w->hc.n + w->mc.n;
+	struct mem_region *copies = xcalloc(n + 1, sizeof *copies);
 	int rc;
 
 	if (!w->hc.streamed)
 		heapcopy_each_pool(&w->p->L, &w->hc, mask_pool, &j);
 	for (size_t i = 0; i < w->hc.n; i++)
 		copies[i] = (struct mem_region){ w->hc.v[i].addr, w->hc.v[i].len, w->hc.v[i].data };
+	/* a free-threaded build's copied mimalloc pages: the reads that made them were not recorded */
+	for (size_t i = 0; i < w->mc.n; i++)
+		copies[w->hc.n + i] = (struct mem_region){ w->mc.v[i].addr, w->mc.v[i].len, w->mc.v[i].data };
 	fill_meta(&d->meta, src, w, d->writer);
 	if (w->ds) {
-		rc = source_close_dump_stream(src, w->ds, &d->meta, copies, w->hc.n, d->progress, d->progress_arg,
+		rc = source_close_dump_stream(src, w->ds, &d->meta, copies, n, d->progress, d->progress_arg,
 					      &d->out, e);
 		w->ds = NULL;
 	} else {
-		rc = source_save_dump(src, d->path, &d->meta, copies, w->hc.n, d->level, d->progress, d->progress_arg,
+		rc = source_save_dump(src, d->path, &d->meta, copies, n, d->level, d->progress, d->progress_arg,
 				      &d->out, e);
 	}
 	free(copies);

@@ -2,13 +2,16 @@
  * py_is_free_threaded): every live block of the mimalloc heaps (pymalloc/miheap.h: every thread
  * state's heaps and the abandoned segments of threads that exited) recognised as an object, as
  * census/blocks.c does for pymalloc's pools. There are no GC lists to walk on such a build
- * (tracked objects are found by walking these same heaps, Python/gc_free_threading.c). */
+ * (tracked objects are found by walking these same heaps, Python/gc_free_threading.c). The
+ * heaps' segments are gathered while the target is stopped (walk_miheap_gather) and, when their
+ * pages were copied (pymalloc/micopy.h), walked from the copy after it resumed. */
 #include "common/compat.h"
 #include "census/walk.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include "common/xalloc.h"
+#include "pymalloc/micopy.h"
 #include "pymalloc/miheap.h"
 #include "objects/sizes.h"
 #include "python/mimalloc.h"
@@ -71,31 +74,50 @@ static void on_block(void *arg, const struct mipage *pg, uint64_t block, const u
 	walk_count(w, t, addr, data + pre, len - pre);
 }
 
+static const struct pymi *layout_of(const struct walk *w)
+{
+	return py_mimalloc(w->p->L.major, w->p->L.minor);
+}
+
+uint64_t walk_miheap_gather(struct walk *w, bool copy)
+{
+	uint64_t *ts = NULL;
+	size_t n = miheap_thread_states(w->p, &ts);
+
+	if (!w->ms)
+		w->ms = xcalloc(1, sizeof *w->ms);
+	else
+		miheap_set_release(w->ms);
+	miheap_collect(&w->p->mem, layout_of(w), w->p->interp, ts, n, w->ms);
+	free(ts);
+	return copy ? micopy_plan(&w->p->mem, layout_of(w), w->ms, &w->mc) : 0;
+}
+
 void walk_miheap(struct walk *w)
 {
-	const struct pymi *M = py_mimalloc(w->p->L.major, w->p->L.minor);
+	const struct pymi *M = layout_of(w);
 	struct mipass m = { .w = w };
 	struct miheap_totals tot;
 	struct pc_err e = { 0 };
-	uint64_t *ts = NULL, pages = 0;
-	size_t n = miheap_thread_states(w->p, &ts);
+	uint64_t pages = 0;
 
 	w->hc.source = "mimalloc";
+	if (!w->ms)
+		walk_miheap_gather(w, false);
 	/* Two walks: the first marks every object in the heaps as met, so that following the
 	 * references of the objects counted by the second never queues one of them again (on the
-	 * GIL build the copied arenas play that part: follow.c skips references into them). */
+	 * GIL build the copied arenas play that part: follow.c skips references into them; the
+	 * copied pages would too, but a page whose copy failed is read where it is). */
 	m.marking = true;
-	if (miheap_walk(&w->p->mem, M, w->p->interp, ts, n, on_block, &m, &tot, &e) == 0) {
+	if (miheap_walk_set(&w->p->mem, M, w->ms, on_block, &m, &tot, &e) == 0) {
 		m.marking = false;
-		miheap_walk(&w->p->mem, M, w->p->interp, ts, n, on_block, &m, &tot, &e);
+		miheap_walk_set(&w->p->mem, M, w->ms, on_block, &m, &tot, &e);
 	}
 	if (e.detail[0]) {
 		census_warn(w->c, "the mimalloc heaps could not be walked: %s; only objects references lead to were counted",
 			    e.detail);
-		free(ts);
 		return;
 	}
-	free(ts);
 	for (unsigned h = 0; h < PYMI_NHEAPS; h++)
 		pages += tot.pages[h];
 	w->c->npools = pages; /* no arenas: narenas stays 0 */
@@ -106,7 +128,7 @@ void walk_miheap(struct walk *w)
 			    tot.first_skip);
 	}
 	census_warn(w->c, "free-threaded build: objects read from the mimalloc heaps of %zu thread states, %llu pages in %llu segments (%llu abandoned by threads that exited); %llu freed objects kept on freelists left out, %llu blocks not objects",
-		    n, (unsigned long long)pages, (unsigned long long)tot.segments,
+		    w->ms->nthreads, (unsigned long long)pages, (unsigned long long)tot.segments,
 		    (unsigned long long)tot.abandoned_segments,
 		    (unsigned long long)m.dead, (unsigned long long)m.unrecognised);
 }

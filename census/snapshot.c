@@ -4,6 +4,7 @@
 #include "attach/memroom.h"
 #include "census/framerefs.h"
 #include "pymalloc/arenawin.h"
+#include "pymalloc/micopy.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -115,10 +116,33 @@ static int copy_arenas(struct pyproc *p, struct walk *w, const struct snapshot_o
 	return 0;
 }
 
-/* What must see the target as one instant: the arenas copied and, for --stacks, the frames of
- * the stopped threads (st, when known). Local copies only from here on. */
+/* A free-threaded build: the heaps' segments gathered and their in-use pages copied, as the
+ * arenas are, unless the copy would go over the budget: the walk then reads the pages in place,
+ * with the target stopped, and --pause copy of a stopped target says so. */
+static void copy_miheap(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, bool stops, struct census *c)
+{
+	uint64_t planned = walk_miheap_gather(w, true);
+	struct copybuf *keep = w->mc.keep;
+
+	if (!over_budget(o, planned)) {
+		heapcopy_fill(p, &w->mc, c);
+		w->mi_copied = true;
+		return;
+	}
+	heapcopy_release(&w->mc);
+	w->mc.keep = keep;
+	if (o->pause == PAUSE_COPY && stops)
+		census_warn(c, "free-threaded build: the mimalloc pages in use (%.1f MiB) are over %s (%.1f MiB): the census ran "
+			    "with the target stopped (as --pause=census), reading them in place (a larger --max-memory copies them, for a shorter pause)",
+			    (double)planned / 1048576.0, o->budget_from_room ? "half the memory left to pycensus" : "--max-memory",
+			    (double)budget_of(o) / 1048576.0);
+}
+
+/* What must see the target as one instant: the arenas (or mimalloc's pages) copied and, for
+ * --stacks, the frames of the stopped threads (st, when known; stops: the source stopped the
+ * target). Local copies only from here on. */
 static int census_copy(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, const struct stopped *st,
-		       struct census *c, struct pc_err *e)
+		       bool stops, struct census *c, struct pc_err *e)
 {
 	walk_init(w, p, c);
 	walk_graph_init(w, o->graph);
@@ -127,13 +151,14 @@ static int census_copy(struct pyproc *p, struct walk *w, const struct snapshot_o
 		inspect_scan_clear(w->is);
 	}
 	w->alloc = c->size_alloc = o->size_alloc;
-	w->hc.keep = o->keep_copy;
+	w->hc.keep = w->mc.keep = o->keep_copy;
 	if (o->size_alloc && py_is_free_threaded(&p->L))
 		return pc_fail(e, PC_EUNSUPPORTED, "--size=alloc on a free-threaded build of CPython %s: footprints are "
 			       "pymalloc's and malloc's, not mimalloc's; use --size=getsizeof (the default)", p->elf.version);
 	progress(o, "copying arenas");
-	/* a free-threaded build has no arenas: its heaps are walked in place (census_attempt) */
-	if (!py_is_free_threaded(&p->L) && copy_arenas(p, w, o, c, e) < 0)
+	if (py_is_free_threaded(&p->L))
+		copy_miheap(p, w, o, stops, c);
+	else if (copy_arenas(p, w, o, c, e) < 0)
 		return -1;
 	framerefs_collect(w);
 	if (o->stacks && st && stacks_collect(p, st, false, o->stacks, e) < 0)
@@ -227,7 +252,7 @@ static void census_walk(struct source *src, struct pyproc *p, struct walk *w, co
 
 	if (early)
 		census_arenas(p, w, o);
-	if (o->pause == PAUSE_COPY && !py_is_free_threaded(&p->L) && source_resume(src)) {
+	if (o->pause == PAUSE_COPY && (!py_is_free_threaded(&p->L) || w->mi_copied) && source_resume(src)) {
 		w->live = live;
 		if (!early)
 			census_arenas(p, w, o);
@@ -278,10 +303,7 @@ static int census_attempt(struct source *src, struct pyproc *p, void *arg, struc
 		return pc_fail(e, PC_EUNSUPPORTED, "--nonblocking on a free-threaded build of CPython %s: its mimalloc "
 			       "heaps are walked in place, which needs the target stopped; leave --nonblocking out", p->elf.version);
 	memset(&w, 0, sizeof w);
-	rc = census_copy(p, &w, o, source_threads(src), j->c, e);
-	/* free-threaded: the mimalloc heaps are read in place, so the target stays stopped */
-	if (rc == 0 && o->pause == PAUSE_COPY && py_is_free_threaded(&p->L) && source_stops(src))
-		census_warn(j->c, "free-threaded build: the census ran with the target stopped (as --pause=census): its mimalloc heaps are read in place, not copied");
+	rc = census_copy(p, &w, o, source_threads(src), source_stops(src), j->c, e);
 	if (rc == 0) {
 		w.live = (src->flags & SOURCE_NONBLOCKING) != 0;
 		census_walk(src, p, &w, o, j->c);
@@ -338,10 +360,15 @@ static int prepare_fresh_copy(struct source *src, const struct snapshot_opts *o,
 
 	progress(o, "preparing the copy");
 	p = source_locate(src, &ignored); /* read running; the census locates anew under its stop */
-	if (!p || (total = arenas_estimate(p, o->arenas)) < FRESH_COPY_MIN)
+	if (!p)
+		return 0;
+	total = py_is_free_threaded(&p->L) ? micopy_estimate(p) : arenas_estimate(p, o->arenas);
+	if (total < FRESH_COPY_MIN)
 		return 0;
 	if (over_budget(o, total)) {
-		copybuf_reserve(k, 2 * window_of(o)); /* the window and the one read ahead (arenawin.c) */
+		/* the window and the one read ahead (arenawin.c); mimalloc's pages are then read in place */
+		if (!py_is_free_threaded(&p->L))
+			copybuf_reserve(k, 2 * window_of(o));
 		return 0;
 	}
 	if (copy_fits(total + total / 8, src->pid, e) < 0)

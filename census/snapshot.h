@@ -1,6 +1,6 @@
 /* snapshot.h: one census, end to end, over a source (source/source.h: a live process, the
  * program `run` launched, or a captured image): with the target stopped and located, copy the
- * arenas, resume it (--pause copy; --pause census resumes it at the end), recognise every object
+ * arenas (a free-threaded build's mimalloc pages in use), resume it (--pause copy; --pause census resumes it at the end), recognise every object
  * in the copies, find the objects outside the arenas, decide dict ownership, and aggregate by
  * kind. */
 #ifndef PC_SNAPSHOT_H
@@ -23,7 +23,7 @@ typedef source_progress_fn snapshot_progress_fn;
 
 /* How long a census keeps the target stopped (see 'pycensus snap --help'). */
 enum pause_mode {
-	PAUSE_COPY,   /* while the interpreter state and the arenas are copied; the rest is read live */
+	PAUSE_COPY,   /* while the interpreter state and the arenas (mimalloc's pages) are copied; the rest is read live */
 	PAUSE_CENSUS, /* for the whole census: every figure from one instant */
 };
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "common/xalloc.h"
 #include "objects/sizes.h"
+#include "pymalloc/miheap.h"
 #include "python/rules.h"
 
 /* The generation heads (and the permanent generation's) of one GC state: list heads, not objects,
@@ -44,6 +45,11 @@ void walk_release(struct walk *w)
 {
 	typetab_release(&w->types);
 	heapcopy_release(&w->hc);
+	heapcopy_release(&w->mc);
+	if (w->ms) {
+		miheap_set_release(w->ms);
+		free(w->ms);
+	}
 	dump_stream_abort(w->ds); /* a census that failed before its dump was finished */
 	w->ds = NULL;
 	ptrmap_release(&w->owner);

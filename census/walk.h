@@ -48,11 +48,18 @@ struct follow {
 	uint64_t not_objects, bad_keys;
 };
 
+struct miheap_set; /* pymalloc/miheap.h */
+
 struct walk {
 	struct pyproc *p;
 	struct census *c;
 	struct typetab types;
 	struct heapcopy hc;
+	/* free-threaded builds: the heaps' segments gathered while the target stood stopped, and the
+	 * copy of their in-use pages (pymalloc/micopy.h; empty when the census reads them in place) */
+	struct miheap_set *ms;
+	struct heapcopy mc;
+	bool mi_copied;          /* mc read and registered: the walk may run after the target resumes */
 	/* a direct-mapped cache in front of the type table: most blocks hit it */
 	uint64_t tcache_addr[4096];
 	int64_t tcache_slot[4096];
@@ -130,6 +137,10 @@ void walk_blocks(struct walk *w);   /* census/blocks.c */
 /* census/dumpsave.c: a streamed dump's arenas [from, to), free blocks zeroed, into w->ds */
 void walk_dump_window(struct walk *w, size_t from, size_t to);
 void walk_miheap(struct walk *w);   /* census/miblocks.c: free-threaded builds, instead of walk_blocks */
+/* census/miblocks.c, with the target stopped: the segments of the heaps gathered for walk_miheap
+ * (which otherwise gathers them itself) and, when `copy`, the regions of their copy listed in w->mc
+ * (read by heapcopy_fill, or released when over the budget); returns the bytes listed. */
+uint64_t walk_miheap_gather(struct walk *w, bool copy);
 void walk_outside(struct walk *w);  /* census/outside.c */
 void walk_follow(struct walk *w);   /* census/follow.c: objects only references lead to */
 void walk_owners(struct walk *w);   /* census/owners.c: static types' dicts; then the rows */

@@ -12,6 +12,7 @@
 #include "objects/pyobj.h"
 #include "objects/pyvalue.h"
 #include "objects/sizes.h"
+#include "python/rules.h"
 
 #define INVALID UINT64_MAX
 /* A metatype of a metatype of ...: deeper chains are not real. */
@@ -268,7 +269,9 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 	char name[256];
 	size_t got;
 
-	if ((addr & 7) || mem_covered(&p->mem, addr, 8) /* types (>= 408 bytes) never live in arenas */ ||
+	/* types (>= 408 bytes) never live in pymalloc's arenas; a free-threaded build's copied
+	 * mimalloc pages hold its heap types with the other GC objects */
+	if ((addr & 7) || (!py_is_free_threaded(&p->L) && mem_covered(&p->mem, addr, 8)) ||
 	    !(got = read_type_bytes(p, addr, b, sizeof b)))
 		return false;
 	memset(ty, 0, sizeof *ty);

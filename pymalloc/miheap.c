@@ -21,125 +21,137 @@ struct segset {
 	bool full;
 };
 
+/* The gathering of a miheap_set (every segment, the delayed frees). */
+struct gather {
+	struct mem *mem;
+	const struct pymi *M;
+	struct miheap_set *s;
+	size_t capsegs, capdelayed;
+};
+
+/* The walk of the gathered segments' pages. */
 struct walk {
 	struct mem *mem;
 	const struct pymi *M;
 	struct miheap_totals *t;
-	struct segset segs;
-	size_t nowned;         /* segs.v[0..nowned) came from thread states, the rest abandoned */
-	uint64_t *delayed;     /* thread_delayed_free blocks, sorted before use */
-	size_t ndelayed, capdelayed;
+	const struct miheap_set *s;
 	miheap_block_fn fn;
 	void *arg;
+	bool abandoned;        /* the segment walked now is in the abandoned pool */
 };
 
-PC_PRINTF(2, 3) static void skip(struct miheap_totals *t, const char *fmt, ...)
+PC_PRINTF(2, 3) static void skip_why(char *first, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (t->first_skip[0])
+	if (first[0])
 		return;
 	va_start(ap, fmt);
-	vsnprintf(t->first_skip, sizeof t->first_skip, fmt, ap);
+	vsnprintf(first, MIHEAP_WHY, fmt, ap);
 	va_end(ap);
 }
 
-static void add_segment(struct walk *w, uint64_t seg)
+#define skip(t, ...) skip_why((t)->first_skip, __VA_ARGS__)
+
+static void add_segment(struct gather *g, uint64_t seg)
 {
-	for (size_t i = 0; i < w->segs.n; i++) /* a thread owns a handful: linear is enough */
-		if (w->segs.v[i] == seg)
+	struct miheap_set *s = g->s;
+
+	for (size_t i = 0; i < s->nsegs; i++) /* a thread owns a handful: linear is enough */
+		if (s->segs[i] == seg)
 			return;
-	if (w->segs.n >= MIHEAP_MAX_SEGMENTS) {
-		w->segs.full = true;
+	if (s->nsegs >= MIHEAP_MAX_SEGMENTS) {
+		s->full = true;
 		return;
 	}
-	if (w->segs.n == w->segs.cap) {
-		w->segs.cap = w->segs.cap ? 2 * w->segs.cap : 64;
-		w->segs.v = xrealloc(w->segs.v, w->segs.cap * sizeof *w->segs.v);
+	if (s->nsegs == g->capsegs) {
+		g->capsegs = g->capsegs ? 2 * g->capsegs : 64;
+		s->segs = xrealloc(s->segs, g->capsegs * sizeof *s->segs);
 	}
-	w->segs.v[w->segs.n++] = seg;
+	s->segs[s->nsegs++] = seg;
 }
 
 /* The segments of one page queue's pages (first, linked by next, bounded). */
-static void queue_segments(struct walk *w, uint64_t first)
+static void queue_segments(struct gather *g, uint64_t first)
 {
-	uint64_t pg = first, mask = w->M->segment_size - 1;
+	uint64_t pg = first, mask = g->M->segment_size - 1;
 
 	for (size_t k = 0; pg && k < MIHEAP_MAX_QUEUE_PAGES; k++) {
-		add_segment(w, pg & ~mask);
-		if (mem_read_u64(w->mem, pg + w->M->pg_next, &pg, NULL) < 0) {
-			w->t->skipped_pages++;
-			skip(w->t, "page queue link at %#llx unreadable", (unsigned long long)pg);
+		add_segment(g, pg & ~mask);
+		if (mem_read_u64(g->mem, pg + g->M->pg_next, &pg, NULL) < 0) {
+			g->s->skipped_pages++;
+			skip(g->s, "page queue link at %#llx unreadable", (unsigned long long)pg);
 			return;
 		}
 	}
 }
 
 /* A heap's thread_delayed_free list: blocks freed by other threads into its full pages. */
-static void heap_delayed(struct walk *w, uint64_t heap)
+static void heap_delayed(struct gather *g, uint64_t heap)
 {
+	struct miheap_set *s = g->s;
 	uint64_t b = 0;
 
-	if (mem_read_u64(w->mem, heap + w->M->heap_delayed_free, &b, NULL) < 0)
+	if (mem_read_u64(g->mem, heap + g->M->heap_delayed_free, &b, NULL) < 0)
 		return;
-	while (b && w->ndelayed < MIHEAP_MAX_DELAYED) {
-		if (w->ndelayed == w->capdelayed) {
-			w->capdelayed = w->capdelayed ? 2 * w->capdelayed : 256;
-			w->delayed = xrealloc(w->delayed, w->capdelayed * sizeof *w->delayed);
+	while (b && s->ndelayed < MIHEAP_MAX_DELAYED) {
+		if (s->ndelayed == g->capdelayed) {
+			g->capdelayed = g->capdelayed ? 2 * g->capdelayed : 256;
+			s->delayed = xrealloc(s->delayed, g->capdelayed * sizeof *s->delayed);
 		}
-		w->delayed[w->ndelayed++] = b;
-		if (mem_read_u64(w->mem, b, &b, NULL) < 0)
+		s->delayed[s->ndelayed++] = b;
+		if (mem_read_u64(g->mem, b, &b, NULL) < 0)
 			break;
 	}
 }
 
-static void thread_heaps(struct walk *w, uint64_t ts)
+static void thread_heaps(struct gather *g, uint64_t ts)
 {
-	const struct pymi *M = w->M;
+	const struct pymi *M = g->M;
 	size_t qlen = (size_t)M->heap_nqueues * M->queue_size;
 	uint8_t *q = xmalloc(qlen);
 
 	for (unsigned h = 0; h < PYMI_NHEAPS; h++) {
 		uint64_t heap = ts + M->ts_heaps + (uint64_t)h * M->heap_size;
 
-		if (mem_read(w->mem, heap + M->heap_pages, q, qlen, NULL) < 0) {
-			w->t->skipped_segments++;
-			skip(w->t, "heap %u of thread state %#llx unreadable", h, (unsigned long long)ts);
+		if (mem_read(g->mem, heap + M->heap_pages, q, qlen, NULL) < 0) {
+			g->s->skipped_segments++;
+			skip(g->s, "heap %u of thread state %#llx unreadable", h, (unsigned long long)ts);
 			continue;
 		}
 		for (unsigned i = 0; i < M->heap_nqueues; i++) {
 			uint64_t first;
 			memcpy(&first, q + (size_t)i * M->queue_size, sizeof first);
-			queue_segments(w, first);
+			queue_segments(g, first);
 		}
-		heap_delayed(w, heap);
+		heap_delayed(g, heap);
 	}
 	free(q);
 }
 
 /* The abandoned pool's two lists (`abandoned` tagged with a count in its low bits), each
  * linked through the segments' abandoned_next. */
-static void abandoned_segments(struct walk *w, uint64_t interp)
+static void abandoned_segments(struct gather *g, uint64_t interp)
 {
-	const struct pymi *M = w->M;
+	const struct pymi *M = g->M;
 	uint64_t pool = interp + M->is_abandoned_pool, heads[2] = { 0, 0 };
 
-	if (mem_read_u64(w->mem, pool + M->pool_abandoned, &heads[0], NULL) < 0 ||
-	    mem_read_u64(w->mem, pool + M->pool_abandoned_visited, &heads[1], NULL) < 0) {
-		skip(w->t, "the abandoned pool at %#llx unreadable", (unsigned long long)pool);
-		w->t->skipped_segments++;
+	if (mem_read_u64(g->mem, pool + M->pool_abandoned, &heads[0], NULL) < 0 ||
+	    mem_read_u64(g->mem, pool + M->pool_abandoned_visited, &heads[1], NULL) < 0) {
+		skip(g->s, "the abandoned pool at %#llx unreadable", (unsigned long long)pool);
+		g->s->skipped_segments++;
 		return;
 	}
 	heads[0] &= ~(M->segment_size - 1);
 	for (int l = 0; l < 2; l++)
 		for (uint64_t s = heads[l], k = 0; s && k < MIHEAP_MAX_SEGMENTS; k++) {
 			if (s & (M->segment_size - 1)) {
-				skip(w->t, "abandoned segment link %#llx not aligned", (unsigned long long)s);
-				w->t->skipped_segments++;
+				skip(g->s, "abandoned segment link %#llx not aligned", (unsigned long long)s);
+				g->s->skipped_segments++;
 				break;
 			}
-			add_segment(w, s);
-			if (mem_read_u64(w->mem, s + M->seg_abandoned_next, &s, NULL) < 0)
+			add_segment(g, s);
+			if (mem_read_u64(g->mem, s + M->seg_abandoned_next, &s, NULL) < 0)
 				break;
 		}
 }
@@ -153,20 +165,20 @@ static int cmp_u64(const void *a, const void *b)
 /* The heaps' delayed frees that fall in pg's blocks, taken off its live blocks. */
 static void page_delayed(struct walk *w, struct mipage *pg)
 {
-	size_t lo = 0, hi = w->ndelayed;
+	const struct miheap_set *s = w->s;
+	size_t lo = 0, hi = s->ndelayed;
 
 	while (lo < hi) { /* the first delayed block >= pg->start */
 		size_t mid = lo + (hi - lo) / 2;
-		if (w->delayed[mid] < pg->start)
+		if (s->delayed[mid] < pg->start)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (size_t i = lo; i < w->ndelayed && w->delayed[i] < pg->start + pg->area; i++)
-		w->t->delayed += mipage_mark_free(pg, w->delayed[i]);
+	for (size_t i = lo; i < s->ndelayed && s->delayed[i] < pg->start + pg->area; i++)
+		w->t->delayed += mipage_mark_free(pg, s->delayed[i]);
 }
 
-/* One in-use page: its blocks read, split, the live ones handed on. */
 static void tally_class(struct miheap_totals *t, const struct mipage *pg, bool abandoned)
 {
 	struct miheap_class *k = NULL;
@@ -197,8 +209,17 @@ static int cmp_class(const void *a, const void *b)
 	return x->block_size < y->block_size ? -1 : x->block_size > y->block_size;
 }
 
-static void page_blocks(struct walk *w, uint64_t addr, const uint8_t *desc, bool abandoned)
+uint64_t miheap_page_bytes(const struct mipage *pg)
 {
+	if (pg->capacity == 1)
+		return pg->block_size < MIHEAP_BLOCK_PREFIX ? pg->block_size : MIHEAP_BLOCK_PREFIX;
+	return pg->area > MIHEAP_MAX_AREA ? 0 : pg->area;
+}
+
+/* One in-use page: its blocks read, split, the live ones handed on. */
+static void page_blocks(void *arg, uint64_t addr, const uint8_t *desc)
+{
+	struct walk *w = arg;
 	struct miheap_totals *t = w->t;
 	struct mipage *pg = xmalloc(sizeof *pg);
 	char why[160];
@@ -207,9 +228,8 @@ static void page_blocks(struct walk *w, uint64_t addr, const uint8_t *desc, bool
 
 	if (mipage_parse(w->M, addr, desc, pg, why, sizeof why) < 0)
 		goto bad;
-	dlen = pg->capacity == 1 ? (size_t)(pg->block_size < MIHEAP_BLOCK_PREFIX ? pg->block_size : MIHEAP_BLOCK_PREFIX)
-				 : (size_t)pg->area;
-	if (pg->capacity > 1 && pg->area > MIHEAP_MAX_AREA) {
+	dlen = (size_t)miheap_page_bytes(pg);
+	if (pg->capacity > 1 && dlen == 0) {
 		snprintf(why, sizeof why, "page %#llx: %llu bytes of blocks", (unsigned long long)addr,
 			 (unsigned long long)pg->area);
 		goto bad;
@@ -224,11 +244,11 @@ static void page_blocks(struct walk *w, uint64_t addr, const uint8_t *desc, bool
 		goto bad;
 	page_delayed(w, pg);
 	t->pages[pg->tag]++;
-	t->abandoned_pages += abandoned;
+	t->abandoned_pages += w->abandoned;
 	t->live[pg->tag] += pg->nlive;
 	t->live_bytes[pg->tag] += pg->nlive * pg->block_size;
 	t->used[pg->tag] += pg->used;
-	tally_class(t, pg, abandoned);
+	tally_class(t, pg, w->abandoned);
 	for (uint32_t i = 0; w->fn && i < pg->capacity; i++) {
 		size_t off = (size_t)i * (size_t)pg->block_size;
 		size_t len = pg->block_size < MIHEAP_BLOCK_PREFIX ? (size_t)pg->block_size : MIHEAP_BLOCK_PREFIX;
@@ -245,16 +265,48 @@ bad:
 	free(pg);
 }
 
-/* Every in-use page of one segment: slices[0] is the segment's own header span, then spans follow
- * each other by slice_count up to slice_entries (Objects/mimalloc/segment.c
- * mi_slices_start_iterate, mi_segment_visit_pages). */
-static void segment_pages(struct walk *w, uint64_t seg, bool abandoned)
+size_t miheap_segment_header(const struct pymi *M)
 {
-	const struct pymi *M = w->M;
-	size_t hdr = M->seg_slices + (size_t)M->slices_max * M->page_size;
-	uint8_t *buf = xmalloc(hdr);
+	return M->seg_slices + (size_t)M->slices_max * M->page_size;
+}
+
+/* slices[0] is the segment's own header span, then spans follow each other by slice_count up to
+ * slice_entries (Objects/mimalloc/segment.c mi_slices_start_iterate, mi_segment_visit_pages). */
+int miheap_segment_each(const struct pymi *M, uint64_t seg, const uint8_t *hdr, miheap_page_fn fn, void *arg,
+			char *why, size_t len)
+{
 	uint64_t entries = 0;
 	uint32_t count;
+
+	memcpy(&entries, hdr + M->seg_slice_entries, sizeof entries);
+	if (entries == 0 || entries > M->slices_max) {
+		snprintf(why, len, "segment %#llx: %llu slice entries", (unsigned long long)seg, (unsigned long long)entries);
+		return -1;
+	}
+	for (uint64_t i = 0; i < entries; i += count) {
+		const uint8_t *desc = hdr + M->seg_slices + i * M->page_size;
+		uint32_t xbs;
+
+		memcpy(&count, desc + M->pg_slice_count, sizeof count);
+		memcpy(&xbs, desc + M->pg_xblock_size, sizeof xbs);
+		if (count == 0 || count > entries - i) {
+			snprintf(why, len, "segment %#llx: slice %llu spans %u slices", (unsigned long long)seg,
+				 (unsigned long long)i, count);
+			return 1;
+		}
+		if (i > 0 && xbs > 0)
+			fn(arg, seg + M->seg_slices + i * M->page_size, desc);
+	}
+	return 0;
+}
+
+/* Every in-use page of one segment. */
+static void segment_pages(struct walk *w, uint64_t seg, bool abandoned)
+{
+	size_t hdr = miheap_segment_header(w->M);
+	uint8_t *buf = xmalloc(hdr);
+	char why[MIHEAP_WHY];
+	int rc;
 
 	if (mem_read(w->mem, seg, buf, hdr, NULL) < 0) {
 		w->t->skipped_segments++;
@@ -262,29 +314,15 @@ static void segment_pages(struct walk *w, uint64_t seg, bool abandoned)
 		free(buf);
 		return;
 	}
-	memcpy(&entries, buf + M->seg_slice_entries, sizeof entries);
-	if (entries == 0 || entries > M->slices_max) {
+	w->abandoned = abandoned;
+	rc = miheap_segment_each(w->M, seg, buf, page_blocks, w, why, sizeof why);
+	if (rc != 0) {
 		w->t->skipped_segments++;
-		skip(w->t, "segment %#llx: %llu slice entries", (unsigned long long)seg, (unsigned long long)entries);
-		free(buf);
-		return;
+		skip(w->t, "%s", why);
 	}
-	w->t->segments++;
-	w->t->abandoned_segments += abandoned;
-	for (uint64_t i = 0; i < entries; i += count) {
-		const uint8_t *desc = buf + M->seg_slices + i * M->page_size;
-		uint32_t xbs;
-
-		memcpy(&count, desc + M->pg_slice_count, sizeof count);
-		memcpy(&xbs, desc + M->pg_xblock_size, sizeof xbs);
-		if (count == 0 || count > entries - i) {
-			w->t->skipped_segments++;
-			skip(w->t, "segment %#llx: slice %llu spans %u slices", (unsigned long long)seg,
-			     (unsigned long long)i, count);
-			break;
-		}
-		if (i > 0 && xbs > 0)
-			page_blocks(w, seg + M->seg_slices + i * M->page_size, desc, abandoned);
+	if (rc >= 0) {
+		w->t->segments++;
+		w->t->abandoned_segments += abandoned;
 	}
 	free(buf);
 }
@@ -317,29 +355,60 @@ size_t miheap_thread_states(struct pyproc *p, uint64_t **out)
 	return n;
 }
 
-int miheap_walk(struct mem *mem, const struct pymi *M, uint64_t interp, const uint64_t *ts, size_t n,
-		miheap_block_fn fn, void *arg, struct miheap_totals *t, struct pc_err *e)
+void miheap_collect(struct mem *mem, const struct pymi *M, uint64_t interp, const uint64_t *ts, size_t n,
+		    struct miheap_set *s)
 {
-	struct walk w = { .mem = mem, .M = M, .t = t, .fn = fn, .arg = arg };
+	struct gather g = { .mem = mem, .M = M, .s = s };
+
+	memset(s, 0, sizeof *s);
+	s->nthreads = n;
+	if (!M)
+		return;
+	for (size_t i = 0; i < n; i++)
+		thread_heaps(&g, ts[i]);
+	s->nowned = s->nsegs;
+	abandoned_segments(&g, interp);
+	if (s->full)
+		skip(s, "more than %d segments: the rest not walked", MIHEAP_MAX_SEGMENTS);
+	if (s->ndelayed)
+		qsort(s->delayed, s->ndelayed, sizeof *s->delayed, cmp_u64);
+}
+
+void miheap_set_release(struct miheap_set *s)
+{
+	free(s->segs);
+	free(s->delayed);
+	memset(s, 0, sizeof *s);
+}
+
+int miheap_walk_set(struct mem *mem, const struct pymi *M, const struct miheap_set *s, miheap_block_fn fn, void *arg,
+		    struct miheap_totals *t, struct pc_err *e)
+{
+	struct walk w = { .mem = mem, .M = M, .t = t, .s = s, .fn = fn, .arg = arg };
 
 	memset(t, 0, sizeof *t);
 	if (!M)
 		return pc_fail(e, PC_EINTERNAL, "no mimalloc layout for this build");
-	for (size_t i = 0; i < n; i++)
-		thread_heaps(&w, ts[i]);
-	w.nowned = w.segs.n;
-	abandoned_segments(&w, interp);
-	if (w.segs.full)
-		skip(t, "more than %d segments: the rest not walked", MIHEAP_MAX_SEGMENTS);
-	if (w.ndelayed)
-		qsort(w.delayed, w.ndelayed, sizeof *w.delayed, cmp_u64);
-	for (size_t i = 0; i < w.segs.n; i++)
-		segment_pages(&w, w.segs.v[i], i >= w.nowned);
+	t->skipped_pages = s->skipped_pages;
+	t->skipped_segments = s->skipped_segments;
+	memcpy(t->first_skip, s->first_skip, sizeof t->first_skip);
+	for (size_t i = 0; i < s->nsegs; i++)
+		segment_pages(&w, s->segs[i], i >= s->nowned);
 	if (t->nclasses > 1)
 		qsort(t->classes, t->nclasses, sizeof *t->classes, cmp_class);
-	free(w.segs.v);
-	free(w.delayed);
-	if (n && t->segments == 0 && t->skipped_segments)
+	if (s->nthreads && t->segments == 0 && t->skipped_segments)
 		return pc_fail(e, PC_ETARGETMEM, "no mimalloc segment readable: %s", t->first_skip);
 	return 0;
+}
+
+int miheap_walk(struct mem *mem, const struct pymi *M, uint64_t interp, const uint64_t *ts, size_t n,
+		miheap_block_fn fn, void *arg, struct miheap_totals *t, struct pc_err *e)
+{
+	struct miheap_set s;
+	int rc;
+
+	miheap_collect(mem, M, interp, ts, n, &s);
+	rc = miheap_walk_set(mem, M, &s, fn, arg, t, e);
+	miheap_set_release(&s);
+	return rc;
 }

@@ -20,6 +20,7 @@
 #define MIHEAP_MAX_SEGMENTS 65536   /* 2 TiB of 32 MiB segments */
 #define MIHEAP_MAX_QUEUE_PAGES 262144 /* pages followed through one queue */
 #define MIHEAP_MAX_DELAYED 1048576  /* blocks on all thread_delayed_free lists */
+#define MIHEAP_WHY 200              /* the room for the first reason a part was skipped */
 
 /* One size class of one heap: what `pycensus stats` prints for a free-threaded build, as
  * sys._debugmallocstats() prints pymalloc's size classes on the GIL build. */
@@ -45,7 +46,21 @@ struct miheap_totals {
 	unsigned nclasses;
 	uint64_t abandoned_pages, delayed;
 	uint64_t skipped_pages, skipped_segments;
-	char first_skip[200]; /* why the first skipped page or segment was skipped */
+	char first_skip[MIHEAP_WHY]; /* why the first skipped page or segment was skipped */
+};
+
+/* What a walk walks, gathered from the thread states' heaps and the abandoned pool: the segments
+ * and the heaps' thread_delayed_free blocks. Gathered while the target stands stopped, it lets a
+ * later walk of copies of those segments (pymalloc/micopy.h) see the heaps of that instant. */
+struct miheap_set {
+	uint64_t *segs;
+	size_t nsegs, nowned;  /* segs[0..nowned) came from thread states, the rest abandoned */
+	uint64_t *delayed;     /* sorted */
+	size_t ndelayed;
+	size_t nthreads;       /* thread states whose heaps were read */
+	bool full;             /* more than MIHEAP_MAX_SEGMENTS */
+	uint64_t skipped_pages, skipped_segments;
+	char first_skip[MIHEAP_WHY];
 };
 
 /* One live block: its address, its page (tag, block size), and `data`, the local copy of the
@@ -66,5 +81,26 @@ size_t miheap_thread_states(struct pyproc *p, uint64_t **out);
 
 int miheap_walk(struct mem *mem, const struct pymi *M, uint64_t interp, const uint64_t *ts, size_t n,
 		miheap_block_fn fn, void *arg, struct miheap_totals *t, struct pc_err *e);
+
+/* miheap_walk in two steps: the set gathered (what was not readable counted in it), then walked
+ * (the same errors as miheap_walk). miheap_set_release frees what the set holds. */
+void miheap_collect(struct mem *mem, const struct pymi *M, uint64_t interp, const uint64_t *ts, size_t n,
+		    struct miheap_set *s);
+int miheap_walk_set(struct mem *mem, const struct pymi *M, const struct miheap_set *s, miheap_block_fn fn, void *arg,
+		    struct miheap_totals *t, struct pc_err *e);
+void miheap_set_release(struct miheap_set *s);
+
+/* The bytes of a segment's header the walk reads at its start: the segment and its slices. */
+size_t miheap_segment_header(const struct pymi *M);
+/* Each in-use page of the segment at seg, from a copy of its header (miheap_segment_header bytes):
+ * fn gets the page descriptor's address and bytes (unchecked: mipage_parse checks them). 0; -1
+ * when the header is refused whole; 1 when a span ended the walk early (the pages before it were
+ * handed on); why says what was wrong. */
+typedef void (*miheap_page_fn)(void *arg, uint64_t addr, const uint8_t *desc);
+int miheap_segment_each(const struct pymi *M, uint64_t seg, const uint8_t *hdr, miheap_page_fn fn, void *arg,
+			char *why, size_t len);
+/* The bytes of a page's blocks the walk reads from pg->start: every block, or for a page of one
+ * large block its first 4 KiB; 0 for a page of many blocks too large to walk (it is skipped). */
+uint64_t miheap_page_bytes(const struct mipage *pg);
 
 #endif

@@ -16,7 +16,9 @@
  * 9.0e18 bytes on 3.12.1).
  *
  * make check: ROUNDS censuses per mode on the core interpreters (h_find_pythons_core);
- * PYCENSUS_TEST_FULL=1: FULL_ROUNDS (200) per mode on every interpreter. Each interpreter prints
+ * PYCENSUS_TEST_FULL=1: FULL_ROUNDS (200) per mode on every interpreter. make check-ft: FT_ROUNDS
+ * per --pause mode on the free-threaded builds (freethreaded/churn_sizes_stay_true), where
+ * --nonblocking is refused. Each interpreter prints
  * per mode how many censuses were partial and the largest ratio of a kind to its truth seen. */
 #include "common/compat.h"
 
@@ -32,6 +34,7 @@
 #define OUTMAX (1 << 20)
 #define ROUNDS 8
 #define FULL_ROUNDS 200
+#define FT_ROUNDS 4
 #define NCHURNED 3
 /* Objects of kinds the closure lacks or holds fewer of: the frames the four threads run in (frame
  * objects up to 3.10: 20-25 seen on 3.8.18, each under 512 bytes), None: at most 16 per thread,
@@ -311,6 +314,13 @@ static void text_census(struct churn *ch, const char *mode)
 	rc = h_pycensus(out, OUTMAX, err, sizeof err, snap_args(mode, false, pidtxt));
 	cr_expect(h_census_status_ok(rc, out), "%s %s, text: exit %d: %s\n%.2000s", ch->py->label, mode_name(mode), rc, err,
 		  out);
+	/* a free-threaded target's --pause copy resumes it once its mimalloc pages are copied, unless
+	 * they do not fit the memory left to pycensus, which it then says */
+	if (ch->py->free_threaded && strcmp(mode, "copy") == 0 && strstr(out, "the mimalloc pages in use ("))
+		fprintf(stderr, "churn: %s: the copy did not fit the memory left; the census ran stopped\n", ch->py->label);
+	else if (ch->py->free_threaded && strcmp(mode, "copy") == 0)
+		cr_expect(strstr(out, "(for the copy; the rest read as it ran)") && !strstr(out, "ran with the target stopped"),
+			  "%s --pause copy, text: not a copy:\n%.2000s", ch->py->label, out);
 	free(out);
 }
 
@@ -337,6 +347,22 @@ static void diff_notes_partial(struct churn *ch)
 	free(out);
 }
 
+/* --nonblocking on a free-threaded target: exit 6 naming the cause, the target not left stopped. */
+static void nonblocking_refused(struct churn *ch)
+{
+	char pidtxt[16], *out = malloc(OUTMAX), err[8192];
+	int rc;
+	char st;
+
+	snprintf(pidtxt, sizeof pidtxt, "%d", (int)ch->p.pid);
+	rc = h_pycensus(out, OUTMAX, err, sizeof err, snap_args("nonblocking", true, pidtxt));
+	cr_expect(rc == 6 && strstr(err, "--nonblocking on a free-threaded build") && strstr(err, "leave --nonblocking out"),
+		  "%s --nonblocking: exit %d: %s", ch->py->label, rc, err);
+	st = h_state(ch->p.pid);
+	cr_expect(st != 't' && st != 'T' && st != '?', "%s: the target was left in state %c", ch->py->label, st);
+	free(out);
+}
+
 static int rounds(void)
 {
 	const char *v = getenv("PYCENSUS_TEST_FULL");
@@ -354,30 +380,57 @@ ParameterizedTestParameters(churn, sizes_stay_true)
 	return cr_make_param_array(struct python, params, n);
 }
 
-ParameterizedTest(struct python *py, churn, sizes_stay_true, .timeout = 3600)
+/* ROUNDS (or FULL_ROUNDS) censuses of the churn target on py in each of the modes, and the text
+ * report and diff checks; each mode's tally printed. */
+static void churn_modes(struct python *py, const char *const *modes, size_t nmodes, int n)
 {
-	static const char *const modes[] = { "copy", "census", "nonblocking", "streamed" };
 	const char *dir = getenv("PYCENSUS_WORKLOADS");
 	char path[512];
 	struct churn ch = { .py = py };
-	struct tally ty[PC_ARRAY_LEN(modes)];
-	int n = rounds();
+	struct tally ty[3];
 
+	cr_assert(nmodes <= PC_ARRAY_LEN(ty));
 	memset(ty, 0, sizeof ty);
 	snprintf(path, sizeof path, "%s/churn.py", dir ? dir : "tests/integration/workloads");
 	char *argv[] = { py->path, path, NULL };
 	cr_assert(h_spawn(&ch.p, argv), "cannot start %s", py->path);
 	cr_assert(read_bounds(&ch), "%s: the workload did not start", py->label);
-	for (size_t m = 0; m < PC_ARRAY_LEN(modes); m++) {
+	for (size_t m = 0; m < nmodes; m++) {
 		text_census(&ch, modes[m]);
 		for (int round = 0; round < n; round++)
 			one_census(&ch, modes[m], round, &ty[m]);
 	}
 	diff_notes_partial(&ch);
-	for (size_t m = 0; m < PC_ARRAY_LEN(modes); m++)
+	for (size_t m = 0; m < nmodes; m++)
 		fprintf(stderr, "churn: %s %s: %u censuses, %u partial (%llu objects dropped in all); largest ratio of a kind to the truth %.3f (%s); totals %.4f-%.4f of the target's own\n",
 			py->label, mode_name(modes[m]), ty[m].censuses, ty[m].partial, ty[m].dropped, ty[m].worst,
 			ty[m].worst_kind, ty[m].total_lo, ty[m].total_hi);
+	if (py->free_threaded)
+		nonblocking_refused(&ch);
 	h_table_free(&ch.truth);
 	h_kill(&ch.p);
+}
+
+ParameterizedTest(struct python *py, churn, sizes_stay_true, .timeout = 3600)
+{
+	static const char *const modes[] = { "copy", "census", "nonblocking", "streamed" };
+
+	churn_modes(py, modes, PC_ARRAY_LEN(modes), rounds());
+}
+
+/* The free-threaded build (make check-ft): the same censuses in the --pause modes it has, its
+ * mimalloc pages copied (copy) or read stopped (census); --nonblocking is refused there (exit 6,
+ * with the reason) and leaves the target running. FT_ROUNDS per mode keeps it within seconds (the
+ * timeout is for PYCENSUS_TEST_FULL=1: 400 censuses). */
+Test(freethreaded, churn_sizes_stay_true, .timeout = 1800)
+{
+	static const char *const modes[] = { "copy", "census" };
+	struct python ft[4];
+	const char *why = NULL;
+	size_t n = h_find_pythons_ft(ft, PC_ARRAY_LEN(ft), &why);
+
+	if (!n)
+		cr_skip_test("%s", why);
+	for (size_t i = 0; i < n; i++)
+		churn_modes(&ft[i], modes, PC_ARRAY_LEN(modes), rounds() == FULL_ROUNDS ? FULL_ROUNDS : FT_ROUNDS);
 }

@@ -69,8 +69,9 @@ static int on_pid(pid_t pid, char *out, char *err, size_t errlen, const char *co
 }
 
 /* snap, stats and stacks read a free-threaded 3.13t (4 threads, 2 exited) and leave it running:
- * snap says where its objects came from and that it ran stopped (and refuses --size=alloc and
- * --nonblocking, exit 6, with the reason), stats shows mimalloc's size classes per heap in place
+ * snap says where its objects came from and that the target ran once its pages were copied (over
+ * --max-memory: that it stayed stopped), refuses --size=alloc and --nonblocking (exit 6, with the
+ * reason), stats shows mimalloc's size classes per heap in place
  * of pymalloc's, stacks shows the waiting workers' frames. */
 Test(freethreaded, commands_read_it, .timeout = 300)
 {
@@ -88,9 +89,15 @@ Test(freethreaded, commands_read_it, .timeout = 300)
 		rc = on_pid(p.pid, out, err, sizeof err, (const char *[]){ "snap", "-n", "3", NULL });
 		cr_expect_eq(rc, 0, "%s: snap: exit %d: %s", ft[i].label, rc, err);
 		cr_expect(strstr(out, "Partition of a set of") && strstr(out, "layout 3.13.15-ft") &&
-			  strstr(out, "free-threaded build: the census ran with the target stopped") &&
+			  strstr(out, "(for the copy; the rest read as it ran)") && !strstr(out, "target stopped") &&
 			  strstr(out, "free-threaded build: objects read from the mimalloc heaps of 3 thread states"),
 			  "%s: snap printed:\n%s", ft[i].label, out);
+		/* pages over the budget (7.4 MiB here): read in place, the target stopped throughout, and said */
+		rc = on_pid(p.pid, out, err, sizeof err, (const char *[]){ "snap", "-n", "3", "--max-memory=4M", NULL });
+		cr_expect_eq(rc, 0, "%s: snap --max-memory=4M: exit %d: %s", ft[i].label, rc, err);
+		cr_expect(strstr(out, "(whole census)") && strstr(out, "free-threaded build: the mimalloc pages in use (") &&
+			  strstr(out, "are over --max-memory (4.0 MiB): the census ran with the target stopped"),
+			  "%s: snap --max-memory=4M printed:\n%s", ft[i].label, out);
 		rc = on_pid(p.pid, out, err, sizeof err, (const char *[]){ "snap", "--size=alloc", NULL });
 		cr_expect(rc == 6 && strstr(err, "--size=alloc on a free-threaded build of CPython 3.13"),
 			  "%s: snap --size=alloc: exit %d: %s", ft[i].label, rc, err);

@@ -370,6 +370,116 @@ Test(mipage, heap_walk_skips_and_names_bad_parts)
 	mem_release(&mem);
 }
 
+/* ---- pymalloc/micopy.h: the pages copied while stopped, walked after the target changed ---- */
+
+#include <stdlib.h>
+#include "model/census.h"
+#include "pymalloc/micopy.h"
+
+/* The synthetic target as a process image (reads that miss the copies reach it, as a live
+ * target's would), under a pyproc for heapcopy_fill. */
+static void synthetic_image(struct pyproc *p, struct mem_region *img)
+{
+	uint64_t a = SEG_A + (64 << 10) + 3 * 64, b = SEG_B + (64 << 10) + 128;
+	struct mem scratch;
+
+	synthetic_target(&scratch); /* fills the arrays */
+	mem_release(&scratch);
+	img[0] = (struct mem_region){ TS, sizeof ts_mem, ts_mem };
+	img[1] = (struct mem_region){ INTERP, sizeof interp_mem, interp_mem };
+	img[2] = (struct mem_region){ SEG_A, sizeof seg_a, seg_a };
+	img[3] = (struct mem_region){ a, sizeof blocks_a, blocks_a };
+	img[4] = (struct mem_region){ SEG_B, sizeof seg_b, seg_b };
+	img[5] = (struct mem_region){ b, sizeof blocks_b, blocks_b };
+	memset(p, 0, sizeof *p);
+	mem_init_buffer(&p->mem);
+	mem_set_image(&p->mem, img, 6);
+}
+
+/* The copy lists each segment's header and each in-use page's blocks, nothing else; once read,
+ * a walk of the set gathered at the stop sees the heaps of the stop though the target went on
+ * (a block allocated, a page's descriptor rewritten, the delayed list emptied). */
+Test(mipage, copy_is_walked_as_it_was_at_the_stop)
+{
+	static struct pyproc p;
+	struct mem_region img[6];
+	struct miheap_set set;
+	struct heapcopy hc = { 0 };
+	struct miheap_totals t;
+	struct census c;
+	struct pc_err e = { 0 };
+	uint64_t ts = TS, a = SEG_A + (64 << 10) + 3 * 64, b = SEG_B + (64 << 10) + 128;
+	size_t hdr = miheap_segment_header(M);
+
+	synthetic_image(&p, img);
+	census_init(&c);
+	miheap_collect(&p.mem, M, INTERP, &ts, 1, &set);
+	cr_assert_eq(set.nsegs, 2);
+	cr_expect_eq(set.ndelayed, 1);
+	cr_assert_eq(micopy_plan(&p.mem, M, &set, &hc), 2 * hdr + 4 * 64 + 2 * 128);
+	cr_assert_eq(hc.n, 4);
+	cr_expect(hc.v[0].addr == SEG_A && hc.v[0].len == hdr && hc.v[1].addr == a && hc.v[1].len == 4 * 64);
+	cr_expect(hc.v[2].addr == SEG_B && hc.v[2].len == hdr && hc.v[3].addr == b && hc.v[3].len == 2 * 128);
+	cr_assert_eq(heapcopy_fill(&p, &hc, &c), 0);
+	cr_expect_eq(hc.bytes, 2 * hdr + 4 * 64 + 2 * 128);
+	/* the target runs on: block 3 of A allocated, B's page rewritten as empty, the delayed list
+	 * and the pool cleared */
+	put32(slice(seg_a, 1), M->pg_used, 4);
+	put64(slice(seg_a, 1), M->pg_free, 0);
+	put32(slice(seg_b, 1), M->pg_xblock_size, 0);
+	memset(ts_mem, 0, sizeof ts_mem);
+	memset(interp_mem, 0, sizeof interp_mem);
+	cr_assert_eq(miheap_walk_set(&p.mem, M, &set, NULL, NULL, &t, &e), 0, "%s", e.detail);
+	cr_expect_eq(t.segments, 2);
+	cr_expect_eq(t.live[PYMI_HEAP_GC], 2, "the stop's: 4 blocks - 1 free - 1 delayed");
+	cr_expect_eq(t.live[PYMI_HEAP_GC_PRE], 1);
+	cr_expect_eq(t.skipped_pages + t.skipped_segments, 0, "%s", t.first_skip);
+	/* the same walk of the target as it is now sees the changes: the copy was what was read */
+	mem_release(&p.mem);
+	mem_init_buffer(&p.mem);
+	mem_set_image(&p.mem, img, 6);
+	cr_assert_eq(miheap_walk_set(&p.mem, M, &set, NULL, NULL, &t, &e), 0, "%s", e.detail);
+	cr_expect_eq(t.live[PYMI_HEAP_GC], 3);
+	cr_expect_eq(t.live[PYMI_HEAP_GC_PRE], 0);
+	heapcopy_release(&hc);
+	miheap_set_release(&set);
+	census_release(&c);
+	mem_release(&p.mem);
+}
+
+/* Segments that cannot be read or pages that do not parse add no region; regions that overlap
+ * (a corrupt descriptor pointing into another page) are dropped, never registered twice. */
+Test(mipage, copy_leaves_out_what_does_not_check_out)
+{
+	static struct pyproc p;
+	struct mem_region img[6];
+	struct miheap_set set;
+	struct heapcopy hc = { 0 };
+	uint64_t ts = TS;
+	size_t hdr = miheap_segment_header(M);
+
+	synthetic_image(&p, img);
+	put32(slice(seg_b, 1), M->pg_used, 9); /* more used than blocks: mipage_parse refuses it */
+	miheap_collect(&p.mem, M, INTERP, &ts, 1, &set);
+	set.segs = realloc(set.segs, 3 * sizeof *set.segs);
+	set.segs[set.nsegs++] = 0x7f0006000000ull; /* not mapped */
+	cr_expect_eq(micopy_plan(&p.mem, M, &set, &hc), 2 * hdr + 4 * 64);
+	cr_expect_eq(hc.n, 3);
+	/* A's last slice made a page: its blocks start 32 MiB on, inside B's header (segments are
+	 * 32 MiB apart, a span may reach one slice past its segment): dropped, not registered twice */
+	put32(slice(seg_b, 1), M->pg_used, 2);
+	put64(seg_a, M->seg_slice_entries, M->slices_max);
+	put32(slice(seg_a, 2), M->pg_slice_count, M->slices_max - 3);
+	memcpy(slice(seg_a, M->slices_max - 1), slice(seg_a, 1), M->page_size);
+	cr_expect_eq(micopy_plan(&p.mem, M, &set, &hc), 2 * hdr + 4 * 64 + 2 * 128);
+	cr_expect_eq(hc.n, 4);
+	for (size_t i = 1; i < hc.n; i++)
+		cr_expect_geq(hc.v[i].addr, hc.v[i - 1].addr + hc.v[i - 1].len, "regions %zu and %zu overlap", i - 1, i);
+	heapcopy_release(&hc);
+	miheap_set_release(&set);
+	mem_release(&p.mem);
+}
+
 /* ---- the free-threaded object header (python/mimalloc.h) ---- */
 
 static void header(uint8_t *h, uint32_t local, int64_t shared, uint8_t gc_bits)
