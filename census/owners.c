@@ -44,20 +44,29 @@ static void add_rows(struct walk *w, uint64_t nodict_count, uint64_t nodict_size
 		census_add_typed(w->c, "dict (no owner)", "dict", "builtins", nodict_count, nodict_size);
 }
 
+/* A dict to its owner's "dict of" row, or to the ownerless ones (nodict[0] count, [1] size). */
+static void own(struct walk *w, struct dict_seen d, uint64_t nodict[2])
+{
+	uint64_t slot;
+
+	if (ptrmap_get(&w->owner, d.addr, &slot)) {
+		w->types.v[slot - 1].dict_of_count++;
+		w->types.v[slot - 1].dict_of_size += d.size;
+	} else {
+		nodict[0]++;
+		nodict[1] += d.size;
+	}
+}
+
 void walk_owners(struct walk *w)
 {
-	uint64_t nodict_count = 0, nodict_size = 0;
+	const uint64_t mask = (UINT64_C(1) << DICT_ADDR_BITS) - 1;
+	uint64_t nodict[2] = { 0, 0 };
 
 	static_type_dicts(w);
-	for (size_t i = 0; i < w->ndicts; i++) {
-		uint64_t slot;
-		if (ptrmap_get(&w->owner, w->dicts[i].addr, &slot)) {
-			w->types.v[slot - 1].dict_of_count++;
-			w->types.v[slot - 1].dict_of_size += w->dicts[i].size;
-		} else {
-			nodict_count++;
-			nodict_size += w->dicts[i].size;
-		}
-	}
-	add_rows(w, nodict_count, nodict_size);
+	for (size_t i = 0; i < w->ndicts; i++)
+		own(w, (struct dict_seen){ (w->dicts[i] & mask) << 3, w->dicts[i] >> DICT_ADDR_BITS }, nodict);
+	for (size_t i = 0; i < w->ndicts_big; i++)
+		own(w, w->dicts_big[i], nodict);
+	add_rows(w, nodict[0], nodict[1]);
 }

@@ -62,6 +62,7 @@ void walk_release(struct walk *w)
 	free(w->frame_roots);
 	free(w->buffer_holders);
 	free(w->dicts);
+	free(w->dicts_big);
 	for (size_t i = 0; i < w->noutside_bufs; i++)
 		free(w->outside_bufs[i]);
 	free(w->outside_bufs);
@@ -117,6 +118,17 @@ static uint64_t instance_dict(struct walk *w, const struct pytype *ty, uint64_t 
 	return mem_read_u64(&w->p->mem, addr + (uint64_t)off, &d, NULL) < 0 ? 0 : d;
 }
 
+static void note_dict(struct walk *w, uint64_t addr, uint64_t size)
+{
+	if ((addr & 7) == 0 && addr >> (DICT_ADDR_BITS + 3) == 0 && size <= DICT_SIZE_MAX) {
+		xgrow((void **)&w->dicts, &w->capdicts, w->ndicts + 1, sizeof *w->dicts);
+		w->dicts[w->ndicts++] = addr >> 3 | size << DICT_ADDR_BITS;
+		return;
+	}
+	xgrow((void **)&w->dicts_big, &w->capdicts_big, w->ndicts_big + 1, sizeof *w->dicts_big);
+	w->dicts_big[w->ndicts_big++] = (struct dict_seen){ addr, size };
+}
+
 void walk_count(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size_t have)
 {
 	struct pytype *ty = &w->types.v[t];
@@ -126,8 +138,7 @@ void walk_count(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, siz
 	walk_graph_node(w, ty, addr, size, ob);
 	walk_inspect(w, ty, addr, ob, have);
 	if (ty->exact_dict) {
-		xgrow((void **)&w->dicts, &w->capdicts, w->ndicts + 1, sizeof *w->dicts);
-		w->dicts[w->ndicts++] = (struct dict_seen){ addr, size };
+		note_dict(w, addr, size);
 	} else {
 		ty->count++;
 		ty->size += size;

@@ -107,6 +107,7 @@ def build_mix():
         [bytearray(400000) for _ in range(2)],
         [list(range(20000)) for _ in range(2)],
         [tuple(range(i, i + 20000)) for i in range(2)],
+        [dict.fromkeys(range(i, i + 40000)) for i in range(2)],  # over 512 KiB: census/walk.h dicts_big
         # allocated unlike tp_basicsize + ob_size * tp_itemsize: a struct sequence holds hidden
         # fields beyond its ob_size; a naive time or datetime lacks its tzinfo pointer
         [os.stat(".") for _ in range(2000)],
