@@ -114,19 +114,26 @@ static struct mem_region *region_of(struct mem *m, uint64_t addr, uint64_t len)
 	return lo && region_has(&m->cache[lo - 1], addr, len) ? &m->cache[lo - 1] : NULL;
 }
 
-const uint8_t *mem_local(struct mem *m, uint64_t addr, uint64_t len)
+/* region_of, trying first the region the last lookup found: walks and reference runs (a list's
+ * items, made one after another) stay in one arena for long stretches. */
+static const struct mem_region *region_near(struct mem *m, uint64_t addr, uint64_t len)
 {
 	const struct mem_region *r;
 
 	if (m->ncache == 0)
 		return NULL;
 	if (m->last_hit < m->ncache && region_has(&m->cache[m->last_hit], addr, len))
-		r = &m->cache[m->last_hit];
-	else if ((r = region_of(m, addr, len)))
+		return &m->cache[m->last_hit];
+	if ((r = region_of(m, addr, len)))
 		m->last_hit = (size_t)(r - m->cache);
-	else
-		return NULL;
-	if (!r->data)
+	return r;
+}
+
+const uint8_t *mem_local(struct mem *m, uint64_t addr, uint64_t len)
+{
+	const struct mem_region *r = region_near(m, addr, len);
+
+	if (!r || !r->data)
 		return NULL; /* covered, not held: a window not read yet, or read and let go */
 	m->stats.local_hits++;
 	return r->data + (addr - r->addr);
@@ -134,7 +141,7 @@ const uint8_t *mem_local(struct mem *m, uint64_t addr, uint64_t len)
 
 bool mem_covered(struct mem *m, uint64_t addr, uint64_t len)
 {
-	return m->ncache && region_of(m, addr, len) != NULL;
+	return region_near(m, addr, len) != NULL;
 }
 
 bool mem_region_hold(struct mem *m, uint64_t addr, const void *data)

@@ -148,9 +148,10 @@ static double outside(double x, double lo, double hi)
 }
 
 /* Totals within 5 % of the target's own census right before and after. */
-static void check_totals(const struct table *t, const struct now *before, const struct now *after, struct tally *ty,
+static bool check_totals(const struct table *t, const struct now *before, const struct now *after, struct tally *ty,
 			 const char *what)
 {
+	bool ok;
 	double r[2];
 
 	long long n = 0, s = 0;
@@ -163,15 +164,16 @@ static void check_totals(const struct table *t, const struct now *before, const 
 		n += t->v[i].count;
 		s += t->v[i].size;
 	}
-	cr_expect((double)n >= 0.95 * lo_n && (double)n <= 1.05 * hi_n && (double)s >= 0.95 * lo_s &&
-		  (double)s <= 1.05 * hi_s, "%s: %lld objects, %lld bytes; the target's own: %lld-%lld objects, %lld-%lld bytes",
-		  what, n, s, before->objects, after->objects, before->bytes, after->bytes);
+	ok = (double)n >= 0.95 * lo_n && (double)n <= 1.05 * hi_n && (double)s >= 0.95 * lo_s && (double)s <= 1.05 * hi_s;
+	cr_expect(ok, "%s: %lld objects, %lld bytes; the target's own: %lld-%lld objects, %lld-%lld bytes", what, n, s,
+		  before->objects, after->objects, before->bytes, after->bytes);
 	r[0] = outside((double)n, lo_n, hi_n);
 	r[1] = outside((double)s, lo_s, hi_s);
 	for (int i = 0; i < 2; i++) {
 		ty->total_lo = ty->total_lo == 0 || r[i] < ty->total_lo ? r[i] : ty->total_lo;
 		ty->total_hi = r[i] > ty->total_hi ? r[i] : ty->total_hi;
 	}
+	return ok;
 }
 
 static void note_ratio(struct tally *ty, const char *kind, double ratio)
@@ -291,7 +293,11 @@ static void one_census(struct churn *ch, const char *mode, int round, struct tal
 	ask_now(ch, &after);
 	dropped = check_says_partial(out, rc, err, what);
 	cr_assert(h_parse_csv(out, &t), "%s: unparsable CSV", what);
-	check_totals(&t, &before, &after, ty, what);
+	if (!check_totals(&t, &before, &after, ty, what)) {
+		char kept[128];
+		keep_file(kept, sizeof kept, ch->py->label, "off", out);
+		fprintf(stderr, "churn: %s: the census whose totals are off is kept in %s\n", what, kept);
+	}
 	check_kinds(ch, &t, &before, &after, mode, ty, what);
 	ty->censuses++;
 	ty->partial += rc == 15;
