@@ -63,6 +63,7 @@ void walk_release(struct walk *w)
 	free(w->buffer_holders);
 	free(w->dicts);
 	free(w->dicts_big);
+	free(w->pool_buf);
 	for (size_t i = 0; i < w->noutside_bufs; i++)
 		free(w->outside_bufs[i]);
 	free(w->outside_bufs);

@@ -90,6 +90,8 @@ struct walk {
 	uint64_t changed;       /* objects read twice (type, then fields) that differed: skipped */
 	bool live;              /* arenas read while the target runs (--nonblocking; --pause copy streamed) */
 	uint64_t changed_pools; /* streamed and live: pool headers that changed, window by window */
+	uint8_t *pool_buf;      /* live: a pool read again, its header caught mid-update (blocks.c) */
+	uint64_t reread_pools;
 	/* 3.11+: the locals of every thread's frames, read while stopped (census/framerefs.c) */
 	/* 3.15+: the bytes objects holding bytearrays' buffers, counted in the bytearrays' sizes */
 	uint64_t *buffer_holders;

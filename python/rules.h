@@ -32,6 +32,12 @@ enum py_build py_free_threaded(const uint8_t *raw, size_t len, uint32_t version_
 	"its objects live in per-thread mimalloc heaps, and pycensus knows the mimalloc layout of "  \
 	"3.13t only: run the program under python3.X, not python3.Xt"
 
+/* The flag bits a collection leaves in _gc_next: NEXT_MASK_UNREACHABLE, bit 0 in the generational
+ * collector (Modules/gcmodule.c 3.8-3.12, Python/gc.c 3.13, 3.14.5+, 3.15), bit 1 in 3.14.0-3.14.4's
+ * incremental one (refused above). An object the collector holds on its tentatively unreachable
+ * list carries it; a census that reads the target as it runs, or stopped mid-collection, meets it. */
+#define PY_GC_NEXT_COLLECTING_FLAGS UINT64_C(3)
+
 /* Up to 3.11, obmalloc.c defines the exported _PyObject_DebugMallocStats only WITH_PYMALLOC, so
  * its absence means a build without pymalloc; from 3.12 it exists either way. */
 bool py_debugmallocstats_proves_pymalloc(int major, int minor);

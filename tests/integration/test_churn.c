@@ -393,7 +393,7 @@ static void churn_modes(struct python *py, const char *const *modes, size_t nmod
 	const char *dir = getenv("PYCENSUS_WORKLOADS");
 	char path[512];
 	struct churn ch = { .py = py };
-	struct tally ty[3];
+	struct tally ty[4];
 
 	cr_assert(nmodes <= PC_ARRAY_LEN(ty));
 	memset(ty, 0, sizeof ty);
