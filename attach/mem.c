@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "attach/chunks.h"
+#include "attach/prefetch.h"
 #include "attach/record.h"
 #include "common/xalloc.h"
 
@@ -50,6 +51,10 @@ void mem_release(struct mem *m)
 	if (m->chunks) {
 		chunks_release(m->chunks);
 		free(m->chunks);
+	}
+	if (m->pf) {
+		prefetch_release(m->pf);
+		free(m->pf);
 	}
 	memset(m, 0, sizeof *m);
 	m->memfd = -1;
@@ -300,6 +305,8 @@ int mem_read(struct mem *m, uint64_t addr, void *buf, size_t len, struct pc_err 
 	const uint8_t *p = mem_local(m, addr, len);
 	ssize_t n;
 
+	if (!p && m->pf)
+		p = prefetch_find(m->pf, addr, len);
 	if (p) {
 		memcpy(buf, p, len);
 		return 0;
@@ -380,6 +387,8 @@ size_t mem_readv(struct mem *m, struct mem_req *reqs, size_t n)
 		const uint8_t *p = mem_local(m, reqs[k].addr, reqs[k].len);
 		if (!p && m->chunks)
 			p = chunks_find(m->chunks, reqs[k].addr, reqs[k].len);
+		if (!p && m->pf)
+			p = prefetch_find(m->pf, reqs[k].addr, reqs[k].len);
 		reqs[k].ok = p != NULL;
 		if (p)
 			memcpy(reqs[k].buf, p, reqs[k].len);
@@ -418,13 +427,49 @@ size_t mem_readv_fresh(struct mem *m, struct mem_req *reqs, size_t n)
 {
 	size_t ncache = m->ncache, got;
 	struct chunks *chunks = m->chunks;
+	struct prefetch *pf = m->pf;
 
 	m->ncache = 0; /* hide the caches for this batch */
 	m->chunks = NULL;
+	m->pf = NULL;
 	got = mem_readv(m, reqs, n);
 	m->ncache = ncache;
 	m->chunks = chunks;
+	m->pf = pf;
 	return got;
+}
+
+size_t mem_prefetch(struct mem *m, const uint64_t *addr, const uint32_t *len, size_t n)
+{
+	struct prefetch *f = m->pf ? m->pf : xcalloc(1, sizeof *f);
+	struct mem_req *reqs;
+	bool *ok;
+	size_t planned;
+
+	m->pf = NULL; /* the last batch is let go, and the new one is not served from while it fills */
+	if (!m->chunks || !m->pid || m->image || m->sealed_missing || !(planned = prefetch_plan(f, addr, len, n))) {
+		prefetch_clear(f);
+		m->pf = f;
+		return 0;
+	}
+	reqs = xcalloc(planned, sizeof *reqs);
+	ok = xcalloc(planned, sizeof *ok);
+	for (size_t i = 0; i < planned; i++)
+		reqs[i] = (struct mem_req){ f->v[i].addr, f->buf + f->v[i].off, f->v[i].len, false };
+	mem_readv(m, reqs, planned);
+	for (size_t i = 0; i < planned; i++)
+		ok[i] = reqs[i].ok;
+	prefetch_keep(f, ok);
+	free(reqs);
+	free(ok);
+	m->pf = f;
+	return f->n;
+}
+
+void mem_prefetch_drop(struct mem *m)
+{
+	if (m->pf)
+		prefetch_clear(m->pf);
 }
 
 int mem_read_cstr(struct mem *m, uint64_t addr, char *buf, size_t max, struct pc_err *e)
