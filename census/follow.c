@@ -284,24 +284,48 @@ static void on_job(struct walk *w, const struct fjob *j, const uint8_t *b)
 	}
 }
 
-/* Reads n jobs (bytes in all) in one batch and handles each; new jobs go to w->fo.jobs. */
+/* The request of job i: its own, or for a keys header queued before in this batch, the first
+ * one's (every instance of a class queues its shared keys before the first read of them says
+ * how many entries they hold: 660,593 reads of 60,000 headers on a heap of 60,000 classes). */
+static size_t plan_reads(const struct fjob *jobs, size_t n, struct mem_req *reqs, size_t *req_of, uint8_t *data)
+{
+	struct ptrmap first;
+	size_t nreq = 0;
+	uint64_t k;
+
+	ptrmap_init(&first);
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i].kind == FJ_KEYS && ptrmap_get(&first, jobs[i].addr, &k) && reqs[k].len == jobs[i].len) {
+			req_of[i] = (size_t)k;
+			continue;
+		}
+		if (jobs[i].kind == FJ_KEYS)
+			ptrmap_put(&first, jobs[i].addr, nreq);
+		reqs[nreq] = (struct mem_req){ jobs[i].addr, data, jobs[i].len, false };
+		data += jobs[i].len;
+		req_of[i] = nreq++;
+	}
+	ptrmap_release(&first);
+	return nreq;
+}
+
+/* Reads n jobs (bytes in all, at most) in one batch and handles each; new jobs go to w->fo.jobs. */
 static void run_batch(struct walk *w, const struct fjob *jobs, size_t n, uint64_t bytes)
 {
 	struct mem_req *reqs = xcalloc(n ? n : 1, sizeof *reqs);
-	uint8_t *data = xmalloc(bytes ? bytes : 1), *at = data;
+	size_t *req_of = xcalloc(n ? n : 1, sizeof *req_of);
+	uint8_t *data = xmalloc(bytes ? bytes : 1);
 
+	mem_readv(&w->p->mem, reqs, plan_reads(jobs, n, reqs, req_of, data));
 	for (size_t i = 0; i < n; i++) {
-		reqs[i] = (struct mem_req){ jobs[i].addr, at, jobs[i].len, false };
-		at += jobs[i].len;
-	}
-	mem_readv(&w->p->mem, reqs, n);
-	for (size_t i = 0; i < n; i++) {
-		if (reqs[i].ok)
-			on_job(w, &jobs[i], reqs[i].buf);
+		const struct mem_req *r = &reqs[req_of[i]];
+		if (r->ok)
+			on_job(w, &jobs[i], r->buf);
 		else if (jobs[i].kind == FJ_HEADER || jobs[i].kind == FJ_OBJECT)
 			w->fo.not_objects++;
 	}
 	free(reqs);
+	free(req_of);
 	free(data);
 }
 
