@@ -38,12 +38,24 @@ size_t prefetch_plan(struct prefetch *f, const uint64_t *addr, const uint32_t *l
 			f->v[k++] = (struct pf_range){ addr[i], len[i], 0 };
 	if (k > 1)
 		qsort(f->v, k, sizeof *f->v, cmp_range);
-	for (size_t i = 0; i < k && f->n < PREFETCH_MAX_RANGES; i++) {
-		if (f->n && f->v[i].addr < f->v[f->n - 1].addr + f->v[f->n - 1].len)
-			continue; /* a repeat, or overlaps the range kept before it */
-		f->v[f->n] = f->v[i];
+	for (size_t i = 0; i < k && f->n < PREFETCH_MAX_RANGES && total + PREFETCH_SPAN_MAX <= PREFETCH_MAX_BYTES; i++) {
+		struct pf_range *last = f->n ? &f->v[f->n - 1] : NULL;
+		const struct pf_range *r = &f->v[i];
+		uint64_t end = last ? last->addr + last->len : 0, r_end = r->addr + r->len;
+
+		/* a repeat, an overlap or a near neighbour of the span before: it grows to hold it */
+		if (last && r->addr < end + PREFETCH_GAP && r_end - last->addr <= PREFETCH_SPAN_MAX) {
+			if (r_end > end) {
+				total += r_end - end;
+				last->len = (uint32_t)(r_end - last->addr);
+			}
+			continue;
+		}
+		if (last && r->addr < end)
+			continue; /* overlaps a span that may not grow: read alone later, if asked */
+		f->v[f->n] = *r;
 		f->v[f->n].off = (uint32_t)total;
-		total += f->v[i].len;
+		total += r->len;
 		f->n++;
 	}
 	if (total > f->bufcap) {
