@@ -48,6 +48,7 @@ void mem_release(struct mem *m)
 	if (m->memfd_open)
 		close(m->memfd);
 	free(m->cache);
+	free(m->hints);
 	if (m->chunks) {
 		chunks_release(m->chunks);
 		free(m->chunks);
@@ -58,6 +59,21 @@ void mem_release(struct mem *m)
 	}
 	memset(m, 0, sizeof *m);
 	m->memfd = -1;
+}
+
+/* A direct-mapped cache of which region a page's addresses were last found in: with tens of
+ * thousands of regions (a heap's classes, copied outside the arenas) the binary search of every
+ * reference followed costs more than the rest of following it. Indexes shift when regions are
+ * added: the hints are forgotten then. */
+#define HINTS 4096u
+#define HINTS_FROM 64u /* regions: fewer are searched in a few steps */
+
+static void hints_reset(struct mem *m)
+{
+	if (m->hints)
+		memset(m->hints, 0, HINTS * sizeof *m->hints);
+	else if (m->ncache >= HINTS_FROM)
+		m->hints = xcalloc(HINTS, sizeof *m->hints);
 }
 
 void mem_add_region(struct mem *m, uint64_t addr, const void *data, uint64_t len)
@@ -72,12 +88,15 @@ void mem_add_region(struct mem *m, uint64_t addr, const void *data, uint64_t len
 	m->cache[i] = (struct mem_region){ addr, len, data };
 	m->ncache++;
 	m->last_hit = i;
+	hints_reset(m);
 }
 
 void mem_add_region_unsorted(struct mem *m, uint64_t addr, const void *data, uint64_t len)
 {
 	xgrow((void **)&m->cache, &m->capcache, m->ncache + 1, sizeof *m->cache);
 	m->cache[m->ncache++] = (struct mem_region){ addr, len, data };
+	if (m->hints)
+		memset(m->hints, 0, HINTS * sizeof *m->hints);
 }
 
 static int cmp_region(const void *a, const void *b)
@@ -91,6 +110,7 @@ void mem_sort_regions(struct mem *m)
 	if (m->ncache > 1) /* qsort(NULL, 0) is undefined */
 		qsort(m->cache, m->ncache, sizeof *m->cache, cmp_region);
 	m->last_hit = 0;
+	hints_reset(m);
 }
 
 void mem_set_image(struct mem *m, const struct mem_region *regions, size_t n)
@@ -107,8 +127,11 @@ static inline bool region_has(const struct mem_region *r, uint64_t addr, uint64_
 /* The region holding [addr, addr+len), held or not; NULL when none does. */
 static struct mem_region *region_of(struct mem *m, uint64_t addr, uint64_t len)
 {
-	size_t lo = 0, hi = m->ncache;
+	size_t lo = 0, hi = m->ncache, h = (size_t)(addr >> 12) & (HINTS - 1);
+	uint32_t hint = m->hints ? m->hints[h] : 0;
 
+	if (hint && hint <= m->ncache && region_has(&m->cache[hint - 1], addr, len))
+		return &m->cache[hint - 1];
 	while (lo < hi) { /* last region whose start <= addr */
 		size_t mid = lo + (hi - lo) / 2;
 		if (m->cache[mid].addr <= addr)
@@ -116,7 +139,11 @@ static struct mem_region *region_of(struct mem *m, uint64_t addr, uint64_t len)
 		else
 			hi = mid;
 	}
-	return lo && region_has(&m->cache[lo - 1], addr, len) ? &m->cache[lo - 1] : NULL;
+	if (!lo || !region_has(&m->cache[lo - 1], addr, len))
+		return NULL;
+	if (m->hints && lo <= UINT32_MAX)
+		m->hints[h] = (uint32_t)lo;
+	return &m->cache[lo - 1];
 }
 
 const uint8_t *mem_local(struct mem *m, uint64_t addr, uint64_t len)

@@ -161,7 +161,9 @@ static void note_type_words(struct walk *w, const uint8_t *b, unsigned bs)
 		tp[n] = rd64(ob, (size_t)w->p->L.off.ob_type);
 		if (walk_type_cached(w, tp[n]))
 			return; /* the block is most likely that type's: nothing to read ahead */
-		n++;
+		/* a class's instances are neighbours: its type is noted once for all of them */
+		if (!w->ncands || w->type_cands[w->ncands - 1] != tp[n])
+			n++;
 	}
 	xgrow((void **)&w->type_cands, &w->capcands, w->ncands + n, sizeof *w->type_cands);
 	memcpy(w->type_cands + w->ncands, tp, n * sizeof *tp);
