@@ -165,6 +165,8 @@ static void note_type_words(struct walk *w, const uint8_t *b, unsigned bs)
 		if (!w->ncands || w->type_cands[w->ncands - 1] != tp[n])
 			n++;
 	}
+	if (!n)
+		return; /* memcpy to a table not grown yet is undefined even for no bytes */
 	xgrow((void **)&w->type_cands, &w->capcands, w->ncands + n, sizeof *w->type_cands);
 	memcpy(w->type_cands + w->ncands, tp, n * sizeof *tp);
 	w->ncands += n;
