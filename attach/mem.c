@@ -63,8 +63,9 @@ void mem_release(struct mem *m)
 
 /* A direct-mapped cache of which region a page's addresses were last found in: with tens of
  * thousands of regions (a heap's classes, copied outside the arenas) the binary search of every
- * reference followed costs more than the rest of following it. Indexes shift when regions are
- * added: the hints are forgotten then. */
+ * reference followed costs more than the rest of following it. A hint is taken only when its
+ * region holds the address (regions never overlap: then it is the one); indexes shift when
+ * regions are added, so the hints are forgotten then rather than left to miss. */
 #define HINTS 4096u
 #define HINTS_FROM 64u /* regions: fewer are searched in a few steps */
 
