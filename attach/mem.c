@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "attach/chunks.h"
+#include "attach/prefetch.h"
 #include "attach/record.h"
 #include "common/xalloc.h"
 
@@ -47,12 +48,33 @@ void mem_release(struct mem *m)
 	if (m->memfd_open)
 		close(m->memfd);
 	free(m->cache);
+	free(m->hints);
 	if (m->chunks) {
 		chunks_release(m->chunks);
 		free(m->chunks);
 	}
+	if (m->pf) {
+		prefetch_release(m->pf);
+		free(m->pf);
+	}
 	memset(m, 0, sizeof *m);
 	m->memfd = -1;
+}
+
+/* A direct-mapped cache of which region a page's addresses were last found in: with tens of
+ * thousands of regions (a heap's classes, copied outside the arenas) the binary search of every
+ * reference followed costs more than the rest of following it. A hint is taken only when its
+ * region holds the address (regions never overlap: then it is the one); indexes shift when
+ * regions are added, so the hints are forgotten then rather than left to miss. */
+#define HINTS 4096u
+#define HINTS_FROM 64u /* regions: fewer are searched in a few steps */
+
+static void hints_reset(struct mem *m)
+{
+	if (m->hints)
+		memset(m->hints, 0, HINTS * sizeof *m->hints);
+	else if (m->ncache >= HINTS_FROM)
+		m->hints = xcalloc(HINTS, sizeof *m->hints);
 }
 
 void mem_add_region(struct mem *m, uint64_t addr, const void *data, uint64_t len)
@@ -67,12 +89,15 @@ void mem_add_region(struct mem *m, uint64_t addr, const void *data, uint64_t len
 	m->cache[i] = (struct mem_region){ addr, len, data };
 	m->ncache++;
 	m->last_hit = i;
+	hints_reset(m);
 }
 
 void mem_add_region_unsorted(struct mem *m, uint64_t addr, const void *data, uint64_t len)
 {
 	xgrow((void **)&m->cache, &m->capcache, m->ncache + 1, sizeof *m->cache);
 	m->cache[m->ncache++] = (struct mem_region){ addr, len, data };
+	if (m->hints)
+		memset(m->hints, 0, HINTS * sizeof *m->hints);
 }
 
 static int cmp_region(const void *a, const void *b)
@@ -86,6 +111,7 @@ void mem_sort_regions(struct mem *m)
 	if (m->ncache > 1) /* qsort(NULL, 0) is undefined */
 		qsort(m->cache, m->ncache, sizeof *m->cache, cmp_region);
 	m->last_hit = 0;
+	hints_reset(m);
 }
 
 void mem_set_image(struct mem *m, const struct mem_region *regions, size_t n)
@@ -102,8 +128,11 @@ static inline bool region_has(const struct mem_region *r, uint64_t addr, uint64_
 /* The region holding [addr, addr+len), held or not; NULL when none does. */
 static struct mem_region *region_of(struct mem *m, uint64_t addr, uint64_t len)
 {
-	size_t lo = 0, hi = m->ncache;
+	size_t lo = 0, hi = m->ncache, h = (size_t)(addr >> 12) & (HINTS - 1);
+	uint32_t hint = m->hints ? m->hints[h] : 0;
 
+	if (hint && hint <= m->ncache && region_has(&m->cache[hint - 1], addr, len))
+		return &m->cache[hint - 1];
 	while (lo < hi) { /* last region whose start <= addr */
 		size_t mid = lo + (hi - lo) / 2;
 		if (m->cache[mid].addr <= addr)
@@ -111,7 +140,11 @@ static struct mem_region *region_of(struct mem *m, uint64_t addr, uint64_t len)
 		else
 			hi = mid;
 	}
-	return lo && region_has(&m->cache[lo - 1], addr, len) ? &m->cache[lo - 1] : NULL;
+	if (!lo || !region_has(&m->cache[lo - 1], addr, len))
+		return NULL;
+	if (m->hints && lo <= UINT32_MAX)
+		m->hints[h] = (uint32_t)lo;
+	return &m->cache[lo - 1];
 }
 
 /* region_of, trying first the region the last lookup found: walks and reference runs (a list's
@@ -307,6 +340,8 @@ int mem_read(struct mem *m, uint64_t addr, void *buf, size_t len, struct pc_err 
 	const uint8_t *p = mem_local(m, addr, len);
 	ssize_t n;
 
+	if (!p && m->pf)
+		p = prefetch_find(m->pf, addr, len);
 	if (p) {
 		memcpy(buf, p, len);
 		return 0;
@@ -387,6 +422,8 @@ size_t mem_readv(struct mem *m, struct mem_req *reqs, size_t n)
 		const uint8_t *p = mem_local(m, reqs[k].addr, reqs[k].len);
 		if (!p && m->chunks)
 			p = chunks_find(m->chunks, reqs[k].addr, reqs[k].len);
+		if (!p && m->pf)
+			p = prefetch_find(m->pf, reqs[k].addr, reqs[k].len);
 		reqs[k].ok = p != NULL;
 		if (p)
 			memcpy(reqs[k].buf, p, reqs[k].len);
@@ -425,13 +462,49 @@ size_t mem_readv_fresh(struct mem *m, struct mem_req *reqs, size_t n)
 {
 	size_t ncache = m->ncache, got;
 	struct chunks *chunks = m->chunks;
+	struct prefetch *pf = m->pf;
 
 	m->ncache = 0; /* hide the caches for this batch */
 	m->chunks = NULL;
+	m->pf = NULL;
 	got = mem_readv(m, reqs, n);
 	m->ncache = ncache;
 	m->chunks = chunks;
+	m->pf = pf;
 	return got;
+}
+
+size_t mem_prefetch(struct mem *m, const uint64_t *addr, const uint32_t *len, size_t n)
+{
+	struct prefetch *f = m->pf ? m->pf : xcalloc(1, sizeof *f);
+	struct mem_req *reqs;
+	bool *ok;
+	size_t planned;
+
+	m->pf = NULL; /* the last batch is let go, and the new one is not served from while it fills */
+	if (!m->chunks || !m->pid || m->image || m->sealed_missing || !(planned = prefetch_plan(f, addr, len, n))) {
+		prefetch_clear(f);
+		m->pf = f;
+		return 0;
+	}
+	reqs = xcalloc(planned, sizeof *reqs);
+	ok = xcalloc(planned, sizeof *ok);
+	for (size_t i = 0; i < planned; i++)
+		reqs[i] = (struct mem_req){ f->v[i].addr, f->buf + f->v[i].off, f->v[i].len, false };
+	mem_readv(m, reqs, planned);
+	for (size_t i = 0; i < planned; i++)
+		ok[i] = reqs[i].ok;
+	prefetch_keep(f, ok);
+	free(reqs);
+	free(ok);
+	m->pf = f;
+	return f->n;
+}
+
+void mem_prefetch_drop(struct mem *m)
+{
+	if (m->pf)
+		prefetch_clear(m->pf);
 }
 
 int mem_read_cstr(struct mem *m, uint64_t addr, char *buf, size_t max, struct pc_err *e)

@@ -29,6 +29,7 @@ struct mem_stats {
 
 struct mem_recorder; /* attach/record.h */
 struct chunks;       /* attach/chunks.h */
+struct prefetch;     /* attach/prefetch.h */
 
 struct mem {
 	pid_t pid;               /* 0 for a buffer-only mem */
@@ -38,12 +39,14 @@ struct mem {
 	struct mem_region *cache; /* sorted by addr, non-overlapping */
 	size_t ncache, capcache;
 	size_t last_hit;
+	uint32_t *hints;         /* page -> region index + 1 last found there (region_of), many regions only */
 	bool sealed_missing;     /* buffer-only: addresses outside the cache fail */
 	struct mem_stats stats;
 	struct mem_recorder *rec; /* not owned: receives a copy of every successful remote read */
 	const struct mem_region *image; /* not owned: sorted regions replacing the process */
 	size_t nimage;
 	struct chunks *chunks;   /* mem_use_chunks(): small live reads served from chunks read whole */
+	struct prefetch *pf;     /* mem_prefetch(): the last batch read ahead */
 };
 
 /* A reader of a live process. */
@@ -95,6 +98,13 @@ size_t mem_readv(struct mem *m, struct mem_req *reqs, size_t n);
 /* The same, but every element comes from the target (or image) even inside cached regions: to see
  * whether memory changed since it was copied (--nonblocking). */
 size_t mem_readv_fresh(struct mem *m, struct mem_req *reqs, size_t n);
+
+/* Reads the n ranges [addr[i], addr[i]+len[i]) of a live target ahead, in as few syscalls as
+ * IOV_MAX allows, and serves later reads inside them locally until the next mem_prefetch or
+ * mem_prefetch_drop (bounds in attach/prefetch.h: the rest is simply not read ahead). Only with
+ * chunks on (a reader that lives for one census); a no-op otherwise. Returns the ranges read. */
+size_t mem_prefetch(struct mem *m, const uint64_t *addr, const uint32_t *len, size_t n);
+void mem_prefetch_drop(struct mem *m);
 
 /* Reads a NUL-terminated string of at most max-1 bytes; fails when no NUL within max. */
 int mem_read_cstr(struct mem *m, uint64_t addr, char *buf, size_t max, struct pc_err *e);

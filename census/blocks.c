@@ -129,39 +129,45 @@ static const uint8_t *reread_pool(struct walk *w, uint64_t addr, struct pool_inf
 	return NULL;
 }
 
-static void walk_pool(struct walk *w, const uint8_t *pool, uint64_t addr)
+struct pool_seen {
+	struct pool_info pi;
+	const char *why; /* NULL when the pool validated */
+};
+
+static void walk_pool(struct walk *w, const uint8_t *pool, uint64_t addr, struct pool_seen *ps)
 {
 	const struct pylayout *L = &w->p->L;
+	const struct pool_info *pi = &ps->pi;
 	struct census_sizeclass *cl;
-	struct pool_info pi;
-	const char *why;
 
-	if (!pool_inspect(L, pool, addr, &pi, &why) && !(w->live && (pool = reread_pool(w, addr, &pi, &why)))) {
+	if (ps->why && w->live && (pool = reread_pool(w, addr, &ps->pi, &ps->why)))
+		ps->why = NULL;
+	if (ps->why) {
 		if (w->bad_pools++ == 0)
-			w->first_bad_pool = why;
+			w->first_bad_pool = ps->why;
 		/* the header's count when it validated (bounded by the pool's capacity), else 0 */
-		walk_drop(w, -1, pi.count);
+		walk_drop(w, -1, pi->count);
 		w->c->dropped_pools++;
 		return;
 	}
-	if (pi.count == 0) {
+	if (pi->count == 0) {
 		w->c->nempty_pools++;
 		return;
 	}
-	cl = &w->c->classes[pi.szidx];
+	cl = &w->c->classes[pi->szidx];
 	cl->pools++;
-	cl->blocks += pi.count;
-	cl->avail += pi.capacity - pi.count;
+	cl->blocks += pi->count;
+	cl->avail += pi->capacity - pi->count;
 	w->c->npools++;
-	w->c->nblocks += pi.count;
-	for (unsigned i = 0; i < pi.carved; i++) {
-		unsigned off = pool_block_offset(L, &pi, i), req = 0, skip;
+	w->c->nblocks += pi->count;
+	for (unsigned i = 0; i < pi->carved; i++) {
+		unsigned off = pool_block_offset(L, pi, i), req = 0, skip;
 		if (!off)
 			continue;
 		/* debug hooks: the object starts after the debug header; size by the request */
-		skip = debugblock_skip(pool + off, pi.block_size, &req);
+		skip = debugblock_skip(pool + off, pi->block_size, &req);
 		w->c->debug_blocks += skip != 0;
-		if (recognise(w, pool + off + skip, addr + off + skip, skip ? req : pi.block_size)) {
+		if (recognise(w, pool + off + skip, addr + off + skip, skip ? req : pi->block_size)) {
 			cl->objects++;
 			w->c->objects_in_arenas++;
 		} else {
@@ -170,13 +176,70 @@ static void walk_pool(struct walk *w, const uint8_t *pool, uint64_t addr)
 	}
 }
 
+/* The type words recognise() will try in the block at b (bs bytes), when none of them is a type
+ * met lately: candidates for typetab_prefetch. */
+static void note_type_words(struct walk *w, const uint8_t *b, unsigned bs)
+{
+	static const unsigned pres[] = { 0, 16, 32 };
+	uint64_t tp[PC_ARRAY_LEN(pres)];
+	size_t n = 0;
+
+	for (size_t k = 0; k < PC_ARRAY_LEN(pres) && pres[k] + 16 <= bs; k++) {
+		const uint8_t *ob = b + pres[k];
+		if (!walk_plausible_refcnt(w, rd64(ob, 0)))
+			continue;
+		tp[n] = rd64(ob, (size_t)w->p->L.off.ob_type);
+		if (walk_type_cached(w, tp[n]))
+			return; /* the block is most likely that type's: nothing to read ahead */
+		/* a class's instances are neighbours: its type is noted once for all of them */
+		if (!w->ncands || w->type_cands[w->ncands - 1] != tp[n])
+			n++;
+	}
+	if (!n)
+		return; /* memcpy to a table not grown yet is undefined even for no bytes */
+	xgrow((void **)&w->type_cands, &w->capcands, w->ncands + n, sizeof *w->type_cands);
+	memcpy(w->type_cands + w->ncands, tp, n * sizeof *tp);
+	w->ncands += n;
+}
+
+/* The classes an arena's blocks belong to that no block met before, read ahead in one batch: on
+ * a heap of 60,000 classes each arena meets hundreds of new ones, each one read of its own
+ * otherwise (a syscall per class, most of such a census's time). */
+static void prefetch_types(struct walk *w, const struct arena_copy *ac, uint64_t first, size_t npools)
+{
+	const struct pylayout *L = &w->p->L;
+
+	w->ncands = 0;
+	for (size_t k = 0; k < npools; k++) {
+		const struct pool_info *pi = &w->pools[k].pi;
+		const uint8_t *pool = ac->data + (first - ac->addr) + k * L->pool_size;
+		for (unsigned i = 0; !w->pools[k].why && i < pi->carved; i++) {
+			unsigned off = pool_block_offset(L, pi, i), req = 0, skip;
+			if (!off)
+				continue;
+			skip = debugblock_skip(pool + off, pi->block_size, &req);
+			note_type_words(w, pool + off + skip, skip ? req : pi->block_size);
+		}
+	}
+	typetab_prefetch(&w->types, w->p, w->type_cands, w->ncands);
+}
+
 static void walk_arena(struct walk *w, const struct arena_copy *ac)
 {
 	const struct pylayout *L = &w->p->L;
 	uint64_t first = (ac->addr + L->pool_size - 1) & ~(L->pool_size - 1);
+	size_t npools = first + L->pool_size <= ac->addr + ac->len ? (ac->addr + ac->len - first) / L->pool_size : 0;
 
-	for (uint64_t pa = first; pa + L->pool_size <= ac->addr + ac->len; pa += L->pool_size)
-		walk_pool(w, ac->data + (pa - ac->addr), pa);
+	xgrow((void **)&w->pools, &w->cappools, npools + 1, sizeof *w->pools);
+	for (size_t k = 0; k < npools; k++) {
+		struct pool_seen *ps = &w->pools[k];
+		ps->why = NULL; /* pool_inspect names the failure when there is one */
+		pool_inspect(L, ac->data + (first - ac->addr) + k * L->pool_size, first + k * L->pool_size, &ps->pi, &ps->why);
+	}
+	prefetch_types(w, ac, first, npools);
+	for (size_t k = 0; k < npools; k++)
+		walk_pool(w, ac->data + (first - ac->addr) + k * L->pool_size, first + k * L->pool_size, &w->pools[k]);
+	mem_prefetch_drop(&w->p->mem);
 }
 
 /* A streamed census: one window of arenas held at a time (pymalloc/arenawin.h). Read while the

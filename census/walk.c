@@ -59,6 +59,8 @@ void walk_release(struct walk *w)
 		free(w->gb);
 	}
 	free(w->starts);
+	free(w->pools);
+	free(w->type_cands);
 	free(w->frame_roots);
 	free(w->buffer_holders);
 	free(w->dicts);
@@ -69,6 +71,16 @@ void walk_release(struct walk *w)
 	free(w->outside_bufs);
 }
 
+static size_t tcache_index(uint64_t tp)
+{
+	return (size_t)((tp >> 4) ^ (tp >> 16)) & (WALK_TCACHE - 1);
+}
+
+bool walk_type_cached(const struct walk *w, uint64_t tp)
+{
+	return w->tcache_addr[tcache_index(tp)] == tp;
+}
+
 int64_t walk_type_of(struct walk *w, const uint8_t *obj)
 {
 	uint64_t tp;
@@ -76,7 +88,7 @@ int64_t walk_type_of(struct walk *w, const uint8_t *obj)
 	struct pytype *ty;
 
 	memcpy(&tp, obj + w->p->L.off.ob_type, 8);
-	h = (size_t)((tp >> 4) ^ (tp >> 16)) & (PC_ARRAY_LEN(w->tcache_addr) - 1);
+	h = tcache_index(tp);
 	if (w->tcache_addr[h] == tp)
 		return w->tcache_slot[h];
 	ty = typetab_get(&w->types, w->p, tp);

@@ -36,6 +36,10 @@ enum fjob_kind {
 	FJ_SET,      /* a set's table */
 };
 
+#define WALK_TCACHE 4096 /* the type cache in front of the table: a power of 2 */
+
+struct pool_seen;         /* census/blocks.c: one pool of the arena being walked, inspected */
+
 struct fjob {
 	uint64_t addr, len, aux;
 	int64_t slot;
@@ -67,11 +71,15 @@ struct walk {
 	struct heapcopy mc;
 	bool mi_copied;          /* mc read and registered: the walk may run after the target resumes */
 	/* a direct-mapped cache in front of the type table: most blocks hit it */
-	uint64_t tcache_addr[4096];
-	int64_t tcache_slot[4096];
+	uint64_t tcache_addr[WALK_TCACHE];
+	int64_t tcache_slot[WALK_TCACHE];
 	/* GC nodes outside the arenas that in-arena tracked objects point to */
 	uint64_t *starts;
 	size_t nstarts, capstarts;
+	struct pool_seen *pools;  /* the pools of the arena being walked, inspected once */
+	size_t cappools;
+	uint64_t *type_cands;     /* addresses of types its blocks name that no walk met yet */
+	size_t ncands, capcands;
 	/* exact dicts, and dict address -> owner type slot + 1 */
 	uint64_t *dicts;
 	size_t ndicts, capdicts;
@@ -114,6 +122,8 @@ void walk_release(struct walk *w);
 
 /* A validated type slot for the object whose header (refcnt, ob_type) is at obj; -1 if none. */
 int64_t walk_type_of(struct walk *w, const uint8_t *obj);
+/* Whether the type word tp was met lately (the direct-mapped cache walk_type_of keeps). */
+bool walk_type_cached(const struct walk *w, uint64_t tp);
 /* Counts one object of type slot t at addr (its bytes at ob, `have` of them, the pre-header
  * before ob) into the census state: size, ownership of its instance dict, exact dicts kept for
  * later; and follows its references. */

@@ -281,6 +281,21 @@ static uint64_t sizeof_by_rule(struct pyproc *p, const struct pytype *ty, uint64
 	}
 }
 
+int sizes_keys_read(const struct pyproc *p, const struct pytype *ty, const uint8_t *obj, size_t have, uint64_t *addr,
+		    uint32_t *len)
+{
+	const struct pyoffsets *o = &p->L.off;
+
+	*len = (uint32_t)o->dk_header_size;
+	if (ty->rule == RULE_TYPE && have >= (size_t)o->heaptype_size && (rd64(obj, o->tp_flags) & PC_TPFLAGS_HEAPTYPE))
+		*addr = rd64(obj, o->ht_cached_keys); /* type_sizeof */
+	else if (ty->rule == RULE_DICT && have >= (size_t)o->dict_keys + 8)
+		*addr = rd64(obj, o->dict_keys); /* dict_sizeof */
+	else
+		return 0;
+	return *addr != 0;
+}
+
 static size_t fields_end(const int32_t *offs, size_t n)
 {
 	size_t end = 0;

@@ -28,6 +28,11 @@ uint64_t size_dict(const struct pylayout *L, int64_t basicsize, bool split, uint
  * and an object copy shorter than this cannot be read by the rule. */
 size_t sizes_rule_fields(const struct pylayout *L, enum size_rule r, bool var_sized);
 uint64_t sizes_object(struct pyproc *p, const struct pytype *ty, uint64_t addr, const uint8_t *obj, size_t have);
+/* The keys header sizes_object() reads outside the object (fields at obj, have bytes) to size it
+ * (a heap type's shared keys, a dict's keys): 1 with [*addr, *addr + *len), else 0. For reading
+ * many ahead in one batch (attach/mem.h mem_prefetch). */
+int sizes_keys_read(const struct pyproc *p, const struct pytype *ty, const uint8_t *obj, size_t have, uint64_t *addr,
+		    uint32_t *len);
 
 /* The bytes the object itself was allocated with, pre-header excluded: basicsize plus its items
  * (str: the compact header and characters; a 3.11+ generator or frame object: basicsize only,

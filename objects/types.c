@@ -26,6 +26,8 @@
 #define RELATIVE_OFFSET 8
 #define MAX_MEMBERS 256
 #define MEMBER_CHUNK 8
+/* The most read_type reads of a type at once (PyHeapTypeObject is 936 bytes in 3.14). */
+#define TYPE_READ_MAX 2048
 
 void typetab_init(struct typetab *t, struct pyproc *p)
 {
@@ -243,15 +245,25 @@ static void own_members(const struct pyoffsets *o, struct pytype *ty, const uint
 	ty->nown_offs = 0;
 }
 
+/* What read_type_bytes reads of a type: its PyHeapTypeObject and the member array after it
+ * (want), or its PyTypeObject alone (tsz). */
+static void type_read_lens(const struct pyoffsets *o, size_t *want, size_t *tsz)
+{
+	size_t sz = (size_t)o->memberdef_size;
+
+	*tsz = (size_t)o->type_size;
+	*want = (size_t)o->heaptype_size + (sz && sz <= 64 ? MEMBER_CHUNK * sz : 0);
+}
+
 /* Reads the type at addr into b: its PyHeapTypeObject and the member array after it in one read
  * when they are readable (one syscall per class, not three, on 60,000 classes), else its
  * PyTypeObject alone. The bytes read, or 0. */
 static size_t read_type_bytes(struct pyproc *p, uint64_t addr, uint8_t *b, size_t len)
 {
 	const struct pyoffsets *o = &p->L.off;
-	size_t tsz = (size_t)o->type_size, hsz = (size_t)o->heaptype_size, sz = (size_t)o->memberdef_size;
-	size_t tail = sz && sz <= 64 ? MEMBER_CHUNK * sz : 0, want = hsz + tail;
+	size_t tsz, want, hsz = (size_t)o->heaptype_size;
 
+	type_read_lens(o, &want, &tsz);
 	/* both sizes may come from the target itself (3.13's _Py_DebugOffsets): bounded here */
 	if (hsz > len || tsz > len)
 		return 0;
@@ -262,10 +274,39 @@ static size_t read_type_bytes(struct pyproc *p, uint64_t addr, uint8_t *b, size_
 	return 0;
 }
 
+void typetab_prefetch(struct typetab *t, struct pyproc *p, const uint64_t *addrs, size_t n)
+{
+	size_t tsz, want, k = 0;
+	uint64_t *a;
+	uint32_t *l;
+
+	type_read_lens(&p->L.off, &want, &tsz);
+	if (n == 0 || tsz == 0 || want > TYPE_READ_MAX || tsz > TYPE_READ_MAX)
+		return;
+	a = xmalloc(n * sizeof *a);
+	l = xmalloc(n * sizeof *l);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t addr = addrs[i];
+		/* what read_type would not read: known already, misaligned, inside the arenas */
+		if (!addr || (addr & 7) || ptrmap_get(&t->index, addr, NULL) || mem_covered(&p->mem, addr, 8))
+			continue;
+		if (want >= tsz && pyproc_readable(p, addr, want))
+			l[k] = (uint32_t)want;
+		else if (pyproc_readable(p, addr, tsz))
+			l[k] = (uint32_t)tsz;
+		else
+			continue;
+		a[k++] = addr;
+	}
+	mem_prefetch(&p->mem, a, l, k);
+	free(a);
+	free(l);
+}
+
 static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct pytype *ty, int depth)
 {
 	const struct pyoffsets *o = &p->L.off;
-	uint8_t b[2048];
+	uint8_t b[TYPE_READ_MAX];
 	char name[256];
 	size_t got;
 

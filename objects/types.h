@@ -83,6 +83,10 @@ void typetab_release(struct typetab *t);
 /* The type at addr, validated, or NULL. Never fails hard: garbage is remembered as "not a type".
  * The pointer is valid until the next typetab_get (the table grows); keep indexes, not pointers. */
 struct pytype *typetab_get(struct typetab *t, struct pyproc *p, uint64_t addr);
+/* Reads ahead, in one batched read (attach/mem.h mem_prefetch), what typetab_get would read of
+ * each candidate address in addrs[0..n) the table has not met: a stretch of the heap about to be
+ * walked meets its new classes in a few syscalls, not one each. Changes nothing in the table. */
+void typetab_prefetch(struct typetab *t, struct pyproc *p, const uint64_t *addrs, size_t n);
 
 /* The object-member offsets of the type in slot s (own and inherited), read once. Offsets that
  * do not fit the type's basicsize are dropped. */

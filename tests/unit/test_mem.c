@@ -620,3 +620,29 @@ Test(mem, release_of_zeroed_reader_keeps_fd_0)
 	mem_release(&m);
 	cr_expect_neq(fcntl(0, F_GETFD), -1, "fd 0 was closed");
 }
+
+/* Many regions (a heap's classes copied outside the arenas), found by the binary search and then
+ * by the page hints that spare it, also after a region added before all shifted every index. */
+Test(attach_mem, many_regions_found_again_after_more_are_added)
+{
+	static uint8_t data[1000][64];
+	struct mem m;
+	uint64_t v;
+
+	mem_init_buffer(&m);
+	for (size_t i = 0; i < 1000; i++) {
+		memset(data[i], (int)(i & 0xff), sizeof data[i]);
+		mem_add_region_unsorted(&m, 0x100000 + (999 - i) * 0x2000, data[i], sizeof data[i]);
+	}
+	mem_sort_regions(&m);
+	for (int pass = 0; pass < 2; pass++) /* the second pass is answered by the hints */
+		for (size_t i = 0; i < 1000; i++) {
+			cr_assert_eq(mem_local(&m, 0x100000 + (999 - i) * 0x2000 + 8, 8), data[i] + 8, "region %zu", i);
+			cr_assert_null(mem_local(&m, 0x100000 + (999 - i) * 0x2000 + 64, 8), "past region %zu", i);
+		}
+	mem_add_region(&m, 0x1000, &v, sizeof v); /* before all: every index shifts by one */
+	for (size_t i = 0; i < 1000; i++)
+		cr_assert_eq(mem_local(&m, 0x100000 + (999 - i) * 0x2000, 8), data[i], "region %zu after the shift", i);
+	cr_assert(mem_covered(&m, 0x1000, 8));
+	mem_release(&m);
+}

@@ -1,0 +1,97 @@
+/* prefetch.c: the store of ranges read ahead in one batch (see prefetch.h). */
+#include "common/compat.h"
+#include "attach/prefetch.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "common/xalloc.h"
+
+void prefetch_release(struct prefetch *f)
+{
+	free(f->v);
+	free(f->buf);
+	memset(f, 0, sizeof *f);
+}
+
+void prefetch_clear(struct prefetch *f)
+{
+	f->n = 0;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct pf_range *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return x->len > y->len ? -1 : x->len < y->len; /* the longest first: it is the one kept */
+}
+
+size_t prefetch_plan(struct prefetch *f, const uint64_t *addr, const uint32_t *len, size_t n)
+{
+	size_t k = 0, total = 0;
+
+	f->n = 0;
+	xgrow((void **)&f->v, &f->cap, n + 1, sizeof *f->v);
+	for (size_t i = 0; i < n; i++)
+		if (addr[i] && len[i] && len[i] <= PREFETCH_MAX_LEN && addr[i] + len[i] > addr[i])
+			f->v[k++] = (struct pf_range){ addr[i], len[i], 0 };
+	if (k > 1)
+		qsort(f->v, k, sizeof *f->v, cmp_range);
+	for (size_t i = 0; i < k && f->n < PREFETCH_MAX_RANGES && total + PREFETCH_SPAN_MAX <= PREFETCH_MAX_BYTES; i++) {
+		struct pf_range *last = f->n ? &f->v[f->n - 1] : NULL;
+		const struct pf_range *r = &f->v[i];
+		uint64_t end = last ? last->addr + last->len : 0, r_end = r->addr + r->len;
+
+		/* a repeat, an overlap or a near neighbour of the span before: it grows to hold it */
+		if (last && r->addr < end + PREFETCH_GAP && r_end - last->addr <= PREFETCH_SPAN_MAX) {
+			if (r_end > end) {
+				total += r_end - end;
+				last->len = (uint32_t)(r_end - last->addr);
+			}
+			continue;
+		}
+		if (last && r->addr < end)
+			continue; /* overlaps a span that may not grow: read alone later, if asked */
+		f->v[f->n] = *r;
+		f->v[f->n].off = (uint32_t)total;
+		total += r->len;
+		f->n++;
+	}
+	if (total > f->bufcap) {
+		free(f->buf);
+		f->buf = xmalloc(total);
+		f->bufcap = total;
+	}
+	return f->n;
+}
+
+void prefetch_keep(struct prefetch *f, const bool *ok)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < f->n; i++)
+		if (ok[i])
+			f->v[k++] = f->v[i];
+	f->n = k;
+}
+
+const uint8_t *prefetch_find(const struct prefetch *f, uint64_t addr, uint64_t len)
+{
+	size_t lo = 0, hi = f->n;
+	const struct pf_range *r;
+
+	while (lo < hi) { /* the last range whose start <= addr */
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->v[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	r = &f->v[lo - 1];
+	if (len > r->len || addr - r->addr > r->len - len)
+		return NULL;
+	return f->buf + r->off + (addr - r->addr);
+}
