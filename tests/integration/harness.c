@@ -438,6 +438,16 @@ size_t h_find_pythons_ft(struct python *out, size_t max, const char **why)
 	return n;
 }
 
+size_t h_pythons_ft_or_skip(struct python *out, size_t max)
+{
+	const char *why = NULL;
+	size_t n = h_find_pythons_ft(out, max, &why);
+
+	if (!n)
+		cr_skip_test("%s", why);
+	return n;
+}
+
 /* The slowest suites' set: one interpreter per layout family, each Debian build once (their
  * patches move fields); the -nodbg twins, pyenv 3.9 and 3.10 (3.8's object layouts) and the
  * system's 3.11 (3.11.7's, and the scan path the census and soak suites cover) left out. */

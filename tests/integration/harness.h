@@ -42,6 +42,8 @@ size_t h_find_pythons_core(struct python *out, size_t max);
  * the version, labelled "3.13.15-ft"; PYCENSUS_TEST_PYTHONS filters them as the others. When none
  * is found, *why (may be NULL) says why, for the skip message. */
 size_t h_find_pythons_ft(struct python *out, size_t max, const char **why);
+/* The same for a test that needs one: when none is found the test is skipped, with the reason. */
+size_t h_pythons_ft_or_skip(struct python *out, size_t max);
 /* The rules of py's version (python/rules.h answers questions about it by name, so the tests
  * compare no version numbers either). */
 struct pylayout h_layout(const struct python *py);

@@ -432,11 +432,8 @@ Test(freethreaded, churn_sizes_stay_true, .timeout = 1800)
 {
 	static const char *const modes[] = { "copy", "census" };
 	struct python ft[4];
-	const char *why = NULL;
-	size_t n = h_find_pythons_ft(ft, PC_ARRAY_LEN(ft), &why);
+	size_t n = h_pythons_ft_or_skip(ft, PC_ARRAY_LEN(ft));
 
-	if (!n)
-		cr_skip_test("%s", why);
 	for (size_t i = 0; i < n; i++)
 		churn_modes(&ft[i], modes, PC_ARRAY_LEN(modes), rounds() == FULL_ROUNDS ? FULL_ROUNDS : FT_ROUNDS);
 }

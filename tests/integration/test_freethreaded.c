@@ -37,17 +37,6 @@ static bool start_workload(struct proc *p, const struct python *py, const char *
 	return true;
 }
 
-/* The free-threaded builds at hand; the test is skipped, with the reason, when there is none. */
-static size_t ft_or_skip(struct python *ft, size_t max)
-{
-	const char *why = NULL;
-	size_t n = h_find_pythons_ft(ft, max, &why);
-
-	if (!n)
-		cr_skip_test("%s", why);
-	return n;
-}
-
 /* Threads of the workload: the odd ones exit, leaving their pages abandoned. */
 static const char *const threads[] = { "1", "4", "16" };
 
@@ -76,7 +65,7 @@ static int on_pid(pid_t pid, char *out, char *err, size_t errlen, const char *co
 Test(freethreaded, commands_read_it, .timeout = 300)
 {
 	struct python ft[4];
-	size_t n = ft_or_skip(ft, PC_ARRAY_LEN(ft));
+	size_t n = h_pythons_ft_or_skip(ft, PC_ARRAY_LEN(ft));
 	char *out = malloc(OUTMAX), err[4096];
 
 	for (size_t i = 0; i < n; i++) {
@@ -124,7 +113,7 @@ Test(freethreaded, commands_read_it, .timeout = 300)
 Test(freethreaded, run_reads_it, .timeout = 120)
 {
 	struct python ft[4];
-	size_t n = ft_or_skip(ft, PC_ARRAY_LEN(ft));
+	size_t n = h_pythons_ft_or_skip(ft, PC_ARRAY_LEN(ft));
 	char *out = malloc(OUTMAX), err[4096];
 
 	for (size_t i = 0; i < n; i++) {
@@ -145,7 +134,7 @@ Test(freethreaded, run_reads_it, .timeout = 120)
 Test(freethreaded, census_matches_the_closure, .timeout = 600)
 {
 	struct python ft[4];
-	size_t n = ft_or_skip(ft, PC_ARRAY_LEN(ft));
+	size_t n = h_pythons_ft_or_skip(ft, PC_ARRAY_LEN(ft));
 	char *out = malloc(OUTMAX), err[4096];
 
 	for (size_t i = 0; i < n; i++)
@@ -264,7 +253,7 @@ static size_t parse_ts(const char *line, uint64_t *ts, size_t max)
 Test(freethreaded, mimalloc_walk_finds_every_object, .timeout = 300)
 {
 	struct python ft[4];
-	size_t n = ft_or_skip(ft, PC_ARRAY_LEN(ft));
+	size_t n = h_pythons_ft_or_skip(ft, PC_ARRAY_LEN(ft));
 
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < PC_ARRAY_LEN(threads); k++) {
@@ -336,7 +325,7 @@ static long long metric(const char *csv, const char *name)
 Test(freethreaded, stats_counts_the_allocated_blocks, .timeout = 300)
 {
 	struct python ft[4];
-	size_t n = ft_or_skip(ft, PC_ARRAY_LEN(ft));
+	size_t n = h_pythons_ft_or_skip(ft, PC_ARRAY_LEN(ft));
 	char *out = malloc(OUTMAX), err[4096];
 
 	for (size_t i = 0; i < n; i++)

@@ -188,11 +188,8 @@ ParameterizedTest(struct python *py, integration, graph, .timeout = 300)
 Test(freethreaded, graph, .timeout = 300)
 {
 	struct python ft[4];
-	const char *why = NULL;
-	size_t n = h_find_pythons_ft(ft, PC_ARRAY_LEN(ft), &why);
+	size_t n = h_pythons_ft_or_skip(ft, PC_ARRAY_LEN(ft));
 
-	if (!n)
-		cr_skip_test("%s", why);
 	for (size_t i = 0; i < n; i++)
 		check_graph(&ft[i]);
 }
