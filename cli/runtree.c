@@ -71,6 +71,7 @@ static double census_child(struct runchild *c, const struct snapshot_opts *o, do
 	struct pc_err e = { 0 };
 	struct source src;
 	struct census cs;
+	double paused = 0;
 	int rc = 0;
 
 	if (c->sm.s.n == 0 && !c->sm.csv && sampling_begin(&c->sm, &e) < 0) {
@@ -78,6 +79,7 @@ static double census_child(struct runchild *c, const struct snapshot_opts *o, do
 		snprintf(c->why, sizeof c->why, "%s: %.250s", pc_code_message(e.code), e.detail);
 		return 0;
 	}
+	c->sm.s.pauses = true; /* paced with the program: its pauses are stated for the tree's share */
 	census_init(&cs);
 	if (c->z)
 		source_open_launched(&src, &c->z->l, tid, at_exit ? SOURCE_HOLD : 0);
@@ -85,7 +87,7 @@ static double census_child(struct runchild *c, const struct snapshot_opts *o, do
 		rc = source_open_pid(&src, c->pid, 0, &e);
 	if (rc == 0) {
 		rc = snapshot_take(&src, o, &cs, &e);
-		cs.pause_s = source_paused(&src);
+		cs.pause_s = paused = source_paused(&src);
 		source_close(&src);
 	}
 	if (rc == 0)
@@ -103,7 +105,7 @@ static double census_child(struct runchild *c, const struct snapshot_opts *o, do
 		runseize_free(c->z);
 		c->z = NULL;
 	}
-	return cs.pause_s;
+	return paused; /* census_release cleared cs */
 }
 
 /* A new child that is a Python program is traced from now on; why not is kept. */

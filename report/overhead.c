@@ -87,8 +87,11 @@ void overhead_csv(FILE *out, const struct series *s)
 	const struct series_point *p = &s->v[s->n - 1];
 	struct overhead o;
 
-	if (!s->paced)
+	if (!s->paced) {
+		if (s->pauses)
+			fprintf(out, "# sample %u pause_s,%.6f\n", p->sample, p->pause_s);
 		return;
+	}
 	overhead_of(s, &o);
 	fprintf(out, "# sample %u pace,pause_s,%.6f,interval_s,%.6f,share_pct,", p->sample, p->pause_s, p->interval_s);
 	overhead_put_share(out, s, &o, &words);

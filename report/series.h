@@ -34,6 +34,8 @@ struct series {
 	size_t npartial;        /* samples whose census was partial (census_partial) */
 	struct census first, last; /* rows (and header data) of the first and latest sample */
 	bool paced;             /* sampled on a clock (run, top, snap -i): the reports give the pause share */
+	bool pauses;            /* unpaced, each sample's pause stated (a child of run --subprocesses: the
+				 * program's pace counts it) */
 	double interval, budget; /* -i and --max-overhead (a fraction, 0 = off), when paced */
 };
 

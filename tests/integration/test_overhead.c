@@ -9,6 +9,7 @@
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <dirent.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -297,5 +298,127 @@ Test(overhead, top_status_line, .timeout = 300)
 	cr_expect_eq(lines, 2, "%u status lines in\n%.3000s", lines, out);
 	cr_expect_eq(stretched, 1, "%u stretched status lines in\n%.3000s", stretched, out);
 	h_kill(&p);
+	free(out);
+}
+
+/* run --subprocesses: two forked children hold 5e4 dicts each for 8 s while the program waits. The
+ * budget holds for the tree: each child's series states its pauses ('# sample K pause_s,X'), and
+ * the program's pace counts them in the sample whose round censused them, so each of its samples'
+ * pause is at least the sum of the children's censused with it, and the periodic share of the
+ * tree's pauses stays within the budget. Every figure compared is one pycensus reports. */
+static const char forker[] = "import os, time\n"
+			     "pids = []\n"
+			     "for i in range(2):\n"
+			     "    pid = os.fork()\n"
+			     "    if pid == 0:\n"
+			     "        live = [{'k': j} for j in range(50000)]\n"
+			     "        time.sleep(8)\n"
+			     "        os._exit(0)\n"
+			     "    pids.append(pid)\n"
+			     "for p in pids:\n"
+			     "    os.waitpid(p, 0)\n"
+			     "time.sleep(0.5)\n";
+
+/* A child's series: sample times, the pauses its comments state (NAN: none stated) and which
+ * sample is its census at exit. */
+static size_t read_child(const char *path, double *t, double *pause, bool *at_exit, size_t max)
+{
+	char line[512];
+	size_t n = 0;
+	FILE *f = fopen(path, "r");
+
+	cr_assert(f, "cannot open %s", path);
+	for (size_t k = 0; k < max; k++) {
+		pause[k] = NAN;
+		at_exit[k] = false;
+	}
+	while (fgets(line, sizeof line, f)) {
+		unsigned k;
+		double v;
+		char word[16];
+		if (sscanf(line, "# sample %u pause_s,%lf", &k, &v) == 2 && k < max)
+			pause[k] = v;
+		else if (sscanf(line, "# sample %u %15s", &k, word) == 2 && k < max && !strcmp(word, "at_exit"))
+			at_exit[k] = true;
+		else if (line[0] != '#' && sscanf(line, "%lf,%u,", &v, &k) == 2 && k < max) {
+			t[k] = v;
+			n = k + 1 > n ? k + 1 : n;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/* Adds each child sample's pause to the program's sample that counts it: a periodic one to the
+ * round that took it (the last program sample that started no later; times are written to the
+ * millisecond), a census at exit to the next program sample. Returns the child samples added. */
+static size_t add_child(const struct series_read *s, const char *path, double *sums)
+{
+	static double t[MAXS], pause[MAXS];
+	static bool at_exit[MAXS];
+	size_t n = read_child(path, t, pause, at_exit, MAXS), added = 0;
+
+	for (size_t c = 0; c < n; c++) {
+		size_t k = 0;
+		if (isnan(pause[c]))
+			continue;
+		while (k + 1 < s->n && s->v[k + 1].t <= t[c] + TIME_ROUNDING)
+			k++;
+		if (at_exit[c] && ++k >= s->n)
+			continue; /* after the program's last sample: no sample counts it */
+		sums[k] += pause[c];
+		added++;
+	}
+	return added;
+}
+
+Test(overhead, tree, .timeout = 300)
+{
+	struct python py[H_MAX_PYTHONS];
+	size_t n = h_find_pythons(py, H_MAX_PYTHONS), children = 0, samples = 0, periodic;
+	char dir[] = "/tmp/pycensus-overhead-tree-XXXXXX", csv[128], err[4096], path[512], *out = malloc(OUTMAX);
+	const char *args[] = { "run", "--subprocesses", "-q", "-i", "0.05", "--max-overhead", "5", "-f", "csv", "-o", csv,
+			       "--", n ? py[n - 1].path : "python3", "-c", forker, NULL };
+	static struct series_read s;
+	double sums[MAXS] = { 0 }, pauses, share;
+	struct dirent *de;
+	DIR *d;
+	FILE *f;
+	size_t len;
+
+	cr_assert(n > 0 && out && mkdtemp(dir));
+	snprintf(csv, sizeof csv, "%s/series.csv", dir);
+	cr_assert_eq(h_pycensus(NULL, 0, err, sizeof err, args), 0, "%s: run --subprocesses: %s", py[n - 1].label, err);
+	cr_assert((f = fopen(csv, "r")));
+	len = fread(out, 1, OUTMAX - 1, f);
+	out[len] = '\0';
+	fclose(f);
+	read_series(out, &s);
+	cr_assert(s.n >= 3, "%s: %zu samples", py[n - 1].label, s.n);
+	periodic = s.n - 1;
+	cr_expect(check_paced(&s, py[n - 1].label, "5", periodic) > 0, "%s: no sample stretched", py[n - 1].label);
+	cr_assert((d = opendir(dir)));
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "series.", 7) || !strcmp(de->d_name, "series.csv"))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		samples += add_child(&s, path, sums);
+		children++;
+		unlink(path);
+	}
+	closedir(d);
+	cr_expect_eq(children, 2, "%s: %zu children's series", py[n - 1].label, children);
+	cr_expect(samples >= 2, "%s: %zu children's samples state a pause", py[n - 1].label, samples);
+	for (size_t k = 0; k < s.n; k++)
+		cr_expect(s.v[k].pause + 1e-5 >= sums[k], "%s: sample %zu paused the tree %.6f s; its children alone %.6f s",
+			  py[n - 1].label, k, s.v[k].pause, sums[k]);
+	share = share_to(&s, periodic - 1, &pauses);
+	cr_expect(pauses <= BUDGET * (s.v[periodic - 1].t - s.v[0].t + TIME_ROUNDING),
+		  "%s: the tree paused %.6f s over %.3f s (%.2f %%)", py[n - 1].label, pauses,
+		  s.v[periodic - 1].t - s.v[0].t, share * 100);
+	fprintf(stderr, "overhead: %s run --subprocesses: %zu samples, %zu children's samples counted in them, %.2f %% over the periods\n",
+		py[n - 1].label, s.n, samples, share * 100);
+	unlink(csv);
+	rmdir(dir);
 	free(out);
 }
