@@ -1,7 +1,6 @@
 """truthlib: what a workload knows about its own heap, computed the way guppy3 (and pycensus) name
 kinds: the closure of gc.get_objects() through gc.get_referents(), with sys.getsizeof sizes.
 Shared by the integration workloads. Runs on CPython 3.8-3.15."""
-import bisect
 import gc
 import sys
 import types
@@ -87,25 +86,33 @@ def file_backed_ranges():
             r = bss_range(path, start)
             if r:
                 ranges.append(r)
-    return _Ranges(ranges)
+    return _merged(ranges)
 
 
-class _Ranges:
-    """Address ranges merged and sorted, so that a lookup is a bisection: a scan of the ~100
-    ranges per object was most of a million-object truth's time."""
+def _merged(ranges):
+    """Address ranges merged and sorted, as (starts, ends), so that a lookup is a binary search (in_ranges):
+    a scan of the ~100 ranges per object was most of a million-object truth's time. Plain lists,
+    no class: a class defined here added dicts the free-threaded build keeps out of the closure."""
+    starts, ends = [], []
+    for lo, hi in sorted(ranges):
+        if ends and lo <= ends[-1]:
+            ends[-1] = max(ends[-1], hi)
+        else:
+            starts.append(lo)
+            ends.append(hi)
+    return starts, ends
 
-    def __init__(self, ranges):
-        self.starts, self.ends = [], []
-        for lo, hi in sorted(ranges):
-            if self.ends and lo <= self.ends[-1]:
-                self.ends[-1] = max(self.ends[-1], hi)
-            else:
-                self.starts.append(lo)
-                self.ends.append(hi)
 
-    def __contains__(self, addr):
-        i = bisect.bisect_right(self.starts, addr) - 1
-        return i >= 0 and addr < self.ends[i]
+def in_ranges(merged, addr):
+    starts, ends = merged
+    lo, hi = 0, len(starts)
+    while lo < hi:  # the last start <= addr (no bisect import: its module is heap the truth would show)
+        mid = (lo + hi) // 2
+        if starts[mid] <= addr:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo > 0 and addr < ends[lo - 1]
 
 
 def _closure_objects():
@@ -135,7 +142,7 @@ def closure():
         size = sys.getsizeof(o)
         c[0] += 1
         c[1] += size
-        if id(o) in statics:
+        if in_ranges(statics, id(o)):
             c[2] += 1
         elif size > 512 and not gc.is_tracked(o):
             c[3] += 1  # outside pymalloc and off the GC lists: only references lead to it
@@ -177,7 +184,7 @@ def big_bytes():
         if o is None:
             continue
         n = sys.getsizeof(o)
-        if n > 512 and id(o) not in statics:
+        if n > 512 and not in_ranges(statics, id(o)):
             total += n
     return total
 
