@@ -127,8 +127,9 @@ void heapcopy_read(struct pyproc *p, struct mem_req *reqs, size_t n)
 /* Reads every planned region in batched reads into one buffer; drops regions that fail. */
 void heapcopy_unread(const struct pyproc *p, const struct arena_copy *a, struct census *c)
 {
-	uint64_t pools = a->len / p->L.pool_size;
+	uint64_t pools = p->L.pool_size ? a->len / p->L.pool_size : 0;
 
+	pools = pools ? pools : 1; /* a free-threaded build's short run of copied pages counts as one */
 	census_warn(c, "arena at %#llx could not be read; its objects are missing (%llu pools counted as dropped)",
 		    (unsigned long long)a->addr, (unsigned long long)pools);
 	c->dropped_pools += pools;
