@@ -24,24 +24,43 @@ int runtree_check(const char *format, const char *output, struct pc_err *e)
 	return 0;
 }
 
-/* series.csv -> series.1234.csv (the extension kept), or series -> series.1234 */
-static void child_path(const char *output, pid_t pid, char *out, size_t len)
+/* series.csv -> series.1234.csv (the extension kept), or series -> series.1234; a PID met again
+ * after its first process ended (reused) gets series.1234-2.csv, never the first one's file. */
+static void child_path(const char *output, pid_t pid, unsigned again, char *out, size_t len)
 {
 	const char *slash = strrchr(output, '/'), *dot = strrchr(output, '.');
+	char tag[32];
 
-	if (!dot || (slash && dot < slash) || dot == output || (slash && dot == slash + 1))
-		snprintf(out, len, "%s.%d", output, (int)pid);
+	if (again)
+		snprintf(tag, sizeof tag, "%d-%u", (int)pid, again + 1);
 	else
-		snprintf(out, len, "%.*s.%d%s", (int)(dot - output), output, (int)pid, dot);
+		snprintf(tag, sizeof tag, "%d", (int)pid);
+	if (!dot || (slash && dot < slash) || dot == output || (slash && dot == slash + 1))
+		snprintf(out, len, "%s.%s", output, tag);
+	else
+		snprintf(out, len, "%.*s.%s%s", (int)(dot - output), output, tag, dot);
+}
+
+/* A process that ended and waits for its parent to reap it: no longer in the tree for us (a
+ * child traced to its end is such a zombie for a while; taken for a new child it got a second
+ * entry, whose census failed and whose empty file replaced the first one's). */
+static bool ended(pid_t pid)
+{
+	char st = proc_task_state(pid, pid);
+
+	return st == 'Z' || st == 'X' || st == 0;
 }
 
 static struct runchild *child_of(struct runtree *rt, const struct proctree *pt, const struct proc_node *nd)
 {
 	struct runchild *c;
+	unsigned again = 0;
 
-	for (size_t i = 0; i < rt->n; i++)
+	for (size_t i = 0; i < rt->n; i++) {
 		if (rt->v[i].pid == nd->pid && !rt->v[i].gone)
 			return &rt->v[i];
+		again += rt->v[i].pid == nd->pid;
+	}
 	xgrow((void **)&rt->v, &rt->cap, rt->n + 1, sizeof *rt->v);
 	c = &rt->v[rt->n++];
 	memset(c, 0, sizeof *c);
@@ -50,7 +69,7 @@ static struct runchild *child_of(struct runtree *rt, const struct proctree *pt, 
 	snprintf(c->cmdline, sizeof c->cmdline, "%s", nd->cmdline[0] ? nd->cmdline : nd->comm);
 	c->sm.format = rt->format;
 	if (strcmp(rt->format, "text") != 0) {
-		child_path(rt->output, nd->pid, c->path, sizeof c->path);
+		child_path(rt->output, nd->pid, again, c->path, sizeof c->path);
 		c->sm.output = c->path;
 	}
 	progress_init(&c->sm.prog, true, (int)nd->pid);
@@ -145,11 +164,15 @@ double runtree_sample(struct runtree *rt, pid_t root, const struct snapshot_opts
 	rt->exit_pauses = 0;
 	if (proctree_read(root, &pt, &e) < 0)
 		pt.n = 0;
-	for (size_t i = 0; i < rt->n; i++) /* gone: no longer in the tree */
-		if (!rt->v[i].gone && !proctree_find(&pt, rt->v[i].pid))
+	/* gone: no longer in the tree, or ended (a traced child's end is its trace's event) */
+	for (size_t i = 0; i < rt->n; i++)
+		if (!rt->v[i].gone && (!proctree_find(&pt, rt->v[i].pid) || (!rt->v[i].z && ended(rt->v[i].pid))))
 			mark_gone(rt, &rt->v[i], now);
 	for (size_t i = 1; i < pt.n; i++) {
-		struct runchild *c = child_of(rt, &pt, &pt.v[i]);
+		struct runchild *c;
+		if (ended(pt.v[i].pid))
+			continue;
+		c = child_of(rt, &pt, &pt.v[i]);
 		if (c->skipped || (c->z && c->z->final_done)) /* a finalising heap is not sampled */
 			continue;
 		if (!c->z)
