@@ -278,6 +278,15 @@ int runtree_end(struct runtree *rt, FILE *out, const struct census *main, size_t
 			struct pc_err ce = { 0 };
 			if (rt->v[i].sm.s.n && sampling_end(&rt->v[i].sm, &ce) < 0 && rc == 0)
 				rc = pc_fail(e, ce.code, "%s", ce.detail);
+			if (rt->v[i].sm.s.n)
+				continue;
+			if (rt->v[i].why[0]) /* the text report's line, which no file holds */
+				fprintf(stderr, "pycensus: warning: subprocess %d (%.80s) has no census: %s\n", (int)rt->v[i].pid,
+					rt->v[i].cmdline, rt->v[i].why);
+			if (rt->v[i].sm.csv) { /* a header and no sample: not a series to leave behind */
+				sampling_release(&rt->v[i].sm);
+				remove(rt->v[i].path);
+			}
 		}
 		return rc;
 	}
