@@ -132,21 +132,27 @@ int cmd_inspect(int argc, char **argv)
 	struct graph_take gt = { 0 };
 	struct inspect_scan scan = { 0 };
 	struct inspection r = { 0 };
+	struct copybuf copy = { 0 };
 	struct pyproc *p;
 	int rc;
 
 	if (parse_args(argc, argv, &a, &e) < 0)
 		return cli_fail(&e);
 	a.opts.inspect = &scan;
+	/* the values, attribute names and labels the inspections read lie mostly in the arenas: read
+	 * from the census's copy they cost no syscall each, and are the values the census hashed */
+	a.opts.hold_copy = &copy;
 	rc = graph_take_pid(a.pid, &a.opts, a.quiet, &gt, &e);
 	if (rc == 0 && !(p = graph_take_reader(&gt)))
 		rc = pc_fail(&e, PC_EEXITED, "the process exited before its values were read");
 	if (rc == 0) {
+		copybuf_serve(&copy, &p->mem);
 		inspect_run(p, &gt.c, &gt.og, gt.ret_bytes, &scan, &a.io, &r);
 		rc = write_report(&a, &gt, &r, &e);
 	}
 	inspection_release(&r);
 	inspect_scan_release(&scan);
 	graph_take_release(&gt);
+	copybuf_release(&copy);
 	return rc < 0 ? cli_fail(&e) : 0;
 }
