@@ -25,17 +25,15 @@ struct ins_finding *ins_add(struct inspection *r, enum ins_kind kind, uint32_t r
  * object's path costs reads of the target (the label of every step), and a finding may concern
  * 1e5 objects (the copies of a value in every record); their main path and its share are as
  * well told by a sample. */
-static void sample(uint8_t *sel, size_t n)
+static void sample(uint8_t *sel, uint32_t n)
 {
 	uint64_t marked = 0, seen = 0, kept = 0;
 
-	for (size_t v = 0; v < n; v++)
+	for (uint32_t v = paths_next_selected(sel, 0, n); v < n; v = paths_next_selected(sel, v + 1, n))
 		marked += sel[v];
 	if (marked <= PATH_SAMPLE)
 		return;
-	for (size_t v = 0; v < n; v++) {
-		if (!sel[v])
-			continue;
+	for (uint32_t v = paths_next_selected(sel, 0, n); v < n; v = paths_next_selected(sel, v + 1, n)) {
 		/* keep the node when the sample's count reaches the next multiple */
 		if ((seen++ + 1) * PATH_SAMPLE / marked > kept)
 			kept++;

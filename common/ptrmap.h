@@ -6,7 +6,10 @@
 #include "common/compat.h"
 
 struct ptrmap {
-	uint64_t *keys, *vals;
+	/* kv[2i] a key (0: empty slot), kv[2i+1] its value: side by side, a lookup touches one cache
+	 * line where two arrays cost two misses (the graph's 1.7 million reference lookups on a
+	 * Sphinx heap) */
+	uint64_t *kv;
 	size_t cap, len; /* cap is a power of two; len live entries */
 };
 

@@ -19,7 +19,7 @@ void graph_builder_init(struct graph_builder *b)
 /* Also what graph_build leaves: every array freed, so a second release is harmless. */
 void graph_builder_release(struct graph_builder *b)
 {
-	if (b->index.keys)
+	if (b->index.kv)
 		ptrmap_release(&b->index);
 	free(b->addr);
 	free(b->size);
@@ -77,7 +77,7 @@ uint32_t graph_builder_find(const struct graph_builder *b, uint64_t addr)
 
 	if (!addr)
 		return GRAPH_NONE;
-	if (b->index.keys)
+	if (b->index.kv)
 		return ptrmap_get(&b->index, addr, &v) ? (uint32_t)(v - 1) : GRAPH_NONE;
 	for (size_t id = b->n; id-- > 0;) /* before graph_build: a scan, for the rare lookup */
 		if (b->addr[id] == addr)
