@@ -6,8 +6,9 @@
  * distinct objects (inspectdup.c), classes whose instances would be smaller with __slots__
  * (inspectslots.c), over-allocated, empty and one-item containers and objects held from C
  * (inspectcont.c); each finding with the bytes a fix would save and where its objects are held
- * (inspect.c). Reads after the census meet the target running: what changed is left out and
- * counted. */
+ * (inspect.c). Reads after the census come from its copy of the arenas when the caller kept it
+ * (census/snapshot.h hold_copy: `inspect` does) and otherwise meet the target running: what
+ * changed is left out and counted. */
 #ifndef PC_INSPECT_H
 #define PC_INSPECT_H
 
