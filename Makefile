@@ -26,7 +26,7 @@ INTEG_SRC := $(wildcard tests/integration/*.c)
 INTEG_OBJ := $(INTEG_SRC:%.c=$(BUILD)/%.o)
 FUZZ_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/fuzz/*.c))
 
-.PHONY: all check check-ft check-long check-rooms check-docs uninstall deb evidence unit integration asan demo deps install clean bench bench-graph bench-kinds fixtures fuzz fuzz-build fuzz-check soak
+.PHONY: all check check-ft check-long check-rooms check-docs uninstall deb evidence unit integration asan demo deps install clean bench bench-graph bench-kinds bench-inspect fixtures fuzz fuzz-build fuzz-check soak
 all: pycensus
 
 $(BUILD)/%.o: %.c
@@ -215,6 +215,11 @@ bench: pycensus
 # object count, and diff of two 60,000-kind CSVs. Not part of check or bench.
 bench-kinds: pycensus
 	bench/kinds
+
+# inspect against snap on Sphinx (Debian's python3-sphinx; skipped with a message without it):
+# median wall and CPU of 5 each and the ratio (issue 17). Not part of check or bench.
+bench-inspect: pycensus
+	bench/inspect
 
 # The object graph's dominators, retained sizes and paths on synthetic heaps of 1e6 and 1e7
 # objects (bench/graph.c): seconds and peak RSS per phase. Not part of check or bench.

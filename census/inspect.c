@@ -25,17 +25,15 @@ struct ins_finding *ins_add(struct inspection *r, enum ins_kind kind, uint32_t r
  * object's path costs reads of the target (the label of every step), and a finding may concern
  * 1e5 objects (the copies of a value in every record); their main path and its share are as
  * well told by a sample. */
-static void sample(uint8_t *sel, size_t n)
+static void sample(uint8_t *sel, uint32_t n)
 {
 	uint64_t marked = 0, seen = 0, kept = 0;
 
-	for (size_t v = 0; v < n; v++)
+	for (uint32_t v = paths_next_selected(sel, 0, n); v < n; v = paths_next_selected(sel, v + 1, n))
 		marked += sel[v];
 	if (marked <= PATH_SAMPLE)
 		return;
-	for (size_t v = 0; v < n; v++) {
-		if (!sel[v])
-			continue;
+	for (uint32_t v = paths_next_selected(sel, 0, n); v < n; v = paths_next_selected(sel, v + 1, n)) {
 		/* keep the node when the sample's count reaches the next multiple */
 		if ((seen++ + 1) * PATH_SAMPLE / marked > kept)
 			kept++;
@@ -46,10 +44,35 @@ static void sample(uint8_t *sel, size_t n)
 
 void ins_paths(struct ins_ctx *x, struct ins_finding *f)
 {
-	sample(x->sel, x->og->g.n);
-	paths_merge(x->p, x->c, x->og, x->parents, x->retained, x->sel, &f->t);
-	pathtree_sort(&f->t);
-	memset(x->sel, 0, x->og->g.n);
+	uint32_t n = x->og->g.n;
+
+	sample(x->sel, n);
+	f->nsample = 0;
+	f->sample = xmalloc(PATH_SAMPLE * sizeof *f->sample);
+	for (uint32_t v = paths_next_selected(x->sel, 0, n); v < n && f->nsample < PATH_SAMPLE;
+	     v = paths_next_selected(x->sel, v + 1, n))
+		f->sample[f->nsample++] = v;
+	memset(x->sel, 0, n);
+}
+
+void inspect_paths(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint64_t *retained,
+		   struct inspection *r)
+{
+	uint8_t *sel = xcalloc(og->g.n ? og->g.n : 1, 1);
+
+	for (size_t i = 0; i < r->nf; i++) {
+		struct ins_finding *f = &r->f[i];
+		for (uint32_t k = 0; k < f->nsample; k++)
+			sel[f->sample[k]] = 1;
+		paths_merge(p, c, og, r->parents, retained, sel, &f->t);
+		pathtree_sort(&f->t);
+		for (uint32_t k = 0; k < f->nsample; k++)
+			sel[f->sample[k]] = 0;
+		free(f->sample);
+		f->sample = NULL;
+		f->nsample = 0;
+	}
+	free(sel);
 }
 
 uint32_t ins_row(const struct census *c, const char *kind)
@@ -86,6 +109,7 @@ static void keep_top(struct inspection *r, size_t top)
 	for (size_t i = 0; i < r->nf; i++) {
 		if (kept[r->f[i].kind]++ >= top) {
 			pathtree_release(&r->f[i].t);
+			free(r->f[i].sample);
 			continue;
 		}
 		r->f[n++] = r->f[i];
@@ -96,13 +120,13 @@ static void keep_top(struct inspection *r, size_t top)
 	r->nskip = r->nskip < top ? r->nskip : top;
 }
 
-void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint64_t *retained,
-		 struct inspect_scan *s, const struct inspect_opts *o, struct inspection *r)
+void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph *og, struct inspect_scan *s,
+		 const struct inspect_opts *o, struct inspection *r)
 {
-	struct ins_ctx x = { .p = p, .c = c, .og = og, .retained = retained, .o = o, .r = r };
+	struct ins_ctx x = { .p = p, .c = c, .og = og, .o = o, .r = r };
 
 	memset(r, 0, sizeof *r);
-	x.parents = paths_parents(&og->g);
+	x.parents = r->parents = paths_parents(&og->g);
 	x.sel = xcalloc(og->g.n ? og->g.n : 1, 1);
 	r->unhashed = s->unhashed;
 	r->big_ints = s->big_ints;
@@ -113,15 +137,17 @@ void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph
 	if (r->nf) /* f is NULL when nothing was found */
 		qsort(r->f, r->nf, sizeof *r->f, by_save);
 	keep_top(r, o->top);
-	free(x.parents);
 	free(x.sel);
 }
 
 void inspection_release(struct inspection *r)
 {
-	for (size_t i = 0; i < r->nf; i++)
+	for (size_t i = 0; i < r->nf; i++) {
 		pathtree_release(&r->f[i].t);
+		free(r->f[i].sample);
+	}
 	free(r->f);
+	free(r->parents);
 	free(r->skip);
 	memset(r, 0, sizeof *r);
 }

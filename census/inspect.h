@@ -6,8 +6,9 @@
  * distinct objects (inspectdup.c), classes whose instances would be smaller with __slots__
  * (inspectslots.c), over-allocated, empty and one-item containers and objects held from C
  * (inspectcont.c); each finding with the bytes a fix would save and where its objects are held
- * (inspect.c). Reads after the census meet the target running: what changed is left out and
- * counted. */
+ * (inspect.c). Reads after the census come from its copy of the arenas when the caller kept it
+ * (census/snapshot.h hold_copy: `inspect` does) and otherwise meet the target running: what
+ * changed is left out and counted. */
 #ifndef PC_INSPECT_H
 #define PC_INSPECT_H
 
@@ -74,6 +75,8 @@ struct ins_finding {
 	char detail[512];     /* INS_SLOTS: the __slots__ line to paste; others: a note */
 	const char *fix;      /* what to change (static text) */
 	struct pathtree t;    /* where the objects are held (merged shortest paths of a sample) */
+	uint32_t *sample;     /* the nodes whose paths inspect_paths merges into t, then frees */
+	uint32_t nsample;
 };
 
 struct ins_skip {        /* a class the __slots__ advisor left out */
@@ -96,13 +99,20 @@ struct inspection {
 	uint64_t dup_groups, dup_objects, dup_save; /* every duplicate group by hash, confirmed or not */
 	uint64_t unconfirmed;  /* copies left out: changed since the census, or a hash collision */
 	uint64_t slots_classes; /* classes examined by the __slots__ advisor */
+	uint32_t *parents;     /* the graph's shortest-path predecessors (paths_parents), for inspect_paths */
 };
 
-/* Every inspection on one census (c, its graph og with retained bytes per node, the scan its walk
- * filled), reading values and labels through p (located again, the target running). Findings
- * ranked by bytes to save. s is sorted on the way. */
-void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint64_t *retained,
-		 struct inspect_scan *s, const struct inspect_opts *o, struct inspection *r);
+/* Every inspection on one census (c, its graph og, the scan its walk filled), reading values
+ * through p (located again, the target running). Findings ranked by bytes to save, the top ones
+ * kept, each with the sample of its objects whose holder paths inspect_paths then merges: the
+ * inspections need no dominator tree, so a caller may compute it meanwhile. s is sorted on the
+ * way. */
+void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph *og, struct inspect_scan *s,
+		 const struct inspect_opts *o, struct inspection *r);
+/* The holder paths of every finding of r (labels read through p), ordered by the retained bytes per
+ * node of og. */
+void inspect_paths(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint64_t *retained,
+		   struct inspection *r);
 void inspection_release(struct inspection *r);
 
 /* What the inspections share (census/inspect.c). */
@@ -110,7 +120,6 @@ struct ins_ctx {
 	struct pyproc *p;
 	const struct census *c;
 	const struct objgraph *og;
-	const uint64_t *retained;
 	uint32_t *parents;    /* paths_parents */
 	uint8_t *sel;         /* g.n bytes, all zero between uses */
 	const struct inspect_opts *o;
@@ -118,10 +127,10 @@ struct ins_ctx {
 };
 #define PATH_SAMPLE 256 /* objects of a finding whose holder paths are merged, at most (a sample) */
 
-/* A new finding (zeroed, kind and row set); its paths are added by ins_paths. */
+/* A new finding (zeroed, kind and row set); its sample is taken by ins_paths. */
 struct ins_finding *ins_add(struct inspection *r, enum ins_kind kind, uint32_t row);
-/* The holder paths of the nodes marked in x->sel (at most PATH_SAMPLE of them, evenly spread:
- * f->t.selected says how many) into f->t; clears x->sel. */
+/* The nodes marked in x->sel (at most PATH_SAMPLE of them, evenly spread) become f's sample, whose
+ * holder paths inspect_paths merges (f->t.selected then says how many); clears x->sel. */
 void ins_paths(struct ins_ctx *x, struct ins_finding *f);
 /* The census row whose kind is `kind`, GRAPH_NONE if none. */
 uint32_t ins_row(const struct census *c, const char *kind);

@@ -1,7 +1,8 @@
 /* inspectdup.c: equal values held as distinct objects (census/inspect.h). The walk hashed every
  * exact str, bytes, int and float; values are grouped by hash, and the groups that waste the most
- * are confirmed by reading their copies from the target and comparing them with the first: a hash
- * collision, or a copy that changed since the census, is left out and counted, never reported.
+ * are confirmed by reading their copies (from the census's copy of the arenas when kept, else from
+ * the target) and comparing them with the first: a hash collision, or a copy that changed since
+ * the census, is left out and counted, never reported.
  * Contents of at most 8 bytes (and ints and floats) were hashed one-to-one and need no reading. */
 #include "common/compat.h"
 #include "census/inspect.h"

@@ -159,6 +159,25 @@ static void merge_one(struct merge *m, const uint32_t *parents, uint64_t retaine
 	t->v[s].ends++;
 }
 
+uint32_t paths_next_selected(const uint8_t *select, uint32_t from, uint32_t n)
+{
+	uint32_t v = from;
+	uint64_t w;
+
+	for (; v < n && (v & 7); v++)
+		if (select[v])
+			return v;
+	for (; v + 8 <= n; v += 8) {
+		memcpy(&w, select + v, 8);
+		if (w)
+			break;
+	}
+	for (; v < n; v++)
+		if (select[v])
+			return v;
+	return n;
+}
+
 void paths_merge(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint32_t *parents,
 		 const uint64_t *retained, const uint8_t *select, struct pathtree *t)
 {
@@ -167,11 +186,11 @@ void paths_merge(struct pyproc *p, const struct census *c, const struct objgraph
 
 	typetab_init(&m.types, p);
 	ptrmap_init(&m.at_step);
-	for (uint32_t v = OG_FIRST; v < og->g.n; v++)
-		if (select[v]) {
-			t->selected++;
-			merge_one(&m, parents, retained[v], v, t, chain);
-		}
+	for (uint32_t v = paths_next_selected(select, OG_FIRST, og->g.n); v < og->g.n;
+	     v = paths_next_selected(select, v + 1, og->g.n)) {
+		t->selected++;
+		merge_one(&m, parents, retained[v], v, t, chain);
+	}
 	free(chain);
 	ptrmap_release(&m.at_step);
 	typetab_release(&m.types);

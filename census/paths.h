@@ -20,6 +20,11 @@
  * synthetic nodes and anything not reached. Returns a malloc'ed array of g->n. */
 uint32_t *paths_parents(const struct graph *g);
 
+/* The first v >= from (and < n) with select[v] set, n if none: whole zero words are skipped, so a
+ * few selected among millions of nodes cost a pass at memory speed (inspect scans once per
+ * finding). */
+uint32_t paths_next_selected(const uint8_t *select, uint32_t from, uint32_t n);
+
 /* Adds the path of every node v with select[v] set to t (pathtree_init'ed by the caller):
  * parents from paths_parents, retained bytes per node, labels read through p (live: a
  * reference that changed since the census gets an empty label). */

@@ -436,7 +436,10 @@ int snapshot_take(struct source *src, const struct snapshot_opts *o, struct cens
 	rc = source_with_stopped(src, census_attempt, &j, e);
 	c->pause_s = source_paused(src) - paused;
 	c->wall_s = mono_now() - t0;
-	copybuf_release(&fresh);
+	if (o->hold_copy && rc == 0 && !o->keep_copy)
+		*o->hold_copy = fresh;
+	else
+		copybuf_release(&fresh);
 	if (rc == 0 && o->graph) {
 		progress(o, "building the object graph");
 		objgraph_build(o->graph);

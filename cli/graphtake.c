@@ -8,10 +8,10 @@
 #include "cli/progress.h"
 #include "common/xalloc.h"
 
-int graph_take(const char *target, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e)
+int graph_take_census(const char *target, struct snapshot_opts *opts, bool quiet, struct graph_take *gt,
+		      struct pc_err *e)
 {
 	struct progress *pr = &gt->pr; /* not on this stack: the open source keeps calling it */
-	struct graph *g = &gt->og.g;
 
 	memset(gt, 0, sizeof *gt);
 	census_init(&gt->c);
@@ -25,12 +25,26 @@ int graph_take(const char *target, struct snapshot_opts *opts, bool quiet, struc
 		return -1;
 	gt->t.src.progress = NULL; /* locating again for labels later shows no phase */
 	target_note(&gt->t, &gt->c);
-	progress_phase(pr, "computing dominators");
+	return 0;
+}
+
+void graph_take_dominators(struct graph_take *gt)
+{
+	struct graph *g = &gt->og.g;
+
 	gt->idom = graph_idom(g);
 	gt->ret_bytes = xmalloc((size_t)g->n * sizeof *gt->ret_bytes);
 	gt->ret_count = xmalloc((size_t)g->n * sizeof *gt->ret_count);
 	graph_retained(g, gt->idom, gt->ret_bytes, gt->ret_count);
-	progress_phase(pr, NULL);
+}
+
+int graph_take(const char *target, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e)
+{
+	if (graph_take_census(target, opts, quiet, gt, e) < 0)
+		return -1;
+	progress_phase(&gt->pr, "computing dominators");
+	graph_take_dominators(gt);
+	progress_phase(&gt->pr, NULL);
 	return 0;
 }
 

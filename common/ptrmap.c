@@ -18,15 +18,13 @@ void ptrmap_init(struct ptrmap *m)
 {
 	m->cap = 64;
 	m->len = 0;
-	m->keys = xcalloc(m->cap, sizeof *m->keys);
-	m->vals = xcalloc(m->cap, sizeof *m->vals);
+	m->kv = xcalloc(2 * m->cap, sizeof *m->kv);
 }
 
 void ptrmap_release(struct ptrmap *m)
 {
-	free(m->keys);
-	free(m->vals);
-	m->keys = m->vals = NULL;
+	free(m->kv);
+	m->kv = NULL;
 	m->cap = m->len = 0;
 }
 
@@ -37,23 +35,28 @@ bool ptrmap_get(const struct ptrmap *m, uint64_t key, uint64_t *val)
 	if (key == 0)
 		return false;
 	for (size_t i = slot(key, mask);; i = (i + 1) & mask) {
-		if (m->keys[i] == key) {
+		if (m->kv[2 * i] == key) {
 			if (val)
-				*val = m->vals[i];
+				*val = m->kv[2 * i + 1];
 			return true;
 		}
-		if (m->keys[i] == 0)
+		if (m->kv[2 * i] == 0)
 			return false;
 	}
 }
 
+void ptrmap_prefetch(const struct ptrmap *m, uint64_t key)
+{
+	__builtin_prefetch(&m->kv[2 * slot(key, m->cap - 1)]);
+}
+
 static void rehash_to(struct ptrmap *m, size_t cap)
 {
-	struct ptrmap n = { xcalloc(cap, 8), xcalloc(cap, 8), cap, 0 };
+	struct ptrmap n = { xcalloc(2 * cap, 8), cap, 0 };
 
 	for (size_t i = 0; i < m->cap; i++)
-		if (m->keys[i])
-			ptrmap_put(&n, m->keys[i], m->vals[i]);
+		if (m->kv[2 * i])
+			ptrmap_put(&n, m->kv[2 * i], m->kv[2 * i + 1]);
 	ptrmap_release(m);
 	*m = n;
 }
@@ -83,13 +86,13 @@ bool ptrmap_put(struct ptrmap *m, uint64_t key, uint64_t val)
 		rehash(m);
 	mask = m->cap - 1;
 	for (size_t i = slot(key, mask);; i = (i + 1) & mask) {
-		if (m->keys[i] == key) {
-			m->vals[i] = val;
+		if (m->kv[2 * i] == key) {
+			m->kv[2 * i + 1] = val;
 			return false;
 		}
-		if (m->keys[i] == 0) {
-			m->keys[i] = key;
-			m->vals[i] = val;
+		if (m->kv[2 * i] == 0) {
+			m->kv[2 * i] = key;
+			m->kv[2 * i + 1] = val;
 			m->len++;
 			return true;
 		}

@@ -6,7 +6,10 @@
 #include "common/compat.h"
 
 struct ptrmap {
-	uint64_t *keys, *vals;
+	/* kv[2i] a key (0: empty slot), kv[2i+1] its value: side by side, a lookup touches one cache
+	 * line where two arrays cost two misses (the graph's 1.7 million reference lookups on a
+	 * Sphinx heap) */
+	uint64_t *kv;
 	size_t cap, len; /* cap is a power of two; len live entries */
 };
 
@@ -14,6 +17,9 @@ void ptrmap_init(struct ptrmap *m);
 void ptrmap_release(struct ptrmap *m);
 /* Returns true and sets *val when key is present. */
 bool ptrmap_get(const struct ptrmap *m, uint64_t key, uint64_t *val);
+/* Starts loading the slot where key would be: a caller looking up many keys in a row (the graph's
+ * references) asks for one a few lookups ahead, so its cache miss overlaps the work in between. */
+void ptrmap_prefetch(const struct ptrmap *m, uint64_t key);
 /* Makes room for n entries in all (a map about to be filled with a known count grows once, not
  * by doubling: no rehash, and the kernel zeroes each page once). */
 void ptrmap_reserve(struct ptrmap *m, size_t n);

@@ -45,7 +45,24 @@ void copybuf_release(struct copybuf *b)
 	if (b->buf)
 		unpoison(b->buf, b->cap);
 	free(b->buf);
+	free(b->regions);
 	memset(b, 0, sizeof *b);
+}
+
+void copybuf_serve(const struct copybuf *b, struct mem *m)
+{
+	for (size_t i = 0; i < b->nregions; i++)
+		mem_add_region_unsorted(m, b->regions[i].addr, b->regions[i].data, b->regions[i].len);
+	mem_sort_regions(m);
+}
+
+/* The copies of a whole fill, for copybuf_serve. */
+static void copybuf_note(struct copybuf *k, const struct heapcopy *hc)
+{
+	k->nregions = 0;
+	xgrow((void **)&k->regions, &k->capregions, hc->n ? hc->n : 1, sizeof *k->regions);
+	for (size_t i = 0; i < hc->n; i++)
+		k->regions[k->nregions++] = (struct mem_region){ hc->v[i].addr, hc->v[i].len, hc->v[i].data };
 }
 
 /* The copy is as large as the arenas (GBs for big heaps): most of its cost is the kernel zeroing
@@ -102,6 +119,7 @@ static uint8_t *kept_buffer(struct copybuf *k, pid_t pid, uint64_t total)
 {
 	if (!k->buf || k->cap < total)
 		copybuf_grow(k, total + total / 4 + (1u << 20));
+	k->nregions = 0; /* a streamed copy reuses it window by window: no whole copy to serve */
 	k->used = total;
 	k->anon_at_use = pid ? procmem_anon(pid) : 0;
 	unpoison(k->buf, total);
@@ -161,6 +179,8 @@ int heapcopy_fill(struct pyproc *p, struct heapcopy *hc, struct census *c)
 	free(reqs);
 	for (size_t i = 0; i < hc->n; i++)
 		mem_add_region(&p->mem, hc->v[i].addr, hc->v[i].data, hc->v[i].len);
+	if (hc->keep)
+		copybuf_note(hc->keep, hc);
 	return 0;
 }
 

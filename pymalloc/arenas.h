@@ -37,8 +37,15 @@ struct copybuf {
 	uint64_t cap;
 	uint64_t used;        /* bytes the last copy took */
 	uint64_t anon_at_use; /* the target's resident anonymous memory then */
+	/* the arenas of the last copy made whole (not streamed), their data in buf: what a reader
+	 * opened after the census may be served from (copybuf_serve) */
+	struct mem_region *regions;
+	size_t nregions, capregions;
 };
 void copybuf_release(struct copybuf *b);
+/* Registers b's regions with m: reads inside the arenas then return them as the census copied
+ * them, without a read of the target. b must outlive m's use of them. */
+void copybuf_serve(const struct copybuf *b, struct mem *m);
 /* Before a stop, while the target runs: grows the buffer to what the next copy likely needs (the
  * last copy plus the anonymous memory the target gained since, and an eighth more) and faults the
  * new pages in, so a growing heap does not pay for them inside the pause. */

@@ -1,13 +1,15 @@
 /* test_inspecthash.c: the value hash `inspect` groups duplicates by (census/inspect.h): a value hashed
  * in pieces (as a long str read from the target is) hashes as it does whole; values of at most 8
  * bytes hash one-to-one, so two of them share a hash only when equal; forms and lengths are part of
- * a long value's hash. */
+ * a long value's hash. And the scan for the selected nodes of a finding (census/paths.h), which skips
+ * zero words, finds what a byte-by-byte scan finds. */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 #include "census/inspect.h"
+#include "census/paths.h"
 
 static uint64_t whole(unsigned form, const uint8_t *b, size_t n)
 {
@@ -49,4 +51,25 @@ Test(inspect_hash, form_and_length_count)
 	cr_expect_neq(whole(IV_ASCII, t, 16), whole(IV_BYTES, t, 16), "str and bytes of the same bytes");
 	cr_expect_neq(whole(IV_ASCII, t, 16), whole(IV_ASCII, t, 15), "a prefix");
 	cr_expect_eq(whole(IV_ASCII, t, 16), whole(IV_ASCII, (const uint8_t *)"destination_port", 16), "equal text");
+}
+
+/* Every selected node in order, for every length and placement around the 8-byte words. */
+Test(inspect_hash, next_selected_as_bytewise)
+{
+	uint8_t sel[200];
+
+	srand(17);
+	for (int round = 0; round < 400; round++) {
+		uint32_t n = (uint32_t)(rand() % 200), from = n ? (uint32_t)(rand() % n) : 0, v, want;
+		for (uint32_t i = 0; i < n; i++)
+			sel[i] = rand() % (round % 3 == 0 ? 40 : 4) == 0;
+		for (v = paths_next_selected(sel, from, n), want = from;; v = paths_next_selected(sel, v + 1, n), want++) {
+			while (want < n && !sel[want])
+				want++;
+			cr_assert_eq(v, want, "n %u from %u: found %u, a byte scan finds %u", n, from, v, want);
+			if (v >= n)
+				break;
+			want = v;
+		}
+	}
 }

@@ -48,7 +48,7 @@ Test(ptrmap, put_get_overwrite)
 	cr_assert(ptrmap_get(&m, 0x7f0000001010ULL, &v));
 	cr_assert_eq(v, 22, "the neighbour is untouched");
 	ptrmap_release(&m);
-	cr_assert_null(m.keys);
+	cr_assert_null(m.kv);
 	cr_assert_eq(m.len, 0);
 }
 
