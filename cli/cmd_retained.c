@@ -144,8 +144,8 @@ static void add_object(const struct graph_take *gt, struct pyproc *p, struct typ
 static void objects(const struct retained_args *a, struct graph_take *gt, struct retained_report *r)
 {
 	const struct graph *g = &gt->og.g;
-	uint64_t *first, min = (uint64_t)((double)r->heap * a->min_percent / 100), *cursor = xcalloc(MAX_DEPTH + 1, sizeof *cursor);
-	uint32_t *kids, stack[MAX_DEPTH + 1];
+	uint64_t min = (uint64_t)((double)r->heap * a->min_percent / 100), *cursor = xcalloc(MAX_DEPTH + 1, sizeof *cursor);
+	uint32_t *first, *kids, stack[MAX_DEPTH + 1];
 	struct pyproc *p = graph_take_reader(gt);
 	struct typetab types;
 	size_t cap = 0, depth = 0;

@@ -19,17 +19,22 @@ void graph_builder_init(struct graph_builder *b)
 /* Also what graph_build leaves: every array freed, so a second release is harmless. */
 void graph_builder_release(struct graph_builder *b)
 {
-	if (b->index.keys)
-		ptrmap_release(&b->index);
+	free(b->index);
 	free(b->addr);
 	free(b->size);
 	free(b->kind);
 	free(b->refcnt);
-	free(b->ref_src);
 	free(b->ref_dst);
+	free(b->runs);
 	free(b->edge_src);
 	free(b->edge_dst);
 	memset(b, 0, sizeof *b);
+}
+
+uint64_t graph_builder_bytes(const struct graph_builder *b)
+{
+	return (uint64_t)b->n * 24 + (uint64_t)b->nrefs * sizeof *b->ref_dst + (uint64_t)b->nruns * sizeof *b->runs +
+	       (uint64_t)b->nedges * 8;
 }
 
 static void grow_nodes(struct graph_builder *b)
@@ -49,6 +54,7 @@ uint32_t graph_add_node(struct graph_builder *b, uint64_t addr, uint64_t size, u
 
 	if (b->n >= GRAPH_MAX_NODES || b->full) {
 		b->full = true;
+		b->dropped++;
 		return GRAPH_NONE;
 	}
 	if (b->n == b->cap)
@@ -61,24 +67,48 @@ uint32_t graph_add_node(struct graph_builder *b, uint64_t addr, uint64_t size, u
 	return id;
 }
 
-/* The address index, made once every node is in: sized for them at once. */
+static inline size_t addr_slot(uint64_t a, size_t mask)
+{
+	a ^= a >> 33;
+	a *= 0xff51afd7ed558ccdULL;
+	a ^= a >> 33;
+	return (size_t)a & mask;
+}
+
+/* The address index, made once every node is in and sized for them at once: node ids in open
+ * addressing under 70 % full, the address compared through addr[] (4 to 8 bytes per node where
+ * a map of address and id would take 32 to 64). A repeated address keeps its last node. */
 static void index_nodes(struct graph_builder *b)
 {
-	ptrmap_init(&b->index);
-	ptrmap_reserve(&b->index, b->n);
-	for (size_t id = 0; id < b->n; id++)
-		if (b->addr[id])
-			ptrmap_put(&b->index, b->addr[id], (uint64_t)id + 1);
+	size_t cap = 64;
+
+	while (cap / 10 * 7 < b->n)
+		cap *= 2;
+	b->index = xmalloc(cap * sizeof *b->index);
+	memset(b->index, 0xff, cap * sizeof *b->index);
+	b->index_mask = cap - 1;
+	for (size_t id = 0; id < b->n; id++) {
+		size_t i;
+
+		if (!b->addr[id])
+			continue;
+		for (i = addr_slot(b->addr[id], b->index_mask); b->index[i] != GRAPH_NONE; i = (i + 1) & b->index_mask)
+			if (b->addr[b->index[i]] == b->addr[id])
+				break;
+		b->index[i] = (uint32_t)id;
+	}
 }
 
 uint32_t graph_builder_find(const struct graph_builder *b, uint64_t addr)
 {
-	uint64_t v;
-
 	if (!addr)
 		return GRAPH_NONE;
-	if (b->index.keys)
-		return ptrmap_get(&b->index, addr, &v) ? (uint32_t)(v - 1) : GRAPH_NONE;
+	if (b->index) {
+		for (size_t i = addr_slot(addr, b->index_mask); b->index[i] != GRAPH_NONE; i = (i + 1) & b->index_mask)
+			if (b->addr[b->index[i]] == addr)
+				return b->index[i];
+		return GRAPH_NONE;
+	}
 	for (size_t id = b->n; id-- > 0;) /* before graph_build: a scan, for the rare lookup */
 		if (b->addr[id] == addr)
 			return (uint32_t)id;
@@ -91,6 +121,31 @@ void graph_set_kind(struct graph_builder *b, uint32_t id, uint32_t kind)
 		b->kind[id] = kind;
 }
 
+/* Whether one more reference fits under GRAPH_MAX_REFS (counted as dropped when not). */
+static bool ref_room(struct graph_builder *b)
+{
+	if (b->nrefs + b->nedges < GRAPH_MAX_REFS)
+		return true;
+	b->dropped++;
+	return false;
+}
+
+/* The walk adds a node's references in a few runs (the object's own fields, then each follow job
+ * it queued): a run's source is kept once, not per reference. */
+void graph_add_ref(struct graph_builder *b, uint32_t src, uint64_t addr)
+{
+	if (src >= b->n || !ref_room(b))
+		return; /* the node was not added (builder full) */
+	if (!b->nruns || b->runs[b->nruns - 1].src != src) {
+		if (b->nruns == b->capruns)
+			xgrow((void **)&b->runs, &b->capruns, b->nruns + 1, sizeof *b->runs);
+		b->runs[b->nruns++] = (struct graph_run){ src, (uint32_t)b->nrefs };
+	}
+	if (b->nrefs == b->caprefs)
+		xgrow((void **)&b->ref_dst, &b->caprefs, b->nrefs + 1, sizeof *b->ref_dst);
+	b->ref_dst[b->nrefs++] = addr;
+}
+
 /* Grows two parallel arrays sharing one capacity. */
 static void grow_pair(void **a, size_t asize, void **b, size_t bsize, size_t *cap, size_t need)
 {
@@ -100,18 +155,9 @@ static void grow_pair(void **a, size_t asize, void **b, size_t bsize, size_t *ca
 	xgrow(b, cap, need, bsize);
 }
 
-void graph_add_ref(struct graph_builder *b, uint32_t src, uint64_t addr)
-{
-	if (src >= b->n)
-		return; /* the node was not added (builder full) */
-	grow_pair((void **)&b->ref_src, sizeof *b->ref_src, (void **)&b->ref_dst, sizeof *b->ref_dst, &b->caprefs, b->nrefs + 1);
-	b->ref_src[b->nrefs] = src;
-	b->ref_dst[b->nrefs++] = addr;
-}
-
 void graph_add_edge(struct graph_builder *b, uint32_t src, uint32_t dst)
 {
-	if (src >= b->n || dst >= b->n)
+	if (src >= b->n || dst >= b->n || !ref_room(b))
 		return;
 	grow_pair((void **)&b->edge_src, sizeof *b->edge_src, (void **)&b->edge_dst, sizeof *b->edge_dst, &b->capedges, b->nedges + 1);
 	b->edge_src[b->nedges] = src;
@@ -133,44 +179,53 @@ static uint32_t *resolve_refs(struct graph_builder *b, uint64_t *unresolved)
 		*unresolved += id == GRAPH_NONE;
 		ids[i] = id;
 	}
-	ptrmap_release(&b->index);
+	free(b->index);
+	b->index = NULL;
 	b->ref_dst = NULL;
-	return xrealloc(ids, b->nrefs * sizeof *ids);
+	return xrealloc(ids, (b->nrefs ? b->nrefs : 1) * sizeof *ids);
 }
 
-static void add_in(uint32_t *indeg, uint32_t v)
+/* The end of run r's references. */
+static size_t run_end(const struct graph_builder *b, size_t r)
 {
-	if (indeg[v] != UINT32_MAX)
-		indeg[v]++;
+	return r + 1 < b->nruns ? b->runs[r + 1].start : b->nrefs;
 }
 
-/* Out-degrees into first[v + 1] and in-degrees into indeg, over the resolved references and the
- * known edges. */
-static void count_degrees(const struct graph_builder *b, const uint32_t *ids, uint64_t *first, uint32_t *indeg)
+/* One more reference found to v: marked, and its refcount counted down (to the surplus, at 0 when
+ * the references found reach it). */
+static void add_in(uint32_t *refcnt, uint8_t *mark, uint32_t v)
 {
-	for (size_t i = 0; i < b->nrefs; i++)
-		if (ids[i] != GRAPH_NONE) {
-			first[b->ref_src[i] + 1]++;
-			add_in(indeg, ids[i]);
-		}
+	mark[v] = MARK_REFD;
+	if (refcnt[v] != GRAPH_NONE && refcnt[v])
+		refcnt[v]--;
+}
+
+/* Out-degrees into first[v + 1], over the resolved references and the known edges; each target
+ * marked and its refcount counted down. */
+static void count_degrees(const struct graph_builder *b, const uint32_t *ids, uint32_t *first, uint32_t *refcnt, uint8_t *mark)
+{
+	for (size_t r = 0; r < b->nruns; r++)
+		for (size_t i = b->runs[r].start, end = run_end(b, r); i < end; i++)
+			if (ids[i] != GRAPH_NONE) {
+				first[b->runs[r].src + 1]++;
+				add_in(refcnt, mark, ids[i]);
+			}
 	for (size_t i = 0; i < b->nedges; i++) {
 		first[b->edge_src[i] + 1]++;
-		add_in(indeg, b->edge_dst[i]);
+		add_in(refcnt, mark, b->edge_dst[i]);
 	}
 }
 
-/* surplus[v] = refcount - references found, in place of the in-degree; returns how many nodes
- * have one (each will get an edge from `held`). */
-static uint64_t set_surplus(uint32_t *indeg_surplus, const uint32_t *refcnt, uint32_t n, uint32_t held, uint8_t *mark)
+/* surplus[v] = refcount - references found (what count_degrees left in refcnt, 0 where the
+ * refcount is not known); returns how many nodes have one (each will get an edge from `held`). */
+static uint64_t set_surplus(uint32_t *refcnt_surplus, uint32_t n, uint32_t held, uint8_t *mark)
 {
 	uint64_t count = 0;
 
 	for (uint32_t v = 0; v < n; v++) {
-		uint32_t d = indeg_surplus[v];
-
-		mark[v] = d ? MARK_REFD : 0;
-		indeg_surplus[v] = refcnt[v] != GRAPH_NONE && refcnt[v] > d ? refcnt[v] - d : 0;
-		if (held != GRAPH_NONE && v != held && indeg_surplus[v]) {
+		if (refcnt_surplus[v] == GRAPH_NONE)
+			refcnt_surplus[v] = 0;
+		if (held != GRAPH_NONE && v != held && refcnt_surplus[v]) {
 			mark[v] |= MARK_REFD;
 			count++;
 		}
@@ -182,18 +237,19 @@ static uint64_t set_surplus(uint32_t *indeg_surplus, const uint32_t *refcnt, uin
  * (node id order). first[v + 1] holds v's degree on entry; first[] ends as the row starts. */
 static void fill_rows(struct graph *g, const struct graph_builder *b, const uint32_t *ids, uint32_t held)
 {
-	uint64_t *pos = g->first;
+	uint32_t *pos = g->first;
 
 	if (held != GRAPH_NONE)
-		pos[held + 1] += g->held;
+		pos[held + 1] += (uint32_t)g->held;
 	for (uint32_t v = 0; v < g->n; v++)
 		pos[v + 1] += pos[v];
 	/* pos[v] is v's next free slot; once filled it is v's end, so one shift makes the starts */
 	g->nedges = pos[g->n];
 	g->dst = xmalloc((g->nedges ? g->nedges : 1) * sizeof *g->dst);
-	for (size_t i = 0; i < b->nrefs; i++)
-		if (ids[i] != GRAPH_NONE)
-			g->dst[pos[b->ref_src[i]]++] = ids[i];
+	for (size_t r = 0; r < b->nruns; r++)
+		for (size_t i = b->runs[r].start, end = run_end(b, r); i < end; i++)
+			if (ids[i] != GRAPH_NONE)
+				g->dst[pos[b->runs[r].src]++] = ids[i];
 	for (size_t i = 0; i < b->nedges; i++)
 		g->dst[pos[b->edge_src[i]]++] = b->edge_dst[i];
 	if (held != GRAPH_NONE)
@@ -214,7 +270,7 @@ static void reach(const struct graph *g, uint32_t start, uint8_t *mark, uint32_t
 	while (head < *tail) {
 		uint32_t v = queue[head++];
 
-		for (uint64_t e = g->first[v]; e < g->first[v + 1]; e++)
+		for (uint32_t e = g->first[v]; e < g->first[v + 1]; e++)
 			if (!(mark[g->dst[e]] & MARK_SEEN)) {
 				mark[g->dst[e]] |= MARK_SEEN;
 				queue[(*tail)++] = g->dst[e];
@@ -226,7 +282,7 @@ static void reach(const struct graph *g, uint32_t start, uint8_t *mark, uint32_t
  * reallocation and one move of the rows after it. */
 static void insert_entries(struct graph *g, uint32_t garbage, const uint8_t *mark, const uint32_t *queue, size_t len, uint64_t k)
 {
-	uint64_t at = g->first[garbage + 1];
+	uint32_t at = g->first[garbage + 1];
 
 	g->dst = xrealloc(g->dst, (g->nedges + k) * sizeof *g->dst);
 	memmove(g->dst + at + k, g->dst + at, (g->nedges - at) * sizeof *g->dst);
@@ -234,7 +290,7 @@ static void insert_entries(struct graph *g, uint32_t garbage, const uint8_t *mar
 		if (mark[queue[i]] & MARK_ENTRY)
 			g->dst[at++] = queue[i];
 	for (uint32_t v = garbage + 1; v <= g->n; v++)
-		g->first[v] += k;
+		g->first[v] += (uint32_t)k;
 	g->nedges += k;
 }
 
@@ -264,6 +320,21 @@ static void attach_garbage(struct graph *g, uint32_t garbage, uint8_t *mark)
 	free(queue);
 }
 
+/* The node arrays move from the builder to the graph, trimmed to n; refcnt becomes surplus. */
+static void take_nodes(struct graph_builder *b, struct graph *g)
+{
+	size_t n = g->n ? g->n : 1;
+
+	g->addr = xrealloc(b->addr, n * sizeof *g->addr);
+	g->size = xrealloc(b->size, n * sizeof *g->size);
+	g->kind = xrealloc(b->kind, n * sizeof *g->kind);
+	g->surplus = xrealloc(b->refcnt, n * sizeof *g->surplus);
+	b->addr = b->size = NULL;
+	b->kind = b->refcnt = NULL;
+}
+
+/* Peak: the builder's nodes (24 per node), the resolved ids and their runs (4 per reference and 8
+ * per run), the rows (4 per node and per edge) and the marks (1 per node). */
 void graph_build(struct graph_builder *b, struct graph *g, uint32_t held, uint32_t garbage)
 {
 	uint32_t n = (uint32_t)b->n;
@@ -272,23 +343,19 @@ void graph_build(struct graph_builder *b, struct graph *g, uint32_t held, uint32
 
 	memset(g, 0, sizeof *g);
 	g->n = n;
+	g->dropped = b->dropped;
 	if (held >= n)
 		held = GRAPH_NONE;
 	if (garbage >= n)
 		garbage = GRAPH_NONE;
 	ids = resolve_refs(b, &g->unresolved);
 	g->first = xcalloc((size_t)n + 1, sizeof *g->first);
-	g->surplus = xcalloc(n ? n : 1, sizeof *g->surplus);
-	count_degrees(b, ids, g->first, g->surplus);
-	mark = xmalloc(n ? n : 1);
-	g->held = set_surplus(g->surplus, b->refcnt, n, held, mark);
+	mark = xcalloc(n ? n : 1, 1);
+	count_degrees(b, ids, g->first, b->refcnt, mark);
+	g->held = set_surplus(b->refcnt, n, held, mark);
+	take_nodes(b, g);
 	fill_rows(g, b, ids, held);
 	free(ids);
-	g->addr = n ? xrealloc(b->addr, n * sizeof *g->addr) : b->addr;
-	g->size = n ? xrealloc(b->size, n * sizeof *g->size) : b->size;
-	g->kind = n ? xrealloc(b->kind, n * sizeof *g->kind) : b->kind;
-	b->addr = b->size = NULL;
-	b->kind = NULL;
 	graph_builder_release(b);
 	attach_garbage(g, garbage, mark);
 	free(mark);
@@ -331,7 +398,7 @@ uint32_t *graph_bfs_parents(const struct graph *g, const uint8_t *avoid)
 
 		if (v != GRAPH_ROOT && avoid && avoid[v])
 			continue; /* reached, never passed through */
-		for (uint64_t e = g->first[v]; e < g->first[v + 1]; e++) {
+		for (uint32_t e = g->first[v]; e < g->first[v + 1]; e++) {
 			uint32_t w = g->dst[e];
 
 			if (w != GRAPH_ROOT && parent[w] == GRAPH_NONE) {

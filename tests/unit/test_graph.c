@@ -333,8 +333,7 @@ static void check_bfs(const struct graph *g, const uint8_t *avoid)
 
 static void check_children(const struct graph *g, const uint32_t *idom, const uint64_t *rb)
 {
-	uint64_t *first;
-	uint32_t *kids, total = 0;
+	uint32_t *first, *kids, total = 0;
 
 	graph_dom_children(g, idom, rb, &first, &kids);
 	for (uint32_t p = 0; p < g->n; p++) {
