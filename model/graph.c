@@ -31,10 +31,19 @@ void graph_builder_release(struct graph_builder *b)
 	memset(b, 0, sizeof *b);
 }
 
-uint64_t graph_builder_bytes(const struct graph_builder *b)
+uint64_t graph_peak_bytes(uint64_t n, uint64_t e, uint64_t r)
 {
-	return (uint64_t)b->n * 24 + (uint64_t)b->nrefs * sizeof *b->ref_dst + (uint64_t)b->nruns * sizeof *b->runs +
-	       (uint64_t)b->nedges * 8;
+	uint64_t idom = 56 * n + 8 * e, build = 32 * n + 8 * e + 8 * r; /* dominators; a full builder and its index */
+
+	return idom > build ? idom : build;
+}
+
+/* Past the limit: nothing more is recorded, and `over` tells the caller why. */
+static bool over_limit(struct graph_builder *b)
+{
+	if (b->limit && graph_peak_bytes(b->n, b->nrefs + b->nedges, b->nruns) > b->limit)
+		b->over = b->full = true;
+	return b->over;
 }
 
 static void grow_nodes(struct graph_builder *b)
@@ -52,7 +61,7 @@ uint32_t graph_add_node(struct graph_builder *b, uint64_t addr, uint64_t size, u
 {
 	uint32_t id;
 
-	if (b->n >= GRAPH_MAX_NODES || b->full) {
+	if (b->n >= GRAPH_MAX_NODES || b->full || (!(b->n & 0xffff) && over_limit(b))) {
 		b->full = true;
 		b->dropped++;
 		return GRAPH_NONE;
@@ -124,7 +133,7 @@ void graph_set_kind(struct graph_builder *b, uint32_t id, uint32_t kind)
 /* Whether one more reference fits under GRAPH_MAX_REFS (counted as dropped when not). */
 static bool ref_room(struct graph_builder *b)
 {
-	if (b->nrefs + b->nedges < GRAPH_MAX_REFS)
+	if (b->nrefs + b->nedges < GRAPH_MAX_REFS && !b->over && ((b->nrefs & 0xffff) || !over_limit(b)))
 		return true;
 	b->dropped++;
 	return false;

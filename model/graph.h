@@ -54,13 +54,18 @@ struct graph_builder {
 	uint32_t *edge_src, *edge_dst; /* references between node ids known at once (synthetic nodes) */
 	size_t nedges, capedges;
 	uint64_t dropped;      /* nodes and references past the caps */
-	bool full;             /* GRAPH_MAX_NODES reached: later nodes ignored */
+	uint64_t limit;        /* 0, or the most graph_peak_bytes may reach: past it `over` is set */
+	bool full;             /* GRAPH_MAX_NODES reached or over: later nodes ignored */
+	bool over;             /* the limit was reached: later nodes and references ignored */
 };
 
 void graph_builder_init(struct graph_builder *b);
 void graph_builder_release(struct graph_builder *b);
-/* The bytes the builder holds now (what its arrays use, not their capacity). */
-uint64_t graph_builder_bytes(const struct graph_builder *b);
+/* The most memory a graph of n nodes, e references and r runs of them takes at once, from the
+ * builder to graph_idom (whose 56 bytes per node and 8 per edge are the peak unless the references
+ * come in more runs than there are nodes). A builder with a limit checks it every 65536 nodes and
+ * references. */
+uint64_t graph_peak_bytes(uint64_t n, uint64_t e, uint64_t r);
 /* A node: addr 0 for a synthetic node (never looked up by address); refcnt its reference count
  * or GRAPH_NONE when it must not be compared (immortal, static, unknown). Returns its id,
  * GRAPH_NONE when the builder is full. Each address is added once (the census counts each object
