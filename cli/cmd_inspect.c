@@ -140,7 +140,7 @@ int cmd_inspect(int argc, char **argv)
 	if (parse_args(argc, argv, &a, &e) < 0)
 		return cli_fail(&e);
 	a.opts.inspect = &scan;
-	rc = graph_take_pid(a.pid, &a.opts, a.quiet, &gt, &e);
+	rc = graph_take_pid(a.pid, &a.opts, a.quiet, true, &gt, &e);
 	if (rc == 0 && !(p = graph_take_reader(&gt)))
 		rc = pc_fail(&e, PC_EEXITED, "the process exited before its values were read");
 	if (rc == 0) {

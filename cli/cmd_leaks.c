@@ -118,7 +118,7 @@ static int baseline(struct leaks_args *a, struct census *c1, uint64_t **addrs, s
 {
 	struct graph_take gt;
 	const struct graph *g;
-	int rc = graph_take_pid(a->pid, &a->opts, a->quiet, &gt, e);
+	int rc = graph_take_pid(a->pid, &a->opts, a->quiet, false, &gt, e); /* addresses only */
 
 	g = &gt.og.g;
 	if (rc == 0) {
@@ -251,7 +251,7 @@ static int leaks(struct leaks_args *a, struct graph_take *gt, struct leak_report
 	if ((rc = baseline(a, &c1, &base, &nbase, e)) == 0) {
 		t0 = mono_now() - c1.wall_s;
 		wait_until(t0 + a->interval);
-		rc = graph_take_pid(a->pid, &a->opts, a->quiet, gt, e);
+		rc = graph_take_pid(a->pid, &a->opts, a->quiet, true, gt, e);
 		r->seconds = mono_now() - gt->c.wall_s - t0;
 	}
 	if (rc == 0 && !(p = graph_take_reader(gt)))

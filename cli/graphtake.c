@@ -8,7 +8,8 @@
 #include "cli/progress.h"
 #include "common/xalloc.h"
 
-int graph_take(const char *target, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e)
+static int take(const char *target, struct snapshot_opts *opts, bool quiet, bool dominators, struct graph_take *gt,
+		struct pc_err *e)
 {
 	struct progress *pr = &gt->pr; /* not on this stack: the open source keeps calling it */
 	struct graph *g = &gt->og.g;
@@ -25,6 +26,8 @@ int graph_take(const char *target, struct snapshot_opts *opts, bool quiet, struc
 		return -1;
 	gt->t.src.progress = NULL; /* locating again for labels later shows no phase */
 	target_note(&gt->t, &gt->c);
+	if (!dominators)
+		return 0;
 	progress_phase(pr, "computing dominators");
 	gt->idom = graph_idom(g);
 	gt->ret_bytes = xmalloc((size_t)g->n * sizeof *gt->ret_bytes);
@@ -34,12 +37,18 @@ int graph_take(const char *target, struct snapshot_opts *opts, bool quiet, struc
 	return 0;
 }
 
-int graph_take_pid(pid_t pid, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e)
+int graph_take(const char *target, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e)
+{
+	return take(target, opts, quiet, true, gt, e);
+}
+
+int graph_take_pid(pid_t pid, struct snapshot_opts *opts, bool quiet, bool dominators, struct graph_take *gt,
+		   struct pc_err *e)
 {
 	char arg[24];
 
 	snprintf(arg, sizeof arg, "%d", (int)pid);
-	return graph_take(arg, opts, quiet, gt, e);
+	return take(arg, opts, quiet, dominators, gt, e);
 }
 
 struct pyproc *graph_take_reader(struct graph_take *gt)

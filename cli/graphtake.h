@@ -25,8 +25,10 @@ struct graph_take {
  * set here). Errors: those of target_open and snapshot_take. On failure gt is still
  * graph_take_release-able. */
 int graph_take(const char *target, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e);
-/* The same for a live process. */
-int graph_take_pid(pid_t pid, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e);
+/* The same for a live process; without dominators, idom and the retained sizes stay NULL (a
+ * baseline that needs only the objects' addresses skips their time and memory). */
+int graph_take_pid(pid_t pid, struct snapshot_opts *opts, bool quiet, bool dominators, struct graph_take *gt,
+		   struct pc_err *e);
 /* The interpreter located again, while the target runs, to read labels and values; NULL if it
  * cannot be (the process exited: reports then go without labels). */
 struct pyproc *graph_take_reader(struct graph_take *gt);
