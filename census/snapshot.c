@@ -371,8 +371,8 @@ static int graph_fits(const struct snapshot_opts *o, uint64_t arenas, pid_t pid,
 	if (!o->graph || !o->graph_limit || need <= o->graph_limit)
 		return 0;
 	return pc_fail(e, PC_ENOMEMORY, "the object graph of %d needs at least %.1f MiB (its %.1f MiB of arenas hold at least "
-		       "%llu objects, 56 bytes each at the graph's peak), over %s (%.1f MiB): " GRAPH_FIX, (int)pid, mib(need),
-		       mib(arenas), (unsigned long long)least, o->graph_limit_name, mib(o->graph_limit));
+		       "%llu objects, %u bytes each at the graph's peak), over %s (%.1f MiB): " GRAPH_FIX, (int)pid, mib(need),
+		       mib(arenas), (unsigned long long)least, GRAPH_PEAK_NODE, o->graph_limit_name, mib(o->graph_limit));
 }
 
 /* After the census (the target runs again): a graph that reached the limit while the walk recorded
@@ -384,9 +384,9 @@ static int graph_recorded(const struct snapshot_opts *o, pid_t pid, struct pc_er
 	if (!b || !b->over)
 		return 0;
 	return pc_fail(e, PC_ENOMEMORY, "the object graph of %d needs more than %s (%.1f MiB): the census had found %llu objects "
-		       "and %llu references when it got there (the graph takes 56 bytes per object and 8 per reference at its peak): " GRAPH_FIX,
+		       "and %llu references when it got there (the graph takes %u bytes per object and %u per reference at its peak): " GRAPH_FIX,
 		       (int)pid, o->graph_limit_name, mib(o->graph_limit), (unsigned long long)b->n,
-		       (unsigned long long)(b->nrefs + b->nedges));
+		       (unsigned long long)(b->nrefs + b->nedges), GRAPH_PEAK_NODE, GRAPH_PEAK_REF);
 }
 
 static void fit_budget(struct snapshot_opts *o)

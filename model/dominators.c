@@ -127,10 +127,13 @@ static uint32_t eval(struct lt *t, uint32_t v, uint32_t lim)
 
 /* Semidominators, buckets and the final pass; dom[] (by number) doubles as the buckets' next
  * links: a number's link is read for the last time when its immediate dominator is written. head
- * (cnt entries, the buckets' first) is the caller's, free while this runs. */
-static void lengauer_tarjan(struct lt *t, const uint32_t *rfirst, const uint32_t *rsrc, uint32_t cnt, uint32_t *dom,
-			    uint32_t *head)
+ * (cnt entries, the buckets' first) is the caller's, free while this runs. dom[] lives in rfirst[]
+ * one entry up, as the rows are let go: step w reads rfirst[w] and rfirst[w + 1] and then writes
+ * dom[w] (rfirst[w + 1]) and dom[v] for bucket members v >= w, never a row start a later (lower) step
+ * reads. */
+static void lengauer_tarjan(struct lt *t, uint32_t *rfirst, const uint32_t *rsrc, uint32_t cnt, uint32_t *head)
 {
+	uint32_t *dom = rfirst + 1;
 
 	for (uint32_t i = 0; i < cnt; i++) {
 		t->semi[i] = t->label[i] = i;
@@ -162,8 +165,8 @@ static void lengauer_tarjan(struct lt *t, const uint32_t *rfirst, const uint32_t
 
 /* Memory beyond the graph, for n nodes of which r are reached and e edges: 4n (pre, which
  * becomes the result, and serves as the buckets' heads once the predecessor rows are made) + 12r
- * (vert, anc, the depth-first cursor while numbering) then 4r + 4e (predecessor rows) + 12r
- * (semi, label, dom): at most 28 bytes per node and 4 per edge at once. */
+ * (vert, anc, the depth-first cursor while numbering) then 4r + 4e (predecessor rows, whose row
+ * starts become dom) + 8r (semi, label): at most 24 bytes per node and 4 per edge at once. */
 uint32_t *graph_idom(const struct graph *g)
 {
 	uint32_t *pre = xmalloc((g->n ? g->n : 1) * sizeof *pre);
@@ -178,9 +181,8 @@ uint32_t *graph_idom(const struct graph *g)
 	predecessors(g, pre, vert, cnt, &rfirst, &rsrc);
 	t.semi = xmalloc(cnt * sizeof *t.semi);
 	t.label = xmalloc(cnt * sizeof *t.label);
-	dom = xmalloc(cnt * sizeof *dom);
-	lengauer_tarjan(&t, rfirst, rsrc, cnt, dom, pre);
-	free(rfirst);
+	lengauer_tarjan(&t, rfirst, rsrc, cnt, pre);
+	dom = rfirst + 1;
 	free(rsrc);
 	free(t.semi);
 	free(t.label);
@@ -189,7 +191,7 @@ uint32_t *graph_idom(const struct graph *g)
 		pre[v] = GRAPH_NONE;
 	for (uint32_t i = 1; i < cnt; i++)
 		pre[vert[i]] = vert[dom[i]];
-	free(dom);
+	free(rfirst);
 	free(vert);
 	return pre;
 }

@@ -33,7 +33,7 @@ void graph_builder_release(struct graph_builder *b)
 
 uint64_t graph_peak_bytes(uint64_t n, uint64_t e, uint64_t r)
 {
-	uint64_t idom = 56 * n + 8 * e, build = 32 * n + 8 * e + 8 * r; /* dominators; a full builder and its index */
+	uint64_t idom = GRAPH_PEAK_NODE * n + GRAPH_PEAK_REF * e, build = 32 * n + 8 * e + 8 * r; /* dominators; a full builder and its index */
 
 	return idom > build ? idom : build;
 }

@@ -8,7 +8,7 @@
  * a filled builder holds 24 per node, 8 per reference and 8 per run of references from one source;
  * graph_build adds an index of 4 to 8 per node while it resolves them, then the rows (4 per node,
  * 4 per edge) and 1 per node of marks; the graph holds 28 per node and 4 per edge; graph_idom needs
- * 28 per node and 4 per edge more while it runs. */
+ * 24 per node and 4 per edge more while it runs. */
 #ifndef PC_GRAPH_H
 #define PC_GRAPH_H
 
@@ -62,9 +62,11 @@ struct graph_builder {
 void graph_builder_init(struct graph_builder *b);
 void graph_builder_release(struct graph_builder *b);
 /* The most memory a graph of n nodes, e references and r runs of them takes at once, from the
- * builder to graph_idom (whose 56 bytes per node and 8 per edge are the peak unless the references
- * come in more runs than there are nodes). A builder with a limit checks it every 65536 nodes and
- * references. */
+ * builder to graph_idom (whose GRAPH_PEAK_NODE bytes per node and GRAPH_PEAK_REF per edge are the
+ * peak unless the references come in more runs than there are nodes). A builder with a limit checks
+ * it every 65536 nodes and references. */
+#define GRAPH_PEAK_NODE 52u
+#define GRAPH_PEAK_REF 8u
 uint64_t graph_peak_bytes(uint64_t n, uint64_t e, uint64_t r);
 /* A node: addr 0 for a synthetic node (never looked up by address); refcnt its reference count
  * or GRAPH_NONE when it must not be compared (immortal, static, unknown). Returns its id,
