@@ -33,7 +33,7 @@ void graph_builder_release(struct graph_builder *b)
 
 uint64_t graph_peak_bytes(uint64_t n, uint64_t e, uint64_t r)
 {
-	uint64_t idom = GRAPH_PEAK_NODE * n + GRAPH_PEAK_REF * e, build = 32 * n + 8 * e + 8 * r; /* dominators; a full builder and its index */
+	uint64_t idom = GRAPH_PEAK_NODE * n + GRAPH_PEAK_REF * e, build = 32 * n + 8 * e + 4 * r; /* dominators; a full builder and its index */
 
 	return idom > build ? idom : build;
 }
@@ -145,14 +145,16 @@ void graph_add_ref(struct graph_builder *b, uint32_t src, uint64_t addr)
 {
 	if (src >= b->n || !ref_room(b))
 		return; /* the node was not added (builder full) */
-	if (!b->nruns || b->runs[b->nruns - 1].src != src) {
+	bool starts = !b->nruns || b->runs[b->nruns - 1] != src;
+
+	if (starts) {
 		if (b->nruns == b->capruns)
 			xgrow((void **)&b->runs, &b->capruns, b->nruns + 1, sizeof *b->runs);
-		b->runs[b->nruns++] = (struct graph_run){ src, (uint32_t)b->nrefs };
+		b->runs[b->nruns++] = src;
 	}
 	if (b->nrefs == b->caprefs)
 		xgrow((void **)&b->ref_dst, &b->caprefs, b->nrefs + 1, sizeof *b->ref_dst);
-	b->ref_dst[b->nrefs++] = addr;
+	b->ref_dst[b->nrefs++] = (addr & 1 ? 0 : addr) | starts;
 }
 
 /* Grows two parallel arrays sharing one capacity. */
@@ -173,9 +175,13 @@ void graph_add_edge(struct graph_builder *b, uint32_t src, uint32_t dst)
 	b->edge_dst[b->nedges++] = dst;
 }
 
-/* Turns the pending target addresses into node ids (GRAPH_NONE: no such node), packed as 32-bit
- * ids at the start of the same block, which then shrinks to half: entry i is read before entry i
- * is written and lies beyond every id written so far. Frees the address index. */
+/* A resolved reference: the node id (REF_NONE: no such node), RUN_START on the first of a run. */
+#define RUN_START (1u << 31)
+#define REF_NONE (RUN_START - 1u)
+
+/* Turns the pending target addresses into node ids, packed as 32-bit ids at the start of the same
+ * block, which then shrinks to half: entry i is read before entry i is written and lies beyond
+ * every id written so far. Frees the address index. */
 static uint32_t *resolve_refs(struct graph_builder *b, uint64_t *unresolved)
 {
 	uint32_t *ids = (uint32_t *)b->ref_dst;
@@ -183,10 +189,11 @@ static uint32_t *resolve_refs(struct graph_builder *b, uint64_t *unresolved)
 	index_nodes(b);
 	*unresolved = 0;
 	for (size_t i = 0; i < b->nrefs; i++) {
-		uint32_t id = graph_builder_find(b, b->ref_dst[i]);
+		uint64_t a = b->ref_dst[i];
+		uint32_t id = graph_builder_find(b, a & ~1ull);
 
 		*unresolved += id == GRAPH_NONE;
-		ids[i] = id;
+		ids[i] = (id == GRAPH_NONE ? REF_NONE : id) | (a & 1 ? RUN_START : 0);
 	}
 	free(b->index);
 	b->index = NULL;
@@ -194,10 +201,12 @@ static uint32_t *resolve_refs(struct graph_builder *b, uint64_t *unresolved)
 	return xrealloc(ids, (b->nrefs ? b->nrefs : 1) * sizeof *ids);
 }
 
-/* The end of run r's references. */
-static size_t run_end(const struct graph_builder *b, size_t r)
+/* The source of resolved reference i, *run being the run of i - 1 (SIZE_MAX before the first). */
+static uint32_t ref_src(const struct graph_builder *b, const uint32_t *ids, size_t i, size_t *run)
 {
-	return r + 1 < b->nruns ? b->runs[r + 1].start : b->nrefs;
+	if (ids[i] & RUN_START)
+		++*run;
+	return b->runs[*run];
 }
 
 /* One more reference found to v: marked, and its refcount counted down (to the surplus, at 0 when
@@ -213,12 +222,16 @@ static void add_in(uint32_t *refcnt, uint8_t *mark, uint32_t v)
  * marked and its refcount counted down. */
 static void count_degrees(const struct graph_builder *b, const uint32_t *ids, uint32_t *first, uint32_t *refcnt, uint8_t *mark)
 {
-	for (size_t r = 0; r < b->nruns; r++)
-		for (size_t i = b->runs[r].start, end = run_end(b, r); i < end; i++)
-			if (ids[i] != GRAPH_NONE) {
-				first[b->runs[r].src + 1]++;
-				add_in(refcnt, mark, ids[i]);
-			}
+	size_t run = SIZE_MAX;
+
+	for (size_t i = 0; i < b->nrefs; i++) {
+		uint32_t src = ref_src(b, ids, i, &run), id = ids[i] & ~RUN_START;
+
+		if (id != REF_NONE) {
+			first[src + 1]++;
+			add_in(refcnt, mark, id);
+		}
+	}
 	for (size_t i = 0; i < b->nedges; i++) {
 		first[b->edge_src[i] + 1]++;
 		add_in(refcnt, mark, b->edge_dst[i]);
@@ -247,6 +260,7 @@ static uint64_t set_surplus(uint32_t *refcnt_surplus, uint32_t n, uint32_t held,
 static void fill_rows(struct graph *g, const struct graph_builder *b, const uint32_t *ids, uint32_t held)
 {
 	uint32_t *pos = g->first;
+	size_t run = SIZE_MAX;
 
 	if (held != GRAPH_NONE)
 		pos[held + 1] += (uint32_t)g->held;
@@ -255,10 +269,12 @@ static void fill_rows(struct graph *g, const struct graph_builder *b, const uint
 	/* pos[v] is v's next free slot; once filled it is v's end, so one shift makes the starts */
 	g->nedges = pos[g->n];
 	g->dst = xmalloc((g->nedges ? g->nedges : 1) * sizeof *g->dst);
-	for (size_t r = 0; r < b->nruns; r++)
-		for (size_t i = b->runs[r].start, end = run_end(b, r); i < end; i++)
-			if (ids[i] != GRAPH_NONE)
-				g->dst[pos[b->runs[r].src]++] = ids[i];
+	for (size_t i = 0; i < b->nrefs; i++) {
+		uint32_t src = ref_src(b, ids, i, &run), id = ids[i] & ~RUN_START;
+
+		if (id != REF_NONE)
+			g->dst[pos[src]++] = id;
+	}
 	for (size_t i = 0; i < b->nedges; i++)
 		g->dst[pos[b->edge_src[i]]++] = b->edge_dst[i];
 	if (held != GRAPH_NONE)
@@ -342,7 +358,7 @@ static void take_nodes(struct graph_builder *b, struct graph *g)
 	b->kind = b->refcnt = NULL;
 }
 
-/* Peak: the builder's nodes (24 per node), the resolved ids and their runs (4 per reference and 8
+/* Peak: the builder's nodes (24 per node), the resolved ids and their runs (4 per reference and 4
  * per run), the rows (4 per node and per edge) and the marks (1 per node). */
 void graph_build(struct graph_builder *b, struct graph *g, uint32_t held, uint32_t garbage)
 {

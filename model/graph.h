@@ -5,7 +5,7 @@
  * kind, and the breadth-first shortest-path tree. Knows nothing of the target: census/ fills a
  * builder, report/ and cli/ read the graph. Compact by design: 32-bit node ids and edge offsets,
  * no per-node allocation. Bytes at each stage (n nodes, e references; bench/graph.c measures them):
- * a filled builder holds 24 per node, 8 per reference and 8 per run of references from one source;
+ * a filled builder holds 24 per node, 8 per reference and 4 per run of references from one source;
  * graph_build adds an index of 4 to 8 per node while it resolves them, then the rows (4 per node,
  * 4 per edge) and 1 per node of marks; the graph holds 28 per node and 4 per edge; graph_idom needs
  * 24 per node and 4 per edge more while it runs. */
@@ -45,11 +45,11 @@ struct graph_builder {
 	uint64_t *addr, *size;
 	uint32_t *kind, *refcnt;
 	size_t n, cap;
-	uint64_t *ref_dst;     /* pending references' target addresses, in arrival order */
+	/* pending references' target addresses, in arrival order; bit 0 set on the first of each run
+	 * of references from one source (objects are aligned: an odd address is none) */
+	uint64_t *ref_dst;
 	size_t nrefs, caprefs;
-	struct graph_run {     /* refs ref_dst[start ..] up to the next run's start come from src */
-		uint32_t src, start;
-	} *runs;
+	uint32_t *runs;        /* each run's source node */
 	size_t nruns, capruns;
 	uint32_t *edge_src, *edge_dst; /* references between node ids known at once (synthetic nodes) */
 	size_t nedges, capedges;
