@@ -136,7 +136,7 @@ static void add_object(const struct graph_take *gt, struct pyproc *p, struct typ
 
 	xgrow((void **)&r->objects, cap, r->nobjects + 1, sizeof *r->objects);
 	o = &r->objects[r->nobjects++];
-	*o = (struct retained_object){ depth, v, g->addr[v], g->size[v], gt->ret_bytes[v], gt->ret_count[v], g->kind[v],
+	*o = (struct retained_object){ depth, v, g->addr[v], graph_size(g, v), gt->ret_bytes[v], gt->ret_count[v], g->kind[v],
 				       objgraph_root_name(v), "" };
 	if (p && !o->root)
 		pybrief(p, types, o->addr, o->brief, sizeof o->brief);

@@ -203,7 +203,7 @@ void graph_retained(const struct graph *g, const uint32_t *idom, uint64_t *bytes
 	uint32_t *pending = xcalloc(g->n ? g->n : 1, sizeof *pending);
 
 	for (uint32_t v = 0; v < g->n; v++) {
-		bytes[v] = g->size[v];
+		bytes[v] = graph_size(g, v);
 		count[v] = g->addr[v] != 0;
 		if (idom[v] != GRAPH_NONE)
 			pending[idom[v]]++;

@@ -26,6 +26,7 @@ void graph_builder_release(struct graph_builder *b)
 	free(b->refcnt);
 	free(b->ref_dst);
 	free(b->runs);
+	free(b->big);
 	free(b->edge_src);
 	free(b->edge_dst);
 	memset(b, 0, sizeof *b);
@@ -33,7 +34,7 @@ void graph_builder_release(struct graph_builder *b)
 
 uint64_t graph_peak_bytes(uint64_t n, uint64_t e, uint64_t r)
 {
-	uint64_t idom = GRAPH_PEAK_NODE * n + GRAPH_PEAK_REF * e, build = 32 * n + 8 * e + 4 * r; /* dominators; a full builder and its index */
+	uint64_t idom = GRAPH_PEAK_NODE * n + GRAPH_PEAK_REF * e, build = 28 * n + 8 * e + 4 * r; /* dominators; a full builder and its index */
 
 	return idom > build ? idom : build;
 }
@@ -70,7 +71,11 @@ uint32_t graph_add_node(struct graph_builder *b, uint64_t addr, uint64_t size, u
 		grow_nodes(b);
 	id = (uint32_t)b->n++;
 	b->addr[id] = addr;
-	b->size[id] = size;
+	b->size[id] = size < GRAPH_BIG_SIZE ? (uint32_t)size : GRAPH_BIG_SIZE;
+	if (size >= GRAPH_BIG_SIZE) {
+		xgrow((void **)&b->big, &b->capbig, b->nbig + 1, sizeof *b->big);
+		b->big[b->nbig++] = (struct graph_big){ id, size };
+	}
 	b->kind[id] = kind;
 	b->refcnt[id] = refcnt;
 	return id;
@@ -354,8 +359,11 @@ static void take_nodes(struct graph_builder *b, struct graph *g)
 	g->size = xrealloc(b->size, n * sizeof *g->size);
 	g->kind = xrealloc(b->kind, n * sizeof *g->kind);
 	g->surplus = xrealloc(b->refcnt, n * sizeof *g->surplus);
-	b->addr = b->size = NULL;
-	b->kind = b->refcnt = NULL;
+	g->big = b->big;
+	g->nbig = b->nbig;
+	b->addr = NULL;
+	b->size = b->kind = b->refcnt = NULL;
+	b->big = NULL;
 }
 
 /* Peak: the builder's nodes (24 per node), the resolved ids and their runs (4 per reference and 4
@@ -390,11 +398,29 @@ void graph_release(struct graph *g)
 {
 	free(g->addr);
 	free(g->size);
+	free(g->big);
 	free(g->kind);
 	free(g->surplus);
 	free(g->first);
 	free(g->dst);
 	memset(g, 0, sizeof *g);
+}
+
+uint64_t graph_big_size(const struct graph *g, uint32_t v)
+{
+	size_t lo = 0, hi = g->nbig;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (g->big[mid].node == v)
+			return g->big[mid].size;
+		if (g->big[mid].node < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return g->size[v];
 }
 
 uint32_t graph_find(const struct graph *g, uint64_t addr)

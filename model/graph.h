@@ -5,10 +5,11 @@
  * kind, and the breadth-first shortest-path tree. Knows nothing of the target: census/ fills a
  * builder, report/ and cli/ read the graph. Compact by design: 32-bit node ids and edge offsets,
  * no per-node allocation. Bytes at each stage (n nodes, e references; bench/graph.c measures them):
- * a filled builder holds 24 per node, 8 per reference and 4 per run of references from one source;
+ * a filled builder holds 20 per node, 8 per reference and 4 per run of references from one source;
  * graph_build adds an index of 4 to 8 per node while it resolves them, then the rows (4 per node,
- * 4 per edge) and 1 per node of marks; the graph holds 28 per node and 4 per edge; graph_idom needs
- * 24 per node and 4 per edge more while it runs. */
+ * 4 per edge) and 1 per node of marks; the graph holds 24 per node and 4 per edge (sizes are 32-bit,
+ * objects of 4 GiB or more kept apart); graph_idom needs 24 per node and 4 per edge more while it
+ * runs. */
 #ifndef PC_GRAPH_H
 #define PC_GRAPH_H
 
@@ -26,7 +27,9 @@
 struct graph {
 	uint32_t n;          /* nodes; node 0 is the synthetic root */
 	uint64_t *addr;      /* per node: the object's address, 0 for synthetic nodes */
-	uint64_t *size;      /* per node: own bytes */
+	uint32_t *size;      /* per node: own bytes, or GRAPH_BIG_SIZE: see graph_size */
+	struct graph_big *big; /* the nodes of GRAPH_BIG_SIZE bytes or more, by node id */
+	size_t nbig;
 	uint32_t *kind;      /* per node: the caller's kind index, or GRAPH_NONE */
 	uint32_t *surplus;   /* per node: refcount minus the references found to it, 0 if none or not known */
 	uint32_t *first;     /* n + 1 entries: node v's references are dst[first[v] .. first[v + 1]) */
@@ -38,13 +41,22 @@ struct graph {
 	uint64_t unreachable;/* nodes reachable from the root only through the garbage node */
 };
 
+/* An object of 4 GiB or more: its size, apart (graph.size holds GRAPH_BIG_SIZE). */
+#define GRAPH_BIG_SIZE UINT32_MAX
+struct graph_big {
+	uint32_t node;
+	uint64_t size;
+};
+
 /* Collects nodes and references while a census walks; graph_build turns it into a graph. */
 struct graph_builder {
 	uint32_t *index;       /* open addressing, address -> node id (GRAPH_NONE: empty): made by graph_build */
 	size_t index_mask;
-	uint64_t *addr, *size;
-	uint32_t *kind, *refcnt;
+	uint64_t *addr;
+	uint32_t *size, *kind, *refcnt;
 	size_t n, cap;
+	struct graph_big *big;
+	size_t nbig, capbig;
 	/* pending references' target addresses, in arrival order; bit 0 set on the first of each run
 	 * of references from one source (objects are aligned: an odd address is none) */
 	uint64_t *ref_dst;
@@ -65,7 +77,7 @@ void graph_builder_release(struct graph_builder *b);
  * builder to graph_idom (whose GRAPH_PEAK_NODE bytes per node and GRAPH_PEAK_REF per edge are the
  * peak unless the references come in more runs than there are nodes). A builder with a limit checks
  * it every 65536 nodes and references. */
-#define GRAPH_PEAK_NODE 52u
+#define GRAPH_PEAK_NODE 48u
 #define GRAPH_PEAK_REF 8u
 uint64_t graph_peak_bytes(uint64_t n, uint64_t e, uint64_t r);
 /* A node: addr 0 for a synthetic node (never looked up by address); refcnt its reference count
@@ -95,6 +107,12 @@ void graph_add_edge(struct graph_builder *b, uint32_t src, uint32_t dst);
  * released (graph_builder_release again is harmless; graph_builder_init to reuse it). */
 void graph_build(struct graph_builder *b, struct graph *g, uint32_t held, uint32_t garbage);
 void graph_release(struct graph *g);
+/* Node v's own bytes. */
+uint64_t graph_big_size(const struct graph *g, uint32_t v);
+static inline uint64_t graph_size(const struct graph *g, uint32_t v)
+{
+	return g->size[v] != GRAPH_BIG_SIZE ? g->size[v] : graph_big_size(g, v);
+}
 /* The node at addr, GRAPH_NONE if none (a binary search over a sorted copy would cost memory:
  * this is a scan, for the few lookups a command makes). */
 uint32_t graph_find(const struct graph *g, uint64_t addr);
