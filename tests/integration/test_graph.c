@@ -144,7 +144,7 @@ static void retained_report(const struct python *py, const char *pid, const stru
 		  "%s: a missing kind is exit 17: %s", py->label, err);
 }
 
-/* A graph over --max-memory: 200,000 floats take about 10 MiB as a graph (52 bytes per object at its
+/* A graph over --max-memory: 200,000 floats take about 9 MiB as a graph (48 bytes per object at its
  * peak), over 4M: exit 20 naming the graph, and the target runs on (a census without the limit
  * then finds every float). */
 static void graph_over_limit(const struct python *py)
