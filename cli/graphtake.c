@@ -26,6 +26,9 @@ static int take(const char *target, struct snapshot_opts *opts, bool quiet, bool
 		return -1;
 	gt->t.src.progress = NULL; /* locating again for labels later shows no phase */
 	target_note(&gt->t, &gt->c);
+	if (g->dropped)
+		census_warn(&gt->c, "the object graph left out %llu objects and references past its caps (2^30 objects, 2^31 references)",
+			    (unsigned long long)g->dropped);
 	if (!dominators)
 		return 0;
 	progress_phase(pr, "computing dominators");
