@@ -163,7 +163,8 @@ int main(int argc, char **argv)
 	static struct heap h;
 	struct graph g;
 	uint32_t *idom, *parent, *kids;
-	uint64_t *rb, *rc, *kfirst, kb[NKINDS], kc[NKINDS];
+	uint64_t *rb, *rc, kb[NKINDS], kc[NKINDS];
+	uint32_t *kfirst;
 	double t, start, base = status_mib("VmRSS:");
 
 	graph_builder_init(&h.b);

@@ -46,7 +46,7 @@ void objgraph_build(struct objgraph *og)
 	og->pending = NULL;
 }
 
-void walk_graph_init(struct walk *w, struct objgraph *og)
+void walk_graph_init(struct walk *w, struct objgraph *og, uint64_t limit)
 {
 	w->gcur = GRAPH_NONE;
 	if (!og)
@@ -55,6 +55,7 @@ void walk_graph_init(struct walk *w, struct objgraph *og)
 	w->og = og;
 	w->gb = xcalloc(1, sizeof *w->gb);
 	graph_builder_init(w->gb);
+	w->gb->limit = limit;
 	for (unsigned i = 0; i < OG_FIRST; i++)
 		graph_add_node(w->gb, 0, 0, GRAPH_NONE, GRAPH_NONE);
 	for (unsigned i = OG_INTERP; i < OG_FIRST; i++)

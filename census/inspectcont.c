@@ -105,8 +105,8 @@ static struct cgroup *group(struct ins_ctx *x, const struct inspect_scan *s, siz
 			ptrmap_put(&index, key, at = n++);
 		}
 		gr[at].objects++;
-		gr[at].bytes += g->size[v];
-		gr[at].save += saving(k, r, g->size[v], minimal);
+		gr[at].bytes += graph_size(g, v);
+		gr[at].save += saving(k, r, graph_size(g, v), minimal);
 	}
 	ptrmap_release(&index);
 	*ng = n;
@@ -175,7 +175,7 @@ void inspect_held(struct ins_ctx *x)
 		f = &per[g->kind[v]];
 		f->row = g->kind[v];
 		f->objects++;
-		f->bytes += g->size[v];
+		f->bytes += graph_size(g, v);
 		f->after += g->surplus[v]; /* references unaccounted, summed */
 	}
 	qsort(per, x->c->nrows, sizeof *per, by_bytes);

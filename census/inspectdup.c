@@ -72,7 +72,7 @@ static struct group *find_groups(const struct objgraph *og, const struct inspect
 	for (size_t i = 0, j; i < s->nv; i = j) {
 		uint64_t bytes = 0, big = 0;
 		for (j = i; j < s->nv && s->v[j].hash == s->v[i].hash && s->v[j].formlen == s->v[i].formlen; j++) {
-			uint64_t sz = s->v[j].node < og->g.n ? og->g.size[s->v[j].node] : 0;
+			uint64_t sz = s->v[j].node < og->g.n ? graph_size(&og->g, s->v[j].node) : 0;
 			bytes += sz;
 			big = sz > big ? sz : big;
 		}
@@ -212,8 +212,8 @@ static void add_text(struct ins_ctx *x, const struct inspect_scan *s, const stru
 		if (!x->sel[v[i].node])
 			continue;
 		f->objects++;
-		f->bytes += G->size[v[i].node];
-		big = G->size[v[i].node] > big ? G->size[v[i].node] : big;
+		f->bytes += graph_size(G, v[i].node);
+		big = graph_size(G, v[i].node) > big ? graph_size(G, v[i].node) : big;
 	}
 	f->save = f->bytes - big;
 	show(form, head, hlen < n ? hlen : n, n, f->what, sizeof f->what);

@@ -163,7 +163,7 @@ static uint64_t referenced_size(const struct graph *g, uint32_t v, uint64_t addr
 {
 	for (uint64_t e = g->first[v]; e < g->first[v + 1]; e++)
 		if (g->addr[g->dst[e]] == addr)
-			return g->size[g->dst[e]];
+			return graph_size(g, g->dst[e]);
 	return 0;
 }
 
@@ -227,7 +227,7 @@ static void advise(struct ins_ctx *x, struct cls *k, uint64_t header, uint64_t g
 			k->unread++;
 			continue;
 		}
-		k->now += g->size[v] + a.extra + (a.dict ? referenced_size(g, v, a.dict) : 0);
+		k->now += graph_size(g, v) + a.extra + (a.dict ? referenced_size(g, v, a.dict) : 0);
 		tally(k, &a, v);
 		x->sel[v] = 1;
 	}

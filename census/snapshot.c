@@ -145,7 +145,7 @@ static int census_copy(struct pyproc *p, struct walk *w, const struct snapshot_o
 		       bool stops, struct census *c, struct pc_err *e)
 {
 	walk_init(w, p, c);
-	walk_graph_init(w, o->graph);
+	walk_graph_init(w, o->graph, o->graph_limit);
 	if (o->graph && o->inspect) {
 		w->is = o->inspect;
 		inspect_scan_clear(w->is);
@@ -347,6 +347,48 @@ static int copy_fits(uint64_t need, pid_t pid, struct pc_err *e)
 		       (int)pid, want, have);
 }
 
+/* The object graph cannot stream: it must fit whole (graph_peak_bytes) under --max-memory when
+ * that is given, and in any case in the memory pycensus may still take. */
+static void set_graph_limit(struct snapshot_opts *o)
+{
+	struct memroom m;
+	bool given;
+
+	memroom_read("", &m);
+	given = o->max_memory && o->max_memory != SNAPSHOT_UNBOUNDED && o->max_memory < m.bytes;
+	o->graph_limit = given ? o->max_memory : m.bytes == UINT64_MAX ? 0 : m.bytes; /* 0: neither known, no limit */
+	o->graph_limit_name = given ? "--max-memory" : "the memory pycensus may still take (MemAvailable, or the room under its memory cgroup's limit)";
+}
+
+#define GRAPH_FIX "raise --max-memory (it bounds the copy of the arenas and, apart, the object graph) or free memory"
+
+/* Before any stop: a heap whose arenas hold more objects than the limit can take as graph nodes
+ * (at least one per 512 bytes, pymalloc's largest block) is refused at once. */
+static int graph_fits(const struct snapshot_opts *o, uint64_t arenas, pid_t pid, struct pc_err *e)
+{
+	uint64_t least = arenas / 512, need = graph_peak_bytes(least, 0, 0);
+
+	if (!o->graph || !o->graph_limit || need <= o->graph_limit)
+		return 0;
+	return pc_fail(e, PC_ENOMEMORY, "the object graph of %d needs at least %.1f MiB (its %.1f MiB of arenas hold at least "
+		       "%llu objects, %u bytes each at the graph's peak), over %s (%.1f MiB): " GRAPH_FIX, (int)pid, mib(need),
+		       mib(arenas), (unsigned long long)least, GRAPH_PEAK_NODE, o->graph_limit_name, mib(o->graph_limit));
+}
+
+/* After the census (the target runs again): a graph that reached the limit while the walk recorded
+ * it is not built. */
+static int graph_recorded(const struct snapshot_opts *o, pid_t pid, struct pc_err *e)
+{
+	const struct graph_builder *b = o->graph->pending;
+
+	if (!b || !b->over)
+		return 0;
+	return pc_fail(e, PC_ENOMEMORY, "the object graph of %d needs more than %s (%.1f MiB): the census had found %llu objects "
+		       "and %llu references when it got there (the graph takes %u bytes per object and %u per reference at its peak): " GRAPH_FIX,
+		       (int)pid, o->graph_limit_name, mib(o->graph_limit), (unsigned long long)b->n,
+		       (unsigned long long)(b->nrefs + b->nedges), GRAPH_PEAK_NODE, GRAPH_PEAK_REF);
+}
+
 static void fit_budget(struct snapshot_opts *o)
 {
 	o->max_memory = snapshot_budget(o->max_memory, &o->budget_from_room);
@@ -363,6 +405,8 @@ static int prepare_fresh_copy(struct source *src, const struct snapshot_opts *o,
 	if (!p)
 		return 0;
 	total = py_is_free_threaded(&p->L) ? micopy_estimate(p) : arenas_estimate(p, o->arenas);
+	if (graph_fits(o, total, src->pid, e) < 0)
+		return -1;
 	if (total < FRESH_COPY_MIN)
 		return 0;
 	if (over_budget(o, total)) {
@@ -415,6 +459,8 @@ int snapshot_take(struct source *src, const struct snapshot_opts *o, struct cens
 
 	c->pid = src->pid;
 	c->replayed = src->img != NULL;
+	if (o->graph)
+		set_graph_limit(&with_fresh);
 	if (may_stream(o) && source_stops(src))
 		fit_budget(&with_fresh);
 	j.o = &with_fresh;
@@ -440,6 +486,8 @@ int snapshot_take(struct source *src, const struct snapshot_opts *o, struct cens
 		*o->hold_copy = fresh;
 	else
 		copybuf_release(&fresh);
+	if (rc == 0 && o->graph)
+		rc = graph_recorded(&with_fresh, src->pid, e);
 	if (rc == 0 && o->graph) {
 		progress(o, "building the object graph");
 		objgraph_build(o->graph);

@@ -55,6 +55,10 @@ struct snapshot_opts {
 	 * keeps the whole copy. */
 	uint64_t max_memory;
 	bool budget_from_room; /* set by snapshot_take: the room left lowered max_memory */
+	/* set by snapshot_take with graph: the most the graph may take (graph_peak_bytes): max_memory
+	 * when given (not none) and smaller than the memory pycensus may still take, else that room */
+	uint64_t graph_limit;
+	const char *graph_limit_name; /* what graph_limit is, for the error */
 };
 
 #define SNAPSHOT_MAX_MEMORY (256ull << 20)

@@ -178,10 +178,10 @@ void walk_buffer_warnings(struct walk *w);
 void walk_discount_buffer_holders(struct walk *w);
 
 /* census/graphrec.c: the object graph (og set in snapshot_opts). walk_graph_init adds the synthetic
- * nodes; walk_graph_node makes the object a node and the current source of references;
+ * nodes (limit: graph_builder.limit); walk_graph_node makes the object a node and the current source of references;
  * walk_graph_ref records one (inline: it runs for every reference); walk_graph_finish, after
  * walk_owners, gives every node its census row and hands the builder to the objgraph. */
-void walk_graph_init(struct walk *w, struct objgraph *og);
+void walk_graph_init(struct walk *w, struct objgraph *og, uint64_t limit);
 void walk_graph_node(struct walk *w, const struct pytype *ty, uint64_t addr, uint64_t size, const uint8_t *ob);
 void walk_graph_finish(struct walk *w);
 static inline void walk_graph_ref(struct walk *w, uint64_t ref)

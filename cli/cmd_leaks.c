@@ -52,7 +52,9 @@ static void leaks_help(FILE *out)
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"      --pause copy|census how long the target stays stopped at each census (default copy)\n"
 		"      --max-memory SIZE|none  the most memory the copy of the arenas may take (default\n"
-		"                          256M; see 'pycensus snap --help')\n"
+		"                          256M; see 'pycensus snap --help'), and when given, the\n"
+		"                          most the object graph may take (48 bytes per object, 8 per\n"
+		"                          reference; else the memory left): past it, exit 20\n"
 		"  -q, --quiet             no progress on the terminal\n"
 		"  -h, --help              this help\n"
 		"\n"
@@ -116,7 +118,7 @@ static int baseline(struct leaks_args *a, struct census *c1, uint64_t **addrs, s
 {
 	struct graph_take gt;
 	const struct graph *g;
-	int rc = graph_take_pid(a->pid, &a->opts, a->quiet, &gt, e);
+	int rc = graph_take_pid(a->pid, &a->opts, a->quiet, false, &gt, e); /* addresses only */
 
 	g = &gt.og.g;
 	if (rc == 0) {
@@ -249,7 +251,7 @@ static int leaks(struct leaks_args *a, struct graph_take *gt, struct leak_report
 	if ((rc = baseline(a, &c1, &base, &nbase, e)) == 0) {
 		t0 = mono_now() - c1.wall_s;
 		wait_until(t0 + a->interval);
-		rc = graph_take_pid(a->pid, &a->opts, a->quiet, gt, e);
+		rc = graph_take_pid(a->pid, &a->opts, a->quiet, true, gt, e);
 		r->seconds = mono_now() - gt->c.wall_s - t0;
 	}
 	if (rc == 0 && !(p = graph_take_reader(gt)))

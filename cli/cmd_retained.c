@@ -54,7 +54,9 @@ static void retained_help(FILE *out)
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"      --pause copy|census how long the target stays stopped (default copy)\n"
 		"      --max-memory SIZE|none  the most memory the copy of the arenas may take (default\n"
-		"                          256M; see 'pycensus snap --help')\n"
+		"                          256M; see 'pycensus snap --help'), and when given, the\n"
+		"                          most the object graph may take (48 bytes per object, 8 per\n"
+		"                          reference; else the memory left): past it, exit 20\n"
 		"  -q, --quiet             no progress on the terminal\n"
 		TARGET_HELP
 		"  -h, --help              this help\n"
@@ -134,7 +136,7 @@ static void add_object(const struct graph_take *gt, struct pyproc *p, struct typ
 
 	xgrow((void **)&r->objects, cap, r->nobjects + 1, sizeof *r->objects);
 	o = &r->objects[r->nobjects++];
-	*o = (struct retained_object){ depth, v, g->addr[v], g->size[v], gt->ret_bytes[v], gt->ret_count[v], g->kind[v],
+	*o = (struct retained_object){ depth, v, g->addr[v], graph_size(g, v), gt->ret_bytes[v], gt->ret_count[v], g->kind[v],
 				       objgraph_root_name(v), "" };
 	if (p && !o->root)
 		pybrief(p, types, o->addr, o->brief, sizeof o->brief);
@@ -144,8 +146,8 @@ static void add_object(const struct graph_take *gt, struct pyproc *p, struct typ
 static void objects(const struct retained_args *a, struct graph_take *gt, struct retained_report *r)
 {
 	const struct graph *g = &gt->og.g;
-	uint64_t *first, min = (uint64_t)((double)r->heap * a->min_percent / 100), *cursor = xcalloc(MAX_DEPTH + 1, sizeof *cursor);
-	uint32_t *kids, stack[MAX_DEPTH + 1];
+	uint64_t min = (uint64_t)((double)r->heap * a->min_percent / 100), *cursor = xcalloc(MAX_DEPTH + 1, sizeof *cursor);
+	uint32_t *first, *kids, stack[MAX_DEPTH + 1];
 	struct pyproc *p = graph_take_reader(gt);
 	struct typetab types;
 	size_t cap = 0, depth = 0;

@@ -59,7 +59,9 @@ static void why_help(FILE *out)
 		"  -o, --output FILE       write to FILE instead of standard output\n"
 		"      --pause copy|census how long the target stays stopped (default copy)\n"
 		"      --max-memory SIZE|none  the most memory the copy of the arenas may take (default\n"
-		"                          256M; see 'pycensus snap --help')\n"
+		"                          256M; see 'pycensus snap --help'), and when given, the\n"
+		"                          most the object graph may take (48 bytes per object, 8 per\n"
+		"                          reference; else the memory left): past it, exit 20\n"
 		"  -q, --quiet             no progress on the terminal\n"
 		TARGET_HELP
 		"  -h, --help              this help\n"

@@ -12,6 +12,7 @@ int graph_take_census(const char *target, struct snapshot_opts *opts, bool quiet
 		      struct pc_err *e)
 {
 	struct progress *pr = &gt->pr; /* not on this stack: the open source keeps calling it */
+	struct graph *g = &gt->og.g;
 
 	memset(gt, 0, sizeof *gt);
 	census_init(&gt->c);
@@ -25,6 +26,9 @@ int graph_take_census(const char *target, struct snapshot_opts *opts, bool quiet
 		return -1;
 	gt->t.src.progress = NULL; /* locating again for labels later shows no phase */
 	target_note(&gt->t, &gt->c);
+	if (g->dropped)
+		census_warn(&gt->c, "the object graph left out %llu objects and references past its caps (2^30 objects, 2^31 references)",
+			    (unsigned long long)g->dropped);
 	return 0;
 }
 
@@ -38,22 +42,31 @@ void graph_take_dominators(struct graph_take *gt)
 	graph_retained(g, gt->idom, gt->ret_bytes, gt->ret_count);
 }
 
-int graph_take(const char *target, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e)
+static int take(const char *target, struct snapshot_opts *opts, bool quiet, bool dominators, struct graph_take *gt,
+		struct pc_err *e)
 {
 	if (graph_take_census(target, opts, quiet, gt, e) < 0)
 		return -1;
+	if (!dominators)
+		return 0;
 	progress_phase(&gt->pr, "computing dominators");
 	graph_take_dominators(gt);
 	progress_phase(&gt->pr, NULL);
 	return 0;
 }
 
-int graph_take_pid(pid_t pid, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e)
+int graph_take(const char *target, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e)
+{
+	return take(target, opts, quiet, true, gt, e);
+}
+
+int graph_take_pid(pid_t pid, struct snapshot_opts *opts, bool quiet, bool dominators, struct graph_take *gt,
+		   struct pc_err *e)
 {
 	char arg[24];
 
 	snprintf(arg, sizeof arg, "%d", (int)pid);
-	return graph_take(arg, opts, quiet, gt, e);
+	return take(arg, opts, quiet, dominators, gt, e);
 }
 
 struct pyproc *graph_take_reader(struct graph_take *gt)

@@ -25,14 +25,16 @@ struct graph_take {
  * set here). Errors: those of target_open and snapshot_take. On failure gt is still
  * graph_take_release-able. */
 int graph_take(const char *target, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e);
-/* graph_take in two halves: the census and its graph, then the
- * dominator tree and retained sizes, which touch nothing but the graph and gt's arrays (a caller
- * may compute them on another thread while it reads the graph). */
+/* graph_take in two halves: the census and its graph, then the dominator tree and retained sizes,
+ * which touch nothing but the graph and gt's arrays (a caller may compute them on another thread
+ * while it reads the graph). */
 int graph_take_census(const char *target, struct snapshot_opts *opts, bool quiet, struct graph_take *gt,
 		      struct pc_err *e);
 void graph_take_dominators(struct graph_take *gt);
-/* graph_take for a live process. */
-int graph_take_pid(pid_t pid, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e);
+/* graph_take for a live process; without dominators, idom and the retained sizes stay NULL (a
+ * baseline that needs only the objects' addresses skips their time and memory). */
+int graph_take_pid(pid_t pid, struct snapshot_opts *opts, bool quiet, bool dominators, struct graph_take *gt,
+		   struct pc_err *e);
 /* The interpreter located again, while the target runs, to read labels and values; NULL if it
  * cannot be (the process exited: reports then go without labels). */
 struct pyproc *graph_take_reader(struct graph_take *gt);

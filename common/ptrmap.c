@@ -45,11 +45,6 @@ bool ptrmap_get(const struct ptrmap *m, uint64_t key, uint64_t *val)
 	}
 }
 
-void ptrmap_prefetch(const struct ptrmap *m, uint64_t key)
-{
-	__builtin_prefetch(&m->kv[2 * slot(key, m->cap - 1)]);
-}
-
 static void rehash_to(struct ptrmap *m, size_t cap)
 {
 	struct ptrmap n = { xcalloc(2 * cap, 8), cap, 0 };

@@ -17,9 +17,6 @@ void ptrmap_init(struct ptrmap *m);
 void ptrmap_release(struct ptrmap *m);
 /* Returns true and sets *val when key is present. */
 bool ptrmap_get(const struct ptrmap *m, uint64_t key, uint64_t *val);
-/* Starts loading the slot where key would be: a caller looking up many keys in a row (the graph's
- * references) asks for one a few lookups ahead, so its cache miss overlaps the work in between. */
-void ptrmap_prefetch(const struct ptrmap *m, uint64_t key);
 /* Makes room for n entries in all (a map about to be filled with a known count grows once, not
  * by doubling: no rehash, and the kernel zeroes each page once). */
 void ptrmap_reserve(struct ptrmap *m, size_t n);

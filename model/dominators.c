@@ -13,7 +13,7 @@
  * parent[i] the number of i's parent in the depth-first tree. Returns how many are numbered. */
 static uint32_t number(const struct graph *g, uint32_t *pre, uint32_t *vert, uint32_t *parent)
 {
-	uint64_t *next = xmalloc(g->n * sizeof *next); /* per number: the next edge to follow */
+	uint32_t *next = xmalloc(g->n * sizeof *next); /* per number: the next edge to follow */
 	uint32_t cnt = 1, cur = 0;
 
 	for (uint32_t v = 0; v < g->n; v++)
@@ -47,13 +47,13 @@ static uint32_t number(const struct graph *g, uint32_t *pre, uint32_t *vert, uin
 
 /* Counts in first[i + 1] become row starts: rows[first[i]++] fills each row in order, and one
  * shift afterwards (unshift) restores the starts. */
-static void prefix(uint64_t *first, uint32_t n)
+static void prefix(uint32_t *first, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
 		first[i + 1] += first[i];
 }
 
-static void unshift(uint64_t *first, uint32_t n)
+static void unshift(uint32_t *first, uint32_t n)
 {
 	memmove(first + 1, first, n * sizeof *first);
 	first[0] = 0;
@@ -61,18 +61,18 @@ static void unshift(uint64_t *first, uint32_t n)
 
 /* The predecessors of every numbered node, as numbers, in rows by number. */
 static void predecessors(const struct graph *g, const uint32_t *pre, const uint32_t *vert, uint32_t cnt,
-			 uint64_t **rfirst, uint32_t **rsrc)
+			 uint32_t **rfirst, uint32_t **rsrc)
 {
-	uint64_t *first = xcalloc((size_t)cnt + 1, sizeof *first);
+	uint32_t *first = xcalloc((size_t)cnt + 1, sizeof *first);
 	uint32_t *src;
 
 	for (uint32_t i = 0; i < cnt; i++)
-		for (uint64_t e = g->first[vert[i]]; e < g->first[vert[i] + 1]; e++)
+		for (uint32_t e = g->first[vert[i]]; e < g->first[vert[i] + 1]; e++)
 			first[pre[g->dst[e]] + 1]++;
 	prefix(first, cnt);
 	src = xmalloc((first[cnt] ? first[cnt] : 1) * sizeof *src);
 	for (uint32_t i = 0; i < cnt; i++)
-		for (uint64_t e = g->first[vert[i]]; e < g->first[vert[i] + 1]; e++)
+		for (uint32_t e = g->first[vert[i]]; e < g->first[vert[i] + 1]; e++)
 			src[first[pre[g->dst[e]]]++] = i;
 	unshift(first, cnt);
 	*rfirst = first;
@@ -126,10 +126,14 @@ static uint32_t eval(struct lt *t, uint32_t v, uint32_t lim)
 }
 
 /* Semidominators, buckets and the final pass; dom[] (by number) doubles as the buckets' next
- * links: a number's link is read for the last time when its immediate dominator is written. */
-static void lengauer_tarjan(struct lt *t, const uint64_t *rfirst, const uint32_t *rsrc, uint32_t cnt, uint32_t *dom)
+ * links: a number's link is read for the last time when its immediate dominator is written. head
+ * (cnt entries, the buckets' first) is the caller's, free while this runs. dom[] lives in rfirst[]
+ * one entry up, as the rows are let go: step w reads rfirst[w] and rfirst[w + 1] and then writes
+ * dom[w] (rfirst[w + 1]) and dom[v] for bucket members v >= w, never a row start a later (lower) step
+ * reads. */
+static void lengauer_tarjan(struct lt *t, uint32_t *rfirst, const uint32_t *rsrc, uint32_t cnt, uint32_t *head)
 {
-	uint32_t *head = xmalloc(cnt * sizeof *head);
+	uint32_t *dom = rfirst + 1;
 
 	for (uint32_t i = 0; i < cnt; i++) {
 		t->semi[i] = t->label[i] = i;
@@ -138,7 +142,7 @@ static void lengauer_tarjan(struct lt *t, const uint64_t *rfirst, const uint32_t
 	for (uint32_t w = cnt - 1; w >= 1; w--) {
 		uint32_t p = t->anc[w];
 
-		for (uint64_t e = rfirst[w]; e < rfirst[w + 1]; e++) {
+		for (uint32_t e = rfirst[w]; e < rfirst[w + 1]; e++) {
 			uint32_t u = eval(t, rsrc[e], w);
 
 			if (t->semi[u] < t->semi[w])
@@ -157,18 +161,16 @@ static void lengauer_tarjan(struct lt *t, const uint64_t *rfirst, const uint32_t
 	for (uint32_t i = 1; i < cnt; i++)
 		if (dom[i] != t->semi[i])
 			dom[i] = dom[dom[i]];
-	free(head);
 }
 
 /* Memory beyond the graph, for n nodes of which r are reached and e edges: 4n (pre, which
- * becomes the result) + 12r (vert, anc, the depth-first cursor's 8 while numbering) then
- * 8r + 4e (predecessor rows) + 16r (semi, label, buckets, dom): at most 36 bytes per node and 4
- * per edge at once. */
+ * becomes the result, and serves as the buckets' heads once the predecessor rows are made) + 12r
+ * (vert, anc, the depth-first cursor while numbering) then 4r + 4e (predecessor rows, whose row
+ * starts become dom) + 8r (semi, label): at most 24 bytes per node and 4 per edge at once. */
 uint32_t *graph_idom(const struct graph *g)
 {
 	uint32_t *pre = xmalloc((g->n ? g->n : 1) * sizeof *pre);
-	uint32_t *vert, *rsrc, *dom, cnt;
-	uint64_t *rfirst;
+	uint32_t *vert, *rsrc, *dom, cnt, *rfirst;
 	struct lt t;
 
 	if (!g->n)
@@ -179,9 +181,8 @@ uint32_t *graph_idom(const struct graph *g)
 	predecessors(g, pre, vert, cnt, &rfirst, &rsrc);
 	t.semi = xmalloc(cnt * sizeof *t.semi);
 	t.label = xmalloc(cnt * sizeof *t.label);
-	dom = xmalloc(cnt * sizeof *dom);
-	lengauer_tarjan(&t, rfirst, rsrc, cnt, dom);
-	free(rfirst);
+	lengauer_tarjan(&t, rfirst, rsrc, cnt, pre);
+	dom = rfirst + 1;
 	free(rsrc);
 	free(t.semi);
 	free(t.label);
@@ -190,7 +191,7 @@ uint32_t *graph_idom(const struct graph *g)
 		pre[v] = GRAPH_NONE;
 	for (uint32_t i = 1; i < cnt; i++)
 		pre[vert[i]] = vert[dom[i]];
-	free(dom);
+	free(rfirst);
 	free(vert);
 	return pre;
 }
@@ -202,7 +203,7 @@ void graph_retained(const struct graph *g, const uint32_t *idom, uint64_t *bytes
 	uint32_t *pending = xcalloc(g->n ? g->n : 1, sizeof *pending);
 
 	for (uint32_t v = 0; v < g->n; v++) {
-		bytes[v] = g->size[v];
+		bytes[v] = graph_size(g, v);
 		count[v] = g->addr[v] != 0;
 		if (idom[v] != GRAPH_NONE)
 			pending[idom[v]]++;
@@ -317,9 +318,9 @@ static int by_retained(const void *a, const void *b, void *ctx)
 }
 
 void graph_dom_children(const struct graph *g, const uint32_t *idom, const uint64_t *retained_bytes,
-			uint64_t **first, uint32_t **kids)
+			uint32_t **first, uint32_t **kids)
 {
-	uint64_t *f = xcalloc((size_t)g->n + 1, sizeof *f);
+	uint32_t *f = xcalloc((size_t)g->n + 1, sizeof *f);
 	uint32_t *k = xmalloc((g->n ? g->n : 1) * sizeof *k);
 
 	for (uint32_t v = 0; v < g->n; v++)

@@ -22,17 +22,32 @@ void graph_builder_init(struct graph_builder *b)
 /* Also what graph_build leaves: every array freed, so a second release is harmless. */
 void graph_builder_release(struct graph_builder *b)
 {
-	if (b->index.kv)
-		ptrmap_release(&b->index);
+	free(b->index);
 	free(b->addr);
 	free(b->size);
 	free(b->kind);
 	free(b->refcnt);
-	free(b->ref_src);
 	free(b->ref_dst);
+	free(b->runs);
+	free(b->big);
 	free(b->edge_src);
 	free(b->edge_dst);
 	memset(b, 0, sizeof *b);
+}
+
+uint64_t graph_peak_bytes(uint64_t n, uint64_t e, uint64_t r)
+{
+	uint64_t idom = GRAPH_PEAK_NODE * n + GRAPH_PEAK_REF * e, build = 28 * n + 8 * e + 4 * r; /* dominators; a full builder and its index */
+
+	return idom > build ? idom : build;
+}
+
+/* Past the limit: nothing more is recorded, and `over` tells the caller why. */
+static bool over_limit(struct graph_builder *b)
+{
+	if (b->limit && graph_peak_bytes(b->n, b->nrefs + b->nedges, b->nruns) > b->limit)
+		b->over = b->full = true;
+	return b->over;
 }
 
 static void grow_nodes(struct graph_builder *b)
@@ -50,41 +65,69 @@ uint32_t graph_add_node(struct graph_builder *b, uint64_t addr, uint64_t size, u
 {
 	uint32_t id;
 
-	if (b->n >= GRAPH_MAX_NODES || b->full) {
+	if (b->n >= GRAPH_MAX_NODES || b->full || (!(b->n & 0xffff) && over_limit(b))) {
 		b->full = true;
+		b->dropped++;
 		return GRAPH_NONE;
 	}
 	if (b->n == b->cap)
 		grow_nodes(b);
 	id = (uint32_t)b->n++;
 	b->addr[id] = addr;
-	b->size[id] = size;
+	b->size[id] = size < GRAPH_BIG_SIZE ? (uint32_t)size : GRAPH_BIG_SIZE;
+	if (size >= GRAPH_BIG_SIZE) {
+		xgrow((void **)&b->big, &b->capbig, b->nbig + 1, sizeof *b->big);
+		b->big[b->nbig++] = (struct graph_big){ id, size };
+	}
 	b->kind[id] = kind;
 	b->refcnt[id] = refcnt;
 	return id;
 }
 
-/* The address index, made once every node is in: sized for them at once. */
+static inline size_t addr_slot(uint64_t a, size_t mask)
+{
+	a ^= a >> 33;
+	a *= 0xff51afd7ed558ccdULL;
+	a ^= a >> 33;
+	return (size_t)a & mask;
+}
+
+/* The address index, made once every node is in and sized for them at once: node ids in open
+ * addressing under 70 % full, the address compared through addr[] (4 to 8 bytes per node where
+ * a map of address and id would take 32 to 64). A repeated address keeps its last node. */
 static void index_nodes(struct graph_builder *b)
 {
-	ptrmap_init(&b->index);
-	ptrmap_reserve(&b->index, b->n);
+	size_t cap = 64;
+
+	while (cap / 10 * 7 < b->n)
+		cap *= 2;
+	b->index = xmalloc(cap * sizeof *b->index);
+	memset(b->index, 0xff, cap * sizeof *b->index);
+	b->index_mask = cap - 1;
 	for (size_t id = 0; id < b->n; id++) {
+		size_t i;
+
 		if (id + PREFETCH_AHEAD < b->n)
-			ptrmap_prefetch(&b->index, b->addr[id + PREFETCH_AHEAD]);
-		if (b->addr[id])
-			ptrmap_put(&b->index, b->addr[id], (uint64_t)id + 1);
+			__builtin_prefetch(&b->index[addr_slot(b->addr[id + PREFETCH_AHEAD], b->index_mask)]);
+		if (!b->addr[id])
+			continue;
+		for (i = addr_slot(b->addr[id], b->index_mask); b->index[i] != GRAPH_NONE; i = (i + 1) & b->index_mask)
+			if (b->addr[b->index[i]] == b->addr[id])
+				break;
+		b->index[i] = (uint32_t)id;
 	}
 }
 
 uint32_t graph_builder_find(const struct graph_builder *b, uint64_t addr)
 {
-	uint64_t v;
-
 	if (!addr)
 		return GRAPH_NONE;
-	if (b->index.kv)
-		return ptrmap_get(&b->index, addr, &v) ? (uint32_t)(v - 1) : GRAPH_NONE;
+	if (b->index) {
+		for (size_t i = addr_slot(addr, b->index_mask); b->index[i] != GRAPH_NONE; i = (i + 1) & b->index_mask)
+			if (b->addr[b->index[i]] == addr)
+				return b->index[i];
+		return GRAPH_NONE;
+	}
 	for (size_t id = b->n; id-- > 0;) /* before graph_build: a scan, for the rare lookup */
 		if (b->addr[id] == addr)
 			return (uint32_t)id;
@@ -97,6 +140,33 @@ void graph_set_kind(struct graph_builder *b, uint32_t id, uint32_t kind)
 		b->kind[id] = kind;
 }
 
+/* Whether one more reference fits under GRAPH_MAX_REFS (counted as dropped when not). */
+static bool ref_room(struct graph_builder *b)
+{
+	if (b->nrefs + b->nedges < GRAPH_MAX_REFS && !b->over && ((b->nrefs & 0xffff) || !over_limit(b)))
+		return true;
+	b->dropped++;
+	return false;
+}
+
+/* The walk adds a node's references in a few runs (the object's own fields, then each follow job
+ * it queued): a run's source is kept once, not per reference. */
+void graph_add_ref(struct graph_builder *b, uint32_t src, uint64_t addr)
+{
+	if (src >= b->n || !ref_room(b))
+		return; /* the node was not added (builder full) */
+	bool starts = !b->nruns || b->runs[b->nruns - 1] != src;
+
+	if (starts) {
+		if (b->nruns == b->capruns)
+			xgrow((void **)&b->runs, &b->capruns, b->nruns + 1, sizeof *b->runs);
+		b->runs[b->nruns++] = src;
+	}
+	if (b->nrefs == b->caprefs)
+		xgrow((void **)&b->ref_dst, &b->caprefs, b->nrefs + 1, sizeof *b->ref_dst);
+	b->ref_dst[b->nrefs++] = (addr & 1 ? 0 : addr) | starts;
+}
+
 /* Grows two parallel arrays sharing one capacity. */
 static void grow_pair(void **a, size_t asize, void **b, size_t bsize, size_t *cap, size_t need)
 {
@@ -106,27 +176,22 @@ static void grow_pair(void **a, size_t asize, void **b, size_t bsize, size_t *ca
 	xgrow(b, cap, need, bsize);
 }
 
-void graph_add_ref(struct graph_builder *b, uint32_t src, uint64_t addr)
-{
-	if (src >= b->n)
-		return; /* the node was not added (builder full) */
-	grow_pair((void **)&b->ref_src, sizeof *b->ref_src, (void **)&b->ref_dst, sizeof *b->ref_dst, &b->caprefs, b->nrefs + 1);
-	b->ref_src[b->nrefs] = src;
-	b->ref_dst[b->nrefs++] = addr;
-}
-
 void graph_add_edge(struct graph_builder *b, uint32_t src, uint32_t dst)
 {
-	if (src >= b->n || dst >= b->n)
+	if (src >= b->n || dst >= b->n || !ref_room(b))
 		return;
 	grow_pair((void **)&b->edge_src, sizeof *b->edge_src, (void **)&b->edge_dst, sizeof *b->edge_dst, &b->capedges, b->nedges + 1);
 	b->edge_src[b->nedges] = src;
 	b->edge_dst[b->nedges++] = dst;
 }
 
-/* Turns the pending target addresses into node ids (GRAPH_NONE: no such node), packed as 32-bit
- * ids at the start of the same block, which then shrinks to half: entry i is read before entry i
- * is written and lies beyond every id written so far. Frees the address index. */
+/* A resolved reference: the node id (REF_NONE: no such node), RUN_START on the first of a run. */
+#define RUN_START (1u << 31)
+#define REF_NONE (RUN_START - 1u)
+
+/* Turns the pending target addresses into node ids, packed as 32-bit ids at the start of the same
+ * block, which then shrinks to half: entry i is read before entry i is written and lies beyond
+ * every id written so far. Frees the address index. */
 static uint32_t *resolve_refs(struct graph_builder *b, uint64_t *unresolved)
 {
 	uint32_t *ids = (uint32_t *)b->ref_dst;
@@ -134,53 +199,69 @@ static uint32_t *resolve_refs(struct graph_builder *b, uint64_t *unresolved)
 	index_nodes(b);
 	*unresolved = 0;
 	for (size_t i = 0; i < b->nrefs; i++) {
+		uint64_t a = b->ref_dst[i];
 		uint32_t id;
 
 		if (i + PREFETCH_AHEAD < b->nrefs)
-			ptrmap_prefetch(&b->index, b->ref_dst[i + PREFETCH_AHEAD]);
-		id = graph_builder_find(b, b->ref_dst[i]);
+			__builtin_prefetch(&b->index[addr_slot(b->ref_dst[i + PREFETCH_AHEAD] & ~1ull, b->index_mask)]);
+		id = graph_builder_find(b, a & ~1ull);
 
 		*unresolved += id == GRAPH_NONE;
-		ids[i] = id;
+		ids[i] = (id == GRAPH_NONE ? REF_NONE : id) | (a & 1 ? RUN_START : 0);
 	}
-	ptrmap_release(&b->index);
+	free(b->index);
+	b->index = NULL;
 	b->ref_dst = NULL;
-	return xrealloc(ids, b->nrefs * sizeof *ids);
+	return xrealloc(ids, (b->nrefs ? b->nrefs : 1) * sizeof *ids);
 }
 
-static void add_in(uint32_t *indeg, uint32_t v)
+/* The source of resolved reference i, *run being the run of i - 1 (SIZE_MAX before the first). */
+static uint32_t ref_src(const struct graph_builder *b, const uint32_t *ids, size_t i, size_t *run)
 {
-	if (indeg[v] != UINT32_MAX)
-		indeg[v]++;
+	if (ids[i] & RUN_START)
+		++*run;
+	return b->runs[*run];
 }
 
-/* Out-degrees into first[v + 1] and in-degrees into indeg, over the resolved references and the
- * known edges. */
-static void count_degrees(const struct graph_builder *b, const uint32_t *ids, uint64_t *first, uint32_t *indeg)
+/* One more reference found to v: marked, and its refcount counted down (to the surplus, at 0 when
+ * the references found reach it). */
+static void add_in(uint32_t *refcnt, uint8_t *mark, uint32_t v)
 {
-	for (size_t i = 0; i < b->nrefs; i++)
-		if (ids[i] != GRAPH_NONE) {
-			first[b->ref_src[i] + 1]++;
-			add_in(indeg, ids[i]);
+	mark[v] = MARK_REFD;
+	if (refcnt[v] != GRAPH_NONE && refcnt[v])
+		refcnt[v]--;
+}
+
+/* Out-degrees into first[v + 1], over the resolved references and the known edges; each target
+ * marked and its refcount counted down. */
+static void count_degrees(const struct graph_builder *b, const uint32_t *ids, uint32_t *first, uint32_t *refcnt, uint8_t *mark)
+{
+	size_t run = SIZE_MAX;
+
+	for (size_t i = 0; i < b->nrefs; i++) {
+		uint32_t src = ref_src(b, ids, i, &run), id = ids[i] & ~RUN_START;
+
+		if (id != REF_NONE) {
+			first[src + 1]++;
+			add_in(refcnt, mark, id);
 		}
+	}
 	for (size_t i = 0; i < b->nedges; i++) {
 		first[b->edge_src[i] + 1]++;
-		add_in(indeg, b->edge_dst[i]);
+		add_in(refcnt, mark, b->edge_dst[i]);
 	}
 }
 
-/* surplus[v] = refcount - references found, in place of the in-degree; returns how many nodes
- * have one (each will get an edge from `held`). */
-static uint64_t set_surplus(uint32_t *indeg_surplus, const uint32_t *refcnt, uint32_t n, uint32_t held, uint8_t *mark)
+/* surplus[v] = refcount - references found (what count_degrees left in refcnt, 0 where the
+ * refcount is not known); returns how many nodes have one (each will get an edge from `held`). */
+static uint64_t set_surplus(uint32_t *refcnt_surplus, uint32_t n, uint32_t held, uint8_t *mark)
 {
 	uint64_t count = 0;
 
 	for (uint32_t v = 0; v < n; v++) {
-		uint32_t d = indeg_surplus[v];
-
-		mark[v] = d ? MARK_REFD : 0;
-		indeg_surplus[v] = refcnt[v] != GRAPH_NONE && refcnt[v] > d ? refcnt[v] - d : 0;
-		if (held != GRAPH_NONE && v != held && indeg_surplus[v]) {
+		if (refcnt_surplus[v] == GRAPH_NONE)
+			refcnt_surplus[v] = 0;
+		if (held != GRAPH_NONE && v != held && refcnt_surplus[v]) {
 			mark[v] |= MARK_REFD;
 			count++;
 		}
@@ -192,18 +273,22 @@ static uint64_t set_surplus(uint32_t *indeg_surplus, const uint32_t *refcnt, uin
  * (node id order). first[v + 1] holds v's degree on entry; first[] ends as the row starts. */
 static void fill_rows(struct graph *g, const struct graph_builder *b, const uint32_t *ids, uint32_t held)
 {
-	uint64_t *pos = g->first;
+	uint32_t *pos = g->first;
+	size_t run = SIZE_MAX;
 
 	if (held != GRAPH_NONE)
-		pos[held + 1] += g->held;
+		pos[held + 1] += (uint32_t)g->held;
 	for (uint32_t v = 0; v < g->n; v++)
 		pos[v + 1] += pos[v];
 	/* pos[v] is v's next free slot; once filled it is v's end, so one shift makes the starts */
 	g->nedges = pos[g->n];
 	g->dst = xmalloc((g->nedges ? g->nedges : 1) * sizeof *g->dst);
-	for (size_t i = 0; i < b->nrefs; i++)
-		if (ids[i] != GRAPH_NONE)
-			g->dst[pos[b->ref_src[i]]++] = ids[i];
+	for (size_t i = 0; i < b->nrefs; i++) {
+		uint32_t src = ref_src(b, ids, i, &run), id = ids[i] & ~RUN_START;
+
+		if (id != REF_NONE)
+			g->dst[pos[src]++] = id;
+	}
 	for (size_t i = 0; i < b->nedges; i++)
 		g->dst[pos[b->edge_src[i]]++] = b->edge_dst[i];
 	if (held != GRAPH_NONE)
@@ -224,7 +309,7 @@ static void reach(const struct graph *g, uint32_t start, uint8_t *mark, uint32_t
 	while (head < *tail) {
 		uint32_t v = queue[head++];
 
-		for (uint64_t e = g->first[v]; e < g->first[v + 1]; e++)
+		for (uint32_t e = g->first[v]; e < g->first[v + 1]; e++)
 			if (!(mark[g->dst[e]] & MARK_SEEN)) {
 				mark[g->dst[e]] |= MARK_SEEN;
 				queue[(*tail)++] = g->dst[e];
@@ -236,7 +321,7 @@ static void reach(const struct graph *g, uint32_t start, uint8_t *mark, uint32_t
  * reallocation and one move of the rows after it. */
 static void insert_entries(struct graph *g, uint32_t garbage, const uint8_t *mark, const uint32_t *queue, size_t len, uint64_t k)
 {
-	uint64_t at = g->first[garbage + 1];
+	uint32_t at = g->first[garbage + 1];
 
 	g->dst = xrealloc(g->dst, (g->nedges + k) * sizeof *g->dst);
 	memmove(g->dst + at + k, g->dst + at, (g->nedges - at) * sizeof *g->dst);
@@ -244,7 +329,7 @@ static void insert_entries(struct graph *g, uint32_t garbage, const uint8_t *mar
 		if (mark[queue[i]] & MARK_ENTRY)
 			g->dst[at++] = queue[i];
 	for (uint32_t v = garbage + 1; v <= g->n; v++)
-		g->first[v] += k;
+		g->first[v] += (uint32_t)k;
 	g->nedges += k;
 }
 
@@ -274,6 +359,24 @@ static void attach_garbage(struct graph *g, uint32_t garbage, uint8_t *mark)
 	free(queue);
 }
 
+/* The node arrays move from the builder to the graph, trimmed to n; refcnt becomes surplus. */
+static void take_nodes(struct graph_builder *b, struct graph *g)
+{
+	size_t n = g->n ? g->n : 1;
+
+	g->addr = xrealloc(b->addr, n * sizeof *g->addr);
+	g->size = xrealloc(b->size, n * sizeof *g->size);
+	g->kind = xrealloc(b->kind, n * sizeof *g->kind);
+	g->surplus = xrealloc(b->refcnt, n * sizeof *g->surplus);
+	g->big = b->big;
+	g->nbig = b->nbig;
+	b->addr = NULL;
+	b->size = b->kind = b->refcnt = NULL;
+	b->big = NULL;
+}
+
+/* Peak: the builder's nodes (24 per node), the resolved ids and their runs (4 per reference and 4
+ * per run), the rows (4 per node and per edge) and the marks (1 per node). */
 void graph_build(struct graph_builder *b, struct graph *g, uint32_t held, uint32_t garbage)
 {
 	uint32_t n = (uint32_t)b->n;
@@ -282,23 +385,19 @@ void graph_build(struct graph_builder *b, struct graph *g, uint32_t held, uint32
 
 	memset(g, 0, sizeof *g);
 	g->n = n;
+	g->dropped = b->dropped;
 	if (held >= n)
 		held = GRAPH_NONE;
 	if (garbage >= n)
 		garbage = GRAPH_NONE;
 	ids = resolve_refs(b, &g->unresolved);
 	g->first = xcalloc((size_t)n + 1, sizeof *g->first);
-	g->surplus = xcalloc(n ? n : 1, sizeof *g->surplus);
-	count_degrees(b, ids, g->first, g->surplus);
-	mark = xmalloc(n ? n : 1);
-	g->held = set_surplus(g->surplus, b->refcnt, n, held, mark);
+	mark = xcalloc(n ? n : 1, 1);
+	count_degrees(b, ids, g->first, b->refcnt, mark);
+	g->held = set_surplus(b->refcnt, n, held, mark);
+	take_nodes(b, g);
 	fill_rows(g, b, ids, held);
 	free(ids);
-	g->addr = n ? xrealloc(b->addr, n * sizeof *g->addr) : b->addr;
-	g->size = n ? xrealloc(b->size, n * sizeof *g->size) : b->size;
-	g->kind = n ? xrealloc(b->kind, n * sizeof *g->kind) : b->kind;
-	b->addr = b->size = NULL;
-	b->kind = NULL;
 	graph_builder_release(b);
 	attach_garbage(g, garbage, mark);
 	free(mark);
@@ -308,11 +407,29 @@ void graph_release(struct graph *g)
 {
 	free(g->addr);
 	free(g->size);
+	free(g->big);
 	free(g->kind);
 	free(g->surplus);
 	free(g->first);
 	free(g->dst);
 	memset(g, 0, sizeof *g);
+}
+
+uint64_t graph_big_size(const struct graph *g, uint32_t v)
+{
+	size_t lo = 0, hi = g->nbig;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (g->big[mid].node == v)
+			return g->big[mid].size;
+		if (g->big[mid].node < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return g->size[v];
 }
 
 uint32_t graph_find(const struct graph *g, uint64_t addr)
@@ -341,7 +458,7 @@ uint32_t *graph_bfs_parents(const struct graph *g, const uint8_t *avoid)
 
 		if (v != GRAPH_ROOT && avoid && avoid[v])
 			continue; /* reached, never passed through */
-		for (uint64_t e = g->first[v]; e < g->first[v + 1]; e++) {
+		for (uint32_t e = g->first[v]; e < g->first[v + 1]; e++) {
 			uint32_t w = g->dst[e];
 
 			if (w != GRAPH_ROOT && parent[w] == GRAPH_NONE) {

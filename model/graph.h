@@ -3,50 +3,83 @@
  * each with its own size and kind; references are outgoing edges in compressed sparse rows.
  * On it: the dominator tree from node 0 (the synthetic root), retained sizes per node and per
  * kind, and the breadth-first shortest-path tree. Knows nothing of the target: census/ fills a
- * builder, report/ and cli/ read the graph. Compact by design: 32-bit node ids, no per-node
- * allocation; 32 bytes per node and 4 per edge once built (graph_idom needs 36 and 4 more while it
- * runs; a filled builder holds 24 per node and 12 per reference, and graph_build adds an index of
- * 32 to 64 per node while it resolves the references). */
+ * builder, report/ and cli/ read the graph. Compact by design: 32-bit node ids and edge offsets,
+ * no per-node allocation. Bytes at each stage (n nodes, e references; bench/graph.c measures them):
+ * a filled builder holds 20 per node, 8 per reference and 4 per run of references from one source;
+ * graph_build adds an index of 4 to 8 per node while it resolves them, then the rows (4 per node,
+ * 4 per edge) and 1 per node of marks; the graph holds 24 per node and 4 per edge (sizes are 32-bit,
+ * objects of 4 GiB or more kept apart); graph_idom needs 24 per node and 4 per edge more while it
+ * runs. */
 #ifndef PC_GRAPH_H
 #define PC_GRAPH_H
 
 #include "common/compat.h"
-#include "common/ptrmap.h"
 
 #define GRAPH_ROOT 0u          /* the synthetic root: the first node added */
 #define GRAPH_NONE UINT32_MAX  /* no node / no kind / refcount not known */
-#define GRAPH_MAX_NODES (UINT32_MAX - 1u)
+/* Node and reference caps keep every edge offset in 32 bits: references (by address and known)
+ * up to GRAPH_MAX_REFS, then at most one held and one garbage edge per node. Past them what comes
+ * is dropped and counted (graph_builder.full, graph.dropped): a heap that large would need over
+ * 16 GiB for its graph. */
+#define GRAPH_MAX_NODES ((1u << 30) - 1u)
+#define GRAPH_MAX_REFS ((1u << 31) - 1u)
 
 struct graph {
 	uint32_t n;          /* nodes; node 0 is the synthetic root */
 	uint64_t *addr;      /* per node: the object's address, 0 for synthetic nodes */
-	uint64_t *size;      /* per node: own bytes */
+	uint32_t *size;      /* per node: own bytes, or GRAPH_BIG_SIZE: see graph_size */
+	struct graph_big *big; /* the nodes of GRAPH_BIG_SIZE bytes or more, by node id */
+	size_t nbig;
 	uint32_t *kind;      /* per node: the caller's kind index, or GRAPH_NONE */
 	uint32_t *surplus;   /* per node: refcount minus the references found to it, 0 if none or not known */
-	uint64_t *first;     /* n + 1 entries: node v's references are dst[first[v] .. first[v + 1]) */
+	uint32_t *first;     /* n + 1 entries: node v's references are dst[first[v] .. first[v + 1]) */
 	uint32_t *dst;
 	uint64_t nedges;
 	uint64_t unresolved; /* references to addresses that are not nodes (dropped, not objects) */
+	uint64_t dropped;    /* references and nodes past GRAPH_MAX_REFS and GRAPH_MAX_NODES */
 	uint64_t held;       /* nodes given an edge from the held-from-C node (surplus > 0) */
 	uint64_t unreachable;/* nodes reachable from the root only through the garbage node */
 };
 
+/* An object of 4 GiB or more: its size, apart (graph.size holds GRAPH_BIG_SIZE). */
+#define GRAPH_BIG_SIZE UINT32_MAX
+struct graph_big {
+	uint32_t node;
+	uint64_t size;
+};
+
 /* Collects nodes and references while a census walks; graph_build turns it into a graph. */
 struct graph_builder {
-	struct ptrmap index;   /* address -> node id + 1: made by graph_build */
-	uint64_t *addr, *size;
-	uint32_t *kind, *refcnt;
+	uint32_t *index;       /* open addressing, address -> node id (GRAPH_NONE: empty): made by graph_build */
+	size_t index_mask;
+	uint64_t *addr;
+	uint32_t *size, *kind, *refcnt;
 	size_t n, cap;
-	uint32_t *ref_src;     /* pending references: source node, target address */
+	struct graph_big *big;
+	size_t nbig, capbig;
+	/* pending references' target addresses, in arrival order; bit 0 set on the first of each run
+	 * of references from one source (objects are aligned: an odd address is none) */
 	uint64_t *ref_dst;
 	size_t nrefs, caprefs;
+	uint32_t *runs;        /* each run's source node */
+	size_t nruns, capruns;
 	uint32_t *edge_src, *edge_dst; /* references between node ids known at once (synthetic nodes) */
 	size_t nedges, capedges;
-	bool full;             /* GRAPH_MAX_NODES reached: later nodes ignored */
+	uint64_t dropped;      /* nodes and references past the caps */
+	uint64_t limit;        /* 0, or the most graph_peak_bytes may reach: past it `over` is set */
+	bool full;             /* GRAPH_MAX_NODES reached or over: later nodes ignored */
+	bool over;             /* the limit was reached: later nodes and references ignored */
 };
 
 void graph_builder_init(struct graph_builder *b);
 void graph_builder_release(struct graph_builder *b);
+/* The most memory a graph of n nodes, e references and r runs of them takes at once, from the
+ * builder to graph_idom (whose GRAPH_PEAK_NODE bytes per node and GRAPH_PEAK_REF per edge are the
+ * peak unless the references come in more runs than there are nodes). A builder with a limit checks
+ * it every 65536 nodes and references. */
+#define GRAPH_PEAK_NODE 48u
+#define GRAPH_PEAK_REF 8u
+uint64_t graph_peak_bytes(uint64_t n, uint64_t e, uint64_t r);
 /* A node: addr 0 for a synthetic node (never looked up by address); refcnt its reference count
  * or GRAPH_NONE when it must not be compared (immortal, static, unknown). Returns its id,
  * GRAPH_NONE when the builder is full. Each address is added once (the census counts each object
@@ -74,6 +107,12 @@ void graph_add_edge(struct graph_builder *b, uint32_t src, uint32_t dst);
  * released (graph_builder_release again is harmless; graph_builder_init to reuse it). */
 void graph_build(struct graph_builder *b, struct graph *g, uint32_t held, uint32_t garbage);
 void graph_release(struct graph *g);
+/* Node v's own bytes. */
+uint64_t graph_big_size(const struct graph *g, uint32_t v);
+static inline uint64_t graph_size(const struct graph *g, uint32_t v)
+{
+	return g->size[v] != GRAPH_BIG_SIZE ? g->size[v] : graph_big_size(g, v);
+}
 /* The node at addr, GRAPH_NONE if none (a binary search over a sorted copy would cost memory:
  * this is a scan, for the few lookups a command makes). */
 uint32_t graph_find(const struct graph *g, uint64_t addr);
@@ -100,6 +139,6 @@ uint32_t *graph_bfs_parents(const struct graph *g, const uint8_t *avoid);
  * kids[first[v] .. first[v + 1]), largest retained first (ties: lower id first). first (g->n + 1) and kids (g->n) are
  * malloc'ed into *first and *kids. */
 void graph_dom_children(const struct graph *g, const uint32_t *idom, const uint64_t *retained_bytes,
-			uint64_t **first, uint32_t **kids);
+			uint32_t **first, uint32_t **kids);
 
 #endif

@@ -3,7 +3,8 @@
  * of three structures (a list of dicts, a dict of lists, a list of closures) equal the target's own
  * refcount-exact closure, byte for byte; `why` names the leak's holder path (a module global list
  * -> a closure's cell -> the Request) for all 1,000 requests; -f dot draws with Graphviz; the
- * retained report lists the holders and a missing kind is exit 17. The same on the free-threaded
+ * retained report lists the holders and a missing kind is exit 17; a graph over --max-memory is
+ * exit 20 and leaves the target running. The same on the free-threaded
  * builds under make check-ft. */
 #include "common/compat.h"
 
@@ -143,6 +144,34 @@ static void retained_report(const struct python *py, const char *pid, const stru
 		  "%s: a missing kind is exit 17: %s", py->label, err);
 }
 
+/* A graph over --max-memory: 200,000 floats take about 9 MiB as a graph (48 bytes per object at its
+ * peak), over 4M: exit 20 naming the graph, and the target runs on (a census without the limit
+ * then finds every float). */
+static void graph_over_limit(const struct python *py)
+{
+	static const char code[] = "import time\nx = [float(i) for i in range(200000)]\nprint('ready', flush=True)\ntime.sleep(600)\n";
+	char *argv[] = { (char *)py->path, "-c", (char *)code, NULL }, line[64], pid[16], err[4096];
+	const char *over[] = { "retained", "--max-memory", "4M", pid, NULL }, *ok[] = { "retained", "-n", "1", pid, NULL }, *at;
+	char *out = malloc(OUTMAX);
+	long long objects = -1;
+	struct proc p;
+	int rc;
+
+	cr_assert(h_spawn(&p, argv), "cannot start %s", py->path);
+	cr_assert(h_wait_line(&p, "ready", line, sizeof line, 60), "%s: workload not ready", py->label);
+	cr_assert(h_wait_sleeping(p.pid, 60), "%s: workload busy", py->label);
+	snprintf(pid, sizeof pid, "%d", (int)p.pid);
+	rc = h_pycensus(out, OUTMAX, err, sizeof err, over);
+	cr_expect(rc == 20 && strstr(err, "the object graph of") && strstr(err, "--max-memory (4.0 MiB)"),
+		  "%s: a graph over --max-memory 4M is exit 20 (got %d): %s", py->label, rc, err);
+	run_ok(py, ok, out);
+	at = strstr(out, "graph: ");
+	cr_expect(at && sscanf(at, "graph: %lld objects", &objects) == 1 && objects > 200000,
+		  "%s: after the refusal, a census finds %lld objects:\n%.1000s", py->label, objects, out);
+	free(out);
+	h_kill(&p);
+}
+
 ParameterizedTestParameters(integration, graph)
 {
 	static struct python found[H_MAX_PYTHONS];
@@ -177,6 +206,7 @@ static void check_graph(const struct python *py)
 	retained_report(py, pid, t, out);
 	free(out);
 	h_kill(&p);
+	graph_over_limit(py);
 }
 
 ParameterizedTest(struct python *py, integration, graph, .timeout = 300)

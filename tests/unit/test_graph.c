@@ -72,7 +72,7 @@ Test(graph, rows_keep_order_repeats_and_drop_unresolved)
 	expect_row(&g, 1, (uint32_t[]){ 3, 2, 3, 1 }, 4);
 	expect_row(&g, 2, (uint32_t[]){ 1 }, 1);
 	expect_row(&g, 3, NULL, 0);
-	cr_assert_eq(g.size[2], 20);
+	cr_assert_eq(graph_size(&g, 2), 20);
 	cr_assert_eq(g.kind[3], 7);
 	cr_assert_eq(g.addr[0], 0);
 	cr_assert_eq(graph_find(&g, 0x2000), 2);
@@ -85,6 +85,36 @@ Test(graph, rows_keep_order_repeats_and_drop_unresolved)
 	cr_assert_eq(g.surplus[0], 0);
 	cr_assert_eq(g.held, 0, "no held node given");
 	graph_release(&g);
+	graph_release(&g);
+}
+
+/* Sizes are kept in 32 bits, those of 4 GiB and more apart: each node keeps its own, and retained
+ * sizes sum them in 64 bits. An odd address (no object is) is an unresolved reference. */
+Test(graph, big_sizes_and_odd_addresses)
+{
+	static const uint64_t sizes[] = { 0, 5ull << 30, 100, UINT32_MAX, UINT32_MAX - 1, 3ull << 32 };
+	struct graph_builder b;
+	struct graph g;
+	uint64_t rb[6], rc[6];
+	uint32_t *idom;
+
+	graph_builder_init(&b);
+	for (uint32_t i = 0; i < 6; i++)
+		graph_add_node(&b, i ? ADDR(i) : 0, sizes[i], 0, GRAPH_NONE);
+	graph_add_edge(&b, 0, 1);
+	for (uint32_t i = 1; i < 5; i++)
+		graph_add_ref(&b, i, ADDR(i + 1));
+	graph_add_ref(&b, 5, ADDR(1) + 1);
+	graph_build(&b, &g, GRAPH_NONE, GRAPH_NONE);
+	cr_assert_eq(g.unresolved, 1);
+	for (uint32_t i = 0; i < 6; i++)
+		cr_assert_eq(graph_size(&g, i), sizes[i], "node %u: %llu bytes, want %llu", i,
+			     (unsigned long long)graph_size(&g, i), (unsigned long long)sizes[i]);
+	idom = graph_idom(&g);
+	graph_retained(&g, idom, rb, rc);
+	cr_assert_eq(rb[1], (5ull << 30) + 100 + UINT32_MAX + (UINT32_MAX - 1ull) + (3ull << 32));
+	cr_assert_eq(rb[4], (UINT32_MAX - 1ull) + (3ull << 32));
+	free(idom);
 	graph_release(&g);
 }
 
@@ -263,11 +293,11 @@ static void check_idom(const struct graph *g, const uint8_t *dom, const uint32_t
 static void check_retained(const struct graph *g, const uint8_t *dom, const uint64_t *rb, const uint64_t *rc)
 {
 	for (uint32_t d = 0; d < g->n; d++) {
-		uint64_t b = g->size[d], c = g->addr[d] != 0;
+		uint64_t b = graph_size(g, d), c = g->addr[d] != 0;
 
 		for (uint32_t v = 0; v < g->n; v++)
 			if (v != d && dom[(size_t)d * g->n + v]) {
-				b += g->size[v];
+				b += graph_size(g, v);
 				c += g->addr[v] != 0;
 			}
 		cr_assert_eq(rb[d], b, "retained bytes of %u: %lu, brute force %lu", d, (unsigned long)rb[d], (unsigned long)b);
@@ -333,8 +363,7 @@ static void check_bfs(const struct graph *g, const uint8_t *avoid)
 
 static void check_children(const struct graph *g, const uint32_t *idom, const uint64_t *rb)
 {
-	uint64_t *first;
-	uint32_t *kids, total = 0;
+	uint32_t *first, *kids, total = 0;
 
 	graph_dom_children(g, idom, rb, &first, &kids);
 	for (uint32_t p = 0; p < g->n; p++) {
