@@ -51,8 +51,8 @@ size_t prefetch_plan(struct prefetch *f, const uint64_t *addr, const uint32_t *l
 			}
 			continue;
 		}
-		if (last && r->addr < end)
-			continue; /* overlaps a span that may not grow: read alone later, if asked */
+		/* one that overlaps a span at its bound starts a span of its own, overlapping: types
+		 * read whole but 1 KiB apart overlap their neighbours, and every 64th was read alone */
 		f->v[f->n] = *r;
 		f->v[f->n].off = (uint32_t)total;
 		total += r->len;

@@ -4,7 +4,9 @@
  * calls instead; later reads inside a range are served from here until the next batch replaces
  * it. Like the chunks (attach/chunks.h), these are never reported by mem_local().
  *
- * This module is only the store: sorted, non-overlapping ranges over one buffer, bounded. */
+ * This module is only the store: ranges sorted by address over one buffer, bounded. A range may
+ * overlap the one before only by starting inside it and ending past it (a span that reached its
+ * bound), so the last range starting at or below an address is the one to look in. */
 #ifndef PC_PREFETCH_H
 #define PC_PREFETCH_H
 
@@ -28,7 +30,7 @@ struct pf_range {      /* a span, once planned */
 };
 
 struct prefetch {
-	struct pf_range *v; /* sorted by addr, non-overlapping */
+	struct pf_range *v; /* sorted by addr; see above for overlaps */
 	size_t n, cap;
 	uint8_t *buf;
 	size_t bufcap;

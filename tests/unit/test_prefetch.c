@@ -54,6 +54,30 @@ Test(attach_prefetch, a_page_apart_is_two_spans_and_a_span_stops_at_its_bound)
 	prefetch_release(&f);
 }
 
+/* Reads longer than their stride (types read whole, 1 KiB apart) overlap: at a span's bound the
+ * next one starts a span of its own over the end of the last, and every read is served. */
+Test(attach_prefetch, overlapping_reads_past_a_span_bound_are_all_served)
+{
+	enum { N = 200, STEP = 1024, LEN = 1500 };
+	uint64_t a[N];
+	uint32_t l[N];
+	struct prefetch f = { 0 };
+	size_t spans;
+
+	for (size_t i = 0; i < N; i++) {
+		a[i] = 0x700000 + i * STEP;
+		l[i] = LEN;
+	}
+	spans = prefetch_plan(&f, a, l, N);
+	cr_assert_gt(spans, 1, "200 KiB cannot be one span");
+	for (size_t i = 0; i < spans; i++)
+		cr_assert_leq(f.v[i].len, PREFETCH_SPAN_MAX);
+	for (size_t i = 0; i < N; i++)
+		cr_assert_not_null(prefetch_find(&f, a[i], l[i]), "read %zu at 0x%llx not served", i,
+				   (unsigned long long)a[i]);
+	prefetch_release(&f);
+}
+
 Test(attach_prefetch, a_batch_is_bounded_in_ranges)
 {
 	size_t n = PREFETCH_MAX_RANGES + 100;
