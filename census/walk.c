@@ -148,8 +148,10 @@ void walk_count(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, siz
 	uint64_t size = w->alloc ? walk_footprint(w, ty, addr, ob, have) : sizes_object(w->p, ty, addr, ob, have), d;
 
 	ty = &w->types.v[t]; /* sizes_object may have grown the table */
-	walk_graph_node(w, ty, addr, size, ob);
-	walk_inspect(w, ty, addr, ob, have);
+	if (w->gb) /* tested here: a call per object costs a census without a graph 2 % */
+		walk_graph_node(w, ty, addr, size, ob);
+	if (w->is)
+		walk_inspect(w, ty, addr, ob, have);
 	if (ty->exact_dict) {
 		note_dict(w, addr, size);
 	} else {

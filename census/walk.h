@@ -80,6 +80,7 @@ struct walk {
 	size_t cappools;
 	uint64_t *type_cands;     /* addresses of types its blocks name that no walk met yet */
 	size_t ncands, capcands;
+	bool types_known;         /* the last arena met few new types: the next is not read ahead */
 	/* exact dicts, and dict address -> owner type slot + 1 */
 	uint64_t *dicts;
 	size_t ndicts, capdicts;

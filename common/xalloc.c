@@ -20,12 +20,10 @@ void *xcalloc(size_t n, size_t size) { return check(calloc(n ? n : 1, size ? siz
 void *xrealloc(void *p, size_t n) { return check(realloc(p, n ? n : 1), n); }
 char *xstrdup(const char *s) { return check(strdup(s), strlen(s) + 1); }
 
-void xgrow(void **p, size_t *cap, size_t need, size_t size)
+void xgrow_to(void **p, size_t *cap, size_t need, size_t size)
 {
 	size_t c = *cap ? *cap : 16;
 
-	if (need <= *cap)
-		return;
 	while (c < need)
 		c *= 2;
 	*p = xrealloc(*p, c * size);
