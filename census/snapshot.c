@@ -358,6 +358,11 @@ static void set_graph_limit(struct snapshot_opts *o)
 	given = o->max_memory && o->max_memory != SNAPSHOT_UNBOUNDED && o->max_memory < m.bytes;
 	o->graph_limit = given ? o->max_memory : m.bytes == UINT64_MAX ? 0 : m.bytes; /* 0: neither known, no limit */
 	o->graph_limit_name = given ? "--max-memory" : "the memory pycensus may still take (MemAvailable, or the room under its memory cgroup's limit)";
+	/* what is held already is out of MemAvailable, but not out of --max-memory */
+	if (given && o->graph_held) {
+		o->graph_limit = o->graph_held < o->graph_limit ? o->graph_limit - o->graph_held : 1;
+		o->graph_limit_name = "--max-memory less what the first census holds (8 bytes per object)";
+	}
 }
 
 #define GRAPH_FIX "raise --max-memory (it bounds the copy of the arenas and, apart, the object graph) or free memory"

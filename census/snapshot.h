@@ -59,6 +59,9 @@ struct snapshot_opts {
 	 * when given (not none) and smaller than the memory pycensus may still take, else that room */
 	uint64_t graph_limit;
 	const char *graph_limit_name; /* what graph_limit is, for the error */
+	/* what the command already holds beside this census's graph (leaks: the first census's
+	 * object addresses), taken from a given --max-memory before the graph gets the rest */
+	uint64_t graph_held;
 };
 
 #define SNAPSHOT_MAX_MEMORY (256ull << 20)

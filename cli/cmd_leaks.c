@@ -251,6 +251,7 @@ static int leaks(struct leaks_args *a, struct graph_take *gt, struct leak_report
 	if ((rc = baseline(a, &c1, &base, &nbase, e)) == 0) {
 		t0 = mono_now() - c1.wall_s;
 		wait_until(t0 + a->interval);
+		a->opts.graph_held = nbase * sizeof *base;
 		rc = graph_take_pid(a->pid, &a->opts, a->quiet, true, gt, e);
 		r->seconds = mono_now() - gt->c.wall_s - t0;
 	}

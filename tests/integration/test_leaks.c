@@ -101,3 +101,63 @@ ParameterizedTest(struct python *py, integration, leaks, .timeout = 300)
 	}
 	free(out);
 }
+
+enum refusal { FITS, FIRST, SECOND };
+
+/* leaks under --max-memory K KiB: both censuses fit, or which one was refused (exit 20). */
+static enum refusal leaks_under(const struct python *py, const char *pid, long kib, char *out)
+{
+	char mem[32], err[4096];
+	const char *args[] = { "leaks", "-q", "-i", "0.2", "--max-memory", mem, pid, NULL };
+	int rc;
+
+	snprintf(mem, sizeof mem, "%ldK", kib);
+	rc = h_pycensus(out, OUTMAX, err, sizeof err, args);
+	cr_assert(rc == 0 || rc == 20, "%s: leaks --max-memory %s: %d %s", py->label, mem, rc, err);
+	if (rc == 0)
+		return FITS;
+	return strstr(err, "less what the first census holds") ? SECOND : FIRST;
+}
+
+/* The second census's graph shares --max-memory with the first's object addresses (8 bytes each,
+ * kept to tell new objects from old): just above the least budget the first census fits in, the
+ * second is refused for them (200,000 floats: 1.6 MiB of addresses), and named so. One
+ * interpreter: a bisection of about a dozen runs. */
+Test(integration, leaks_budget_holds_the_first_census, .timeout = 300)
+{
+	static const char code[] = "import time\nx = [float(i) for i in range(200000)]\nprint('ready', flush=True)\ntime.sleep(600)\n";
+	struct python py[H_MAX_PYTHONS];
+	char line[64], pid[16], *out = malloc(OUTMAX);
+	long lo = 4096, hi = 64 * 1024; /* KiB: the first census is refused at lo, both fit at hi */
+	enum refusal at_hi;
+	struct proc p;
+
+	if (h_find_pythons_core(py, H_MAX_PYTHONS) == 0)
+		cr_skip_test("no interpreter found");
+	char *argv[] = { (char *)py[0].path, "-c", (char *)code, NULL };
+	cr_assert(h_spawn(&p, argv), "cannot start %s", py[0].path);
+	cr_assert(h_wait_line(&p, "ready", line, sizeof line, 60), "%s: workload not ready", py[0].label);
+	cr_assert(h_wait_sleeping(p.pid, 60), "%s: workload busy", py[0].label);
+	snprintf(pid, sizeof pid, "%d", (int)p.pid);
+	cr_assert_eq(leaks_under(&py[0], pid, lo, out), FIRST, "%s: 4 MiB holds the graph of 200,000 floats", py[0].label);
+	cr_assert_eq(leaks_under(&py[0], pid, hi, out), FITS, "%s: 64 MiB does not hold two censuses of 200,000 floats",
+		     py[0].label);
+	at_hi = FITS;
+	while (hi - lo > 32) {
+		long mid = lo + (hi - lo) / 2;
+		enum refusal r = leaks_under(&py[0], pid, mid, out);
+		if (r == FIRST) {
+			lo = mid;
+		} else {
+			hi = mid;
+			at_hi = r;
+		}
+	}
+	cr_expect_eq(at_hi, SECOND, "%s: at %ld KiB, 32 KiB over the least the first census fits in, the second census "
+		     "was not refused for the first one's addresses", py[0].label, hi);
+	if (at_hi == SECOND)
+		fprintf(stderr, "  %-14s leaks: the first census fits from %ld KiB, the second is refused there\n", py[0].label,
+			hi);
+	free(out);
+	h_kill(&p);
+}
