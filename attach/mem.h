@@ -71,6 +71,10 @@ void mem_add_region_unsorted(struct mem *m, uint64_t addr, const void *data, uin
 void mem_sort_regions(struct mem *m);
 /* Local pointer for [addr, addr+len) when it lies in one cached region, else NULL. Never remote. */
 const uint8_t *mem_local(struct mem *m, uint64_t addr, uint64_t len);
+/* mem_local, or the batch read ahead (mem_prefetch) when it holds [addr, addr+len): bytes to
+ * parse in place where mem_read would copy them (a type, 1 KiB, per class of 60,000). Valid
+ * until the next mem_prefetch or mem_prefetch_drop. */
+const uint8_t *mem_peek(struct mem *m, uint64_t addr, uint64_t len);
 /* A region may be covered without being held (its data NULL): a streamed census registers every
  * arena so that "is this in the arenas" stays one question while only a window of them is in
  * memory. mem_local() answers NULL there and reads go to the target; mem_covered() says whether a

@@ -255,10 +255,11 @@ static void type_read_lens(const struct pyoffsets *o, size_t *want, size_t *tsz)
 	*want = (size_t)o->heaptype_size + (sz && sz <= 64 ? MEMBER_CHUNK * sz : 0);
 }
 
-/* Reads the type at addr into b: its PyHeapTypeObject and the member array after it in one read
- * when they are readable (one syscall per class, not three, on 60,000 classes), else its
- * PyTypeObject alone. The bytes read, or 0. */
-static size_t read_type_bytes(struct pyproc *p, uint64_t addr, uint8_t *b, size_t len)
+/* The type at addr, in *b: its PyHeapTypeObject and the member array after it in one read when
+ * they are readable (one syscall per class, not three, on 60,000 classes), else its PyTypeObject
+ * alone; in place when a batch read ahead holds it (no copy of 1 KiB per class), else read into
+ * buf (len bytes). The bytes there, or 0. */
+static size_t read_type_bytes(struct pyproc *p, uint64_t addr, uint8_t *buf, size_t len, const uint8_t **b)
 {
 	const struct pyoffsets *o = &p->L.off;
 	size_t tsz, want, hsz = (size_t)o->heaptype_size;
@@ -267,9 +268,15 @@ static size_t read_type_bytes(struct pyproc *p, uint64_t addr, uint8_t *b, size_
 	/* both sizes may come from the target itself (3.13's _Py_DebugOffsets): bounded here */
 	if (hsz > len || tsz > len)
 		return 0;
-	if (want <= len && want >= tsz && pyproc_readable(p, addr, want) && mem_read(&p->mem, addr, b, want, NULL) == 0)
-		return want;
-	if (pyproc_readable(p, addr, tsz) && mem_read(&p->mem, addr, b, tsz, NULL) == 0)
+	*b = buf;
+	if (want <= len && want >= tsz) {
+		if ((*b = mem_peek(&p->mem, addr, want)) != NULL)
+			return want;
+		*b = buf;
+		if (pyproc_readable(p, addr, want) && mem_read(&p->mem, addr, buf, want, NULL) == 0)
+			return want;
+	}
+	if (pyproc_readable(p, addr, tsz) && mem_read(&p->mem, addr, buf, tsz, NULL) == 0)
 		return tsz;
 	return 0;
 }
@@ -306,14 +313,15 @@ void typetab_prefetch(struct typetab *t, struct pyproc *p, const uint64_t *addrs
 static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct pytype *ty, int depth)
 {
 	const struct pyoffsets *o = &p->L.off;
-	uint8_t b[TYPE_READ_MAX];
+	uint8_t buf[TYPE_READ_MAX];
+	const uint8_t *b;
 	char name[256];
 	size_t got;
 
 	/* types (>= 408 bytes) never live in pymalloc's arenas; a free-threaded build's copied
 	 * mimalloc pages hold its heap types with the other GC objects */
 	if ((addr & 7) || (!py_is_free_threaded(&p->L) && mem_covered(&p->mem, addr, 8)) ||
-	    !(got = read_type_bytes(p, addr, b, sizeof b)))
+	    !(got = read_type_bytes(p, addr, buf, sizeof buf, &b)))
 		return false;
 	memset(ty, 0, sizeof *ty);
 	ty->addr = addr;
@@ -331,9 +339,12 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 	if (mem_read_cstr(&p->mem, rd64(b, o->tp_name), name, sizeof name, NULL) < 0 || !plausible_name(name))
 		return false;
 	if (ty->heap) {
-		if (got < (size_t)o->heaptype_size &&
-		    (got = (size_t)o->heaptype_size, mem_read(&p->mem, addr, b, got, NULL) < 0))
-			return false;
+		if (got < (size_t)o->heaptype_size) {
+			got = (size_t)o->heaptype_size;
+			if (mem_read(&p->mem, addr, buf, got, NULL) < 0)
+				return false;
+			b = buf;
+		}
 		ty->cached_keys = rd64(b, o->ht_cached_keys);
 	}
 	ty->pre = layout_preheader(&p->L, ty->flags);
