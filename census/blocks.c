@@ -64,15 +64,38 @@ static bool gc_word_ok(const struct walk *w, uint64_t next)
 	return next == 0 || (next & 7) == 0 || is_gc_head(w, next);
 }
 
+/* A tracked object's _gc_next is a generation head or another object's GC head, with that object
+ * right after it. Checked where the successor lies outside the arenas: a block of pointers to
+ * classes (a list's items) reads as an object there when the process is not position-independent
+ * (Debian's /usr/bin/python3.11: the malloc heap's addresses are below 2^31, so a pointer passes
+ * for a refcount and the next one is a type), and its "successor" is a class object's start, not
+ * a GC head: the "object" after it has a name pointer for a type. Such a process's heap starts
+ * above 0x400000 (its load address), so only counts that high are checked: few live objects hold
+ * as many references, and a successor freed meanwhile (a census read as the target runs) cannot
+ * make an ordinary object go uncounted. */
+#define SUSPECT_REFCNT (UINT64_C(1) << 22)
+static bool successor_is_object(struct walk *w, uint64_t next)
+{
+	uint8_t ob[16];
+
+	next &= ~PY_GC_NEXT_COLLECTING_FLAGS;
+	if (is_gc_head(w, next) || mem_covered(&w->p->mem, next, 16))
+		return true;
+	if (mem_read(&w->p->mem, next + 16, ob, sizeof ob, NULL) < 0)
+		return false;
+	return walk_plausible_object(w, ob) && walk_type_of(w, ob) >= 0;
+}
+
 /* A tracked in-arena object whose successor on its GC list lies outside every arena: the start
  * of a run of outside objects (class objects, big containers) for walk_outside(). */
-static void note_gc_next(struct walk *w, uint64_t next)
+static void note_gc_next(struct walk *w, uint64_t next, uint64_t from)
 {
 	next &= ~(uint64_t)3;
 	if (!next || mem_covered(&w->p->mem, next, 16) || is_gc_head(w, next))
 		return;
-	xgrow((void **)&w->starts, &w->capstarts, w->nstarts + 1, sizeof *w->starts);
+	xgrow((void **)&w->starts, &w->capstarts, w->nstarts + 2, sizeof *w->starts);
 	w->starts[w->nstarts++] = next;
+	w->starts[w->nstarts++] = from;
 }
 
 static bool recognise(struct walk *w, const uint8_t *b, uint64_t addr, unsigned bs)
@@ -92,11 +115,12 @@ static bool recognise(struct walk *w, const uint8_t *b, uint64_t addr, unsigned 
 		if (ty->flags & PC_TPFLAGS_HAVE_GC) {
 			/* the GC head sits right before the object, after any managed-dict words */
 			uint64_t next = rd64(b, pre - 16), prev = rd64(b, pre - 8);
-			if (!gc_word_ok(w, next) || !gc_prev_ok(next, prev))
+			if (!gc_word_ok(w, next) || !gc_prev_ok(next, prev) ||
+			    (next && rd64(ob, 0) >= SUSPECT_REFCNT && !successor_is_object(w, next)))
 				continue;
 			if (next) {
 				w->c->gc_tracked++;
-				note_gc_next(w, next);
+				note_gc_next(w, next, addr + pre - 16);
 			}
 		}
 		walk_count(w, t, addr + pre, ob, bs - pre);

@@ -25,9 +25,10 @@ struct node {
 struct outside {
 	struct node *v;
 	size_t n, cap;
-	struct ptrmap seen;
-	uint64_t *frontier;
+	struct ptrmap seen;  /* nodes kept */
+	uint64_t *frontier;  /* pairs: a node to read, and the node whose _gc_next led there */
 	size_t nfront, capfront;
+	uint64_t unlinked;   /* nodes whose _gc_prev did not lead back: not on a GC list */
 };
 
 static bool is_head(const struct walk *w, uint64_t a)
@@ -38,38 +39,60 @@ static bool is_head(const struct walk *w, uint64_t a)
 	return false;
 }
 
-static void push_front(struct walk *w, struct outside *o, uint64_t gc)
+static void push_front(struct walk *w, struct outside *o, uint64_t gc, uint64_t from)
 {
 	gc &= ~(uint64_t)3;
 	if (!gc || (gc & 7) || is_head(w, gc) || mem_covered(&w->p->mem, gc, 16) || ptrmap_get(&o->seen, gc, NULL))
 		return;
-	ptrmap_put(&o->seen, gc, 1);
-	xgrow((void **)&o->frontier, &o->capfront, o->nfront + 1, sizeof *o->frontier);
+	xgrow((void **)&o->frontier, &o->capfront, o->nfront + 2, sizeof *o->frontier);
 	o->frontier[o->nfront++] = gc;
+	o->frontier[o->nfront++] = from;
 }
 
-/* One round: read the heads of every frontier node, keep them, queue their successors. */
+/* Whether the node read in hdr, reached through from's _gc_next, links back to it. A list read as
+ * the target runs may change between the two reads, and a collection reuses _gc_prev for its
+ * counts: then the link is taken as it is. Stopped and outside a collection, a node that does not
+ * link back was reached through words that only looked like a tracked object's (Debian's 3.11 on
+ * a Sphinx build: one, whose "object" was a string's bytes, made every census partial). */
+static bool links_back(const struct walk *w, const uint8_t *hdr, uint64_t from)
+{
+	uint64_t prev;
+
+	if (w->live || w->resumed || w->p->gc_collecting)
+		return true;
+	memcpy(&prev, hdr + 8, 8);
+	return (prev & ~PY_GC_PREV_FLAGS) == (from & ~PY_GC_PREV_FLAGS);
+}
+
+/* One round: read the heads of every frontier node, keep those that link back, queue their
+ * successors. A node is marked seen once kept: a false link to it first does not hide it from
+ * its true predecessor. */
 static void round_once(struct walk *w, struct outside *o)
 {
-	size_t n = o->nfront, base = o->n;
+	size_t n = o->nfront / 2, base = o->n;
 	struct mem_req *reqs = xcalloc(n, sizeof *reqs);
 	uint64_t *front = o->frontier;
 
 	xgrow((void **)&o->v, &o->cap, o->n + n, sizeof *o->v);
 	for (size_t i = 0; i < n; i++) {
-		o->v[base + i].gc = front[i];
-		reqs[i] = (struct mem_req){ front[i], o->v[base + i].hdr, 32, false };
+		o->v[base + i].gc = front[2 * i];
+		reqs[i] = (struct mem_req){ front[2 * i], o->v[base + i].hdr, 32, false };
 	}
 	mem_readv(&w->p->mem, reqs, n);
 	o->frontier = NULL;
 	o->nfront = o->capfront = 0;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t next;
-		if (!reqs[i].ok)
+		uint64_t next, gc = front[2 * i];
+		if (!reqs[i].ok || ptrmap_get(&o->seen, gc, NULL))
 			continue;
+		if (!links_back(w, o->v[base + i].hdr, front[2 * i + 1])) {
+			o->unlinked++;
+			continue;
+		}
+		ptrmap_put(&o->seen, gc, 1);
 		o->v[o->n++] = o->v[base + i];
 		memcpy(&next, o->v[o->n - 1].hdr, 8);
-		push_front(w, o, next);
+		push_front(w, o, next, gc);
 	}
 	free(reqs);
 	free(front);
@@ -80,14 +103,17 @@ static void discover(struct walk *w, struct outside *o)
 	for (unsigned g = 0; g < w->ngc_heads; g++) {
 		uint64_t next;
 		if (mem_read_u64(&w->p->mem, w->gc_heads[g], &next, NULL) == 0)
-			push_front(w, o, next);
+			push_front(w, o, next, w->gc_heads[g]);
 	}
-	for (size_t i = 0; i < w->nstarts; i++)
-		push_front(w, o, w->starts[i]);
+	for (size_t i = 0; i + 1 < w->nstarts; i += 2)
+		push_front(w, o, w->starts[i], w->starts[i + 1]);
 	while (o->nfront && o->n < MAX_OUTSIDE)
 		round_once(w, o);
 	if (o->nfront)
 		census_warn(w->c, "GC lists hold over %u objects outside the arenas; the rest were skipped", MAX_OUTSIDE);
+	if (o->unlinked)
+		census_warn(w->c, "%llu nodes reached through a GC link do not link back to where it came from (not on a GC list); ignored",
+			    (unsigned long long)o->unlinked);
 }
 
 /* Counts the outside object whose GC head is at gc, copied by r, of type slot. */

@@ -254,6 +254,7 @@ static void census_walk(struct source *src, struct pyproc *p, struct walk *w, co
 		census_arenas(p, w, o);
 	if (o->pause == PAUSE_COPY && (!py_is_free_threaded(&p->L) || w->mi_copied) && source_resume(src)) {
 		w->live = live;
+		w->resumed = true;
 		if (!early)
 			census_arenas(p, w, o);
 		census_rest(p, w, o, c);

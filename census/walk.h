@@ -73,7 +73,8 @@ struct walk {
 	/* a direct-mapped cache in front of the type table: most blocks hit it */
 	uint64_t tcache_addr[WALK_TCACHE];
 	int64_t tcache_slot[WALK_TCACHE];
-	/* GC nodes outside the arenas that in-arena tracked objects point to */
+	/* GC nodes outside the arenas that in-arena tracked objects point to: pairs of the node and
+	 * the GC head of the object whose _gc_next it is */
 	uint64_t *starts;
 	size_t nstarts, capstarts;
 	struct pool_seen *pools;  /* the pools of the arena being walked, inspected once */
@@ -98,6 +99,7 @@ struct walk {
 	uint64_t bad_outside;   /* outside GC objects skipped: unreadable, or no valid type */
 	uint64_t changed;       /* objects read twice (type, then fields) that differed: skipped */
 	bool live;              /* arenas read while the target runs (--nonblocking; --pause copy streamed) */
+	bool resumed;           /* what is not in the copies is read as the target runs (--pause copy) */
 	uint64_t changed_pools; /* streamed and live: pool headers that changed, window by window */
 	uint8_t *pool_buf;      /* live: a pool read again, its header caught mid-update (blocks.c) */
 	uint64_t reread_pools;

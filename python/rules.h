@@ -37,6 +37,10 @@ enum py_build py_free_threaded(const uint8_t *raw, size_t len, uint32_t version_
  * incremental one (refused above). An object the collector holds on its tentatively unreachable
  * list carries it; a census that reads the target as it runs, or stopped mid-collection, meets it. */
 #define PY_GC_NEXT_COLLECTING_FLAGS UINT64_C(3)
+/* The flag bits of _gc_prev below the predecessor's address: _PyGC_PREV_MASK_FINALIZED (1) and
+ * _PyGC_PREV_MASK_COLLECTING (2), _PyGC_PREV_SHIFT 2 (Include/internal/pycore_gc.h, 3.8-3.15).
+ * Outside a collection a tracked object's _gc_prev, masked, is the node whose _gc_next it is. */
+#define PY_GC_PREV_FLAGS UINT64_C(3)
 
 /* Up to 3.11, obmalloc.c defines the exported _PyObject_DebugMallocStats only WITH_PYMALLOC, so
  * its absence means a build without pymalloc; from 3.12 it exists either way. */
