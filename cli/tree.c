@@ -28,6 +28,10 @@ const char *tree_role(const char *cmdline, const char *parent_cmdline, bool root
 {
 	bool same = parent_cmdline && strcmp(cmdline, parent_cmdline) == 0;
 
+	/* the fork server's workers are its forks: its command line, under it (they were named
+	 * "multiprocessing forkserver" like their parent); 32 characters, the role column's width */
+	if (same && !root && strstr(cmdline, "multiprocessing.forkserver"))
+		return "multiprocessing forkserver child";
 	for (size_t i = 0; i < PC_ARRAY_LEN(marks); i++)
 		if (strstr(cmdline, marks[i].mark))
 			return marks[i].role;

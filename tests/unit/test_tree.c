@@ -61,6 +61,9 @@ Test(tree, roles)
 	cr_expect_str_eq(tree_role(spawn, "python3 app.py", false), "multiprocessing child (spawn)");
 	cr_expect_str_eq(tree_role("python3 -c from multiprocessing.resource_tracker import main;main(5)", "x", false),
 			 "multiprocessing resource tracker");
+	static const char *const fs = "python3 -B -c from multiprocessing.forkserver import main; main(8, 9, ['__main__'])";
+	cr_expect_str_eq(tree_role(fs, "python3 app.py", false), "multiprocessing forkserver");
+	cr_expect_str_eq(tree_role(fs, fs, false), "multiprocessing forkserver child");
 	cr_expect_str_eq(tree_role("gunicorn: worker [app]", "gunicorn: master [app]", false), "gunicorn worker");
 	cr_expect_str_eq(tree_role("/venv/bin/gunicorn app:app -w 2", "bash", true), "gunicorn master");
 	cr_expect_str_eq(tree_role("/venv/bin/gunicorn app:app -w 2", "/venv/bin/gunicorn app:app -w 2", false),
