@@ -5,8 +5,11 @@
  *  - its DWARF: built with -g -fno-eliminate-unused-debug-types, the object file describes every
  *    struct the headers declare, so tools/gen_layouts reads python/layout_fields.def's rows from
  *    it (LABEL=FILE) as it does from a libpython's DWARF;
+ *  - its .PyRuntime section: _Py_DebugOffsets as such a build starts _PyRuntime with;
  *  - its output: run, it prints the mimalloc offsets python/mimalloc.c's struct pymi holds, in
  *    that struct's initializer form, for a free-threaded configuration (-DPy_GIL_DISABLED=1).
+ * Linked with unresolved symbols left at 0 (-no-pie): the 3.13 runtime initialiser names
+ * libpython's objects, whose addresses nothing here uses.
  *
  * Py_BUILD_CORE: the internal headers refuse to be included without it. */
 #define Py_BUILD_CORE 1
@@ -38,6 +41,21 @@
 #endif
 #if __has_include("internal/pycore_interp_structs.h")
 #include "internal/pycore_interp_structs.h"
+#endif
+
+/* _Py_DebugOffsets as the build initialises the start of _PyRuntime (Python/pylifecycle.c), in the
+ * section the build keeps _PyRuntime in: tools/ft-layouts compares these bytes with a real
+ * build's, and the unit tests read them as they read a libpython's .PyRuntime. 3.14+ have a macro
+ * for it; 3.13 initialises the whole runtime state at once. */
+#if PY_VERSION_HEX >= 0x030e0000
+#include "internal/pycore_debug_offsets.h"
+__attribute__((section(".PyRuntime"), used)) _Py_DebugOffsets ftprobe_runtime =
+	_Py_DebugOffsets_INIT(_Py_Debug_Cookie);
+#else
+#include "internal/pycore_ceval.h" /* Py_DEFAULT_RECURSION_LIMIT, used by the INIT macros */
+#include "internal/pycore_runtime_init.h"
+__attribute__((section(".PyRuntime"), used)) _PyRuntimeState ftprobe_runtime =
+	_PyRuntimeState_INIT(ftprobe_runtime, _Py_Debug_Cookie);
 #endif
 
 /* Objects/codeobject.c's, in no header (3.8-3.15): what PyCodeObject.co_extra points to
@@ -79,7 +97,8 @@ int main(void)
 	size_t byte = 0;
 	unsigned shift = 0, mask = 0;
 
-	printf("/* %s, MI_MALLOC_VERSION %d */\n", PY_VERSION, MI_MALLOC_VERSION);
+	printf("/* %s, MI_MALLOC_VERSION %d, _Py_DebugOffsets %zu bytes */\n", PY_VERSION, MI_MALLOC_VERSION,
+	       sizeof(_Py_DebugOffsets));
 	P(segment_size, MI_SEGMENT_SIZE);
 	P(slice_size, MI_SEGMENT_SLICE_SIZE);
 	P(slices_max, MI_SLICES_PER_SEGMENT + 1);
@@ -145,9 +164,10 @@ int main(void)
 	return 0;
 }
 #else
-/* A GIL build's headers: the DWARF is all that is wanted. */
+/* A GIL build's headers: the DWARF and .PyRuntime are what is wanted. */
 int main(void)
 {
+	printf("/* %s, GIL build, _Py_DebugOffsets %zu bytes */\n", PY_VERSION, sizeof(_Py_DebugOffsets));
 	return 0;
 }
 #endif

@@ -767,6 +767,58 @@ Test(layout_debug_offsets, every_provisioned_build_matches_its_table)
 		cr_skip_test("no provisioned interpreter");
 }
 
+/* A file under the provision prefix ($PYCENSUS_PROVISION, default ~/.cache/pycensus/pythons). */
+static bool in_prefix(const char *rel, char *path, size_t len)
+{
+	const char *top = getenv("PYCENSUS_PROVISION"), *home = getenv("HOME");
+	char dflt[256];
+
+	if (!top) {
+		snprintf(dflt, sizeof dflt, "%s/.cache/pycensus/pythons", home ? home : "/root");
+		top = dflt;
+	}
+	snprintf(path, len, "%s/%s", top, rel);
+	return access(path, R_OK) == 0;
+}
+
+/* The free-threaded tables against the _Py_DebugOffsets of their build: 3.13.15t's (DWARF) against
+ * libpython3.13t.so's own bytes; 3.14t's and 3.15t's (from the headers, through gdb and
+ * layout_fields.def) against the .PyRuntime of tools/ft-layouts' probe, which CPython's own
+ * initialiser (_Py_DebugOffsets_INIT: offsetof on the same headers) fills. Each says
+ * free-threaded, ranks its table first, and every field it carries equals the table's.
+ * (tools/ft-layouts --check shows the probe's bytes equal the real builds' where they exist:
+ * 3.13.15t, and 3.14.10 and 3.15.2 with the GIL.) */
+Test(free_threaded, tables_match_their_debug_offsets)
+{
+	static const struct {
+		const char *file, *by;
+		struct real_build b;
+	} builds[] = {
+		{ "3.13t/lib/libpython3.13t.so.1.0", "tools/build-freethreaded", { "13", "3.13.15-ft", 0x030d0ff0u } },
+		{ "ft-headers/3.14/ftprobe", "tools/ft-layouts", { "14", "3.14.10-ft-headers", 0x030e0af0u } },
+		{ "ft-headers/3.15/ftprobe", "tools/ft-layouts", { "15", "3.15.2-ft-headers", 0x030f02f0u } },
+	};
+	uint8_t buf[1024];
+	char path[512];
+	unsigned checked = 0;
+
+	for (size_t i = 0; i < PC_ARRAY_LEN(builds); i++) {
+		const struct real_build *b = &builds[i].b;
+		size_t len = layout_debug_offsets_len(b->hex);
+
+		if (!in_prefix(builds[i].file, path, sizeof path)) {
+			fprintf(stderr, "free_threaded: %s: no %s (%s): skipped\n", b->source, path, builds[i].by);
+			continue;
+		}
+		check_own_bytes(path, b);
+		cr_assert(read_pyruntime(path, buf, len));
+		cr_expect_eq(py_free_threaded(buf, len, b->hex), PY_BUILD_FREE_THREADED, "%s", path);
+		checked++;
+	}
+	if (!checked)
+		cr_skip_test("no free-threaded build or probe at hand");
+}
+
 /* Upstream 3.13.0 and Debian's 3.13.18 differ (PyGC_Head alignment): each build's bytes rank its
  * own table first, so a target picks right before any memory is validated. */
 Test(layout_debug_offsets, upstream_3_13_ranks_its_own_table_first)
