@@ -698,8 +698,8 @@ static const struct pylayout_gen *table_named(const char *source)
 	return NULL;
 }
 
-/* The builds tools/provision-pythons installs (Debian's: static, stripped, .PyRuntime kept). */
-static bool provisioned(const char *minor, char *path, size_t len)
+/* A file under the provision prefix ($PYCENSUS_PROVISION, default ~/.cache/pycensus/pythons). */
+static bool in_prefix(const char *rel, char *path, size_t len)
 {
 	const char *top = getenv("PYCENSUS_PROVISION"), *home = getenv("HOME");
 	char dflt[256];
@@ -708,8 +708,17 @@ static bool provisioned(const char *minor, char *path, size_t len)
 		snprintf(dflt, sizeof dflt, "%s/.cache/pycensus/pythons", home ? home : "/root");
 		top = dflt;
 	}
-	snprintf(path, len, "%s/3.%s/usr/bin/python3.%s", top, minor, minor);
+	snprintf(path, len, "%s/%s", top, rel);
 	return access(path, R_OK) == 0;
+}
+
+/* The builds tools/provision-pythons installs (Debian's: static, stripped, .PyRuntime kept). */
+static bool provisioned(const char *minor, char *path, size_t len)
+{
+	char rel[64];
+
+	snprintf(rel, sizeof rel, "3.%s/usr/bin/python3.%s", minor, minor);
+	return in_prefix(rel, path, len);
 }
 
 struct real_build {
@@ -765,20 +774,6 @@ Test(layout_debug_offsets, every_provisioned_build_matches_its_table)
 	}
 	if (!checked)
 		cr_skip_test("no provisioned interpreter");
-}
-
-/* A file under the provision prefix ($PYCENSUS_PROVISION, default ~/.cache/pycensus/pythons). */
-static bool in_prefix(const char *rel, char *path, size_t len)
-{
-	const char *top = getenv("PYCENSUS_PROVISION"), *home = getenv("HOME");
-	char dflt[256];
-
-	if (!top) {
-		snprintf(dflt, sizeof dflt, "%s/.cache/pycensus/pythons", home ? home : "/root");
-		top = dflt;
-	}
-	snprintf(path, len, "%s/%s", top, rel);
-	return access(path, R_OK) == 0;
 }
 
 /* The free-threaded tables against the _Py_DebugOffsets of their build: 3.13.15t's (DWARF) against
