@@ -114,8 +114,11 @@ check: deps
 # Free-threaded CPython (PEP 703): tools/build-freethreaded builds 3.13t once from Debian's
 # python3.13 source package (about 15-25 minutes on 2 cores, cached; a rerun takes milliseconds),
 # then its unit and integration tests run. Not part of check: the build alone would double it.
+# tools/ft-layouts --check: the headers-only method of the 3.14t/3.15t tables gives the DWARF's
+# tables where pycensus has DWARF (3.13t's own headers; 3.14 and 3.15 built with the GIL).
 check-ft: deps
 	@tools/build-freethreaded
+	tools/ft-layouts --check
 	@$(MAKE) --no-print-directory pycensus $(BUILD)/test_unit $(BUILD)/test_integration fixtures
 	PYCENSUS_FIXTURES=$(FIXDIR) tools/run-tests $(BUILD)/unit-ft.log $(BUILD)/test_unit --filter 'free_threaded/*'
 	$(TEST_ENV) PYCENSUS=$(CURDIR)/pycensus PYCENSUS_WORKLOADS=$(CURDIR)/tests/integration/workloads PYCENSUS_FIXTURES=$(FIXDIR) \

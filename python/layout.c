@@ -106,6 +106,14 @@ bool layout_table_free_threaded(const struct pylayout_gen *g)
 	return g->off.ob_ref_local >= 0;
 }
 
+bool layout_table_from_headers(const struct pylayout_gen *g)
+{
+	static const char tag[] = "-headers"; /* gen_layouts labels them 3.X.Y-ft-headers */
+	size_t n = strlen(g->source);
+
+	return n >= sizeof tag - 1 && strcmp(g->source + n - (sizeof tag - 1), tag) == 0;
+}
+
 int layout_lookup(int major, int minor, struct pylayout *out, struct pc_err *e)
 {
 	char list[128];

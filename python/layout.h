@@ -115,6 +115,10 @@ size_t layout_candidates_build(int major, int minor, bool free_threaded, const s
 			       size_t max, bool *newer, struct pc_err *e);
 /* Whether a generated table is a free-threaded build's (its PyObject has ob_ref_local). */
 bool layout_table_free_threaded(const struct pylayout_gen *g);
+/* Whether a table was generated from a CPython's headers alone (tools/ft-layouts: 3.14t and
+ * 3.15t, of which no build runs here), not from a build's DWARF: never checked against a running
+ * interpreter, and no figure measured on one exists for it. */
+bool layout_table_from_headers(const struct pylayout_gen *g);
 
 /* layout_candidates() ranked for one target: tables whose fields its _Py_DebugOffsets (raw, len
  * bytes; NULL before 3.13) confirm come first. The caller tries them in order, validating each. */

@@ -9,7 +9,9 @@
  *   3.13  3.13.15-ft  /root/.cache/pycensus/pythons/3.13t/lib/libpython3.13t.so.1.0
  *   3.13  3.13.18-debian  /root/.cache/pycensus/pythons/3.13/usr/lib/debug/.build-id/f9/de766c3a031e0782095d175ff04e394a2744d2.debug
  *   3.14  3.14.10-debian  /root/.cache/pycensus/pythons/3.14/usr/lib/debug/.build-id/cc/cda113240f3ba4c016991793a62dc0cfe01613.debug
+ *   3.14  3.14.10-ft-headers  /root/.cache/pycensus/pythons/ft-headers/3.14/ftprobe
  *   3.15  3.15.2-debian  /root/.cache/pycensus/pythons/3.15/usr/lib/debug/.build-id/d4/1ac9e28ff414f10df5da23fb051683a7b4adcf.debug
+ *   3.15  3.15.2-ft-headers  /root/.cache/pycensus/pythons/ft-headers/3.15/ftprobe
  *
  * Regenerate after changing python/layout_fields.def or the installed builds:
  *   tools/gen_layouts
@@ -27,6 +29,8 @@ const struct pylayout_gen *const pylayout_tables[] = {
 	&pylayout_py3_13_15_ft,
 	&pylayout_py3_13_18_debian,
 	&pylayout_py3_14_10_debian,
+	&pylayout_py3_14_10_ft_headers,
 	&pylayout_py3_15_2_debian,
+	&pylayout_py3_15_2_ft_headers,
 };
 const size_t pylayout_ntables = PC_ARRAY_LEN(pylayout_tables);

@@ -46,6 +46,13 @@ static const struct pymi mi_3_13 = {
 	.pool_abandoned = 64,
 };
 
+/* None for 3.14t and 3.15t: their headers (sid's libpython3.14-dev 3.14.10, 3.15-dev 3.15.2;
+ * `tools/ft-layouts --mimalloc`) vendor mimalloc 2.5.2 (MI_MALLOC_VERSION 20502, 212 in 3.13):
+ * mi_page_t is 112 bytes, `used` a u16 at 32, `xblock_size` gone for a size_t `block_size` at
+ * 40 and a `page_start` pointer at 48, the tag a byte of its own (`heap_tag` at 35), and the
+ * interpreter's abandoned pool replaced by a mi_subproc_t pointer: abandoned segments are marked
+ * in mimalloc's arenas (Objects/mimalloc/arena.c, a static array no header describes), only
+ * those outside any arena on a list. The walk (pymalloc/mipage.c, miheap.c) reads 3.13's shapes. */
 const struct pymi *py_mimalloc(int major, int minor)
 {
 	return major == 3 && minor == 13 ? &mi_3_13 : NULL;

@@ -29,8 +29,9 @@ enum py_build { PY_BUILD_UNKNOWN, PY_BUILD_GIL, PY_BUILD_FREE_THREADED };
 enum py_build py_free_threaded(const uint8_t *raw, size_t len, uint32_t version_hex);
 /* Why a free-threaded build is refused (to follow "a free-threaded build of CPython X"). */
 #define PY_FREE_THREADED_WHY                                                                     \
-	"its objects live in per-thread mimalloc heaps, and pycensus knows the mimalloc layout of "  \
-	"3.13t only: run the program under python3.X, not python3.Xt"
+	"its objects live in per-thread mimalloc heaps, and pycensus reads those of 3.13t only "      \
+	"(3.14 moved to mimalloc 2.5: other page fields, abandoned segments kept in its arenas): "   \
+	"run the program under python3.X, not python3.Xt"
 
 /* The flag bits a collection leaves in _gc_next: NEXT_MASK_UNREACHABLE, bit 0 in the generational
  * collector (Modules/gcmodule.c 3.8-3.12, Python/gc.c 3.13, 3.14.5+, 3.15), bit 1 in 3.14.0-3.14.4's

@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "python/layout.h"
+#include "python/mimalloc.h"
 #include "python/rules.h"
 
 static const struct pylayout_gen *table(int minor)
@@ -23,11 +24,13 @@ static const struct pylayout_gen *table(int minor)
 	return NULL;
 }
 
+static const struct pylayout_gen *table_named(const char *source);
+
 Test(layout, tables_cover_3_8_to_3_15_in_order)
 {
 	bool seen[16] = { false };
 
-	cr_assert_eq(pylayout_ntables, 10);
+	cr_assert_eq(pylayout_ntables, 12);
 	for (size_t i = 0; i < pylayout_ntables; i++) {
 		cr_expect_eq(pylayout_tables[i]->major, 3);
 		char why[160];
@@ -69,41 +72,106 @@ Test(layout, every_field_sane_and_present_somewhere)
 #undef CHECK
 }
 
-/* The free-threaded 3.13.15t table (libpython3.13t.so's DWARF): the 32-byte header of
- * Include/object.h under Py_GIL_DISABLED, every object field 16 bytes further; no GC pre-header;
- * never a candidate for a GIL target, the only one for a free-threaded target. */
+/* The free-threaded tables: 3.13.15t from libpython3.13t.so's DWARF, 3.14t and 3.15t from the
+ * headers alone (tools/ft-layouts). The 32-byte header of Include/object.h under Py_GIL_DISABLED;
+ * no GC pre-header; never a candidate for a GIL target, the only one for a free-threaded target. */
 Test(layout, free_threaded_table)
 {
-	const struct pylayout_gen *ft = NULL, *out[8];
+	static const char *const want[] = { "3.13.15-ft", "3.14.10-ft-headers", "3.15.2-ft-headers" };
+	const struct pylayout_gen *out[8];
 	struct pylayout L;
 	struct pc_err e = { 0 };
 	bool newer;
-	size_t n;
+	size_t n, nft = 0;
 
 	for (size_t i = 0; i < pylayout_ntables; i++)
-		if (layout_table_free_threaded(pylayout_tables[i])) {
-			cr_expect_null(ft, "one free-threaded table");
-			ft = pylayout_tables[i];
-		}
-	cr_assert_not_null(ft);
-	cr_expect_str_eq(ft->source, "3.13.15-ft");
-	cr_expect_eq(ft->off.ob_refcnt, -1);
-	cr_expect_eq(ft->off.ob_ref_local, 12);
-	cr_expect_eq(ft->off.ob_ref_shared, 16);
-	cr_expect_eq(ft->off.ob_type, 24);
-	cr_expect_eq(ft->off.ob_size, 32);
-	cr_expect_eq(ft->off.tuple_item, 40);
-	layout_from_table(ft, &L);
-	cr_expect(L.free_threaded && L.refcnt_form == PY_RC_FREE_THREADED && L.ngenerations == 0);
-	cr_expect_eq(layout_preheader(&L, PC_TPFLAGS_HAVE_GC), 0);
-	cr_expect_eq(layout_preheader(&L, PC_TPFLAGS_HAVE_GC | PC_TPFLAGS_MANAGED_DICT), 16);
-	n = layout_candidates(3, 13, out, PC_ARRAY_LEN(out), &newer, &e);
-	for (size_t i = 0; i < n; i++)
-		cr_expect_not(layout_table_free_threaded(out[i]), "%s offered to a GIL target", out[i]->source);
-	n = layout_candidates_build(3, 13, true, out, PC_ARRAY_LEN(out), &newer, &e);
-	cr_expect(n == 1 && out[0] == ft);
-	cr_expect_eq(layout_lookup(3, 13, &L, &e), 0);
-	cr_expect_not(L.free_threaded);
+		nft += layout_table_free_threaded(pylayout_tables[i]);
+	cr_expect_eq(nft, PC_ARRAY_LEN(want));
+	for (size_t i = 0; i < pylayout_ntables; i++) /* every GIL table comes from a build's DWARF */
+		cr_expect(layout_table_free_threaded(pylayout_tables[i]) || !layout_table_from_headers(pylayout_tables[i]),
+			  "%s", pylayout_tables[i]->source);
+	for (int minor = 13; minor <= 15; minor++) {
+		const struct pylayout_gen *ft;
+
+		n = layout_candidates_build(3, minor, true, out, PC_ARRAY_LEN(out), &newer, &e);
+		cr_assert_eq(n, 1, "3.%d: %s", minor, e.detail);
+		ft = out[0];
+		cr_expect_str_eq(ft->source, want[minor - 13]);
+		cr_expect_eq(layout_table_from_headers(ft), minor >= 14, "%s", ft->source);
+		cr_expect_eq(ft->off.ob_refcnt, -1);
+		cr_expect_eq(ft->off.ob_ref_local, 12);
+		cr_expect_eq(ft->off.ob_ref_shared, 16);
+		cr_expect_eq(ft->off.ob_type, 24);
+		cr_expect_eq(ft->off.ob_size, 32);
+		layout_from_table(ft, &L);
+		cr_expect(L.free_threaded && L.refcnt_form == PY_RC_FREE_THREADED && L.ngenerations == 0);
+		cr_expect_eq(layout_preheader(&L, PC_TPFLAGS_HAVE_GC), 0);
+		cr_expect_eq(layout_preheader(&L, PC_TPFLAGS_HAVE_GC | PC_TPFLAGS_MANAGED_DICT), 16);
+		n = layout_candidates(3, minor, out, PC_ARRAY_LEN(out), &newer, &e);
+		for (size_t i = 0; i < n; i++)
+			cr_expect_not(layout_table_free_threaded(out[i]), "%s offered to a GIL target", out[i]->source);
+		cr_expect_eq(layout_lookup(3, minor, &L, &e), 0);
+		cr_expect_not(L.free_threaded);
+	}
+	/* the layout of 3.14t and 3.15t is known, their heaps are not: symbols/pyelf.c refuses them */
+	cr_expect_not_null(py_mimalloc(3, 13));
+	cr_expect_null(py_mimalloc(3, 14));
+	cr_expect_null(py_mimalloc(3, 15));
+	cr_assert_not_null(table_named("3.13.15-ft"));
+	cr_expect_eq(table_named("3.13.15-ft")->off.tuple_item, 40);
+}
+
+/* A free-threaded object is its GIL build's object behind a header 16 bytes longer: every field
+ * of an object's body sits 16 bytes further (measured on 3.13: 3.13.15t's DWARF against 3.13.0's).
+ * The header-derived 3.14t and 3.15t tables must show the same against Debian's 3.14.10 and
+ * 3.15.2 (-dbg DWARF) on every such row: a probe compiled without Py_GIL_DISABLED, or with
+ * headers of another version, fails here. */
+Test(layout, free_threaded_bodies_sit_16_bytes_further)
+{
+	static const char *const pairs[][2] = {
+		{ "3.13.0", "3.13.15-ft" },
+		{ "3.14.10-debian", "3.14.10-ft-headers" },
+		{ "3.15.2-debian", "3.15.2-ft-headers" },
+	};
+	unsigned rows = 0;
+
+	for (size_t i = 0; i < PC_ARRAY_LEN(pairs); i++) {
+		cr_assert(table_named(pairs[i][0]) && table_named(pairs[i][1]), "%s, %s", pairs[i][0], pairs[i][1]);
+		const struct pyoffsets *g = &table_named(pairs[i][0])->off, *f = &table_named(pairs[i][1])->off;
+#define BODY(field)                                                                              \
+	do {                                                                                     \
+		cr_expect_eq(f->field, g->field + 16, "%s %s: %d, %s: %d", #field, pairs[i][1],  \
+			     f->field, pairs[i][0], g->field);                                   \
+		rows++;                                                                          \
+	} while (0)
+		BODY(ob_size);
+		BODY(tp_name);
+		BODY(tp_basicsize);
+		BODY(tp_flags);
+		BODY(tp_dict);
+		BODY(tp_mro);
+		BODY(str_length);
+		BODY(str_state);
+		BODY(long_digit);
+		BODY(float_val);
+		BODY(bytes_sval);
+		BODY(tuple_item);
+		BODY(list_item);
+		BODY(list_allocated);
+		BODY(dict_used);
+		BODY(dict_keys);
+		BODY(dict_values);
+		BODY(set_table);
+		BODY(co_filename);
+		BODY(co_name);
+		BODY(func_code);
+		BODY(func_globals);
+		BODY(cell_ref);
+		BODY(meth_func);
+		BODY(gen_iframe);
+#undef BODY
+	}
+	cr_expect_eq(rows, 3 * 25);
 }
 
 Test(layout, values_common_to_all_versions)
@@ -630,8 +698,8 @@ static const struct pylayout_gen *table_named(const char *source)
 	return NULL;
 }
 
-/* The builds tools/provision-pythons installs (Debian's: static, stripped, .PyRuntime kept). */
-static bool provisioned(const char *minor, char *path, size_t len)
+/* A file under the provision prefix ($PYCENSUS_PROVISION, default ~/.cache/pycensus/pythons). */
+static bool in_prefix(const char *rel, char *path, size_t len)
 {
 	const char *top = getenv("PYCENSUS_PROVISION"), *home = getenv("HOME");
 	char dflt[256];
@@ -640,8 +708,17 @@ static bool provisioned(const char *minor, char *path, size_t len)
 		snprintf(dflt, sizeof dflt, "%s/.cache/pycensus/pythons", home ? home : "/root");
 		top = dflt;
 	}
-	snprintf(path, len, "%s/3.%s/usr/bin/python3.%s", top, minor, minor);
+	snprintf(path, len, "%s/%s", top, rel);
 	return access(path, R_OK) == 0;
+}
+
+/* The builds tools/provision-pythons installs (Debian's: static, stripped, .PyRuntime kept). */
+static bool provisioned(const char *minor, char *path, size_t len)
+{
+	char rel[64];
+
+	snprintf(rel, sizeof rel, "3.%s/usr/bin/python3.%s", minor, minor);
+	return in_prefix(rel, path, len);
 }
 
 struct real_build {
@@ -697,6 +774,44 @@ Test(layout_debug_offsets, every_provisioned_build_matches_its_table)
 	}
 	if (!checked)
 		cr_skip_test("no provisioned interpreter");
+}
+
+/* The free-threaded tables against the _Py_DebugOffsets of their build: 3.13.15t's (DWARF) against
+ * libpython3.13t.so's own bytes; 3.14t's and 3.15t's (from the headers, through gdb and
+ * layout_fields.def) against the .PyRuntime of tools/ft-layouts' probe, which CPython's own
+ * initialiser (_Py_DebugOffsets_INIT: offsetof on the same headers) fills. Each says
+ * free-threaded, ranks its table first, and every field it carries equals the table's.
+ * (tools/ft-layouts --check shows the probe's bytes equal the real builds' where they exist:
+ * 3.13.15t, and 3.14.10 and 3.15.2 with the GIL.) */
+Test(free_threaded, tables_match_their_debug_offsets)
+{
+	static const struct {
+		const char *file, *by;
+		struct real_build b;
+	} builds[] = {
+		{ "3.13t/lib/libpython3.13t.so.1.0", "tools/build-freethreaded", { "13", "3.13.15-ft", 0x030d0ff0u } },
+		{ "ft-headers/3.14/ftprobe", "tools/ft-layouts", { "14", "3.14.10-ft-headers", 0x030e0af0u } },
+		{ "ft-headers/3.15/ftprobe", "tools/ft-layouts", { "15", "3.15.2-ft-headers", 0x030f02f0u } },
+	};
+	uint8_t buf[1024];
+	char path[512];
+	unsigned checked = 0;
+
+	for (size_t i = 0; i < PC_ARRAY_LEN(builds); i++) {
+		const struct real_build *b = &builds[i].b;
+		size_t len = layout_debug_offsets_len(b->hex);
+
+		if (!in_prefix(builds[i].file, path, sizeof path)) {
+			fprintf(stderr, "free_threaded: %s: no %s (%s): skipped\n", b->source, path, builds[i].by);
+			continue;
+		}
+		check_own_bytes(path, b);
+		cr_assert(read_pyruntime(path, buf, len));
+		cr_expect_eq(py_free_threaded(buf, len, b->hex), PY_BUILD_FREE_THREADED, "%s", path);
+		checked++;
+	}
+	if (!checked)
+		cr_skip_test("no free-threaded build or probe at hand");
 }
 
 /* Upstream 3.13.0 and Debian's 3.13.18 differ (PyGC_Head alignment): each build's bytes rank its

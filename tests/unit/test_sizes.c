@@ -8,6 +8,7 @@
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/error.h"
@@ -15,13 +16,23 @@
 #include "objects/sizes.h"
 #include "python/layout.h"
 
-/* The layout of table i (one row of versions[] per table, in table order). */
+/* Table i of those measured on a running build: tables from the headers alone (3.14t, 3.15t) have
+ * no interpreter to print getsizeof values, and are left out (named by table_covers_every_layout). */
+static const struct pylayout_gen *measured(size_t i)
+{
+	for (size_t t = 0; t < pylayout_ntables; t++)
+		if (!layout_table_from_headers(pylayout_tables[t]) && i-- == 0)
+			return pylayout_tables[t];
+	return NULL;
+}
+
+/* The layout of measured table i (one row of versions[] per such table, in table order). */
 static struct pylayout layout_at(size_t i)
 {
 	struct pylayout L;
 
-	cr_assert(i < pylayout_ntables);
-	layout_from_table(pylayout_tables[i], &L);
+	cr_assert_not_null(measured(i));
+	layout_from_table(measured(i), &L);
 	return L;
 }
 
@@ -72,9 +83,13 @@ static const struct expected versions[] = {
 
 Test(sizes, table_covers_every_layout)
 {
-	cr_assert_eq(PC_ARRAY_LEN(versions), pylayout_ntables);
+	for (size_t t = 0; t < pylayout_ntables; t++)
+		if (layout_table_from_headers(pylayout_tables[t]))
+			fprintf(stderr, "sizes: %s: from the headers only, no getsizeof printed: skipped\n",
+				pylayout_tables[t]->source);
 	for (size_t i = 0; i < PC_ARRAY_LEN(versions); i++)
-		cr_assert_eq(versions[i].minor, pylayout_tables[i]->minor);
+		cr_assert_eq(versions[i].minor, measured(i)->minor);
+	cr_assert_null(measured(PC_ARRAY_LEN(versions)), "a measured table without a versions[] row");
 }
 
 /* int: 24 + 4 per 30-bit digit; 0 has no digit up to 3.10 and counts one from 3.11. */
