@@ -64,26 +64,19 @@ static bool gc_word_ok(const struct walk *w, uint64_t next)
 	return next == 0 || (next & 7) == 0 || is_gc_head(w, next);
 }
 
-/* A tracked object's _gc_next is a generation head or another object's GC head, with that object
- * right after it. Checked where the successor lies outside the arenas: a block of pointers to
- * classes (a list's items) reads as an object there when the process is not position-independent
- * (Debian's /usr/bin/python3.11: the malloc heap's addresses are below 2^31, so a pointer passes
- * for a refcount and the next one is a type), and its "successor" is a class object's start, not
- * a GC head: the "object" after it has a name pointer for a type. Such a process's heap starts
- * above 0x400000 (its load address), so only counts that high are checked: few live objects hold
- * as many references, and a successor freed meanwhile (a census read as the target runs) cannot
- * make an ordinary object go uncounted. */
+/* A refcount that is also the address of readable memory, 8-aligned: a pointer, not a count.
+ * Where the process is not position-independent (Debian's python3.X binaries), its static objects
+ * and its malloc heap (where classes live) lie below 2^31, so a pointer passes for a refcount, and
+ * a list's item array reads as an object whenever the next item is a type: [int, float, str]
+ * counted as a float, a list of classes as an instance (2,000 fake floats, 80 fake instances in
+ * test_classlists.c). Such a process's addresses start at 0x400000, its load address, so only
+ * counts that high are checked: few live objects hold as many references. */
 #define SUSPECT_REFCNT (UINT64_C(1) << 22)
-static bool successor_is_object(struct walk *w, uint64_t next)
-{
-	uint8_t ob[16];
 
-	next &= ~PY_GC_NEXT_COLLECTING_FLAGS;
-	if (is_gc_head(w, next) || mem_covered(&w->p->mem, next, 16))
-		return true;
-	if (mem_read(&w->p->mem, next + 16, ob, sizeof ob, NULL) < 0)
-		return false;
-	return walk_plausible_object(w, ob) && walk_type_of(w, ob) >= 0;
+static bool refcnt_is_pointer(const struct walk *w, uint64_t r)
+{
+	return r >= SUSPECT_REFCNT && (r & 7) == 0 && !py_refcnt_immortal(&w->p->L, r) &&
+	       pyproc_readable(w->p, r, 8);
 }
 
 /* A tracked in-arena object whose successor on its GC list lies outside every arena: the start
@@ -107,7 +100,8 @@ static bool recognise(struct walk *w, const uint8_t *b, uint64_t addr, unsigned 
 		const uint8_t *ob = b + pre;
 		const struct pytype *ty;
 		int64_t t;
-		if (!walk_plausible_refcnt(w, rd64(ob, 0)) || (t = walk_type_of(w, ob)) < 0)
+		if (!walk_plausible_refcnt(w, rd64(ob, 0)) || refcnt_is_pointer(w, rd64(ob, 0)) ||
+		    (t = walk_type_of(w, ob)) < 0)
 			continue;
 		ty = &w->types.v[t];
 		if (ty->pre != pre || !fits_block(w, ty, ob, pre, bs))
@@ -115,8 +109,7 @@ static bool recognise(struct walk *w, const uint8_t *b, uint64_t addr, unsigned 
 		if (ty->flags & PC_TPFLAGS_HAVE_GC) {
 			/* the GC head sits right before the object, after any managed-dict words */
 			uint64_t next = rd64(b, pre - 16), prev = rd64(b, pre - 8);
-			if (!gc_word_ok(w, next) || !gc_prev_ok(next, prev) ||
-			    (next && rd64(ob, 0) >= SUSPECT_REFCNT && !successor_is_object(w, next)))
+			if (!gc_word_ok(w, next) || !gc_prev_ok(next, prev))
 				continue;
 			if (next) {
 				w->c->gc_tracked++;
