@@ -55,24 +55,61 @@ void ins_paths(struct ins_ctx *x, struct ins_finding *f)
 	memset(x->sel, 0, n);
 }
 
-void inspect_paths(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint64_t *retained,
-		   struct inspection *r)
+/* Whether the main path of t (report/leaks.c leak_main_path: the root, then at each step the child
+ * most objects pass through, if at least half of them) meets a tie in objects through: only the
+ * order of the steps, by retained bytes, then chooses. */
+static bool main_path_ties(const struct pathtree *t)
+{
+	uint64_t half = 0;
+	uint32_t first = t->first_root;
+
+	for (;;) {
+		uint32_t best = PT_NONE, ties = 0;
+		for (uint32_t k = first; k != PT_NONE; k = t->v[k].next_sibling) {
+			if (t->v[k].through < half)
+				continue;
+			if (best == PT_NONE || t->v[k].through > t->v[best].through)
+				best = k, ties = 0;
+			else if (t->v[k].through == t->v[best].through)
+				ties++;
+		}
+		if (best == PT_NONE)
+			return false;
+		if (ties)
+			return true;
+		half = (t->v[best].through + 1) / 2;
+		first = t->v[best].first_child;
+	}
+}
+
+size_t inspect_paths(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint64_t *retained,
+		     struct inspection *r)
 {
 	uint8_t *sel = xcalloc(og->g.n ? og->g.n : 1, 1);
+	size_t tied = 0;
 
 	for (size_t i = 0; i < r->nf; i++) {
 		struct ins_finding *f = &r->f[i];
+		if (!f->nsample)
+			continue;
 		for (uint32_t k = 0; k < f->nsample; k++)
 			sel[f->sample[k]] = 1;
 		paths_merge(p, c, og, r->parents, retained, sel, &f->t);
 		pathtree_sort(&f->t);
 		for (uint32_t k = 0; k < f->nsample; k++)
 			sel[f->sample[k]] = 0;
+		if (!retained && main_path_ties(&f->t)) {
+			pathtree_release(&f->t); /* merged again with retained bytes */
+			pathtree_init(&f->t);
+			tied++;
+			continue;
+		}
 		free(f->sample);
 		f->sample = NULL;
 		f->nsample = 0;
 	}
 	free(sel);
+	return tied;
 }
 
 uint32_t ins_row(const struct census *c, const char *kind)

@@ -55,8 +55,35 @@ struct merge {
 	const struct census *c;
 	const struct objgraph *og;
 	struct typetab types;
-	struct ptrmap at_step;  /* (step << 32 | node) + 1: objects already counted at a step */
+	/* node + 1 -> where it is in this tree: its step, its depth (object nodes from it up to its
+	 * root) and that root. parents[] is one tree, so a node's path is the same from whichever
+	 * selected object it is met: a node placed once is never walked again, and the labels of its
+	 * path were read once (the 256 sampled objects of a finding share most of their paths). */
+	struct ptrmap placed;
 };
+
+struct place {
+	uint32_t step, depth, root;
+};
+
+static bool placed(const struct merge *m, uint32_t u, struct place *at)
+{
+	uint64_t v;
+
+	if (!ptrmap_get(&m->placed, (uint64_t)u + 1, &v))
+		return false;
+	*at = (struct place){ (uint32_t)v, (uint32_t)(v >> 32) & 0xffff, (uint32_t)(v >> 48) };
+	return true;
+}
+
+/* A new object (or a root) at step s: counted once there, and remembered. */
+static void place(struct merge *m, struct pathtree *t, uint32_t u, struct place at, uint64_t retained)
+{
+	t->v[at.step].through++;
+	t->v[at.step].retained += retained;
+	t->v[at.step].objects++;
+	ptrmap_put(&m->placed, (uint64_t)u + 1, (uint64_t)at.root << 48 | (uint64_t)at.depth << 32 | at.step);
+}
 
 /* Items of these hold their referents by position or key: any item is one step ("[]"), whose
  * label is read once, for the first reference met (finding it scans the container). A tuple's
@@ -124,39 +151,42 @@ static uint32_t step_of(struct merge *m, struct pathtree *t, uint32_t parent, ui
 	return s;
 }
 
-static void count_at(struct merge *m, struct pathtree *t, uint32_t s, uint32_t node, uint64_t retained)
-{
-	t->v[s].through++;
-	t->v[s].retained += retained;
-	if (ptrmap_put(&m->at_step, ((uint64_t)s << 32 | node) + 1, 1))
-		t->v[s].objects++;
-}
-
+/* v's path: up from v to the first node already placed (or to its root), then down again placing
+ * the new nodes; every step above counts v once more. */
 static void merge_one(struct merge *m, const uint32_t *parents, uint64_t retained, uint32_t v, struct pathtree *t,
 		      uint32_t *chain)
 {
+	struct place at = { PT_NONE, 0, GRAPH_NONE };
 	size_t n = 0;
-	uint32_t s, u;
-	bool created;
+	uint32_t u;
+	bool created, found = false;
 
-	for (u = v; u != GRAPH_NONE && u >= OG_FIRST && n < PT_MAX_DEPTH; u = parents[u])
+	for (u = v; u != GRAPH_NONE && !(found = placed(m, u, &at)) && u >= OG_FIRST && n < PT_MAX_DEPTH; u = parents[u])
 		chain[n++] = u;
-	if (u == GRAPH_NONE || u == OG_ROOT)
+	if (!found && (u == GRAPH_NONE || u == OG_ROOT))
 		return; /* reached by no root: the graph attaches everything, so only a cut path */
-	if (u >= OG_FIRST) {
+	if ((!found && u >= OG_FIRST) || n + at.depth > PT_MAX_DEPTH) {
 		t->too_deep++;
 		return;
 	}
-	t->via_held += u == OG_HELD;
-	t->via_garbage += u == OG_GARBAGE;
-	s = pathtree_child(t, PT_NONE, PT_NONE, objgraph_root_name(u), "", "", &created);
-	count_at(m, t, s, u, retained);
+	if (found) {
+		for (uint32_t s = at.step; s != PT_NONE; s = t->v[s].parent) {
+			t->v[s].through++;
+			t->v[s].retained += retained;
+		}
+	} else {
+		at = (struct place){ pathtree_child(t, PT_NONE, PT_NONE, objgraph_root_name(u), "", "", &created), 0, u };
+		place(m, t, u, at, retained);
+	}
+	t->via_held += at.root == OG_HELD;
+	t->via_garbage += at.root == OG_GARBAGE;
 	for (uint32_t from = u; n > 0; from = chain[n]) {
 		n--;
-		s = step_of(m, t, s, from, chain[n]);
-		count_at(m, t, s, chain[n], retained);
+		at.step = step_of(m, t, at.step, from, chain[n]);
+		at.depth++;
+		place(m, t, chain[n], at, retained);
 	}
-	t->v[s].ends++;
+	t->v[at.step].ends++;
 }
 
 uint32_t paths_next_selected(const uint8_t *select, uint32_t from, uint32_t n)
@@ -185,13 +215,13 @@ void paths_merge(struct pyproc *p, const struct census *c, const struct objgraph
 	uint32_t *chain = xmalloc(PT_MAX_DEPTH * sizeof *chain);
 
 	typetab_init(&m.types, p);
-	ptrmap_init(&m.at_step);
+	ptrmap_init(&m.placed);
 	for (uint32_t v = paths_next_selected(select, OG_FIRST, og->g.n); v < og->g.n;
 	     v = paths_next_selected(select, v + 1, og->g.n)) {
 		t->selected++;
-		merge_one(&m, parents, retained[v], v, t, chain);
+		merge_one(&m, parents, retained ? retained[v] : 0, v, t, chain);
 	}
 	free(chain);
-	ptrmap_release(&m.at_step);
+	ptrmap_release(&m.placed);
 	typetab_release(&m.types);
 }

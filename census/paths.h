@@ -26,8 +26,8 @@ uint32_t *paths_parents(const struct graph *g);
 uint32_t paths_next_selected(const uint8_t *select, uint32_t from, uint32_t n);
 
 /* Adds the path of every node v with select[v] set to t (pathtree_init'ed by the caller):
- * parents from paths_parents, retained bytes per node, labels read through p (live: a
- * reference that changed since the census gets an empty label). */
+ * parents from paths_parents, retained bytes per node (NULL: counted as 0), labels read through p
+ * (live: a reference that changed since the census gets an empty label), once per node met. */
 void paths_merge(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint32_t *parents,
 		 const uint64_t *retained, const uint8_t *select, struct pathtree *t);
 

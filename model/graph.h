@@ -15,6 +15,8 @@
 
 #include "common/compat.h"
 
+#include <stdatomic.h>
+
 #define GRAPH_ROOT 0u          /* the synthetic root: the first node added */
 #define GRAPH_NONE UINT32_MAX  /* no node / no kind / refcount not known */
 /* Node and reference caps keep every edge offset in 32 bits: references (by address and known)
@@ -121,6 +123,9 @@ uint32_t graph_find(const struct graph *g, uint64_t addr);
  * idom[v] is the last node every path from the root to v passes through; GRAPH_NONE for the root
  * and for nodes the root does not reach. Returns a malloc'ed array of g->n. */
 uint32_t *graph_idom(const struct graph *g);
+/* graph_idom on another thread that the caller may stop: once *stop is set it returns NULL soon
+ * (within 65536 steps), having freed what it took. */
+uint32_t *graph_idom_unless(const struct graph *g, const atomic_bool *stop);
 /* Retained bytes and objects of every node: its own size (1 object; synthetic nodes, addr 0, count
  * no object) plus those of every node it dominates. bytes and count hold g->n each; unreachable
  * nodes retain only themselves. */
