@@ -278,7 +278,8 @@ static void duplicate_texts(struct ins_ctx *x, const struct inspect_scan *s, str
 		ok = confirm(x, s, &gr[i], head, sizeof head, &budget);
 		x->r->unconfirmed += gr[i].n - ok;
 		if (ok < 2) {
-			memset(x->sel, 0, x->og->g.n);
+			for (uint32_t k = 0; k < gr[i].n; k++)
+				x->sel[s->v[gr[i].start + k].node] = 0;
 			continue;
 		}
 		add_text(x, s, &gr[i], head, sizeof head);

@@ -208,20 +208,40 @@ uint32_t paths_next_selected(const uint8_t *select, uint32_t from, uint32_t n)
 	return n;
 }
 
-void paths_merge(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint32_t *parents,
-		 const uint64_t *retained, const uint8_t *select, struct pathtree *t)
+/* Calls merge_one for each selected node: the nodes of select (a byte per node) when it is not
+ * NULL, else nodes[0 .. n). */
+static void merge_all(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint32_t *parents,
+		      const uint64_t *retained, const uint8_t *select, const uint32_t *nodes, size_t n, struct pathtree *t)
 {
 	struct merge m = { .p = p, .c = c, .og = og };
 	uint32_t *chain = xmalloc(PT_MAX_DEPTH * sizeof *chain);
+	uint32_t v = select ? paths_next_selected(select, OG_FIRST, og->g.n) : 0;
 
 	typetab_init(&m.types, p);
 	ptrmap_init(&m.placed);
-	for (uint32_t v = paths_next_selected(select, OG_FIRST, og->g.n); v < og->g.n;
-	     v = paths_next_selected(select, v + 1, og->g.n)) {
-		t->selected++;
-		merge_one(&m, parents, retained ? retained[v] : 0, v, t, chain);
+	for (size_t i = 0; select ? v < og->g.n : i < n; i++) {
+		if (!select)
+			v = nodes[i];
+		if (v >= OG_FIRST && v < og->g.n) {
+			t->selected++;
+			merge_one(&m, parents, retained ? retained[v] : 0, v, t, chain);
+		}
+		if (select)
+			v = paths_next_selected(select, v + 1, og->g.n);
 	}
 	free(chain);
 	ptrmap_release(&m.placed);
 	typetab_release(&m.types);
+}
+
+void paths_merge(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint32_t *parents,
+		 const uint64_t *retained, const uint8_t *select, struct pathtree *t)
+{
+	merge_all(p, c, og, parents, retained, select, NULL, 0, t);
+}
+
+void paths_merge_nodes(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint32_t *parents,
+		       const uint64_t *retained, const uint32_t *nodes, size_t n, struct pathtree *t)
+{
+	merge_all(p, c, og, parents, retained, NULL, nodes, n, t);
 }

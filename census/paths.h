@@ -30,5 +30,8 @@ uint32_t paths_next_selected(const uint8_t *select, uint32_t from, uint32_t n);
  * (live: a reference that changed since the census gets an empty label), once per node met. */
 void paths_merge(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint32_t *parents,
 		 const uint64_t *retained, const uint8_t *select, struct pathtree *t);
+/* paths_merge of the nodes nodes[0 .. n), given in id order (as select would give them). */
+void paths_merge_nodes(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint32_t *parents,
+		       const uint64_t *retained, const uint32_t *nodes, size_t n, struct pathtree *t);
 
 #endif
