@@ -152,7 +152,7 @@ static bool ref_room(struct graph_builder *b)
 
 /* The walk adds a node's references in a few runs (the object's own fields, then each follow job
  * it queued): a run's source is kept once, not per reference. */
-void graph_add_ref(struct graph_builder *b, uint32_t src, uint64_t addr)
+void graph_add_ref_slow(struct graph_builder *b, uint32_t src, uint64_t addr)
 {
 	if (src >= b->n || !ref_room(b))
 		return; /* the node was not added (builder full) */

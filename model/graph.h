@@ -94,7 +94,18 @@ void graph_set_kind(struct graph_builder *b, uint32_t id, uint32_t kind);
 /* A reference from node src to whatever lies at addr: resolved in graph_build (dropped and
  * counted in `unresolved` when no node has that address). Repeats are kept: a list holding the
  * same object twice holds two references, as its refcount says. */
-void graph_add_ref(struct graph_builder *b, uint32_t src, uint64_t addr);
+void graph_add_ref_slow(struct graph_builder *b, uint32_t src, uint64_t addr);
+static inline void graph_add_ref(struct graph_builder *b, uint32_t src, uint64_t addr)
+{
+	/* inline for the common case (the walk calls it for each of the 1.7 million references on
+	 * Sphinx): one more in the run of src, with room, away from a limit check (every 65536) */
+	if (b->nrefs < b->caprefs && (b->nrefs & 0xffff) && b->nruns && b->runs[b->nruns - 1] == src && !b->over &&
+	    b->nrefs + b->nedges < GRAPH_MAX_REFS) {
+		b->ref_dst[b->nrefs++] = addr & 1 ? 0 : addr;
+		return;
+	}
+	graph_add_ref_slow(b, src, addr);
+}
 /* A reference between two known nodes (the root to its groups, a group to a root object). */
 void graph_add_edge(struct graph_builder *b, uint32_t src, uint32_t dst);
 
