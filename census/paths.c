@@ -55,6 +55,7 @@ struct merge {
 	const struct census *c;
 	const struct objgraph *og;
 	struct typetab types;
+	struct paths_labels *labels; /* NULL: every label read */
 	/* node + 1 -> where it is in this tree: its step, its depth (object nodes from it up to its
 	 * root) and that root. parents[] is one tree, so a node's path is the same from whichever
 	 * selected object it is met: a node placed once is never walked again, and the labels of its
@@ -119,6 +120,45 @@ static void root_label(const struct merge *m, uint32_t from, uint32_t to, char *
 		snprintf(buf, len, "%u reference%s unaccounted", g->surplus[to], g->surplus[to] == 1 ? "" : "s");
 }
 
+void paths_labels_init(struct paths_labels *l)
+{
+	memset(l, 0, sizeof *l);
+	ptrmap_init(&l->at);
+}
+
+void paths_labels_release(struct paths_labels *l)
+{
+	ptrmap_release(&l->at);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+/* referrer_label of the reference from -> to (nodes), once per reference when m keeps labels. */
+static bool label_of(struct merge *m, uint32_t from, uint32_t to, char *buf, size_t len)
+{
+	const struct graph *g = &m->og->g;
+	struct paths_labels *l = m->labels;
+	uint64_t key = ((uint64_t)from << 32 | to) + 1, at;
+
+	if (!l)
+		return referrer_label(m->p, &m->types, g->addr[from], g->addr[to], buf, len) != 0;
+	if (!ptrmap_get(&l->at, key, &at)) {
+		if (l->n == l->cap)
+			xgrow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v);
+		at = l->n++;
+		l->v[at].ok = referrer_label(m->p, &m->types, g->addr[from], g->addr[to], l->v[at].label,
+					     sizeof l->v[at].label) != 0;
+		ptrmap_put(&l->at, key, at);
+	}
+	if (l->v[at].ok && len) {
+		size_t k = strnlen(l->v[at].label, len - 1);
+
+		memcpy(buf, l->v[at].label, k);
+		buf[k] = '\0';
+	}
+	return l->v[at].ok;
+}
+
 /* The step for the reference from -> to under step `parent`. */
 static uint32_t step_of(struct merge *m, struct pathtree *t, uint32_t parent, uint32_t from, uint32_t to)
 {
@@ -135,7 +175,7 @@ static uint32_t step_of(struct merge *m, struct pathtree *t, uint32_t parent, ui
 		label[0] = 0;
 		key = "[]";
 	} else {
-		if (!referrer_label(m->p, &m->types, g->addr[from], g->addr[to], label, sizeof label))
+		if (!label_of(m, from, to, label, sizeof label))
 			snprintf(label, sizeof label, "?");
 		key = label;
 	}
@@ -143,8 +183,7 @@ static uint32_t step_of(struct merge *m, struct pathtree *t, uint32_t parent, ui
 	if (created) {
 		t->v[s].ex_from = from;
 		t->v[s].ex_to = to;
-		if (strcmp(key, "[]") == 0 && !referrer_label(m->p, &m->types, g->addr[from], g->addr[to], t->v[s].label,
-							       sizeof t->v[s].label))
+		if (strcmp(key, "[]") == 0 && !label_of(m, from, to, t->v[s].label, sizeof t->v[s].label))
 			snprintf(t->v[s].label, sizeof t->v[s].label, "[?]");
 	} else if (t->v[s].ex_from != from || t->v[s].ex_to != to)
 		t->v[s].varied = true;
@@ -211,9 +250,10 @@ uint32_t paths_next_selected(const uint8_t *select, uint32_t from, uint32_t n)
 /* Calls merge_one for each selected node: the nodes of select (a byte per node) when it is not
  * NULL, else nodes[0 .. n). */
 static void merge_all(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint32_t *parents,
-		      const uint64_t *retained, const uint8_t *select, const uint32_t *nodes, size_t n, struct pathtree *t)
+		      const uint64_t *retained, const uint8_t *select, const uint32_t *nodes, size_t n,
+		      struct paths_labels *labels, struct pathtree *t)
 {
-	struct merge m = { .p = p, .c = c, .og = og };
+	struct merge m = { .p = p, .c = c, .og = og, .labels = labels };
 	uint32_t *chain = xmalloc(PT_MAX_DEPTH * sizeof *chain);
 	uint32_t v = select ? paths_next_selected(select, OG_FIRST, og->g.n) : 0;
 
@@ -237,11 +277,12 @@ static void merge_all(struct pyproc *p, const struct census *c, const struct obj
 void paths_merge(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint32_t *parents,
 		 const uint64_t *retained, const uint8_t *select, struct pathtree *t)
 {
-	merge_all(p, c, og, parents, retained, select, NULL, 0, t);
+	merge_all(p, c, og, parents, retained, select, NULL, 0, NULL, t);
 }
 
 void paths_merge_nodes(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint32_t *parents,
-		       const uint64_t *retained, const uint32_t *nodes, size_t n, struct pathtree *t)
+		       const uint64_t *retained, const uint32_t *nodes, size_t n, struct paths_labels *labels,
+		       struct pathtree *t)
 {
-	merge_all(p, c, og, parents, retained, NULL, nodes, n, t);
+	merge_all(p, c, og, parents, retained, NULL, nodes, n, labels, t);
 }
