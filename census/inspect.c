@@ -3,11 +3,9 @@
 #include "common/compat.h"
 #include "census/inspect.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "census/paths.h"
-#include "attach/stop.h"
 #include "common/xalloc.h"
 
 struct ins_finding *ins_add(struct inspection *r, enum ins_kind kind, uint32_t row)
@@ -182,15 +180,10 @@ void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph
 	x.sel = xcalloc(og->g.n ? og->g.n : 1, 1);
 	r->unhashed = s->unhashed;
 	r->big_ints = s->big_ints;
-	double t0 = mono_now();
 	inspect_duplicates(&x, s);
-	double t1 = mono_now();
 	inspect_slots(&x);
-	double t2 = mono_now();
 	inspect_containers(&x, s);
-	double t3 = mono_now();
 	inspect_held(&x);
-	if (getenv("PC_DBG")) fprintf(stderr, "parents+sel %.1f dup %.1f slots %.1f cont %.1f held %.1f ms\n", 0.0, (t1-t0)*1e3, (t2-t1)*1e3, (t3-t2)*1e3, (mono_now()-t3)*1e3);
 	if (r->nf) /* f is NULL when nothing was found */
 		qsort(r->f, r->nf, sizeof *r->f, by_save);
 	keep_top(r, o->top);

@@ -11,7 +11,6 @@
 #include <string.h>
 #include "cli/commands.h"
 #include "cli/graphtake.h"
-#include "attach/stop.h"
 #include "census/inspect.h"
 #include "report/inspect.h"
 #include "report/output.h"
@@ -159,17 +158,12 @@ static void inspect_all(const struct inspect_args *a, struct pyproc *p, struct g
 	atomic_init(&j.stop, false);
 	threaded = pthread_create(&th, NULL, dominators, &j) == 0;
 	progress_phase(&gt->pr, "inspecting");
-	double t0 = mono_now();
 	inspect_run(p, &gt->c, &gt->og, scan, &a->io, r);
-	double t1 = mono_now();
 	tied = inspect_paths(p, &gt->c, &gt->og, NULL, r);
-	double t2 = mono_now();
 	if (threaded) {
 		atomic_store(&j.stop, !tied);
 		pthread_join(th, NULL);
 	}
-	double t3 = mono_now();
-	if (getenv("PC_DBG")) fprintf(stderr, "run %.1f paths %.1f join %.1f ms\n", (t1-t0)*1e3, (t2-t1)*1e3, (t3-t2)*1e3);
 	if (tied) {
 		if (!gt->ret_bytes)
 			graph_take_dominators(gt);
@@ -197,9 +191,7 @@ int cmd_inspect(int argc, char **argv)
 	 * from the census's copy they cost no syscall each, and are the values the census hashed */
 	a.opts.hold_copy = &copy;
 	snprintf(pid, sizeof pid, "%d", a.pid);
-	double T0 = mono_now();
 	rc = graph_take_census(pid, &a.opts, a.quiet, &gt, &e);
-	if (getenv("PC_DBG")) fprintf(stderr, "census+graph %.1f ms\n", (mono_now()-T0)*1e3);
 	if (rc == 0 && !(p = graph_take_reader(&gt))) {
 		progress_phase(&gt.pr, NULL);
 		rc = pc_fail(&e, PC_EEXITED, "the process exited before its values were read");
