@@ -105,14 +105,17 @@ struct inspection {
 /* Every inspection on one census (c, its graph og, the scan its walk filled), reading values
  * through p (located again, the target running). Findings ranked by bytes to save, the top ones
  * kept, each with the sample of its objects whose holder paths inspect_paths then merges: the
- * inspections need no dominator tree, so a caller may compute it meanwhile. s is sorted on the
- * way. */
+ * inspections need no dominator tree. s is sorted on the way. */
 void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph *og, struct inspect_scan *s,
 		 const struct inspect_opts *o, struct inspection *r);
-/* The holder paths of every finding of r (labels read through p), ordered by the retained bytes per
- * node of og. */
-void inspect_paths(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint64_t *retained,
-		   struct inspection *r);
+/* The holder paths of the findings of r that still have their sample (labels read through p),
+ * ordered by the retained bytes per node of og. With retained NULL the order only decides the main
+ * path when objects through tie on it (report/leaks.h leak_main_path): such findings keep their
+ * sample and an empty tree, and their count is returned; the caller then computes the dominator
+ * tree for them and calls again with retained (the tree is an eighth of inspect's instructions on
+ * Sphinx, where 5 findings tie). */
+size_t inspect_paths(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint64_t *retained,
+		     struct inspection *r);
 void inspection_release(struct inspection *r);
 
 /* What the inspections share (census/inspect.c). */

@@ -27,6 +27,7 @@ struct cgroup {
 	enum ins_kind kind;
 	uint8_t what;
 	uint32_t holder;    /* the census row of the holder, GRAPH_NONE for a root */
+	uint32_t index;     /* the group's number before sorting (group_rows' row) */
 	uint64_t objects, bytes, save;
 };
 
@@ -75,8 +76,9 @@ static uint32_t holder_of(const struct ins_ctx *x, uint32_t v)
 	return h != GRAPH_NONE && h >= OG_FIRST ? x->og->g.kind[h] : GRAPH_NONE;
 }
 
-/* Each container in its group (kind, container type, holder row). */
-static struct cgroup *group(struct ins_ctx *x, const struct inspect_scan *s, size_t *ng)
+/* Each container in its group (kind, container type, holder row); in_group[i] is container i's
+ * group, UINT32_MAX for none. */
+static struct cgroup *group(struct ins_ctx *x, const struct inspect_scan *s, uint32_t *in_group, size_t *ng)
 {
 	const struct graph *g = &x->og->g;
 	struct ptrmap index;
@@ -90,6 +92,7 @@ static struct cgroup *group(struct ins_ctx *x, const struct inspect_scan *s, siz
 		uint32_t v = r->node;
 		uint64_t len = r->len, minimal = r->minimal, key;
 		enum ins_kind k;
+		in_group[i] = UINT32_MAX;
 		if (v >= g->n)
 			continue;
 		if (r->what == IC_SET) {
@@ -101,9 +104,10 @@ static struct cgroup *group(struct ins_ctx *x, const struct inspect_scan *s, siz
 		key = ((uint64_t)k << 40 | (uint64_t)r->what << 36 | holder_of(x, v)) + 1;
 		if (!ptrmap_get(&index, key, &at)) {
 			xgrow((void **)&gr, &cap, n + 1, sizeof *gr);
-			gr[n] = (struct cgroup){ k, r->what, holder_of(x, v), 0, 0, 0 };
+			gr[n] = (struct cgroup){ k, r->what, holder_of(x, v), 0, 0, 0, 0 };
 			ptrmap_put(&index, key, at = n++);
 		}
+		in_group[i] = (uint32_t)at;
 		gr[at].objects++;
 		gr[at].bytes += graph_size(g, v);
 		gr[at].save += saving(k, r, graph_size(g, v), minimal);
@@ -113,29 +117,35 @@ static struct cgroup *group(struct ins_ctx *x, const struct inspect_scan *s, siz
 	return gr;
 }
 
-static void select_group(struct ins_ctx *x, const struct inspect_scan *s, const struct cgroup *cg)
+/* The containers of each group, as rows like the graph's edges: group k's are
+ * node[first[k] .. first[k + 1]), in scan order. */
+static void group_rows(const struct inspect_scan *s, const uint32_t *in_group, size_t ng, uint32_t **first, uint32_t **node)
 {
-	const struct graph *g = &x->og->g;
+	uint32_t *f = xcalloc(ng + 2, sizeof *f), *nd;
 
-	for (size_t i = 0; i < s->nct; i++) {
-		const struct ins_container_rec *r = &s->ct[i];
-		uint64_t len = r->len, minimal = r->minimal;
-		if (r->node >= g->n || r->what != cg->what || holder_of(x, r->node) != cg->holder)
-			continue;
-		if (r->what == IC_SET) {
-			len = g->first[r->node + 1] - g->first[r->node];
-			minimal = minimal_set(len);
-		}
-		if (classify(r, len, minimal) == cg->kind)
-			x->sel[r->node] = 1;
-	}
+	for (size_t i = 0; i < s->nct; i++)
+		if (in_group[i] != UINT32_MAX)
+			f[in_group[i] + 2]++;
+	for (size_t k = 0; k < ng; k++)
+		f[k + 2] += f[k + 1];
+	nd = xmalloc((f[ng + 1] ? f[ng + 1] : 1) * sizeof *nd);
+	for (size_t i = 0; i < s->nct; i++) /* f[k + 1] is group k's next free slot */
+		if (in_group[i] != UINT32_MAX)
+			nd[f[in_group[i] + 1]++] = s->ct[i].node;
+	*first = f;
+	*node = nd;
 }
 
 void inspect_containers(struct ins_ctx *x, struct inspect_scan *s)
 {
 	size_t ng, shown[INS_NKINDS] = { 0 };
-	struct cgroup *gr = group(x, s, &ng);
+	uint32_t *in_group = xmalloc((s->nct ? s->nct : 1) * sizeof *in_group), *first, *node;
+	struct cgroup *gr = group(x, s, in_group, &ng);
 
+	group_rows(s, in_group, ng, &first, &node);
+	free(in_group);
+	for (size_t i = 0; i < ng; i++)
+		gr[i].index = (uint32_t)i;
 	qsort(gr, ng, sizeof *gr, by_save);
 	for (size_t i = 0; i < ng; i++) {
 		const struct cgroup *cg = &gr[i];
@@ -149,10 +159,13 @@ void inspect_containers(struct ins_ctx *x, struct inspect_scan *s)
 		snprintf(f->what, sizeof f->what, "%s%s held by %s", cg->kind == INS_EMPTY ? "empty " : cg->kind == INS_SINGLE ? "one-item " : "",
 			 ctype[cg->what], cg->holder < x->c->nrows ? x->c->rows[cg->holder].kind : "a root");
 		f->fix = cg->kind == INS_OVERALLOCATED ? fix_over : cg->kind == INS_EMPTY ? fix_empty : fix_single;
-		select_group(x, s, cg);
+		for (uint32_t k = first[cg->index]; k < first[cg->index + 1]; k++)
+			x->sel[node[k]] = 1;
 		ins_paths(x, f);
 	}
 	free(gr);
+	free(first);
+	free(node);
 }
 
 static int by_bytes(const void *a, const void *b)

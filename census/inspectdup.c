@@ -55,6 +55,50 @@ static int by_save(const void *a, const void *b)
 	return (x->start > y->start) - (x->start < y->start);
 }
 
+/* Digit d (16 bits) of v's sort key, hash above formlen: d 0 and 1 are formlen's, 2 to 5 the hash's. */
+static unsigned digit(const struct ins_value *v, unsigned d)
+{
+	return (unsigned)((d < 2 ? (uint64_t)v->formlen >> (16 * d) : v->hash >> (16 * (d - 2))) & 0xffff);
+}
+
+/* s->v in by_hash's order. The walk appends values as it adds their nodes, in node order, so a
+ * stable radix sort on (hash, formlen) gives by_hash's order: six passes of 16 bits, each skipped
+ * when all values share the digit, where qsort's comparisons took a tenth of inspect's time on
+ * Sphinx's 218000 values. Values out of node order (never seen) fall back to qsort. */
+static void sort_values(struct inspect_scan *s)
+{
+	struct ins_value *tmp, *orig = s->v;
+	size_t *count;
+
+	for (size_t i = 1; i < s->nv; i++)
+		if (s->v[i].node <= s->v[i - 1].node) {
+			qsort(s->v, s->nv, sizeof *s->v, by_hash);
+			return;
+		}
+	if (s->nv < 2)
+		return;
+	tmp = xmalloc(s->nv * sizeof *tmp);
+	count = xmalloc(65537 * sizeof *count);
+	for (unsigned d = 0; d < 6; d++) {
+		struct ins_value *src = s->v;
+		memset(count, 0, 65537 * sizeof *count);
+		for (size_t i = 0; i < s->nv; i++)
+			count[digit(&src[i], d) + 1]++;
+		if (count[digit(&src[0], d) + 1] == s->nv)
+			continue; /* one digit for all: already in order */
+		for (unsigned k = 0; k < 65536; k++)
+			count[k + 1] += count[k];
+		for (size_t i = 0; i < s->nv; i++)
+			tmp[count[digit(&src[i], d)]++] = src[i];
+		s->v = tmp;
+		tmp = src;
+	}
+	if (s->v != orig)
+		s->capv = s->nv; /* the values now live in tmp's block */
+	free(tmp);
+	free(count);
+}
+
 /* Where a value's contents start in its object. */
 static uint64_t data_offset(const struct pylayout *L, unsigned form)
 {
@@ -234,7 +278,8 @@ static void duplicate_texts(struct ins_ctx *x, const struct inspect_scan *s, str
 		ok = confirm(x, s, &gr[i], head, sizeof head, &budget);
 		x->r->unconfirmed += gr[i].n - ok;
 		if (ok < 2) {
-			memset(x->sel, 0, x->og->g.n);
+			for (uint32_t k = 0; k < gr[i].n; k++)
+				x->sel[s->v[gr[i].start + k].node] = 0;
 			continue;
 		}
 		add_text(x, s, &gr[i], head, sizeof head);
@@ -292,7 +337,7 @@ void inspect_duplicates(struct ins_ctx *x, struct inspect_scan *s)
 	struct group *gr, *text, *num[2];
 	size_t ng, nt = 0, nn[2] = { 0, 0 };
 
-	qsort(s->v, s->nv, sizeof *s->v, by_hash);
+	sort_values(s);
 	x->r->values = s->nv;
 	gr = find_groups(x->og, s, &ng);
 	text = xmalloc((ng ? ng : 1) * sizeof *text);

@@ -181,12 +181,32 @@ static void tally(struct cls *k, const struct attrs *a, uint32_t node)
 	k->sigs[k->nsigs++] = (struct sigcount){ a->sig, 1, a->n, node };
 }
 
-static void skip(struct ins_ctx *x, const struct cls *k, const char *why)
+/* The object nodes of each census row, in id order: row r's are node[first[r] .. first[r + 1]). */
+struct by_row {
+	uint32_t *first, *node;
+};
+
+static void nodes_by_row(const struct graph *g, uint32_t nrows, struct by_row *b)
+{
+	b->first = xcalloc((size_t)nrows + 2, sizeof *b->first);
+	b->node = xmalloc((g->n ? g->n : 1) * sizeof *b->node);
+	for (uint32_t v = OG_FIRST; v < g->n; v++)
+		if (g->kind[v] < nrows)
+			b->first[g->kind[v] + 2]++;
+	for (uint32_t r = 0; r < nrows; r++)
+		b->first[r + 2] += b->first[r + 1];
+	for (uint32_t v = OG_FIRST; v < g->n; v++) /* first[r + 1] is row r's next free slot */
+		if (g->kind[v] < nrows)
+			b->node[b->first[g->kind[v] + 1]++] = v;
+}
+
+static void skip(struct ins_ctx *x, const struct cls *k, const uint32_t *nodes, uint32_t n, const char *why)
 {
 	struct inspection *r = x->r;
 	struct ins_skip *s;
 
-	memset(x->sel, 0, x->og->g.n);
+	for (uint32_t i = 0; i < n; i++)
+		x->sel[nodes[i]] = 0;
 	xgrow((void **)&r->skip, &r->capskip, r->nskip + 1, sizeof *r->skip);
 	s = &r->skip[r->nskip++];
 	snprintf(s->what, sizeof s->what, "%s", k->ty->name);
@@ -210,7 +230,7 @@ static void slots_line(struct pyproc *p, const struct attrs *a, char *out, size_
 }
 
 /* The instances of one class: their attribute sets and bytes; a finding or a skip. */
-static void advise(struct ins_ctx *x, struct cls *k, uint64_t header, uint64_t gc_pre)
+static void advise(struct ins_ctx *x, struct cls *k, const uint32_t *nodes, uint32_t n, uint64_t header, uint64_t gc_pre)
 {
 	const struct graph *g = &x->og->g;
 	struct attrs a;
@@ -219,9 +239,8 @@ static void advise(struct ins_ctx *x, struct cls *k, uint64_t header, uint64_t g
 	char why[200];
 
 	read_keys(x->p, k->ty->cached_keys, &k->shared);
-	for (uint32_t v = OG_FIRST; v < g->n; v++) {
-		if (g->kind[v] != k->row)
-			continue;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t v = nodes[i];
 		k->count++;
 		if (!instance_attrs(x->p, k, g->addr[v], &a)) {
 			k->unread++;
@@ -235,12 +254,12 @@ static void advise(struct ins_ctx *x, struct cls *k, uint64_t header, uint64_t g
 		snprintf(why, sizeof why, "its instances have %s%u different attribute sets (the most common in %.0f %% of "
 			 "them): __slots__ fixes one set", k->others ? "more than " : "", k->nsigs,
 			 k->nsigs ? 100.0 * (double)k->sigs[0].count / (double)k->count : 0);
-		skip(x, k, why);
+		skip(x, k, nodes, n, why);
 		return;
 	}
 	after = (k->count - k->unread) * (header + 8 * k->sigs[0].n + gc_pre);
 	if (k->sigs[0].n == 0 || after >= k->now) {
-		skip(x, k, k->sigs[0].n ? "__slots__ would save nothing" : "its instances have no attributes");
+		skip(x, k, nodes, n, k->sigs[0].n ? "__slots__ would save nothing" : "its instances have no attributes");
 		return;
 	}
 	f = ins_add(x->r, INS_SLOTS, k->row);
@@ -270,7 +289,7 @@ void inspect_slots(struct ins_ctx *x)
 {
 	const struct graph *g = &x->og->g;
 	const struct pylayout *L = &x->p->L;
-	uint32_t *first = xmalloc((x->c->nrows + 1) * sizeof *first);
+	struct by_row rows;
 	uint64_t header = (uint64_t)L->off.ob_type + 8, gc_pre = 0, tp; /* sizeof(PyObject): ob_type is its last field */
 	struct typetab types;
 	struct pytype *ty;
@@ -278,23 +297,21 @@ void inspect_slots(struct ins_ctx *x)
 	typetab_init(&types, x->p);
 	if ((ty = typetab_get(&types, x->p, types.builtin[RULE_TUPLE]))) /* a GC type without managed words */
 		gc_pre = ty->pre;
-	for (size_t i = 0; i < x->c->nrows; i++)
-		first[i] = GRAPH_NONE;
-	for (uint32_t v = OG_FIRST; v < g->n; v++)
-		if (g->kind[v] < x->c->nrows && first[g->kind[v]] == GRAPH_NONE)
-			first[g->kind[v]] = v;
+	nodes_by_row(g, (uint32_t)x->c->nrows, &rows);
 	for (size_t i = 0; i < x->c->nrows; i++) {
 		struct cls k = { .row = (uint32_t)i };
-		if (x->c->rows[i].count < x->o->min_instances || first[i] == GRAPH_NONE ||
-		    strncmp(x->c->rows[i].kind, "dict", 4) == 0 ||
-		    mem_read_u64(&x->p->mem, g->addr[first[i]] + (uint64_t)L->off.ob_type, &tp, NULL) < 0 ||
+		const uint32_t *nodes = rows.node + rows.first[i];
+		uint32_t n = rows.first[i + 1] - rows.first[i];
+		if (x->c->rows[i].count < x->o->min_instances || !n || strncmp(x->c->rows[i].kind, "dict", 4) == 0 ||
+		    mem_read_u64(&x->p->mem, g->addr[nodes[0]] + (uint64_t)L->off.ob_type, &tp, NULL) < 0 ||
 		    !(ty = typetab_get(&types, x->p, tp)) || strcmp(ty->name, x->c->rows[i].kind) != 0 ||
 		    !plain_class(L, ty, header))
 			continue;
 		k.ty = ty;
 		x->r->slots_classes++;
-		advise(x, &k, header, gc_pre);
+		advise(x, &k, nodes, n, header, gc_pre);
 	}
 	typetab_release(&types);
-	free(first);
+	free(rows.first);
+	free(rows.node);
 }

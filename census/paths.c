@@ -55,8 +55,36 @@ struct merge {
 	const struct census *c;
 	const struct objgraph *og;
 	struct typetab types;
-	struct ptrmap at_step;  /* (step << 32 | node) + 1: objects already counted at a step */
+	struct paths_labels *labels; /* NULL: every label read */
+	/* node + 1 -> where it is in this tree: its step, its depth (object nodes from it up to its
+	 * root) and that root. parents[] is one tree, so a node's path is the same from whichever
+	 * selected object it is met: a node placed once is never walked again, and the labels of its
+	 * path were read once (the 256 sampled objects of a finding share most of their paths). */
+	struct ptrmap placed;
 };
+
+struct place {
+	uint32_t step, depth, root;
+};
+
+static bool placed(const struct merge *m, uint32_t u, struct place *at)
+{
+	uint64_t v;
+
+	if (!ptrmap_get(&m->placed, (uint64_t)u + 1, &v))
+		return false;
+	*at = (struct place){ (uint32_t)v, (uint32_t)(v >> 32) & 0xffff, (uint32_t)(v >> 48) };
+	return true;
+}
+
+/* A new object (or a root) at step s: counted once there, and remembered. */
+static void place(struct merge *m, struct pathtree *t, uint32_t u, struct place at, uint64_t retained)
+{
+	t->v[at.step].through++;
+	t->v[at.step].retained += retained;
+	t->v[at.step].objects++;
+	ptrmap_put(&m->placed, (uint64_t)u + 1, (uint64_t)at.root << 48 | (uint64_t)at.depth << 32 | at.step);
+}
 
 /* Items of these hold their referents by position or key: any item is one step ("[]"), whose
  * label is read once, for the first reference met (finding it scans the container). A tuple's
@@ -92,6 +120,45 @@ static void root_label(const struct merge *m, uint32_t from, uint32_t to, char *
 		snprintf(buf, len, "%u reference%s unaccounted", g->surplus[to], g->surplus[to] == 1 ? "" : "s");
 }
 
+void paths_labels_init(struct paths_labels *l)
+{
+	memset(l, 0, sizeof *l);
+	ptrmap_init(&l->at);
+}
+
+void paths_labels_release(struct paths_labels *l)
+{
+	ptrmap_release(&l->at);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+/* referrer_label of the reference from -> to (nodes), once per reference when m keeps labels. */
+static bool label_of(struct merge *m, uint32_t from, uint32_t to, char *buf, size_t len)
+{
+	const struct graph *g = &m->og->g;
+	struct paths_labels *l = m->labels;
+	uint64_t key = ((uint64_t)from << 32 | to) + 1, at;
+
+	if (!l)
+		return referrer_label(m->p, &m->types, g->addr[from], g->addr[to], buf, len) != 0;
+	if (!ptrmap_get(&l->at, key, &at)) {
+		if (l->n == l->cap)
+			xgrow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v);
+		at = l->n++;
+		l->v[at].ok = referrer_label(m->p, &m->types, g->addr[from], g->addr[to], l->v[at].label,
+					     sizeof l->v[at].label) != 0;
+		ptrmap_put(&l->at, key, at);
+	}
+	if (l->v[at].ok && len) {
+		size_t k = strnlen(l->v[at].label, len - 1);
+
+		memcpy(buf, l->v[at].label, k);
+		buf[k] = '\0';
+	}
+	return l->v[at].ok;
+}
+
 /* The step for the reference from -> to under step `parent`. */
 static uint32_t step_of(struct merge *m, struct pathtree *t, uint32_t parent, uint32_t from, uint32_t to)
 {
@@ -108,7 +175,7 @@ static uint32_t step_of(struct merge *m, struct pathtree *t, uint32_t parent, ui
 		label[0] = 0;
 		key = "[]";
 	} else {
-		if (!referrer_label(m->p, &m->types, g->addr[from], g->addr[to], label, sizeof label))
+		if (!label_of(m, from, to, label, sizeof label))
 			snprintf(label, sizeof label, "?");
 		key = label;
 	}
@@ -116,47 +183,49 @@ static uint32_t step_of(struct merge *m, struct pathtree *t, uint32_t parent, ui
 	if (created) {
 		t->v[s].ex_from = from;
 		t->v[s].ex_to = to;
-		if (strcmp(key, "[]") == 0 && !referrer_label(m->p, &m->types, g->addr[from], g->addr[to], t->v[s].label,
-							       sizeof t->v[s].label))
+		if (strcmp(key, "[]") == 0 && !label_of(m, from, to, t->v[s].label, sizeof t->v[s].label))
 			snprintf(t->v[s].label, sizeof t->v[s].label, "[?]");
 	} else if (t->v[s].ex_from != from || t->v[s].ex_to != to)
 		t->v[s].varied = true;
 	return s;
 }
 
-static void count_at(struct merge *m, struct pathtree *t, uint32_t s, uint32_t node, uint64_t retained)
-{
-	t->v[s].through++;
-	t->v[s].retained += retained;
-	if (ptrmap_put(&m->at_step, ((uint64_t)s << 32 | node) + 1, 1))
-		t->v[s].objects++;
-}
-
+/* v's path: up from v to the first node already placed (or to its root), then down again placing
+ * the new nodes; every step above counts v once more. */
 static void merge_one(struct merge *m, const uint32_t *parents, uint64_t retained, uint32_t v, struct pathtree *t,
 		      uint32_t *chain)
 {
+	struct place at = { PT_NONE, 0, GRAPH_NONE };
 	size_t n = 0;
-	uint32_t s, u;
-	bool created;
+	uint32_t u;
+	bool created, found = false;
 
-	for (u = v; u != GRAPH_NONE && u >= OG_FIRST && n < PT_MAX_DEPTH; u = parents[u])
+	for (u = v; u != GRAPH_NONE && !(found = placed(m, u, &at)) && u >= OG_FIRST && n < PT_MAX_DEPTH; u = parents[u])
 		chain[n++] = u;
-	if (u == GRAPH_NONE || u == OG_ROOT)
+	if (!found && (u == GRAPH_NONE || u == OG_ROOT))
 		return; /* reached by no root: the graph attaches everything, so only a cut path */
-	if (u >= OG_FIRST) {
+	if ((!found && u >= OG_FIRST) || n + at.depth > PT_MAX_DEPTH) {
 		t->too_deep++;
 		return;
 	}
-	t->via_held += u == OG_HELD;
-	t->via_garbage += u == OG_GARBAGE;
-	s = pathtree_child(t, PT_NONE, PT_NONE, objgraph_root_name(u), "", "", &created);
-	count_at(m, t, s, u, retained);
+	if (found) {
+		for (uint32_t s = at.step; s != PT_NONE; s = t->v[s].parent) {
+			t->v[s].through++;
+			t->v[s].retained += retained;
+		}
+	} else {
+		at = (struct place){ pathtree_child(t, PT_NONE, PT_NONE, objgraph_root_name(u), "", "", &created), 0, u };
+		place(m, t, u, at, retained);
+	}
+	t->via_held += at.root == OG_HELD;
+	t->via_garbage += at.root == OG_GARBAGE;
 	for (uint32_t from = u; n > 0; from = chain[n]) {
 		n--;
-		s = step_of(m, t, s, from, chain[n]);
-		count_at(m, t, s, chain[n], retained);
+		at.step = step_of(m, t, at.step, from, chain[n]);
+		at.depth++;
+		place(m, t, chain[n], at, retained);
 	}
-	t->v[s].ends++;
+	t->v[at.step].ends++;
 }
 
 uint32_t paths_next_selected(const uint8_t *select, uint32_t from, uint32_t n)
@@ -178,20 +247,42 @@ uint32_t paths_next_selected(const uint8_t *select, uint32_t from, uint32_t n)
 	return n;
 }
 
+/* Calls merge_one for each selected node: the nodes of select (a byte per node) when it is not
+ * NULL, else nodes[0 .. n). */
+static void merge_all(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint32_t *parents,
+		      const uint64_t *retained, const uint8_t *select, const uint32_t *nodes, size_t n,
+		      struct paths_labels *labels, struct pathtree *t)
+{
+	struct merge m = { .p = p, .c = c, .og = og, .labels = labels };
+	uint32_t *chain = xmalloc(PT_MAX_DEPTH * sizeof *chain);
+	uint32_t v = select ? paths_next_selected(select, OG_FIRST, og->g.n) : 0;
+
+	typetab_init(&m.types, p);
+	ptrmap_init(&m.placed);
+	for (size_t i = 0; select ? v < og->g.n : i < n; i++) {
+		if (!select)
+			v = nodes[i];
+		if (v >= OG_FIRST && v < og->g.n) {
+			t->selected++;
+			merge_one(&m, parents, retained ? retained[v] : 0, v, t, chain);
+		}
+		if (select)
+			v = paths_next_selected(select, v + 1, og->g.n);
+	}
+	free(chain);
+	ptrmap_release(&m.placed);
+	typetab_release(&m.types);
+}
+
 void paths_merge(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint32_t *parents,
 		 const uint64_t *retained, const uint8_t *select, struct pathtree *t)
 {
-	struct merge m = { .p = p, .c = c, .og = og };
-	uint32_t *chain = xmalloc(PT_MAX_DEPTH * sizeof *chain);
+	merge_all(p, c, og, parents, retained, select, NULL, 0, NULL, t);
+}
 
-	typetab_init(&m.types, p);
-	ptrmap_init(&m.at_step);
-	for (uint32_t v = paths_next_selected(select, OG_FIRST, og->g.n); v < og->g.n;
-	     v = paths_next_selected(select, v + 1, og->g.n)) {
-		t->selected++;
-		merge_one(&m, parents, retained[v], v, t, chain);
-	}
-	free(chain);
-	ptrmap_release(&m.at_step);
-	typetab_release(&m.types);
+void paths_merge_nodes(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint32_t *parents,
+		       const uint64_t *retained, const uint32_t *nodes, size_t n, struct paths_labels *labels,
+		       struct pathtree *t)
+{
+	merge_all(p, c, og, parents, retained, NULL, nodes, n, labels, t);
 }

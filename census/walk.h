@@ -116,6 +116,7 @@ struct walk {
 	struct graph_builder *gb;
 	struct objgraph *og;
 	uint32_t gcur;          /* the node whose references the walk follows now */
+	const struct map *gmap; /* the mapping of the last node (graphrec.c), NULL before the first */
 	struct inspect_scan *is; /* `inspect`'s values and containers, when asked (census/inspect.h) */
 	struct dump_stream *ds;  /* a streamed dump: each window's arenas are written as it is let go */
 };

@@ -31,6 +31,9 @@ int graph_take(const char *target, struct snapshot_opts *opts, bool quiet, struc
 int graph_take_census(const char *target, struct snapshot_opts *opts, bool quiet, struct graph_take *gt,
 		      struct pc_err *e);
 void graph_take_dominators(struct graph_take *gt);
+/* graph_take_dominators on another thread, given up (idom and the retained sizes left NULL) once
+ * *stop is set. */
+void graph_take_dominators_unless(struct graph_take *gt, const atomic_bool *stop);
 /* graph_take for a live process; without dominators, idom and the retained sizes stay NULL (a
  * baseline that needs only the objects' addresses skips their time and memory). */
 int graph_take_pid(pid_t pid, struct snapshot_opts *opts, bool quiet, bool dominators, struct graph_take *gt,

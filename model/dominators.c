@@ -4,17 +4,29 @@
 #include "common/compat.h"
 #include "model/graph.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include "common/xalloc.h"
 
+/* How often the long loops look at the caller's stop flag (every 65536 steps). */
+#define STOP_EVERY 0xffffu
+
+static bool stopped(const atomic_bool *stop)
+{
+	return stop && atomic_load_explicit(stop, memory_order_relaxed);
+}
+
 /* Depth-first numbering from the root without a stack: the path back is the parent array itself.
  * pre[v] is v's number (GRAPH_NONE when the root does not reach v), vert[i] the node numbered i,
- * parent[i] the number of i's parent in the depth-first tree. Returns how many are numbered. */
-static uint32_t number(const struct graph *g, uint32_t *pre, uint32_t *vert, uint32_t *parent)
+ * parent[i] the number of i's parent in the depth-first tree; indeg[v] (zeroed by the caller)
+ * counts the edges from numbered nodes to v, each met once here while pre[v] is in cache. Returns
+ * how many are numbered. */
+static uint32_t number(const struct graph *g, uint32_t *pre, uint32_t *vert, uint32_t *parent, uint32_t *indeg,
+		       const atomic_bool *stop)
 {
 	uint32_t *next = xmalloc(g->n * sizeof *next); /* per number: the next edge to follow */
-	uint32_t cnt = 1, cur = 0;
+	uint32_t cnt = 1, cur = 0, steps = 0;
 
 	for (uint32_t v = 0; v < g->n; v++)
 		pre[v] = GRAPH_NONE;
@@ -25,9 +37,12 @@ static uint32_t number(const struct graph *g, uint32_t *pre, uint32_t *vert, uin
 	for (;;) {
 		uint32_t v = vert[cur];
 
+		if (!(++steps & STOP_EVERY) && stopped(stop))
+			break; /* the caller gives up: the numbering is left partial */
 		if (next[cur] < g->first[v + 1]) {
 			uint32_t w = g->dst[next[cur]++];
 
+			indeg[w]++;
 			if (pre[w] == GRAPH_NONE) {
 				pre[w] = cnt;
 				vert[cnt] = w;
@@ -59,16 +74,18 @@ static void unshift(uint32_t *first, uint32_t n)
 	first[0] = 0;
 }
 
-/* The predecessors of every numbered node, as numbers, in rows by number. */
+/* The predecessors of every numbered node, as numbers, in rows by number (their counts from
+ * number's indeg, which is freed: one pass over the edges, not two). */
 static void predecessors(const struct graph *g, const uint32_t *pre, const uint32_t *vert, uint32_t cnt,
-			 uint32_t **rfirst, uint32_t **rsrc)
+			 uint32_t *indeg, uint32_t **rfirst, uint32_t **rsrc)
 {
-	uint32_t *first = xcalloc((size_t)cnt + 1, sizeof *first);
+	uint32_t *first = xmalloc(((size_t)cnt + 1) * sizeof *first);
 	uint32_t *src;
 
+	first[0] = 0;
 	for (uint32_t i = 0; i < cnt; i++)
-		for (uint32_t e = g->first[vert[i]]; e < g->first[vert[i] + 1]; e++)
-			first[pre[g->dst[e]] + 1]++;
+		first[i + 1] = indeg[vert[i]];
+	free(indeg);
 	prefix(first, cnt);
 	src = xmalloc((first[cnt] ? first[cnt] : 1) * sizeof *src);
 	for (uint32_t i = 0; i < cnt; i++)
@@ -131,7 +148,8 @@ static uint32_t eval(struct lt *t, uint32_t v, uint32_t lim)
  * one entry up, as the rows are let go: step w reads rfirst[w] and rfirst[w + 1] and then writes
  * dom[w] (rfirst[w + 1]) and dom[v] for bucket members v >= w, never a row start a later (lower) step
  * reads. */
-static void lengauer_tarjan(struct lt *t, uint32_t *rfirst, const uint32_t *rsrc, uint32_t cnt, uint32_t *head)
+static void lengauer_tarjan(struct lt *t, uint32_t *rfirst, const uint32_t *rsrc, uint32_t cnt, uint32_t *head,
+			    const atomic_bool *stop)
 {
 	uint32_t *dom = rfirst + 1;
 
@@ -141,6 +159,9 @@ static void lengauer_tarjan(struct lt *t, uint32_t *rfirst, const uint32_t *rsrc
 	}
 	for (uint32_t w = cnt - 1; w >= 1; w--) {
 		uint32_t p = t->anc[w];
+
+		if (!(w & STOP_EVERY) && stopped(stop))
+			return; /* the caller gives up: dom[] is left partial */
 
 		for (uint32_t e = rfirst[w]; e < rfirst[w + 1]; e++) {
 			uint32_t u = eval(t, rsrc[e], w);
@@ -165,28 +186,47 @@ static void lengauer_tarjan(struct lt *t, uint32_t *rfirst, const uint32_t *rsrc
 
 /* Memory beyond the graph, for n nodes of which r are reached and e edges: 4n (pre, which
  * becomes the result, and serves as the buckets' heads once the predecessor rows are made) + 12r
- * (vert, anc, the depth-first cursor while numbering) then 4r + 4e (predecessor rows, whose row
- * starts become dom) + 8r (semi, label): at most 24 bytes per node and 4 per edge at once. */
+ * (vert, anc, the depth-first cursor while numbering) + 4n (the in-degrees, until the predecessor
+ * rows' starts are made from them) then 4r + 4e (predecessor rows, whose row starts become dom) +
+ * 8r (semi, label): at most 24 bytes per node and 4 per edge at once. */
 uint32_t *graph_idom(const struct graph *g)
 {
+	return graph_idom_unless(g, NULL);
+}
+
+uint32_t *graph_idom_unless(const struct graph *g, const atomic_bool *stop)
+{
 	uint32_t *pre = xmalloc((g->n ? g->n : 1) * sizeof *pre);
-	uint32_t *vert, *rsrc, *dom, cnt, *rfirst;
+	uint32_t *vert, *rsrc, *dom, cnt, *rfirst, *indeg;
 	struct lt t;
 
 	if (!g->n)
 		return pre;
 	vert = xmalloc(g->n * sizeof *vert);
 	t.anc = xmalloc(g->n * sizeof *t.anc);
-	cnt = number(g, pre, vert, t.anc);
-	predecessors(g, pre, vert, cnt, &rfirst, &rsrc);
-	t.semi = xmalloc(cnt * sizeof *t.semi);
-	t.label = xmalloc(cnt * sizeof *t.label);
-	lengauer_tarjan(&t, rfirst, rsrc, cnt, pre);
-	dom = rfirst + 1;
+	indeg = xcalloc(g->n, sizeof *indeg);
+	cnt = number(g, pre, vert, t.anc, indeg, stop);
+	t.semi = t.label = NULL;
+	rfirst = rsrc = NULL;
+	if (stopped(stop))
+		free(indeg);
+	else {
+		predecessors(g, pre, vert, cnt, indeg, &rfirst, &rsrc);
+		t.semi = xmalloc(cnt * sizeof *t.semi);
+		t.label = xmalloc(cnt * sizeof *t.label);
+		lengauer_tarjan(&t, rfirst, rsrc, cnt, pre, stop);
+	}
 	free(rsrc);
 	free(t.semi);
 	free(t.label);
 	free(t.anc);
+	if (stopped(stop)) {
+		free(rfirst);
+		free(vert);
+		free(pre);
+		return NULL;
+	}
+	dom = rfirst + 1;
 	for (uint32_t v = 0; v < g->n; v++)
 		pre[v] = GRAPH_NONE;
 	for (uint32_t i = 1; i < cnt; i++)

@@ -94,7 +94,9 @@ static inline size_t addr_slot(uint64_t a, size_t mask)
 
 /* The address index, made once every node is in and sized for them at once: node ids in open
  * addressing under 70 % full, the address compared through addr[] (4 to 8 bytes per node where
- * a map of address and id would take 32 to 64). A repeated address keeps its last node. */
+ * a map of address and id would take 32 to 64). A repeated address finds its last node: ids go in
+ * last first, each in the first free slot from its address's, and a lookup stops at the first
+ * match; so no insertion compares addresses (each comparison was a cache miss in addr[]). */
 static void index_nodes(struct graph_builder *b)
 {
 	size_t cap = 64;
@@ -104,16 +106,15 @@ static void index_nodes(struct graph_builder *b)
 	b->index = xmalloc(cap * sizeof *b->index);
 	memset(b->index, 0xff, cap * sizeof *b->index);
 	b->index_mask = cap - 1;
-	for (size_t id = 0; id < b->n; id++) {
+	for (size_t id = b->n; id-- > 0;) {
 		size_t i;
 
-		if (id + PREFETCH_AHEAD < b->n)
-			__builtin_prefetch(&b->index[addr_slot(b->addr[id + PREFETCH_AHEAD], b->index_mask)]);
+		if (id >= PREFETCH_AHEAD)
+			__builtin_prefetch(&b->index[addr_slot(b->addr[id - PREFETCH_AHEAD], b->index_mask)]);
 		if (!b->addr[id])
 			continue;
 		for (i = addr_slot(b->addr[id], b->index_mask); b->index[i] != GRAPH_NONE; i = (i + 1) & b->index_mask)
-			if (b->addr[b->index[i]] == b->addr[id])
-				break;
+			;
 		b->index[i] = (uint32_t)id;
 	}
 }
@@ -151,7 +152,7 @@ static bool ref_room(struct graph_builder *b)
 
 /* The walk adds a node's references in a few runs (the object's own fields, then each follow job
  * it queued): a run's source is kept once, not per reference. */
-void graph_add_ref(struct graph_builder *b, uint32_t src, uint64_t addr)
+void graph_add_ref_slow(struct graph_builder *b, uint32_t src, uint64_t addr)
 {
 	if (src >= b->n || !ref_room(b))
 		return; /* the node was not added (builder full) */
@@ -241,6 +242,11 @@ static void count_degrees(const struct graph_builder *b, const uint32_t *ids, ui
 	for (size_t i = 0; i < b->nrefs; i++) {
 		uint32_t src = ref_src(b, ids, i, &run), id = ids[i] & ~RUN_START;
 
+		if (i + PREFETCH_AHEAD < b->nrefs && (ids[i + PREFETCH_AHEAD] & ~RUN_START) != REF_NONE) {
+			/* the targets are spread over the nodes: their counts' misses overlap */
+			__builtin_prefetch(&refcnt[ids[i + PREFETCH_AHEAD] & ~RUN_START], 1);
+			__builtin_prefetch(&mark[ids[i + PREFETCH_AHEAD] & ~RUN_START], 1);
+		}
 		if (id != REF_NONE) {
 			first[src + 1]++;
 			add_in(refcnt, mark, id);

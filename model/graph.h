@@ -15,6 +15,8 @@
 
 #include "common/compat.h"
 
+#include <stdatomic.h>
+
 #define GRAPH_ROOT 0u          /* the synthetic root: the first node added */
 #define GRAPH_NONE UINT32_MAX  /* no node / no kind / refcount not known */
 /* Node and reference caps keep every edge offset in 32 bits: references (by address and known)
@@ -92,7 +94,18 @@ void graph_set_kind(struct graph_builder *b, uint32_t id, uint32_t kind);
 /* A reference from node src to whatever lies at addr: resolved in graph_build (dropped and
  * counted in `unresolved` when no node has that address). Repeats are kept: a list holding the
  * same object twice holds two references, as its refcount says. */
-void graph_add_ref(struct graph_builder *b, uint32_t src, uint64_t addr);
+void graph_add_ref_slow(struct graph_builder *b, uint32_t src, uint64_t addr);
+static inline void graph_add_ref(struct graph_builder *b, uint32_t src, uint64_t addr)
+{
+	/* inline for the common case (the walk calls it for each of the 1.7 million references on
+	 * Sphinx): one more in the run of src, with room, away from a limit check (every 65536) */
+	if (b->nrefs < b->caprefs && (b->nrefs & 0xffff) && b->nruns && b->runs[b->nruns - 1] == src && !b->over &&
+	    b->nrefs + b->nedges < GRAPH_MAX_REFS) {
+		b->ref_dst[b->nrefs++] = addr & 1 ? 0 : addr;
+		return;
+	}
+	graph_add_ref_slow(b, src, addr);
+}
 /* A reference between two known nodes (the root to its groups, a group to a root object). */
 void graph_add_edge(struct graph_builder *b, uint32_t src, uint32_t dst);
 
@@ -121,6 +134,9 @@ uint32_t graph_find(const struct graph *g, uint64_t addr);
  * idom[v] is the last node every path from the root to v passes through; GRAPH_NONE for the root
  * and for nodes the root does not reach. Returns a malloc'ed array of g->n. */
 uint32_t *graph_idom(const struct graph *g);
+/* graph_idom on another thread that the caller may stop: once *stop is set it returns NULL soon
+ * (within 65536 steps), having freed what it took. */
+uint32_t *graph_idom_unless(const struct graph *g, const atomic_bool *stop);
 /* Retained bytes and objects of every node: its own size (1 object; synthetic nodes, addr 0, count
  * no object) plus those of every node it dominates. bytes and count hold g->n each; unreachable
  * nodes retain only themselves. */

@@ -2,7 +2,7 @@
  * unresolved references, surplus and held-from-C edges, garbage entries; dominators, retained
  * sizes per node and per kind, dominator children and shortest paths on hand-made graphs with
  * known answers and on a few hundred seeded random graphs checked against brute force; a chain a
- * million deep (no recursion anywhere). */
+ * million deep (no recursion anywhere); a repeated address; the dominators given up when stopped. */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
@@ -489,5 +489,53 @@ Test(graph, deep_chain)
 	free(idom);
 	free(rb);
 	free(rc);
+	graph_release(&g);
+}
+
+/* The census adds each address once; should one come twice, its references go to its last node
+ * (the index is filled last node first with no address compared, and a lookup stops at the first
+ * match), whatever the addresses filling the slots around it. */
+Test(graph, repeated_address_resolves_to_last_node)
+{
+	enum { N = 5000 };
+	struct graph_builder b;
+	struct graph g;
+
+	graph_builder_init(&b);
+	graph_add_node(&b, 0, 0, GRAPH_NONE, GRAPH_NONE);
+	for (uint32_t i = 1; i < N; i++) /* every tenth node repeats the address of the node before */
+		graph_add_node(&b, ADDR(i % 10 == 0 ? i - 1 : i), 8, 0, GRAPH_NONE);
+	for (uint32_t i = 1; i < N; i++)
+		graph_add_ref(&b, 0, ADDR(i));
+	graph_build(&b, &g, GRAPH_NONE, GRAPH_NONE);
+	cr_assert_eq(g.nedges, N - 1 - (N - 1) / 10, "the repeated addresses' own refs (ADDR(10k)) resolve to nothing");
+	for (uint64_t e = g.first[0]; e < g.first[1]; e++) {
+		uint32_t v = g.dst[e], want = (g.addr[v] - ADDR(0)) / 32;
+		if ((want + 1) % 10 == 0 && want + 1 < N)
+			want++; /* ADDR(10k - 1) is also node 10k's, the last */
+		cr_assert_eq(v, want, "a reference to 0x%llx resolved to node %u, want %u", (unsigned long long)g.addr[v], v, want);
+	}
+	graph_release(&g);
+}
+
+/* graph_idom_unless: stopped before it starts it returns NULL; not stopped, graph_idom's tree. */
+Test(graph, idom_unless_stops)
+{
+	static const uint32_t e[][2] = { { 0, 1 }, { 1, 2 }, { 2, 3 }, { 1, 3 }, { 3, 1 } };
+	struct graph g;
+	atomic_bool stop;
+	uint32_t *idom, *want;
+
+	build(&g, 4, e, PC_ARRAY_LEN(e), NULL, GRAPH_NONE, GRAPH_NONE);
+	atomic_init(&stop, true);
+	cr_assert_null(graph_idom_unless(&g, &stop));
+	atomic_store(&stop, false);
+	idom = graph_idom_unless(&g, &stop);
+	want = graph_idom(&g);
+	cr_assert_not_null(idom);
+	cr_assert_arr_eq(idom, want, 4 * sizeof *idom);
+	cr_assert_eq(idom[3], 1);
+	free(idom);
+	free(want);
 	graph_release(&g);
 }
