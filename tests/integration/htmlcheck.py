@@ -6,7 +6,10 @@ wrote for the same census (the same dump file).
                                      it (data-m), with the same value ('unavailable' for an empty
                                      one, yes/no for 1/0); the size-class columns and the stacked
                                      bars carry the CSV's figures (data-v); sample_s, the time
-                                     each run takes, is left out
+                                     each run takes, is left out. On a free-threaded build
+                                     (mimalloc.* metrics) pymalloc's zeros are not on the page,
+                                     nor its charts; mimalloc's columns carry every class's
+                                     figures, each in its chart
     htmlcheck.py why DOM JSON        every step of `why -f json` is a <details> (data-id) under its
                                      parent's, children in the document's order, with the step's
                                      label, kind or root, and figures (data-f)
@@ -83,12 +86,72 @@ def same_number(a, b):
     return abs(x - y) <= 1e-6 + 1e-9 * abs(x)
 
 
+def svg_of(n):
+    while n is not None and n.tag != "svg":
+        n = n.parent
+    return None if n is None else n.attrs.get("id")
+
+
+def by_id(dom, ident):
+    return dom.root.first(lambda x: x.attrs.get("id") == ident)
+
+
+# A free-threaded page's columns: the figure of each mimalloc class, and the chart it is in.
+MI_COLUMNS = {"bytes_in_use": "mi-bytes", "bytes_available": "mi-bytes", "blocks": "mi-blocks", "avail": "mi-blocks",
+              "held_pages": "mi-pages", "abandoned_pages": "mi-pages"}
+PYMALLOC_ONLY = ("pymalloc.", "fragmentation.")
+
+
+def mimalloc(dom, want, cells, rects):
+    """A free-threaded build's page: no pymalloc chart, table, cell or bar, but the line saying
+    so; each mimalloc class's columns in their charts with the CSV's figures; the totals' bars.
+    How many bars it compared, classes and heaps."""
+    if by_id(dom, "no-pymalloc") is None:
+        bad("no line saying the build has no pymalloc")
+    for gone in ("class-bytes", "class-blocks", "arenas", "classes", "pymalloc", "fragmentation"):
+        if by_id(dom, gone) is not None:
+            bad("pymalloc's #%s is on a free-threaded page" % gone)
+    for m in list(cells) + list(rects):
+        if m.startswith(PYMALLOC_ONLY):
+            bad("pymalloc's %s is on a free-threaded page" % m)
+    nbars = i = avail = 0
+    heaps = set()
+    while "mimalloc.classes.%d.block_size" % i in want:
+        p = "mimalloc.classes.%d." % i
+        size, blocks, n_avail, pages, abandoned = (int(want[p + k]) for k in
+                                                   ("block_size", "blocks", "avail", "pages", "abandoned_pages"))
+        heaps.add(want[p + "heap"])
+        avail += n_avail
+        expect = {"bytes_in_use": blocks * size, "bytes_available": n_avail * size, "blocks": blocks, "avail": n_avail,
+                  "held_pages": pages - abandoned, "abandoned_pages": abandoned}
+        for k, v in expect.items():
+            got = rects.get(p + k, (None, None))
+            if got[0] is None or int(got[0]) != v or got[1] != MI_COLUMNS[k]:
+                bad("mimalloc class %d (%s, %d bytes): column %s is %r in #%s, the CSV says %d in #%s" %
+                    (i, want[p + "heap"], size, k, got[0], got[1], v, MI_COLUMNS[k]))
+            nbars += 1
+        i += 1
+    if i == 0:
+        bad("the CSV has no mimalloc size class")
+    totals = {"mimalloc.held_segments": int(want["mimalloc.segments"]) - int(want["mimalloc.abandoned_segments"]),
+              "mimalloc.avail_blocks": avail}
+    for m, v in totals.items():
+        got = rects.get(m, (None, None))
+        if got[0] is None or int(got[0]) != v or got[1] != "mi-totals":
+            bad("bar %s is %r in #%s, the CSV says %d in #mi-totals" % (m, got[0], got[1], v))
+        nbars += 1
+    return nbars, i, len(heaps)
+
+
 def stats(dom, csv_path):
     with open(csv_path, newline="") as f:
         rows = list(csv.reader(f))[1:]
     want = {r[0]: r[1] for r in rows}
+    ft = "mimalloc.segments" in want
     cells = {n.attrs["data-m"]: n.all_text() for n in dom.root.walk() if n.tag == "td" and n.attrs.get("data-m")}
-    bars = {n.attrs["data-m"]: n.attrs.get("data-v") for n in dom.root.walk() if n.tag == "rect" and n.attrs.get("data-m")}
+    rects = {n.attrs["data-m"]: (n.attrs.get("data-v"), svg_of(n)) for n in dom.root.walk()
+             if n.tag == "rect" and n.attrs.get("data-m")}
+    bars = {m: v[0] for m, v in rects.items()}
     warned = [n.all_text() for n in dom.root.walk() if n.tag == "li"]
     figures = nbars = 0
     for m, v in want.items():
@@ -97,6 +160,8 @@ def stats(dom, csv_path):
                 bad("warning %r not on the page" % v)
             continue
         if m == "sample_s":  # how long this run of stats took to read the dump: each run its own
+            continue
+        if ft and m.startswith(PYMALLOC_ONLY):  # zeros: a free-threaded build has no pymalloc
             continue
         if m.endswith("_unavailable"):
             if v and not any(v in w for w in warned):
@@ -110,6 +175,23 @@ def stats(dom, csv_path):
         if not ok:
             bad("metric %s: the page shows %r, the CSV %r" % (m, cells[m], v))
         figures += 1
+    for m, v in bars.items():
+        if m in want:
+            nbars += 1
+            if not same_number(v, want[m]):
+                bad("bar %s is %r, the CSV %r" % (m, v, want[m]))
+    generations = sum(1 for m in want if m.startswith("gc.generations.") and m.endswith(".count"))
+    status = by_id(dom, "status")
+    status = "" if status is None else status.all_text()
+    if ft:
+        n, classes, heaps = mimalloc(dom, want, cells, rects)
+        expect = "ok: %d mimalloc size classes in %d heaps, %s segments, %d generations" % (
+            classes, heaps, want["mimalloc.segments"], generations)
+        if status != expect:
+            bad("the page's status is %r, not %r" % (status, expect))
+        print("stats: %d figures and %d bars equal to the CSV; %d mimalloc size classes in %d heaps; no pymalloc" %
+              (figures, nbars + n, classes, heaps))
+        return
     i = 0
     while "pymalloc.classes.%d.block_size" % i in want:
         p = "pymalloc.classes.%d." % i
@@ -121,11 +203,9 @@ def stats(dom, csv_path):
                 bad("size class %d's column %s is %r, the CSV says %d" % (i, k, bars.get(p + k), v))
             nbars += 1
         i += 1
-    for m, v in bars.items():
-        if m in want:
-            nbars += 1
-            if not same_number(v, want[m]):
-                bad("bar %s is %r, the CSV %r" % (m, v, want[m]))
+    expect = "ok: %d size classes, %s arenas, %d generations" % (i, want["pymalloc.arenas_current"], generations)
+    if status != expect:
+        bad("the page's status is %r, not %r" % (status, expect))
     print("stats: %d figures and %d bars equal to the CSV; %d size classes" % (figures, nbars, i))
 
 

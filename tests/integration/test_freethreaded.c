@@ -1,8 +1,10 @@
 /* test_freethreaded.c: free-threaded CPython (PEP 703, tools/build-freethreaded's 3.13t). Its
  * objects live in per-thread mimalloc heaps under a 32-byte header: the walk of those heaps
  * against what the target says of itself, and the census against the closure of its
- * gc.get_objects(), on 1, 4 and 16 threads (exited threads leave abandoned pages). Run by
- * `make check-ft`; skipped, with the reason, when no free-threaded build is at hand. */
+ * gc.get_objects(), on 1, 4 and 16 threads (exited threads leave abandoned pages); stats -f html
+ * read by Chromium against stats -f csv of the same dump (mimalloc's charts in place of
+ * pymalloc's). Run by `make check-ft`; skipped, with the reason, when no free-threaded build is
+ * at hand. */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
@@ -15,6 +17,7 @@
 #include "python/mimalloc.h"
 #include "tests/integration/checks.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/htmlpage.h"
 
 /* The ftthreads.py workload of `threads` threads (half of them exited) on py, up and quiet; its
 ready line into line (with "truth", what it says of itself). */
@@ -360,5 +363,44 @@ Test(freethreaded, stats_counts_the_allocated_blocks, .timeout = 300)
 					     ft[i].label, threads[k]);
 			h_kill(&p);
 		}
+	free(out);
+}
+
+/* stats -f html on 4 threads (2 exited), read by Chromium from a dump that stats -f csv reads too:
+ * the page loads without a console message, every figure of the CSV but pymalloc's zeros is in a
+ * cell named by it, each mimalloc class's bytes, blocks and pages (held and abandoned) are
+ * columns of their charts with the CSV's values, pymalloc's charts are absent and a line says why
+ * (htmlcheck.py). Kept as build/html/stats-ft.{html,png}. */
+Test(freethreaded, stats_html_shows_mimalloc, .timeout = 300)
+{
+	struct python ft[4];
+	size_t n = h_pythons_ft_or_skip(ft, PC_ARRAY_LEN(ft));
+	char *out = malloc(OUTMAX), err[4096];
+
+	for (size_t i = 0; i < n; i++) {
+		struct hp_dumped d;
+		char line[256], page[160], csv[160], key[64], *check;
+		long long abandoned = 0;
+		int rc;
+
+		cr_assert(start_workload(&d.p, &ft[i], "4", NULL, line, sizeof line), "%s: ftthreads.py 4 did not start",
+			  ft[i].label);
+		hp_dump(&d, ft[i].label);
+		hp_page_of(&d, (const char *[]){ "stats", NULL }, "csv", "stats.csv", csv, sizeof csv);
+		hp_page_of(&d, (const char *[]){ "stats", NULL }, "html", "stats.html", page, sizeof page);
+		check = hp_check(&d, "stats", page, csv);
+		/* the abandoned pages' chart has some to show: the exited threads' */
+		rc = h_pycensus(out, OUTMAX, err, sizeof err, (const char *[]){ "stats", "-f", "csv", d.dump, NULL });
+		cr_assert_eq(rc, 0, "%s: stats -f csv: exit %d: %s", ft[i].label, rc, err);
+		for (unsigned c = 0; snprintf(key, sizeof key, "mimalloc.classes.%u.abandoned_pages", c), metric(out, key) >= 0; c++)
+			abandoned += metric(out, key);
+		cr_expect_gt(abandoned, 0, "%s: no abandoned page", ft[i].label);
+		cr_expect(strstr(check, " mimalloc size classes in 4 heaps; no pymalloc"), "%s: %s", ft[i].label, check);
+		if (i == 0)
+			hp_keep(page, "stats-ft", ft[i].label);
+		fprintf(stderr, "freethreaded: %s: %lld abandoned pages; %s", ft[i].label, abandoned, check);
+		free(check);
+		hp_dumped_release(&d);
+	}
 	free(out);
 }

@@ -26,56 +26,9 @@
 #include "report/html.h"
 #include "tests/integration/checks.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/htmlpage.h"
 
 #define OUT_MAX (4 << 20)
-
-static const char *beside(char *buf, size_t len, const char *rel)
-{
-	const char *dir = getenv("PYCENSUS_WORKLOADS");
-
-	snprintf(buf, len, "%s/%s", dir ? dir : "tests/integration/workloads", rel);
-	return buf;
-}
-
-static char *slurp(const char *path)
-{
-	char *s = malloc(OUT_MAX);
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(s, 1, OUT_MAX - 1, f) : 0;
-
-	cr_assert(s && f, "cannot read %s", path);
-	fclose(f);
-	s[n] = '\0';
-	return s;
-}
-
-/* Headless Chromium over file://path + fragment: --dump-dom's output (the DOM after the page's
- * script ran), or with shot a screenshot into it. Fails on any console message (an exception, a
- * blocked request) in Chromium's log. */
-static char *chromium(const char *path, const char *fragment, const char *shot, const char *label)
-{
-	char cmd[2048], profile[] = "/tmp/pycensus-chromium-XXXXXX", errpath[128], *out, *err, *line;
-	int status;
-
-	cr_assert(system("command -v chromium >/dev/null") == 0, "Debian's chromium is missing (tools/install-deps installs it)");
-	cr_assert(mkdtemp(profile));
-	snprintf(errpath, sizeof errpath, "%s.log", profile);
-	snprintf(cmd, sizeof cmd,
-		 "timeout 120 chromium --headless %s--disable-gpu --hide-scrollbars --window-size=1280,1000 "
-		 "--enable-logging=stderr --v=0 --user-data-dir=%s %s%s 'file://%s%s' 2>%s",
-		 geteuid() == 0 ? "--no-sandbox " : "", profile, shot ? "--screenshot=" : "--dump-dom", shot ? shot : "", path,
-		 fragment, errpath);
-	out = h_command_output(cmd, OUT_MAX, &status);
-	cr_assert_eq(status, 0, "%s: chromium failed: %s", label, cmd);
-	err = slurp(errpath);
-	line = strstr(err, ":CONSOLE");
-	cr_expect(!line, "%s: the page wrote to the console: %.400s", label, line ? line : "");
-	free(err);
-	unlink(errpath);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", profile);
-	cr_assert(system(cmd) == 0);
-	return out;
-}
 
 /* The cell at s ("<td ...>text</td>") into buf, entities decoded; returns what follows it. */
 static const char *cell(const char *s, char *buf, size_t len)
@@ -153,7 +106,7 @@ static void check_icicle(const char *dom, const char *pid, const char *label)
 /* #q=__main__&sort=count&dir=-1: the CSV's __main__ kinds, largest count first. */
 static void check_fragment(const char *page, const struct table *csv, const char *label)
 {
-	char *dom = chromium(page, "#q=__main__&sort=count&dir=-1", NULL, label);
+	char *dom = hp_chromium(page, "#q=__main__&sort=count&dir=-1", NULL, label);
 	long long counts[256];
 	struct table t, want = { 0 };
 
@@ -178,31 +131,6 @@ static void check_fragment(const char *page, const struct table *csv, const char
 	free(dom);
 }
 
-/* The page and its screenshot under build/html/NAME.{html,png}, for people to look at. */
-static void keep(const char *page, const char *name, const char *label)
-{
-	char dir[512], html[600], png[600], cmd[1400];
-	char *shot;
-	struct stat st;
-
-	char rel[512];
-
-	beside(rel, sizeof rel, "../../../build/html");
-	mkdir(rel, 0755);
-	cr_assert(realpath(rel, dir), "no %s", rel);
-	snprintf(html, sizeof html, "%s/%s.html", dir, name);
-	snprintf(png, sizeof png, "%s/%s.png", dir, name);
-	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", page, html);
-	cr_assert(system(cmd) == 0);
-	unlink(png);
-	free(chromium(html, "", png, label));
-	shot = slurp(png);
-	cr_expect(stat(png, &st) == 0 && st.st_size > 10000 && memcmp(shot, "\x89PNG", 4) == 0,
-		  "%s: no screenshot in %s", label, png);
-	free(shot);
-	fprintf(stderr, "html: kept %s and %s (%lld bytes)\n", html, png, (long long)st.st_size);
-}
-
 /* The core interpreters, as a parameterized test's parameters. */
 static struct criterion_test_params core_params(void)
 {
@@ -222,7 +150,7 @@ ParameterizedTestParameters(html, snap)
 ParameterizedTest(struct python *py, html, snap, .timeout = 300)
 {
 	char wl[512], line[256], pid[16], err[4096], page[] = "/tmp/pycensus-html-XXXXXX.html", want[128], *dom;
-	char *argv[] = { py->path, (char *)beside(wl, sizeof wl, "pprof.py"), NULL };
+	char *argv[] = { py->path, (char *)hp_beside(wl, sizeof wl, "pprof.py"), NULL };
 	struct python all[H_MAX_PYTHONS];
 	size_t nall = h_find_pythons_core(all, H_MAX_PYTHONS); /* the screenshot: on the newest of them */
 	long long objects = 0, bytes = 0;
@@ -238,7 +166,7 @@ ParameterizedTest(struct python *py, html, snap, .timeout = 300)
 	cr_assert_eq(h_pycensus(NULL, 0, err, sizeof err, (const char *[]){ "snap", "-q", "-f", "html", "-o", page, pid, NULL }),
 		     0, "%s: snap -f html: %s", py->label, err);
 	csv_of(pid, "kind", &csv, py->label);
-	dom = chromium(page, "", NULL, py->label);
+	dom = hp_chromium(page, "", NULL, py->label);
 	dom_rows(dom, &t, NULL, 0, py->label);
 	h_assert_same_table(&t, &csv, "the DOM's table vs snap -f csv", py);
 	for (size_t i = 0; i < csv.n; i++)
@@ -250,7 +178,7 @@ ParameterizedTest(struct python *py, html, snap, .timeout = 300)
 	check_icicle(dom, pid, py->label);
 	check_fragment(page, &csv, py->label);
 	if (nall && strcmp(all[nall - 1].label, py->label) == 0)
-		keep(page, "snap", py->label);
+		hp_keep(page, "snap", py->label);
 	fprintf(stderr, "html: %s: %zu kinds in the DOM equal to the CSV (%lld objects, %lld bytes)\n", py->label, t.n,
 		objects, bytes);
 	h_table_free(&t);
@@ -274,7 +202,7 @@ Test(html, series, .timeout = 300)
 		cr_skip_test("no interpreter found (see the interpreters report)");
 	cr_assert(fd >= 0);
 	close(fd);
-	char *argv[] = { all[n - 1].path, (char *)beside(wl, sizeof wl, "pprof.py"), NULL };
+	char *argv[] = { all[n - 1].path, (char *)hp_beside(wl, sizeof wl, "pprof.py"), NULL };
 	cr_assert(h_spawn(&p, argv) && h_wait_line(&p, "ready", line, sizeof line, 60) && h_wait_sleeping(p.pid, 30),
 		  "%s: workload did not start", all[n - 1].label);
 	snprintf(pid, sizeof pid, "%d", (int)p.pid);
@@ -282,7 +210,7 @@ Test(html, series, .timeout = 300)
 				(const char *[]){ "snap", "-q", "-i", "0.2", "-c", "3", "-f", "html", "-o", page, pid, NULL }),
 		     0, "%s: snap -i -f html: %s", all[n - 1].label, err);
 	csv_of(pid, "kind", &csv, all[n - 1].label);
-	dom = chromium(page, "", NULL, all[n - 1].label);
+	dom = hp_chromium(page, "", NULL, all[n - 1].label);
 	dom_rows(dom, &t, NULL, 0, all[n - 1].label);
 	h_assert_same_table(&t, &csv, "the series page's last kinds vs snap -f csv", &all[n - 1]);
 	cr_expect(strstr(dom, "<p id=\"status\" class=\"ok\">ok: 3 samples, "), "%s: status: %.300s", all[n - 1].label,
@@ -290,7 +218,7 @@ Test(html, series, .timeout = 300)
 	for (const char *s = dom; (s = strstr(s, "<polyline ")); s++)
 		lines++;
 	cr_expect_eq(lines, 8, "%s: %zu lines in the chart, not one per largest kind (8)", all[n - 1].label, lines);
-	keep(page, "series", all[n - 1].label);
+	hp_keep(page, "series", all[n - 1].label);
 	fprintf(stderr, "html: series on %s: 3 samples, %zu lines, %zu kinds equal to the CSV\n", all[n - 1].label, lines,
 		t.n);
 	h_table_free(&t);
@@ -321,7 +249,7 @@ Test(html, markup_in_kind_names, .timeout = 120)
 	partition_by_kind(&c, &p);
 	cr_assert_eq(report_html_snap(f, &c, &p, "kind", &e), 0);
 	fclose(f);
-	dom = chromium(page, "", NULL, "markup");
+	dom = hp_chromium(page, "", NULL, "markup");
 	cr_expect(strstr(dom, "ok: 3 kinds, 6 objects, 600 bytes"), "the page's script did not finish: %.2000s", dom);
 	cr_expect(strstr(dom, "<title>pycensus: pid 4242") && !strstr(dom, "<title>pwned</title>"), "an injected script ran");
 	dom_rows(dom, &t, NULL, 0, "markup");
@@ -337,79 +265,20 @@ Test(html, markup_in_kind_names, .timeout = 120)
 
 /* The pages of stats, why and retained, each beside the CSV or JSON of the same census: a dump of
  * the workload, read by both. */
-struct dumped {
-	char dir[64], dump[96], label[64];
-	struct proc p;
-};
 
 /* The workload started, read to its "ready" line (lines before it into pre[], up to npre), dumped. */
-static void dump_workload(struct dumped *d, const struct python *py, const char *wl, char (*pre)[256], size_t npre)
+static void dump_workload(struct hp_dumped *d, const struct python *py, const char *wl, char (*pre)[256], size_t npre)
 {
-	char path[512], line[256], pid[16], err[4096];
-	char *argv[] = { (char *)py->path, (char *)beside(path, sizeof path, wl), NULL };
+	char path[512], line[256];
+	char *argv[] = { (char *)py->path, (char *)hp_beside(path, sizeof path, wl), NULL };
 	size_t n = 0;
 
-	snprintf(d->label, sizeof d->label, "%s", py->label);
-	snprintf(d->dir, sizeof d->dir, "/tmp/pycensus-htmlpages-XXXXXX");
-	cr_assert(mkdtemp(d->dir));
-	snprintf(d->dump, sizeof d->dump, "%s/heap.pcdump", d->dir);
 	cr_assert(h_spawn(&d->p, argv), "%s: %s did not start", py->label, wl);
 	while (h_wait_line(&d->p, "", line, sizeof line, 120) && strncmp(line, "ready", 5) != 0)
 		if (n < npre)
 			snprintf(pre[n++], 256, "%s", line);
 	cr_assert(strncmp(line, "ready", 5) == 0 && h_wait_sleeping(d->p.pid, 30), "%s: %s not ready", py->label, wl);
-	snprintf(pid, sizeof pid, "%d", (int)d->p.pid);
-	cr_assert_eq(h_pycensus(NULL, 0, err, sizeof err, (const char *[]){ "dump", "-q", "-o", d->dump, pid, NULL }), 0,
-		     "%s: dump: %s", py->label, err);
-}
-
-static void dumped_release(struct dumped *d)
-{
-	char cmd[128];
-
-	h_kill(&d->p);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->dir);
-	cr_expect_eq(system(cmd), 0);
-}
-
-/* `pycensus CMD [args] -f FORMAT -o DIR/NAME DUMP`: the file's path into path. */
-static void page_of(const struct dumped *d, const char *const *cmd, const char *format, const char *name, char *path,
-		    size_t len)
-{
-	const char *argv[16];
-	char err[4096];
-	size_t n = 0;
-
-	snprintf(path, len, "%s/%s", d->dir, name);
-	for (; *cmd && n < 8; cmd++)
-		argv[n++] = *cmd;
-	argv[n++] = "-f";
-	argv[n++] = format;
-	argv[n++] = "-o";
-	argv[n++] = path;
-	argv[n++] = d->dump;
-	argv[n] = NULL;
-	cr_assert_eq(h_pycensus(NULL, 0, err, sizeof err, argv), 0, "%s: %s -f %s: %s", d->label, argv[0], format, err);
-}
-
-/* Chromium's DOM of page compared with other by htmlcheck.py (Debian's python3): its report. */
-static char *htmlcheck(const struct dumped *d, const char *what, const char *page, const char *other)
-{
-	char dom_path[160], cmd[1200], wl[512];
-	char *dom = chromium(page, "", NULL, d->label), *out;
-	FILE *f;
-	int status;
-
-	snprintf(dom_path, sizeof dom_path, "%s/%s.dom", d->dir, what);
-	cr_assert((f = fopen(dom_path, "w")));
-	fputs(dom, f);
-	fclose(f);
-	free(dom);
-	snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' %s '%s' '%s' 2>&1", beside(wl, sizeof wl, "../htmlcheck.py"), what,
-		 dom_path, other);
-	out = h_command_output(cmd, OUT_MAX, &status);
-	cr_expect_eq(status, 0, "%s: the %s page's DOM differs from what pycensus wrote:\n%.3000s", d->label, what, out);
-	return out;
+	hp_dump(d, py->label);
 }
 
 static bool newest_core(const struct python *py)
@@ -428,19 +297,19 @@ ParameterizedTestParameters(html, stats)
 /* stats -f html: every metric of stats -f csv in a cell named by it, the columns and bars too. */
 ParameterizedTest(struct python *py, html, stats, .timeout = 300)
 {
-	struct dumped d;
+	struct hp_dumped d;
 	char page[160], csv[160], *out;
 
 	dump_workload(&d, py, "pprof.py", NULL, 0);
-	page_of(&d, (const char *[]){ "stats", NULL }, "csv", "stats.csv", csv, sizeof csv);
-	page_of(&d, (const char *[]){ "stats", NULL }, "html", "stats.html", page, sizeof page);
-	out = htmlcheck(&d, "stats", page, csv);
+	hp_page_of(&d, (const char *[]){ "stats", NULL }, "csv", "stats.csv", csv, sizeof csv);
+	hp_page_of(&d, (const char *[]){ "stats", NULL }, "html", "stats.html", page, sizeof page);
+	out = hp_check(&d, "stats", page, csv);
 	cr_expect(strstr(out, "stats: ") && strstr(out, " size classes"), "%s: %s", py->label, out);
 	if (newest_core(py))
-		keep(page, "stats", py->label);
+		hp_keep(page, "stats", py->label);
 	fprintf(stderr, "html: %s: %s", py->label, out);
 	free(out);
-	dumped_release(&d);
+	hp_dumped_release(&d);
 }
 
 ParameterizedTestParameters(html, why_and_retained)
@@ -454,30 +323,30 @@ ParameterizedTestParameters(html, why_and_retained)
  * workload computed itself. */
 ParameterizedTest(struct python *py, html, why_and_retained, .timeout = 300)
 {
-	struct dumped d;
+	struct hp_dumped d;
 	char pre[8][256], page[160], json[160], want[160], *out;
 	const char *why[] = { "why", "-q", "--kind", "__main__.Request", NULL }, *ret[] = { "retained", "-q", NULL };
 
 	memset(pre, 0, sizeof pre);
 	dump_workload(&d, py, "graph.py", pre, PC_ARRAY_LEN(pre));
-	page_of(&d, why, "json", "why.json", json, sizeof json);
-	page_of(&d, why, "html", "why.html", page, sizeof page);
-	out = htmlcheck(&d, "why", page, json);
+	hp_page_of(&d, why, "json", "why.json", json, sizeof json);
+	hp_page_of(&d, why, "html", "why.html", page, sizeof page);
+	out = hp_check(&d, "why", page, json);
 	cr_expect(strstr(out, "selected 1000, 1000 selected at the leaves"), "%s: why: %s", py->label, out);
 	fprintf(stderr, "html: %s: %s", py->label, out);
 	free(out);
 	/* every str: hundreds of steps under both roots, the tree branching at every level */
 	why[3] = "str";
-	page_of(&d, why, "json", "why-str.json", json, sizeof json);
-	page_of(&d, why, "html", "why-str.html", page, sizeof page);
-	out = htmlcheck(&d, "why", page, json);
+	hp_page_of(&d, why, "json", "why-str.json", json, sizeof json);
+	hp_page_of(&d, why, "html", "why-str.html", page, sizeof page);
+	out = hp_check(&d, "why", page, json);
 	fprintf(stderr, "html: %s: --kind str: %s", py->label, out);
 	free(out);
 	if (newest_core(py))
-		keep(page, "why", py->label);
-	page_of(&d, ret, "json", "retained.json", json, sizeof json);
-	page_of(&d, ret, "html", "retained.html", page, sizeof page);
-	out = htmlcheck(&d, "retained", page, json);
+		hp_keep(page, "why", py->label);
+	hp_page_of(&d, ret, "json", "retained.json", json, sizeof json);
+	hp_page_of(&d, ret, "html", "retained.html", page, sizeof page);
+	out = hp_check(&d, "retained", page, json);
 	for (size_t i = 0, n = 0; i < PC_ARRAY_LEN(pre); i++) {
 		char name[32], addr[32];
 		long long bytes, objects;
@@ -493,8 +362,8 @@ ParameterizedTest(struct python *py, html, why_and_retained, .timeout = 300)
 	fprintf(stderr, "html: %s: %s", py->label, strstr(out, "retained: ") ? strstr(out, "retained: ") : out);
 	free(out);
 	if (newest_core(py))
-		keep(page, "retained", py->label);
-	dumped_release(&d);
+		hp_keep(page, "retained", py->label);
+	hp_dumped_release(&d);
 }
 
 /* The pages that embed a -f json document (stats here; why and retained the same way): a warning
@@ -515,7 +384,7 @@ Test(html, markup_in_embedded_document, .timeout = 120)
 	census_warn(&st.meta, "%s & more", evil);
 	cr_assert_eq(report_stats_html(f, &st, &e), 0);
 	fclose(f);
-	dom = chromium(page, "", NULL, "markup in stats");
+	dom = hp_chromium(page, "", NULL, "markup in stats");
 	cr_expect(strstr(dom, "ok: 0 size classes, 0 arenas, 0 generations"), "the page's script did not finish: %.3000s", dom);
 	cr_expect(strstr(dom, "<title>pycensus: pid 4343") && !strstr(dom, "pwned</title>"), "an injected script ran");
 	cr_expect(strstr(dom, "<li class=\"warn\">&lt;/script&gt;&lt;script&gt;document.title='pwned'&lt;/script&gt;&lt;img"),
