@@ -4,7 +4,8 @@
  * by module -> type -> kind (click to zoom), and the partition as a table sortable by every column
  * and filtered by a search box. A series (run, snap -i): the largest kinds over time as a line
  * chart, the growth table, and the last sample's kinds as that table. stats (html_stats.c): bar
- * charts of the size classes and of arena use, and stats' tables. why and retained
+ * charts of the size classes and of arena use (on a free-threaded build mimalloc's size classes
+ * per heap and its abandoned pages instead), and stats' tables. why and retained
  * (html_graph.c): the merged paths as a tree that folds, the retained sizes as sortable tables.
  * Each page embeds the document `-f json` writes for the same run, so what it shows is that
  * document's figures. Without JavaScript the page says it needs it. */
