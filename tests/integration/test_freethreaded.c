@@ -321,6 +321,17 @@ static long long metric(const char *csv, const char *name)
 	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
 }
 
+/* A figure of every mimalloc class (mimalloc.classes.N.FIELD) summed over the classes. */
+static long long class_sum(const char *csv, const char *field)
+{
+	char key[128];
+	long long sum = 0;
+
+	for (unsigned c = 0; snprintf(key, sizeof key, "mimalloc.classes.%u.%s", c, field), metric(csv, key) >= 0; c++)
+		sum += metric(csv, key);
+	return sum;
+}
+
 /* stats on 1, 4 and 16 threads (the odd ones exited): the blocks in use over every heap's size
  * classes are what the target's sys.getallocatedblocks() counted (mimalloc's own visit of the same
  * heaps), up to the truth line's own strings; the classes add up to the total; exited threads'
@@ -334,19 +345,16 @@ Test(freethreaded, stats_counts_the_allocated_blocks, .timeout = 300)
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < PC_ARRAY_LEN(threads); k++) {
 			struct proc p;
-			char line[4096], key[64];
-			long long inuse, target, sum = 0, abandoned = 0;
+			char line[4096];
+			long long inuse, target, sum, abandoned;
 			int rc;
 
 			cr_assert(start_workload(&p, &ft[i], threads[k], "truth", line, sizeof line),
 				  "%s: ftthreads.py %s truth did not start", ft[i].label, threads[k]);
 			rc = on_pid(p.pid, out, err, sizeof err, (const char *[]){ "stats", "-f", "csv", NULL });
 			cr_assert_eq(rc, 0, "%s: stats -f csv: exit %d: %s", ft[i].label, rc, err);
-			for (unsigned c = 0; snprintf(key, sizeof key, "mimalloc.classes.%u.blocks", c), metric(out, key) >= 0; c++) {
-				sum += metric(out, key);
-				snprintf(key, sizeof key, "mimalloc.classes.%u.abandoned_pages", c);
-				abandoned += metric(out, key);
-			}
+			sum = class_sum(out, "blocks");
+			abandoned = class_sum(out, "abandoned_pages");
 			inuse = metric(out, "mimalloc.blocks_in_use");
 			target = (long long)field(line, "blocks=");
 			fprintf(stderr, "freethreaded: %s, %s threads: stats counts %lld blocks in use (%lld pages abandoned by "
@@ -370,37 +378,39 @@ Test(freethreaded, stats_counts_the_allocated_blocks, .timeout = 300)
  * the page loads without a console message, every figure of the CSV but pymalloc's zeros is in a
  * cell named by it, each mimalloc class's bytes, blocks and pages (held and abandoned) are
  * columns of their charts with the CSV's values, pymalloc's charts are absent and a line says why
- * (htmlcheck.py). Kept as build/html/stats-ft.{html,png}. */
+ * (htmlcheck.py). The first interpreter's page is kept as build/html/stats-ft.{html,png}. */
+static void check_stats_html(const struct python *py, bool keep, char *out)
+{
+	struct hp_dumped d;
+	char line[256], page[160], csv[160], err[4096], *check;
+	long long abandoned;
+	int rc;
+
+	cr_assert(start_workload(&d.p, py, "4", NULL, line, sizeof line), "%s: ftthreads.py 4 did not start", py->label);
+	hp_dump(&d, py->label);
+	hp_page_of(&d, (const char *[]){ "stats", NULL }, "csv", "stats.csv", csv, sizeof csv);
+	hp_page_of(&d, (const char *[]){ "stats", NULL }, "html", "stats.html", page, sizeof page);
+	check = hp_check(&d, "stats", page, csv);
+	cr_expect(strstr(check, " mimalloc size classes in 4 heaps; no pymalloc"), "%s: %s", py->label, check);
+	/* the abandoned pages' chart has some to show: the exited threads' */
+	rc = h_pycensus(out, OUTMAX, err, sizeof err, (const char *[]){ "stats", "-f", "csv", d.dump, NULL });
+	cr_assert_eq(rc, 0, "%s: stats -f csv: exit %d: %s", py->label, rc, err);
+	abandoned = class_sum(out, "abandoned_pages");
+	cr_expect_gt(abandoned, 0, "%s: no abandoned page", py->label);
+	if (keep)
+		hp_keep(page, "stats-ft", py->label);
+	fprintf(stderr, "freethreaded: %s: %lld abandoned pages; %s", py->label, abandoned, check);
+	free(check);
+	hp_dumped_release(&d);
+}
+
 Test(freethreaded, stats_html_shows_mimalloc, .timeout = 300)
 {
 	struct python ft[4];
 	size_t n = h_pythons_ft_or_skip(ft, PC_ARRAY_LEN(ft));
-	char *out = malloc(OUTMAX), err[4096];
+	char *out = malloc(OUTMAX);
 
-	for (size_t i = 0; i < n; i++) {
-		struct hp_dumped d;
-		char line[256], page[160], csv[160], key[64], *check;
-		long long abandoned = 0;
-		int rc;
-
-		cr_assert(start_workload(&d.p, &ft[i], "4", NULL, line, sizeof line), "%s: ftthreads.py 4 did not start",
-			  ft[i].label);
-		hp_dump(&d, ft[i].label);
-		hp_page_of(&d, (const char *[]){ "stats", NULL }, "csv", "stats.csv", csv, sizeof csv);
-		hp_page_of(&d, (const char *[]){ "stats", NULL }, "html", "stats.html", page, sizeof page);
-		check = hp_check(&d, "stats", page, csv);
-		/* the abandoned pages' chart has some to show: the exited threads' */
-		rc = h_pycensus(out, OUTMAX, err, sizeof err, (const char *[]){ "stats", "-f", "csv", d.dump, NULL });
-		cr_assert_eq(rc, 0, "%s: stats -f csv: exit %d: %s", ft[i].label, rc, err);
-		for (unsigned c = 0; snprintf(key, sizeof key, "mimalloc.classes.%u.abandoned_pages", c), metric(out, key) >= 0; c++)
-			abandoned += metric(out, key);
-		cr_expect_gt(abandoned, 0, "%s: no abandoned page", ft[i].label);
-		cr_expect(strstr(check, " mimalloc size classes in 4 heaps; no pymalloc"), "%s: %s", ft[i].label, check);
-		if (i == 0)
-			hp_keep(page, "stats-ft", ft[i].label);
-		fprintf(stderr, "freethreaded: %s: %lld abandoned pages; %s", ft[i].label, abandoned, check);
-		free(check);
-		hp_dumped_release(&d);
-	}
+	for (size_t i = 0; i < n; i++)
+		check_stats_html(&ft[i], i == 0, out);
 	free(out);
 }
