@@ -140,16 +140,16 @@ FUZZ_BUILD := build-fuzz
 FUZZ_CFLAGS := -O1 -g -fsanitize=address,undefined -fsanitize-coverage=inline-8bit-counters,pc-table -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_TIME ?= 3600
 FUZZ_JOBS ?= 1
-FUZZ_SHORT ?= 45
+FUZZ_SHORT ?= 25
 FUZZ_IMAGES := $(patsubst tests/fuzz/images/%.img.gz,$(FUZZ_BUILD)/images/%.img,$(wildcard tests/fuzz/images/*.img.gz))
 # FUZZ_ASAN: e.g. detect_leaks=1:malloc_context_size=0:quarantine_size_mb=16 for long runs (about
 # 10 % more executions; reports then lack allocation stacks: replay a finding with the default).
 FUZZ_ASAN ?= detect_leaks=1
 FUZZ_RUN = PYCENSUS_FUZZ_IMAGES=$(FUZZ_BUILD)/images ASAN_OPTIONS=$(FUZZ_ASAN) $(FUZZ_BUILD)/fuzz_census
 FUZZ_DUMP_RUN = PYCENSUS_FUZZ_IMAGES=$(FUZZ_BUILD)/images ASAN_OPTIONS=$(FUZZ_ASAN) $(FUZZ_BUILD)/fuzz_dump
-FUZZ_DUMP_SHORT ?= 15
+FUZZ_DUMP_SHORT ?= 10
 FUZZ_CORE_RUN = ASAN_OPTIONS=$(FUZZ_ASAN) $(FUZZ_BUILD)/fuzz_core
-FUZZ_CORE_SHORT ?= 10
+FUZZ_CORE_SHORT ?= 5
 
 $(BUILD)/fuzz_census: $(BUILD)/tests/fuzz/fuzz_census.o $(BUILD)/tests/fuzz/fuzz_image.o $(BUILD)/libpycensus.a
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(LDLIBS_PC)
