@@ -95,9 +95,9 @@ void layout_from_table(const struct pylayout_gen *g, struct pylayout *out)
 	if (layout_table_free_threaded(g)) {
 		out->free_threaded = true;
 		out->refcnt_form = PY_RC_FREE_THREADED;
-		/* no generation lists: Python/gc_free_threading.c finds objects by walking the heaps,
-		 * and the heads in the GC state stay zero (measured on 3.13.15t: _gc_next 0) */
-		out->ngenerations = 0;
+		/* Its three generations keep their counts, thresholds and stats (gc.get_count(),
+		 * get_threshold(), get_stats() read them: Modules/gcmodule.c 3.13), but link no objects
+		 * (py_gc_lists_link_objects). */
 	}
 }
 

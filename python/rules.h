@@ -221,6 +221,15 @@ static inline bool py_is_free_threaded(const struct pylayout *L)
 	return L->free_threaded;
 }
 
+/* Do the GC generation heads link the tracked objects? Not on a free-threaded build:
+ * Python/gc_free_threading.c (3.13) finds them by walking the mimalloc heaps, and the heads in the
+ * GC state stay zero (measured on 3.13.15t: _gc_next 0). Its generation 0 count also lags: each
+ * thread counts up to LOCAL_ALLOC_COUNT_THRESHOLD (512) allocations before adding them there. */
+static inline bool py_gc_lists_link_objects(const struct pylayout *L)
+{
+	return !L->free_threaded;
+}
+
 /* The reference count of the object whose header is at ob, in the form py_refcnt_plausible
  * takes: ob_refcnt; on a free-threaded build ob_ref_local + (ob_ref_shared >> 2) (the low two
  * bits of ob_ref_shared are flags, _Py_REF_SHARED_SHIFT; Include/object.h 3.13), UINT32_MAX when

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "python/dwarf.h"
+#include "python/rules.h"
 
 void pyproc_describe(const struct pyproc *p, char *buf, size_t len)
 {
@@ -128,7 +129,7 @@ static int validate_gc(struct pyproc *p, struct pc_err *e)
 		if (mem_read_u32(&p->mem, p->gc_state + (uint64_t)L->off.gc_collecting, &collecting, NULL) == 0)
 			p->gc_collecting = collecting != 0;
 	}
-	for (unsigned g = 0; g < L->ngenerations; g++) {
+	for (unsigned g = 0; py_gc_lists_link_objects(L) && g < L->ngenerations; g++) {
 		uint64_t head = p->gc_state + (uint64_t)L->off.gc_generations + (uint64_t)g * (uint64_t)L->off.gc_gen_size;
 		uint64_t next, prev;
 		/* Debian's 3.13 (gchead-alignment.diff) aligns PyGC_Head to 4 bytes: the heads

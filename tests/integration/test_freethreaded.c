@@ -1,7 +1,8 @@
 /* test_freethreaded.c: free-threaded CPython (PEP 703, tools/build-freethreaded's 3.13t). Its
  * objects live in per-thread mimalloc heaps under a 32-byte header: the walk of those heaps
  * against what the target says of itself, and the census against the closure of its
- * gc.get_objects(), on 1, 4 and 16 threads (exited threads leave abandoned pages); stats -f html
+ * gc.get_objects(), on 1, 4 and 16 threads (exited threads leave abandoned pages); its GC generations
+ * against gc.get_threshold(), get_stats() and get_count(); stats -f html
  * read by Chromium against stats -f csv of the same dump (mimalloc's charts in place of
  * pymalloc's). Run by `make check-ft`; skipped, with the reason, when no free-threaded build is
  * at hand. */
@@ -412,5 +413,68 @@ Test(freethreaded, stats_html_shows_mimalloc, .timeout = 300)
 
 	for (size_t i = 0; i < n; i++)
 		check_stats_html(&ft[i], i == 0, out);
+	free(out);
+}
+
+/* The target sets its GC thresholds, collects, and prints gc.get_threshold(), gc.get_stats() and
+ * gc.get_count() (each thread's count added to generation 0 first: Modules/gcmodule.c 3.13). */
+static const char gc_script[] =
+	"import gc, sys, time\n"
+	"gc.set_threshold(1234, 11, 12)\n"
+	"junk = [[] for _ in range(1000)]\n"
+	"for _ in range(3):\n"
+	"    a = []; a.append(a); del a\n"
+	"    gc.collect(0)\n"
+	"gc.collect()\n"
+	"t, s, c = gc.get_threshold(), gc.get_stats(), gc.get_count()\n"
+	"print('gc', *t, *(g[k] for g in s for k in ('collections', 'collected', 'uncollectable')), *c, flush=True)\n"
+	"time.sleep(300)\n";
+
+/* stats reads the three generations of a free-threaded build as gc.get_threshold(),
+ * gc.get_stats() and gc.get_count() give them: thresholds and stats exactly, counts 1 and 2
+ * exactly, and count 0 from what gc.get_count() said up to what the target allocated since, at
+ * most LOCAL_ALLOC_COUNT_THRESHOLD (512) per flush (python/rules.h py_gc_lists_link_objects). */
+Test(freethreaded, stats_reads_the_gc_generations, .timeout = 120)
+{
+	struct python ft[4];
+	size_t n = h_pythons_ft_or_skip(ft, PC_ARRAY_LEN(ft));
+	char *out = malloc(OUTMAX), err[4096], line[512], key[64];
+	static const char *const f[] = { "collections", "collected", "uncollectable" };
+
+	for (size_t i = 0; i < n; i++) {
+		char *argv[] = { (char *)ft[i].path, "-c", (char *)gc_script, NULL };
+		long long v[15];
+		struct proc p;
+		int rc;
+
+		cr_assert(h_spawn(&p, argv), "cannot start %s", ft[i].path);
+		cr_assert(h_wait_line(&p, "gc ", line, sizeof line, 60) && h_wait_sleeping(p.pid, 30),
+			  "%s: the gc script did not start", ft[i].label);
+		cr_assert_eq(sscanf(line, "gc %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld",
+				    &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10],
+				    &v[11], &v[12], &v[13], &v[14]), 15, "%s: %s", ft[i].label, line);
+		rc = on_pid(p.pid, out, err, sizeof err, (const char *[]){ "stats", "-f", "csv", NULL });
+		cr_assert_eq(rc, 0, "%s: stats: exit %d: %s", ft[i].label, rc, err);
+		for (unsigned g = 0; g < 3; g++) {
+			snprintf(key, sizeof key, "gc.generations.%u.threshold", g);
+			cr_expect_eq(metric(out, key), v[g], "%s: %s %lld, gc.get_threshold() %lld", ft[i].label, key,
+				     metric(out, key), v[g]);
+			for (unsigned k = 0; k < 3; k++) {
+				snprintf(key, sizeof key, "gc.generations.%u.%s", g, f[k]);
+				cr_expect_eq(metric(out, key), v[3 + 3 * g + k], "%s: %s %lld, gc.get_stats() %lld",
+					     ft[i].label, key, metric(out, key), v[3 + 3 * g + k]);
+			}
+			snprintf(key, sizeof key, "gc.generations.%u.count", g);
+			if (g)
+				cr_expect_eq(metric(out, key), v[12 + g], "%s: %s %lld, gc.get_count() %lld", ft[i].label, key,
+					     metric(out, key), v[12 + g]);
+			else
+				cr_expect(metric(out, key) >= v[12] && metric(out, key) <= v[12] + 512,
+					  "%s: %s %lld, gc.get_count() %lld", ft[i].label, key, metric(out, key), v[12]);
+		}
+		cr_expect(v[3] >= 4 && v[9] >= 1, "%s: the collections did not run: %s", ft[i].label, line);
+		fprintf(stderr, "freethreaded: %s: stats' GC generations = the target's own (%s)\n", ft[i].label, line + 3);
+		h_kill(&p);
+	}
 	free(out);
 }

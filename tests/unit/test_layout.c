@@ -104,7 +104,8 @@ Test(layout, free_threaded_table)
 		cr_expect_eq(ft->off.ob_type, 24);
 		cr_expect_eq(ft->off.ob_size, 32);
 		layout_from_table(ft, &L);
-		cr_expect(L.free_threaded && L.refcnt_form == PY_RC_FREE_THREADED && L.ngenerations == 0);
+		cr_expect(L.free_threaded && L.refcnt_form == PY_RC_FREE_THREADED && L.ngenerations == 3 &&
+			  !py_gc_lists_link_objects(&L));
 		cr_expect_eq(layout_preheader(&L, PC_TPFLAGS_HAVE_GC), 0);
 		cr_expect_eq(layout_preheader(&L, PC_TPFLAGS_HAVE_GC | PC_TPFLAGS_MANAGED_DICT), 16);
 		n = layout_candidates(3, minor, out, PC_ARRAY_LEN(out), &newer, &e);
