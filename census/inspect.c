@@ -125,6 +125,33 @@ size_t inspect_paths(struct pyproc *p, const struct census *c, const struct objg
 	return tied;
 }
 
+uint64_t *inspect_sample_retained(const struct objgraph *og, const struct inspection *r)
+{
+	const struct graph *g = &og->g;
+	uint32_t *nodes = NULL;
+	uint64_t *bytes, *retained = xcalloc(g->n ? g->n : 1, sizeof *retained); /* touched only at samples */
+	size_t n = 0, cap = 0;
+	bool ok;
+
+	for (size_t i = 0; i < r->nf; i++) {
+		xgrow((void **)&nodes, &cap, n + r->f[i].nsample + 1, sizeof *nodes);
+		memcpy(nodes + n, r->f[i].sample, r->f[i].nsample * sizeof *nodes);
+		n += r->f[i].nsample;
+	}
+	bytes = xmalloc((n ? n : 1) * sizeof *bytes);
+	/* past a few passes over the graph the dominator tree is cheaper (graph.h) */
+	ok = graph_retained_of(g, r->parents, nodes, n, 4 * ((uint64_t)g->n + g->nedges), bytes);
+	for (size_t i = 0; ok && i < n; i++)
+		retained[nodes[i]] = bytes[i];
+	free(nodes);
+	free(bytes);
+	if (!ok) {
+		free(retained);
+		retained = NULL;
+	}
+	return retained;
+}
+
 uint32_t ins_row(const struct census *c, const char *kind)
 {
 	size_t r = census_row_index(c, kind);

@@ -111,11 +111,16 @@ void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph
 /* The holder paths of the findings of r that still have their sample (labels read through p),
  * ordered by the retained bytes per node of og. With retained NULL the order only decides the main
  * path when objects through tie on it (report/leaks.h leak_main_path): such findings keep their
- * sample and an empty tree, and their count is returned; the caller then computes the dominator
- * tree for them and calls again with retained (the tree is an eighth of inspect's instructions on
- * Sphinx, where 5 findings tie). */
+ * sample and an empty tree, and their count is returned; the caller then computes the sampled
+ * objects' retained bytes (inspect_sample_retained) and calls again with them. */
 size_t inspect_paths(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint64_t *retained,
 		     struct inspection *r);
+/* The retained bytes of the objects in the samples findings of r still hold, by node (0 for every
+ * other node; malloc'ed, g.n entries), from the shortest-path tree: no dominator tree, whose
+ * Lengauer-Tarjan pass over every node and edge was an eighth of inspect's instructions on Sphinx
+ * (5 findings tie there, 1280 objects; their subtrees are small). NULL when their subtrees add up
+ * past a few passes over the graph: the caller then takes the dominator tree. */
+uint64_t *inspect_sample_retained(const struct objgraph *og, const struct inspection *r);
 void inspection_release(struct inspection *r);
 
 /* What the inspections share (census/inspect.c). */

@@ -377,3 +377,123 @@ void graph_dom_children(const struct graph *g, const uint32_t *idom, const uint6
 	*first = f;
 	*kids = k;
 }
+
+/* graph_retained_of's work space: the shortest-path tree's children as compressed rows, each
+ * node's in-degree from reached nodes, and a stamp per node (2k + 1: in the subtree of the k-th
+ * node asked, 2k + 2: and reached without it). */
+struct retain_of {
+	const struct graph *g;
+	uint32_t *kfirst, *kids, *indeg, *stamp, *list, *stack;
+	uint64_t work;
+};
+
+/* u's parent in the tree: parent[u], or the root for a node the root references directly (the
+ * caller's tree may leave those without one: census/paths.h's phases start there). */
+static void tree_rows(struct retain_of *s, const uint32_t *parent)
+{
+	const struct graph *g = s->g;
+	uint32_t *tp = xmalloc((size_t)g->n * sizeof *tp);
+
+	for (uint32_t u = 0; u < g->n; u++)
+		tp[u] = parent[u];
+	for (uint32_t e = g->first[GRAPH_ROOT]; e < g->first[GRAPH_ROOT + 1]; e++)
+		if (g->dst[e] != GRAPH_ROOT && tp[g->dst[e]] == GRAPH_NONE)
+			tp[g->dst[e]] = GRAPH_ROOT;
+	s->kfirst = xcalloc((size_t)g->n + 1, sizeof *s->kfirst);
+	s->kids = xmalloc((size_t)g->n * sizeof *s->kids);
+	for (uint32_t u = 1; u < g->n; u++)
+		if (tp[u] != GRAPH_NONE)
+			s->kfirst[tp[u] + 1]++;
+	for (uint32_t u = 0; u < g->n; u++)
+		s->kfirst[u + 1] += s->kfirst[u];
+	for (uint32_t u = 1; u < g->n; u++) /* kfirst[p] counts up to p's end, then shifts back */
+		if (tp[u] != GRAPH_NONE)
+			s->kids[s->kfirst[tp[u]]++] = u;
+	memmove(s->kfirst + 1, s->kfirst, (size_t)g->n * sizeof *s->kfirst);
+	s->kfirst[0] = 0;
+	/* in-degrees from reached nodes only: an unreached node's edge gives no path from the root */
+	s->indeg = xcalloc(g->n, sizeof *s->indeg);
+	for (uint32_t u = 0; u < g->n; u++)
+		if (u == GRAPH_ROOT || tp[u] != GRAPH_NONE)
+			for (uint32_t e = g->first[u]; e < g->first[u + 1]; e++)
+				s->indeg[g->dst[e]]++;
+	free(tp);
+}
+
+/* Adds d to the in-degree of every edge from the subtree list[0..n) into it. */
+static void inner_degrees(struct retain_of *s, size_t n, uint32_t in, int d)
+{
+	const struct graph *g = s->g;
+
+	for (size_t i = 0; i < n; i++) {
+		for (uint32_t e = g->first[s->list[i]]; e < g->first[s->list[i] + 1]; e++)
+			if (s->stamp[g->dst[e]] == in)
+				s->indeg[g->dst[e]] += (uint32_t)d;
+		s->work += 1 + g->first[s->list[i] + 1] - g->first[s->list[i]];
+	}
+}
+
+/* v's retained bytes. Every node v dominates lies in v's subtree of the tree (its tree path passes
+ * v); a subtree node is reached without v when an edge from outside the subtree (a node reached
+ * without v) enters it, or an edge from such a node does. The rest are v and what it dominates. */
+static uint64_t retained_one(struct retain_of *s, uint32_t v, uint32_t k)
+{
+	const struct graph *g = s->g;
+	uint32_t in = 2 * k + 1, freed = 2 * k + 2;
+	size_t n = 0, top = 0;
+	uint64_t bytes = 0;
+
+	s->stamp[v] = in;
+	s->list[n++] = v;
+	for (size_t i = 0; i < n; i++)
+		for (uint32_t c = s->kfirst[s->list[i]]; c < s->kfirst[s->list[i] + 1]; c++) {
+			s->stamp[s->kids[c]] = in;
+			s->list[n++] = s->kids[c];
+		}
+	inner_degrees(s, n, in, -1);
+	for (size_t i = 1; i < n; i++)
+		if (s->indeg[s->list[i]]) {
+			s->stamp[s->list[i]] = freed;
+			s->stack[top++] = s->list[i];
+		}
+	while (top) {
+		uint32_t u = s->stack[--top];
+
+		for (uint32_t e = g->first[u]; e < g->first[u + 1]; e++)
+			if (s->stamp[g->dst[e]] == in && g->dst[e] != v) {
+				s->stamp[g->dst[e]] = freed;
+				s->stack[top++] = g->dst[e];
+			}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (s->stamp[s->list[i]] == freed)
+			s->stamp[s->list[i]] = in; /* counted back in inner_degrees' restore */
+		else
+			bytes += graph_size(g, s->list[i]);
+	}
+	inner_degrees(s, n, in, 1);
+	return bytes;
+}
+
+bool graph_retained_of(const struct graph *g, const uint32_t *parent, const uint32_t *nodes, size_t k,
+		       uint64_t budget, uint64_t *bytes)
+{
+	struct retain_of s = { .g = g };
+	size_t i;
+
+	if (!g->n || !k)
+		return true;
+	tree_rows(&s, parent);
+	s.stamp = xcalloc(g->n, sizeof *s.stamp);
+	s.list = xmalloc((size_t)g->n * sizeof *s.list); /* pages are touched only as far as used */
+	s.stack = xmalloc((size_t)g->n * sizeof *s.stack);
+	for (i = 0; i < k && (!budget || s.work <= budget); i++)
+		bytes[i] = nodes[i] < g->n ? retained_one(&s, nodes[i], (uint32_t)i) : 0;
+	free(s.kfirst);
+	free(s.kids);
+	free(s.indeg);
+	free(s.stamp);
+	free(s.list);
+	free(s.stack);
+	return i == k && (!budget || s.work <= budget);
+}

@@ -146,6 +146,14 @@ void graph_retained(const struct graph *g, const uint32_t *idom, uint64_t *bytes
  * dominates (Eclipse MAT's retained size of a class). bytes and count hold nkinds each. */
 void graph_kind_retained(const struct graph *g, const uint32_t *idom, const uint64_t *retained_bytes,
 			 const uint64_t *retained_count, uint32_t nkinds, uint64_t *bytes, uint64_t *count);
+/* The retained bytes of a few nodes without the dominator tree: bytes[i] for nodes[i], each
+ * equal to graph_retained's. parent[] is a tree of paths from the root (graph_bfs_parents, or
+ * census/paths.h's, which leaves the nodes the root references directly without a parent); the
+ * cost is each node's subtree there and its edges, after a pass over every edge. Returns false,
+ * bytes unfinished, once the subtrees' nodes and edges add up past budget (0: none), where the
+ * dominator tree would cost less. */
+bool graph_retained_of(const struct graph *g, const uint32_t *parent, const uint32_t *nodes, size_t k,
+		       uint64_t budget, uint64_t *bytes);
 /* Breadth-first shortest paths from the root over every edge: parent[v] is v's predecessor on one
  * shortest path (GRAPH_NONE for the root and unreachable nodes); with `avoid` non-NULL, paths never
  * pass through a node v with avoid[v] set (it may still end there; the root, where every path

@@ -385,6 +385,30 @@ static void check_children(const struct graph *g, const uint32_t *idom, const ui
 	free(kids);
 }
 
+/* graph_retained_of on every node equals graph_retained, on a breadth-first tree and on the same
+ * tree with the root's own references left without a parent (as census/paths.c's tree leaves them). */
+static void check_retained_of(const struct graph *g, const uint64_t *rb, int round)
+{
+	uint32_t *parent = graph_bfs_parents(g, NULL), *nodes = malloc(g->n * sizeof *nodes);
+	uint64_t *got = malloc(g->n * sizeof *got);
+
+	for (uint32_t v = 0; v < g->n; v++)
+		nodes[v] = g->n - 1 - v;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass)
+			for (uint32_t v = 0; v < g->n; v++)
+				if (parent[v] == GRAPH_ROOT)
+					parent[v] = GRAPH_NONE;
+		cr_assert(graph_retained_of(g, parent, nodes, g->n, 0, got), "round %d: within its budget", round);
+		for (uint32_t i = 0; i < g->n; i++)
+			cr_assert_eq(got[i], rb[nodes[i]], "round %d pass %d: retained bytes of %u: %lu, dominators %lu", round,
+				     pass, nodes[i], (unsigned long)got[i], (unsigned long)rb[nodes[i]]);
+	}
+	free(parent);
+	free(nodes);
+	free(got);
+}
+
 /* Returns the garbage node (GRAPH_NONE in half the rounds), which the root references. */
 static uint32_t random_graph(uint64_t *seed, struct graph *g)
 {
@@ -429,6 +453,7 @@ Test(graph, random_graphs_against_brute_force)
 		rc = malloc(g.n * sizeof *rc);
 		graph_retained(&g, idom, rb, rc);
 		check_retained(&g, dom, rb, rc);
+		check_retained_of(&g, rb, round);
 		check_kind_retained(&g, dom, idom, rb, rc, 3);
 		check_kind_retained(&g, dom, idom, rb, rc, 2); /* kind 2 then counts as no kind */
 		check_children(&g, idom, rb);
