@@ -21,30 +21,36 @@ struct ins_finding *ins_add(struct inspection *r, enum ins_kind kind, uint32_t r
 	return f;
 }
 
+/* Whether the 64 bytes at p are all zero. */
+static bool zero64(const uint8_t *p)
+{
+	uint64_t w[8];
+
+	memcpy(w, p, sizeof w);
+	return !((w[0] | w[1]) | (w[2] | w[3]) | ((w[4] | w[5]) | (w[6] | w[7])));
+}
+
 /* The nodes marked in sel, in id order, into *out (malloc'ed), each cleared: one pass that skips
- * whole zero words, where a search from each marked node took a tenth of the inspections'
- * instructions on Sphinx (81639 empty lists in one finding). Returns how many. */
+ * whole zero blocks of 64 nodes, where a search from each marked node took a tenth of the
+ * inspections' instructions on Sphinx (81639 empty lists in one finding), and a pass by 8-byte
+ * words 50 M instructions over its 90 findings. Returns how many. */
 static size_t take_marked(uint8_t *sel, uint32_t n, uint32_t **out)
 {
 	size_t cap = 256, k = 0;
 	uint32_t *v = xmalloc(cap * sizeof *v);
-	uint64_t w;
 
-	for (uint32_t i = 0; i < n;) {
-		if (!(i & 7) && i + 8 <= n) {
-			memcpy(&w, sel + i, 8);
-			if (!w) {
-				i += 8;
-				continue;
+	for (uint32_t b = 0; b < n; b += 64) {
+		uint32_t end = n - b < 64 ? n : b + 64;
+
+		if (end - b == 64 && zero64(sel + b))
+			continue;
+		for (uint32_t i = b; i < end; i++)
+			if (sel[i]) {
+				sel[i] = 0;
+				if (k == cap)
+					xgrow((void **)&v, &cap, k + 1, sizeof *v);
+				v[k++] = i;
 			}
-		}
-		if (sel[i]) {
-			sel[i] = 0;
-			if (k == cap)
-				xgrow((void **)&v, &cap, k + 1, sizeof *v);
-			v[k++] = i;
-		}
-		i++;
 	}
 	*out = v;
 	return k;
