@@ -107,15 +107,17 @@ static bool main_path_ties(const struct pathtree *t)
 size_t inspect_paths(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint64_t *retained,
 		     struct inspection *r)
 {
-	struct paths_labels labels;
 	size_t tied = 0;
 
-	paths_labels_init(&labels);
+	if (!r->labels) {
+		r->labels = xmalloc(sizeof *r->labels);
+		paths_labels_init(r->labels);
+	}
 	for (size_t i = 0; i < r->nf; i++) {
 		struct ins_finding *f = &r->f[i];
 		if (!f->nsample)
 			continue;
-		paths_merge_nodes(p, c, og, r->parents, retained, f->sample, f->nsample, &labels, &f->t);
+		paths_merge_nodes(p, c, og, r->parents, retained, f->sample, f->nsample, r->labels, &f->t);
 		pathtree_sort(&f->t);
 		if (!retained && main_path_ties(&f->t)) {
 			pathtree_release(&f->t); /* merged again with retained bytes */
@@ -127,7 +129,6 @@ size_t inspect_paths(struct pyproc *p, const struct census *c, const struct objg
 		f->sample = NULL;
 		f->nsample = 0;
 	}
-	paths_labels_release(&labels);
 	return tied;
 }
 
@@ -231,6 +232,9 @@ void inspection_release(struct inspection *r)
 	}
 	free(r->f);
 	free(r->parents);
+	if (r->labels)
+		paths_labels_release(r->labels);
+	free(r->labels);
 	free(r->skip);
 	memset(r, 0, sizeof *r);
 }

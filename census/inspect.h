@@ -16,6 +16,7 @@
 #include "census/objgraph.h"
 #include "model/census.h"
 #include "model/pathtree.h"
+#include "census/paths.h"
 #include "source/pyproc.h"
 
 /* The form of a hashed value: its type and, for a str, its storage (PEP 393 kind). */
@@ -100,6 +101,7 @@ struct inspection {
 	uint64_t unconfirmed;  /* copies left out: changed since the census, or a hash collision */
 	uint64_t slots_classes; /* classes examined by the __slots__ advisor */
 	uint32_t *parents;     /* the graph's shortest-path predecessors (paths_parents), for inspect_paths */
+	struct paths_labels *labels; /* the labels read by inspect_paths, kept for its second call */
 };
 
 /* Every inspection on one census (c, its graph og, the scan its walk filled), reading values
