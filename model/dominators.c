@@ -378,46 +378,62 @@ void graph_dom_children(const struct graph *g, const uint32_t *idom, const uint6
 	*kids = k;
 }
 
-/* graph_retained_of's work space: the shortest-path tree's children as compressed rows, each
- * node's in-degree from reached nodes, and a stamp per node (2k + 1: in the subtree of the k-th
- * node asked, 2k + 2: and reached without it). */
+/* graph_retained_of's work space: each node's in-degree from reached nodes, and a stamp per node
+ * (2k + 1: in the subtree of the k-th node asked, 2k + 2: and reached without it). */
 struct retain_of {
 	const struct graph *g;
-	uint32_t *kfirst, *kids, *indeg, *stamp, *list, *stack;
+	const uint32_t *parent;
+	uint32_t *indeg, *stamp, *list, *stack;
 	uint64_t work;
 };
 
-/* u's parent in the tree: parent[u], or the root for a node the root references directly (the
- * caller's tree may leave those without one: census/paths.h's phases start there). */
-static void tree_rows(struct retain_of *s, const uint32_t *parent)
+/* Whether the edge u -> w is w's edge in the tree: w's parent is u, or u is the root and w has none
+ * (the caller's tree may leave the root's own references without one: census/paths.h's phases
+ * start there). */
+static bool tree_edge(const struct retain_of *s, uint32_t u, uint32_t w)
+{
+	return s->parent[w] == u || (u == GRAPH_ROOT && s->parent[w] == GRAPH_NONE && w != GRAPH_ROOT);
+}
+
+/* In-degrees from reached nodes only (those with a parent, the root and what it references, marked
+ * in stamp meanwhile): an unreached node's edge gives no path from the root. */
+static void reached_degrees(struct retain_of *s)
 {
 	const struct graph *g = s->g;
-	uint32_t *tp = xmalloc((size_t)g->n * sizeof *tp);
 
-	for (uint32_t u = 0; u < g->n; u++)
-		tp[u] = parent[u];
-	for (uint32_t e = g->first[GRAPH_ROOT]; e < g->first[GRAPH_ROOT + 1]; e++)
-		if (g->dst[e] != GRAPH_ROOT && tp[g->dst[e]] == GRAPH_NONE)
-			tp[g->dst[e]] = GRAPH_ROOT;
-	s->kfirst = xcalloc((size_t)g->n + 1, sizeof *s->kfirst);
-	s->kids = xmalloc((size_t)g->n * sizeof *s->kids);
-	for (uint32_t u = 1; u < g->n; u++)
-		if (tp[u] != GRAPH_NONE)
-			s->kfirst[tp[u] + 1]++;
-	for (uint32_t u = 0; u < g->n; u++)
-		s->kfirst[u + 1] += s->kfirst[u];
-	for (uint32_t u = 1; u < g->n; u++) /* kfirst[p] counts up to p's end, then shifts back */
-		if (tp[u] != GRAPH_NONE)
-			s->kids[s->kfirst[tp[u]]++] = u;
-	memmove(s->kfirst + 1, s->kfirst, (size_t)g->n * sizeof *s->kfirst);
-	s->kfirst[0] = 0;
-	/* in-degrees from reached nodes only: an unreached node's edge gives no path from the root */
 	s->indeg = xcalloc(g->n, sizeof *s->indeg);
+	s->stamp[GRAPH_ROOT] = 1;
+	for (uint32_t e = g->first[GRAPH_ROOT]; e < g->first[GRAPH_ROOT + 1]; e++)
+		s->stamp[g->dst[e]] = 1;
 	for (uint32_t u = 0; u < g->n; u++)
-		if (u == GRAPH_ROOT || tp[u] != GRAPH_NONE)
+		if (s->stamp[u] || s->parent[u] != GRAPH_NONE)
 			for (uint32_t e = g->first[u]; e < g->first[u + 1]; e++)
 				s->indeg[g->dst[e]]++;
-	free(tp);
+	s->stamp[GRAPH_ROOT] = 0;
+	for (uint32_t e = g->first[GRAPH_ROOT]; e < g->first[GRAPH_ROOT + 1]; e++)
+		s->stamp[g->dst[e]] = 0;
+}
+
+/* v's subtree in the tree into list (returns its size), each node stamped `in`: the tree's edges
+ * are graph edges, so its children are among its edges' targets. */
+static size_t subtree(struct retain_of *s, uint32_t v, uint32_t in)
+{
+	const struct graph *g = s->g;
+	size_t n = 0;
+
+	s->stamp[v] = in;
+	s->list[n++] = v;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u = s->list[i];
+
+		for (uint32_t e = g->first[u]; e < g->first[u + 1]; e++)
+			if (s->stamp[g->dst[e]] != in && tree_edge(s, u, g->dst[e])) {
+				s->stamp[g->dst[e]] = in;
+				s->list[n++] = g->dst[e];
+			}
+		s->work += 1 + g->first[u + 1] - g->first[u];
+	}
+	return n;
 }
 
 /* Adds d to the in-degree of every edge from the subtree list[0..n) into it. */
@@ -425,12 +441,10 @@ static void inner_degrees(struct retain_of *s, size_t n, uint32_t in, int d)
 {
 	const struct graph *g = s->g;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		for (uint32_t e = g->first[s->list[i]]; e < g->first[s->list[i] + 1]; e++)
 			if (s->stamp[g->dst[e]] == in)
 				s->indeg[g->dst[e]] += (uint32_t)d;
-		s->work += 1 + g->first[s->list[i] + 1] - g->first[s->list[i]];
-	}
 }
 
 /* v's retained bytes. Every node v dominates lies in v's subtree of the tree (its tree path passes
@@ -440,16 +454,9 @@ static uint64_t retained_one(struct retain_of *s, uint32_t v, uint32_t k)
 {
 	const struct graph *g = s->g;
 	uint32_t in = 2 * k + 1, freed = 2 * k + 2;
-	size_t n = 0, top = 0;
+	size_t n = subtree(s, v, in), top = 0;
 	uint64_t bytes = 0;
 
-	s->stamp[v] = in;
-	s->list[n++] = v;
-	for (size_t i = 0; i < n; i++)
-		for (uint32_t c = s->kfirst[s->list[i]]; c < s->kfirst[s->list[i] + 1]; c++) {
-			s->stamp[s->kids[c]] = in;
-			s->list[n++] = s->kids[c];
-		}
 	inner_degrees(s, n, in, -1);
 	for (size_t i = 1; i < n; i++)
 		if (s->indeg[s->list[i]]) {
@@ -472,25 +479,24 @@ static uint64_t retained_one(struct retain_of *s, uint32_t v, uint32_t k)
 			bytes += graph_size(g, s->list[i]);
 	}
 	inner_degrees(s, n, in, 1);
+	s->work += 2 * n;
 	return bytes;
 }
 
 bool graph_retained_of(const struct graph *g, const uint32_t *parent, const uint32_t *nodes, size_t k,
 		       uint64_t budget, uint64_t *bytes)
 {
-	struct retain_of s = { .g = g };
+	struct retain_of s = { .g = g, .parent = parent };
 	size_t i;
 
 	if (!g->n || !k)
 		return true;
-	tree_rows(&s, parent);
 	s.stamp = xcalloc(g->n, sizeof *s.stamp);
+	reached_degrees(&s);
 	s.list = xmalloc((size_t)g->n * sizeof *s.list); /* pages are touched only as far as used */
 	s.stack = xmalloc((size_t)g->n * sizeof *s.stack);
 	for (i = 0; i < k && (!budget || s.work <= budget); i++)
 		bytes[i] = nodes[i] < g->n ? retained_one(&s, nodes[i], (uint32_t)i) : 0;
-	free(s.kfirst);
-	free(s.kids);
 	free(s.indeg);
 	free(s.stamp);
 	free(s.list);
