@@ -61,7 +61,7 @@ static void grow_nodes(struct graph_builder *b)
 	b->cap = cap;
 }
 
-uint32_t graph_add_node(struct graph_builder *b, uint64_t addr, uint64_t size, uint32_t kind, uint32_t refcnt)
+uint32_t graph_add_node_slow(struct graph_builder *b, uint64_t addr, uint64_t size, uint32_t kind, uint32_t refcnt)
 {
 	uint32_t id;
 
