@@ -107,7 +107,8 @@ struct inspection {
 /* Every inspection on one census (c, its graph og, the scan its walk filled), reading values
  * through p (located again, the target running). Findings ranked by bytes to save, the top ones
  * kept, each with the sample of its objects whose holder paths inspect_paths then merges: the
- * inspections need no dominator tree. s is sorted on the way. */
+ * inspections need no dominator tree. s->v is sorted on the way, the values alone in their hash
+ * dropped (s->nv then counts the rest; r->values keeps the total). */
 void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph *og, struct inspect_scan *s,
 		 const struct inspect_opts *o, struct inspection *r);
 /* The holder paths of the findings of r that still have their sample (labels read through p),

@@ -36,6 +36,7 @@ void graph_take_dominators(struct graph_take *gt)
 {
 	struct graph *g = &gt->og.g;
 
+	graph_drop_parents(g); /* paths_parents then searches again: the dominators' peak stays */
 	gt->idom = graph_idom(g);
 	gt->ret_bytes = xmalloc((size_t)g->n * sizeof *gt->ret_bytes);
 	gt->ret_count = xmalloc((size_t)g->n * sizeof *gt->ret_count);

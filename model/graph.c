@@ -372,6 +372,33 @@ static void insert_entries(struct graph *g, uint32_t garbage, const uint8_t *mar
 	g->nedges += k;
 }
 
+/* Marks what the root reaches, recording g->parent: the root and its references first, then a
+ * breadth-first search from each of those in turn, the whole of one before the next. */
+static void reach_from_root(struct graph *g, uint8_t *mark, uint32_t *queue, size_t *tail)
+{
+	size_t phases;
+
+	mark[GRAPH_ROOT] |= MARK_SEEN;
+	queue[(*tail)++] = GRAPH_ROOT;
+	for (uint32_t e = g->first[GRAPH_ROOT]; e < g->first[GRAPH_ROOT + 1]; e++)
+		if (!(mark[g->dst[e]] & MARK_SEEN)) {
+			mark[g->dst[e]] |= MARK_SEEN;
+			queue[(*tail)++] = g->dst[e];
+		}
+	phases = *tail;
+	for (size_t p = 1; p < phases; p++)
+		for (size_t head = *tail, u = queue[p];; u = queue[head++]) {
+			for (uint32_t e = g->first[u]; e < g->first[u + 1]; e++)
+				if (!(mark[g->dst[e]] & MARK_SEEN)) {
+					mark[g->dst[e]] |= MARK_SEEN;
+					g->parent[g->dst[e]] = (uint32_t)u;
+					queue[(*tail)++] = g->dst[e];
+				}
+			if (head == *tail)
+				break;
+		}
+}
+
 /* Marks what the root reaches, then gives `garbage` an edge to each node nothing references that
  * is still unmarked, then to each node still unmarked (one per cycle), in id order; counts in
  * g->unreachable what only those edges reach. */
@@ -381,8 +408,11 @@ static void attach_garbage(struct graph *g, uint32_t garbage, uint8_t *mark)
 	size_t tail = 0, from_root;
 	uint64_t k = 0;
 
+	g->parent = xmalloc((g->n ? g->n : 1) * sizeof *g->parent);
+	for (uint32_t v = 0; v < g->n; v++)
+		g->parent[v] = GRAPH_NONE;
 	if (g->n)
-		reach(g, GRAPH_ROOT, mark, queue, &tail);
+		reach_from_root(g, mark, queue, &tail);
 	from_root = tail;
 	for (int pass = 0; pass < 2; pass++)
 		for (uint32_t v = 0; v < g->n; v++) {
@@ -442,8 +472,15 @@ void graph_build(struct graph_builder *b, struct graph *g, uint32_t held, uint32
 	free(mark);
 }
 
+void graph_drop_parents(struct graph *g)
+{
+	free(g->parent);
+	g->parent = NULL;
+}
+
 void graph_release(struct graph *g)
 {
+	free(g->parent);
 	free(g->addr);
 	free(g->size);
 	free(g->big);

@@ -8,8 +8,8 @@
  * a filled builder holds 20 per node, 8 per reference and 4 per run of references from one source;
  * graph_build adds an index of 4 to 8 per node while it resolves them, then the rows (4 per node,
  * 4 per edge) and 1 per node of marks; the graph holds 24 per node and 4 per edge (sizes are 32-bit,
- * objects of 4 GiB or more kept apart); graph_idom needs 24 per node and 4 per edge more while it
- * runs. */
+ * objects of 4 GiB or more kept apart), and 4 per node of parents until graph_drop_parents;
+ * graph_idom needs 24 per node and 4 per edge more while it runs. */
 #ifndef PC_GRAPH_H
 #define PC_GRAPH_H
 
@@ -41,6 +41,11 @@ struct graph {
 	uint64_t dropped;    /* references and nodes past GRAPH_MAX_REFS and GRAPH_MAX_NODES */
 	uint64_t held;       /* nodes given an edge from the held-from-C node (surplus > 0) */
 	uint64_t unreachable;/* nodes reachable from the root only through the garbage node */
+	/* Breadth-first predecessors, found as graph_build marks what the root reaches: from each of
+	 * the root's own references in turn, the whole of one search before the next (an order of
+	 * trust: census/paths.h); GRAPH_NONE for the root, its references and what only garbage
+	 * entries reach. NULL once graph_drop_parents let it go. */
+	uint32_t *parent;
 };
 
 /* An object of 4 GiB or more: its size, apart (graph.size holds GRAPH_BIG_SIZE). */
@@ -136,6 +141,8 @@ void graph_add_edge(struct graph_builder *b, uint32_t src, uint32_t dst);
  * released (graph_builder_release again is harmless; graph_builder_init to reuse it). */
 void graph_build(struct graph_builder *b, struct graph *g, uint32_t held, uint32_t garbage);
 void graph_release(struct graph *g);
+/* Frees g->parent (4 bytes per node) before the dominator tree's peak. */
+void graph_drop_parents(struct graph *g);
 /* Node v's own bytes. */
 uint64_t graph_big_size(const struct graph *g, uint32_t v);
 static inline uint64_t graph_size(const struct graph *g, uint32_t v)
