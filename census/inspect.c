@@ -141,6 +141,8 @@ uint64_t *inspect_sample_retained(const struct objgraph *og, const struct inspec
 	bool ok;
 
 	for (size_t i = 0; i < r->nf; i++) {
+		if (!r->f[i].nsample) /* its sample is NULL: merged already */
+			continue;
 		xgrow((void **)&nodes, &cap, n + r->f[i].nsample + 1, sizeof *nodes);
 		memcpy(nodes + n, r->f[i].sample, r->f[i].nsample * sizeof *nodes);
 		n += r->f[i].nsample;
