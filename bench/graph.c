@@ -174,6 +174,7 @@ int main(int argc, char **argv)
 	t = lap("fill builder", t);
 	graph_build(&h.b, &g, 1, 2);
 	t = lap("graph_build", t);
+	graph_drop_parents(&g); /* as graph_take does before the dominators */
 	idom = graph_idom(&g);
 	t = lap("graph_idom", t);
 	rb = malloc(g.n * sizeof *rb);

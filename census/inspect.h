@@ -16,6 +16,7 @@
 #include "census/objgraph.h"
 #include "model/census.h"
 #include "model/pathtree.h"
+#include "census/paths.h"
 #include "source/pyproc.h"
 
 /* The form of a hashed value: its type and, for a str, its storage (PEP 393 kind). */
@@ -100,22 +101,29 @@ struct inspection {
 	uint64_t unconfirmed;  /* copies left out: changed since the census, or a hash collision */
 	uint64_t slots_classes; /* classes examined by the __slots__ advisor */
 	uint32_t *parents;     /* the graph's shortest-path predecessors (paths_parents), for inspect_paths */
+	struct paths_labels *labels; /* the labels read by inspect_paths, kept for its second call */
 };
 
 /* Every inspection on one census (c, its graph og, the scan its walk filled), reading values
  * through p (located again, the target running). Findings ranked by bytes to save, the top ones
  * kept, each with the sample of its objects whose holder paths inspect_paths then merges: the
- * inspections need no dominator tree. s is sorted on the way. */
+ * inspections need no dominator tree. s->v is sorted on the way, the values alone in their hash
+ * dropped (s->nv then counts the rest; r->values keeps the total). */
 void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph *og, struct inspect_scan *s,
 		 const struct inspect_opts *o, struct inspection *r);
 /* The holder paths of the findings of r that still have their sample (labels read through p),
  * ordered by the retained bytes per node of og. With retained NULL the order only decides the main
  * path when objects through tie on it (report/leaks.h leak_main_path): such findings keep their
- * sample and an empty tree, and their count is returned; the caller then computes the dominator
- * tree for them and calls again with retained (the tree is an eighth of inspect's instructions on
- * Sphinx, where 5 findings tie). */
+ * sample and an empty tree, and their count is returned; the caller then computes the sampled
+ * objects' retained bytes (inspect_sample_retained) and calls again with them. */
 size_t inspect_paths(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint64_t *retained,
 		     struct inspection *r);
+/* The retained bytes of the objects in the samples findings of r still hold, by node (0 for every
+ * other node; malloc'ed, g.n entries), from the shortest-path tree: no dominator tree, whose
+ * Lengauer-Tarjan pass over every node and edge was an eighth of inspect's instructions on Sphinx
+ * (5 findings tie there, 1280 objects; their subtrees are small). NULL when their subtrees add up
+ * past a few passes over the graph: the caller then takes the dominator tree. */
+uint64_t *inspect_sample_retained(const struct objgraph *og, const struct inspection *r);
 void inspection_release(struct inspection *r);
 
 /* What the inspections share (census/inspect.c). */

@@ -27,18 +27,38 @@ static size_t bfs_phase(const struct graph *g, uint32_t *parent, uint8_t *seen, 
 	return tail;
 }
 
+static const uint32_t phases[] = { OG_INTERP, OG_THREADS, OG_HELD, OG_GARBAGE };
+
+/* Whether g->parent holds the first phases already: the root's references are the phases, in
+ * their order (graph.h: graph_build searched from each in turn; the garbage node had no edges
+ * yet, so its phase is left). */
+static bool built_phases(const struct graph *g)
+{
+	if (!g->parent || g->n < OG_FIRST || g->first[GRAPH_ROOT + 1] - g->first[GRAPH_ROOT] != PC_ARRAY_LEN(phases))
+		return false;
+	for (size_t i = 0; i < PC_ARRAY_LEN(phases); i++)
+		if (g->dst[g->first[GRAPH_ROOT] + i] != phases[i])
+			return false;
+	return true;
+}
+
 uint32_t *paths_parents(const struct graph *g)
 {
-	static const uint32_t phases[] = { OG_INTERP, OG_THREADS, OG_HELD, OG_GARBAGE };
 	uint32_t *parent = xmalloc((size_t)g->n * sizeof *parent), *q = xmalloc((size_t)g->n * sizeof *q);
 	uint8_t *seen = xcalloc(g->n, 1);
-	size_t tail = 0;
+	size_t tail = 0, ph = 0;
 
-	for (uint32_t v = 0; v < g->n; v++)
-		parent[v] = GRAPH_NONE;
+	if (built_phases(g)) { /* one breadth-first search over the whole graph less */
+		memcpy(parent, g->parent, (size_t)g->n * sizeof *parent);
+		for (uint32_t v = OG_FIRST; v < g->n; v++)
+			seen[v] = parent[v] != GRAPH_NONE;
+		ph = PC_ARRAY_LEN(phases) - 1;
+	} else
+		for (uint32_t v = 0; v < g->n; v++)
+			parent[v] = GRAPH_NONE;
 	for (uint32_t v = 0; v < OG_FIRST && v < g->n; v++)
 		seen[v] = 1;
-	for (size_t ph = 0; ph < PC_ARRAY_LEN(phases); ph++) {
+	for (; ph < PC_ARRAY_LEN(phases); ph++) {
 		size_t head = tail;
 		if (phases[ph] >= g->n)
 			break;
@@ -259,6 +279,9 @@ static void merge_all(struct pyproc *p, const struct census *c, const struct obj
 
 	typetab_init(&m.types, p);
 	ptrmap_init(&m.placed);
+	/* the nodes placed: some 5 per selected object on Sphinx's findings; grown from 64 they
+	 * were rehashed 5 times per tree */
+	ptrmap_reserve(&m.placed, (select ? 0 : n) * 8);
 	for (size_t i = 0; select ? v < og->g.n : i < n; i++) {
 		if (!select)
 			v = nodes[i];

@@ -4,8 +4,6 @@
 #include "common/compat.h"
 
 #include <getopt.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,45 +127,24 @@ static int write_report(const struct inspect_args *a, const struct graph_take *g
 	return rc < 0 ? (output_close(out, NULL), -1) : output_close(out, e);
 }
 
-struct dominators_job {
-	struct graph_take *gt;
-	atomic_bool stop;
-};
-
-static void *dominators(void *arg)
-{
-	struct dominators_job *j = arg;
-
-	graph_take_dominators_unless(j->gt, &j->stop);
-	return NULL;
-}
-
-/* The inspections, then their holder paths. The dominator tree orders a path's steps by retained
- * bytes, which decides a main path only where objects through tie on it (5 findings on
- * Sphinx): it is computed on a second thread while the inspections run (on two cores it costs no
- * wall time), given up when no main path ties, and only then are the tied findings merged again
- * with it. The thread only reads the graph and writes gt's idom and retained arrays alone. */
+/* The inspections, then their holder paths. Retained bytes order a path's steps, which decides a
+ * main path only where objects through tie on it (5 findings on Sphinx): only then are they
+ * computed, for those findings' sampled objects alone, and the tied findings merged again. */
 static void inspect_all(const struct inspect_args *a, struct pyproc *p, struct graph_take *gt, struct inspect_scan *scan,
 			struct inspection *r)
 {
-	struct dominators_job j = { .gt = gt };
-	pthread_t th;
-	bool threaded;
-	size_t tied;
+	uint64_t *retained;
 
-	atomic_init(&j.stop, false);
-	threaded = pthread_create(&th, NULL, dominators, &j) == 0;
 	progress_phase(&gt->pr, "inspecting");
 	inspect_run(p, &gt->c, &gt->og, scan, &a->io, r);
-	tied = inspect_paths(p, &gt->c, &gt->og, NULL, r);
-	if (threaded) {
-		atomic_store(&j.stop, !tied);
-		pthread_join(th, NULL);
-	}
-	if (tied) {
-		if (!gt->ret_bytes)
+	if (inspect_paths(p, &gt->c, &gt->og, NULL, r)) {
+		if (!(retained = inspect_sample_retained(&gt->og, r))) {
 			graph_take_dominators(gt);
-		inspect_paths(p, &gt->c, &gt->og, gt->ret_bytes, r);
+			retained = gt->ret_bytes;
+		}
+		inspect_paths(p, &gt->c, &gt->og, retained, r);
+		if (retained != gt->ret_bytes)
+			free(retained);
 	}
 	progress_phase(&gt->pr, NULL);
 }

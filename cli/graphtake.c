@@ -34,15 +34,10 @@ int graph_take_census(const char *target, struct snapshot_opts *opts, bool quiet
 
 void graph_take_dominators(struct graph_take *gt)
 {
-	graph_take_dominators_unless(gt, NULL);
-}
-
-void graph_take_dominators_unless(struct graph_take *gt, const atomic_bool *stop)
-{
 	struct graph *g = &gt->og.g;
 
-	if (!(gt->idom = graph_idom_unless(g, stop)))
-		return;
+	graph_drop_parents(g); /* paths_parents then searches again: the dominators' peak stays */
+	gt->idom = graph_idom(g);
 	gt->ret_bytes = xmalloc((size_t)g->n * sizeof *gt->ret_bytes);
 	gt->ret_count = xmalloc((size_t)g->n * sizeof *gt->ret_count);
 	graph_retained(g, gt->idom, gt->ret_bytes, gt->ret_count);

@@ -25,15 +25,11 @@ struct graph_take {
  * set here). Errors: those of target_open and snapshot_take. On failure gt is still
  * graph_take_release-able. */
 int graph_take(const char *target, struct snapshot_opts *opts, bool quiet, struct graph_take *gt, struct pc_err *e);
-/* graph_take in two halves: the census and its graph, then the dominator tree and retained sizes,
- * which touch nothing but the graph and gt's arrays (a caller may compute them on another thread
- * while it reads the graph). */
+/* graph_take in two halves: the census and its graph, then the dominator tree and retained sizes
+ * (inspect takes them only when a few sampled objects' retained sizes would cost more). */
 int graph_take_census(const char *target, struct snapshot_opts *opts, bool quiet, struct graph_take *gt,
 		      struct pc_err *e);
 void graph_take_dominators(struct graph_take *gt);
-/* graph_take_dominators on another thread, given up (idom and the retained sizes left NULL) once
- * *stop is set. */
-void graph_take_dominators_unless(struct graph_take *gt, const atomic_bool *stop);
 /* graph_take for a live process; without dominators, idom and the retained sizes stay NULL (a
  * baseline that needs only the objects' addresses skips their time and memory). */
 int graph_take_pid(pid_t pid, struct snapshot_opts *opts, bool quiet, bool dominators, struct graph_take *gt,

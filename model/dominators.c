@@ -377,3 +377,129 @@ void graph_dom_children(const struct graph *g, const uint32_t *idom, const uint6
 	*first = f;
 	*kids = k;
 }
+
+/* graph_retained_of's work space: each node's in-degree from reached nodes, and a stamp per node
+ * (2k + 1: in the subtree of the k-th node asked, 2k + 2: and reached without it). */
+struct retain_of {
+	const struct graph *g;
+	const uint32_t *parent;
+	uint32_t *indeg, *stamp, *list, *stack;
+	uint64_t work;
+};
+
+/* Whether the edge u -> w is w's edge in the tree: w's parent is u, or u is the root and w has none
+ * (the caller's tree may leave the root's own references without one: census/paths.h's phases
+ * start there). */
+static bool tree_edge(const struct retain_of *s, uint32_t u, uint32_t w)
+{
+	return s->parent[w] == u || (u == GRAPH_ROOT && s->parent[w] == GRAPH_NONE && w != GRAPH_ROOT);
+}
+
+/* In-degrees from reached nodes only (those with a parent, the root and what it references, marked
+ * in stamp meanwhile): an unreached node's edge gives no path from the root. */
+static void reached_degrees(struct retain_of *s)
+{
+	const struct graph *g = s->g;
+
+	s->indeg = xcalloc(g->n, sizeof *s->indeg);
+	s->stamp[GRAPH_ROOT] = 1;
+	for (uint32_t e = g->first[GRAPH_ROOT]; e < g->first[GRAPH_ROOT + 1]; e++)
+		s->stamp[g->dst[e]] = 1;
+	for (uint32_t u = 0; u < g->n; u++)
+		if (s->stamp[u] || s->parent[u] != GRAPH_NONE)
+			for (uint32_t e = g->first[u]; e < g->first[u + 1]; e++)
+				s->indeg[g->dst[e]]++;
+	s->stamp[GRAPH_ROOT] = 0;
+	for (uint32_t e = g->first[GRAPH_ROOT]; e < g->first[GRAPH_ROOT + 1]; e++)
+		s->stamp[g->dst[e]] = 0;
+}
+
+/* v's subtree in the tree into list (returns its size), each node stamped `in`: the tree's edges
+ * are graph edges, so its children are among its edges' targets. */
+static size_t subtree(struct retain_of *s, uint32_t v, uint32_t in)
+{
+	const struct graph *g = s->g;
+	size_t n = 0;
+
+	s->stamp[v] = in;
+	s->list[n++] = v;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u = s->list[i];
+
+		for (uint32_t e = g->first[u]; e < g->first[u + 1]; e++)
+			if (s->stamp[g->dst[e]] != in && tree_edge(s, u, g->dst[e])) {
+				s->stamp[g->dst[e]] = in;
+				s->list[n++] = g->dst[e];
+			}
+		s->work += 1 + g->first[u + 1] - g->first[u];
+	}
+	return n;
+}
+
+/* Adds d to the in-degree of every edge from the subtree list[0..n) into it. */
+static void inner_degrees(struct retain_of *s, size_t n, uint32_t in, int d)
+{
+	const struct graph *g = s->g;
+
+	for (size_t i = 0; i < n; i++)
+		for (uint32_t e = g->first[s->list[i]]; e < g->first[s->list[i] + 1]; e++)
+			if (s->stamp[g->dst[e]] == in)
+				s->indeg[g->dst[e]] += (uint32_t)d;
+}
+
+/* v's retained bytes. Every node v dominates lies in v's subtree of the tree (its tree path passes
+ * v); a subtree node is reached without v when an edge from outside the subtree (a node reached
+ * without v) enters it, or an edge from such a node does. The rest are v and what it dominates. */
+static uint64_t retained_one(struct retain_of *s, uint32_t v, uint32_t k)
+{
+	const struct graph *g = s->g;
+	uint32_t in = 2 * k + 1, freed = 2 * k + 2;
+	size_t n = subtree(s, v, in), top = 0;
+	uint64_t bytes = 0;
+
+	inner_degrees(s, n, in, -1);
+	for (size_t i = 1; i < n; i++)
+		if (s->indeg[s->list[i]]) {
+			s->stamp[s->list[i]] = freed;
+			s->stack[top++] = s->list[i];
+		}
+	while (top) {
+		uint32_t u = s->stack[--top];
+
+		for (uint32_t e = g->first[u]; e < g->first[u + 1]; e++)
+			if (s->stamp[g->dst[e]] == in && g->dst[e] != v) {
+				s->stamp[g->dst[e]] = freed;
+				s->stack[top++] = g->dst[e];
+			}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (s->stamp[s->list[i]] == freed)
+			s->stamp[s->list[i]] = in; /* counted back in inner_degrees' restore */
+		else
+			bytes += graph_size(g, s->list[i]);
+	}
+	inner_degrees(s, n, in, 1);
+	s->work += 2 * n;
+	return bytes;
+}
+
+bool graph_retained_of(const struct graph *g, const uint32_t *parent, const uint32_t *nodes, size_t k,
+		       uint64_t budget, uint64_t *bytes)
+{
+	struct retain_of s = { .g = g, .parent = parent };
+	size_t i;
+
+	if (!g->n || !k)
+		return true;
+	s.stamp = xcalloc(g->n, sizeof *s.stamp);
+	reached_degrees(&s);
+	s.list = xmalloc((size_t)g->n * sizeof *s.list); /* pages are touched only as far as used */
+	s.stack = xmalloc((size_t)g->n * sizeof *s.stack);
+	for (i = 0; i < k && (!budget || s.work <= budget); i++)
+		bytes[i] = nodes[i] < g->n ? retained_one(&s, nodes[i], (uint32_t)i) : 0;
+	free(s.indeg);
+	free(s.stamp);
+	free(s.list);
+	free(s.stack);
+	return i == k && (!budget || s.work <= budget);
+}

@@ -61,7 +61,7 @@ static void grow_nodes(struct graph_builder *b)
 	b->cap = cap;
 }
 
-uint32_t graph_add_node(struct graph_builder *b, uint64_t addr, uint64_t size, uint32_t kind, uint32_t refcnt)
+uint32_t graph_add_node_slow(struct graph_builder *b, uint64_t addr, uint64_t size, uint32_t kind, uint32_t refcnt)
 {
 	uint32_t id;
 
@@ -119,16 +119,21 @@ static void index_nodes(struct graph_builder *b)
 	}
 }
 
+/* The node at addr from its first probe slot (addr_slot, computed once for the prefetch). */
+static uint32_t find_from(const struct graph_builder *b, uint64_t addr, size_t i)
+{
+	for (; b->index[i] != GRAPH_NONE; i = (i + 1) & b->index_mask)
+		if (b->addr[b->index[i]] == addr)
+			return b->index[i];
+	return GRAPH_NONE;
+}
+
 uint32_t graph_builder_find(const struct graph_builder *b, uint64_t addr)
 {
 	if (!addr)
 		return GRAPH_NONE;
-	if (b->index) {
-		for (size_t i = addr_slot(addr, b->index_mask); b->index[i] != GRAPH_NONE; i = (i + 1) & b->index_mask)
-			if (b->addr[b->index[i]] == addr)
-				return b->index[i];
-		return GRAPH_NONE;
-	}
+	if (b->index)
+		return find_from(b, addr, addr_slot(addr, b->index_mask));
 	for (size_t id = b->n; id-- > 0;) /* before graph_build: a scan, for the rare lookup */
 		if (b->addr[id] == addr)
 			return (uint32_t)id;
@@ -190,26 +195,54 @@ void graph_add_edge(struct graph_builder *b, uint32_t src, uint32_t dst)
 #define RUN_START (1u << 31)
 #define REF_NONE (RUN_START - 1u)
 
+#define HOT_BITS 12 /* the recent lookups kept: 4096 of them, 48 KiB */
+
 /* Turns the pending target addresses into node ids, packed as 32-bit ids at the start of the same
  * block, which then shrinks to half: entry i is read before entry i is written and lies beyond
- * every id written so far. Frees the address index. */
+ * every id written so far. Frees the address index. Each reference's first probe slot is computed
+ * once, PREFETCH_AHEAD references ahead, and kept in a ring until its turn; a direct-mapped table
+ * of recent lookups answers the references to a few objects that many hold (each instance's
+ * class, shared strings) without the index, whose probe is a cache miss. */
 static uint32_t *resolve_refs(struct graph_builder *b, uint64_t *unresolved)
 {
 	uint32_t *ids = (uint32_t *)b->ref_dst;
+	struct { uint64_t addr; uint32_t id; } *hot = xcalloc(1u << HOT_BITS, sizeof *hot);
+	size_t ring[PREFETCH_AHEAD];
 
 	index_nodes(b);
 	*unresolved = 0;
+	for (size_t i = 0; i < PREFETCH_AHEAD && i < b->nrefs; i++)
+		ring[i] = addr_slot(b->ref_dst[i] & ~1ull, b->index_mask);
 	for (size_t i = 0; i < b->nrefs; i++) {
-		uint64_t a = b->ref_dst[i];
+		uint64_t a = b->ref_dst[i], key = a & ~1ull;
+		size_t slot = ring[i % PREFETCH_AHEAD], h = (size_t)(key >> 4) & ((1u << HOT_BITS) - 1);
 		uint32_t id;
 
-		if (i + PREFETCH_AHEAD < b->nrefs)
-			__builtin_prefetch(&b->index[addr_slot(b->ref_dst[i + PREFETCH_AHEAD] & ~1ull, b->index_mask)]);
-		id = graph_builder_find(b, a & ~1ull);
-
+		if (i + PREFETCH_AHEAD < b->nrefs) {
+			size_t ahead = addr_slot(b->ref_dst[i + PREFETCH_AHEAD] & ~1ull, b->index_mask);
+			ring[i % PREFETCH_AHEAD] = ahead;
+			__builtin_prefetch(&b->index[ahead]);
+		}
+		if (i + PREFETCH_AHEAD / 2 < b->nrefs) {
+			/* its slot, loaded 8 references ago, names the node whose address the probe
+			 * compares: that load was half of graph_build's time (perf, Sphinx) */
+			uint32_t first = b->index[ring[(i + PREFETCH_AHEAD / 2) % PREFETCH_AHEAD]];
+			if (first != GRAPH_NONE)
+				__builtin_prefetch(&b->addr[first]);
+		}
+		if (!key)
+			id = GRAPH_NONE;
+		else if (hot[h].addr == key)
+			id = hot[h].id;
+		else {
+			id = find_from(b, key, slot);
+			hot[h].addr = key;
+			hot[h].id = id;
+		}
 		*unresolved += id == GRAPH_NONE;
 		ids[i] = (id == GRAPH_NONE ? REF_NONE : id) | (a & 1 ? RUN_START : 0);
 	}
+	free(hot);
 	free(b->index);
 	b->index = NULL;
 	b->ref_dst = NULL;
@@ -339,6 +372,33 @@ static void insert_entries(struct graph *g, uint32_t garbage, const uint8_t *mar
 	g->nedges += k;
 }
 
+/* Marks what the root reaches, recording g->parent: the root and its references first, then a
+ * breadth-first search from each of those in turn, the whole of one before the next. */
+static void reach_from_root(struct graph *g, uint8_t *mark, uint32_t *queue, size_t *tail)
+{
+	size_t phases;
+
+	mark[GRAPH_ROOT] |= MARK_SEEN;
+	queue[(*tail)++] = GRAPH_ROOT;
+	for (uint32_t e = g->first[GRAPH_ROOT]; e < g->first[GRAPH_ROOT + 1]; e++)
+		if (!(mark[g->dst[e]] & MARK_SEEN)) {
+			mark[g->dst[e]] |= MARK_SEEN;
+			queue[(*tail)++] = g->dst[e];
+		}
+	phases = *tail;
+	for (size_t p = 1; p < phases; p++)
+		for (size_t head = *tail, u = queue[p];; u = queue[head++]) {
+			for (uint32_t e = g->first[u]; e < g->first[u + 1]; e++)
+				if (!(mark[g->dst[e]] & MARK_SEEN)) {
+					mark[g->dst[e]] |= MARK_SEEN;
+					g->parent[g->dst[e]] = (uint32_t)u;
+					queue[(*tail)++] = g->dst[e];
+				}
+			if (head == *tail)
+				break;
+		}
+}
+
 /* Marks what the root reaches, then gives `garbage` an edge to each node nothing references that
  * is still unmarked, then to each node still unmarked (one per cycle), in id order; counts in
  * g->unreachable what only those edges reach. */
@@ -348,8 +408,11 @@ static void attach_garbage(struct graph *g, uint32_t garbage, uint8_t *mark)
 	size_t tail = 0, from_root;
 	uint64_t k = 0;
 
+	g->parent = xmalloc((g->n ? g->n : 1) * sizeof *g->parent);
+	for (uint32_t v = 0; v < g->n; v++)
+		g->parent[v] = GRAPH_NONE;
 	if (g->n)
-		reach(g, GRAPH_ROOT, mark, queue, &tail);
+		reach_from_root(g, mark, queue, &tail);
 	from_root = tail;
 	for (int pass = 0; pass < 2; pass++)
 		for (uint32_t v = 0; v < g->n; v++) {
@@ -409,8 +472,15 @@ void graph_build(struct graph_builder *b, struct graph *g, uint32_t held, uint32
 	free(mark);
 }
 
+void graph_drop_parents(struct graph *g)
+{
+	free(g->parent);
+	g->parent = NULL;
+}
+
 void graph_release(struct graph *g)
 {
+	free(g->parent);
 	free(g->addr);
 	free(g->size);
 	free(g->big);

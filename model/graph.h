@@ -8,8 +8,8 @@
  * a filled builder holds 20 per node, 8 per reference and 4 per run of references from one source;
  * graph_build adds an index of 4 to 8 per node while it resolves them, then the rows (4 per node,
  * 4 per edge) and 1 per node of marks; the graph holds 24 per node and 4 per edge (sizes are 32-bit,
- * objects of 4 GiB or more kept apart); graph_idom needs 24 per node and 4 per edge more while it
- * runs. */
+ * objects of 4 GiB or more kept apart), and 4 per node of parents until graph_drop_parents;
+ * graph_idom needs 24 per node and 4 per edge more while it runs. */
 #ifndef PC_GRAPH_H
 #define PC_GRAPH_H
 
@@ -41,6 +41,11 @@ struct graph {
 	uint64_t dropped;    /* references and nodes past GRAPH_MAX_REFS and GRAPH_MAX_NODES */
 	uint64_t held;       /* nodes given an edge from the held-from-C node (surplus > 0) */
 	uint64_t unreachable;/* nodes reachable from the root only through the garbage node */
+	/* Breadth-first predecessors, found as graph_build marks what the root reaches: from each of
+	 * the root's own references in turn, the whole of one search before the next (an order of
+	 * trust: census/paths.h); GRAPH_NONE for the root, its references and what only garbage
+	 * entries reach. NULL once graph_drop_parents let it go. */
+	uint32_t *parent;
 };
 
 /* An object of 4 GiB or more: its size, apart (graph.size holds GRAPH_BIG_SIZE). */
@@ -87,7 +92,23 @@ uint64_t graph_peak_bytes(uint64_t n, uint64_t e, uint64_t r);
  * GRAPH_NONE when the builder is full. Each address is added once (the census counts each object
  * once): no index is kept while nodes arrive, so that a census's copy of the arenas and an index
  * are never in memory together; graph_build makes it, sized once. */
-uint32_t graph_add_node(struct graph_builder *b, uint64_t addr, uint64_t size, uint32_t kind, uint32_t refcnt);
+uint32_t graph_add_node_slow(struct graph_builder *b, uint64_t addr, uint64_t size, uint32_t kind, uint32_t refcnt);
+static inline uint32_t graph_add_node(struct graph_builder *b, uint64_t addr, uint64_t size, uint32_t kind,
+				      uint32_t refcnt)
+{
+	/* inline for the common case (a census adds every object: 545000 on Sphinx): room, a size
+	 * under 4 GiB, away from a limit check (every 65536) */
+	if (b->n < b->cap && (b->n & 0xffff) && !b->full && size < GRAPH_BIG_SIZE && b->n < GRAPH_MAX_NODES) {
+		size_t id = b->n++;
+
+		b->addr[id] = addr;
+		b->size[id] = (uint32_t)size;
+		b->kind[id] = kind;
+		b->refcnt[id] = refcnt;
+		return (uint32_t)id;
+	}
+	return graph_add_node_slow(b, addr, size, kind, refcnt);
+}
 /* The node of addr, GRAPH_NONE if none (while building: a scan, for tests and rare lookups). */
 uint32_t graph_builder_find(const struct graph_builder *b, uint64_t addr);
 void graph_set_kind(struct graph_builder *b, uint32_t id, uint32_t kind);
@@ -120,6 +141,8 @@ void graph_add_edge(struct graph_builder *b, uint32_t src, uint32_t dst);
  * released (graph_builder_release again is harmless; graph_builder_init to reuse it). */
 void graph_build(struct graph_builder *b, struct graph *g, uint32_t held, uint32_t garbage);
 void graph_release(struct graph *g);
+/* Frees g->parent (4 bytes per node) before the dominator tree's peak. */
+void graph_drop_parents(struct graph *g);
 /* Node v's own bytes. */
 uint64_t graph_big_size(const struct graph *g, uint32_t v);
 static inline uint64_t graph_size(const struct graph *g, uint32_t v)
@@ -146,6 +169,14 @@ void graph_retained(const struct graph *g, const uint32_t *idom, uint64_t *bytes
  * dominates (Eclipse MAT's retained size of a class). bytes and count hold nkinds each. */
 void graph_kind_retained(const struct graph *g, const uint32_t *idom, const uint64_t *retained_bytes,
 			 const uint64_t *retained_count, uint32_t nkinds, uint64_t *bytes, uint64_t *count);
+/* The retained bytes of a few nodes without the dominator tree: bytes[i] for nodes[i], each
+ * equal to graph_retained's. parent[] is a tree of paths from the root (graph_bfs_parents, or
+ * census/paths.h's, which leaves the nodes the root references directly without a parent); the
+ * cost is each node's subtree there and its edges, after a pass over every edge. Returns false,
+ * bytes unfinished, once the subtrees' nodes and edges add up past budget (0: none), where the
+ * dominator tree would cost less. */
+bool graph_retained_of(const struct graph *g, const uint32_t *parent, const uint32_t *nodes, size_t k,
+		       uint64_t budget, uint64_t *bytes);
 /* Breadth-first shortest paths from the root over every edge: parent[v] is v's predecessor on one
  * shortest path (GRAPH_NONE for the root and unreachable nodes); with `avoid` non-NULL, paths never
  * pass through a node v with avoid[v] set (it may still end there; the root, where every path

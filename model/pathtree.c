@@ -3,7 +3,6 @@
 #include "common/compat.h"
 #include "model/pathtree.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "common/xalloc.h"
@@ -64,6 +63,15 @@ void pathtree_sort(struct pathtree *t)
 	free(buf);
 }
 
+/* snprintf(dst, len, "%s", src) without its format parsing (a third of pathtree_child's cost). */
+static void copy_text(char *dst, size_t len, const char *src)
+{
+	size_t k = strnlen(src, len - 1);
+
+	memcpy(dst, src, k);
+	dst[k] = '\0';
+}
+
 uint32_t pathtree_child(struct pathtree *t, uint32_t parent, uint32_t kind, const char *root, const char *key,
 			const char *label, bool *created)
 {
@@ -80,9 +88,9 @@ uint32_t pathtree_child(struct pathtree *t, uint32_t parent, uint32_t kind, cons
 	s->parent = parent;
 	s->first_child = s->next_sibling = PT_NONE;
 	s->kind = kind;
-	snprintf(s->root, sizeof s->root, "%s", root);
-	snprintf(s->key, sizeof s->key, "%s", key);
-	snprintf(s->label, sizeof s->label, "%s", label);
+	copy_text(s->root, sizeof s->root, root);
+	copy_text(s->key, sizeof s->key, key);
+	copy_text(s->label, sizeof s->label, label);
 	if (last != PT_NONE)
 		t->v[last].next_sibling = (uint32_t)t->n;
 	else if (parent != PT_NONE)

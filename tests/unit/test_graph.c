@@ -385,6 +385,69 @@ static void check_children(const struct graph *g, const uint32_t *idom, const ui
 	free(kids);
 }
 
+/* graph_retained_of on every node equals graph_retained, on a breadth-first tree and on the same
+ * tree with the root's own references left without a parent (as census/paths.c's tree leaves them). */
+static void check_retained_of(const struct graph *g, const uint64_t *rb, int round)
+{
+	uint32_t *parent = graph_bfs_parents(g, NULL), *nodes = malloc(g->n * sizeof *nodes);
+	uint64_t *got = malloc(g->n * sizeof *got);
+
+	for (uint32_t v = 0; v < g->n; v++)
+		nodes[v] = g->n - 1 - v;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass)
+			for (uint32_t v = 0; v < g->n; v++)
+				if (parent[v] == GRAPH_ROOT)
+					parent[v] = GRAPH_NONE;
+		cr_assert(graph_retained_of(g, parent, nodes, g->n, 0, got), "round %d: within its budget", round);
+		for (uint32_t i = 0; i < g->n; i++)
+			cr_assert_eq(got[i], rb[nodes[i]], "round %d pass %d: retained bytes of %u: %lu, dominators %lu", round,
+				     pass, nodes[i], (unsigned long)got[i], (unsigned long)rb[nodes[i]]);
+	}
+	free(parent);
+	free(nodes);
+	free(got);
+}
+
+/* g->parent: a breadth-first search from each of the root's references in turn, the whole of one
+ * before the next (graphs without garbage entries, whose edges come after the search). */
+static void check_parents(const struct graph *g, int round)
+{
+	uint32_t *want = malloc(g->n * sizeof *want), *q = malloc((g->n + 1) * sizeof *q);
+	uint8_t *seen = calloc(g->n, 1);
+	size_t tail = 0, phases;
+
+	for (uint32_t v = 0; v < g->n; v++)
+		want[v] = GRAPH_NONE;
+	seen[GRAPH_ROOT] = 1;
+	for (uint32_t e = g->first[GRAPH_ROOT]; e < g->first[GRAPH_ROOT + 1]; e++)
+		if (!seen[g->dst[e]]) {
+			seen[g->dst[e]] = 1;
+			q[tail++] = g->dst[e];
+		}
+	phases = tail;
+	for (size_t p = 0; p < phases; p++) {
+		size_t head = tail;
+		uint32_t u = q[p];
+		for (;;) {
+			for (uint32_t e = g->first[u]; e < g->first[u + 1]; e++)
+				if (!seen[g->dst[e]]) {
+					seen[g->dst[e]] = 1;
+					want[g->dst[e]] = u;
+					q[tail++] = g->dst[e];
+				}
+			if (head == tail)
+				break;
+			u = q[head++];
+		}
+	}
+	for (uint32_t v = 0; v < g->n; v++)
+		cr_assert_eq(g->parent[v], want[v], "round %d: parent of %u: %u, want %u", round, v, g->parent[v], want[v]);
+	free(want);
+	free(q);
+	free(seen);
+}
+
 /* Returns the garbage node (GRAPH_NONE in half the rounds), which the root references. */
 static uint32_t random_graph(uint64_t *seed, struct graph *g)
 {
@@ -429,6 +492,9 @@ Test(graph, random_graphs_against_brute_force)
 		rc = malloc(g.n * sizeof *rc);
 		graph_retained(&g, idom, rb, rc);
 		check_retained(&g, dom, rb, rc);
+		check_retained_of(&g, rb, round);
+		if (garbage == GRAPH_NONE)
+			check_parents(&g, round);
 		check_kind_retained(&g, dom, idom, rb, rc, 3);
 		check_kind_retained(&g, dom, idom, rb, rc, 2); /* kind 2 then counts as no kind */
 		check_children(&g, idom, rb);
