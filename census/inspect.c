@@ -176,7 +176,13 @@ static int by_save(const void *a, const void *b)
 		return x->save < y->save ? 1 : -1;
 	if (x->bytes != y->bytes)
 		return x->bytes < y->bytes ? 1 : -1;
-	return (x->kind > y->kind) - (x->kind < y->kind);
+	if (x->kind != y->kind)
+		return (x->kind > y->kind) - (x->kind < y->kind);
+	/* a total order: equal findings of one inspection (one empty dict under each of two holders)
+	 * are listed the same way by every census of the same heap, whatever qsort does with ties */
+	if (x->row != y->row)
+		return (x->row > y->row) - (x->row < y->row);
+	return strcmp(x->what, y->what);
 }
 
 static int by_objects(const void *a, const void *b)
