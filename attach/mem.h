@@ -39,7 +39,8 @@ struct mem {
 	struct mem_region *cache; /* sorted by addr, non-overlapping */
 	size_t ncache, capcache;
 	size_t last_hit;
-	uint32_t *hints;         /* page -> region index + 1 last found there (region_of), many regions only */
+	uint32_t *hints;         /* KiB -> region index + 1 last found there (region_of), many regions only */
+	size_t nhints;           /* a power of two, 0 without hints */
 	bool sealed_missing;     /* buffer-only: addresses outside the cache fail */
 	struct mem_stats stats;
 	struct mem_recorder *rec; /* not owned: receives a copy of every successful remote read */
