@@ -82,12 +82,11 @@ static enum ref_shape shape_of(const struct typetab *t, uint64_t addr)
 void typetab_release(struct typetab *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
-		free(t->v[i].name);
-		free(t->v[i].module);
 		free(t->v[i].member_offs);
 		free(t->v[i].own_offs);
 	}
 	free(t->v);
+	strpool_release(&t->strings);
 	ptrmap_release(&t->index);
 	if (t->numpy)
 		numpy_types_release(t->numpy);
@@ -362,7 +361,7 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 	if (!ty->heap && strcmp(name, "managedbuffer") == 0)
 		ty->shape = SHAPE_MANAGEDBUFFER;
 	alloc_rules(p, ty, name);
-	ty->name = kindname_of(p, ty, b, name, &ty->module);
+	ty->name = kindname_of(t, p, ty, b, name, &ty->module);
 	if (ty->name)
 		own_members(o, ty, b, got);
 	return ty->name != NULL;

@@ -7,6 +7,7 @@
 
 #include "common/compat.h"
 #include "common/ptrmap.h"
+#include "common/strpool.h"
 #include "objects/numpy.h"
 #include "source/pyproc.h"
 
@@ -47,8 +48,8 @@ struct pytype {
 	uint8_t alloc_short;   /* bytes a naive instance may lack of tp_basicsize */
 	enum ref_shape shape;
 	struct numpy_types *numpy; /* RULE_NDARRAY: the census's numpy state (the table's) */
-	char *name;            /* guppy kind */
-	char *module;          /* the module that defines it ("builtins" for static types without a dot) */
+	const char *name;      /* guppy kind (in the table's string pool) */
+	const char *module;    /* the module that defines it ("builtins" for static types without a dot) */
 	/* offsets of PyObject * members (T_OBJECT, T_OBJECT_EX) of the type and its bases, read on
 	 * first use by typetab_members() */
 	int32_t *member_offs;
@@ -75,6 +76,12 @@ struct typetab {
 	uint64_t array_type;   /* array.array, once met (a heap type from 3.12: no symbol) */
 	struct numpy_types *numpy; /* numpy's types and descriptors, once met */
 	uint64_t lookups, rejected;
+	/* kind names and modules (objects/kindname.c): one pool, modules kept once per run of
+	 * classes; the str objects of the last __module__ key and value met, so as not to read
+	 * them again class after class */
+	struct strpool strings;
+	const char *last_module, *module_text;
+	uint64_t module_key, module_at;
 };
 
 void typetab_init(struct typetab *t, struct pyproc *p);
