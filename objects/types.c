@@ -81,11 +81,8 @@ static enum ref_shape shape_of(const struct typetab *t, uint64_t addr)
 
 void typetab_release(struct typetab *t)
 {
-	for (size_t i = 0; i < t->n; i++) {
-		free(t->v[i].member_offs);
-		free(t->v[i].own_offs);
-	}
 	free(t->v);
+	free(t->members);
 	strpool_release(&t->strings);
 	ptrmap_release(&t->index);
 	if (t->numpy)
@@ -118,6 +115,8 @@ static enum size_rule find_rule(struct typetab *t, struct pyproc *p, uint64_t ad
 			return RULE_ARRAY;
 		if (numpy_is_ndarray(p, t->numpy, addr))
 			return RULE_NDARRAY;
+		if (addr == p->object_type) /* the root: its tp_base is NULL (a read per class less) */
+			break;
 		if (depth == 0) /* the type's own tp_base is read already: one read per class less */
 			addr = base;
 		else if (mem_read_u64(&p->mem, addr + (uint64_t)p->L.off.tp_base, &addr, NULL) < 0)
@@ -218,9 +217,11 @@ static int64_t member_object_off(const struct pyoffsets *o, const uint8_t *m)
 /* The type's own tp_members, parsed from the bytes read of the type itself (got bytes at b) when
  * the whole array lies within them: a heap type's follows its PyHeapTypeObject. Otherwise
  * typetab_members reads it when asked. */
-static void own_members(const struct pyoffsets *o, struct pytype *ty, const uint8_t *b, size_t got)
+static void own_members(struct typetab *t, const struct pyoffsets *o, struct pytype *ty, const uint8_t *b, size_t got)
 {
 	size_t sz = (size_t)o->memberdef_size;
+	int32_t offs[MAX_MEMBERS];
+	uint16_t n = 0;
 
 	if (!ty->members_addr || sz == 0 || sz > 64 || o->mb_type < 0) {
 		ty->own_read = true; /* what read_member_array reads of it: nothing */
@@ -232,16 +233,14 @@ static void own_members(const struct pyoffsets *o, struct pytype *ty, const uint
 		int64_t off = member_object_off(o, b + at);
 		if (off == 0) {
 			ty->own_read = true;
+			ty->own_offs = n ? strpool_copy(&t->strings, offs, n * sizeof *offs) : NULL;
+			ty->nown_offs = n;
 			return;
 		}
-		if (off > 0) {
-			ty->own_offs = xrealloc(ty->own_offs, (ty->nown_offs + 1u) * sizeof *ty->own_offs);
-			ty->own_offs[ty->nown_offs++] = (int32_t)off;
-		}
+		if (off > 0)
+			offs[n++] = (int32_t)off;
 	}
-	free(ty->own_offs); /* the array goes on past the bytes read */
-	ty->own_offs = NULL;
-	ty->nown_offs = 0;
+	/* the array goes on past the bytes read */
 }
 
 /* What read_type_bytes reads of a type: its PyHeapTypeObject and the member array after it
@@ -283,6 +282,7 @@ static size_t read_type_bytes(struct pyproc *p, uint64_t addr, uint8_t *buf, siz
 void typetab_prefetch(struct typetab *t, struct pyproc *p, const uint64_t *addrs, size_t n)
 {
 	size_t tsz, want, k = 0;
+	struct ptrmap seen;
 	uint64_t *a;
 	uint32_t *l;
 
@@ -291,10 +291,14 @@ void typetab_prefetch(struct typetab *t, struct pyproc *p, const uint64_t *addrs
 		return;
 	a = xmalloc(n * sizeof *a);
 	l = xmalloc(n * sizeof *l);
+	ptrmap_init(&seen);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t addr = addrs[i];
-		/* what read_type would not read: known already, misaligned, inside the arenas */
-		if (!addr || (addr & 7) || ptrmap_get(&t->index, addr, NULL) || mem_covered(&p->mem, addr, 8))
+		/* what read_type would not read: known already, misaligned, inside the arenas; and a
+		 * candidate met before in this batch (an arena's blocks name each new class about
+		 * twice: its bounds and maps checks, and sorting it again, were half the cost) */
+		if (!addr || (addr & 7) || ptrmap_get(&t->index, addr, NULL) || !ptrmap_put(&seen, addr, 1) ||
+		    mem_covered(&p->mem, addr, 8))
 			continue;
 		if (want >= tsz && pyproc_readable(p, addr, want))
 			l[k] = (uint32_t)want;
@@ -305,6 +309,7 @@ void typetab_prefetch(struct typetab *t, struct pyproc *p, const uint64_t *addrs
 		a[k++] = addr;
 	}
 	mem_prefetch(&p->mem, a, l, k);
+	ptrmap_release(&seen);
 	free(a);
 	free(l);
 }
@@ -363,7 +368,7 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 	alloc_rules(p, ty, name);
 	ty->name = kindname_of(t, p, ty, b, name, &ty->module);
 	if (ty->name)
-		own_members(o, ty, b, got);
+		own_members(t, o, ty, b, got);
 	return ty->name != NULL;
 }
 
@@ -397,20 +402,21 @@ struct pytype *typetab_get(struct typetab *t, struct pyproc *p, uint64_t addr)
 }
 
 
-static void add_member(struct pytype *ty, int64_t off)
+/* Gathers off in t->members (typetab_members), unless it does not fit the instance or is there. */
+static void add_member(struct typetab *t, int64_t basicsize, int64_t off)
 {
-	if (off + 8 > ty->basicsize)
+	if (off + 8 > basicsize)
 		return;
-	for (unsigned i = 0; i < ty->nmember_offs; i++)
-		if (ty->member_offs[i] == off)
+	for (size_t i = 0; i < t->nmembers; i++)
+		if (t->members[i] == off)
 			return;
-	ty->member_offs = xrealloc(ty->member_offs, (ty->nmember_offs + 1) * sizeof *ty->member_offs);
-	ty->member_offs[ty->nmember_offs++] = (int32_t)off;
+	xgrow((void **)&t->members, &t->capmembers, t->nmembers + 1, sizeof *t->members);
+	t->members[t->nmembers++] = (int32_t)off;
 }
 
 /* Reads one tp_members array (until the NULL name), in chunks so a short array at the end of a
  * mapping still reads. */
-static void read_member_array(struct pyproc *p, uint64_t arr, struct pytype *ty)
+static void read_member_array(struct typetab *t, struct pyproc *p, uint64_t arr, int64_t basicsize)
 {
 	const struct pyoffsets *o = &p->L.off;
 	size_t sz = (size_t)o->memberdef_size;
@@ -426,7 +432,7 @@ static void read_member_array(struct pyproc *p, uint64_t arr, struct pytype *ty)
 			if (off == 0)
 				return;
 			if (off > 0)
-				add_member(ty, off);
+				add_member(t, basicsize, off);
 		}
 	}
 }
@@ -480,20 +486,22 @@ int typetab_member_name(struct typetab *t, struct pyproc *p, size_t s, int64_t o
 void typetab_members(struct typetab *t, struct pyproc *p, size_t s)
 {
 	uint64_t addr = t->v[s].addr;
+	int64_t basicsize = t->v[s].basicsize;
 
 	t->v[s].members_read = true;
+	t->nmembers = 0;
 	for (int depth = 0; addr && depth < MAX_BASE_DEPTH; depth++) {
 		struct pytype *b = lookup(t, p, addr, 0);
-		uint64_t arr, next;
 		if (!b)
-			return;
-		arr = b->members_addr;
-		next = b->base;
+			break;
 		if (b->own_read) /* parsed when the type was read */
 			for (unsigned i = 0, n = b->nown_offs; i < n; i++)
-				add_member(&t->v[s], b->own_offs[i]);
+				add_member(t, basicsize, b->own_offs[i]);
 		else
-			read_member_array(p, arr, &t->v[s]);
-		addr = next;
+			read_member_array(t, p, b->members_addr, basicsize);
+		addr = b->base;
 	}
+	/* kept in the pool: a malloc and reallocs per class of 60,000 otherwise */
+	t->v[s].member_offs = t->nmembers ? strpool_copy(&t->strings, t->members, t->nmembers * sizeof *t->members) : NULL;
+	t->v[s].nmember_offs = (unsigned)t->nmembers;
 }

@@ -52,12 +52,12 @@ struct pytype {
 	const char *module;    /* the module that defines it ("builtins" for static types without a dot) */
 	/* offsets of PyObject * members (T_OBJECT, T_OBJECT_EX) of the type and its bases, read on
 	 * first use by typetab_members() */
-	int32_t *member_offs;
+	const int32_t *member_offs; /* in the table's pool */
 	unsigned nmember_offs;
 	bool members_read;
 	/* its own tp_members' object-member offsets, parsed from the read of the type itself when the
 	 * array lies within it (own_read), else read by typetab_members when asked */
-	int32_t *own_offs;
+	const int32_t *own_offs;
 	uint16_t nown_offs;
 	bool own_read;
 	/* the census accumulates here */
@@ -82,6 +82,8 @@ struct typetab {
 	struct strpool strings;
 	const char *last_module, *module_text;
 	uint64_t module_key, module_at;
+	int32_t *members;      /* typetab_members gathers a type's offsets here, then copies them */
+	size_t nmembers, capmembers;
 };
 
 void typetab_init(struct typetab *t, struct pyproc *p);
