@@ -206,11 +206,12 @@ static void note_type_words(struct walk *w, const uint8_t *b, unsigned bs)
 		if (!walk_plausible_refcnt(w, rd64(ob, 0)))
 			continue;
 		tp[n] = rd64(ob, (size_t)w->p->L.off.ob_type);
-		if (walk_type_cached(w, tp[n]))
-			return; /* the block is most likely that type's: nothing to read ahead */
-		/* a class's instances are neighbours: its type is noted once for all of them */
-		if (!w->ncands || w->type_cands[w->ncands - 1] != tp[n])
-			n++;
+		/* the block is most likely that type's: nothing more to read ahead. A class's instances
+		 * are neighbours: its type is noted once for all of them (asked first: the cheaper
+		 * question, and the one a run of new instances answers yes) */
+		if ((w->ncands && w->type_cands[w->ncands - 1] == tp[n]) || walk_type_cached(w, tp[n]))
+			break;
+		n++;
 	}
 	if (!n)
 		return; /* memcpy to a table not grown yet is undefined even for no bytes */

@@ -37,6 +37,12 @@ size_t census_row_index(const struct census *c, const char *kind)
 	return strindex_find(&c->kinds, kind, row_kind, c->rows);
 }
 
+void census_reserve(struct census *c, size_t n)
+{
+	xgrow((void **)&c->rows, &c->caprows, c->nrows + n, sizeof *c->rows);
+	strindex_reserve(&c->kinds, c->nrows + n, row_kind, c->rows);
+}
+
 static struct census_row *row_of(struct census *c, const char *kind, const char *type, const char *module)
 {
 	size_t i = strindex_find(&c->kinds, kind, row_kind, c->rows);

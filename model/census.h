@@ -116,6 +116,8 @@ void census_release(struct census *c);
 void census_add(struct census *c, const char *kind, uint64_t count, uint64_t size);
 void census_add_typed(struct census *c, const char *kind, const char *type, const char *module, uint64_t count,
 		      uint64_t size);
+/* Makes room for n more rows (the kinds of a type table, added one after another). */
+void census_reserve(struct census *c, size_t n);
 /* The index of kind's row, STRINDEX_NONE if none. */
 size_t census_row_index(const struct census *c, const char *kind);
 /* The CENSUS_UNATTRIBUTED row: blocks, not objects, so the object total is left alone. */

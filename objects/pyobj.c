@@ -136,9 +136,8 @@ int pydictkeys_read(struct pyproc *p, uint64_t keys, struct pydictkeys *k)
 	return pydictkeys_parse(&p->L, keys, h, k);
 }
 
-/* Whether the entry's key is the str key (keylen bytes). A key at *key_at (the one matched last:
- * interned, the same object in every class dict) matches unread; an ASCII key is skipped on its
- * length alone (a str of another length has other UTF-8). */
+/* Whether the entry's key is the str key (keylen bytes), kept in *key_at when it is. An ASCII key
+ * is skipped on its length alone (a str of another length has other UTF-8). */
 static int match_entry(struct pyproc *p, const uint8_t *ent, unsigned keyoff, const char *key, size_t keylen,
 		       uint64_t *key_at)
 {
@@ -150,8 +149,6 @@ static int match_entry(struct pyproc *p, const uint8_t *ent, unsigned keyoff, co
 	memcpy(&kaddr, ent + keyoff, 8);
 	if (!kaddr)
 		return 0;
-	if (key_at && *key_at == kaddr)
-		return 1;
 	for (size_t i = 0; i < keylen; i++)
 		ascii = ascii && (unsigned char)key[i] < 0x80;
 	if (ascii && (str_len_state(p, kaddr, &len, &state) < 0 || len != keylen))
@@ -163,27 +160,41 @@ static int match_entry(struct pyproc *p, const uint8_t *ent, unsigned keyoff, co
 	return 1;
 }
 
+/* Entries read at once: a class dict's all (its namespace: a handful of names). */
+#define ENTRY_BATCH 16
+
 int pydict_get_key(struct pyproc *p, uint64_t dict, const char *key, uint64_t *key_at, uint64_t *value)
 {
 	const struct pyoffsets *o = &p->L.off;
 	struct pydictkeys k;
 	uint64_t keys, values;
-	uint8_t ent[24];
+	uint8_t ent[ENTRY_BATCH * 24];
 	unsigned keyoff;
 
 	if (mem_read_u64(&p->mem, dict + (uint64_t)o->dict_keys, &keys, NULL) < 0 ||
 	    mem_read_u64(&p->mem, dict + (uint64_t)o->dict_values, &values, NULL) < 0 ||
-	    pydictkeys_read(p, keys, &k) < 0 || k.size > MAX_DICT_SLOTS)
+	    pydictkeys_read(p, keys, &k) < 0 || k.size > MAX_DICT_SLOTS || k.entry_size > 24)
 		return -1;
 	keyoff = k.entry_size == 24 ? 8 : 0; /* {hash, key, value} or {key, value} */
-	for (uint64_t i = 0; i < k.nentries; i++) {
-		if (mem_read(&p->mem, k.entries + i * k.entry_size, ent, k.entry_size, NULL) < 0)
+	for (uint64_t at = 0; at < k.nentries; at += ENTRY_BATCH) {
+		uint64_t n = k.nentries - at < ENTRY_BATCH ? k.nentries - at : ENTRY_BATCH, i, kaddr;
+		if (mem_read(&p->mem, k.entries + at * k.entry_size, ent, n * k.entry_size, NULL) < 0)
 			return -1;
-		if (!match_entry(p, ent, keyoff, key, strlen(key), key_at))
+		/* the key str matched last, by address alone, before reading any other key */
+		for (i = 0; key_at && *key_at && i < n; i++) {
+			memcpy(&kaddr, ent + i * k.entry_size + keyoff, 8);
+			if (kaddr == *key_at)
+				break;
+		}
+		if (!key_at || !*key_at || i == n)
+			for (i = 0; i < n && !match_entry(p, ent + i * k.entry_size, keyoff, key, strlen(key), key_at); i++)
+				;
+		if (i == n)
 			continue;
 		if (values) /* split table: the values live in ma_values */
-			return mem_read_u64(&p->mem, values + (uint64_t)(o->dv_values > 0 ? o->dv_values : 0) + i * 8, value, NULL) < 0 ? -1 : 1;
-		memcpy(value, ent + keyoff + 8, 8);
+			return mem_read_u64(&p->mem, values + (uint64_t)(o->dv_values > 0 ? o->dv_values : 0) + (at + i) * 8,
+					    value, NULL) < 0 ? -1 : 1;
+		memcpy(value, ent + i * k.entry_size + keyoff + 8, 8);
 		return 1;
 	}
 	return 0;

@@ -103,7 +103,9 @@ static uint64_t rd64(const uint8_t *b, int32_t off)
  * objects/arraymod.h). */
 static enum size_rule find_rule(struct typetab *t, struct pyproc *p, uint64_t addr, uint64_t base)
 {
-	for (int depth = 0; addr && depth < MAX_BASE_DEPTH; depth++) {
+	/* object, the root, is none of them and its tp_base is NULL: neither asked nor read (two
+	 * numpy checks and a read per class, 60,000 classes) */
+	for (int depth = 0; addr && addr != p->object_type && depth < MAX_BASE_DEPTH; depth++) {
 		if (addr == t->frozenset_type)
 			return RULE_SET;
 		if (t->builtin[RULE_GEN] && (addr == t->gen_types[1] || addr == t->gen_types[2]))
@@ -115,8 +117,6 @@ static enum size_rule find_rule(struct typetab *t, struct pyproc *p, uint64_t ad
 			return RULE_ARRAY;
 		if (numpy_is_ndarray(p, t->numpy, addr))
 			return RULE_NDARRAY;
-		if (addr == p->object_type) /* the root: its tp_base is NULL (a read per class less) */
-			break;
 		if (depth == 0) /* the type's own tp_base is read already: one read per class less */
 			addr = base;
 		else if (mem_read_u64(&p->mem, addr + (uint64_t)p->L.off.tp_base, &addr, NULL) < 0)
@@ -292,6 +292,7 @@ void typetab_prefetch(struct typetab *t, struct pyproc *p, const uint64_t *addrs
 	a = xmalloc(n * sizeof *a);
 	l = xmalloc(n * sizeof *l);
 	ptrmap_init(&seen);
+	ptrmap_reserve(&seen, n);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t addr = addrs[i];
 		/* what read_type would not read: known already, misaligned, inside the arenas; and a
