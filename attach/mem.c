@@ -57,6 +57,9 @@ void mem_release(struct mem *m)
 		prefetch_release(m->pf);
 		free(m->pf);
 	}
+	for (size_t i = 0; i < m->nheld; i++)
+		prefetch_release(&m->held[i]);
+	free(m->held);
 	memset(m, 0, sizeof *m);
 	m->memfd = -1;
 }
@@ -528,6 +531,30 @@ void mem_prefetch_drop(struct mem *m)
 {
 	if (m->pf)
 		prefetch_clear(m->pf);
+}
+
+void mem_prefetch_hold(struct mem *m)
+{
+	if (!m->pf || !m->pf->n)
+		return;
+	xgrow((void **)&m->held, &m->capheld, m->nheld + 1, sizeof *m->held);
+	m->held[m->nheld++] = *m->pf;
+	memset(m->pf, 0, sizeof *m->pf); /* the next batch gets buffers of its own */
+}
+
+const uint8_t *mem_prefetched(struct mem *m, uint64_t addr, uint64_t len)
+{
+	const uint8_t *p;
+
+	/* asked in about the order the batches were read: the one that answered last first */
+	if (m->lastheld < m->nheld && (p = prefetch_find(&m->held[m->lastheld], addr, len)))
+		return p;
+	for (size_t i = 0; i < m->nheld; i++)
+		if ((p = prefetch_find(&m->held[i], addr, len))) {
+			m->lastheld = i;
+			return p;
+		}
+	return NULL;
 }
 
 int mem_read_cstr(struct mem *m, uint64_t addr, char *buf, size_t max, struct pc_err *e)

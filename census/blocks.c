@@ -262,11 +262,17 @@ static void walk_arena(struct walk *w, const struct arena_copy *ac)
 	 * (60,000 classes), not over 1e6 dicts of a few known types (8 % of such a census's
 	 * instructions). One arena with new types turns it back on for the next. */
 	size_t types_before = w->types.n;
-	if (!w->types_known)
+	bool fetched = !w->types_known;
+	if (fetched)
 		prefetch_types(w, ac, first, npools);
 	for (size_t k = 0; k < npools; k++)
 		walk_pool(w, ac->data + (first - ac->addr) + k * L->pool_size, first + k * L->pool_size, &w->pools[k]);
-	mem_prefetch_drop(&w->p->mem);
+	/* stopped, the classes read ahead are kept for their copy as GC objects (census/outside.c):
+	 * not read a second time (57 MiB of 60,000 classes) */
+	if (fetched && !w->live && !w->resumed)
+		mem_prefetch_hold(&w->p->mem);
+	else
+		mem_prefetch_drop(&w->p->mem);
 	w->types_known = w->types.n - types_before < TYPES_WORTH_PREFETCH;
 }
 

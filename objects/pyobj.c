@@ -160,6 +160,23 @@ static int match_entry(struct pyproc *p, const uint8_t *ent, unsigned keyoff, co
 	return 1;
 }
 
+/* A dict's ma_keys and ma_values, in one read when they are neighbours (3.8-3.15: they are). */
+static int dict_words(struct pyproc *p, uint64_t dict, uint64_t *keys, uint64_t *values)
+{
+	const struct pyoffsets *o = &p->L.off;
+	uint8_t b[16];
+
+	if (o->dict_values == o->dict_keys + 8) {
+		if (mem_read(&p->mem, dict + (uint64_t)o->dict_keys, b, 16, NULL) < 0)
+			return -1;
+		memcpy(keys, b, 8);
+		memcpy(values, b + 8, 8);
+		return 0;
+	}
+	return mem_read_u64(&p->mem, dict + (uint64_t)o->dict_keys, keys, NULL) < 0 ||
+	       mem_read_u64(&p->mem, dict + (uint64_t)o->dict_values, values, NULL) < 0 ? -1 : 0;
+}
+
 /* Entries read at once: a class dict's all (its namespace: a handful of names). */
 #define ENTRY_BATCH 16
 
@@ -171,9 +188,8 @@ int pydict_get_key(struct pyproc *p, uint64_t dict, const char *key, uint64_t *k
 	uint8_t ent[ENTRY_BATCH * 24];
 	unsigned keyoff;
 
-	if (mem_read_u64(&p->mem, dict + (uint64_t)o->dict_keys, &keys, NULL) < 0 ||
-	    mem_read_u64(&p->mem, dict + (uint64_t)o->dict_values, &values, NULL) < 0 ||
-	    pydictkeys_read(p, keys, &k) < 0 || k.size > MAX_DICT_SLOTS || k.entry_size > 24)
+	if (dict_words(p, dict, &keys, &values) < 0 || pydictkeys_read(p, keys, &k) < 0 || k.size > MAX_DICT_SLOTS ||
+	    k.entry_size > 24)
 		return -1;
 	keyoff = k.entry_size == 24 ? 8 : 0; /* {hash, key, value} or {key, value} */
 	for (uint64_t at = 0; at < k.nentries; at += ENTRY_BATCH) {

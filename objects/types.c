@@ -101,7 +101,7 @@ static uint64_t rd64(const uint8_t *b, int32_t off)
 /* The first ancestor (self included) whose __sizeof__ pycensus reproduces. frozenset shares
  * set's rule; bool is an int; numpy.ndarray and array.array are known by name (objects/numpy.h,
  * objects/arraymod.h). */
-static enum size_rule find_rule(struct typetab *t, struct pyproc *p, uint64_t addr, uint64_t base)
+static enum size_rule find_rule(struct typetab *t, struct pyproc *p, uint64_t addr, uint64_t base, bool heap)
 {
 	/* object, the root, is none of them and its tp_base is NULL: neither asked nor read (two
 	 * numpy checks and a read per class, 60,000 classes) */
@@ -115,7 +115,9 @@ static enum size_rule find_rule(struct typetab *t, struct pyproc *p, uint64_t ad
 				return (enum size_rule)r;
 		if (addr == t->array_type)
 			return RULE_ARRAY;
-		if (numpy_is_ndarray(p, t->numpy, addr))
+		/* numpy.ndarray is a static type: a class is not it (objects/numpy.c rejects heap types,
+		 * after a look-up of the class's mapping each) */
+		if (!(depth == 0 && heap) && numpy_is_ndarray(p, t->numpy, addr))
 			return RULE_NDARRAY;
 		if (depth == 0) /* the type's own tp_base is read already: one read per class less */
 			addr = base;
@@ -281,7 +283,7 @@ static size_t read_type_bytes(struct pyproc *p, uint64_t addr, uint8_t *buf, siz
 
 void typetab_prefetch(struct typetab *t, struct pyproc *p, const uint64_t *addrs, size_t n)
 {
-	size_t tsz, want, k = 0;
+	size_t tsz, want, k = 0, head = layout_preheader(&p->L, PC_TPFLAGS_HAVE_GC);
 	struct ptrmap seen;
 	uint64_t *a;
 	uint32_t *l;
@@ -301,13 +303,13 @@ void typetab_prefetch(struct typetab *t, struct pyproc *p, const uint64_t *addrs
 		if (!addr || (addr & 7) || ptrmap_get(&t->index, addr, NULL) || !ptrmap_put(&seen, addr, 1) ||
 		    mem_covered(&p->mem, addr, 8))
 			continue;
-		if (want >= tsz && pyproc_readable(p, addr, want))
-			l[k] = (uint32_t)want;
-		else if (pyproc_readable(p, addr, tsz))
-			l[k] = (uint32_t)tsz;
-		else
-			continue;
-		a[k++] = addr;
+		if (want >= tsz && addr > head && pyproc_readable(p, addr - head, want + head)) {
+			a[k] = addr - head; /* with its GC head: the copy of the class as a GC object */
+			l[k++] = (uint32_t)(want + head);
+		} else if (pyproc_readable(p, addr, tsz)) {
+			a[k] = addr;
+			l[k++] = (uint32_t)tsz;
+		}
 	}
 	mem_prefetch(&p->mem, a, l, k);
 	ptrmap_release(&seen);
@@ -355,7 +357,7 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 	ty->pre = layout_preheader(&p->L, ty->flags);
 	if (!t->array_type && arraymod_is_array(name, ty->basicsize, ty->itemsize))
 		t->array_type = addr;
-	ty->rule = find_rule(t, p, addr, ty->base);
+	ty->rule = find_rule(t, p, addr, ty->base, ty->heap);
 	ty->numpy = ty->rule == RULE_NDARRAY ? t->numpy : NULL;
 	/* a layout smaller than the fixed fields of the builtin it derives from is garbage */
 	ty->fields_end = (uint32_t)sizes_rule_fields(&p->L, ty->rule, ty->itemsize != 0);

@@ -94,7 +94,9 @@ void typetab_release(struct typetab *t);
 struct pytype *typetab_get(struct typetab *t, struct pyproc *p, uint64_t addr);
 /* Reads ahead, in one batched read (attach/mem.h mem_prefetch), what typetab_get would read of
  * each candidate address in addrs[0..n) the table has not met: a stretch of the heap about to be
- * walked meets its new classes in a few syscalls, not one each. Changes nothing in the table. */
+ * walked meets its new classes in a few syscalls, not one each. Changes nothing in the table.
+ * A class is read with the GC head before it: the batch, kept (mem_prefetch_hold), holds the
+ * copy census/outside.c makes of it as a GC object outside the arenas. */
 void typetab_prefetch(struct typetab *t, struct pyproc *p, const uint64_t *addrs, size_t n);
 
 /* The object-member offsets of the type in slot s (own and inherited), read once. Offsets that
