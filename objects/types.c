@@ -299,8 +299,9 @@ void typetab_prefetch(struct typetab *t, struct pyproc *p, const uint64_t *addrs
 		uint64_t addr = addrs[i];
 		/* what read_type would not read: known already, misaligned, inside the arenas; and a
 		 * candidate met before in this batch (an arena's blocks name each new class about
-		 * twice: its bounds and maps checks, and sorting it again, were half the cost) */
-		if (!addr || (addr & 7) || ptrmap_get(&t->index, addr, NULL) || !ptrmap_put(&seen, addr, 1) ||
+		 * twice: its bounds and maps checks, and sorting it again, were half the cost), asked
+		 * first: its set is small and warm, the table's index of 60,000 types is not */
+		if (!addr || (addr & 7) || !ptrmap_put(&seen, addr, 1) || ptrmap_get(&t->index, addr, NULL) ||
 		    mem_covered(&p->mem, addr, 8))
 			continue;
 		if (want >= tsz && addr > head && pyproc_readable(p, addr - head, want + head)) {
@@ -494,7 +495,8 @@ void typetab_members(struct typetab *t, struct pyproc *p, size_t s)
 	t->v[s].members_read = true;
 	t->nmembers = 0;
 	for (int depth = 0; addr && depth < MAX_BASE_DEPTH; depth++) {
-		struct pytype *b = lookup(t, p, addr, 0);
+		/* the type itself by its slot: a look-up in a cold index per class otherwise */
+		struct pytype *b = depth == 0 ? &t->v[s] : lookup(t, p, addr, 0);
 		if (!b)
 			break;
 		if (b->own_read) /* parsed when the type was read */
