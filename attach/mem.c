@@ -60,6 +60,8 @@ void mem_release(struct mem *m)
 	for (size_t i = 0; i < m->nheld; i++)
 		prefetch_release(&m->held[i]);
 	free(m->held);
+	free(m->heldix);
+	free(m->heldend);
 	memset(m, 0, sizeof *m);
 	m->memfd = -1;
 }
@@ -540,19 +542,64 @@ void mem_prefetch_hold(struct mem *m)
 	xgrow((void **)&m->held, &m->capheld, m->nheld + 1, sizeof *m->held);
 	m->held[m->nheld++] = *m->pf;
 	memset(m->pf, 0, sizeof *m->pf); /* the next batch gets buffers of its own */
+	m->heldix_stale = true;
+}
+
+/* One sorted index over the kept batches' ranges: one search per object outside the arenas, not
+ * one per batch (a census keeps one batch an arena). */
+static void heldix_build(struct mem *m)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->nheld; i++)
+		n += m->held[i].n;
+	free(m->heldix);
+	free(m->heldend);
+	m->heldix = xmalloc((n + 1) * sizeof *m->heldix);
+	m->heldend = xmalloc((n + 1) * sizeof *m->heldend);
+	m->nheldix = 0;
+	for (size_t i = 0; i < m->nheld; i++)
+		for (size_t k = 0; k < m->held[i].n; k++) {
+			const struct pf_range *r = &m->held[i].v[k];
+			m->heldix[m->nheldix++] = (struct mem_region){ r->addr, r->len, m->held[i].buf + r->off };
+		}
+	for (size_t i = 1; i < m->nheldix; i++)
+		if (m->heldix[i - 1].addr > m->heldix[i].addr) { /* else in order already */
+			qsort(m->heldix, m->nheldix, sizeof *m->heldix, cmp_region);
+			break;
+		}
+	for (size_t i = 0; i < m->nheldix; i++) {
+		uint64_t end = m->heldix[i].addr + m->heldix[i].len;
+		m->heldend[i] = i && m->heldend[i - 1] > end ? m->heldend[i - 1] : end;
+	}
+	m->heldix_stale = false;
 }
 
 const uint8_t *mem_prefetched(struct mem *m, uint64_t addr, uint64_t len)
 {
-	const uint8_t *p;
+	size_t lo = 0, hi;
 
-	/* asked in about the order the batches were read: the one that answered last first */
-	if (m->lastheld < m->nheld && (p = prefetch_find(&m->held[m->lastheld], addr, len)))
-		return p;
-	for (size_t i = 0; i < m->nheld; i++)
-		if ((p = prefetch_find(&m->held[i], addr, len))) {
-			m->lastheld = i;
-			return p;
+	if (m->heldix_stale)
+		heldix_build(m);
+	/* the GC lists run about in address order: the range that answered last, or the next */
+	for (size_t i = m->heldlast; i < m->nheldix && i < m->heldlast + 2; i++)
+		if (region_has(&m->heldix[i], addr, len)) {
+			m->heldlast = i;
+			return m->heldix[i].data + (addr - m->heldix[i].addr);
+		}
+	hi = m->nheldix;
+	while (lo < hi) { /* the last range starting at or below addr */
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->heldix[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* ranges of two batches may overlap: an earlier one that reaches past addr may hold it */
+	for (size_t i = lo; i-- > 0 && m->heldend[i] > addr;)
+		if (region_has(&m->heldix[i], addr, len)) {
+			m->heldlast = i;
+			return m->heldix[i].data + (addr - m->heldix[i].addr);
 		}
 	return NULL;
 }

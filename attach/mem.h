@@ -49,7 +49,11 @@ struct mem {
 	struct chunks *chunks;   /* mem_use_chunks(): small live reads served from chunks read whole */
 	struct prefetch *pf;     /* mem_prefetch(): the last batch read ahead */
 	struct prefetch *held;   /* mem_prefetch_hold(): batches kept for mem_prefetched() */
-	size_t nheld, capheld, lastheld;
+	size_t nheld, capheld;
+	struct mem_region *heldix; /* their ranges, sorted: built at the first mem_prefetched after a hold */
+	uint64_t *heldend;         /* heldend[i]: the furthest end of heldix[0..i] */
+	size_t nheldix, heldlast; /* heldlast: the range that answered last */
+	bool heldix_stale;
 };
 
 /* A reader of a live process. */
