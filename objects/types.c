@@ -106,18 +106,19 @@ static enum size_rule find_rule(struct typetab *t, struct pyproc *p, uint64_t ad
 	/* object, the root, is none of them and its tp_base is NULL: neither asked nor read (two
 	 * numpy checks and a read per class, 60,000 classes) */
 	for (int depth = 0; addr && addr != p->object_type && depth < MAX_BASE_DEPTH; depth++) {
-		if (addr == t->frozenset_type)
+		/* the builtins and numpy.ndarray are static types: a class is none of them (numpy's
+		 * check looked its mapping up, class after class) */
+		bool statics = !(depth == 0 && heap);
+		if (statics && addr == t->frozenset_type)
 			return RULE_SET;
-		if (t->builtin[RULE_GEN] && (addr == t->gen_types[1] || addr == t->gen_types[2]))
+		if (statics && t->builtin[RULE_GEN] && (addr == t->gen_types[1] || addr == t->gen_types[2]))
 			return RULE_GEN;
-		for (int r = 1; r < RULE_COUNT; r++)
+		for (int r = 1; statics && r < RULE_COUNT; r++)
 			if (t->builtin[r] && addr == t->builtin[r])
 				return (enum size_rule)r;
-		if (addr == t->array_type)
+		if (addr == t->array_type) /* a heap type from 3.12 */
 			return RULE_ARRAY;
-		/* numpy.ndarray is a static type: a class is not it (objects/numpy.c rejects heap types,
-		 * after a look-up of the class's mapping each) */
-		if (!(depth == 0 && heap) && numpy_is_ndarray(p, t->numpy, addr))
+		if (statics && numpy_is_ndarray(p, t->numpy, addr))
 			return RULE_NDARRAY;
 		if (depth == 0) /* the type's own tp_base is read already: one read per class less */
 			addr = base;
