@@ -68,6 +68,20 @@ void strindex_add(struct strindex *x, const char *key, size_t pos, strindex_key_
 	x->n++;
 }
 
+size_t strindex_find_or_add(struct strindex *x, const char *key, size_t pos, strindex_key_fn key_of, const void *base)
+{
+	size_t i;
+
+	if (2 * (x->n + 1) > x->cap)
+		grow_to(x, x->cap ? x->cap * 2 : 64, key_of, base);
+	for (i = hash(key) & (x->cap - 1); x->slots[i]; i = (i + 1) & (x->cap - 1))
+		if (strcmp(key_of(base, x->slots[i] - 1), key) == 0)
+			return x->slots[i] - 1;
+	x->slots[i] = pos + 1;
+	x->n++;
+	return pos;
+}
+
 void strindex_release(struct strindex *x)
 {
 	free(x->slots);

@@ -45,18 +45,16 @@ void census_reserve(struct census *c, size_t n)
 
 static struct census_row *row_of(struct census *c, const char *kind, const char *type, const char *module)
 {
-	size_t i = strindex_find(&c->kinds, kind, row_kind, c->rows);
+	size_t i = c->nrows, at = strindex_find_or_add(&c->kinds, kind, i, row_kind, c->rows);
 
-	if (i != STRINDEX_NONE)
-		return &c->rows[i];
-	i = c->nrows;
+	if (at != i)
+		return &c->rows[at];
 	xgrow((void **)&c->rows, &c->caprows, c->nrows + 1, sizeof *c->rows);
 	kind = strpool_add(&c->strings, kind);
 	type = strcmp(type, kind) == 0 ? kind : strpool_add_again(&c->strings, type, &c->last_type);
 	module = strpool_add_again(&c->strings, module, &c->last_module);
 	c->rows[i] = (struct census_row){ kind, type, module, 0, 0 };
 	c->nrows++;
-	strindex_add(&c->kinds, kind, i, row_kind, c->rows);
 	return &c->rows[i];
 }
 
