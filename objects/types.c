@@ -29,6 +29,30 @@
 /* The most read_type reads of a type at once (PyHeapTypeObject is 936 bytes in 3.14). */
 #define TYPE_READ_MAX 2048
 
+/* The filter in front of the index: 2^20 bits, 6 % of them set by 60,000 types. */
+#define INDEXED_BITS (1u << 20)
+
+static size_t indexed_bit(uint64_t addr)
+{
+	return (size_t)((addr * UINT64_C(0x9e3779b97f4a7c15)) >> 44); /* the top 20 bits */
+}
+
+/* Whether addr may be in the index: false means it is not. */
+static bool maybe_indexed(const struct typetab *t, uint64_t addr)
+{
+	size_t b = indexed_bit(addr);
+
+	return (t->indexed[b / 64] >> (b % 64)) & 1;
+}
+
+static void index_put(struct typetab *t, uint64_t addr, uint64_t v)
+{
+	size_t b = indexed_bit(addr);
+
+	t->indexed[b / 64] |= UINT64_C(1) << (b % 64);
+	ptrmap_put(&t->index, addr, v);
+}
+
 void typetab_init(struct typetab *t, struct pyproc *p)
 {
 	static const struct { enum size_rule rule; const char *sym; } syms[] = {
@@ -40,6 +64,7 @@ void typetab_init(struct typetab *t, struct pyproc *p)
 
 	memset(t, 0, sizeof *t);
 	ptrmap_init(&t->index);
+	t->indexed = xcalloc(INDEXED_BITS / 64, sizeof *t->indexed);
 	t->numpy = xmalloc(sizeof *t->numpy);
 	numpy_types_init(t->numpy);
 	for (size_t i = 0; i < PC_ARRAY_LEN(syms); i++)
@@ -85,6 +110,7 @@ void typetab_release(struct typetab *t)
 	free(t->members);
 	strpool_release(&t->strings);
 	ptrmap_release(&t->index);
+	free(t->indexed);
 	if (t->numpy)
 		numpy_types_release(t->numpy);
 	free(t->numpy);
@@ -302,7 +328,8 @@ void typetab_prefetch(struct typetab *t, struct pyproc *p, const uint64_t *addrs
 		 * candidate met before in this batch (an arena's blocks name each new class about
 		 * twice: its bounds and maps checks, and sorting it again, were half the cost), asked
 		 * first: its set is small and warm, the table's index of 60,000 types is not */
-		if (!addr || (addr & 7) || !ptrmap_put(&seen, addr, 1) || ptrmap_get(&t->index, addr, NULL) ||
+		if (!addr || (addr & 7) || !ptrmap_put(&seen, addr, 1) ||
+		    (maybe_indexed(t, addr) && ptrmap_get(&t->index, addr, NULL)) ||
 		    mem_covered(&p->mem, addr, 8))
 			continue;
 		if (want >= tsz && addr > head && pyproc_readable(p, addr - head, want + head)) {
@@ -385,17 +412,17 @@ static struct pytype *lookup(struct typetab *t, struct pyproc *p, uint64_t addr,
 	t->lookups++;
 	if (addr == 0) /* a type whose ob_type or base is NULL (fuzzing found it: ptrmap key 0) */
 		return NULL;
-	if (ptrmap_get(&t->index, addr, &slot))
+	if (maybe_indexed(t, addr) && ptrmap_get(&t->index, addr, &slot))
 		return slot == INVALID ? NULL : &t->v[slot - 1];
 	/* Mark first: a metatype chain that loops back here ends as "not a type". */
-	ptrmap_put(&t->index, addr, INVALID);
+	index_put(t, addr, INVALID);
 	if (!read_type(t, p, addr, &ty, depth)) {
 		t->rejected++;
 		return NULL;
 	}
 	xgrow((void **)&t->v, &t->cap, t->n + 1, sizeof *t->v);
 	t->v[t->n] = ty;
-	ptrmap_put(&t->index, addr, ++t->n);
+	index_put(t, addr, ++t->n);
 	return &t->v[t->n - 1];
 }
 

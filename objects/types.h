@@ -67,6 +67,8 @@ struct pytype {
 
 struct typetab {
 	struct ptrmap index;   /* type address -> slot + 1; INVALID for known non-types */
+	uint64_t *indexed;     /* a bit per hash of the addresses in index: most are not, and asking
+	                        * 128 KiB that stay cached spares a miss in an index of 2 MiB */
 	struct pytype *v;
 	size_t n, cap;
 	uint64_t builtin[RULE_COUNT]; /* address of the static type that defines each rule */
