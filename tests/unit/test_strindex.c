@@ -37,6 +37,28 @@ Test(strindex, finds_what_it_holds)
 	free(keys);
 }
 
+Test(strindex, find_or_add_adds_once)
+{
+	char (*keys)[16] = malloc(N * sizeof *keys);
+	struct strindex x = { 0 };
+
+	cr_assert(keys);
+	for (size_t i = 0; i < N; i++) {
+		snprintf(keys[i], sizeof keys[i], "C%zu", i);
+		cr_expect_eq(strindex_find_or_add(&x, keys[i], i, key_at, keys), i);
+	}
+	for (size_t i = 0; i < N; i++) /* asked again under another position: found where it was */
+		if (strindex_find_or_add(&x, keys[i], N, key_at, keys) != i)
+			cr_assert_fail("key %s not found at %zu", keys[i], i);
+	cr_expect_eq(x.n, N);
+	strindex_reserve(&x, 4 * N, key_at, keys);
+	cr_expect(x.cap >= 8 * N);
+	for (size_t i = 0; i < N; i += 997)
+		cr_expect_eq(strindex_find(&x, keys[i], key_at, keys), i, "after reserve");
+	strindex_release(&x);
+	free(keys);
+}
+
 Test(strindex, census_rows_by_kind)
 {
 	struct census c;
