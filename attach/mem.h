@@ -110,7 +110,7 @@ size_t mem_readv(struct mem *m, struct mem_req *reqs, size_t n);
  * whether memory changed since it was copied (--nonblocking). */
 size_t mem_readv_fresh(struct mem *m, struct mem_req *reqs, size_t n);
 
-/* Reads the n ranges [addr[i], addr[i]+len[i]) of a live target ahead, in as few syscalls as
+/* Reads the n ranges [addr[i], addr[i]+len[i]) of a live target ahead (attach/memfetch.c), in as few syscalls as
  * IOV_MAX allows, and serves later reads inside them locally until the next mem_prefetch or
  * mem_prefetch_drop (bounds in attach/prefetch.h: the rest is simply not read ahead). Only with
  * chunks on (a reader that lives for one census); a no-op otherwise. Returns the ranges read. */
