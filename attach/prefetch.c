@@ -27,6 +27,43 @@ static int cmp_range(const void *a, const void *b)
 	return x->len > y->len ? -1 : x->len < y->len; /* the longest first: it is the one kept */
 }
 
+/* Sorts v[0..n) as cmp_range does: by address a byte at a time (LSD radix, stable; the bytes
+ * every address shares are skipped), then the few ranges of one address longest first. qsort cost
+ * 220 instructions a range: 13 million for the 60,000 classes of a heap read ahead. */
+static void sort_ranges(struct pf_range *v, size_t n)
+{
+	struct pf_range *tmp = xmalloc(n * sizeof *tmp), *a = v, *b = tmp, *t;
+	uint64_t any = 0, all = ~(uint64_t)0;
+
+	for (size_t i = 0; i < n; i++) {
+		any |= v[i].addr;
+		all &= v[i].addr;
+	}
+	for (unsigned shift = 0; shift < 64; shift += 8) {
+		size_t count[257] = { 0 };
+		if (!(((any ^ all) >> shift) & 0xff))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			count[((a[i].addr >> shift) & 0xff) + 1]++;
+		for (unsigned d = 0; d < 256; d++)
+			count[d + 1] += count[d];
+		for (size_t i = 0; i < n; i++)
+			b[count[(a[i].addr >> shift) & 0xff]++] = a[i];
+		t = a;
+		a = b;
+		b = t;
+	}
+	if (a != v)
+		memcpy(v, a, n * sizeof *v);
+	free(tmp);
+	for (size_t i = 1; i < n; i++) /* equal addresses: an insertion sort of each (short) run */
+		for (size_t j = i; j > 0 && cmp_range(&v[j - 1], &v[j]) > 0; j--) {
+			struct pf_range r = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = r;
+		}
+}
+
 size_t prefetch_plan(struct prefetch *f, const uint64_t *addr, const uint32_t *len, size_t n)
 {
 	size_t k = 0, total = 0;
@@ -37,7 +74,7 @@ size_t prefetch_plan(struct prefetch *f, const uint64_t *addr, const uint32_t *l
 		if (addr[i] && len[i] && len[i] <= PREFETCH_MAX_LEN && addr[i] + len[i] > addr[i])
 			f->v[k++] = (struct pf_range){ addr[i], len[i], 0 };
 	if (k > 1)
-		qsort(f->v, k, sizeof *f->v, cmp_range);
+		sort_ranges(f->v, k);
 	for (size_t i = 0; i < k && f->n < PREFETCH_MAX_RANGES && total + PREFETCH_SPAN_MAX <= PREFETCH_MAX_BYTES; i++) {
 		struct pf_range *last = f->n ? &f->v[f->n - 1] : NULL;
 		const struct pf_range *r = &f->v[i];

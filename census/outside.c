@@ -168,17 +168,34 @@ static void count_all(struct walk *w, struct outside *o, const int64_t *slots)
 	struct mem_req *reqs = xcalloc(o->n, sizeof *reqs);
 	uint8_t **bufs = xcalloc(o->n, sizeof *bufs);
 
+	struct mem_req *rest = xcalloc(o->n + 1, sizeof *rest);
+	size_t *at = xcalloc(o->n + 1, sizeof *at), nrest = 0;
+	bool stopped = !w->live && !w->resumed;
+
 	for (size_t i = 0; i < o->n; i++) {
 		const struct pytype *ty;
-		uint64_t len;
+		const uint8_t *held;
+		uint64_t len, addr;
 		if (slots[i] < 0)
 			continue;
 		ty = &w->types.v[slots[i]];
 		len = (uint64_t)ty->basicsize < OBJ_COPY_MAX ? (uint64_t)ty->basicsize : OBJ_COPY_MAX;
+		addr = o->v[i].gc + 16 - ty->pre;
+		/* a class read ahead of its instances (census/blocks.c), kept: its copy already */
+		if (stopped && (held = mem_prefetched(&w->p->mem, addr, ty->pre + len))) {
+			reqs[i] = (struct mem_req){ addr, (void *)(uintptr_t)held, ty->pre + len, true };
+			continue;
+		}
 		bufs[i] = xmalloc(ty->pre + len);
-		reqs[i] = (struct mem_req){ o->v[i].gc + 16 - ty->pre, bufs[i], ty->pre + len, false };
+		reqs[i] = (struct mem_req){ addr, bufs[i], ty->pre + len, false };
+		at[nrest] = i;
+		rest[nrest++] = reqs[i];
 	}
-	mem_readv(&w->p->mem, reqs, o->n);
+	mem_readv(&w->p->mem, rest, nrest);
+	for (size_t k = 0; k < nrest; k++)
+		reqs[at[k]].ok = rest[k].ok;
+	free(rest);
+	free(at);
 	for (size_t i = 0; i < o->n; i++)
 		if (reqs[i].ok)
 			mem_add_region_unsorted(&w->p->mem, reqs[i].addr, reqs[i].buf, reqs[i].len);

@@ -31,6 +31,7 @@ static void add_rows(struct walk *w, uint64_t nodict_count, uint64_t nodict_size
 {
 	char kind[320];
 
+	census_reserve(w->c, w->types.n + 1);
 	for (size_t i = 0; i < w->types.n; i++) {
 		const struct pytype *ty = &w->types.v[i];
 		if (ty->count)

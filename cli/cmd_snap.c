@@ -235,7 +235,10 @@ static int write_report(const struct snap_args *a, const struct census *c, const
 
 	if (!out)
 		return -1;
-	partition_of(a->by)(c, &p);
+	if (strcmp(a->format, "text") == 0) /* only the rows shown are sorted */
+		partition_top(partition_of(a->by), c, &p, a->limit);
+	else
+		partition_of(a->by)(c, &p);
 	if (strcmp(a->format, "csv") == 0)
 		rc = report_csv(out, c, &p, e);
 	else if (strcmp(a->format, "pprof") == 0)

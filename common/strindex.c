@@ -38,11 +38,11 @@ static void put(struct strindex *x, const char *key, size_t pos)
 	x->slots[i] = pos + 1;
 }
 
-static void grow(struct strindex *x, strindex_key_fn key_of, const void *base)
+static void grow_to(struct strindex *x, size_t cap, strindex_key_fn key_of, const void *base)
 {
 	size_t *old = x->slots, oldcap = x->cap;
 
-	x->cap = oldcap ? oldcap * 2 : 64;
+	x->cap = cap;
 	x->slots = xcalloc(x->cap, sizeof *x->slots);
 	for (size_t i = 0; i < oldcap; i++)
 		if (old[i])
@@ -50,12 +50,36 @@ static void grow(struct strindex *x, strindex_key_fn key_of, const void *base)
 	free(old);
 }
 
+void strindex_reserve(struct strindex *x, size_t n, strindex_key_fn key_of, const void *base)
+{
+	size_t cap = x->cap ? x->cap : 64;
+
+	while (cap / 2 < n + 1) /* load at most 1/2 */
+		cap *= 2;
+	if (cap > x->cap)
+		grow_to(x, cap, key_of, base);
+}
+
 void strindex_add(struct strindex *x, const char *key, size_t pos, strindex_key_fn key_of, const void *base)
 {
 	if (2 * (x->n + 1) > x->cap)
-		grow(x, key_of, base);
+		grow_to(x, x->cap ? x->cap * 2 : 64, key_of, base);
 	put(x, key, pos);
 	x->n++;
+}
+
+size_t strindex_find_or_add(struct strindex *x, const char *key, size_t pos, strindex_key_fn key_of, const void *base)
+{
+	size_t i;
+
+	if (2 * (x->n + 1) > x->cap)
+		grow_to(x, x->cap ? x->cap * 2 : 64, key_of, base);
+	for (i = hash(key) & (x->cap - 1); x->slots[i]; i = (i + 1) & (x->cap - 1))
+		if (strcmp(key_of(base, x->slots[i] - 1), key) == 0)
+			return x->slots[i] - 1;
+	x->slots[i] = pos + 1;
+	x->n++;
+	return pos;
 }
 
 void strindex_release(struct strindex *x)

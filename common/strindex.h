@@ -23,6 +23,12 @@ struct strindex {
 size_t strindex_find(const struct strindex *x, const char *key, strindex_key_fn key_of, const void *base);
 /* Records position pos (whose key is key; not in the index yet). */
 void strindex_add(struct strindex *x, const char *key, size_t pos, strindex_key_fn key_of, const void *base);
+/* The position whose key equals key; when there is none, records pos (whose key is key) and
+ * returns it: find and add in one hashing and one probe. */
+size_t strindex_find_or_add(struct strindex *x, const char *key, size_t pos, strindex_key_fn key_of, const void *base);
+/* Makes room for n positions in all: an index about to be filled with a known count is laid out
+ * once, not rehashed at every doubling (60,000 kinds: twelve times). */
+void strindex_reserve(struct strindex *x, size_t n, strindex_key_fn key_of, const void *base);
 void strindex_release(struct strindex *x);
 
 #endif

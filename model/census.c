@@ -15,17 +15,13 @@ void census_init(struct census *c)
 
 void census_release(struct census *c)
 {
-	for (size_t i = 0; i < c->nrows; i++) {
-		free(c->rows[i].kind);
-		free(c->rows[i].type);
-		free(c->rows[i].module);
-	}
 	for (size_t i = 0; i < c->nwarnings; i++)
 		free(c->warnings[i]);
 	for (size_t i = 0; i < c->ndropped; i++)
 		free(c->dropped[i].kind);
 	free(c->rows);
 	strindex_release(&c->kinds);
+	strpool_release(&c->strings);
 	free(c->warnings);
 	free(c->dropped);
 	memset(c, 0, sizeof *c);
@@ -41,17 +37,24 @@ size_t census_row_index(const struct census *c, const char *kind)
 	return strindex_find(&c->kinds, kind, row_kind, c->rows);
 }
 
+void census_reserve(struct census *c, size_t n)
+{
+	xgrow((void **)&c->rows, &c->caprows, c->nrows + n, sizeof *c->rows);
+	strindex_reserve(&c->kinds, c->nrows + n, row_kind, c->rows);
+}
+
 static struct census_row *row_of(struct census *c, const char *kind, const char *type, const char *module)
 {
-	size_t i = strindex_find(&c->kinds, kind, row_kind, c->rows);
+	size_t i = c->nrows, at = strindex_find_or_add(&c->kinds, kind, i, row_kind, c->rows);
 
-	if (i != STRINDEX_NONE)
-		return &c->rows[i];
-	i = c->nrows;
+	if (at != i)
+		return &c->rows[at];
 	xgrow((void **)&c->rows, &c->caprows, c->nrows + 1, sizeof *c->rows);
-	c->rows[i] = (struct census_row){ xstrdup(kind), xstrdup(type), xstrdup(module), 0, 0 };
+	kind = strpool_add(&c->strings, kind);
+	type = strcmp(type, kind) == 0 ? kind : strpool_add_again(&c->strings, type, &c->last_type);
+	module = strpool_add_again(&c->strings, module, &c->last_module);
+	c->rows[i] = (struct census_row){ kind, type, module, 0, 0 };
 	c->nrows++;
-	strindex_add(&c->kinds, kind, i, row_kind, c->rows);
 	return &c->rows[i];
 }
 

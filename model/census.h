@@ -11,11 +11,12 @@
 #include "common/compat.h"
 #include <sys/types.h>
 #include "common/strindex.h"
+#include "common/strpool.h"
 
-struct census_row {
-	char *kind;      /* owned */
-	char *type;      /* owned: the kind without the dict split ("dict" for every dict row) */
-	char *module;    /* owned: the module that defines the type ("builtins", "__main__", ...) */
+struct census_row {               /* the strings are the census's (its pool) */
+	const char *kind;
+	const char *type;    /* the kind without the dict split ("dict" for every dict row) */
+	const char *module;  /* the module that defines the type ("builtins", "__main__", ...) */
 	uint64_t count;  /* objects */
 	uint64_t size;   /* bytes: sys.getsizeof semantics, or the footprint when size_alloc */
 };
@@ -58,6 +59,8 @@ struct census {
 	struct census_row *rows;
 	size_t nrows, caprows;
 	struct strindex kinds;  /* rows by kind: adding to a row costs the same with 60,000 kinds */
+	struct strpool strings; /* the rows' kinds, types and modules: no malloc per row */
+	const char *last_type, *last_module; /* kept once per run of rows that share them */
 
 	/* pymalloc as the census saw it */
 	uint64_t narenas, npools, nempty_pools, nblocks;
@@ -113,6 +116,8 @@ void census_release(struct census *c);
 void census_add(struct census *c, const char *kind, uint64_t count, uint64_t size);
 void census_add_typed(struct census *c, const char *kind, const char *type, const char *module, uint64_t count,
 		      uint64_t size);
+/* Makes room for n more rows (the kinds of a type table, added one after another). */
+void census_reserve(struct census *c, size_t n);
 /* The index of kind's row, STRINDEX_NONE if none. */
 size_t census_row_index(const struct census *c, const char *kind);
 /* The CENSUS_UNATTRIBUTED row: blocks, not objects, so the object total is left alone. */

@@ -6,10 +6,11 @@
 
 #include "objects/types.h"
 
-/* A malloc'd kind name for the type ty, whose object bytes (heaptype_size of them for heap
- * types) are in b and whose tp_name is tp_name, and in *module the malloc'd name of the module
- * that defines it. NULL (and *module NULL) when a heap type's name cannot be read. */
-char *kindname_of(struct pyproc *p, const struct pytype *ty, const uint8_t *b, const char *tp_name, char **module);
+/* The kind name for the type ty, whose object bytes (heaptype_size of them for heap types) are in
+ * b and whose tp_name is tp_name, and in *module the name of the module that defines it: both
+ * kept in t's string pool. NULL (and *module NULL) when a heap type's name cannot be read. */
+const char *kindname_of(struct typetab *t, struct pyproc *p, const struct pytype *ty, const uint8_t *b,
+			const char *tp_name, const char **module);
 
 /* The guppy name of a static type from its tp_name, for the target's version. */
 const char *kindname_static(const struct pylayout *L, const char *tp_name, char *buf, size_t len);

@@ -14,6 +14,9 @@ int pystr_read(struct pyproc *p, uint64_t addr, char *buf, size_t max);
 /* Looks key up in the dict at addr by comparing key strings (no hashing); *value is the entry's
  * value. Returns 1 when found, 0 when absent, -1 when the dict is unreadable or implausible. */
 int pydict_get_str(struct pyproc *p, uint64_t dict, const char *key, uint64_t *value);
+/* The same, for the same key looked up in many dicts: *key_at (0 at first) keeps the address of
+ * the key str last matched, and an entry holding that address matches without reading it. */
+int pydict_get_key(struct pyproc *p, uint64_t dict, const char *key, uint64_t *key_at, uint64_t *value);
 
 /* Fields of a dict's keys object that sizes and walkers need, read once. */
 struct pydictkeys {

@@ -29,6 +29,30 @@
 /* The most read_type reads of a type at once (PyHeapTypeObject is 936 bytes in 3.14). */
 #define TYPE_READ_MAX 2048
 
+/* The filter in front of the index: 2^20 bits, 6 % of them set by 60,000 types. */
+#define INDEXED_BITS (1u << 20)
+
+static size_t indexed_bit(uint64_t addr)
+{
+	return (size_t)((addr * UINT64_C(0x9e3779b97f4a7c15)) >> 44); /* the top 20 bits */
+}
+
+/* Whether addr may be in the index: false means it is not. */
+static bool maybe_indexed(const struct typetab *t, uint64_t addr)
+{
+	size_t b = indexed_bit(addr);
+
+	return (t->indexed[b / 64] >> (b % 64)) & 1;
+}
+
+static void index_put(struct typetab *t, uint64_t addr, uint64_t v)
+{
+	size_t b = indexed_bit(addr);
+
+	t->indexed[b / 64] |= UINT64_C(1) << (b % 64);
+	ptrmap_put(&t->index, addr, v);
+}
+
 void typetab_init(struct typetab *t, struct pyproc *p)
 {
 	static const struct { enum size_rule rule; const char *sym; } syms[] = {
@@ -40,6 +64,7 @@ void typetab_init(struct typetab *t, struct pyproc *p)
 
 	memset(t, 0, sizeof *t);
 	ptrmap_init(&t->index);
+	t->indexed = xcalloc(INDEXED_BITS / 64, sizeof *t->indexed);
 	t->numpy = xmalloc(sizeof *t->numpy);
 	numpy_types_init(t->numpy);
 	for (size_t i = 0; i < PC_ARRAY_LEN(syms); i++)
@@ -81,14 +106,11 @@ static enum ref_shape shape_of(const struct typetab *t, uint64_t addr)
 
 void typetab_release(struct typetab *t)
 {
-	for (size_t i = 0; i < t->n; i++) {
-		free(t->v[i].name);
-		free(t->v[i].module);
-		free(t->v[i].member_offs);
-		free(t->v[i].own_offs);
-	}
 	free(t->v);
+	free(t->members);
+	strpool_release(&t->strings);
 	ptrmap_release(&t->index);
+	free(t->indexed);
 	if (t->numpy)
 		numpy_types_release(t->numpy);
 	free(t->numpy);
@@ -105,19 +127,24 @@ static uint64_t rd64(const uint8_t *b, int32_t off)
 /* The first ancestor (self included) whose __sizeof__ pycensus reproduces. frozenset shares
  * set's rule; bool is an int; numpy.ndarray and array.array are known by name (objects/numpy.h,
  * objects/arraymod.h). */
-static enum size_rule find_rule(struct typetab *t, struct pyproc *p, uint64_t addr, uint64_t base)
+static enum size_rule find_rule(struct typetab *t, struct pyproc *p, uint64_t addr, uint64_t base, bool heap)
 {
-	for (int depth = 0; addr && depth < MAX_BASE_DEPTH; depth++) {
-		if (addr == t->frozenset_type)
+	/* object, the root, is none of them and its tp_base is NULL: neither asked nor read (two
+	 * numpy checks and a read per class, 60,000 classes) */
+	for (int depth = 0; addr && addr != p->object_type && depth < MAX_BASE_DEPTH; depth++) {
+		/* the builtins and numpy.ndarray are static types: a class is none of them (numpy's
+		 * check looked its mapping up, class after class) */
+		bool statics = !(depth == 0 && heap);
+		if (statics && addr == t->frozenset_type)
 			return RULE_SET;
-		if (t->builtin[RULE_GEN] && (addr == t->gen_types[1] || addr == t->gen_types[2]))
+		if (statics && t->builtin[RULE_GEN] && (addr == t->gen_types[1] || addr == t->gen_types[2]))
 			return RULE_GEN;
-		for (int r = 1; r < RULE_COUNT; r++)
+		for (int r = 1; statics && r < RULE_COUNT; r++)
 			if (t->builtin[r] && addr == t->builtin[r])
 				return (enum size_rule)r;
-		if (addr == t->array_type)
+		if (addr == t->array_type) /* a heap type from 3.12 */
 			return RULE_ARRAY;
-		if (numpy_is_ndarray(p, t->numpy, addr))
+		if (statics && numpy_is_ndarray(p, t->numpy, addr))
 			return RULE_NDARRAY;
 		if (depth == 0) /* the type's own tp_base is read already: one read per class less */
 			addr = base;
@@ -219,9 +246,11 @@ static int64_t member_object_off(const struct pyoffsets *o, const uint8_t *m)
 /* The type's own tp_members, parsed from the bytes read of the type itself (got bytes at b) when
  * the whole array lies within them: a heap type's follows its PyHeapTypeObject. Otherwise
  * typetab_members reads it when asked. */
-static void own_members(const struct pyoffsets *o, struct pytype *ty, const uint8_t *b, size_t got)
+static void own_members(struct typetab *t, const struct pyoffsets *o, struct pytype *ty, const uint8_t *b, size_t got)
 {
 	size_t sz = (size_t)o->memberdef_size;
+	int32_t offs[MAX_MEMBERS];
+	uint16_t n = 0;
 
 	if (!ty->members_addr || sz == 0 || sz > 64 || o->mb_type < 0) {
 		ty->own_read = true; /* what read_member_array reads of it: nothing */
@@ -233,16 +262,14 @@ static void own_members(const struct pyoffsets *o, struct pytype *ty, const uint
 		int64_t off = member_object_off(o, b + at);
 		if (off == 0) {
 			ty->own_read = true;
+			ty->own_offs = n ? strpool_copy(&t->strings, offs, n * sizeof *offs) : NULL;
+			ty->nown_offs = n;
 			return;
 		}
-		if (off > 0) {
-			ty->own_offs = xrealloc(ty->own_offs, (ty->nown_offs + 1u) * sizeof *ty->own_offs);
-			ty->own_offs[ty->nown_offs++] = (int32_t)off;
-		}
+		if (off > 0)
+			offs[n++] = (int32_t)off;
 	}
-	free(ty->own_offs); /* the array goes on past the bytes read */
-	ty->own_offs = NULL;
-	ty->nown_offs = 0;
+	/* the array goes on past the bytes read */
 }
 
 /* What read_type_bytes reads of a type: its PyHeapTypeObject and the member array after it
@@ -283,7 +310,8 @@ static size_t read_type_bytes(struct pyproc *p, uint64_t addr, uint8_t *buf, siz
 
 void typetab_prefetch(struct typetab *t, struct pyproc *p, const uint64_t *addrs, size_t n)
 {
-	size_t tsz, want, k = 0;
+	size_t tsz, want, k = 0, head = layout_preheader(&p->L, PC_TPFLAGS_HAVE_GC);
+	struct ptrmap seen;
 	uint64_t *a;
 	uint32_t *l;
 
@@ -292,20 +320,28 @@ void typetab_prefetch(struct typetab *t, struct pyproc *p, const uint64_t *addrs
 		return;
 	a = xmalloc(n * sizeof *a);
 	l = xmalloc(n * sizeof *l);
+	ptrmap_init(&seen);
+	ptrmap_reserve(&seen, n);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t addr = addrs[i];
-		/* what read_type would not read: known already, misaligned, inside the arenas */
-		if (!addr || (addr & 7) || ptrmap_get(&t->index, addr, NULL) || mem_covered(&p->mem, addr, 8))
+		/* what read_type would not read: known already, misaligned, inside the arenas; and a
+		 * candidate met before in this batch (an arena's blocks name each new class about
+		 * twice: its bounds and maps checks, and sorting it again, were half the cost), asked
+		 * first: its set is small and warm, the table's index of 60,000 types is not */
+		if (!addr || (addr & 7) || !ptrmap_put(&seen, addr, 1) ||
+		    (maybe_indexed(t, addr) && ptrmap_get(&t->index, addr, NULL)) ||
+		    mem_covered(&p->mem, addr, 8))
 			continue;
-		if (want >= tsz && pyproc_readable(p, addr, want))
-			l[k] = (uint32_t)want;
-		else if (pyproc_readable(p, addr, tsz))
-			l[k] = (uint32_t)tsz;
-		else
-			continue;
-		a[k++] = addr;
+		if (want >= tsz && addr > head && pyproc_readable(p, addr - head, want + head)) {
+			a[k] = addr - head; /* with its GC head: the copy of the class as a GC object */
+			l[k++] = (uint32_t)(want + head);
+		} else if (pyproc_readable(p, addr, tsz)) {
+			a[k] = addr;
+			l[k++] = (uint32_t)tsz;
+		}
 	}
 	mem_prefetch(&p->mem, a, l, k);
+	ptrmap_release(&seen);
 	free(a);
 	free(l);
 }
@@ -350,7 +386,7 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 	ty->pre = layout_preheader(&p->L, ty->flags);
 	if (!t->array_type && arraymod_is_array(name, ty->basicsize, ty->itemsize))
 		t->array_type = addr;
-	ty->rule = find_rule(t, p, addr, ty->base);
+	ty->rule = find_rule(t, p, addr, ty->base, ty->heap);
 	ty->numpy = ty->rule == RULE_NDARRAY ? t->numpy : NULL;
 	/* a layout smaller than the fixed fields of the builtin it derives from is garbage */
 	ty->fields_end = (uint32_t)sizes_rule_fields(&p->L, ty->rule, ty->itemsize != 0);
@@ -362,9 +398,9 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 	if (!ty->heap && strcmp(name, "managedbuffer") == 0)
 		ty->shape = SHAPE_MANAGEDBUFFER;
 	alloc_rules(p, ty, name);
-	ty->name = kindname_of(p, ty, b, name, &ty->module);
+	ty->name = kindname_of(t, p, ty, b, name, &ty->module);
 	if (ty->name)
-		own_members(o, ty, b, got);
+		own_members(t, o, ty, b, got);
 	return ty->name != NULL;
 }
 
@@ -376,17 +412,17 @@ static struct pytype *lookup(struct typetab *t, struct pyproc *p, uint64_t addr,
 	t->lookups++;
 	if (addr == 0) /* a type whose ob_type or base is NULL (fuzzing found it: ptrmap key 0) */
 		return NULL;
-	if (ptrmap_get(&t->index, addr, &slot))
+	if (maybe_indexed(t, addr) && ptrmap_get(&t->index, addr, &slot))
 		return slot == INVALID ? NULL : &t->v[slot - 1];
 	/* Mark first: a metatype chain that loops back here ends as "not a type". */
-	ptrmap_put(&t->index, addr, INVALID);
+	index_put(t, addr, INVALID);
 	if (!read_type(t, p, addr, &ty, depth)) {
 		t->rejected++;
 		return NULL;
 	}
 	xgrow((void **)&t->v, &t->cap, t->n + 1, sizeof *t->v);
 	t->v[t->n] = ty;
-	ptrmap_put(&t->index, addr, ++t->n);
+	index_put(t, addr, ++t->n);
 	return &t->v[t->n - 1];
 }
 
@@ -398,20 +434,21 @@ struct pytype *typetab_get(struct typetab *t, struct pyproc *p, uint64_t addr)
 }
 
 
-static void add_member(struct pytype *ty, int64_t off)
+/* Gathers off in t->members (typetab_members), unless it does not fit the instance or is there. */
+static void add_member(struct typetab *t, int64_t basicsize, int64_t off)
 {
-	if (off + 8 > ty->basicsize)
+	if (off + 8 > basicsize)
 		return;
-	for (unsigned i = 0; i < ty->nmember_offs; i++)
-		if (ty->member_offs[i] == off)
+	for (size_t i = 0; i < t->nmembers; i++)
+		if (t->members[i] == off)
 			return;
-	ty->member_offs = xrealloc(ty->member_offs, (ty->nmember_offs + 1) * sizeof *ty->member_offs);
-	ty->member_offs[ty->nmember_offs++] = (int32_t)off;
+	xgrow((void **)&t->members, &t->capmembers, t->nmembers + 1, sizeof *t->members);
+	t->members[t->nmembers++] = (int32_t)off;
 }
 
 /* Reads one tp_members array (until the NULL name), in chunks so a short array at the end of a
  * mapping still reads. */
-static void read_member_array(struct pyproc *p, uint64_t arr, struct pytype *ty)
+static void read_member_array(struct typetab *t, struct pyproc *p, uint64_t arr, int64_t basicsize)
 {
 	const struct pyoffsets *o = &p->L.off;
 	size_t sz = (size_t)o->memberdef_size;
@@ -427,7 +464,7 @@ static void read_member_array(struct pyproc *p, uint64_t arr, struct pytype *ty)
 			if (off == 0)
 				return;
 			if (off > 0)
-				add_member(ty, off);
+				add_member(t, basicsize, off);
 		}
 	}
 }
@@ -481,20 +518,23 @@ int typetab_member_name(struct typetab *t, struct pyproc *p, size_t s, int64_t o
 void typetab_members(struct typetab *t, struct pyproc *p, size_t s)
 {
 	uint64_t addr = t->v[s].addr;
+	int64_t basicsize = t->v[s].basicsize;
 
 	t->v[s].members_read = true;
+	t->nmembers = 0;
 	for (int depth = 0; addr && depth < MAX_BASE_DEPTH; depth++) {
-		struct pytype *b = lookup(t, p, addr, 0);
-		uint64_t arr, next;
+		/* the type itself by its slot: a look-up in a cold index per class otherwise */
+		struct pytype *b = depth == 0 ? &t->v[s] : lookup(t, p, addr, 0);
 		if (!b)
-			return;
-		arr = b->members_addr;
-		next = b->base;
+			break;
 		if (b->own_read) /* parsed when the type was read */
 			for (unsigned i = 0, n = b->nown_offs; i < n; i++)
-				add_member(&t->v[s], b->own_offs[i]);
+				add_member(t, basicsize, b->own_offs[i]);
 		else
-			read_member_array(p, arr, &t->v[s]);
-		addr = next;
+			read_member_array(t, p, b->members_addr, basicsize);
+		addr = b->base;
 	}
+	/* kept in the pool: a malloc and reallocs per class of 60,000 otherwise */
+	t->v[s].member_offs = t->nmembers ? strpool_copy(&t->strings, t->members, t->nmembers * sizeof *t->members) : NULL;
+	t->v[s].nmember_offs = (unsigned)t->nmembers;
 }

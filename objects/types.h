@@ -7,6 +7,7 @@
 
 #include "common/compat.h"
 #include "common/ptrmap.h"
+#include "common/strpool.h"
 #include "objects/numpy.h"
 #include "source/pyproc.h"
 
@@ -47,16 +48,16 @@ struct pytype {
 	uint8_t alloc_short;   /* bytes a naive instance may lack of tp_basicsize */
 	enum ref_shape shape;
 	struct numpy_types *numpy; /* RULE_NDARRAY: the census's numpy state (the table's) */
-	char *name;            /* guppy kind */
-	char *module;          /* the module that defines it ("builtins" for static types without a dot) */
+	const char *name;      /* guppy kind (in the table's string pool) */
+	const char *module;    /* the module that defines it ("builtins" for static types without a dot) */
 	/* offsets of PyObject * members (T_OBJECT, T_OBJECT_EX) of the type and its bases, read on
 	 * first use by typetab_members() */
-	int32_t *member_offs;
+	const int32_t *member_offs; /* in the table's pool */
 	unsigned nmember_offs;
 	bool members_read;
 	/* its own tp_members' object-member offsets, parsed from the read of the type itself when the
 	 * array lies within it (own_read), else read by typetab_members when asked */
-	int32_t *own_offs;
+	const int32_t *own_offs;
 	uint16_t nown_offs;
 	bool own_read;
 	/* the census accumulates here */
@@ -66,6 +67,8 @@ struct pytype {
 
 struct typetab {
 	struct ptrmap index;   /* type address -> slot + 1; INVALID for known non-types */
+	uint64_t *indexed;     /* a bit per hash of the addresses in index: most are not, and asking
+	                        * 128 KiB that stay cached spares a miss in an index of 2 MiB */
 	struct pytype *v;
 	size_t n, cap;
 	uint64_t builtin[RULE_COUNT]; /* address of the static type that defines each rule */
@@ -75,6 +78,14 @@ struct typetab {
 	uint64_t array_type;   /* array.array, once met (a heap type from 3.12: no symbol) */
 	struct numpy_types *numpy; /* numpy's types and descriptors, once met */
 	uint64_t lookups, rejected;
+	/* kind names and modules (objects/kindname.c): one pool, modules kept once per run of
+	 * classes; the str objects of the last __module__ key and value met, so as not to read
+	 * them again class after class */
+	struct strpool strings;
+	const char *last_module, *module_text;
+	uint64_t module_key, module_at;
+	int32_t *members;      /* typetab_members gathers a type's offsets here, then copies them */
+	size_t nmembers, capmembers;
 };
 
 void typetab_init(struct typetab *t, struct pyproc *p);
@@ -85,7 +96,9 @@ void typetab_release(struct typetab *t);
 struct pytype *typetab_get(struct typetab *t, struct pyproc *p, uint64_t addr);
 /* Reads ahead, in one batched read (attach/mem.h mem_prefetch), what typetab_get would read of
  * each candidate address in addrs[0..n) the table has not met: a stretch of the heap about to be
- * walked meets its new classes in a few syscalls, not one each. Changes nothing in the table. */
+ * walked meets its new classes in a few syscalls, not one each. Changes nothing in the table.
+ * A class is read with the GC head before it: the batch, kept (mem_prefetch_hold), holds the
+ * copy census/outside.c makes of it as a GC object outside the arenas. */
 void typetab_prefetch(struct typetab *t, struct pyproc *p, const uint64_t *addrs, size_t n);
 
 /* The object-member offsets of the type in slot s (own and inherited), read once. Offsets that

@@ -52,6 +52,8 @@ static void copy_census(struct census *to, const struct census *from)
 	to->rows = NULL;
 	to->nrows = to->caprows = 0;
 	to->kinds = (struct strindex){ 0 };
+	to->strings = (struct strpool){ 0 };
+	to->last_type = to->last_module = NULL;
 	to->warnings = NULL;
 	to->nwarnings = to->capwarnings = 0;
 	to->dropped = NULL;

@@ -201,3 +201,64 @@ Test(attach_prefetch, a_batch_is_let_go_by_the_next_and_hidden_from_fresh_reads)
 	mem_release(&m);
 	munmap(map, 2 * 4096);
 }
+
+/* A batch kept (mem_prefetch_hold) outlives the next batch: mem_prefetched finds its bytes, as
+ * they were read, and nothing it did not read; reads are not served from it. */
+Test(attach_prefetch, a_kept_batch_is_found_after_the_next)
+{
+	static uint64_t first[4096], second[512]; /* its two ranges 16 KiB apart: two spans */
+	const uint64_t a1[] = { (uint64_t)(uintptr_t)&first[0], (uint64_t)(uintptr_t)&first[2048] };
+	const uint32_t l1[] = { 64, 128 };
+	const uint64_t a2[] = { (uint64_t)(uintptr_t)&second[0] };
+	const uint32_t l2[] = { 256 };
+	const uint8_t *p;
+	struct mem m;
+
+	if (!vm_readv_works())
+		cr_skip_test("process_vm_readv on itself is not permitted here");
+	for (size_t i = 0; i < 4096; i++)
+		first[i] = 1000 + i;
+	for (size_t i = 0; i < 512; i++)
+		second[i] = 5000 + i;
+	mem_init_pid(&m, getpid());
+	mem_use_chunks(&m);
+	cr_assert_eq(mem_prefetch(&m, a1, l1, 2), 2);
+	mem_prefetch_hold(&m);
+	first[2049] = 7; /* changed after the read: the kept batch holds the old value */
+	cr_assert_eq(mem_prefetch(&m, a2, l2, 1), 1);
+	mem_prefetch_hold(&m);
+	mem_prefetch_drop(&m);
+	p = mem_prefetched(&m, a1[1] + 8, 16);
+	cr_assert_not_null(p);
+	cr_assert_eq(((const uint64_t *)(const void *)p)[0], 1000 + 2049, "the bytes as they were read");
+	p = mem_prefetched(&m, a2[0] + 8, 8);
+	cr_assert_not_null(p);
+	cr_assert_eq(((const uint64_t *)(const void *)p)[0], 5001);
+	cr_assert_null(mem_prefetched(&m, a1[0] + 64, 8), "not read: after the first range");
+	cr_assert_null(mem_prefetched(&m, a1[1] + 120, 16), "runs past the range");
+	cr_assert_null(mem_peek(&m, a1[1] + 8, 8), "reads are not served from kept batches");
+	mem_release(&m);
+}
+
+/* Ranges in no order, with repeats of one address: sorted by address, the longest of a repeat
+ * first (what it keeps), as many as there were. */
+Test(attach_prefetch, plan_sorts_many_ranges_in_no_order)
+{
+	size_t n = 3000;
+	uint64_t *a = calloc(n, sizeof *a);
+	uint32_t *l = calloc(n, sizeof *l);
+	struct prefetch f = { 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		a[i] = 0x7f0000000000 + (uint64_t)((i * 7919) % 1000) * 3 * PREFETCH_SPAN_MAX; /* 3 of each */
+		l[i] = 8 + (uint32_t)(i % 3) * 8;
+	}
+	cr_assert_eq(prefetch_plan(&f, a, l, n), 1000);
+	for (size_t i = 0; i < f.n; i++) {
+		cr_assert_eq(f.v[i].addr, 0x7f0000000000 + (uint64_t)i * 3 * PREFETCH_SPAN_MAX);
+		cr_assert_eq(f.v[i].len, 24, "the longest of the three: %u", f.v[i].len);
+	}
+	free(a);
+	free(l);
+	prefetch_release(&f);
+}

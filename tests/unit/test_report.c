@@ -105,6 +105,43 @@ Test(report_partition, sorts_by_size_then_count_then_kind)
 	cr_assert_null(p.rows);
 }
 
+/* 3,000 kinds, many of one size and count (ties broken by kind): the best n rows partition_top
+ * sorts are the full sort's first n, with the same cumulative sizes and totals; the text report
+ * of n rows prints the same bytes from either. */
+Test(report_partition, top_rows_are_the_full_sorts_first_rows)
+{
+	static const size_t tops[] = { 1, 2, 20, 2998, 2999, 3000, 5000 };
+	struct census c;
+	char kind[32];
+
+	census_init(&c);
+	for (unsigned i = 0; i < 3000; i++) {
+		snprintf(kind, sizeof kind, "K%u", (i * 7919u) % 3000u); /* added in no order */
+		census_add(&c, kind, 1 + i % 3, 64 * (1 + i % 5));
+	}
+	for (size_t t = 0; t < PC_ARRAY_LEN(tops); t++) {
+		struct partition full, top;
+		char *a, *b;
+		partition_by_kind(&c, &full);
+		partition_top(partition_by_kind, &c, &top, tops[t]);
+		cr_assert_eq(top.nrows, full.nrows);
+		cr_assert_eq(top.count, full.count);
+		cr_assert_eq(top.size, full.size);
+		for (size_t i = 0; i < tops[t] && i < full.nrows; i++) {
+			cr_assert_str_eq(top.rows[i].kind, full.rows[i].kind, "top %zu, row %zu", tops[t], i);
+			cr_assert_eq(top.rows[i].cumulative, full.rows[i].cumulative);
+		}
+		a = text_of(&c, &full, tops[t], false);
+		b = text_of(&c, &top, tops[t], false);
+		cr_assert_str_eq(a, b, "text of %zu rows", tops[t]);
+		free(a);
+		free(b);
+		partition_release(&full);
+		partition_release(&top);
+	}
+	census_release(&c);
+}
+
 Test(report_partition, size_classes_with_blocks_only)
 {
 	struct census c;

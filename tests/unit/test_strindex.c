@@ -15,20 +15,28 @@ static const char *key_at(const void *base, size_t i)
 	return ((char (*)[16])base)[i];
 }
 
+/* x by find and add, y by find_or_add: the same answers */
 Test(strindex, finds_what_it_holds)
 {
 	char (*keys)[16] = malloc(N * sizeof *keys);
-	struct strindex x = { 0 };
+	struct strindex x = { 0 }, y = { 0 };
 
 	cr_assert(keys);
 	for (size_t i = 0; i < N; i++) {
 		snprintf(keys[i], sizeof keys[i], "C%zu", i);
 		cr_expect_eq(strindex_find(&x, keys[i], key_at, keys), STRINDEX_NONE);
 		strindex_add(&x, keys[i], i, key_at, keys);
+		cr_expect_eq(strindex_find_or_add(&y, keys[i], i, key_at, keys), i);
 	}
 	for (size_t i = 0; i < N; i++)
-		if (strindex_find(&x, keys[i], key_at, keys) != i)
+		if (strindex_find(&x, keys[i], key_at, keys) != i || strindex_find_or_add(&y, keys[i], N, key_at, keys) != i)
 			cr_assert_fail("key %s not found at %zu", keys[i], i);
+	cr_expect_eq(y.n, N, "found again, not added");
+	strindex_reserve(&y, 4 * N, key_at, keys);
+	cr_expect(y.cap >= 8 * N);
+	for (size_t i = 0; i < N; i += 997)
+		cr_expect_eq(strindex_find(&y, keys[i], key_at, keys), i, "after reserve");
+	strindex_release(&y);
 	cr_expect_eq(strindex_find(&x, "C100000", key_at, keys), STRINDEX_NONE);
 	cr_expect_eq(strindex_find(&x, "", key_at, keys), STRINDEX_NONE);
 	cr_expect_eq(x.n, N);
