@@ -22,6 +22,10 @@ struct hwbreak {
 };
 
 void hwbreak_init(struct hwbreak *h);
+/* 0 when hardware breakpoints work here: one on pycensus's own thread fired (probed once per
+ * process). PC_EPERM naming the cause otherwise: refused, or accepted but never raised (some
+ * virtual machines). hwbreak_set checks it first. */
+int hwbreak_check(struct pc_err *e);
 /* Arms an execution breakpoint at each nonzero addrs[i] (i < n <= HWBREAK_MAX) in thread tid.
  * Fails with PC_EPERM naming errno (perf_event_open refused: seccomp, kernel.perf_event_paranoid
  * above 2, a kernel older than 5.13, no debug registers under a hypervisor); nothing stays armed

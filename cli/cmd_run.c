@@ -174,8 +174,11 @@ static void sample(struct run *r, pid_t tid, bool at_exit)
 	if (rc == 0 && !at_exit && !r->hw_armed) {
 		struct pc_err he = { 0 };
 		r->hw_armed = true; /* tried once per exec: a refusal is reported, not retried */
-		if (hwbreak_set(&r->hw, r->l.pid, r->ready.finalize, PYREADY_NFINAL, &he) < 0)
-			census_failed(r, &he, "no census at finalisation, only at exit");
+		if (hwbreak_set(&r->hw, r->l.pid, r->ready.finalize, PYREADY_NFINAL, &he) < 0) {
+			progress_clear(&r->sm.prog);
+			fprintf(stderr, "pycensus: warning: no census at finalisation, only at exit (none if the "
+				"program finalises first): %s\n", he.detail);
+		}
 	}
 	if (at_exit)
 		hwbreak_clear(&r->hw);
@@ -237,11 +240,18 @@ static void on_timeout(struct run *r)
 		r->pace.next = mono_now() + r->pace.interval;
 }
 
-/* The program is about to finalise (hardware breakpoint) or exit: the heap as it is now. */
-static void final_census(struct run *r, pid_t tid)
+/* The program is about to finalise (hardware breakpoint) or exit: the heap as it is now. At its
+ * exit the interpreter may have finalised already (no breakpoint, or it did not fire): a heap
+ * being torn down is no census (source/pyready.h: Py_IsInitialized() 0). */
+static void final_census(struct run *r, pid_t tid, bool at_break)
 {
-	if (r->is_ready && !r->final_done)
+	if (r->is_ready && !r->final_done && !at_break && pyready_probe(&r->ready, r->l.pid, &(struct pc_err){ 0 }) == 0) {
+		progress_clear(&r->sm.prog);
+		fprintf(stderr, "pycensus: warning: no census at exit: the interpreter had finalised (its heap torn "
+			"down); the series ends with its last sample\n");
+	} else if (r->is_ready && !r->final_done) {
 		sample(r, tid, true);
+	}
 	r->final_done = true;
 }
 
@@ -267,13 +277,13 @@ static int event_loop(struct run *r, struct pc_err *e)
 		case LE_TIMEOUT: on_timeout(r); break;
 		case LE_EXEC: on_exec(r); break;
 		case LE_HWBREAK:
-			final_census(r, ev.tid);
+			final_census(r, ev.tid, true);
 			hwbreak_clear(&r->hw);
 			launch_resume_all(&r->l);
 			break;
 		case LE_EXIT:
 			if (ev.group)
-				final_census(r, ev.tid);
+				final_census(r, ev.tid, false);
 			launch_resume_all(&r->l);
 			break;
 		case LE_SIGNAL:

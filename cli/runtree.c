@@ -208,7 +208,11 @@ void runtree_event(struct runtree *rt, const struct levent *ev, const struct sna
 	case LE_EXIT:
 		if ((ev->kind == LE_HWBREAK || ev->group) && !c->z->final_done) {
 			c->z->final_done = true;
-			rt->exit_pauses += census_child(c, o, mono_now(), true, ev->tid);
+			/* at its exit it may have finalised already (no breakpoint fired): no census then */
+			c->finalised = ev->kind == LE_EXIT && c->z->ready.have_elf &&
+				       pyready_probe(&c->z->ready, c->pid, &(struct pc_err){ 0 }) == 0;
+			if (!c->finalised)
+				rt->exit_pauses += census_child(c, o, mono_now(), true, ev->tid);
 		}
 		if (ev->kind == LE_HWBREAK && c->z)
 			hwbreak_clear(&c->z->hw);
@@ -237,6 +241,8 @@ static void put_child(FILE *out, const struct runchild *c, double t0)
 		fputs("skipped: ", out), report_put_text(out, c->why, 200);
 	else if (c->gone && c->exit_census)
 		fprintf(out, "exited at %.1f s, censused as it ended", c->gone_s);
+	else if (c->gone && c->finalised)
+		fprintf(out, "exited at %.1f s, finalised first: no census as it ended", c->gone_s);
 	else if (c->gone)
 		fprintf(out, "exited before %.1f s", c->gone_s);
 	else

@@ -34,6 +34,7 @@ struct runchild {
 	struct runseize *z;   /* traced (cli/runseize.h); NULL: polled only, or not yet, or no longer */
 	char untraced[240];   /* why it could not be traced ("" when it was or was not tried) */
 	bool exit_census;     /* its last census was taken as it ended */
+	bool finalised;       /* it had finalised by its exit (no breakpoint fired): no census then */
 	char role[48];
 	char cmdline[256];
 	char path[512];       /* its series file (csv, json), "" with text */

@@ -73,6 +73,12 @@ bool h_wait_sleeping(pid_t pid, int timeout_s);
 /* The one-letter state from /proc/PID/stat, or '?' when gone. */
 char h_state(pid_t pid);
 void h_kill(struct proc *p);
+/* Whether this machine raises hardware breakpoints: `run` takes its census at finalisation through
+ * them, and some virtual machines accept them but never raise them. Probed here on the test's own
+ * thread, independently of pycensus; when false, the tests that need that census say they skip
+ * it (h_skip_finalisation). */
+bool h_hwbreak_fires(void);
+void h_skip_finalisation(const char *label);
 
 /* Runs a shell command: its stdout (at most max - 1 bytes, malloc'd, terminated), its wait status
  * into *status. */
