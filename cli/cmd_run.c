@@ -156,6 +156,21 @@ static void test_delay(void)
 		usleep((useconds_t)atoi(s) * 1000);
 }
 
+/* Whether the interpreter had begun finalising by now (Py_IsInitialized() 0 after it was ready):
+ * without a breakpoint at its finalisation, samples go on into it and would count a heap being
+ * torn down (Grow 0 of 4000 seen). Read after the census: 1 then means it was still 1 at the stop. */
+static bool finalising(struct run *r)
+{
+	return r->ready.have_elf && pyready_probe(&r->ready, r->l.pid, &(struct pc_err){ 0 }) == 0;
+}
+
+static void warn_finalised(struct run *r)
+{
+	progress_clear(&r->sm.prog);
+	fprintf(stderr, "pycensus: warning: no census at exit: the interpreter had finalised (its heap torn down); "
+		"the series ends with its last sample\n");
+}
+
 /* Stops every thread, takes a census through `tid` (0: any stopped thread), resumes (with
  * --pause=copy as soon as the copy is done). At exit the program stays stopped to the end
  * (SOURCE_HOLD): finalisation would tear down what is still to be read. */
@@ -189,6 +204,12 @@ static void sample(struct run *r, pid_t tid, bool at_exit)
 	/* the children's pauses count in this sample's: the budget holds for the tree (runtree.h) */
 	if (r->subprocesses && (rc == 0 || r->sm.s.n))
 		c.pause_s += runtree_sample(&r->rt, r->l.pid, &r->opts, t);
+	if (!at_exit && finalising(r)) { /* its census, or its failure, is of a heap torn down */
+		r->final_done = true; /* no sample from here on: the exit has nothing to read either */
+		warn_finalised(r);
+		census_release(&c);
+		return;
+	}
 	if (rc == 0 && sampling_add(&r->sm, &c, t, proc_rss(src.via), at_exit, &e) < 0)
 		rc = -1;
 	else if (rc < 0 && !at_exit) /* a failed census paused the target too: the next one waits as long */
@@ -247,13 +268,10 @@ static void on_timeout(struct run *r)
  * being torn down is no census (source/pyready.h: Py_IsInitialized() 0). */
 static void final_census(struct run *r, pid_t tid, bool at_break)
 {
-	if (r->is_ready && !r->final_done && !at_break && pyready_probe(&r->ready, r->l.pid, &(struct pc_err){ 0 }) == 0) {
-		progress_clear(&r->sm.prog);
-		fprintf(stderr, "pycensus: warning: no census at exit: the interpreter had finalised (its heap torn "
-			"down); the series ends with its last sample\n");
-	} else if (r->is_ready && !r->final_done) {
+	if (r->is_ready && !r->final_done && !at_break && finalising(r))
+		warn_finalised(r);
+	else if (r->is_ready && !r->final_done)
 		sample(r, tid, true);
-	}
 	r->final_done = true;
 }
 

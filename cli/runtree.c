@@ -83,6 +83,20 @@ static bool final_refusal(enum pc_code code)
 	       code == PC_EUSAGE;
 }
 
+/* A traced child that began finalising: Py_IsInitialized() 0 once it was 1 (a child may be read
+ * while it still initialises), read after its census: no breakpoint stopped it at the entry of
+ * its finalisation. */
+static bool finalising(struct runchild *c)
+{
+	int ready;
+
+	if (!c->z || !c->z->ready.have_elf)
+		return false;
+	ready = pyready_probe(&c->z->ready, c->pid, &(struct pc_err){ 0 });
+	c->was_ready |= ready == 1;
+	return ready == 0 && c->was_ready;
+}
+
 /* A census of c now: through its trace when it has one (at_exit: held stopped to the end, read
  * through thread tid), else stopped and resumed as `snap` does. Returns the pause it cost. */
 static double census_child(struct runchild *c, const struct snapshot_opts *o, double now, bool at_exit, pid_t tid)
@@ -108,6 +122,11 @@ static double census_child(struct runchild *c, const struct snapshot_opts *o, do
 		rc = snapshot_take(&src, o, &cs, &e);
 		cs.pause_s = paused = source_paused(&src);
 		source_close(&src);
+	}
+	if (!at_exit && finalising(c)) { /* a heap being torn down is no sample (cli/cmd_run.c) */
+		c->z->final_done = c->finalised = true;
+		census_release(&cs);
+		return paused;
 	}
 	if (rc == 0)
 		rc = sampling_add(&c->sm, &cs, now, proc_rss(c->pid), at_exit, &e);
@@ -203,14 +222,14 @@ void runtree_event(struct runtree *rt, const struct levent *ev, const struct sna
 	switch (ev->kind) {
 	case LE_EXEC:
 		runseize_exec(c->z);
+		c->was_ready = false;
 		break;
 	case LE_HWBREAK: /* finalisation begins: the heap as it is now */
 	case LE_EXIT:
 		if ((ev->kind == LE_HWBREAK || ev->group) && !c->z->final_done) {
 			c->z->final_done = true;
 			/* at its exit it may have finalised already (no breakpoint fired): no census then */
-			c->finalised = ev->kind == LE_EXIT && c->z->ready.have_elf &&
-				       pyready_probe(&c->z->ready, c->pid, &(struct pc_err){ 0 }) == 0;
+			c->finalised = ev->kind == LE_EXIT && finalising(c);
 			if (!c->finalised)
 				rt->exit_pauses += census_child(c, o, mono_now(), true, ev->tid);
 		}

@@ -35,6 +35,7 @@ struct runchild {
 	char untraced[240];   /* why it could not be traced ("" when it was or was not tried) */
 	bool exit_census;     /* its last census was taken as it ended */
 	bool finalised;       /* it had finalised by its exit (no breakpoint fired): no census then */
+	bool was_ready;       /* its interpreter was seen initialised (Py_IsInitialized() 1) */
 	char role[48];
 	char cmdline[256];
 	char path[512];       /* its series file (csv, json), "" with text */
