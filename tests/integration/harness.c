@@ -471,6 +471,17 @@ static bool full_run(void)
 	return v && *v && strcmp(v, "0") != 0;
 }
 
+size_t h_find_pythons_ends(struct python *out, size_t max)
+{
+	size_t n = h_find_pythons_core(out, max);
+
+	if (n > 2 && !full_run()) {
+		out[1] = out[n - 1];
+		n = 2;
+	}
+	return n;
+}
+
 size_t h_find_pythons_core(struct python *out, size_t max)
 {
 	struct python all[H_MAX_PYTHONS];

@@ -37,6 +37,10 @@ size_t h_find_pythons(struct python *out, size_t max);
 /* The same, for the slowest suites (kinds, modes): one interpreter per layout family and each
  * Debian build, unless PYCENSUS_TEST_FULL=1 asks for all. */
 size_t h_find_pythons_core(struct python *out, size_t max);
+/* The oldest and the newest of the core set (all with PYCENSUS_TEST_FULL=1): for suites whose
+ * subject does not change with the interpreter once its census is right (the pages a dump's
+ * census renders), which the core set's other suites check. */
+size_t h_find_pythons_ends(struct python *out, size_t max);
 /* The free-threaded interpreters (PEP 703), kept out of h_find_pythons() (pycensus refuses them,
  * exit 6): tools/build-freethreaded's PREFIX/3.13t/bin/python3.13t when its .done marker holds
  * the version, labelled "3.13.15-ft"; PYCENSUS_TEST_PYTHONS filters them as the others. When none

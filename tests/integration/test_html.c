@@ -13,7 +13,8 @@
  * the DOM Chromium built, read by htmlcheck.py, holds every figure of stats -f csv (cells named by
  * the metric, the size-class columns and the arena bars), every step of why -f json under its
  * parent, and retained -f json's kinds and objects tables; kept as build/html/{stats,why,
- * retained}.{html,png} on the newest core interpreter. */
+ * retained}.{html,png} on the newest core interpreter; these three on the oldest and the newest
+ * core interpreters (PYCENSUS_TEST_FULL=1: the core set). */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
@@ -131,15 +132,20 @@ static void check_fragment(const char *page, const struct table *csv, const char
 	free(dom);
 }
 
-/* The core interpreters, as a parameterized test's parameters. */
-static struct criterion_test_params core_params(void)
+/* The core interpreters (ends: the oldest and newest of them), as a parameterized test's parameters. */
+static struct criterion_test_params core_params_of(size_t (*find)(struct python *, size_t))
 {
 	static struct python found[H_MAX_PYTHONS];
-	size_t n = h_find_pythons_core(found, H_MAX_PYTHONS);
+	size_t n = find(found, H_MAX_PYTHONS);
 	struct python *params = cr_malloc(sizeof *params * (n ? n : 1));
 
 	memcpy(params, found, sizeof *params * n);
 	return cr_make_param_array(struct python, params, n);
+}
+
+static struct criterion_test_params core_params(void)
+{
+	return core_params_of(h_find_pythons_core);
 }
 
 ParameterizedTestParameters(html, snap)
@@ -289,9 +295,11 @@ static bool newest_core(const struct python *py)
 	return n && strcmp(all[n - 1].label, py->label) == 0;
 }
 
+/* stats, why and retained pages render a dump's census, which test_stats and test_graph check on
+ * the core set: here on its oldest and newest interpreters (make check-long: all). */
 ParameterizedTestParameters(html, stats)
 {
-	return core_params();
+	return core_params_of(h_find_pythons_ends);
 }
 
 /* stats -f html: every metric of stats -f csv in a cell named by it, the columns and bars too. */
@@ -314,7 +322,7 @@ ParameterizedTest(struct python *py, html, stats, .timeout = 300)
 
 ParameterizedTestParameters(html, why_and_retained)
 {
-	return core_params();
+	return core_params_of(h_find_pythons_ends);
 }
 
 /* why and retained -f html on workloads/graph.py: the tree and the tables equal -f json's
