@@ -25,16 +25,21 @@ static void nonblocking_meta(struct census *c, struct pyproc *p, const struct wa
 		    (unsigned long long)c->changed_pools, (unsigned long long)(c->npools + c->nempty_pools + c->skipped_pools));
 }
 
-static void fill_meta(struct census *c, const struct pyproc *p, const struct walk *w)
+void snapshot_process_warnings(struct census *c, const struct pyproc *p)
 {
 	char newer[320];
 
-	snprintf(c->version, sizeof c->version, "%s", p->elf.version);
-	pyproc_describe(p, c->build, sizeof c->build);
 	if (pyproc_newer_warning(p, newer, sizeof newer))
 		census_warn(c, "%s", newer);
 	for (unsigned i = 0; pyproc_note(p, i); i++)
 		census_warn(c, "%s", pyproc_note(p, i));
+}
+
+static void fill_meta(struct census *c, const struct pyproc *p, const struct walk *w)
+{
+	snprintf(c->version, sizeof c->version, "%s", p->elf.version);
+	pyproc_describe(p, c->build, sizeof c->build);
+	snapshot_process_warnings(c, p);
 	snprintf(c->arena_source, sizeof c->arena_source, "%s", w->hc.source ? w->hc.source : "none");
 	c->bytes_read = p->mem.stats.remote_bytes;
 	c->syscalls = p->mem.stats.syscalls;

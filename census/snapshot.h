@@ -80,6 +80,11 @@ uint64_t snapshot_window(uint64_t budget);
  * UNSUPPORTED, LAYOUT, EXITED, TARGETMEM, OUTPUT (the capture image). */
 int snapshot_take(struct source *src, const struct snapshot_opts *o, struct census *c, struct pc_err *e);
 
+/* What a reader should know about the process beside the figures (a version newer than every
+ * layout, pyproc's notes: sub-interpreters skipped, the interpreter finalising, ...), as warnings
+ * of c: every command that reports on a process shows them. */
+void snapshot_process_warnings(struct census *c, const struct pyproc *p);
+
 /* snapshot_take over source_open_image(img): the fuzzers' shorthand. Errors: LAYOUT, UNSUPPORTED
  * (the image's layout does not validate), TARGETMEM. */
 int snapshot_replay(const struct pyimage *img, const struct snapshot_opts *o, struct census *c, struct pc_err *e);

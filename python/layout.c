@@ -226,6 +226,7 @@ struct do_map {
 #define OF(g, p13, p14, p15, field, w) { { p13, p14, p15 }, g, w, offsetof(struct pyoffsets, field), #field }
 
 static const struct do_map do_fields[] = {
+	OF(G_RT, 32, 32, 32, rt_finalizing, 8),
 	OF(G_RT, 40, 40, 40, rt_interp_head, 8),
 	OF(G_IS, 56, 56, 56, is_id, 8),
 	OF(G_IS, 64, 64, 64, is_next, 8),

@@ -14,6 +14,7 @@ const struct pylayout_gen pylayout_py3_11_7 = { 3, 11, "3.11.7", {
 	.rt_interp_main = 48,
 	.rt_gc = -1,
 	.rt_initialized = 16,
+	.rt_finalizing = 24,
 	.is_size = 107752,
 	.is_next = 0,
 	.is_id = 48,

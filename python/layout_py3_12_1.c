@@ -14,6 +14,7 @@ const struct pylayout_gen pylayout_py3_12_1 = { 3, 12, "3.12.1", {
 	.rt_interp_main = 48,
 	.rt_gc = -1,
 	.rt_initialized = 16,
+	.rt_finalizing = 24,
 	.is_size = 383552,
 	.is_next = 0,
 	.is_id = 8,

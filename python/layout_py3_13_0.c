@@ -14,6 +14,7 @@ const struct pylayout_gen pylayout_py3_13_0 = { 3, 13, "3.13.0", {
 	.rt_interp_main = 640,
 	.rt_gc = -1,
 	.rt_initialized = 600,
+	.rt_finalizing = 608,
 	.is_size = 194968,
 	.is_next = 7264,
 	.is_id = 7272,

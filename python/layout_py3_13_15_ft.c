@@ -14,6 +14,7 @@ const struct pylayout_gen pylayout_py3_13_15_ft = { 3, 13, "3.13.15-ft", {
 	.rt_interp_main = 640,
 	.rt_gc = -1,
 	.rt_initialized = 600,
+	.rt_finalizing = 608,
 	.is_size = 215616,
 	.is_next = 7264,
 	.is_id = 7272,

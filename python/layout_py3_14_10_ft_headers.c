@@ -14,6 +14,7 @@ const struct pylayout_gen pylayout_py3_14_10_ft_headers = { 3, 14, "3.14.10-ft-h
 	.rt_interp_main = 816,
 	.rt_gc = -1,
 	.rt_initialized = 776,
+	.rt_finalizing = 784,
 	.is_size = 249976,
 	.is_next = 7272,
 	.is_id = 7280,

@@ -14,6 +14,7 @@ const struct pylayout_gen pylayout_py3_15_2_debian = { 3, 15, "3.15.2-debian", {
 	.rt_interp_main = 944,
 	.rt_gc = -1,
 	.rt_initialized = 904,
+	.rt_finalizing = 912,
 	.is_size = 226240,
 	.is_next = 7264,
 	.is_id = 7272,

@@ -14,6 +14,7 @@ const struct pylayout_gen pylayout_py3_8_18 = { 3, 8, "3.8.18", {
 	.rt_interp_main = 40,
 	.rt_gc = 344,
 	.rt_initialized = 12,
+	.rt_finalizing = 16,
 	.is_size = 2720,
 	.is_next = 0,
 	.is_id = 16,

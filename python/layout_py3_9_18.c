@@ -14,6 +14,7 @@ const struct pylayout_gen pylayout_py3_9_18 = { 3, 9, "3.9.18", {
 	.rt_interp_main = 40,
 	.rt_gc = -1,
 	.rt_initialized = 12,
+	.rt_finalizing = 16,
 	.is_size = 5656,
 	.is_next = 0,
 	.is_id = 24,

@@ -316,12 +316,29 @@ static void count_interpreters(struct pyproc *p)
 	     "their objects share the arenas and are counted, their threads are not listed");
 }
 
+/* Py_FinalizeEx sets _PyRuntime's finalizing thread state once the atexit handlers and the
+ * non-daemon threads are done, then tears the modules and their objects down: a census from then
+ * on counts a heap coming apart, not the program's memory. Read under the census's stop; a field
+ * the layout lacks or an unreadable word says nothing. (`initialized` is no such signal at the
+ * start: it is set before site is imported, so sitecustomize already runs with it; measured on
+ * 3.8, 3.11, 3.14.) */
+static void lifecycle_note(struct pyproc *p)
+{
+	int32_t off = p->L.off.rt_finalizing;
+	uint64_t finalizing = 0;
+
+	if (off >= 0 && mem_read_u64(&p->mem, p->runtime + (uint64_t)off, &finalizing, NULL) == 0 && finalizing)
+		note(p, "the interpreter is finalising (its exit has begun and its modules and objects are being "
+		     "torn down): what pycensus reads is the teardown, not the running program");
+}
+
 /* What a reader of the figures should know about the process itself. */
 static void process_notes(struct pyproc *p)
 {
 	struct proc_status st;
 	struct pc_err quiet = { 0 };
 
+	lifecycle_note(p);
 	count_interpreters(p);
 	if (p->elf.other[0])
 		note(p, "a second CPython is mapped, %s: skipped (pycensus reads the interpreter in %s)",

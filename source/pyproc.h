@@ -13,7 +13,7 @@
 #include "python/layout.h"
 #include "symbols/pyelf.h"
 
-#define PYPROC_MAX_NOTES 4
+#define PYPROC_MAX_NOTES 6
 
 struct pyproc {
 	pid_t pid;
@@ -38,7 +38,8 @@ struct pyproc {
 	uint64_t sub_gc_states[16];
 	unsigned nsub_gc_states;
 	/* What the reader should know about this process that the figures do not show: its main
-	 * thread exited, sub-interpreters or a second libpython skipped. One line each. */
+	 * thread exited, sub-interpreters or a second libpython skipped, the interpreter finalising.
+	 * One line each. */
 	char notes[PYPROC_MAX_NOTES][400];
 	unsigned nnotes;
 };

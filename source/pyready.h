@@ -3,8 +3,9 @@
  *
  * Ready means: the ELF object defining _PyRuntime is mapped (after the dynamic loader, through
  * env/shell/shebang execs) and _PyRuntime.initialized is 1, i.e. Py_IsInitialized(): CPython
- * sets it at the end of Py_InitializeFromConfig, once sys.modules, builtins and __main__ exist
- * (3.8-3.15), and clears it early in finalisation. The probe reads while the process runs; a
+ * sets it late in Py_InitializeFromConfig, once sys.modules, builtins and __main__ exist, just
+ * before site is imported (sitecustomize runs with it set; 3.8-3.15), and clears it early in
+ * finalisation. The probe reads while the process runs; a
  * census still validates everything under a stop (pyproc_open). */
 #ifndef PC_PYREADY_H
 #define PC_PYREADY_H

@@ -45,6 +45,7 @@ static void fill_meta(struct stats *st, const struct pyproc *p, const struct hea
 
 	snprintf(c->version, sizeof c->version, "%s", p->elf.version);
 	pyproc_describe(p, c->build, sizeof c->build);
+	snapshot_process_warnings(c, p);
 	snprintf(c->arena_source, sizeof c->arena_source, "%s", st->mi ? "mimalloc" : hc->source ? hc->source : "none");
 	c->narenas = hc->n;
 	c->bytes_read = p->mem.stats.remote_bytes;

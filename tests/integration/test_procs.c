@@ -9,7 +9,11 @@
  *  - pool_copies: the target holds byte copies of its pool pages at pool-aligned addresses
  *    (workloads/poolcopies.py): --arenas scan counts its 20000 objects, not the copies.
  *  - subinterpreters: two sub-interpreters (workloads/subinterp.py): the census names the count
- *    the target's own interpreter list gives; builds without the module are named as skipped. */
+ *    the target's own interpreter list gives; builds without the module are named as skipped.
+ *  - finalising: held in an atexit handler (workloads/lifecycle.py), the heap is intact: all 10000
+ *    Things counted and no word of finalisation; held in a __del__ that runs once Py_FinalizeEx
+ *    tears the modules down, snap (text, CSV, JSON), stats and stacks each say the interpreter is
+ *    finalising. */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
@@ -264,6 +268,64 @@ ParameterizedTest(struct python *py, procs, subinterpreters, .timeout = 120)
 	rc = run("stacks", NULL, p.pid, out, err, sizeof err);
 	cr_expect(rc == 0 && strstr(out, want), "%s: stacks (%d) says nothing of them:\n%.600s", py->label, rc, out);
 	fprintf(stderr, "procs: %s with %d interpreters: named\n", py->label, total);
+	h_kill(&p);
+	free(out);
+}
+
+ParameterizedTestParameters(procs, finalising)
+{
+	size_t n;
+	struct python *p = all_pythons(&n);
+	return cr_make_param_array(struct python, p, n);
+}
+
+#define FINALISING "the interpreter is finalising"
+
+/* The target held at MODE of lifecycle.py, sleeping there. */
+static void hold(struct proc *p, const struct python *py, const char *mode)
+{
+	char *argv[] = { (char *)py->path, (char *)workload("lifecycle.py"), (char *)mode, NULL }, line[64], want[32];
+
+	snprintf(want, sizeof want, "held %s", mode);
+	cr_assert(h_spawn(p, argv) && h_wait_line(p, want, line, sizeof line, 60) && h_wait_sleeping(p->pid, 30),
+		  "%s: target not held at %s", py->label, mode);
+}
+
+/* `pycensus CMD [OPT] PID` says FINALISING (a partial census, exit 15, is what a heap coming
+ * apart may give). */
+static void says_finalising(const struct python *py, pid_t pid, const char *cmd, const char *opt, char *out)
+{
+	char err[2048];
+	int rc = run(cmd, opt, pid, out, err, sizeof err);
+
+	cr_expect(rc == 0 || rc == 15, "%s: %s %s failed (%d): %s", py->label, cmd, opt ? opt : "", rc, err);
+	cr_expect(strstr(out, FINALISING) != NULL, "%s: %s %s does not say '%s':\n%.800s", py->label, cmd,
+		  opt ? opt : "", FINALISING, out);
+}
+
+ParameterizedTest(struct python *py, procs, finalising, .timeout = 120)
+{
+	char *out = malloc(OUTMAX), err[2048];
+	struct proc p;
+	long long things;
+	int rc;
+
+	hold(&p, py, "atexit");
+	things = census_count(p.pid, NULL, "__main__.Thing", py->label);
+	cr_expect_eq(things, 10000, "%s: in an atexit handler, %lld Things of 10000", py->label, things);
+	rc = run("snap", NULL, p.pid, out, err, sizeof err);
+	cr_expect(rc == 0 && !strstr(out, FINALISING), "%s: in an atexit handler (heap intact), snap (%d) says it "
+		  "is finalising:\n%.800s", py->label, rc, out);
+	h_kill(&p);
+	hold(&p, py, "teardown");
+	says_finalising(py, p.pid, "snap", NULL, out);
+	says_finalising(py, p.pid, "snap", "-fcsv", out);
+	says_finalising(py, p.pid, "snap", "-fjson", out);
+	says_finalising(py, p.pid, "stats", NULL, out);
+	says_finalising(py, p.pid, "stacks", NULL, out);
+	cr_expect(strstr(out, "__del__") != NULL, "%s: stacks shows no __del__:\n%.800s", py->label, out);
+	fprintf(stderr, "procs: %s at exit: %lld Things, heap intact; in teardown: said by snap, stats, stacks\n",
+		py->label, things);
 	h_kill(&p);
 	free(out);
 }
