@@ -10,11 +10,13 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "tests/integration/harness.h"
 
@@ -25,14 +27,21 @@
 /* time_s is written to the millisecond: a span read back may be short by this much */
 #define TIME_ROUNDING 0.001
 
-/* It ends by os._exit, unfinalised: under `run` its census at exit is read at its exit stop, on
- * machines that raise hardware breakpoints (the census at finalisation) or not (h_hwbreak_fires). */
+/* It holds until the file argv[1] exists (at most HOLD_S), then ends by os._exit, unfinalised:
+ * under `run` its census at exit is read at its exit stop, on machines that raise hardware
+ * breakpoints (the census at finalisation) or not (h_hwbreak_fires). The test creates the file
+ * once it has the samples it checks: how many come in a given time depends on the machine's load
+ * (a fixed 8 s sleep once gave only one periodic sample). */
+#define HOLD_S "300"
 static const char holder[] = "import os, sys, time\n"
 			     "live = [{'k': i} for i in range(300000)]\n"
 			     "print('up', len(live), flush=True)\n"
-			     "time.sleep(float(sys.argv[1]))\n"
+			     "end = time.monotonic() + " HOLD_S "\n"
+			     "while not os.path.exists(sys.argv[1]) and time.monotonic() < end:\n"
+			     "    time.sleep(0.05)\n"
 			     "os._exit(0)\n";
-#define HOLDER_ARGS(seconds) "-c", (char *)holder, (char *)(seconds)
+#define HOLDER_ARGS(stopfile) "-c", (char *)holder, (char *)(stopfile)
+#define NO_STOPFILE "/nonexistent/pycensus-holder-runs-until-killed"
 
 struct pace_row {
 	double t, pause, interval, share; /* share NAN: "none" (the first sample) */
@@ -87,9 +96,9 @@ static double share_to(const struct series_read *s, size_t last, double *pauses)
 	return *pauses / (s->v[last].t - s->v[0].t);
 }
 
-static void start_holder(struct proc *p, const struct python *py, const char *seconds, char *pidtxt)
+static void start_holder(struct proc *p, const struct python *py, const char *stopfile, char *pidtxt)
 {
-	char *argv[] = { (char *)py->path, HOLDER_ARGS(seconds), NULL };
+	char *argv[] = { (char *)py->path, HOLDER_ARGS(stopfile), NULL };
 	char line[128];
 
 	cr_assert(h_spawn(p, argv) && h_wait_line(p, "up 300000", line, sizeof line, 120), "%s: the holder did not start",
@@ -157,7 +166,7 @@ static void snap_budget(const struct python *py, char *out, char *err)
 	double pauses, share, longest = 0;
 	struct proc p;
 
-	start_holder(&p, py, "120", pidtxt);
+	start_holder(&p, py, NO_STOPFILE, pidtxt);
 	cr_assert_eq(h_pycensus(out, OUTMAX, err, 4096, paced), 0, "%s: snap -i: %s", py->label, err);
 	read_series(out, &s);
 	cr_assert_eq(s.n, 3, "%s: %zu samples in\n%.2000s", py->label, s.n, out);
@@ -187,20 +196,54 @@ static void snap_budget(const struct python *py, char *out, char *err)
 	h_kill(&p);
 }
 
-/* run -i 0.05 --max-overhead 5 on a program that builds its heap then sleeps 8 s (long enough,
- * on a loaded make check too, where 3 s once gave only 2 samples, for a sample after the
- * growth, which the pace defers by the pause it predicts): the exit census ends the series. Every whole period (the first sample to each later periodic one) is within the
- * budget; at exit the share may exceed it only by the last periodic pause (a program can end right
- * after a sample whose pause outgrew the ones before: pace.h), and the report states that share. */
+static bool read_whole(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return true;
+}
+
+/* run -i 0.05 --max-overhead 5 -o FILE on the holder; once the series holds a third sample (its
+ * pace comment written) the holder is told to end: the exit census ends the series. Every whole
+ * period (the first sample to each later periodic one) is within the budget; at exit the share
+ * may exceed it only by the last periodic pause (a program can end right after a sample whose
+ * pause outgrew the ones before: pace.h), and the report states that share. */
 static void run_budget(const struct python *py, char *out, char *err)
 {
-	const char *args[] = { "run", "-q", "-i", "0.05", "--max-overhead", "5", "-f", "csv", "--", py->path,
-			       HOLDER_ARGS("8"), NULL };
+	char csv[] = "/tmp/pycensus-overhead-XXXXXX", stop[64];
+	const char *bin = getenv("PYCENSUS");
+	int fd = mkstemp(csv), status = 0;
+	struct proc p;
 	static struct series_read s;
 	double pauses, share;
 	size_t periodic;
 
-	cr_assert_eq(h_pycensus(out, OUTMAX, err, 4096, args), 0, "%s: run: %s", py->label, err);
+	cr_assert(fd >= 0);
+	close(fd);
+	snprintf(stop, sizeof stop, "%s.stop", csv);
+	char *argv[] = { (char *)(bin ? bin : "./pycensus"), "run", "-q", "-i", "0.05", "--max-overhead", "5", "-f",
+			 "csv", "-o", csv, "--", (char *)py->path, HOLDER_ARGS(stop), NULL };
+	cr_assert(h_spawn(&p, argv), "%s: cannot start pycensus run", py->label);
+	/* a deadline only (the holder's own ends it after HOLD_S): the samples' count is what is waited for */
+	for (int i = 0; i < 3000 && h_state(p.pid) != 'Z' && !(read_whole(csv, out, OUTMAX) && strstr(out, "# sample 2 pace")); i++)
+		usleep(100000);
+	fd = open(stop, O_CREAT | O_WRONLY, 0600);
+	cr_assert(fd >= 0, "cannot create %s", stop);
+	close(fd);
+	cr_assert_eq(waitpid(p.pid, &status, 0), p.pid);
+	p.pid = 0;
+	read_whole(p.errpath, err, 4096);
+	h_kill(&p);
+	unlink(stop);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: run: status 0x%x: %s", py->label, status, err);
+	cr_assert(read_whole(csv, out, OUTMAX), "%s: no series in %s", py->label, csv);
+	unlink(csv);
 	read_series(out, &s);
 	cr_assert(s.n >= 3, "%s: %zu samples in\n%.2000s", py->label, s.n, out);
 	periodic = s.n - 1; /* the last is the census at exit: no interval after it */
@@ -284,7 +327,7 @@ Test(overhead, top_status_line, .timeout = 300)
 	struct proc p;
 
 	cr_assert(n > 0 && out);
-	start_holder(&p, &py[n - 1], "120", pidtxt);
+	start_holder(&p, &py[n - 1], NO_STOPFILE, pidtxt);
 	cr_assert_eq(h_pycensus(out, OUTMAX, err, sizeof err, args), 0, "%s", err);
 	for (const char *s = out; (s = strstr(s, "; last pause ")); s++) {
 		const char *next = strchr(s, '\n');
