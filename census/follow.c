@@ -416,6 +416,11 @@ void walk_follow(struct walk *w)
 	if (w->frames_bad)
 		census_warn(w->c, "%llu thread states or frames could not be read; objects only their locals hold may be missing",
 			    (unsigned long long)w->frames_bad);
+	if (w->fo.broken_deques)
+		census_warn(w->c, "%llu deques changed as their blocks were read (--pause census reads them stopped); items after the break may be missing",
+			    (unsigned long long)w->fo.broken_deques);
+	if (w->types.deque_unreadable)
+		census_warn(w->c, "collections.deque: this build's layout (from its headers only) does not describe its blocks: deques are sized without them, and objects only a deque holds may be missing");
 	if (w->fo.bad_keys)
 		census_warn(w->c, "%llu dict keys tables failed validation; their entries were not followed",
 			    (unsigned long long)w->fo.bad_keys);

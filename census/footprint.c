@@ -2,8 +2,8 @@
  * (rounded to the size class) or, outside pymalloc, its malloc request; plus the buffers it owns:
  * a list's item array, a dict's keys unless shared and its split values, 3.11/3.12 values arrays,
  * a set's external table, a str's UTF-8 and wchar_t copies, a bytearray's buffer, a class's
- * cached keys, an array.array's items, a numpy array's dimensions and, when it owns them, its
- * data (numpy's allocations, which numpy reports to tracemalloc too). Static objects of the
+ * cached keys, an array.array's items, a deque's blocks, a buffered file's buffer, a numpy
+ * array's dimensions and, when it owns them, its data (numpy's allocations, which numpy reports to tracemalloc too). Static objects of the
  * interpreter hold nothing. What the census attributes inside
  * the arenas is totalled, so the report can show the allocated blocks nobody claimed. */
 #include "common/compat.h"
@@ -14,6 +14,7 @@
 #include "objects/numpy.h"
 #include "objects/pyobj.h"
 #include "objects/sizes.h"
+#include "objects/stdlibc.h"
 #include "python/rules.h"
 
 static uint64_t rd64(const uint8_t *b, int64_t off)
@@ -190,6 +191,12 @@ static uint64_t owned(struct walk *w, const struct pytype *ty, uint64_t addr, co
 		return ndarray_owned(w, ty, ob, have);
 	case RULE_ARRAY:
 		return array_owned(w, ob, have);
+	case RULE_DEQUE: /* its blocks (528 bytes: malloc'd), as many as deque_sizeof counts */
+		return charge(w, rd64(ob, o->deque_leftblock),
+			      stdlibc_deque_sizeof(&w->p->L, ty->basicsize, ob, have) - (uint64_t)ty->basicsize);
+	case RULE_BUFFERED:
+		return charge(w, rd64(ob, o->buffered_buffer),
+			      stdlibc_buffered_sizeof(&w->p->L, ty->basicsize, ob, have) - (uint64_t)ty->basicsize);
 	case RULE_TYPE:
 		if (!(rd64(ob, o->tp_flags) & PC_TPFLAGS_HEAPTYPE) || have < (size_t)o->heaptype_size ||
 		    !keys_of(w, rd64(ob, o->ht_cached_keys), &k))

@@ -104,7 +104,7 @@ static bool opaque(const struct pytype *ty)
 	bool known_rule = ty->rule == RULE_TUPLE || ty->rule == RULE_LIST || ty->rule == RULE_DICT ||
 			  ty->rule == RULE_SET || ty->rule == RULE_TYPE || ty->rule == RULE_CODE ||
 			  ty->rule == RULE_MODULE || ty->rule == RULE_NDARRAY || ty->rule == RULE_GEN ||
-			  ty->rule == RULE_FRAME;
+			  ty->rule == RULE_FRAME || ty->rule == RULE_DEQUE;
 	bool python_class = ty->heap && (ty->dictoffset != 0 || (ty->flags & PC_TPFLAGS_MANAGED_DICT));
 
 	return (ty->flags & PC_TPFLAGS_HAVE_GC) && !known_rule && ty->shape == SHAPE_PLAIN && !python_class;

@@ -4,12 +4,13 @@
  * managed buffer's exporter (managed buffers are GC-tracked: found on the GC lists), the locals of
  * generators and frame objects (census/framerefs.c), a numpy array's base and descriptor,
  * code objects (every field, listed in
- * tp_members or not), and every type's PyObject * members (tp_members: slotted instances,
- * property, ...). */
+ * tp_members or not), a collections.deque's items (in its blocks), and every type's PyObject *
+ * members (tp_members: slotted instances, property, ...). */
 #include "common/compat.h"
 #include "census/walk.h"
 #include "census/framerefs.h"
 #include "objects/numpy.h"
+#include "objects/stdlibc.h"
 #include "python/rules.h"
 
 #include <string.h>
@@ -104,6 +105,30 @@ static void code_refs(struct walk *w, const uint8_t *ob, size_t have)
 		field(w, ob, have, fields[i]);
 }
 
+/* A deque's items, block after block from its leftblock: a queue's backlog of big str or bytes
+ * (outside pymalloc, untracked) is found only from here. At most the blocks its length needs are
+ * read, each through the reader's chunks (one read per 16 KiB of blocks malloc placed together);
+ * a chain that breaks off (a deque that changed as it was read) is counted. */
+static void deque_refs(struct walk *w, const uint8_t *ob, size_t have)
+{
+	const struct pylayout *L = &w->p->L;
+	uint8_t block[STDLIBC_BLOCK_MAX];
+	struct deque_cursor c;
+
+	if (!stdlibc_deque_first(L, ob, have, &c))
+		return;
+	while (c.left) {
+		const uint8_t *items;
+		uint64_t n;
+		if (!c.block || mem_read(&w->p->mem, c.block, block, (size_t)L->off.deque_block_size, NULL) < 0) {
+			w->fo.broken_deques++;
+			return;
+		}
+		items = stdlibc_deque_items(L, block, &c, &n);
+		follow_local_ptrs(w, items, n);
+	}
+}
+
 static void rule_refs(struct walk *w, const struct pytype *ty, uint64_t addr, const uint8_t *ob, size_t have)
 {
 	const struct pyoffsets *o = &w->p->L.off;
@@ -137,6 +162,9 @@ static void rule_refs(struct walk *w, const struct pytype *ty, uint64_t addr, co
 		follow_ptr(w, held[1]);
 		break;
 	}
+	case RULE_DEQUE:
+		deque_refs(w, ob, have);
+		break;
 	case RULE_MODULE:
 		field(w, ob, have, o->md_dict);
 		field(w, ob, have, o->md_name);

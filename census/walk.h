@@ -56,6 +56,7 @@ struct follow {
 	uint64_t set_dummy;       /* the set dummy key, not an object to count */
 	uint64_t image_lo, image_hi; /* the interpreter's ELF image, .bss included */
 	uint64_t not_objects, bad_keys;
+	uint64_t broken_deques;    /* deques whose chain of blocks broke off as read */
 };
 
 struct miheap_set; /* pymalloc/miheap.h */

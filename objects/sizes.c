@@ -6,6 +6,7 @@
 #include "objects/arraymod.h"
 #include "objects/numpy.h"
 #include "objects/pyobj.h"
+#include "objects/stdlibc.h"
 #include "python/rules.h"
 
 static uint64_t rd64(const uint8_t *b, int32_t off)
@@ -261,7 +262,8 @@ static uint64_t sizeof_by_rule(struct pyproc *p, const struct pytype *ty, uint64
 	case RULE_LIST:
 		return size_list(ty->basicsize, rd64(obj, o->list_allocated));
 	case RULE_DICT:
-		return dict_sizeof(p, ty, obj);
+		return dict_sizeof(p, ty, obj) +
+		       (ty->odict ? stdlibc_odict_extra(&p->L, obj, have, rd64(obj, o->dict_used)) : 0);
 	case RULE_SET:
 		return size_set(ty->basicsize, rd64(obj, o->set_table) != addr + (uint64_t)o->set_smalltable,
 				rd64(obj, o->set_mask));
@@ -276,6 +278,10 @@ static uint64_t sizeof_by_rule(struct pyproc *p, const struct pytype *ty, uint64
 		return ndarray_sizeof(p, ty, obj, have);
 	case RULE_ARRAY:
 		return array_sizeof(p, ty, obj, have);
+	case RULE_DEQUE:
+		return stdlibc_deque_sizeof(&p->L, ty->basicsize, obj, have);
+	case RULE_BUFFERED:
+		return stdlibc_buffered_sizeof(&p->L, ty->basicsize, obj, have);
 	default: /* RULE_MODULE too: getsizeof(module) is its basicsize on 3.8-3.13 (measured) */
 		return size_var(ty->basicsize, ty->itemsize, ty->itemsize ? (int64_t)rd64(obj, o->ob_size) : 0);
 	}
@@ -322,6 +328,8 @@ size_t sizes_rule_fields(const struct pylayout *L, enum size_rule r, bool var_si
 	const int32_t mo[] = { o->md_dict, o->md_name };
 	const int32_t fr[] = { o->fo_frame, o->fo_valuestack, o->fo_code, var_sized ? o->ob_size : -1 };
 	const int32_t ge[] = { o->gen_iframe >= 0 && o->if_code >= 0 ? o->gen_iframe + o->if_code : -1 };
+	const int32_t dq[] = { o->ob_size, o->deque_leftblock, o->deque_leftindex };
+	const int32_t bu[] = { o->buffered_buffer, o->buffered_buffer_size };
 	size_t v = fields_end(var, 1);
 
 	switch (r) {
@@ -338,6 +346,8 @@ size_t sizes_rule_fields(const struct pylayout *L, enum size_rule r, bool var_si
 	case RULE_FRAME: return fields_end(fr, PC_ARRAY_LEN(fr));
 	case RULE_NDARRAY: return NUMPY_ARRAY_FIELDS;
 	case RULE_ARRAY: return ARRAYMOD_FIELDS;
+	case RULE_DEQUE: return fields_end(dq, PC_ARRAY_LEN(dq));
+	case RULE_BUFFERED: return fields_end(bu, PC_ARRAY_LEN(bu));
 	case RULE_TUPLE:
 	case RULE_BYTES: return (size_t)o->ob_size + 8;
 	default: return v;

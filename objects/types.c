@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/xalloc.h"
-#include "objects/arraymod.h"
 #include "objects/kindname.h"
 #include "objects/pyobj.h"
 #include "objects/pyvalue.h"
 #include "objects/sizes.h"
+#include "objects/stdlibc.h"
 #include "python/rules.h"
 
 #define INVALID UINT64_MAX
@@ -73,6 +73,7 @@ void typetab_init(struct typetab *t, struct pyproc *p)
 	t->str_type = t->builtin[RULE_STR];
 	t->bool_type = pyelf_symbol(&p->elf, "PyBool_Type");
 	t->frozenset_type = pyelf_symbol(&p->elf, "PyFrozenSet_Type");
+	t->odict_type = pyelf_symbol(&p->elf, "PyODict_Type");
 	t->function_type = pyelf_symbol(&p->elf, "PyFunction_Type");
 	t->cell_type = pyelf_symbol(&p->elf, "PyCell_Type");
 	t->method_type = pyelf_symbol(&p->elf, "PyMethod_Type");
@@ -124,34 +125,45 @@ static uint64_t rd64(const uint8_t *b, int32_t off)
 	return v;
 }
 
-/* The first ancestor (self included) whose __sizeof__ pycensus reproduces. frozenset shares
- * set's rule; bool is an int; numpy.ndarray and array.array are known by name (objects/numpy.h,
- * objects/arraymod.h). */
-static enum size_rule find_rule(struct typetab *t, struct pyproc *p, uint64_t addr, uint64_t base, bool heap)
+static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct pytype *ty, int depth);
+static struct pytype *lookup(struct typetab *t, struct pyproc *p, uint64_t addr, int depth);
+
+/* The __sizeof__ a type's objects have, and whether they are OrderedDicts: its own where
+ * pycensus knows it (a builtin by address, frozenset as set's, bool as int's; numpy.ndarray by its
+ * module's types; array.array, collections.deque and the _io buffered types by name, `by_name`),
+ * else its base's. The base is read as a type (once: the table keeps it), so a subclass is known
+ * whatever the order the census meets types in; object, the root, is none of them and is not
+ * read (60,000 classes made with type() derive from it alone). */
+static void find_rule(struct typetab *t, struct pyproc *p, struct pytype *ty, enum size_rule by_name)
 {
-	/* object, the root, is none of them and its tp_base is NULL: neither asked nor read (two
-	 * numpy checks and a read per class, 60,000 classes) */
-	for (int depth = 0; addr && addr != p->object_type && depth < MAX_BASE_DEPTH; depth++) {
-		/* the builtins and numpy.ndarray are static types: a class is none of them (numpy's
-		 * check looked its mapping up, class after class) */
-		bool statics = !(depth == 0 && heap);
-		if (statics && addr == t->frozenset_type)
-			return RULE_SET;
-		if (statics && t->builtin[RULE_GEN] && (addr == t->gen_types[1] || addr == t->gen_types[2]))
-			return RULE_GEN;
-		for (int r = 1; statics && r < RULE_COUNT; r++)
-			if (t->builtin[r] && addr == t->builtin[r])
-				return (enum size_rule)r;
-		if (addr == t->array_type) /* a heap type from 3.12 */
-			return RULE_ARRAY;
-		if (statics && numpy_is_ndarray(p, t->numpy, addr))
-			return RULE_NDARRAY;
-		if (depth == 0) /* the type's own tp_base is read already: one read per class less */
-			addr = base;
-		else if (mem_read_u64(&p->mem, addr + (uint64_t)p->L.off.tp_base, &addr, NULL) < 0)
-			break;
+	const struct pytype *b;
+
+	ty->rule = by_name;
+	ty->odict = ty->addr == t->odict_type;
+	if (by_name != RULE_DEFAULT)
+		return;
+	if (!ty->heap) {
+		if (ty->addr == t->frozenset_type)
+			ty->rule = RULE_SET;
+		else if (t->builtin[RULE_GEN] && (ty->addr == t->gen_types[1] || ty->addr == t->gen_types[2]))
+			ty->rule = RULE_GEN;
+		for (int r = 1; ty->rule == RULE_DEFAULT && r < RULE_COUNT; r++)
+			if (t->builtin[r] && ty->addr == t->builtin[r])
+				ty->rule = (enum size_rule)r;
+		if (ty->rule == RULE_DEFAULT && numpy_is_ndarray(p, t->numpy, ty->addr))
+			ty->rule = RULE_NDARRAY;
+		if (ty->rule != RULE_DEFAULT)
+			return;
 	}
-	return RULE_DEFAULT;
+	if (!ty->base || ty->base == p->object_type || t->base_depth >= MAX_BASE_DEPTH)
+		return;
+	t->base_depth++;
+	b = lookup(t, p, ty->base, 0);
+	t->base_depth--;
+	if (b) {
+		ty->rule = b->rule;
+		ty->odict = ty->odict || b->odict;
+	}
 }
 
 /* The length of the UTF-8 sequence at s (a valid one: no overlong form, no surrogate, at most
@@ -198,8 +210,6 @@ static bool plausible_name(const char *s)
 }
 
 /* Reads and checks the PyTypeObject at addr; fills ty on success. */
-static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct pytype *ty, int depth);
-static struct pytype *lookup(struct typetab *t, struct pyproc *p, uint64_t addr, int depth);
 
 static bool valid_metatype(struct typetab *t, struct pyproc *p, uint64_t meta, int depth)
 {
@@ -384,9 +394,8 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 		ty->cached_keys = rd64(b, o->ht_cached_keys);
 	}
 	ty->pre = layout_preheader(&p->L, ty->flags);
-	if (!t->array_type && arraymod_is_array(name, ty->basicsize, ty->itemsize))
-		t->array_type = addr;
-	ty->rule = find_rule(t, p, addr, ty->base, ty->heap);
+	t->deque_unreadable = t->deque_unreadable || stdlibc_deque_unreadable(&p->L, name);
+	find_rule(t, p, ty, stdlibc_rule_by_name(&p->L, name, ty->basicsize, ty->itemsize));
 	ty->numpy = ty->rule == RULE_NDARRAY ? t->numpy : NULL;
 	/* a layout smaller than the fixed fields of the builtin it derives from is garbage */
 	ty->fields_end = (uint32_t)sizes_rule_fields(&p->L, ty->rule, ty->itemsize != 0);

@@ -20,6 +20,8 @@ enum size_rule {
 	RULE_FRAME, /* frame object: its code sizes it (3.11+: the code of the frame it points to) */
 	RULE_NDARRAY, /* numpy.ndarray and its subclasses: their data buffer (objects/numpy.h) */
 	RULE_ARRAY,   /* array.array: its item buffer (objects/arraymod.h) */
+	RULE_DEQUE,   /* collections.deque: its blocks (objects/stdlibc.h) */
+	RULE_BUFFERED, /* _io.BufferedReader, BufferedWriter, BufferedRandom: their buffer */
 	RULE_COUNT
 };
 
@@ -40,6 +42,7 @@ struct pytype {
 	bool heap;             /* Py_TPFLAGS_HEAPTYPE */
 	bool gc_sized;         /* sys.getsizeof adds the GC header for its instances */
 	bool exact_dict;       /* this is `dict` itself (ownership applies) */
+	bool odict;            /* OrderedDict or a subclass: its nodes in its size (objects/stdlibc.h) */
 	/* How its instances are allocated where that is not tp_basicsize + ob_size * tp_itemsize:
 	 * a struct sequence (os.stat_result) holds n_fields items but shows fewer in ob_size
 	 * (Objects/structseq.c), a naive datetime.time or datetime.datetime is allocated without
@@ -75,7 +78,9 @@ struct typetab {
 	uint64_t dict_type, str_type, bool_type, frozenset_type;
 	uint64_t function_type, cell_type, method_type;
 	uint64_t gen_types[3], frame_type; /* generator, coroutine, async generator; frame */
-	uint64_t array_type;   /* array.array, once met (a heap type from 3.12: no symbol) */
+	uint64_t odict_type;   /* PyODict_Type */
+	unsigned base_depth;   /* bases being read to find a type's rule (find_rule) */
+	bool deque_unreadable; /* a collections.deque was met that the layout does not describe */
 	struct numpy_types *numpy; /* numpy's types and descriptors, once met */
 	uint64_t lookups, rejected;
 	/* kind names and modules (objects/kindname.c): one pool, modules kept once per run of

@@ -314,6 +314,55 @@ static inline struct py_str_form py_str_form(const struct pylayout *L, uint32_t 
 	return f;
 }
 
+/* collections.deque (python/layout_fields.def): whether this layout describes its blocks (the
+ * DWARF-made tables do; those from the headers alone do not), and how many references a block
+ * holds (BLOCKLEN, 64 in 3.8-3.15). */
+static inline uint64_t py_deque_blocklen(const struct pylayout *L)
+{
+	const struct pyoffsets *o = &L->off;
+
+	if (o->deque_size < 0 || o->deque_leftblock < 0 || o->deque_leftindex < 0 || o->deque_block_data < 0 ||
+	    o->deque_block_right <= o->deque_block_data || o->deque_block_size < o->deque_block_right + 8)
+		return 0;
+	return (uint64_t)(o->deque_block_right - o->deque_block_data) / 8;
+}
+
+/* deque.__sizeof__ (deque_sizeof, 3.8-3.15): tp_basicsize and a block for every BLOCKLEN slots from
+ * leftindex to the last of its n items. basicsize alone where the layout lacks the blocks or the
+ * fields are garbage (0 when their span is no deque's: the caller sizes by basicsize). */
+static inline uint64_t py_deque_sizeof(const struct pylayout *L, int64_t basicsize, int64_t leftindex, int64_t n)
+{
+	uint64_t len = py_deque_blocklen(L);
+
+	if (!len || leftindex < 0 || (uint64_t)leftindex >= len || n < 0 || n > (INT64_C(1) << 40))
+		return (uint64_t)basicsize;
+	return (uint64_t)basicsize + ((uint64_t)leftindex + (uint64_t)n + len - 1) / len * (uint64_t)L->off.deque_block_size;
+}
+
+/* What OrderedDict.__sizeof__ (odict_sizeof, 3.8-3.15) adds to its dict's: the fast-nodes array
+ * (a pointer per slot) and, unless empty (od_first NULL), a node per item; 0 where the layout
+ * lacks the fields. */
+static inline uint64_t py_odict_sizeof_extra(const struct pylayout *L, uint64_t fast_nodes_size, uint64_t first,
+					     uint64_t used)
+{
+	const struct pyoffsets *o = &L->off;
+
+	if (o->odict_first < 0 || o->odict_fast_nodes_size < 0 || o->odict_node_size <= 0 ||
+	    fast_nodes_size > (UINT64_C(1) << 40) || used > (UINT64_C(1) << 40))
+		return 0;
+	return 8 * fast_nodes_size + (first ? used * (uint64_t)o->odict_node_size : 0);
+}
+
+/* What the _io buffered objects' __sizeof__ (buffered_sizeof, 3.8-3.15) adds: buffer_size while
+ * the buffer is allocated; 0 where the layout lacks the fields. */
+static inline uint64_t py_buffered_sizeof_extra(const struct pylayout *L, uint64_t buffer, int64_t buffer_size)
+{
+	if (L->off.buffered_buffer < 0 || L->off.buffered_buffer_size < 0 || !buffer || buffer_size < 0 ||
+	    buffer_size > (INT64_C(1) << 40))
+		return 0;
+	return (uint64_t)buffer_size;
+}
+
 /* A native symbol of CPython's frame evaluation function (_PyEval_EvalFrameDefault, 3.8-3.15):
  * one C call of it runs Python frames. GCC's split parts count too (".cold", ".part.0"). */
 bool py_is_eval_function(const char *symbol);

@@ -1,6 +1,7 @@
 """Integration workload for pycensus: objects whose data lies in a buffer outside the object --
-numpy arrays (where numpy imports), bytearray, array.array, memoryview, mmap -- and what the target
-says about them itself.
+numpy arrays (where numpy imports), bytearray, array.array, memoryview, mmap, collections.deque
+(its blocks, and the objects only they hold), OrderedDict (its nodes), the _io buffered files --
+and what the target says about them itself.
 
   buffers.py kinds   exact sizes: the test compares what pycensus sees appear with the workload's
                      own sys.getsizeof over the closure (truthlib)
@@ -15,9 +16,11 @@ says about them itself.
 Runs on CPython 3.8-3.15, with or without numpy.
 """
 import array
+import collections
 import gc
 import mmap
 import os
+import queue
 import signal
 import sys
 
@@ -90,6 +93,44 @@ def build_buffers():
         keep.append(memoryview(np.zeros((8, 8))))
 
 
+class History(collections.deque):
+    """A deque subclass: sized and followed as its base is."""
+
+
+def payloads(n, tag):
+    """Messages: bytes above 512 bytes (malloc'd outside the arenas) and untracked by the GC, so
+    nothing but what holds them leads to them."""
+    return (b"%s%06d" % (tag, i) + bytes(600 + i % 900) for i in range(n))
+
+
+def build_containers():
+    keep.append(History(payloads(300, b"h"), maxlen=200))   # bounded: the oldest fell off
+    for n in (0, 1, 63, 64, 65, 1000):                       # within one block, at its bounds, many
+        keep.append(collections.deque(payloads(n, b"d")))
+    turned = collections.deque(payloads(500, b"t"))
+    turned.rotate(77)
+    for _ in range(130):                                    # leftindex moved, blocks freed at the left
+        turned.popleft()
+    turned.extendleft(payloads(40, b"l"))
+    keep.append(turned)
+    backlog = queue.Queue()                                 # a producer ahead of its consumer
+    for p in payloads(2000, b"q"):
+        backlog.put(p)
+    keep.append(backlog)
+    for i in range(200):
+        od = collections.OrderedDict((k, k) for k in range(i % 40))
+        if i % 3 == 0 and od:
+            od.move_to_end(0)
+        keep.append(od)
+    keep.append(collections.OrderedDict())
+    for i in range(10):                                     # buffers of their own size
+        keep.append(open(os.devnull, "rb", buffering=4096 * (i + 1)))
+        keep.append(open(os.devnull, "wb", buffering=1000 + i))
+    closed = open(os.devnull, "rb")
+    closed.close()                                          # its buffer freed
+    keep.append(closed)
+
+
 def kinds():
     signal.pthread_sigmask(signal.SIG_BLOCK, _USR1)
     settle_interned()
@@ -101,6 +142,7 @@ def kinds():
     if np is not None:
         build_numpy()
     build_buffers()
+    build_containers()
     gc.collect()
     say("ready built")
     signal.sigwait(_USR1)
