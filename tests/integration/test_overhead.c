@@ -353,13 +353,17 @@ Test(overhead, top_status_line, .timeout = 300)
  * the program's pace counts them in the sample whose round censused them, so each of its samples'
  * pause is at least the sum of the children's censused with it, and the periodic share of the
  * tree's pauses stays within the budget. Every figure compared is one pycensus reports. */
-static const char forker[] = "import os, time\n"
+/* Two forked children hold a heap until the file argv[1] exists (at most HOLD_S), as the run
+ * holder does: the test ends them once the series have the samples it checks. */
+static const char forker[] = "import os, sys, time\n"
 			     "pids = []\n"
 			     "for i in range(2):\n"
 			     "    pid = os.fork()\n"
 			     "    if pid == 0:\n"
 			     "        live = [{'k': j} for j in range(50000)]\n"
-			     "        time.sleep(8)\n"
+			     "        end = time.monotonic() + " HOLD_S "\n"
+			     "        while not os.path.exists(sys.argv[1]) and time.monotonic() < end:\n"
+			     "            time.sleep(0.05)\n"
 			     "        os._exit(0)\n"
 			     "    pids.append(pid)\n"
 			     "for p in pids:\n"
@@ -419,14 +423,39 @@ static size_t add_child(const struct series_read *s, const char *path, double *s
 	return added;
 }
 
-Test(overhead, tree, .timeout = 300)
+/* Whether the run in dir has its third program sample and a sample stating a pause from each of
+ * two children. */
+static bool tree_sampled(const char *dir, const char *csv, char *buf)
+{
+	char path[512];
+	struct dirent *de;
+	size_t children = 0;
+	DIR *d;
+
+	if (!read_whole(csv, buf, OUTMAX) || !strstr(buf, "# sample 2 pace") || !(d = opendir(dir)))
+		return false;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "series.", 7) || !strcmp(de->d_name, "series.csv"))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		children += read_whole(path, buf, OUTMAX) && strstr(buf, " pause_s,");
+	}
+	closedir(d);
+	return children >= 2;
+}
+
+Test(overhead, tree, .timeout = 400)
 {
 	struct python py[H_MAX_PYTHONS];
 	size_t n = h_find_pythons(py, H_MAX_PYTHONS), children = 0, samples = 0, periodic;
-	char dir[] = "/tmp/pycensus-overhead-tree-XXXXXX", csv[128], err[4096], path[512], *out = malloc(OUTMAX);
-	const char *args[] = { "run", "--subprocesses", "-q", "-i", "0.05", "--max-overhead", "5", "-f", "csv", "-o", csv,
-			       "--", n ? py[n - 1].path : "python3", "-c", forker, NULL };
+	char dir[] = "/tmp/pycensus-overhead-tree-XXXXXX", csv[128], stop[160], err[4096], path[512], *out = malloc(OUTMAX);
+	const char *bin = getenv("PYCENSUS");
+	char *args[] = { (char *)(bin ? bin : "./pycensus"), "run", "--subprocesses", "-q", "-i", "0.05", "--max-overhead",
+			 "5", "-f", "csv", "-o", csv, "--", n ? (char *)py[n - 1].path : "python3", "-c", (char *)forker,
+			 stop, NULL };
 	static struct series_read s;
+	struct proc p;
+	int status = 0, fd;
 	double sums[MAXS] = { 0 }, pauses, share;
 	struct dirent *de;
 	DIR *d;
@@ -435,7 +464,20 @@ Test(overhead, tree, .timeout = 300)
 
 	cr_assert(n > 0 && out && mkdtemp(dir));
 	snprintf(csv, sizeof csv, "%s/series.csv", dir);
-	cr_assert_eq(h_pycensus(NULL, 0, err, sizeof err, args), 0, "%s: run --subprocesses: %s", py[n - 1].label, err);
+	snprintf(stop, sizeof stop, "%s.stop", dir);
+	cr_assert(h_spawn(&p, args), "cannot start pycensus run --subprocesses");
+	/* a deadline only: the children's own (HOLD_S) ends the wait too */
+	for (int i = 0; i < 3000 && h_state(p.pid) != 'Z' && !tree_sampled(dir, csv, out); i++)
+		usleep(100000);
+	cr_assert((fd = open(stop, O_CREAT | O_WRONLY, 0600)) >= 0, "cannot create %s", stop);
+	close(fd);
+	cr_assert_eq(waitpid(p.pid, &status, 0), p.pid);
+	p.pid = 0;
+	read_whole(p.errpath, err, sizeof err);
+	h_kill(&p);
+	unlink(stop);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: run --subprocesses: status 0x%x: %s",
+		  py[n - 1].label, status, err);
 	cr_assert((f = fopen(csv, "r")));
 	len = fread(out, 1, OUTMAX - 1, f);
 	out[len] = '\0';
