@@ -886,6 +886,19 @@ bool h_read_truth_step(struct proc *p, struct table *t, struct table *owned, cha
 	return false;
 }
 
+bool h_file_text(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return n > 0;
+}
+
 char *h_command_output(const char *cmd, size_t max, int *status)
 {
 	char *out = malloc(max);

@@ -84,6 +84,10 @@ void h_kill(struct proc *p);
 bool h_hwbreak_fires(void);
 void h_skip_finalisation(const char *label);
 
+/* The text of a file (at most len - 1 bytes, terminated): false when it cannot be opened or is
+ * empty. */
+bool h_file_text(const char *path, char *buf, size_t len);
+
 /* Runs a shell command: its stdout (at most max - 1 bytes, malloc'd, terminated), its wait status
  * into *status. */
 char *h_command_output(const char *cmd, size_t max, int *status);

@@ -196,19 +196,6 @@ static void snap_budget(const struct python *py, char *out, char *err)
 	h_kill(&p);
 }
 
-static bool read_whole(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		return false;
-	n = fread(buf, 1, len - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return true;
-}
-
 /* run -i 0.05 --max-overhead 5 -o FILE on the holder; once the series holds a third sample (its
  * pace comment written) the holder is told to end: the exit census ends the series. Every whole
  * period (the first sample to each later periodic one) is within the budget; at exit the share
@@ -231,18 +218,18 @@ static void run_budget(const struct python *py, char *out, char *err)
 			 "csv", "-o", csv, "--", (char *)py->path, HOLDER_ARGS(stop), NULL };
 	cr_assert(h_spawn(&p, argv), "%s: cannot start pycensus run", py->label);
 	/* a deadline only (the holder's own ends it after HOLD_S): the samples' count is what is waited for */
-	for (int i = 0; i < 3000 && h_state(p.pid) != 'Z' && !(read_whole(csv, out, OUTMAX) && strstr(out, "# sample 2 pace")); i++)
+	for (int i = 0; i < 3000 && h_state(p.pid) != 'Z' && !(h_file_text(csv, out, OUTMAX) && strstr(out, "# sample 2 pace")); i++)
 		usleep(100000);
 	fd = open(stop, O_CREAT | O_WRONLY, 0600);
 	cr_assert(fd >= 0, "cannot create %s", stop);
 	close(fd);
 	cr_assert_eq(waitpid(p.pid, &status, 0), p.pid);
 	p.pid = 0;
-	read_whole(p.errpath, err, 4096);
+	h_file_text(p.errpath, err, 4096);
 	h_kill(&p);
 	unlink(stop);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: run: status 0x%x: %s", py->label, status, err);
-	cr_assert(read_whole(csv, out, OUTMAX), "%s: no series in %s", py->label, csv);
+	cr_assert(h_file_text(csv, out, OUTMAX), "%s: no series in %s", py->label, csv);
 	unlink(csv);
 	read_series(out, &s);
 	cr_assert(s.n >= 3, "%s: %zu samples in\n%.2000s", py->label, s.n, out);
@@ -432,13 +419,13 @@ static bool tree_sampled(const char *dir, const char *csv, char *buf)
 	size_t children = 0;
 	DIR *d;
 
-	if (!read_whole(csv, buf, OUTMAX) || !strstr(buf, "# sample 2 pace") || !(d = opendir(dir)))
+	if (!h_file_text(csv, buf, OUTMAX) || !strstr(buf, "# sample 2 pace") || !(d = opendir(dir)))
 		return false;
 	while ((de = readdir(d))) {
 		if (strncmp(de->d_name, "series.", 7) || !strcmp(de->d_name, "series.csv"))
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-		children += read_whole(path, buf, OUTMAX) && strstr(buf, " pause_s,");
+		children += h_file_text(path, buf, OUTMAX) && strstr(buf, " pause_s,");
 	}
 	closedir(d);
 	return children >= 2;
@@ -473,7 +460,7 @@ Test(overhead, tree, .timeout = 400)
 	close(fd);
 	cr_assert_eq(waitpid(p.pid, &status, 0), p.pid);
 	p.pid = 0;
-	read_whole(p.errpath, err, sizeof err);
+	h_file_text(p.errpath, err, sizeof err);
 	h_kill(&p);
 	unlink(stop);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: run --subprocesses: status 0x%x: %s",

@@ -65,19 +65,6 @@ static long wait_pane(const struct tmux *t, const char *what, long not_sample)
 	return -1;
 }
 
-static bool file_text(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		return false;
-	n = fread(buf, 1, len - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return n > 0;
-}
-
 static bool start_workload(struct proc *p)
 {
 	struct python py[H_MAX_PYTHONS];
@@ -123,13 +110,13 @@ Test(top, tmux_renders_refreshes_quits, .timeout = 300)
 	cr_expect_geq(wait_pane(&t, "sorted by count", -1), 0, "key c did not sort by count");
 	tmux(&t, "send-keys %s", "q");
 	snprintf(path, sizeof path, "%s/after", t.dir);
-	for (int i = 0; i < HANG_GUARD_S * 20 && !file_text(path, after, sizeof after); i++)
+	for (int i = 0; i < HANG_GUARD_S * 20 && !h_file_text(path, after, sizeof after); i++)
 		usleep(50000);
 	snprintf(path, sizeof path, "%s/code", t.dir);
-	cr_assert(file_text(path, code, sizeof code), "top did not quit on q");
+	cr_assert(h_file_text(path, code, sizeof code), "top did not quit on q");
 	cr_expect_str_eq(code, "0\n", "top exit code %s", code);
 	snprintf(path, sizeof path, "%s/before", t.dir);
-	cr_assert(file_text(path, before, sizeof before));
+	cr_assert(h_file_text(path, before, sizeof before));
 	cr_expect_str_eq(before, after, "terminal settings not restored");
 	cr_expect(h_state(p.pid) != 't' && h_state(p.pid) != 'T', "target left stopped");
 	tmux(&t, "%s", "kill-server");
