@@ -419,8 +419,9 @@ void walk_follow(struct walk *w)
 	if (w->fo.broken_deques)
 		census_warn(w->c, "%llu deques changed as their blocks were read (--pause census reads them stopped); items after the break may be missing",
 			    (unsigned long long)w->fo.broken_deques);
-	if (w->types.deque_unreadable)
-		census_warn(w->c, "collections.deque: this build's layout (from its headers only) does not describe its blocks: deques are sized without them, and objects only a deque holds may be missing");
+	if (w->types.unreadable)
+		census_warn(w->c, "%s: this build's layout (from its headers only) does not describe it: what it holds outside its struct is not counted, nor objects only it holds",
+			    w->types.unreadable);
 	if (w->fo.bad_keys)
 		census_warn(w->c, "%llu dict keys tables failed validation; their entries were not followed",
 			    (unsigned long long)w->fo.bad_keys);

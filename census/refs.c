@@ -4,7 +4,7 @@
  * managed buffer's exporter (managed buffers are GC-tracked: found on the GC lists), the locals of
  * generators and frame objects (census/framerefs.c), a numpy array's base and descriptor,
  * code objects (every field, listed in
- * tp_members or not), a collections.deque's items (in its blocks), and every type's PyObject *
+ * tp_members or not), a collections.deque's items (in its blocks), a BytesIO's buffer, and every type's PyObject *
  * members (tp_members: slotted instances, property, ...). */
 #include "common/compat.h"
 #include "census/walk.h"
@@ -88,6 +88,8 @@ static void shape_refs(struct walk *w, enum ref_shape shape, const uint8_t *ob, 
 		field(w, ob, have, o->meth_self);
 	} else if (shape == SHAPE_MANAGEDBUFFER)
 		field(w, ob, have, o->mbuf_obj);
+	else if (shape == SHAPE_BYTESIO)
+		field(w, ob, have, o->bytesio_buf);
 }
 
 /* Everything a code object holds (Include/cpython/code.h): constants (nested code among them),

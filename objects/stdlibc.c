@@ -21,9 +21,18 @@ static bool fits(int32_t off, size_t have)
 	return off >= 0 && (size_t)off + 8 <= have;
 }
 
-bool stdlibc_deque_unreadable(const struct pylayout *L, const char *tp_name)
+bool stdlibc_is_bytesio(const struct pylayout *L, const char *tp_name, int64_t basicsize)
 {
-	return strcmp(tp_name, "collections.deque") == 0 && !py_deque_blocklen(L);
+	return L->off.bytesio_buf >= 0 && basicsize == L->off.bytesio_size && strcmp(tp_name, "_io.BytesIO") == 0;
+}
+
+const char *stdlibc_unreadable(const struct pylayout *L, const char *tp_name)
+{
+	if (strcmp(tp_name, "collections.deque") == 0 && !py_deque_blocklen(L))
+		return "collections.deque";
+	if (strcmp(tp_name, "_io.BytesIO") == 0 && L->off.bytesio_buf < 0)
+		return "_io.BytesIO";
+	return NULL;
 }
 
 enum size_rule stdlibc_rule_by_name(const struct pylayout *L, const char *tp_name, int64_t basicsize, int64_t itemsize)

@@ -1,8 +1,9 @@
 /* stdlibc.h: C types of the standard library whose size or references reach past their struct,
  * known by name (heap types from 3.12/3.13 on: no symbol to find them by) and by the struct size
  * the layout gives (python/layout_fields.def): collections.deque, whose items lie in a chain of
- * blocks that sys.getsizeof counts and that nothing but the deque leads to, and the _io buffered
- * objects, whose __sizeof__ counts their buffer. OrderedDict, a dict with nodes of its own, is
+ * blocks that sys.getsizeof counts and that nothing but the deque leads to, the _io buffered
+ * objects, whose __sizeof__ counts their buffer, and _io.BytesIO, whose buffer is a bytes object
+ * only it leads to (counted as that bytes object). OrderedDict, a dict with nodes of its own, is
  * found by its exported type (PyODict_Type) instead. */
 #ifndef PC_STDLIBC_H
 #define PC_STDLIBC_H
@@ -15,8 +16,12 @@
  * RULE_DEFAULT (and for a deque when the layout does not describe its blocks). */
 enum size_rule stdlibc_rule_by_name(const struct pylayout *L, const char *tp_name, int64_t basicsize, int64_t itemsize);
 
-/* Whether a type of that name is a deque the layout cannot read (tables from headers only). */
-bool stdlibc_deque_unreadable(const struct pylayout *L, const char *tp_name);
+/* _io.BytesIO, whose bytes are a bytes object (buf) no tp_members names. */
+bool stdlibc_is_bytesio(const struct pylayout *L, const char *tp_name, int64_t basicsize);
+
+/* The name of a type above that the layout does not describe (tables from headers only), static
+ * text, or NULL. */
+const char *stdlibc_unreadable(const struct pylayout *L, const char *tp_name);
 
 /* sys.getsizeof of a deque, a buffered object, and what an OrderedDict adds to its dict's, from
  * the object's first `have` bytes at ob (basicsize when they lack the fields). */

@@ -394,7 +394,8 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 		ty->cached_keys = rd64(b, o->ht_cached_keys);
 	}
 	ty->pre = layout_preheader(&p->L, ty->flags);
-	t->deque_unreadable = t->deque_unreadable || stdlibc_deque_unreadable(&p->L, name);
+	if (!t->unreadable)
+		t->unreadable = stdlibc_unreadable(&p->L, name);
 	find_rule(t, p, ty, stdlibc_rule_by_name(&p->L, name, ty->basicsize, ty->itemsize));
 	ty->numpy = ty->rule == RULE_NDARRAY ? t->numpy : NULL;
 	/* a layout smaller than the fixed fields of the builtin it derives from is garbage */
@@ -406,6 +407,8 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 	/* by name: 3.13+ no longer exports _PyManagedBuffer_Type, and a class statement makes heap types */
 	if (!ty->heap && strcmp(name, "managedbuffer") == 0)
 		ty->shape = SHAPE_MANAGEDBUFFER;
+	else if (stdlibc_is_bytesio(&p->L, name, ty->basicsize))
+		ty->shape = SHAPE_BYTESIO;
 	alloc_rules(p, ty, name);
 	ty->name = kindname_of(t, p, ty, b, name, &ty->module);
 	if (ty->name)

@@ -28,8 +28,9 @@ enum size_rule {
 /* Pointer fields beyond tp_members that the census follows, by exact type. SHAPE_GEN:
  * generators, coroutines and async generators (3.11+: the frame inside them); SHAPE_FRAME: frame
  * objects (3.8-3.10). Both in census/framerefs.c. SHAPE_MANAGEDBUFFER: what a memoryview's buffer
- * was exported by (master.obj), held by nothing else when only the memoryview is kept. */
-enum ref_shape { SHAPE_PLAIN, SHAPE_FUNCTION, SHAPE_CELL, SHAPE_METHOD, SHAPE_GEN, SHAPE_FRAME, SHAPE_MANAGEDBUFFER };
+ * was exported by (master.obj), held by nothing else when only the memoryview is kept.
+ * SHAPE_BYTESIO: an _io.BytesIO's buffer, a bytes object (objects/stdlibc.h). */
+enum ref_shape { SHAPE_PLAIN, SHAPE_FUNCTION, SHAPE_CELL, SHAPE_METHOD, SHAPE_GEN, SHAPE_FRAME, SHAPE_MANAGEDBUFFER, SHAPE_BYTESIO };
 
 struct pytype {
 	uint64_t addr, flags, base, dict;
@@ -80,7 +81,7 @@ struct typetab {
 	uint64_t gen_types[3], frame_type; /* generator, coroutine, async generator; frame */
 	uint64_t odict_type;   /* PyODict_Type */
 	unsigned base_depth;   /* bases being read to find a type's rule (find_rule) */
-	bool deque_unreadable; /* a collections.deque was met that the layout does not describe */
+	const char *unreadable; /* a type (objects/stdlibc.h) met that the layout does not describe */
 	struct numpy_types *numpy; /* numpy's types and descriptors, once met */
 	uint64_t lookups, rejected;
 	/* kind names and modules (objects/kindname.c): one pool, modules kept once per run of

@@ -221,4 +221,6 @@ const struct pylayout_gen pylayout_py3_13_0 = { 3, 13, "3.13.0", {
 	.buffered_size = 152,
 	.buffered_buffer = 56,
 	.buffered_buffer_size = 120,
+	.bytesio_size = 64,
+	.bytesio_buf = 16,
 } };

@@ -221,4 +221,6 @@ const struct pylayout_gen pylayout_py3_13_15_ft = { 3, 13, "3.13.15-ft", {
 	.buffered_size = -1,
 	.buffered_buffer = -1,
 	.buffered_buffer_size = -1,
+	.bytesio_size = -1,
+	.bytesio_buf = -1,
 } };

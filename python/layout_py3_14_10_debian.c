@@ -221,4 +221,6 @@ const struct pylayout_gen pylayout_py3_14_10_debian = { 3, 14, "3.14.10-debian",
 	.buffered_size = 152,
 	.buffered_buffer = 56,
 	.buffered_buffer_size = 120,
+	.bytesio_size = 64,
+	.bytesio_buf = 16,
 } };

@@ -221,4 +221,6 @@ const struct pylayout_gen pylayout_py3_14_10_ft_headers = { 3, 14, "3.14.10-ft-h
 	.buffered_size = -1,
 	.buffered_buffer = -1,
 	.buffered_buffer_size = -1,
+	.bytesio_size = -1,
+	.bytesio_buf = -1,
 } };

@@ -221,4 +221,6 @@ const struct pylayout_gen pylayout_py3_15_2_debian = { 3, 15, "3.15.2-debian", {
 	.buffered_size = 152,
 	.buffered_buffer = 56,
 	.buffered_buffer_size = 120,
+	.bytesio_size = 64,
+	.bytesio_buf = 16,
 } };

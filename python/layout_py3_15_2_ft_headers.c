@@ -221,4 +221,6 @@ const struct pylayout_gen pylayout_py3_15_2_ft_headers = { 3, 15, "3.15.2-ft-hea
 	.buffered_size = -1,
 	.buffered_buffer = -1,
 	.buffered_buffer_size = -1,
+	.bytesio_size = -1,
+	.bytesio_buf = -1,
 } };

@@ -221,4 +221,6 @@ const struct pylayout_gen pylayout_py3_8_18 = { 3, 8, "3.8.18", {
 	.buffered_size = 152,
 	.buffered_buffer = 56,
 	.buffered_buffer_size = 120,
+	.bytesio_size = 64,
+	.bytesio_buf = 16,
 } };

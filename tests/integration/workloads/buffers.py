@@ -1,6 +1,7 @@
 """Integration workload for pycensus: objects whose data lies in a buffer outside the object --
 numpy arrays (where numpy imports), bytearray, array.array, memoryview, mmap, collections.deque
-(its blocks, and the objects only they hold), OrderedDict (its nodes), the _io buffered files --
+(its blocks, and the objects only they hold), OrderedDict (its nodes), the _io buffered files,
+BytesIO (its buffer, a bytes object nothing else holds) --
 and what the target says about them itself.
 
   buffers.py kinds   exact sizes: the test compares what pycensus sees appear with the workload's
@@ -18,6 +19,7 @@ Runs on CPython 3.8-3.15, with or without numpy.
 import array
 import collections
 import gc
+import io
 import mmap
 import os
 import queue
@@ -126,6 +128,10 @@ def build_containers():
     for i in range(10):                                     # buffers of their own size
         keep.append(open(os.devnull, "rb", buffering=4096 * (i + 1)))
         keep.append(open(os.devnull, "wb", buffering=1000 + i))
+    for i in range(200):                                    # written: a buffer of its own, past 512 bytes
+        b = io.BytesIO()
+        b.write(b"w%05d" % i + bytes(700 + 20 * i))
+        keep.append(b)
     closed = open(os.devnull, "rb")
     closed.close()                                          # its buffer freed
     keep.append(closed)
