@@ -3,9 +3,12 @@
 #include "common/compat.h"
 #include "census/inspect.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include "census/paths.h"
+#include "common/hugepages.h"
 #include "common/xalloc.h"
 
 struct ins_finding *ins_add(struct inspection *r, enum ins_kind kind, uint32_t row)
@@ -132,11 +135,70 @@ size_t inspect_paths(struct pyproc *p, const struct census *c, const struct objg
 	return tied;
 }
 
-uint64_t *inspect_sample_retained(const struct objgraph *og, const struct inspection *r)
+struct inspect_reach {
+	pthread_t thread;
+	const struct graph *g;
+	const uint32_t *parents;
+	atomic_bool stop;     /* set when no finding needs it: the thread ends within 65536 nodes */
+	bool ok;              /* r filled */
+	struct graph_reach r;
+};
+
+static void *reach_main(void *arg)
 {
+	struct inspect_reach *t = arg;
+
+	t->ok = graph_reach_prepare(t->g, t->parents, &t->stop, &t->r);
+	return NULL;
+}
+
+/* The pass starts on its own thread; without one (pthread_create refused) it is made when asked. */
+static void reach_start(struct inspection *r, const struct graph *g)
+{
+	struct inspect_reach *t = xcalloc(1, sizeof *t);
+
+	t->g = g;
+	t->parents = r->parents;
+	atomic_init(&t->stop, false);
+	if (pthread_create(&t->thread, NULL, reach_main, t) != 0) {
+		free(t);
+		return;
+	}
+	r->reach = t;
+}
+
+/* Waits for the pass (stopped first unless `want`); returns its result, NULL if it was stopped or
+ * never started. Either way r->reach is gone once the caller releases what it got. */
+static struct inspect_reach *reach_join(struct inspection *r, bool want)
+{
+	struct inspect_reach *t = r->reach;
+
+	if (!t)
+		return NULL;
+	if (!want)
+		atomic_store(&t->stop, true);
+	pthread_join(t->thread, NULL);
+	r->reach = NULL;
+	if (t->ok)
+		return t;
+	free(t);
+	return NULL;
+}
+
+static void reach_release(struct inspect_reach *t)
+{
+	if (!t)
+		return;
+	graph_reach_release(&t->r);
+	free(t);
+}
+
+uint64_t *inspect_sample_retained(const struct objgraph *og, struct inspection *r)
+{
+	struct inspect_reach *t = reach_join(r, true);
 	const struct graph *g = &og->g;
 	uint32_t *nodes = NULL;
-	uint64_t *bytes, *retained = xcalloc(g->n ? g->n : 1, sizeof *retained); /* touched only at samples */
+	uint64_t *bytes, *retained = huge_alloc((size_t)g->n * sizeof *retained);
 	size_t n = 0, cap = 0;
 	bool ok;
 
@@ -147,9 +209,16 @@ uint64_t *inspect_sample_retained(const struct objgraph *og, const struct inspec
 		memcpy(nodes + n, r->f[i].sample, r->f[i].nsample * sizeof *nodes);
 		n += r->f[i].nsample;
 	}
+	/* zeroed here: calloc's memory is fresh only when mapped for it, and otherwise calloc writes
+	 * every 4 KiB page of it (500 faults on Sphinx) */
+	retained = retained ? memset(retained, 0, (size_t)g->n * sizeof *retained) : xcalloc(g->n ? g->n : 1, sizeof *retained);
 	bytes = xmalloc((n ? n : 1) * sizeof *bytes);
 	/* past a few passes over the graph the dominator tree is cheaper (graph.h) */
-	ok = graph_retained_of(g, r->parents, nodes, n, 4 * ((uint64_t)g->n + g->nedges), bytes);
+	if (t)
+		ok = graph_retained_of_reach(g, r->parents, &t->r, nodes, n, 4 * ((uint64_t)g->n + g->nedges), bytes);
+	else
+		ok = graph_retained_of(g, r->parents, nodes, n, 4 * ((uint64_t)g->n + g->nedges), bytes);
+	reach_release(t);
 	for (size_t i = 0; ok && i < n; i++)
 		retained[nodes[i]] = bytes[i];
 	free(nodes);
@@ -219,6 +288,7 @@ void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph
 
 	memset(r, 0, sizeof *r);
 	x.parents = r->parents = paths_parents(&og->g);
+	reach_start(r, &og->g);
 	x.sel = xcalloc(og->g.n ? og->g.n : 1, 1);
 	r->unhashed = s->unhashed;
 	r->big_ints = s->big_ints;
@@ -234,6 +304,7 @@ void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph
 
 void inspection_release(struct inspection *r)
 {
+	reach_release(reach_join(r, false));
 	for (size_t i = 0; i < r->nf; i++) {
 		pathtree_release(&r->f[i].t);
 		free(r->f[i].sample);

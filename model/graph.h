@@ -80,6 +80,10 @@ struct graph_builder {
 
 void graph_builder_init(struct graph_builder *b);
 void graph_builder_release(struct graph_builder *b);
+/* Room for about `nodes` nodes and `refs` references taken at once (at most what the limit allows):
+ * address space only until written, and in 2 MiB pages (common/hugepages.h) where growing from
+ * small faults in their first MiBs 4 KiB at a time. More than this still fits (the arrays grow). */
+void graph_builder_reserve(struct graph_builder *b, size_t nodes, size_t refs);
 /* The most memory a graph of n nodes, e references and r runs of them takes at once, from the
  * builder to graph_idom (whose GRAPH_PEAK_NODE bytes per node and GRAPH_PEAK_REF per edge are the
  * peak unless the references come in more runs than there are nodes). A builder with a limit checks
@@ -177,6 +181,18 @@ void graph_kind_retained(const struct graph *g, const uint32_t *idom, const uint
  * dominator tree would cost less. */
 bool graph_retained_of(const struct graph *g, const uint32_t *parent, const uint32_t *nodes, size_t k,
 		       uint64_t budget, uint64_t *bytes);
+/* graph_retained_of in two steps, for a caller that takes the first (a pass over every edge from
+ * the nodes parent[] reaches: their in-degrees) on another thread while it chooses the nodes:
+ * graph_reach_prepare fills r (8 bytes per node), or returns false, r empty, once *stop is set
+ * (stop may be NULL); graph_retained_of_reach then answers as graph_retained_of, once (its
+ * stamps stay in r); graph_reach_release frees r. */
+struct graph_reach {
+	uint32_t *indeg, *stamp;
+};
+bool graph_reach_prepare(const struct graph *g, const uint32_t *parent, const atomic_bool *stop, struct graph_reach *r);
+bool graph_retained_of_reach(const struct graph *g, const uint32_t *parent, struct graph_reach *r, const uint32_t *nodes,
+			     size_t k, uint64_t budget, uint64_t *bytes);
+void graph_reach_release(struct graph_reach *r);
 /* Breadth-first shortest paths from the root over every edge: parent[v] is v's predecessor on one
  * shortest path (GRAPH_NONE for the root and unreachable nodes); with `avoid` non-NULL, paths never
  * pass through a node v with avoid[v] set (it may still end there; the root, where every path
