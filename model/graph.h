@@ -9,7 +9,11 @@
  * graph_build adds an index of 4 to 8 per node while it resolves them, then the rows (4 per node,
  * 4 per edge) and 1 per node of marks; the graph holds 24 per node and 4 per edge (sizes are 32-bit,
  * objects of 4 GiB or more kept apart), and 4 per node of parents until graph_drop_parents;
- * graph_idom needs 24 per node and 4 per edge more while it runs. */
+ * graph_idom needs 24 per node and 4 per edge more while it runs; graph_retained_of 16 per node
+ * at most (8 of them from graph_reach_prepare on). Arrays of 2 MiB or more are in 2 MiB pages where the
+ * kernel allows (common/hugepages.h: a fault per 4 KiB page cost a third of inspect's time on a VM):
+ * at most one such page per array is resident beyond these figures, and the room the builder
+ * reserves up front (graph_builder_reserve) is address space until written. */
 #ifndef PC_GRAPH_H
 #define PC_GRAPH_H
 
