@@ -136,12 +136,22 @@ struct ins_ctx {
 	const struct census *c;
 	const struct objgraph *og;
 	uint32_t *parents;    /* paths_parents */
-	uint8_t *sel;         /* g.n bytes, all zero between uses */
+	uint8_t *sel;         /* g.n bytes, all zero between uses: set through ins_mark */
+	uint64_t *dirty;      /* a bit per 64 nodes of sel: the blocks ins_mark wrote to since ins_paths */
 	const struct inspect_opts *o;
 	struct inspection *r;
 };
 #define PATH_SAMPLE 256 /* objects of a finding whose holder paths are merged, at most (a sample) */
 
+/* Marks node v in x->sel (for the next ins_paths) and its block in x->dirty, so that ins_paths
+ * looks at the blocks written only (90 findings each over 525000 nodes were 2 % of inspect's
+ * instructions on Sphinx); returns 1 (a count of marks). */
+static inline int ins_mark(struct ins_ctx *x, uint32_t v)
+{
+	x->sel[v] = 1;
+	x->dirty[v >> 12] |= 1ull << ((v >> 6) & 63);
+	return 1;
+}
 /* A new finding (zeroed, kind and row set); its sample is taken by ins_paths. */
 struct ins_finding *ins_add(struct inspection *r, enum ins_kind kind, uint32_t row);
 /* The nodes marked in x->sel (at most PATH_SAMPLE of them, evenly spread) become f's sample, whose
