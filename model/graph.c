@@ -4,6 +4,7 @@
 #include "model/graph.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include "common/hugepages.h"
@@ -248,14 +249,20 @@ void graph_add_edge(struct graph_builder *b, uint32_t src, uint32_t dst)
 
 #define HOT_BITS 12 /* the recent lookups kept: 4096 of them, 48 KiB */
 
+struct hot_entry {
+	uint64_t addr;
+	uint32_t id;
+};
+
 /* References [lo, hi) to node ids, reference i's into out[i * stride]. Each reference's first
  * probe slot is computed once, PREFETCH_AHEAD references ahead (never past hi: another thread may
  * be writing there), and kept in a ring until its turn; a direct-mapped table of recent lookups
- * answers the references to a few objects that many hold (each instance's class, shared strings)
- * without the index, whose probe is a cache miss. Returns how many found no node. */
-static uint64_t resolve_range(const struct graph_builder *b, size_t lo, size_t hi, uint32_t *out, size_t stride)
+ * (hot, 1 << HOT_BITS entries, the caller's) answers the references to a few objects that many
+ * hold (each instance's class, shared strings) without the index, whose probe is a cache miss.
+ * Returns how many found no node. */
+static uint64_t resolve_range(const struct graph_builder *b, size_t lo, size_t hi, uint32_t *out, size_t stride,
+			      struct hot_entry *hot)
 {
-	struct { uint64_t addr; uint32_t id; } *hot = xcalloc(1u << HOT_BITS, sizeof *hot);
 	size_t ring[PREFETCH_AHEAD];
 	uint64_t unresolved = 0;
 
@@ -290,50 +297,65 @@ static uint64_t resolve_range(const struct graph_builder *b, size_t lo, size_t h
 		unresolved += id == GRAPH_NONE;
 		out[i * stride] = (id == GRAPH_NONE ? REF_NONE : id) | (a & 1 ? RUN_START : 0);
 	}
-	free(hot);
 	return unresolved;
 }
 
-/* Fewer references than this are resolved on one thread (a thread costs about 50 us). */
-#define RESOLVE_SPLIT (1u << 16)
+/* Fewer references than this are resolved on one thread (a thread costs about 50 us); the two
+ * threads take them in chunks of RESOLVE_CHUNK. */
+#define RESOLVE_SPLIT (1u << 17)
+#define RESOLVE_CHUNK (1u << 15)
 
-struct resolve_half {
+struct resolve_share {
 	const struct graph_builder *b;
-	size_t lo, hi;
-	uint64_t unresolved;
+	atomic_size_t next;          /* the first reference no thread has taken */
+	atomic_uint_fast64_t unresolved;
 };
 
-/* The second half: each id in the low 4 bytes of its own reference's 8, which the first half never
- * reaches (its ids, packed, end at half its references' bytes). */
-static void *resolve_second(void *arg)
+/* Takes chunks until none is left, each id in the low 4 bytes of its own reference's 8 (stride
+ * 2): the threads never write where the other reads. Shared by chunks, not halves: on a loaded
+ * machine the second thread may get no core for a while, and the first then does its share. */
+static void *resolve_chunks(void *arg)
 {
-	struct resolve_half *h = arg;
+	struct resolve_share *sh = arg;
+	const struct graph_builder *b = sh->b;
+	struct hot_entry *hot = xcalloc(1u << HOT_BITS, sizeof *hot);
+	uint64_t unresolved = 0;
+	size_t lo;
 
-	h->unresolved = resolve_range(h->b, h->lo, h->hi, (uint32_t *)h->b->ref_dst, 2);
+	while ((lo = atomic_fetch_add(&sh->next, RESOLVE_CHUNK)) < b->nrefs)
+		unresolved += resolve_range(b, lo, b->nrefs - lo < RESOLVE_CHUNK ? b->nrefs : lo + RESOLVE_CHUNK,
+					    (uint32_t *)b->ref_dst, 2, hot);
+	atomic_fetch_add(&sh->unresolved, unresolved);
+	free(hot);
 	return NULL;
 }
 
 /* Turns the pending target addresses into node ids, packed as 32-bit ids at the start of the same
- * block, which then shrinks to half: entry i is read before entry i is written and lies beyond
- * every id written so far. Frees the address index. The references are resolved in two halves on
- * two threads when there are many: the index is only read by then, and each lookup is a cache miss
- * that the other core's overlap (Sphinx, 1.7 million references: 20 ms on one). */
+ * block, which then shrinks to half. On one thread entry i is read before id i is written, which
+ * lies below it; past RESOLVE_SPLIT references two threads share them (the index is only read by
+ * then, and each lookup is a cache miss that the other core's overlap: 1.7 million references
+ * took 20 ms on one on Sphinx), each id written into its own entry, packed after. Frees the
+ * address index. */
 static uint32_t *resolve_refs(struct graph_builder *b, uint64_t *unresolved)
 {
 	uint32_t *ids = (uint32_t *)b->ref_dst;
-	struct resolve_half second = { b, b->nrefs / 2, b->nrefs, 0 };
+	struct resolve_share sh = { .b = b };
 	pthread_t th;
-	bool split;
 
 	index_nodes(b);
-	split = b->nrefs >= RESOLVE_SPLIT && pthread_create(&th, NULL, resolve_second, &second) == 0;
-	*unresolved = resolve_range(b, 0, split ? second.lo : b->nrefs, ids, 1);
-	if (split) {
+	atomic_init(&sh.next, 0);
+	atomic_init(&sh.unresolved, 0);
+	if (b->nrefs >= RESOLVE_SPLIT && pthread_create(&th, NULL, resolve_chunks, &sh) == 0) {
+		resolve_chunks(&sh);
 		pthread_join(th, NULL);
-		*unresolved += second.unresolved;
-		/* packed: id i is read at 2i before anything is written there (writes stay below i) */
-		for (size_t i = second.lo; i < b->nrefs; i++)
+		*unresolved = atomic_load(&sh.unresolved);
+		/* id i is read at 2i before anything is written there (writes stay below i) */
+		for (size_t i = 1; i < b->nrefs; i++)
 			ids[i] = ids[2 * i];
+	} else {
+		struct hot_entry *hot = xcalloc(1u << HOT_BITS, sizeof *hot);
+		*unresolved = resolve_range(b, 0, b->nrefs, ids, 1, hot);
+		free(hot);
 	}
 	free(b->index);
 	b->index = NULL;

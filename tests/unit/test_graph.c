@@ -637,11 +637,11 @@ Test(graph, idom_unless_stops)
 	graph_release(&g);
 }
 
-/* Past RESOLVE_SPLIT references graph_build resolves them in two halves on two threads (the second
- * half's ids packed after the join), into a builder reserved up front: every row, in order, the
- * run breaks (a source's references in two runs, the second after other sources'), the unresolved
- * ones and the refcount surplus come out as one thread makes them. */
-Test(graph, many_references_resolved_in_two_halves)
+/* Past RESOLVE_SPLIT references graph_build resolves them on two threads sharing chunks (the ids
+ * packed after the join), into a builder reserved up front: every row, in order, the run breaks (a
+ * source's references in two runs, the second after other sources'), and the unresolved ones come
+ * out as one thread makes them. */
+Test(graph, many_references_resolved_on_two_threads)
 {
 	enum { N = 60000, PER = 3 };
 	struct graph_builder b;
@@ -660,7 +660,7 @@ Test(graph, many_references_resolved_in_two_halves)
 				graph_add_ref(&b, v, to % 97 == 0 ? ADDR(to) + 8 : ADDR(to)); /* + 8: no node there */
 				unresolved += to % 97 == 0 || to == 0; /* the root has no address */
 			}
-	cr_assert_geq(b.nrefs, 1u << 16, "enough references to split");
+	cr_assert_geq(b.nrefs, 1u << 17, "enough references to split (RESOLVE_SPLIT)");
 	graph_build(&b, &g, GRAPH_NONE, GRAPH_NONE);
 	cr_assert_eq(g.unresolved, unresolved);
 	for (uint32_t v = 1; v < N; v++) {
