@@ -13,9 +13,10 @@
 /* Below this an array keeps 4 KiB pages (a 2 MiB page would be mostly unused). */
 #define HUGE_MIN_BYTES (2u << 20)
 
-/* Asks 2 MiB pages for the whole 2 MiB-aligned pages inside [p, p + bytes) (nothing when bytes is
- * under HUGE_MIN_BYTES): call it before the memory is first written, e.g. after each growth;
- * the pages already touched keep their size. A kernel that says no changes nothing. */
+/* Asks 2 MiB pages for [p, p + bytes) (nothing when bytes is under HUGE_MIN_BYTES; the kernel
+ * gives them to the whole 2 MiB-aligned spans inside): call it before the memory is first written,
+ * e.g. after each growth; the pages already touched keep their size. A kernel that says no
+ * changes nothing. */
 void huge_advise(void *p, size_t bytes);
 /* bytes (at least HUGE_MIN_BYTES) malloc'ed on a 2 MiB boundary and advised: NULL when refused or
  * smaller (the caller then takes xmalloc's). free and realloc take it as any malloc'ed block. */
