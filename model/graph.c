@@ -68,11 +68,24 @@ uint64_t graph_peak_bytes(uint64_t n, uint64_t e, uint64_t r)
 	return idom > build ? idom : build;
 }
 
+/* Where graph_add_ref's fast path ends: the room, the next limit check (when nrefs is a multiple
+ * of 65536), GRAPH_MAX_REFS; nowhere once over. Kept after every change to what it depends on. */
+static void ref_fast(struct graph_builder *b)
+{
+	size_t end = ((b->nrefs >> 16) + 1) << 16, max = GRAPH_MAX_REFS - (b->nedges < GRAPH_MAX_REFS ? b->nedges : GRAPH_MAX_REFS);
+
+	end = end < b->caprefs ? end : b->caprefs;
+	end = end < max ? end : max;
+	b->ref_fast_end = b->over || !(b->nrefs & 0xffff) ? 0 : end;
+	b->run_src = b->nruns ? b->runs[b->nruns - 1] : GRAPH_NONE;
+}
+
 /* Past the limit: nothing more is recorded, and `over` tells the caller why. */
 static bool over_limit(struct graph_builder *b)
 {
 	if (b->limit && graph_peak_bytes(b->n, b->nrefs + b->nedges, b->nruns) > b->limit)
 		b->over = b->full = true;
+	ref_fast(b);
 	return b->over;
 }
 
@@ -113,6 +126,7 @@ void graph_builder_reserve(struct graph_builder *b, size_t nodes, size_t refs)
 	}
 	huge_reserve((void **)&b->runs, &b->capruns, nodes, sizeof *b->runs);
 	huge_reserve((void **)&b->ref_dst, &b->caprefs, refs, sizeof *b->ref_dst);
+	ref_fast(b);
 }
 
 uint32_t graph_add_node_slow(struct graph_builder *b, uint64_t addr, uint64_t size, uint32_t kind, uint32_t refcnt)
@@ -223,6 +237,7 @@ void graph_add_ref_slow(struct graph_builder *b, uint32_t src, uint64_t addr)
 	}
 	big_grow((void **)&b->ref_dst, &b->caprefs, b->nrefs + 1, sizeof *b->ref_dst);
 	b->ref_dst[b->nrefs++] = (addr & 1 ? 0 : addr) | starts;
+	ref_fast(b);
 }
 
 /* Grows two parallel arrays sharing one capacity. */
@@ -241,6 +256,7 @@ void graph_add_edge(struct graph_builder *b, uint32_t src, uint32_t dst)
 	grow_pair((void **)&b->edge_src, sizeof *b->edge_src, (void **)&b->edge_dst, sizeof *b->edge_dst, &b->capedges, b->nedges + 1);
 	b->edge_src[b->nedges] = src;
 	b->edge_dst[b->nedges++] = dst;
+	ref_fast(b);
 }
 
 /* A resolved reference: the node id (REF_NONE: no such node), RUN_START on the first of a run. */

@@ -72,6 +72,10 @@ struct graph_builder {
 	 * of references from one source (objects are aligned: an odd address is none) */
 	uint64_t *ref_dst;
 	size_t nrefs, caprefs;
+	/* graph_add_ref's fast path: below ref_fast_end another reference of the run of run_src needs
+	 * no check (room, the limit check every 65536, the caps: graph.c ref_fast keeps it so) */
+	size_t ref_fast_end;
+	uint32_t run_src;
 	uint32_t *runs;        /* each run's source node */
 	size_t nruns, capruns;
 	uint32_t *edge_src, *edge_dst; /* references between node ids known at once (synthetic nodes) */
@@ -128,8 +132,7 @@ static inline void graph_add_ref(struct graph_builder *b, uint32_t src, uint64_t
 {
 	/* inline for the common case (the walk calls it for each of the 1.7 million references on
 	 * Sphinx): one more in the run of src, with room, away from a limit check (every 65536) */
-	if (b->nrefs < b->caprefs && (b->nrefs & 0xffff) && b->nruns && b->runs[b->nruns - 1] == src && !b->over &&
-	    b->nrefs + b->nedges < GRAPH_MAX_REFS) {
+	if (b->nrefs < b->ref_fast_end && b->run_src == src) {
 		b->ref_dst[b->nrefs++] = addr & 1 ? 0 : addr;
 		return;
 	}
