@@ -3,9 +3,12 @@
 #include "common/compat.h"
 #include "census/inspect.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include "census/paths.h"
+#include "common/hugepages.h"
 #include "common/xalloc.h"
 
 struct ins_finding *ins_add(struct inspection *r, enum ins_kind kind, uint32_t row)
@@ -21,37 +24,35 @@ struct ins_finding *ins_add(struct inspection *r, enum ins_kind kind, uint32_t r
 	return f;
 }
 
-/* Whether the 64 bytes at p are all zero. */
-static bool zero64(const uint8_t *p)
-{
-	uint64_t w[8];
-
-	memcpy(w, p, sizeof w);
-	return !((w[0] | w[1]) | (w[2] | w[3]) | ((w[4] | w[5]) | (w[6] | w[7])));
-}
-
-/* The nodes marked in sel, in id order, into *out (malloc'ed), each cleared: one pass that skips
- * whole zero blocks of 64 nodes, where a search from each marked node took a tenth of the
- * inspections' instructions on Sphinx (81639 empty lists in one finding), and a pass by 8-byte
- * words 50 M instructions over its 90 findings. Returns how many. */
-static size_t take_marked(uint8_t *sel, uint32_t n, uint32_t **out)
+/* The nodes marked in sel, in id order, into *out (malloc'ed), each cleared: only the blocks of 64
+ * nodes that dirty names (ins_mark) are looked at, and their bits cleared, where a search from each
+ * marked node took a tenth of the inspections' instructions on Sphinx (81639 empty lists in one
+ * finding) and a pass over every node per finding 2 % of inspect's. Returns how many. */
+static size_t take_marked(uint8_t *sel, uint64_t *dirty, uint32_t n, uint32_t **out)
 {
 	size_t cap = 256, k = 0;
 	uint32_t *v = xmalloc(cap * sizeof *v);
 
-	for (uint32_t b = 0; b < n; b += 64) {
-		uint32_t end = n - b < 64 ? n : b + 64;
+	for (uint32_t w = 0; w <= n >> 12; w++)
+		for (; dirty[w]; dirty[w] &= dirty[w] - 1) {
+			uint32_t b = (w << 12) + ((uint32_t)__builtin_ctzll(dirty[w]) << 6);
+			uint32_t end = n - b < 64 ? n : b + 64;
 
-		if (end - b == 64 && zero64(sel + b))
-			continue;
-		for (uint32_t i = b; i < end; i++)
-			if (sel[i]) {
-				sel[i] = 0;
-				if (k == cap)
-					xgrow((void **)&v, &cap, k + 1, sizeof *v);
-				v[k++] = i;
+			for (uint32_t i = b; i < end; i++) {
+				uint64_t word;
+
+				if (!(i & 7) && end - i >= 8 && (memcpy(&word, sel + i, 8), !word)) {
+					i += 7; /* a block's marks are few: whole zero words skipped */
+					continue;
+				}
+				if (sel[i]) {
+					sel[i] = 0;
+					if (k == cap)
+						xgrow((void **)&v, &cap, k + 1, sizeof *v);
+					v[k++] = i;
+				}
 			}
-	}
+		}
 	*out = v;
 	return k;
 }
@@ -63,7 +64,7 @@ static size_t take_marked(uint8_t *sel, uint32_t n, uint32_t **out)
 void ins_paths(struct ins_ctx *x, struct ins_finding *f)
 {
 	uint32_t *marked;
-	size_t n = take_marked(x->sel, x->og->g.n, &marked), kept = 0;
+	size_t n = take_marked(x->sel, x->dirty, x->og->g.n, &marked), kept = 0;
 
 	f->nsample = 0;
 	f->sample = xmalloc(PATH_SAMPLE * sizeof *f->sample);
@@ -132,11 +133,70 @@ size_t inspect_paths(struct pyproc *p, const struct census *c, const struct objg
 	return tied;
 }
 
-uint64_t *inspect_sample_retained(const struct objgraph *og, const struct inspection *r)
+struct inspect_reach {
+	pthread_t thread;
+	const struct graph *g;
+	const uint32_t *parents;
+	atomic_bool stop;     /* set when no finding needs it: the thread ends within 65536 nodes */
+	bool ok;              /* r filled */
+	struct graph_reach r;
+};
+
+static void *reach_main(void *arg)
 {
+	struct inspect_reach *t = arg;
+
+	t->ok = graph_reach_prepare(t->g, t->parents, &t->stop, &t->r);
+	return NULL;
+}
+
+/* The pass starts on its own thread; without one (pthread_create refused) it is made when asked. */
+static void reach_start(struct inspection *r, const struct graph *g)
+{
+	struct inspect_reach *t = xcalloc(1, sizeof *t);
+
+	t->g = g;
+	t->parents = r->parents;
+	atomic_init(&t->stop, false);
+	if (pthread_create(&t->thread, NULL, reach_main, t) != 0) {
+		free(t);
+		return;
+	}
+	r->reach = t;
+}
+
+/* Waits for the pass (stopped first unless `want`); returns its result, NULL if it was stopped or
+ * never started. Either way r->reach is gone once the caller releases what it got. */
+static struct inspect_reach *reach_join(struct inspection *r, bool want)
+{
+	struct inspect_reach *t = r->reach;
+
+	if (!t)
+		return NULL;
+	if (!want)
+		atomic_store(&t->stop, true);
+	pthread_join(t->thread, NULL);
+	r->reach = NULL;
+	if (t->ok)
+		return t;
+	free(t);
+	return NULL;
+}
+
+static void reach_release(struct inspect_reach *t)
+{
+	if (!t)
+		return;
+	graph_reach_release(&t->r);
+	free(t);
+}
+
+uint64_t *inspect_sample_retained(const struct objgraph *og, struct inspection *r)
+{
+	struct inspect_reach *t = reach_join(r, true);
 	const struct graph *g = &og->g;
 	uint32_t *nodes = NULL;
-	uint64_t *bytes, *retained = xcalloc(g->n ? g->n : 1, sizeof *retained); /* touched only at samples */
+	uint64_t *bytes, *retained = huge_alloc((size_t)g->n * sizeof *retained);
 	size_t n = 0, cap = 0;
 	bool ok;
 
@@ -147,9 +207,16 @@ uint64_t *inspect_sample_retained(const struct objgraph *og, const struct inspec
 		memcpy(nodes + n, r->f[i].sample, r->f[i].nsample * sizeof *nodes);
 		n += r->f[i].nsample;
 	}
+	/* zeroed here: calloc's memory is fresh only when mapped for it, and otherwise calloc writes
+	 * every 4 KiB page of it (500 faults on Sphinx) */
+	retained = retained ? memset(retained, 0, (size_t)g->n * sizeof *retained) : xcalloc(g->n ? g->n : 1, sizeof *retained);
 	bytes = xmalloc((n ? n : 1) * sizeof *bytes);
 	/* past a few passes over the graph the dominator tree is cheaper (graph.h) */
-	ok = graph_retained_of(g, r->parents, nodes, n, 4 * ((uint64_t)g->n + g->nedges), bytes);
+	if (t)
+		ok = graph_retained_of_reach(g, r->parents, &t->r, nodes, n, 4 * ((uint64_t)g->n + g->nedges), bytes);
+	else
+		ok = graph_retained_of(g, r->parents, nodes, n, 4 * ((uint64_t)g->n + g->nedges), bytes);
+	reach_release(t);
 	for (size_t i = 0; ok && i < n; i++)
 		retained[nodes[i]] = bytes[i];
 	free(nodes);
@@ -219,7 +286,9 @@ void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph
 
 	memset(r, 0, sizeof *r);
 	x.parents = r->parents = paths_parents(&og->g);
+	reach_start(r, &og->g);
 	x.sel = xcalloc(og->g.n ? og->g.n : 1, 1);
+	x.dirty = xcalloc(((size_t)og->g.n >> 12) + 1, sizeof *x.dirty);
 	r->unhashed = s->unhashed;
 	r->big_ints = s->big_ints;
 	inspect_duplicates(&x, s);
@@ -230,10 +299,12 @@ void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph
 		qsort(r->f, r->nf, sizeof *r->f, by_save);
 	keep_top(r, o->top);
 	free(x.sel);
+	free(x.dirty);
 }
 
 void inspection_release(struct inspection *r)
 {
+	reach_release(reach_join(r, false));
 	for (size_t i = 0; i < r->nf; i++) {
 		pathtree_release(&r->f[i].t);
 		free(r->f[i].sample);

@@ -160,7 +160,7 @@ void inspect_containers(struct ins_ctx *x, struct inspect_scan *s)
 			 ctype[cg->what], cg->holder < x->c->nrows ? x->c->rows[cg->holder].kind : "a root");
 		f->fix = cg->kind == INS_OVERALLOCATED ? fix_over : cg->kind == INS_EMPTY ? fix_empty : fix_single;
 		for (uint32_t k = first[cg->index]; k < first[cg->index + 1]; k++)
-			x->sel[node[k]] = 1;
+			ins_mark(x, node[k]);
 		ins_paths(x, f);
 	}
 	free(gr);

@@ -258,7 +258,7 @@ static uint64_t compare_batch(struct ins_ctx *x, const struct ins_value *v, size
 	mem_readv(&x->p->mem, reqs, m);
 	for (size_t i = 0; i < m; i++)
 		if (reqs[i].ok && memcmp(bufs + i * n, ref, n) == 0)
-			ok += x->sel[v[i].node] = 1;
+			ok += ins_mark(x, v[i].node);
 	free(reqs);
 	free(bufs);
 	return ok;
@@ -290,7 +290,7 @@ static uint64_t confirm(struct ins_ctx *x, const struct inspect_scan *s, const s
 		first++;
 	if (n <= IV_EXACT) { /* the hash is the value: every copy is equal */
 		for (size_t i = first; i < g->n; i++)
-			ok += x->sel[v[i].node] = 1;
+			ok += ins_mark(x, v[i].node);
 	} else if (first < g->n && n <= PIECE && mem_read(&x->p->mem, x->og->g.addr[v[first].node] + off, ref, n, NULL) == 0) {
 		size_t per = BATCH_BYTES / n ? BATCH_BYTES / n : 1;
 		for (size_t i = first; i < g->n && *budget >= n; i += per) {
@@ -300,10 +300,10 @@ static uint64_t confirm(struct ins_ctx *x, const struct inspect_scan *s, const s
 		}
 	} else if (first < g->n) {
 		other = xmalloc(PIECE);
-		ok += x->sel[v[first].node] = 1;
+		ok += ins_mark(x, v[first].node);
 		for (size_t i = first + 1; i < g->n && *budget >= 2 * n; i++, *budget -= 2 * n)
 			if (equal_long(x, x->og->g.addr[v[first].node] + off, x->og->g.addr[v[i].node] + off, n, ref, other))
-				ok += x->sel[v[i].node] = 1;
+				ok += ins_mark(x, v[i].node);
 	}
 	free(ref);
 	free(other);
@@ -373,7 +373,7 @@ static void boxed(struct ins_ctx *x, const struct inspect_scan *s, struct group 
 		if (!f)
 			f = ins_add(x->r, INS_BOXED, G->kind[v[0].node]);
 		for (uint32_t k = 0; k < gr[i].n; k++)
-			x->sel[v[k].node] = 1;
+			ins_mark(x, v[k].node);
 		f->objects += gr[i].n;
 		f->bytes += gr[i].bytes;
 		f->save += gr[i].save;

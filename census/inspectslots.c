@@ -248,7 +248,7 @@ static void advise(struct ins_ctx *x, struct cls *k, const uint32_t *nodes, uint
 		}
 		k->now += graph_size(g, v) + a.extra + (a.dict ? referenced_size(g, v, a.dict) : 0);
 		tally(k, &a, v);
-		x->sel[v] = 1;
+		ins_mark(x, v);
 	}
 	if (k->nsigs != 1 || k->others) {
 		snprintf(why, sizeof why, "its instances have %s%u different attribute sets (the most common in %.0f %% of "

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/hugepages.h"
 #include "common/xalloc.h"
 
 /* How often the long loops look at the caller's stop flag (every 65536 steps). */
@@ -395,23 +396,46 @@ static bool tree_edge(const struct retain_of *s, uint32_t u, uint32_t w)
 	return s->parent[w] == u || (u == GRAPH_ROOT && s->parent[w] == GRAPH_NONE && w != GRAPH_ROOT);
 }
 
-/* In-degrees from reached nodes only (those with a parent, the root and what it references, marked
- * in stamp meanwhile): an unreached node's edge gives no path from the root. */
-static void reached_degrees(struct retain_of *s)
+/* n zeroed counters, in 2 MiB pages when large (both are written all over: common/hugepages.h). */
+static uint32_t *zeroed(uint32_t n)
 {
-	const struct graph *g = s->g;
+	uint32_t *p = huge_alloc((size_t)n * sizeof *p);
 
-	s->indeg = xcalloc(g->n, sizeof *s->indeg);
-	s->stamp[GRAPH_ROOT] = 1;
+	return p ? memset(p, 0, (size_t)n * sizeof *p) : xcalloc(n ? n : 1, sizeof *p);
+}
+
+bool graph_reach_prepare(const struct graph *g, const uint32_t *parent, const atomic_bool *stop, struct graph_reach *r)
+{
+	uint32_t *indeg = zeroed(g->n), *stamp = zeroed(g->n), u = 0;
+
+	r->indeg = indeg;
+	r->stamp = stamp;
+	if (!g->n)
+		return true;
+	/* in-degrees from reached nodes only (those with a parent, the root and what it references,
+	 * marked in stamp meanwhile): an unreached node's edge gives no path from the root */
+	stamp[GRAPH_ROOT] = 1;
 	for (uint32_t e = g->first[GRAPH_ROOT]; e < g->first[GRAPH_ROOT + 1]; e++)
-		s->stamp[g->dst[e]] = 1;
-	for (uint32_t u = 0; u < g->n; u++)
-		if (s->stamp[u] || s->parent[u] != GRAPH_NONE)
+		stamp[g->dst[e]] = 1;
+	for (; u < g->n && ((u & STOP_EVERY) || !stopped(stop)); u++)
+		if (stamp[u] || parent[u] != GRAPH_NONE)
 			for (uint32_t e = g->first[u]; e < g->first[u + 1]; e++)
-				s->indeg[g->dst[e]]++;
-	s->stamp[GRAPH_ROOT] = 0;
+				indeg[g->dst[e]]++;
+	if (u < g->n) {
+		graph_reach_release(r);
+		return false;
+	}
+	stamp[GRAPH_ROOT] = 0;
 	for (uint32_t e = g->first[GRAPH_ROOT]; e < g->first[GRAPH_ROOT + 1]; e++)
-		s->stamp[g->dst[e]] = 0;
+		stamp[g->dst[e]] = 0;
+	return true;
+}
+
+void graph_reach_release(struct graph_reach *r)
+{
+	free(r->indeg);
+	free(r->stamp);
+	r->indeg = r->stamp = NULL;
 }
 
 /* v's subtree in the tree into list (returns its size), each node stamped `in`: the tree's edges
@@ -483,23 +507,33 @@ static uint64_t retained_one(struct retain_of *s, uint32_t v, uint32_t k)
 	return bytes;
 }
 
-bool graph_retained_of(const struct graph *g, const uint32_t *parent, const uint32_t *nodes, size_t k,
-		       uint64_t budget, uint64_t *bytes)
+bool graph_retained_of_reach(const struct graph *g, const uint32_t *parent, struct graph_reach *r, const uint32_t *nodes,
+			     size_t k, uint64_t budget, uint64_t *bytes)
 {
-	struct retain_of s = { .g = g, .parent = parent };
+	struct retain_of s = { .g = g, .parent = parent, .indeg = r->indeg, .stamp = r->stamp };
 	size_t i;
 
 	if (!g->n || !k)
 		return true;
-	s.stamp = xcalloc(g->n, sizeof *s.stamp);
-	reached_degrees(&s);
 	s.list = xmalloc((size_t)g->n * sizeof *s.list); /* pages are touched only as far as used */
 	s.stack = xmalloc((size_t)g->n * sizeof *s.stack);
 	for (i = 0; i < k && (!budget || s.work <= budget); i++)
 		bytes[i] = nodes[i] < g->n ? retained_one(&s, nodes[i], (uint32_t)i) : 0;
-	free(s.indeg);
-	free(s.stamp);
 	free(s.list);
 	free(s.stack);
 	return i == k && (!budget || s.work <= budget);
+}
+
+bool graph_retained_of(const struct graph *g, const uint32_t *parent, const uint32_t *nodes, size_t k,
+		       uint64_t budget, uint64_t *bytes)
+{
+	struct graph_reach r;
+	bool ok;
+
+	if (!g->n || !k)
+		return true;
+	graph_reach_prepare(g, parent, NULL, &r);
+	ok = graph_retained_of_reach(g, parent, &r, nodes, k, budget, bytes);
+	graph_reach_release(&r);
+	return ok;
 }

@@ -3,8 +3,11 @@
 #include "common/compat.h"
 #include "model/graph.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/hugepages.h"
 #include "common/xalloc.h"
 
 /* How many lookups ahead the address index's slots are loaded (index_nodes, resolve_refs): enough
@@ -13,6 +16,29 @@
 #define MARK_SEEN 1u    /* reached (from the root, or from a garbage entry) */
 #define MARK_REFD 2u    /* some edge points here */
 #define MARK_ENTRY 4u   /* given an edge from the garbage node */
+
+/* An array of the graph's, in 2 MiB pages when large (common/hugepages.h): its pages are first
+ * written here, and each 4 KiB one would be a fault. */
+static void *big_alloc(size_t bytes)
+{
+	void *p = huge_alloc(bytes);
+
+	return p ? p : xmalloc(bytes ? bytes : 1);
+}
+
+static void *big_zalloc(size_t bytes)
+{
+	return memset(big_alloc(bytes), 0, bytes ? bytes : 1);
+}
+
+/* xgrow, the grown array advised as big_alloc's (before its new pages are written). */
+static void big_grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return;
+	xgrow_to(p, cap, need, size);
+	huge_advise(*p, *cap * size);
+}
 
 void graph_builder_init(struct graph_builder *b)
 {
@@ -42,11 +68,24 @@ uint64_t graph_peak_bytes(uint64_t n, uint64_t e, uint64_t r)
 	return idom > build ? idom : build;
 }
 
+/* Where graph_add_ref's fast path ends: the room, the next limit check (when nrefs is a multiple
+ * of 65536), GRAPH_MAX_REFS; nowhere once over. Kept after every change to what it depends on. */
+static void ref_fast(struct graph_builder *b)
+{
+	size_t end = ((b->nrefs >> 16) + 1) << 16, max = GRAPH_MAX_REFS - (b->nedges < GRAPH_MAX_REFS ? b->nedges : GRAPH_MAX_REFS);
+
+	end = end < b->caprefs ? end : b->caprefs;
+	end = end < max ? end : max;
+	b->ref_fast_end = b->over || !(b->nrefs & 0xffff) ? 0 : end;
+	b->run_src = b->nruns ? b->runs[b->nruns - 1] : GRAPH_NONE;
+}
+
 /* Past the limit: nothing more is recorded, and `over` tells the caller why. */
 static bool over_limit(struct graph_builder *b)
 {
 	if (b->limit && graph_peak_bytes(b->n, b->nrefs + b->nedges, b->nruns) > b->limit)
 		b->over = b->full = true;
+	ref_fast(b);
 	return b->over;
 }
 
@@ -58,7 +97,36 @@ static void grow_nodes(struct graph_builder *b)
 	b->size = xrealloc(b->size, cap * sizeof *b->size);
 	b->kind = xrealloc(b->kind, cap * sizeof *b->kind);
 	b->refcnt = xrealloc(b->refcnt, cap * sizeof *b->refcnt);
+	huge_advise(b->addr, cap * sizeof *b->addr);
+	huge_advise(b->size, cap * sizeof *b->size);
+	huge_advise(b->kind, cap * sizeof *b->kind);
+	huge_advise(b->refcnt, cap * sizeof *b->refcnt);
 	b->cap = cap;
+}
+
+void graph_builder_reserve(struct graph_builder *b, size_t nodes, size_t refs)
+{
+	size_t cap[4] = { b->cap, b->cap, b->cap, b->cap };
+
+	if (b->limit) { /* room past the limit would never be used */
+		nodes = nodes < b->limit / GRAPH_PEAK_NODE ? nodes : (size_t)(b->limit / GRAPH_PEAK_NODE);
+		refs = refs < b->limit / GRAPH_PEAK_REF ? refs : (size_t)(b->limit / GRAPH_PEAK_REF);
+	}
+	nodes = nodes < GRAPH_MAX_NODES ? nodes : GRAPH_MAX_NODES;
+	refs = refs < GRAPH_MAX_REFS ? refs : GRAPH_MAX_REFS;
+	if (nodes > b->cap) {
+		huge_reserve((void **)&b->addr, &cap[0], nodes, sizeof *b->addr);
+		huge_reserve((void **)&b->size, &cap[1], nodes, sizeof *b->size);
+		huge_reserve((void **)&b->kind, &cap[2], nodes, sizeof *b->kind);
+		huge_reserve((void **)&b->refcnt, &cap[3], nodes, sizeof *b->refcnt);
+		/* one refused: the others keep their room, which grow_nodes only shrinks to what it needs */
+		cap[0] = cap[0] < cap[1] ? cap[0] : cap[1];
+		cap[2] = cap[2] < cap[3] ? cap[2] : cap[3];
+		b->cap = cap[0] < cap[2] ? cap[0] : cap[2];
+	}
+	huge_reserve((void **)&b->runs, &b->capruns, nodes, sizeof *b->runs);
+	huge_reserve((void **)&b->ref_dst, &b->caprefs, refs, sizeof *b->ref_dst);
+	ref_fast(b);
 }
 
 uint32_t graph_add_node_slow(struct graph_builder *b, uint64_t addr, uint64_t size, uint32_t kind, uint32_t refcnt)
@@ -103,7 +171,7 @@ static void index_nodes(struct graph_builder *b)
 
 	while (cap / 10 * 7 < b->n)
 		cap *= 2;
-	b->index = xmalloc(cap * sizeof *b->index);
+	b->index = big_alloc(cap * sizeof *b->index);
 	memset(b->index, 0xff, cap * sizeof *b->index);
 	b->index_mask = cap - 1;
 	for (size_t id = b->n; id-- > 0;) {
@@ -164,13 +232,12 @@ void graph_add_ref_slow(struct graph_builder *b, uint32_t src, uint64_t addr)
 	bool starts = !b->nruns || b->runs[b->nruns - 1] != src;
 
 	if (starts) {
-		if (b->nruns == b->capruns)
-			xgrow((void **)&b->runs, &b->capruns, b->nruns + 1, sizeof *b->runs);
+		big_grow((void **)&b->runs, &b->capruns, b->nruns + 1, sizeof *b->runs);
 		b->runs[b->nruns++] = src;
 	}
-	if (b->nrefs == b->caprefs)
-		xgrow((void **)&b->ref_dst, &b->caprefs, b->nrefs + 1, sizeof *b->ref_dst);
+	big_grow((void **)&b->ref_dst, &b->caprefs, b->nrefs + 1, sizeof *b->ref_dst);
 	b->ref_dst[b->nrefs++] = (addr & 1 ? 0 : addr) | starts;
+	ref_fast(b);
 }
 
 /* Grows two parallel arrays sharing one capacity. */
@@ -189,6 +256,7 @@ void graph_add_edge(struct graph_builder *b, uint32_t src, uint32_t dst)
 	grow_pair((void **)&b->edge_src, sizeof *b->edge_src, (void **)&b->edge_dst, sizeof *b->edge_dst, &b->capedges, b->nedges + 1);
 	b->edge_src[b->nedges] = src;
 	b->edge_dst[b->nedges++] = dst;
+	ref_fast(b);
 }
 
 /* A resolved reference: the node id (REF_NONE: no such node), RUN_START on the first of a run. */
@@ -197,33 +265,36 @@ void graph_add_edge(struct graph_builder *b, uint32_t src, uint32_t dst)
 
 #define HOT_BITS 12 /* the recent lookups kept: 4096 of them, 48 KiB */
 
-/* Turns the pending target addresses into node ids, packed as 32-bit ids at the start of the same
- * block, which then shrinks to half: entry i is read before entry i is written and lies beyond
- * every id written so far. Frees the address index. Each reference's first probe slot is computed
- * once, PREFETCH_AHEAD references ahead, and kept in a ring until its turn; a direct-mapped table
- * of recent lookups answers the references to a few objects that many hold (each instance's
- * class, shared strings) without the index, whose probe is a cache miss. */
-static uint32_t *resolve_refs(struct graph_builder *b, uint64_t *unresolved)
-{
-	uint32_t *ids = (uint32_t *)b->ref_dst;
-	struct { uint64_t addr; uint32_t id; } *hot = xcalloc(1u << HOT_BITS, sizeof *hot);
-	size_t ring[PREFETCH_AHEAD];
+struct hot_entry {
+	uint64_t addr;
+	uint32_t id;
+};
 
-	index_nodes(b);
-	*unresolved = 0;
-	for (size_t i = 0; i < PREFETCH_AHEAD && i < b->nrefs; i++)
-		ring[i] = addr_slot(b->ref_dst[i] & ~1ull, b->index_mask);
-	for (size_t i = 0; i < b->nrefs; i++) {
+/* References [lo, hi) to node ids, reference i's into out[i * stride]. Each reference's first
+ * probe slot is computed once, PREFETCH_AHEAD references ahead (never past hi: another thread may
+ * be writing there), and kept in a ring until its turn; a direct-mapped table of recent lookups
+ * (hot, 1 << HOT_BITS entries, the caller's) answers the references to a few objects that many
+ * hold (each instance's class, shared strings) without the index, whose probe is a cache miss.
+ * Returns how many found no node. */
+static uint64_t resolve_range(const struct graph_builder *b, size_t lo, size_t hi, uint32_t *out, size_t stride,
+			      struct hot_entry *hot)
+{
+	size_t ring[PREFETCH_AHEAD];
+	uint64_t unresolved = 0;
+
+	for (size_t i = lo; i < lo + PREFETCH_AHEAD && i < hi; i++)
+		ring[i % PREFETCH_AHEAD] = addr_slot(b->ref_dst[i] & ~1ull, b->index_mask);
+	for (size_t i = lo; i < hi; i++) {
 		uint64_t a = b->ref_dst[i], key = a & ~1ull;
 		size_t slot = ring[i % PREFETCH_AHEAD], h = (size_t)(key >> 4) & ((1u << HOT_BITS) - 1);
 		uint32_t id;
 
-		if (i + PREFETCH_AHEAD < b->nrefs) {
+		if (i + PREFETCH_AHEAD < hi) {
 			size_t ahead = addr_slot(b->ref_dst[i + PREFETCH_AHEAD] & ~1ull, b->index_mask);
 			ring[i % PREFETCH_AHEAD] = ahead;
 			__builtin_prefetch(&b->index[ahead]);
 		}
-		if (i + PREFETCH_AHEAD / 2 < b->nrefs) {
+		if (i + PREFETCH_AHEAD / 2 < hi) {
 			/* its slot, loaded 8 references ago, names the node whose address the probe
 			 * compares: that load was half of graph_build's time (perf, Sphinx) */
 			uint32_t first = b->index[ring[(i + PREFETCH_AHEAD / 2) % PREFETCH_AHEAD]];
@@ -239,10 +310,69 @@ static uint32_t *resolve_refs(struct graph_builder *b, uint64_t *unresolved)
 			hot[h].addr = key;
 			hot[h].id = id;
 		}
-		*unresolved += id == GRAPH_NONE;
-		ids[i] = (id == GRAPH_NONE ? REF_NONE : id) | (a & 1 ? RUN_START : 0);
+		unresolved += id == GRAPH_NONE;
+		out[i * stride] = (id == GRAPH_NONE ? REF_NONE : id) | (a & 1 ? RUN_START : 0);
 	}
+	return unresolved;
+}
+
+/* Fewer references than this are resolved on one thread (a thread costs about 50 us); the two
+ * threads take them in chunks of RESOLVE_CHUNK. */
+#define RESOLVE_SPLIT (1u << 17)
+#define RESOLVE_CHUNK (1u << 15)
+
+struct resolve_share {
+	const struct graph_builder *b;
+	atomic_size_t next;          /* the first reference no thread has taken */
+	atomic_uint_fast64_t unresolved;
+};
+
+/* Takes chunks until none is left, each id in the low 4 bytes of its own reference's 8 (stride
+ * 2): the threads never write where the other reads. Shared by chunks, not halves: on a loaded
+ * machine the second thread may get no core for a while, and the first then does its share. */
+static void *resolve_chunks(void *arg)
+{
+	struct resolve_share *sh = arg;
+	const struct graph_builder *b = sh->b;
+	struct hot_entry *hot = xcalloc(1u << HOT_BITS, sizeof *hot);
+	uint64_t unresolved = 0;
+	size_t lo;
+
+	while ((lo = atomic_fetch_add(&sh->next, RESOLVE_CHUNK)) < b->nrefs)
+		unresolved += resolve_range(b, lo, b->nrefs - lo < RESOLVE_CHUNK ? b->nrefs : lo + RESOLVE_CHUNK,
+					    (uint32_t *)b->ref_dst, 2, hot);
+	atomic_fetch_add(&sh->unresolved, unresolved);
 	free(hot);
+	return NULL;
+}
+
+/* Turns the pending target addresses into node ids, packed as 32-bit ids at the start of the same
+ * block, which then shrinks to half. On one thread entry i is read before id i is written, which
+ * lies below it; past RESOLVE_SPLIT references two threads share them (the index is only read by
+ * then, and each lookup is a cache miss that the other core's overlap: 1.7 million references
+ * took 20 ms on one on Sphinx), each id written into its own entry, packed after. Frees the
+ * address index. */
+static uint32_t *resolve_refs(struct graph_builder *b, uint64_t *unresolved)
+{
+	uint32_t *ids = (uint32_t *)b->ref_dst;
+	struct resolve_share sh = { .b = b };
+	pthread_t th;
+
+	index_nodes(b);
+	atomic_init(&sh.next, 0);
+	atomic_init(&sh.unresolved, 0);
+	if (b->nrefs >= RESOLVE_SPLIT && pthread_create(&th, NULL, resolve_chunks, &sh) == 0) {
+		resolve_chunks(&sh);
+		pthread_join(th, NULL);
+		*unresolved = atomic_load(&sh.unresolved);
+		/* id i is read at 2i before anything is written there (writes stay below i) */
+		for (size_t i = 1; i < b->nrefs; i++)
+			ids[i] = ids[2 * i];
+	} else {
+		struct hot_entry *hot = xcalloc(1u << HOT_BITS, sizeof *hot);
+		*unresolved = resolve_range(b, 0, b->nrefs, ids, 1, hot);
+		free(hot);
+	}
 	free(b->index);
 	b->index = NULL;
 	b->ref_dst = NULL;
@@ -321,7 +451,7 @@ static void fill_rows(struct graph *g, const struct graph_builder *b, const uint
 		pos[v + 1] += pos[v];
 	/* pos[v] is v's next free slot; once filled it is v's end, so one shift makes the starts */
 	g->nedges = pos[g->n];
-	g->dst = xmalloc((g->nedges ? g->nedges : 1) * sizeof *g->dst);
+	g->dst = big_alloc(g->nedges * sizeof *g->dst);
 	for (size_t i = 0; i < b->nrefs; i++) {
 		uint32_t src = ref_src(b, ids, i, &run), id = ids[i] & ~RUN_START;
 
@@ -404,11 +534,11 @@ static void reach_from_root(struct graph *g, uint8_t *mark, uint32_t *queue, siz
  * g->unreachable what only those edges reach. */
 static void attach_garbage(struct graph *g, uint32_t garbage, uint8_t *mark)
 {
-	uint32_t *queue = xmalloc((g->n ? g->n : 1) * sizeof *queue);
+	uint32_t *queue = big_alloc(g->n * sizeof *queue);
 	size_t tail = 0, from_root;
 	uint64_t k = 0;
 
-	g->parent = xmalloc((g->n ? g->n : 1) * sizeof *g->parent);
+	g->parent = big_alloc(g->n * sizeof *g->parent);
 	for (uint32_t v = 0; v < g->n; v++)
 		g->parent[v] = GRAPH_NONE;
 	if (g->n)
@@ -460,8 +590,8 @@ void graph_build(struct graph_builder *b, struct graph *g, uint32_t held, uint32
 	if (garbage >= n)
 		garbage = GRAPH_NONE;
 	ids = resolve_refs(b, &g->unresolved);
-	g->first = xcalloc((size_t)n + 1, sizeof *g->first);
-	mark = xcalloc(n ? n : 1, 1);
+	g->first = big_zalloc(((size_t)n + 1) * sizeof *g->first);
+	mark = big_zalloc(n);
 	count_degrees(b, ids, g->first, b->refcnt, mark);
 	g->held = set_surplus(b->refcnt, n, held, mark);
 	take_nodes(b, g);
@@ -519,7 +649,7 @@ uint32_t graph_find(const struct graph *g, uint64_t addr)
 
 uint32_t *graph_bfs_parents(const struct graph *g, const uint8_t *avoid)
 {
-	uint32_t *parent = xmalloc((g->n ? g->n : 1) * sizeof *parent);
+	uint32_t *parent = big_alloc(g->n * sizeof *parent);
 	uint32_t *queue;
 	size_t head = 0, tail = 0;
 
@@ -527,7 +657,7 @@ uint32_t *graph_bfs_parents(const struct graph *g, const uint8_t *avoid)
 		parent[v] = GRAPH_NONE;
 	if (!g->n)
 		return parent;
-	queue = xmalloc(g->n * sizeof *queue);
+	queue = big_alloc(g->n * sizeof *queue);
 	queue[tail++] = GRAPH_ROOT;
 	while (head < tail) {
 		uint32_t v = queue[head++];

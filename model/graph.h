@@ -9,7 +9,11 @@
  * graph_build adds an index of 4 to 8 per node while it resolves them, then the rows (4 per node,
  * 4 per edge) and 1 per node of marks; the graph holds 24 per node and 4 per edge (sizes are 32-bit,
  * objects of 4 GiB or more kept apart), and 4 per node of parents until graph_drop_parents;
- * graph_idom needs 24 per node and 4 per edge more while it runs. */
+ * graph_idom needs 24 per node and 4 per edge more while it runs; graph_retained_of 16 per node
+ * at most (8 of them from graph_reach_prepare on). Arrays of 2 MiB or more are in 2 MiB pages where the
+ * kernel allows (common/hugepages.h: a fault per 4 KiB page cost a third of inspect's time on a VM):
+ * at most one such page per array is resident beyond these figures, and the room the builder
+ * reserves up front (graph_builder_reserve) is address space until written. */
 #ifndef PC_GRAPH_H
 #define PC_GRAPH_H
 
@@ -68,6 +72,10 @@ struct graph_builder {
 	 * of references from one source (objects are aligned: an odd address is none) */
 	uint64_t *ref_dst;
 	size_t nrefs, caprefs;
+	/* graph_add_ref's fast path: below ref_fast_end another reference of the run of run_src needs
+	 * no check (room, the limit check every 65536, the caps: graph.c ref_fast keeps it so) */
+	size_t ref_fast_end;
+	uint32_t run_src;
 	uint32_t *runs;        /* each run's source node */
 	size_t nruns, capruns;
 	uint32_t *edge_src, *edge_dst; /* references between node ids known at once (synthetic nodes) */
@@ -80,6 +88,10 @@ struct graph_builder {
 
 void graph_builder_init(struct graph_builder *b);
 void graph_builder_release(struct graph_builder *b);
+/* Room for about `nodes` nodes and `refs` references taken at once (at most what the limit allows):
+ * address space only until written, and in 2 MiB pages (common/hugepages.h) where growing from
+ * small faults in their first MiBs 4 KiB at a time. More than this still fits (the arrays grow). */
+void graph_builder_reserve(struct graph_builder *b, size_t nodes, size_t refs);
 /* The most memory a graph of n nodes, e references and r runs of them takes at once, from the
  * builder to graph_idom (whose GRAPH_PEAK_NODE bytes per node and GRAPH_PEAK_REF per edge are the
  * peak unless the references come in more runs than there are nodes). A builder with a limit checks
@@ -120,8 +132,7 @@ static inline void graph_add_ref(struct graph_builder *b, uint32_t src, uint64_t
 {
 	/* inline for the common case (the walk calls it for each of the 1.7 million references on
 	 * Sphinx): one more in the run of src, with room, away from a limit check (every 65536) */
-	if (b->nrefs < b->caprefs && (b->nrefs & 0xffff) && b->nruns && b->runs[b->nruns - 1] == src && !b->over &&
-	    b->nrefs + b->nedges < GRAPH_MAX_REFS) {
+	if (b->nrefs < b->ref_fast_end && b->run_src == src) {
 		b->ref_dst[b->nrefs++] = addr & 1 ? 0 : addr;
 		return;
 	}
@@ -177,6 +188,18 @@ void graph_kind_retained(const struct graph *g, const uint32_t *idom, const uint
  * dominator tree would cost less. */
 bool graph_retained_of(const struct graph *g, const uint32_t *parent, const uint32_t *nodes, size_t k,
 		       uint64_t budget, uint64_t *bytes);
+/* graph_retained_of in two steps, for a caller that takes the first (a pass over every edge from
+ * the nodes parent[] reaches: their in-degrees) on another thread while it chooses the nodes:
+ * graph_reach_prepare fills r (8 bytes per node), or returns false, r empty, once *stop is set
+ * (stop may be NULL); graph_retained_of_reach then answers as graph_retained_of, once (its
+ * stamps stay in r); graph_reach_release frees r. */
+struct graph_reach {
+	uint32_t *indeg, *stamp;
+};
+bool graph_reach_prepare(const struct graph *g, const uint32_t *parent, const atomic_bool *stop, struct graph_reach *r);
+bool graph_retained_of_reach(const struct graph *g, const uint32_t *parent, struct graph_reach *r, const uint32_t *nodes,
+			     size_t k, uint64_t budget, uint64_t *bytes);
+void graph_reach_release(struct graph_reach *r);
 /* Breadth-first shortest paths from the root over every edge: parent[v] is v's predecessor on one
  * shortest path (GRAPH_NONE for the root and unreachable nodes); with `avoid` non-NULL, paths never
  * pass through a node v with avoid[v] set (it may still end there; the root, where every path

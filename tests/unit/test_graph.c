@@ -386,7 +386,9 @@ static void check_children(const struct graph *g, const uint32_t *idom, const ui
 }
 
 /* graph_retained_of on every node equals graph_retained, on a breadth-first tree and on the same
- * tree with the root's own references left without a parent (as census/paths.c's tree leaves them). */
+ * tree with the root's own references left without a parent (as census/paths.c's tree leaves them);
+ * the second through its two steps (graph_reach_prepare, graph_retained_of_reach) as inspect takes
+ * them. */
 static void check_retained_of(const struct graph *g, const uint64_t *rb, int round)
 {
 	uint32_t *parent = graph_bfs_parents(g, NULL), *nodes = malloc(g->n * sizeof *nodes);
@@ -399,7 +401,13 @@ static void check_retained_of(const struct graph *g, const uint64_t *rb, int rou
 			for (uint32_t v = 0; v < g->n; v++)
 				if (parent[v] == GRAPH_ROOT)
 					parent[v] = GRAPH_NONE;
-		cr_assert(graph_retained_of(g, parent, nodes, g->n, 0, got), "round %d: within its budget", round);
+		if (pass) {
+			struct graph_reach r;
+			cr_assert(graph_reach_prepare(g, parent, NULL, &r));
+			cr_assert(graph_retained_of_reach(g, parent, &r, nodes, g->n, 0, got), "round %d: within its budget", round);
+			graph_reach_release(&r);
+		} else
+			cr_assert(graph_retained_of(g, parent, nodes, g->n, 0, got), "round %d: within its budget", round);
 		for (uint32_t i = 0; i < g->n; i++)
 			cr_assert_eq(got[i], rb[nodes[i]], "round %d pass %d: retained bytes of %u: %lu, dominators %lu", round,
 				     pass, nodes[i], (unsigned long)got[i], (unsigned long)rb[nodes[i]]);
@@ -584,6 +592,29 @@ Test(graph, repeated_address_resolves_to_last_node)
 	graph_release(&g);
 }
 
+/* graph_reach_prepare stopped before it starts: false, nothing left to free. */
+Test(graph, reach_prepare_stops)
+{
+	static const uint32_t e[][2] = { { 0, 1 }, { 1, 2 }, { 2, 3 } };
+	struct graph g;
+	struct graph_reach r;
+	atomic_bool stop;
+	uint32_t *parent;
+
+	build(&g, 4, e, PC_ARRAY_LEN(e), NULL, GRAPH_NONE, GRAPH_NONE);
+	parent = graph_bfs_parents(&g, NULL);
+	atomic_init(&stop, true);
+	cr_assert_not(graph_reach_prepare(&g, parent, &stop, &r));
+	cr_assert_null(r.indeg);
+	cr_assert_null(r.stamp);
+	atomic_store(&stop, false);
+	cr_assert(graph_reach_prepare(&g, parent, &stop, &r));
+	cr_assert_eq(r.indeg[3], 1, "2 -> 3, 2 reached");
+	graph_reach_release(&r);
+	free(parent);
+	graph_release(&g);
+}
+
 /* graph_idom_unless: stopped before it starts it returns NULL; not stopped, graph_idom's tree. */
 Test(graph, idom_unless_stops)
 {
@@ -603,5 +634,44 @@ Test(graph, idom_unless_stops)
 	cr_assert_eq(idom[3], 1);
 	free(idom);
 	free(want);
+	graph_release(&g);
+}
+
+/* Past RESOLVE_SPLIT references graph_build resolves them on two threads sharing chunks (the ids
+ * packed after the join), into a builder reserved up front: every row, in order, the run breaks (a
+ * source's references in two runs, the second after other sources'), and the unresolved ones come
+ * out as one thread makes them. */
+Test(graph, many_references_resolved_on_two_threads)
+{
+	enum { N = 60000, PER = 3 };
+	struct graph_builder b;
+	struct graph g;
+	uint64_t unresolved = 0;
+
+	graph_builder_init(&b);
+	graph_builder_reserve(&b, N + 10, 2 * N * PER);
+	graph_add_node(&b, 0, 0, GRAPH_NONE, GRAPH_NONE);
+	for (uint32_t i = 1; i < N; i++)
+		graph_add_node(&b, ADDR(i), 8, 0, 5);
+	for (int pass = 0; pass < 2; pass++) /* each node's references in two runs, a pass apart */
+		for (uint32_t v = 1; v < N; v++)
+			for (uint32_t k = 0; k < PER; k++) {
+				uint32_t to = (uint32_t)(((uint64_t)v * 7919 + 104729 * k + pass) % N);
+				graph_add_ref(&b, v, to % 97 == 0 ? ADDR(to) + 8 : ADDR(to)); /* + 8: no node there */
+				unresolved += to % 97 == 0 || to == 0; /* the root has no address */
+			}
+	cr_assert_geq(b.nrefs, 1u << 17, "enough references to split (RESOLVE_SPLIT)");
+	graph_build(&b, &g, GRAPH_NONE, GRAPH_NONE);
+	cr_assert_eq(g.unresolved, unresolved);
+	for (uint32_t v = 1; v < N; v++) {
+		uint32_t want[2 * PER], len = 0;
+		for (int pass = 0; pass < 2; pass++)
+			for (uint32_t k = 0; k < PER; k++) {
+				uint32_t to = (uint32_t)(((uint64_t)v * 7919 + 104729 * k + pass) % N);
+				if (to % 97 && to)
+					want[len++] = to;
+			}
+		expect_row(&g, v, want, len);
+	}
 	graph_release(&g);
 }
