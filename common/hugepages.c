@@ -2,6 +2,7 @@
 #include "common/compat.h"
 #include "common/hugepages.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -39,11 +40,30 @@ void *huge_alloc(size_t bytes)
 	return q;
 }
 
+/* Under strict overcommit (vm.overcommit_memory 2) room reserved and never written still counts
+ * against the commit limit the whole system shares, the target included: a reservation there
+ * could make the target's own allocations fail. Read once. */
+static bool strict_overcommit(void)
+{
+	static int mode = -1;
+	FILE *f;
+
+	if (mode < 0) {
+		mode = 0;
+		if ((f = fopen("/proc/sys/vm/overcommit_memory", "r"))) {
+			if (fscanf(f, "%d", &mode) != 1)
+				mode = 0;
+			fclose(f);
+		}
+	}
+	return mode == 2;
+}
+
 void huge_reserve(void **p, size_t *cap, size_t want, size_t size)
 {
 	void *q;
 
-	if (want <= *cap || !size || want > SIZE_MAX / size || !(q = huge_alloc(want * size)))
+	if (want <= *cap || !size || want > SIZE_MAX / size || strict_overcommit() || !(q = huge_alloc(want * size)))
 		return;
 	if (*cap)
 		memcpy(q, *p, *cap * size);

@@ -24,7 +24,9 @@ void *huge_alloc(size_t bytes);
 /* Grows *p (of *cap elements of `size` bytes) to `want` elements up front, advised as above: room
  * that is never written takes address space only, and the array then starts in 2 MiB pages where
  * growing it from small would have written its first MiBs in 4 KiB ones (and copied them on each
- * doubling). A reservation the system refuses is no error: *p and *cap are left as they were. */
+ * doubling). A reservation the system refuses is no error: *p and *cap are left as they were;
+ * none is made under strict overcommit (vm.overcommit_memory 2), where unwritten room would
+ * count against the commit limit the target shares. */
 void huge_reserve(void **p, size_t *cap, size_t want, size_t size);
 
 #endif
