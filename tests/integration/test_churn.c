@@ -32,7 +32,7 @@
 #include "tests/integration/harness.h"
 
 #define OUTMAX (1 << 20)
-#define ROUNDS 5
+#define ROUNDS 3
 #define FULL_ROUNDS 200
 #define FT_ROUNDS 4
 #define NCHURNED 3

@@ -374,14 +374,14 @@ static struct criterion_test_params pythons(bool core)
 
 ParameterizedTestParameters(runexit, pool)
 {
-	return pythons(false);
+	return pythons(!full());
 }
 
 ParameterizedTest(struct python *py, runexit, pool, .timeout = 300)
 {
 	static const char *const modes[] = { "fork", "spawn" };
 	struct python all[H_MAX_PYTHONS];
-	size_t n, me = place_of(py, false, all, &n);
+	size_t n, me = place_of(py, !full(), all, &n);
 
 	if (full()) {
 		one_run(py, "fork", NULL);

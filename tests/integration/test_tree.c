@@ -4,8 +4,8 @@
  * "all" rows are the sum, roles are named, and the sleep is listed as skipped, not Python; stacks
  * and stats --subprocesses report each process; top --subprocesses lists them and sums the Work. `run --subprocesses` (workloads/runtree.py, a pool
  * whose workers keep what they build): each worker's series file holds exactly its Work objects.
- * Every interpreter found runs one of the three modes in turn; PYCENSUS_TEST_FULL=1 runs all three
- * on each. */
+ * Every interpreter of the core set runs one of the three modes in turn; PYCENSUS_TEST_FULL=1 runs
+ * all three on every interpreter found. */
 #include "common/compat.h"
 
 #include <criterion/criterion.h>
@@ -223,11 +223,13 @@ static void one_tree(const struct python *py, const struct python *other, const 
 	h_kill(&p);
 }
 
-/* Every interpreter found, as Criterion parameters. */
+/* The core set (every interpreter with PYCENSUS_TEST_FULL=1), as Criterion parameters: what a
+ * tree adds is the same on every interpreter once each process's census is right, which the
+ * census suites check on all of them. */
 static struct criterion_test_params every_python(void)
 {
 	static struct python found[H_MAX_PYTHONS];
-	size_t n = h_find_pythons(found, H_MAX_PYTHONS);
+	size_t n = h_find_pythons_core(found, H_MAX_PYTHONS);
 	struct python *params = cr_malloc(sizeof *params * (n ? n : 1));
 
 	memcpy(params, found, sizeof *params * n);
@@ -239,7 +241,7 @@ static size_t place_of(const struct python *py, struct python *all, size_t *n)
 {
 	size_t me = 0;
 
-	*n = h_find_pythons(all, H_MAX_PYTHONS);
+	*n = h_find_pythons_core(all, H_MAX_PYTHONS);
 	for (size_t i = 0; i < *n; i++)
 		if (strcmp(all[i].path, py->path) == 0)
 			me = i;
