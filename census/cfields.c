@@ -9,7 +9,10 @@
  * Left out: types that pycensus reads by their own rules or shapes, types the GC does not track
  * (they hold no references, by CPython's rule that such objects must be traversable), the words
  * tp_members already names, the instance dict and the weak reference list (read elsewhere, or
- * not references at all), and the weakref types, whose wr_object and list links are borrowed. */
+ * not references at all), and the weakref types, whose wr_object and list links are borrowed.
+ * A few other fields hold borrowed pointers (an lru_cache wrapper's list links, a ContextVar's
+ * cached value, 3.11-3.15): they lead to objects alive anyway, held by a strong reference too,
+ * and add an edge to the graph that the GC would not visit. */
 #include "common/compat.h"
 #include "census/walk.h"
 
