@@ -103,6 +103,27 @@ void follow_ptr(struct walk *w, uint64_t ref)
 	queue(w, FJ_HEADER, ref, HEADER_LEN, 0, -1);
 }
 
+/* FJ_HEADER's aux: the candidate came from a word of unknown meaning (follow_candidate) */
+#define FROM_WORD 1
+
+void follow_candidate(struct walk *w, uint64_t word)
+{
+	struct follow *f = &w->fo;
+
+	/* user space of x86-64 ends at 2^47; a smaller word is an int or a flag */
+	if ((word & 7) || word < 4096 || word >> 47)
+		return;
+	if (mem_covered(&w->p->mem, word, 16) || ptrmap_get(&f->seen, word, NULL)) {
+		walk_graph_ref(w, word); /* not an object start: left unresolved by the graph */
+		return;
+	}
+	if (!pyproc_readable(w->p, word, 16))
+		return;
+	walk_graph_ref(w, word);
+	ptrmap_put(&f->seen, word, 1);
+	queue(w, FJ_HEADER, word, HEADER_LEN, FROM_WORD, -1);
+}
+
 void follow_local_ptrs(struct walk *w, const uint8_t *b, uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++)
@@ -248,7 +269,7 @@ static void on_header(struct walk *w, const struct fjob *j, const uint8_t *b)
 	int64_t t;
 
 	if (!walk_plausible_object(w, b) || (t = walk_type_of(w, b)) < 0) {
-		w->fo.not_objects++;
+		w->fo.not_objects += j->aux != FROM_WORD;
 		return;
 	}
 	ty = &w->types.v[t];
@@ -347,7 +368,7 @@ static void run_batch(struct walk *w, const struct fjob *jobs, size_t n)
 		const struct mem_req *r = &reqs[req_of[i]];
 		if (r->ok)
 			on_job(w, &jobs[i], r->buf, r->len);
-		else if (jobs[i].kind == FJ_HEADER || jobs[i].kind == FJ_OBJECT)
+		else if ((jobs[i].kind == FJ_HEADER && jobs[i].aux != FROM_WORD) || jobs[i].kind == FJ_OBJECT)
 			w->fo.not_objects++;
 	}
 	free(reqs);

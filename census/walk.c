@@ -54,6 +54,7 @@ void walk_release(struct walk *w)
 	w->ds = NULL;
 	ptrmap_release(&w->owner);
 	follow_release(w);
+	cfields_release(&w->cf);
 	if (w->gb) {
 		graph_builder_release(w->gb);
 		free(w->gb);

@@ -61,6 +61,17 @@ struct follow {
 
 struct miheap_set; /* pymalloc/miheap.h */
 
+/* census/cfields.c: per type slot, whether its instances' fields are read word by word and which
+ * words (a bit per word from the end of the header; CF_WORDS words at most: 1 KiB) */
+#define CF_WORDS 128
+#define CF_MASK_WORDS (CF_WORDS / 64)
+struct cfields {
+	uint8_t *state;
+	uint64_t *mask;
+	size_t cap;
+	uint64_t objects;        /* instances read so */
+};
+
 struct walk {
 	struct pyproc *p;
 	struct census *c;
@@ -94,6 +105,7 @@ struct walk {
 	uint8_t **outside_bufs; /* copies of outside objects, registered with the reader */
 	size_t noutside_bufs;
 	struct follow fo;
+	struct cfields cf;
 	bool alloc;               /* --size=alloc: sizes are allocator footprints (census/footprint.c) */
 	struct { uint64_t in_arenas, blocks, outside; } fp;
 	uint64_t bad_pools, unrecognised;
@@ -199,6 +211,11 @@ static inline void walk_graph_ref(struct walk *w, uint64_t ref)
  * (w->gcur) into w->is, when set. */
 void walk_inspect(struct walk *w, const struct pytype *ty, uint64_t addr, const uint8_t *ob, size_t have);
 
+/* census/cfields.c: the references in the fields of a C type whose layout pycensus does not
+ * know, read word by word (the type sorted on its first instance) */
+void cfields_refs(struct walk *w, int64_t t, const uint8_t *ob, size_t have);
+void cfields_release(struct cfields *cf);
+
 /* census/refs.c: the references of one object (its bytes at ob, `have` of them) */
 void walk_refs(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size_t have);
 
@@ -206,6 +223,9 @@ void walk_refs(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size
 void follow_init(struct walk *w);
 void follow_release(struct walk *w);
 void follow_ptr(struct walk *w, uint64_t ref);
+/* A word that may be a reference (census/cfields.c): followed as one when it leads to a valid
+ * object, dropped without a count when it does not. */
+void follow_candidate(struct walk *w, uint64_t word);
 void follow_ptrs(struct walk *w, uint64_t addr, uint64_t n);
 void follow_local_ptrs(struct walk *w, const uint8_t *b, uint64_t n);
 void follow_keys(struct walk *w, uint64_t keys, uint64_t values);

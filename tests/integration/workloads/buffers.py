@@ -1,7 +1,8 @@
 """Integration workload for pycensus: objects whose data lies in a buffer outside the object --
 numpy arrays (where numpy imports), bytearray, array.array, memoryview, mmap, collections.deque
 (its blocks, and the objects only they hold), OrderedDict (its nodes), the _io buffered files,
-BytesIO (its buffer, a bytes object nothing else holds) --
+BytesIO (its buffer, a bytes object nothing else holds), asyncio futures and itertools.repeat
+(objects only their C fields hold) --
 and what the target says about them itself.
 
   buffers.py kinds   exact sizes: the test compares what pycensus sees appear with the workload's
@@ -17,9 +18,11 @@ and what the target says about them itself.
 Runs on CPython 3.8-3.15, with or without numpy.
 """
 import array
+import asyncio
 import collections
 import gc
 import io
+import itertools
 import mmap
 import os
 import queue
@@ -135,6 +138,20 @@ def build_containers():
     closed = open(os.devnull, "rb")
     closed.close()                                          # its buffer freed
     keep.append(closed)
+    build_c_fields()
+
+
+def build_c_fields():
+    """Objects held in the C fields of extension types that no tp_members entry names: the
+    results of asyncio futures (what gather() hands back), and what an itertools.repeat repeats."""
+    loop = asyncio.new_event_loop()
+    for p in payloads(200, b"f"):
+        fut = loop.create_future()
+        fut.set_result(p)
+        keep.append(fut)
+    for p in payloads(100, b"r"):
+        keep.append(itertools.repeat(p, 3))
+    loop.close()
 
 
 def kinds():
