@@ -14,6 +14,7 @@
 #define ITEMS_CHUNK 4096
 #define MAX_ITEMS (1ULL << 24)  /* items scanned in one container */
 #define KEY_TEXT 48             /* characters of a str key shown */
+#define CFIELD_BYTES 1072       /* census/cfields.c: 128 words after a header of up to 40 bytes */
 
 struct named {
 	int32_t off;
@@ -231,6 +232,24 @@ static int member_label(struct pyproc *p, struct typetab *types, size_t slot, ui
 	return 0;
 }
 
+/* A C type the census reads word by word (census/cfields.c): the field by its offset, as nothing
+ * names it. */
+static int cfield_label(struct pyproc *p, const struct pytype *ty, uint64_t from, uint64_t to, char *buf, size_t len)
+{
+	uint64_t words[CFIELD_BYTES / 8];
+	int64_t first = p->L.off.ob_type + 8, end = ty->basicsize < CFIELD_BYTES ? ty->basicsize : CFIELD_BYTES;
+
+	if (!(ty->flags & PC_TPFLAGS_HAVE_GC) || ty->rule != RULE_DEFAULT || ty->shape != SHAPE_PLAIN || end <= first ||
+	    mem_read(&p->mem, from, words, (size_t)end, NULL) < 0)
+		return 0;
+	for (int64_t off = first; off + 8 <= end; off += 8)
+		if (words[off / 8] == to) {
+			snprintf(buf, len, "(C field at +%" PRId64 ")", off);
+			return 1;
+		}
+	return 0;
+}
+
 int referrer_label(struct pyproc *p, struct typetab *types, uint64_t from, uint64_t to, char *buf, size_t len)
 {
 	uint64_t tp;
@@ -248,5 +267,5 @@ int referrer_label(struct pyproc *p, struct typetab *types, uint64_t from, uint6
 	if (tp == to)
 		return found(buf, len, "%s", ".__class__");
 	buf[0] = 0;
-	return 0;
+	return cfield_label(p, &types->v[slot], from, to, buf, len);
 }
