@@ -17,7 +17,7 @@
 #define MAX_ROUNDS 100000
 #define MAX_REFS (1ULL << 27)  /* items of one container: more means garbage */
 #define MAX_OBJECT_COPY (1ULL << 30)
-#define ROUND_BYTES (256ULL << 20)
+#define FOLLOW_ROUND_BYTES (256ULL << 20)
 /* A big array of references is read a chunk per round, the next chunk queued once this one is
  * read: a 10^8-item list needs 4 MiB at a time, not 800 MB, and an array that cannot be read
  * (a garbage length) costs one failed chunk. */
@@ -321,6 +321,19 @@ static void on_job(struct walk *w, const struct fjob *j, const uint8_t *b, uint6
  * how many entries they hold: 660,593 reads of 60,000 headers on a heap of 60,000 classes). A
  * keys header's request reads KEYS_READ bytes where they are readable. Returns the requests;
  * *bytes is what they read in all (their buffers are laid out from offset 0). */
+static uint64_t round_bytes(const struct walk *w)
+{
+	return w->fo.round_bytes ? w->fo.round_bytes : FOLLOW_ROUND_BYTES;
+}
+
+/* A quarter of a batch's bound at most: the keys' extra bytes come on top of it. */
+static uint64_t keys_extra_max(const struct walk *w)
+{
+	uint64_t q = round_bytes(w) / 4;
+
+	return q < KEYS_EXTRA_MAX ? q : KEYS_EXTRA_MAX;
+}
+
 static size_t plan_reads(struct walk *w, const struct fjob *jobs, size_t n, struct mem_req *reqs, size_t *req_of,
 			 uint64_t *bytes)
 {
@@ -338,7 +351,7 @@ static size_t plan_reads(struct walk *w, const struct fjob *jobs, size_t n, stru
 				continue;
 			}
 			ptrmap_put(&first, jobs[i].addr, nreq);
-			if (len < KEYS_READ && extra + KEYS_READ <= KEYS_EXTRA_MAX && pyproc_readable(w->p, jobs[i].addr, KEYS_READ)) {
+			if (len < KEYS_READ && extra + KEYS_READ <= keys_extra_max(w) && pyproc_readable(w->p, jobs[i].addr, KEYS_READ)) {
 				extra += KEYS_READ - len;
 				len = KEYS_READ;
 			}
@@ -382,7 +395,7 @@ static void run_round(struct walk *w)
 {
 	struct fjob *jobs = w->fo.jobs;
 	size_t n = w->fo.njobs, first = 0, kept = 0;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, most = round_bytes(w);
 
 	w->fo.jobs = NULL;
 	w->fo.njobs = w->fo.capjobs = 0;
@@ -390,7 +403,7 @@ static void run_round(struct walk *w)
 		if (!(jobs[i].kind == FJ_HEADER && mem_covered(&w->p->mem, jobs[i].addr, 16)))
 			jobs[kept++] = jobs[i];
 	for (size_t i = 0; i < kept; i++) {
-		if (bytes + jobs[i].len > ROUND_BYTES && i > first) {
+		if (bytes + jobs[i].len > most && i > first) {
 			run_batch(w, jobs + first, i - first);
 			first = i;
 			bytes = 0;

@@ -150,6 +150,8 @@ static int census_copy(struct pyproc *p, struct walk *w, const struct snapshot_o
 		       bool stops, struct census *c, struct pc_err *e)
 {
 	walk_init(w, p, c);
+	if (may_stream(o))
+		w->fo.round_bytes = snapshot_window(budget_of(o));
 	walk_graph_init(w, o->graph, o->graph_limit);
 	if (o->graph && o->inspect) {
 		w->is = o->inspect;

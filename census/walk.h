@@ -57,6 +57,9 @@ struct follow {
 	uint64_t image_lo, image_hi; /* the interpreter's ELF image, .bss included */
 	uint64_t not_objects, bad_keys;
 	uint64_t broken_deques;    /* deques whose chain of blocks broke off as read */
+	/* the most one batch of reads may take, 0: FOLLOW_ROUND_BYTES; under a memory budget its
+	 * window: 100 lists of a million items queue 400 MB of first chunks in one round */
+	uint64_t round_bytes;
 };
 
 struct miheap_set; /* pymalloc/miheap.h */

@@ -1,7 +1,8 @@
 /* test_memroom.c: pycensus in a memory cgroup made for the test (64 MiB limit) against a target
- * with about 150 MiB of arenas. By default the census fits itself in the room: it streams the
- * arenas in windows (pymalloc/arenawin.h), says so, and gives the rows a census outside the
- * cgroup gives. With --max-memory none (one copy of the arenas, whatever it costs) it is refused
+ * with about 150 MiB of arenas and 40 lists whose item arrays (outside the arenas) hold 92 MiB.
+ * By default the census fits itself in the room: it streams the arenas in windows
+ * (pymalloc/arenawin.h), reads the item arrays in batches within its budget (a batch of 256 MiB
+ * had the kernel kill it), says so, and gives the rows a census outside the cgroup gives. With --max-memory none (one copy of the arenas, whatever it costs) it is refused
  * before the target is stopped: exit 20, one line naming the cgroup, the target never stopped.
  * (Under AddressSanitizer only the refusal is checked: its own memory does not fit 64 MiB.)
  * Skipped, with the reason, where no memory cgroup can be made (not root, no writable cgroup v1
@@ -77,6 +78,7 @@ Test(memroom, census_fits_the_room, .timeout = 300)
 	struct python *py = &all[n - 1];
 	char *argv[] = { py->path, "-c",
 			 "import os, sys, time\nx = [{'1': i} for i in range(600000)]\n"
+			 "y = [[None] * 300000 for _ in range(40)]\n"
 			 "print('ready', os.getpid(), flush=True)\ntime.sleep(300)\n", NULL };
 	cr_assert(h_spawn(&p, argv));
 	cr_assert(h_wait_line(&p, "ready", line, sizeof line, 120) && h_wait_sleeping(p.pid, 30), "%s: target did not start",
