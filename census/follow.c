@@ -75,6 +75,8 @@ static void queue(struct walk *w, enum fjob_kind kind, uint64_t addr, uint64_t l
 {
 	struct follow *f = &w->fo;
 
+	if (w->room.out) /* the census will fail: nothing more to read */
+		return;
 	xgrow((void **)&f->jobs, &f->capjobs, f->njobs + 1, sizeof *f->jobs);
 	f->jobs[f->njobs++] = (struct fjob){ addr, len, aux, slot, kind, w->gcur };
 }

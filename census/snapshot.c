@@ -150,6 +150,7 @@ static int census_copy(struct pyproc *p, struct walk *w, const struct snapshot_o
 		       bool stops, struct census *c, struct pc_err *e)
 {
 	walk_init(w, p, c);
+	walk_room_init(w);
 	if (may_stream(o))
 		w->fo.round_bytes = snapshot_window(budget_of(o));
 	walk_graph_init(w, o->graph, o->graph_limit);
@@ -295,6 +296,14 @@ static void census_restart(struct census_job *j, const struct source *src)
 	}
 }
 
+/* The census stopped counting when its own memory passed the room it had (census/room.c). */
+static int out_of_room(const struct walk *w, pid_t pid, struct pc_err *e)
+{
+	return pc_fail(e, PC_ENOMEMORY, "the census of %d stopped after %llu objects: pycensus had taken %.1f MiB, all that %s "
+		       "left it (what it keeps per object grows with the heap; --max-memory bounds only the copy of the arenas)",
+		       (int)pid, (unsigned long long)w->room.objects, mib(w->room.rss), w->room.where);
+}
+
 /* source_fn: one attempt, with the target stopped and located. The copy (and, for --stacks, the
  * frames) while it stands stopped; the walk of the copies after it resumes with --pause=copy,
  * before with --pause=census; a held, never-stopped or replayed target reads on as it is. */
@@ -315,6 +324,10 @@ static int census_attempt(struct source *src, struct pyproc *p, void *arg, struc
 	if (rc == 0) {
 		w.live = (src->flags & SOURCE_NONBLOCKING) != 0;
 		census_walk(src, p, &w, o, j->c);
+		if (w.room.out)
+			rc = out_of_room(&w, src->pid, e);
+	}
+	if (rc == 0) {
 		if (src->flags & SOURCE_NONBLOCKING)
 			nonblocking_meta(j->c, p, &w);
 		fill_meta(j->c, p, &w);

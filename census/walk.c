@@ -145,8 +145,15 @@ static void note_dict(struct walk *w, uint64_t addr, uint64_t size)
 
 void walk_count(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size_t have)
 {
-	struct pytype *ty = &w->types.v[t];
-	uint64_t size = w->alloc ? walk_footprint(w, ty, addr, ob, have) : sizes_object(w->p, ty, addr, ob, have), d;
+	struct pytype *ty;
+	uint64_t size, d;
+
+	if (w->room.out)
+		return;
+	if ((++w->room.objects & (ROOM_EVERY - 1)) == 0)
+		walk_room_check(w);
+	ty = &w->types.v[t];
+	size = w->alloc ? walk_footprint(w, ty, addr, ob, have) : sizes_object(w->p, ty, addr, ob, have);
 
 	ty = &w->types.v[t]; /* sizes_object may have grown the table */
 	if (w->gb) /* tested here: a call per object costs a census without a graph 2 % */

@@ -134,10 +134,26 @@ struct walk {
 	uint32_t gcur;          /* the node whose references the walk follows now */
 	const struct map *gmap; /* the mapping of the last node (graphrec.c), NULL before the first */
 	struct inspect_scan *is; /* `inspect`'s values and containers, when asked (census/inspect.h) */
+	/* What the census keeps per object (dict owners, the objects found by reference) grows with
+	 * the heap, not with --max-memory: 1e7 dicts are 80 MB of it. Past the room pycensus had when
+	 * the census began (census/room.c) it stops counting, so the kernel's OOM killer does not end
+	 * it (or the target) without a word, and the census fails with what it had taken. */
+	struct {
+		uint64_t limit;     /* the RSS not to pass; 0: no limit known */
+		uint64_t rss;       /* the RSS that passed it */
+		uint64_t objects;   /* objects counted (until it passed) */
+		bool out;
+		char where[160];    /* what set the limit (the cgroup, or MemAvailable) */
+	} room;
 	struct dump_stream *ds;  /* a streamed dump: each window's arenas are written as it is let go */
 };
 
 void walk_init(struct walk *w, struct pyproc *p, struct census *c);
+/* census/room.c: sets w->room from the memory pycensus may still take; walk_room_check, every
+ * ROOM_EVERY objects counted (a power of 2), sets w->room.out once its RSS passes it. */
+#define ROOM_EVERY 65536u
+void walk_room_init(struct walk *w);
+void walk_room_check(struct walk *w);
 void walk_release(struct walk *w);
 
 /* A validated type slot for the object whose header (refcnt, ob_type) is at obj; -1 if none. */

@@ -4,7 +4,8 @@
  * (pymalloc/arenawin.h), reads the item arrays in batches within its budget (a batch of 256 MiB
  * had the kernel kill it), says so, and gives the rows a census outside the cgroup gives. With --max-memory none (one copy of the arenas, whatever it costs) it is refused
  * before the target is stopped: exit 20, one line naming the cgroup, the target never stopped.
- * (Under AddressSanitizer only the refusal is checked: its own memory does not fit 64 MiB.)
+ * (Under AddressSanitizer only the refusal is checked: its own memory does not fit 64 MiB.) A
+ * census whose per-object state outgrows the room stops and says so (census/room.c).
  * Skipped, with the reason, where no memory cgroup can be made (not root, no writable cgroup v1
  * memory controller or v2 tree). */
 #include "common/compat.h"
@@ -20,8 +21,8 @@
 #include "tests/integration/checks.h"
 #include "tests/integration/harness.h"
 
-/* A fresh memory cgroup with a 64 MiB limit into dir; false when none can be made here. */
-static bool make_cgroup(char *dir, size_t len, char *procs, size_t plen)
+/* A fresh memory cgroup with a limit of mib MiB into dir; false when none can be made here. */
+static bool make_cgroup(char *dir, size_t len, char *procs, size_t plen, unsigned mib)
 {
 	char path[600];
 	FILE *f;
@@ -35,7 +36,7 @@ static bool make_cgroup(char *dir, size_t len, char *procs, size_t plen)
 	snprintf(path, sizeof path, "%s/memory.limit_in_bytes", dir);
 	if (access(path, F_OK) != 0)
 		snprintf(path, sizeof path, "%s/memory.max", dir);
-	if (!(f = fopen(path, "w")) || fputs("67108864\n", f) < 0 || fclose(f) != 0) {
+	if (!(f = fopen(path, "w")) || fprintf(f, "%llu\n", (unsigned long long)mib << 20) < 0 || fclose(f) != 0) {
 		rmdir(dir);
 		return false;
 	}
@@ -72,7 +73,7 @@ Test(memroom, census_fits_the_room, .timeout = 300)
 	struct proc p;
 	int rc;
 
-	if (!n || !make_cgroup(dir, sizeof dir, procs, sizeof procs))
+	if (!n || !make_cgroup(dir, sizeof dir, procs, sizeof procs, 64))
 		cr_skip_test("no interpreter, or no memory cgroup can be made here (needs root and a writable "
 			     "/sys/fs/cgroup/memory or /sys/fs/cgroup with the memory controller)");
 	struct python *py = &all[n - 1];
@@ -116,6 +117,43 @@ Test(memroom, census_fits_the_room, .timeout = 300)
 	h_table_free(&outside_t);
 	free(out);
 	free(outside);
+	h_kill(&p);
+	rmdir(dir);
+}
+
+/* 3,000,000 dicts in 32 MiB: what the census keeps per object (8 bytes a dict, for their owners)
+ * does not fit the room, whatever the windows. It stops counting before the kernel's OOM killer
+ * ends it (exit 137 and no word, as it did), fails with exit 20 and one line saying how far it
+ * got, and leaves the target running. */
+Test(memroom, census_out_of_room_says_so, .timeout = 300)
+{
+	struct python all[H_MAX_PYTHONS];
+	size_t n = h_find_pythons(all, H_MAX_PYTHONS);
+	char dir[300], procs[400], line[256], out[4096];
+	struct proc p;
+	int rc;
+
+	if (!n || !make_cgroup(dir, sizeof dir, procs, sizeof procs, 32))
+		cr_skip_test("no interpreter, or no memory cgroup can be made here (needs root and a writable "
+			     "/sys/fs/cgroup/memory or /sys/fs/cgroup with the memory controller)");
+	if (getenv("PYCENSUS") && strstr(getenv("PYCENSUS"), "asan")) {
+		rmdir(dir);
+		cr_skip_test("AddressSanitizer's own memory does not fit 32 MiB");
+	}
+	struct python *py = &all[n - 1];
+	char *argv[] = { py->path, "-c",
+			 "import os, sys, time\nx = [{'1': i} for i in range(3000000)]\n"
+			 "print('ready', os.getpid(), flush=True)\ntime.sleep(300)\n", NULL };
+	cr_assert(h_spawn(&p, argv));
+	cr_assert(h_wait_line(&p, "ready", line, sizeof line, 120) && h_wait_sleeping(p.pid, 30), "%s: target did not start",
+		  py->label);
+	rc = in_cgroup(procs, "-n 3", p.pid, out, sizeof out);
+	fprintf(stderr, "memroom: %s: 3e6 dicts in 32 MiB: exit %d: %.300s", py->label, rc, out);
+	cr_expect_eq(rc, 20, "%s: a census out of room: exit %d, not 20: %s", py->label, rc, out);
+	cr_expect(strstr(out, "pycensus: not enough memory for the census:") && strstr(out, " stopped after ") &&
+		  strstr(out, "pycensus-test-") && strchr(out, '\n') == strrchr(out, '\n'),
+		  "%s: not one line saying where the census stopped and naming the cgroup: %s", py->label, out);
+	cr_expect(h_state(p.pid) != 't' && h_state(p.pid) != 'T', "%s: target left stopped", py->label);
 	h_kill(&p);
 	rmdir(dir);
 }
