@@ -1,8 +1,9 @@
 /* test_graph.c: the object graph (pycensus why, retained) on every interpreter found, against
  * what the target computes about itself (workloads/graph.py): the retained size and object count
- * of three structures (a list of dicts, a dict of lists, a list of closures) equal the target's own
- * refcount-exact closure, byte for byte; `why` names the leak's holder path (a module global list
- * -> a closure's cell -> the Request) for all 1,000 requests; -f dot draws with Graphviz; the
+ * of four structures (a list of dicts, a dict of lists, a list of closures, a list of asyncio
+ * futures whose results only their C fields hold) equal the target's own refcount-exact closure,
+ * byte for byte; `why` names the leak's holder path (a module global list -> a closure's cell ->
+ * the Request) for all 1,000 requests, and a Future's result through its C field; -f dot draws with Graphviz; the
  * retained report lists the holders and a missing kind is exit 17; a graph over --max-memory is
  * exit 20 and leaves the target running. The same on the free-threaded
  * builds under make check-ft. */
@@ -17,6 +18,7 @@
 #include "tests/integration/harness.h"
 
 #define OUTMAX (1 << 20)
+#define NTRUTH 4 /* CACHE, STORE, receivers, FUTURES (workloads/graph.py) */
 
 struct truth {
 	char name[32];
@@ -124,6 +126,20 @@ static void dot_draws(const struct python *py, const char *pid, char *out)
 	unlink(path);
 }
 
+/* A bytes object that only a Future's result field holds: its path ends in that field, named by
+ * its offset (census/cfields.c reads the field, objects/referrer.c names it). */
+static void cfield_path(const struct python *py, const char *pid, const char *result, char *out)
+{
+	char addr[40];
+	const char *args[] = { "why", "--addr", addr, pid, NULL };
+
+	snprintf(addr, sizeof addr, "0x%s", result);
+	run_ok(py, args, out);
+	cr_expect(strstr(out, "['FUTURES'] -> list") && strstr(out, "-> _asyncio.Future") && strstr(out, "(C field at +") &&
+		  strstr(out, "-> bytes"),
+		  "%s: the path to a Future's result does not go through its C field:\n%.3000s", py->label, out);
+}
+
 static void retained_report(const struct python *py, const char *pid, const struct truth *t, char *out)
 {
 	const char *args[] = { "retained", "-f", "csv", "-n", "0", "--min", "0.5", pid, NULL }, *missing[] = {
@@ -135,7 +151,7 @@ static void retained_report(const struct python *py, const char *pid, const stru
 	run_ok(py, args, out);
 	cr_expect(strncmp(out, header, sizeof header - 1) == 0, "%s: retained CSV header", py->label);
 	cr_expect(strstr(out, "\n# end,") != NULL, "%s: retained CSV end line", py->label);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < NTRUTH; i++) {
 		snprintf(addr, sizeof addr, ",0x%s,", t[i].addr);
 		cr_expect(strstr(out, addr) != NULL, "%s: %s (%lld bytes retained) not among the objects retaining 0.5 %%",
 			  py->label, t[i].name, t[i].bytes);
@@ -186,20 +202,24 @@ static void check_graph(const struct python *py)
 {
 	char *argv[] = { (char *)py->path, (char *)workload(), NULL }, line[256], pid[16];
 	char *out = malloc(OUTMAX);
-	struct truth t[3];
+	struct truth t[NTRUTH];
+	char result[40] = "";
 	struct proc p;
 
 	cr_assert(h_spawn(&p, argv), "cannot start %s", py->path);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < NTRUTH; i++) {
 		cr_assert(h_wait_line(&p, "truth retained", line, sizeof line, 120), "%s: workload did not start", py->label);
 		cr_assert(sscanf(line, "truth retained %31s %31s %lld %lld", t[i].name, t[i].addr, &t[i].bytes, &t[i].objects) == 4,
 			  "%s: '%s'", py->label, line);
 	}
+	cr_assert(h_wait_line(&p, "result", line, sizeof line, 60) && sscanf(line, "result %31s", result) == 1,
+		  "%s: no result line: '%s'", py->label, line);
 	cr_assert(h_wait_line(&p, "ready", line, sizeof line, 60), "%s: workload not ready", py->label);
 	cr_assert(h_wait_sleeping(p.pid, 60), "%s: workload busy", py->label);
 	snprintf(pid, sizeof pid, "%d", (int)p.pid);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < NTRUTH; i++)
 		retained_of(py, pid, &t[i], out);
+	cfield_path(py, pid, result, out);
 	leak_path(py, pid, out);
 	min_branches(py, pid, out);
 	dot_draws(py, pid, out);

@@ -2,13 +2,15 @@
 size the target computes itself, and a leak held through a known path.
 
   start -> builds them, then for each structure "truth retained <name> <hex address> <bytes>
-           <objects>", then "ready <pid>"; sleeps until killed.
+           <objects>", "result <hex address>" (a bytes object only a Future's C field holds),
+           then "ready <pid>"; sleeps until killed.
 
 The retained set of a root is computed in-process from refcounts: the closure of the root through
 gc.get_referents(); an object of it is retained when every reference its refcount counts comes
 from objects already retained (the root first). Sizes are sys.getsizeof. Types are left out of the
 closure (shared with everything). Runs on CPython 3.8-3.15.
 """
+import asyncio
 import os
 import sys
 import time
@@ -43,6 +45,15 @@ def connect(req):
 
 for _i in range(1000):
     connect(Request(_i))
+del _i
+
+# 4. results held in C fields only: asyncio futures whose results are bytes past 512 bytes (outside
+# the arenas, untracked); the loop is held here too, so it is not theirs
+LOOP = asyncio.new_event_loop()
+FUTURES = []
+for _i in range(100):
+    FUTURES.append(LOOP.create_future())
+    FUTURES[-1].set_result(("f-%d-%s-" % (_i, SALT)).encode() * 100)
 del _i
 
 
@@ -92,10 +103,11 @@ def retained(root):
     return nbytes, sum(kept)
 
 
-for _name in ("CACHE", "STORE", "receivers"):
+for _name in ("CACHE", "STORE", "receivers", "FUTURES"):
     _b, _n = retained(globals()[_name])
     say("truth retained %s %x %d %d" % (_name, id(globals()[_name]), _b, _n))
 del _name, _b, _n
+say("result %x" % id(FUTURES[7].result()))
 say("ready %d" % os.getpid())
 while True:
     time.sleep(3600)
