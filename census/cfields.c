@@ -134,6 +134,11 @@ void cfields_refs(struct walk *w, int64_t t, const uint8_t *ob, size_t have)
 		}
 }
 
+bool cfields_scanned(const struct walk *w, size_t s)
+{
+	return s < w->cf.cap && w->cf.state[s] == CF_SCAN;
+}
+
 void cfields_release(struct cfields *cf)
 {
 	free(cf->state);

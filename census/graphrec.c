@@ -109,19 +109,6 @@ void walk_graph_node(struct walk *w, const struct pytype *ty, uint64_t addr, uin
 		graph_add_ref(w->gb, id, ty->addr);
 }
 
-/* A type whose instances hold references the census does not read: a C type that the GC tracks
- * (so it can hold objects) without a rule, a shape or an instance dict the walk knows. */
-static bool opaque(const struct pytype *ty)
-{
-	bool known_rule = ty->rule == RULE_TUPLE || ty->rule == RULE_LIST || ty->rule == RULE_DICT ||
-			  ty->rule == RULE_SET || ty->rule == RULE_TYPE || ty->rule == RULE_CODE ||
-			  ty->rule == RULE_MODULE || ty->rule == RULE_NDARRAY || ty->rule == RULE_GEN ||
-			  ty->rule == RULE_FRAME || ty->rule == RULE_DEQUE;
-	bool python_class = ty->heap && (ty->dictoffset != 0 || (ty->flags & PC_TPFLAGS_MANAGED_DICT));
-
-	return (ty->flags & PC_TPFLAGS_HAVE_GC) && !known_rule && ty->shape == SHAPE_PLAIN && !python_class;
-}
-
 /* Every type slot's census row, and the row of the dicts its instances own. */
 static void slot_rows(struct walk *w, uint32_t *row, uint32_t *dict_row)
 {
@@ -134,7 +121,7 @@ static void slot_rows(struct walk *w, uint32_t *row, uint32_t *dict_row)
 		snprintf(kind, sizeof kind, "dict of %s", ty->name);
 		r = census_row_index(w->c, kind);
 		dict_row[i] = r == STRINDEX_NONE ? GRAPH_NONE : (uint32_t)r;
-		if (opaque(ty) && ty->count) {
+		if (cfields_scanned(w, i) && ty->count) {
 			w->og->opaque_types++;
 			w->og->opaque_objects += ty->count;
 		}

@@ -23,8 +23,8 @@ enum objgraph_node {
 
 struct objgraph {
 	struct graph g;
-	/* objects of types whose references are not read (C types without members, rule or shape
-	 * known to the census): what they hold shows as held from C */
+	/* objects of C types whose fields the census read word by word, knowing no layout for them
+	 * (census/cfields.c): their references are the words that led to valid objects */
 	uint64_t opaque_objects;
 	uint32_t opaque_types;
 	uint64_t interp[8];  /* the interpreter's roots, in objgraph_interp_name's order (0: none) */

@@ -233,6 +233,8 @@ void walk_inspect(struct walk *w, const struct pytype *ty, uint64_t addr, const 
 /* census/cfields.c: the references in the fields of a C type whose layout pycensus does not
  * know, read word by word (the type sorted on its first instance) */
 void cfields_refs(struct walk *w, int64_t t, const uint8_t *ob, size_t have);
+/* Whether the instances of slot s had their fields read so (the graph's "opaque" types). */
+bool cfields_scanned(const struct walk *w, size_t s);
 void cfields_release(struct cfields *cf);
 
 /* census/refs.c: the references of one object (its bytes at ob, `have` of them) */

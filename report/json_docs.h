@@ -29,7 +29,8 @@ int json_doc_end(struct json *j, struct pc_err *e);
 void json_target(struct json *j, const struct census *c);
 /* "partial", "dropped" {kind: objects}, "dropped_pools", "warnings" of c (c may be NULL: none). */
 void json_census_notes(struct json *j, const struct census *c);
-/* "graph": objects, references, held from C, unreachable, opaque types and their objects. */
+/* "graph": objects, references, held from C, unreachable, and the C types read word by word
+ * ("opaque_types") and their objects. */
 void json_graph(struct json *j, const struct objgraph *og);
 
 /* snap: the census's header figures, its notes and the partition p (by names --by). The body alone

@@ -32,7 +32,7 @@ void report_graph_line(FILE *out, const struct objgraph *og)
 		" unreachable (garbage cycles)",
 		g->n > OG_FIRST ? g->n - OG_FIRST : 0, g->nedges, g->held, g->unreachable);
 	if (og->opaque_types)
-		fprintf(out, "; %" PRIu64 " objects of %" PRIu32 " C types whose references are not read",
+		fprintf(out, "; %" PRIu64 " objects of %" PRIu32 " C types whose fields were read word by word",
 			og->opaque_objects, og->opaque_types);
 	fputc('\n', out);
 }
