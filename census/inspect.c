@@ -105,6 +105,29 @@ static bool main_path_ties(const struct pathtree *t)
 	}
 }
 
+/* The labels of t's main path (leak_main_path's steps: the root most objects pass through, then at
+ * each step the child most pass through, if at least half of them): the only path the reports
+ * print, and the only labels of containers' items read (census/paths.h). */
+static void label_main_path(struct pyproc *p, const struct objgraph *og, struct paths_labels *labels,
+			    struct pathtree *t)
+{
+	uint32_t best = PT_NONE;
+
+	for (uint32_t i = t->first_root; i != PT_NONE; i = t->v[i].next_sibling)
+		if (best == PT_NONE || t->v[i].through > t->v[best].through)
+			best = i;
+	for (size_t n = 0; best != PT_NONE && n < PT_MAX_DEPTH; n++) {
+		uint64_t half = (t->v[best].through + 1) / 2;
+		uint32_t next = PT_NONE;
+
+		paths_label_step(p, og, labels, t, best);
+		for (uint32_t k = t->v[best].first_child; k != PT_NONE; k = t->v[k].next_sibling)
+			if (t->v[k].through >= half && (next == PT_NONE || t->v[k].through > t->v[next].through))
+				next = k;
+		best = next;
+	}
+}
+
 size_t inspect_paths(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint64_t *retained,
 		     struct inspection *r)
 {
@@ -126,6 +149,7 @@ size_t inspect_paths(struct pyproc *p, const struct census *c, const struct objg
 			tied++;
 			continue;
 		}
+		label_main_path(p, og, r->labels, &f->t);
 		free(f->sample);
 		f->sample = NULL;
 		f->nsample = 0;

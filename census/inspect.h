@@ -49,10 +49,20 @@ struct inspect_scan {
 	size_t nct, capct;
 	uint64_t unhashed; /* str/bytes objects not hashed: legacy (non-compact) strs, too long, unreadable */
 	uint64_t big_ints; /* ints of more than two digits, not compared */
+	struct ins_sort *sorting; /* the values' sort under way (inspect_scan_sort_start), or NULL */
 };
 
+/* Both wait for a sort under way first. */
 void inspect_scan_clear(struct inspect_scan *s);
 void inspect_scan_release(struct inspect_scan *s);
+/* Starts ordering s's values for inspect_duplicates on a thread of its own (inspectdup.c), once the
+ * walk has added the last (walk_graph_finish): the census's end and the graph's build go on
+ * meanwhile, and the sort (a tenth of what the inspections did on Sphinx's first thread) is then
+ * done when asked for. Without a thread (pthread_create refused) inspect_duplicates sorts. */
+void inspect_scan_sort_start(struct inspect_scan *s);
+/* Waits for the sort when one is under way: true, and *values set to how many values there were
+ * before those alone in their hash were dropped; false when none was started. */
+bool inspect_scan_sort_wait(struct inspect_scan *s, size_t *values);
 
 enum ins_kind {
 	INS_DUPLICATE,     /* equal str or bytes values held as distinct objects */

@@ -7,6 +7,7 @@
 #include "common/compat.h"
 #include "census/inspect.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +167,47 @@ static void drop_singletons(struct inspect_scan *s)
 	s->nv = k;
 	free(seen);
 	free(twice);
+}
+
+struct ins_sort {
+	pthread_t thread;
+	struct inspect_scan *s;
+	size_t values; /* s->nv before drop_singletons */
+};
+
+static void *sort_main(void *arg)
+{
+	struct ins_sort *t = arg;
+
+	t->values = t->s->nv;
+	drop_singletons(t->s);
+	sort_values(t->s);
+	return NULL;
+}
+
+void inspect_scan_sort_start(struct inspect_scan *s)
+{
+	struct ins_sort *t = xcalloc(1, sizeof *t);
+
+	t->s = s;
+	if (s->sorting || pthread_create(&t->thread, NULL, sort_main, t) != 0) {
+		free(t);
+		return;
+	}
+	s->sorting = t;
+}
+
+bool inspect_scan_sort_wait(struct inspect_scan *s, size_t *values)
+{
+	struct ins_sort *t = s->sorting;
+
+	if (!t)
+		return false;
+	pthread_join(t->thread, NULL);
+	*values = t->values;
+	free(t);
+	s->sorting = NULL;
+	return true;
 }
 
 /* Where a value's contents start in its object. */
@@ -407,11 +449,14 @@ static void boxed(struct ins_ctx *x, const struct inspect_scan *s, struct group 
 void inspect_duplicates(struct ins_ctx *x, struct inspect_scan *s)
 {
 	struct group *gr, *text, *num[2];
-	size_t ng, nt = 0, nn[2] = { 0, 0 };
+	size_t ng, nt = 0, nn[2] = { 0, 0 }, values;
 
-	x->r->values = s->nv;
-	drop_singletons(s);
-	sort_values(s);
+	if (!inspect_scan_sort_wait(s, &values)) {
+		values = s->nv;
+		drop_singletons(s);
+		sort_values(s);
+	}
+	x->r->values = values;
 	gr = find_groups(x->og, s, &ng);
 	text = xmalloc((ng ? ng : 1) * sizeof *text);
 	num[0] = xmalloc((ng ? ng : 1) * sizeof *text);

@@ -18,12 +18,18 @@
 
 void inspect_scan_clear(struct inspect_scan *s)
 {
+	size_t values;
+
+	inspect_scan_sort_wait(s, &values); /* a census started again: its sort is of no use */
 	s->nv = s->nct = 0;
 	s->unhashed = s->big_ints = 0;
 }
 
 void inspect_scan_release(struct inspect_scan *s)
 {
+	size_t values;
+
+	inspect_scan_sort_wait(s, &values);
 	free(s->v);
 	free(s->ct);
 	memset(s, 0, sizeof *s);

@@ -76,6 +76,7 @@ struct merge {
 	const struct objgraph *og;
 	struct typetab types;
 	struct paths_labels *labels; /* NULL: every label read */
+	struct typetab *tt;          /* &types, or the labels' */
 	/* node + 1 -> where it is in this tree: its step, its depth (object nodes from it up to its
 	 * root) and that root. parents[] is one tree, so a node's path is the same from whichever
 	 * selected object it is met: a node placed once is never walked again, and the labels of its
@@ -148,6 +149,8 @@ void paths_labels_init(struct paths_labels *l)
 
 void paths_labels_release(struct paths_labels *l)
 {
+	if (l->typed)
+		typetab_release(&l->types);
 	ptrmap_release(&l->at);
 	free(l->v);
 	memset(l, 0, sizeof *l);
@@ -161,12 +164,12 @@ static bool label_of(struct merge *m, uint32_t from, uint32_t to, char *buf, siz
 	uint64_t key = ((uint64_t)from << 32 | to) + 1, at;
 
 	if (!l)
-		return referrer_label(m->p, &m->types, g->addr[from], g->addr[to], buf, len) != 0;
+		return referrer_label(m->p, m->tt, g->addr[from], g->addr[to], buf, len) != 0;
 	if (!ptrmap_get(&l->at, key, &at)) {
 		if (l->n == l->cap)
 			xgrow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v);
 		at = l->n++;
-		l->v[at].ok = referrer_label(m->p, &m->types, g->addr[from], g->addr[to], l->v[at].label,
+		l->v[at].ok = referrer_label(m->p, m->tt, g->addr[from], g->addr[to], l->v[at].label,
 					     sizeof l->v[at].label) != 0;
 		ptrmap_put(&l->at, key, at);
 	}
@@ -177,6 +180,14 @@ static bool label_of(struct merge *m, uint32_t from, uint32_t to, char *buf, siz
 		buf[k] = '\0';
 	}
 	return l->v[at].ok;
+}
+
+/* The label of a pending step: the reference that created it. */
+static void item_label(struct merge *m, struct pathtree *t, uint32_t s)
+{
+	if (!label_of(m, t->v[s].ex_from, t->v[s].ex_to, t->v[s].label, sizeof t->v[s].label))
+		snprintf(t->v[s].label, sizeof t->v[s].label, "[?]");
+	t->v[s].pending = false;
 }
 
 /* The step for the reference from -> to under step `parent`. */
@@ -203,8 +214,11 @@ static uint32_t step_of(struct merge *m, struct pathtree *t, uint32_t parent, ui
 	if (created) {
 		t->v[s].ex_from = from;
 		t->v[s].ex_to = to;
-		if (strcmp(key, "[]") == 0 && !label_of(m, from, to, t->v[s].label, sizeof t->v[s].label))
-			snprintf(t->v[s].label, sizeof t->v[s].label, "[?]");
+		if (strcmp(key, "[]") == 0) {
+			t->v[s].pending = true;
+			if (!m->labels)
+				item_label(m, t, s);
+		}
 	} else if (t->v[s].ex_from != from || t->v[s].ex_to != to)
 		t->v[s].varied = true;
 	return s;
@@ -277,7 +291,15 @@ static void merge_all(struct pyproc *p, const struct census *c, const struct obj
 	uint32_t *chain = xmalloc(PT_MAX_DEPTH * sizeof *chain);
 	uint32_t v = select ? paths_next_selected(select, OG_FIRST, og->g.n) : 0;
 
-	typetab_init(&m.types, p);
+	if (!labels) {
+		typetab_init(&m.types, p);
+		m.tt = &m.types;
+	} else {
+		if (!labels->typed)
+			typetab_init(&labels->types, p);
+		labels->typed = true;
+		m.tt = &labels->types;
+	}
 	ptrmap_init(&m.placed);
 	/* the nodes placed: some 5 per selected object on Sphinx's findings; grown from 64 they
 	 * were rehashed 5 times per tree */
@@ -294,7 +316,8 @@ static void merge_all(struct pyproc *p, const struct census *c, const struct obj
 	}
 	free(chain);
 	ptrmap_release(&m.placed);
-	typetab_release(&m.types);
+	if (!labels)
+		typetab_release(&m.types);
 }
 
 void paths_merge(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint32_t *parents,
@@ -308,4 +331,18 @@ void paths_merge_nodes(struct pyproc *p, const struct census *c, const struct ob
 		       struct pathtree *t)
 {
 	merge_all(p, c, og, parents, retained, NULL, nodes, n, labels, t);
+}
+
+void paths_label_step(struct pyproc *p, const struct objgraph *og, struct paths_labels *labels, struct pathtree *t,
+		      uint32_t s)
+{
+	struct merge m = { .p = p, .og = og, .labels = labels };
+
+	if (s >= t->n || !t->v[s].pending)
+		return;
+	if (!labels->typed)
+		typetab_init(&labels->types, p);
+	labels->typed = true;
+	m.tt = &labels->types;
+	item_label(&m, t, s);
 }

@@ -12,6 +12,7 @@
 #include "model/census.h"
 #include "common/ptrmap.h"
 #include "model/pathtree.h"
+#include "objects/types.h"
 #include "source/pyproc.h"
 
 /* Shortest-path predecessors from the roots, in order of trust: first from the interpreter (the
@@ -32,7 +33,9 @@ uint32_t paths_next_selected(const uint8_t *select, uint32_t from, uint32_t n);
 void paths_merge(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint32_t *parents,
 		 const uint64_t *retained, const uint8_t *select, struct pathtree *t);
 /* The labels of the references met, kept from one merge to the next (inspect merges some fifty
- * trees whose paths share many references: 27800 labels asked, 17000 references, on Sphinx). */
+ * trees whose paths share many references: 27800 labels asked, 17000 references, on Sphinx), with
+ * the types read to label them: a table per merge read the same types again each time (48 tables,
+ * 7 M of the merges' 93 M instructions on Sphinx). */
 struct paths_labels {
 	struct ptrmap at; /* (from << 32 | to) + 1 -> its entry in v */
 	struct {
@@ -40,14 +43,23 @@ struct paths_labels {
 		bool ok;
 	} *v;
 	size_t n, cap;
+	struct typetab types; /* once `typed`: made by the first merge, for its reader */
+	bool typed;
 };
 void paths_labels_init(struct paths_labels *l);
 void paths_labels_release(struct paths_labels *l);
 
 /* paths_merge of the nodes nodes[0 .. n), given in id order (as select would give them); labels
- * read once per reference into `labels` when not NULL (the target is read once for each). */
+ * read once per reference into `labels` when not NULL (the target is read once for each). With
+ * labels, a step that any item of a container reaches ("[]": its label does not decide where paths
+ * merge) is left pending (pt_step.pending) for paths_label_step: a caller that prints one path of
+ * the tree reads the labels of that path alone (finding an item's index or key scans the
+ * container; 1260 of 15170 labels read on Sphinx were of items off the printed paths). */
 void paths_merge_nodes(struct pyproc *p, const struct census *c, const struct objgraph *og, const uint32_t *parents,
 		       const uint64_t *retained, const uint32_t *nodes, size_t n, struct paths_labels *labels,
 		       struct pathtree *t);
+/* Reads the label of step s of t when pending (as paths_merge would have: "[?]" when unreadable). */
+void paths_label_step(struct pyproc *p, const struct objgraph *og, struct paths_labels *labels, struct pathtree *t,
+		      uint32_t s);
 
 #endif

@@ -346,13 +346,13 @@ static void *resolve_chunks(void *arg)
 	return NULL;
 }
 
-/* Turns the pending target addresses into node ids, packed as 32-bit ids at the start of the same
- * block, which then shrinks to half. On one thread entry i is read before id i is written, which
- * lies below it; past RESOLVE_SPLIT references two threads share them (the index is only read by
+/* Turns the pending target addresses into node ids, as 32-bit ids in the same block: id i at
+ * ids[i * *stride]. On one thread entry i is read before id i is written, which lies below it
+ * (stride 1); past RESOLVE_SPLIT references two threads share them (the index is only read by
  * then, and each lookup is a cache miss that the other core's overlap: 1.7 million references
- * took 20 ms on one on Sphinx), each id written into its own entry, packed after. Frees the
- * address index. */
-static uint32_t *resolve_refs(struct graph_builder *b, uint64_t *unresolved)
+ * took 20 ms on one on Sphinx), each id written into its own entry (stride 2), packed by
+ * count_degrees' pass over them. Frees the address index. */
+static uint32_t *resolve_refs(struct graph_builder *b, uint64_t *unresolved, size_t *stride)
 {
 	uint32_t *ids = (uint32_t *)b->ref_dst;
 	struct resolve_share sh = { .b = b };
@@ -365,18 +365,17 @@ static uint32_t *resolve_refs(struct graph_builder *b, uint64_t *unresolved)
 		resolve_chunks(&sh);
 		pthread_join(th, NULL);
 		*unresolved = atomic_load(&sh.unresolved);
-		/* id i is read at 2i before anything is written there (writes stay below i) */
-		for (size_t i = 1; i < b->nrefs; i++)
-			ids[i] = ids[2 * i];
+		*stride = 2;
 	} else {
 		struct hot_entry *hot = xcalloc(1u << HOT_BITS, sizeof *hot);
 		*unresolved = resolve_range(b, 0, b->nrefs, ids, 1, hot);
 		free(hot);
+		*stride = 1;
 	}
 	free(b->index);
 	b->index = NULL;
 	b->ref_dst = NULL;
-	return xrealloc(ids, (b->nrefs ? b->nrefs : 1) * sizeof *ids);
+	return ids;
 }
 
 /* The source of resolved reference i, *run being the run of i - 1 (SIZE_MAX before the first). */
@@ -396,19 +395,25 @@ static void add_in(uint32_t *refcnt, uint8_t *mark, uint32_t v)
 		refcnt[v]--;
 }
 
-/* Out-degrees into first[v + 1], over the resolved references and the known edges; each target
- * marked and its refcount counted down. */
-static void count_degrees(const struct graph_builder *b, const uint32_t *ids, uint32_t *first, uint32_t *refcnt, uint8_t *mark)
+/* Out-degrees into first[v + 1], over the resolved references (id i at ids[i * stride], packed
+ * to ids[i] on the way: a pass of its own over 13 MiB on Sphinx before) and the known edges; each
+ * target marked and its refcount counted down. */
+static void count_degrees(const struct graph_builder *b, uint32_t *ids, size_t stride, uint32_t *first, uint32_t *refcnt,
+			  uint8_t *mark)
 {
 	size_t run = SIZE_MAX;
 
 	for (size_t i = 0; i < b->nrefs; i++) {
-		uint32_t src = ref_src(b, ids, i, &run), id = ids[i] & ~RUN_START;
+		uint32_t src, id, ahead;
 
-		if (i + PREFETCH_AHEAD < b->nrefs && (ids[i + PREFETCH_AHEAD] & ~RUN_START) != REF_NONE) {
+		/* entry i * stride is read before anything is written there: writes stay below i */
+		ids[i] = ids[i * stride];
+		src = ref_src(b, ids, i, &run);
+		id = ids[i] & ~RUN_START;
+		if (i + PREFETCH_AHEAD < b->nrefs && (ahead = ids[(i + PREFETCH_AHEAD) * stride] & ~RUN_START) != REF_NONE) {
 			/* the targets are spread over the nodes: their counts' misses overlap */
-			__builtin_prefetch(&refcnt[ids[i + PREFETCH_AHEAD] & ~RUN_START], 1);
-			__builtin_prefetch(&mark[ids[i + PREFETCH_AHEAD] & ~RUN_START], 1);
+			__builtin_prefetch(&refcnt[ahead], 1);
+			__builtin_prefetch(&mark[ahead], 1);
 		}
 		if (id != REF_NONE) {
 			first[src + 1]++;
@@ -575,12 +580,15 @@ static void take_nodes(struct graph_builder *b, struct graph *g)
 }
 
 /* Peak: the builder's nodes (24 per node), the resolved ids and their runs (4 per reference and 4
- * per run), the rows (4 per node and per edge) and the marks (1 per node). */
+ * per run), the rows (4 per node and per edge) and the marks (1 per node). The ids take 8 per
+ * reference until count_degrees has packed them, beside the rows' starts and the marks: 25 per
+ * node and 8 per reference then, under the index's 28 and 8 while they are resolved. */
 void graph_build(struct graph_builder *b, struct graph *g, uint32_t held, uint32_t garbage)
 {
 	uint32_t n = (uint32_t)b->n;
 	uint32_t *ids;
 	uint8_t *mark;
+	size_t stride;
 
 	memset(g, 0, sizeof *g);
 	g->n = n;
@@ -589,10 +597,11 @@ void graph_build(struct graph_builder *b, struct graph *g, uint32_t held, uint32
 		held = GRAPH_NONE;
 	if (garbage >= n)
 		garbage = GRAPH_NONE;
-	ids = resolve_refs(b, &g->unresolved);
+	ids = resolve_refs(b, &g->unresolved, &stride);
 	g->first = big_zalloc(((size_t)n + 1) * sizeof *g->first);
 	mark = big_zalloc(n);
-	count_degrees(b, ids, g->first, b->refcnt, mark);
+	count_degrees(b, ids, stride, g->first, b->refcnt, mark);
+	ids = xrealloc(ids, (b->nrefs ? b->nrefs : 1) * sizeof *ids); /* packed: half the block */
 	g->held = set_surplus(b->refcnt, n, held, mark);
 	take_nodes(b, g);
 	fill_rows(g, b, ids, held);

@@ -72,8 +72,9 @@ struct graph_builder {
 	 * of references from one source (objects are aligned: an odd address is none) */
 	uint64_t *ref_dst;
 	size_t nrefs, caprefs;
-	/* graph_add_ref's fast path: below ref_fast_end another reference of the run of run_src needs
-	 * no check (room, the limit check every 65536, the caps: graph.c ref_fast keeps it so) */
+	/* graph_add_ref's fast path: below ref_fast_end another reference needs no check (room, the
+	 * limit check every 65536, the caps: graph.c ref_fast keeps it so); run_src is the last run's
+	 * source (GRAPH_NONE before the first) */
 	size_t ref_fast_end;
 	uint32_t run_src;
 	uint32_t *runs;        /* each run's source node */
@@ -130,11 +131,19 @@ void graph_set_kind(struct graph_builder *b, uint32_t id, uint32_t kind);
 void graph_add_ref_slow(struct graph_builder *b, uint32_t src, uint64_t addr);
 static inline void graph_add_ref(struct graph_builder *b, uint32_t src, uint64_t addr)
 {
-	/* inline for the common case (the walk calls it for each of the 1.7 million references on
-	 * Sphinx): one more in the run of src, with room, away from a limit check (every 65536) */
-	if (b->nrefs < b->ref_fast_end && b->run_src == src) {
-		b->ref_dst[b->nrefs++] = addr & 1 ? 0 : addr;
-		return;
+	/* inline for the common cases (the walk calls it for each of the 1.7 million references on
+	 * Sphinx), with room, away from a limit check (every 65536): one more in the run of src, or
+	 * the first of a new run (200000 of them, each a call that recomputed the bounds before) */
+	if (b->nrefs < b->ref_fast_end) {
+		if (b->run_src == src) {
+			b->ref_dst[b->nrefs++] = addr & 1 ? 0 : addr;
+			return;
+		}
+		if (b->nruns < b->capruns && src < b->n) {
+			b->runs[b->nruns++] = b->run_src = src;
+			b->ref_dst[b->nrefs++] = (addr & 1 ? 0 : addr) | 1;
+			return;
+		}
 	}
 	graph_add_ref_slow(b, src, addr);
 }

@@ -19,6 +19,7 @@ struct pt_step {
 	char key[PT_LABEL];    /* what merges steps: the label, or "[]" for any item of a container */
 	char label[PT_LABEL];  /* how the step before holds these objects: "['cache']", ".handlers" */
 	bool varied;           /* reached through more than one reference: label is one example */
+	bool pending;          /* label not read yet: ex_from -> ex_to names it (census/paths.h) */
 	uint32_t ex_from, ex_to; /* the reference (graph nodes) the label was read from */
 	uint64_t objects;      /* distinct objects at this step */
 	uint64_t through;      /* selected objects whose path passes here (or ends here) */
