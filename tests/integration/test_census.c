@@ -256,10 +256,11 @@ Test(integration, interpreters_found)
 }
 
 /* PYTHONMALLOC=malloc: no arenas. The census comes from the GC lists and references, and says so. */
+/* On the core set (all with PYCENSUS_TEST_FULL=1): one interpreter per layout family. */
 ParameterizedTestParameters(integration, malloc_mode)
 {
 	static struct python found[H_MAX_PYTHONS];
-	size_t n = h_find_pythons(found, H_MAX_PYTHONS);
+	size_t n = h_find_pythons_core(found, H_MAX_PYTHONS);
 	struct python *params = cr_malloc(sizeof *params * (n ? n : 1));
 
 	memcpy(params, found, sizeof *params * n);

@@ -143,12 +143,12 @@ static size_t check_paced(const struct series_read *s, const char *label, const 
 	return stretched;
 }
 
-/* The pace is pycensus's, not the interpreter's: the core set (one per layout family, each Debian
- * build) shows it; PYCENSUS_TEST_FULL=1 runs it on all. */
+/* The pacing is pycensus's, not the interpreter's: the oldest and newest of the core set (all with
+ * PYCENSUS_TEST_FULL=1). */
 ParameterizedTestParameters(overhead, interpreters)
 {
 	static struct python found[H_MAX_PYTHONS];
-	size_t n = h_find_pythons_core(found, H_MAX_PYTHONS);
+	size_t n = h_find_pythons_ends(found, H_MAX_PYTHONS);
 	struct python *params = cr_malloc(sizeof *params * (n ? n : 1));
 
 	memcpy(params, found, sizeof *params * n);
