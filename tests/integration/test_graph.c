@@ -130,7 +130,7 @@ static void dot_draws(const struct python *py, const char *pid, char *out)
  * its offset (census/cfields.c reads the field, objects/referrer.c names it). */
 static void cfield_path(const struct python *py, const char *pid, const char *result, char *out)
 {
-	char addr[40];
+	char addr[48];
 	const char *args[] = { "why", "--addr", addr, pid, NULL };
 
 	snprintf(addr, sizeof addr, "0x%s", result);
