@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "common/hugepages.h"
 #include "common/xalloc.h"
 
 void prefetch_release(struct prefetch *f)
@@ -96,9 +97,18 @@ size_t prefetch_plan(struct prefetch *f, const uint64_t *addr, const uint32_t *l
 		f->n++;
 	}
 	if (total > f->bufcap) {
+		size_t cap = total;
 		free(f->buf);
-		f->buf = xmalloc(total);
-		f->bufcap = total;
+		/* a batch of a MiB or more in 2 MiB pages (rounded up to them): the kernel's copy
+		 * faults once a page, not 512 times, and the census, reading a class's fields a KiB
+		 * apart in it, misses the TLB as seldom (60,000 classes: 57 MiB of batches) */
+		if (total >= HUGE_MIN_BYTES / 2)
+			cap = (total + HUGE_MIN_BYTES - 1) / HUGE_MIN_BYTES * HUGE_MIN_BYTES;
+		if (!(f->buf = huge_alloc(cap))) {
+			cap = total;
+			f->buf = xmalloc(cap);
+		}
+		f->bufcap = cap;
 	}
 	return f->n;
 }
@@ -113,20 +123,27 @@ void prefetch_keep(struct prefetch *f, const bool *ok)
 	f->n = k;
 }
 
-const uint8_t *prefetch_find(const struct prefetch *f, uint64_t addr, uint64_t len)
+const uint8_t *prefetch_find(struct prefetch *f, uint64_t addr, uint64_t len)
 {
-	size_t lo = 0, hi = f->n;
+	size_t lo = 0, hi = f->n, h = f->last;
 	const struct pf_range *r;
 
-	while (lo < hi) { /* the last range whose start <= addr */
-		size_t mid = lo + (hi - lo) / 2;
-		if (f->v[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
+	/* the range that answered last, while it is still the last one starting at or below addr:
+	 * a batch's classes are asked for about in address order, dozens to a range */
+	if (h < f->n && f->v[h].addr <= addr && (h + 1 == f->n || f->v[h + 1].addr > addr)) {
+		lo = h + 1;
+	} else {
+		while (lo < hi) { /* the last range whose start <= addr */
+			size_t mid = lo + (hi - lo) / 2;
+			if (f->v[mid].addr <= addr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (!lo)
+			return NULL;
+		f->last = lo - 1;
 	}
-	if (!lo)
-		return NULL;
 	r = &f->v[lo - 1];
 	if (len > r->len || addr - r->addr > r->len - len)
 		return NULL;

@@ -34,6 +34,7 @@ struct prefetch {
 	size_t n, cap;
 	uint8_t *buf;
 	size_t bufcap;
+	size_t last; /* the range prefetch_find found last (checked against n before use) */
 };
 
 void prefetch_release(struct prefetch *f);
@@ -46,6 +47,6 @@ size_t prefetch_plan(struct prefetch *f, const uint64_t *addr, const uint32_t *l
 void prefetch_keep(struct prefetch *f, const bool *ok);
 void prefetch_clear(struct prefetch *f);
 /* Local bytes for [addr, addr+len) when one range holds them all, else NULL. */
-const uint8_t *prefetch_find(const struct prefetch *f, uint64_t addr, uint64_t len);
+const uint8_t *prefetch_find(struct prefetch *f, uint64_t addr, uint64_t len);
 
 #endif

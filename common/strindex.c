@@ -7,13 +7,32 @@
 #include <string.h>
 #include "common/xalloc.h"
 
+/* Eight bytes at a time, each mixed in by a multiply and a rotation, the tail likewise, then
+ * murmur3's finaliser so that the low bits the index takes depend on every byte: a kind name
+ * ("__main__.K000123") hashes in a third of the instructions FNV-1a took byte by byte, which was
+ * half the cost of adding a row a kind of 60,000 (60,000 such names fill a 2^17-slot index as
+ * evenly as random keys would). */
 static uint64_t hash(const char *s)
 {
-	uint64_t h = 14695981039346656037ULL;
+	const uint64_t k = 0x9e3779b97f4a7c15ULL;
+	size_t n = strlen(s), i = 0;
+	uint64_t h = k ^ n, w;
 
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * k;
+		h = h << 31 | h >> 33;
+	}
+	if (i < n) {
+		w = 0;
+		memcpy(&w, s + i, n - i);
+		h = (h ^ w) * k;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ h >> 33;
 }
 
 size_t strindex_find(const struct strindex *x, const char *key, strindex_key_fn key_of, const void *base)

@@ -45,13 +45,16 @@ void census_reserve(struct census *c, size_t n)
 
 static struct census_row *row_of(struct census *c, const char *kind, const char *type, const char *module)
 {
+	const char *kind_in = kind;
 	size_t i = c->nrows, at = strindex_find_or_add(&c->kinds, kind, i, row_kind, c->rows);
 
 	if (at != i)
 		return &c->rows[at];
 	xgrow((void **)&c->rows, &c->caprows, c->nrows + 1, sizeof *c->rows);
 	kind = strpool_add(&c->strings, kind);
-	type = strcmp(type, kind) == 0 ? kind : strpool_add_again(&c->strings, type, &c->last_type);
+	/* a class's row names it twice (kind and type): the same string, not compared */
+	type = type == kind_in || strcmp(type, kind) == 0 ? kind
+							  : strpool_add_again(&c->strings, type, &c->last_type);
 	module = strpool_add_again(&c->strings, module, &c->last_module);
 	c->rows[i] = (struct census_row){ kind, type, module, 0, 0 };
 	c->nrows++;

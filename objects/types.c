@@ -2,11 +2,11 @@
 #include "common/compat.h"
 #include "objects/types.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "common/xalloc.h"
+#include "attach/prefetch.h"
 #include "objects/kindname.h"
 #include "objects/pyobj.h"
 #include "objects/pyvalue.h"
@@ -28,6 +28,9 @@
 #define MEMBER_CHUNK 8
 /* The most read_type reads of a type at once (PyHeapTypeObject is 936 bytes in 3.14). */
 #define TYPE_READ_MAX 2048
+
+/* The longest type name taken for a real one. */
+#define NAME_MAX_LEN 200
 
 /* The filter in front of the index: 2^20 bits, 6 % of them set by 60,000 types. */
 #define INDEXED_BITS (1u << 20)
@@ -109,6 +112,7 @@ void typetab_release(struct typetab *t)
 {
 	free(t->v);
 	free(t->members);
+	free(t->met);
 	strpool_release(&t->strings);
 	ptrmap_release(&t->index);
 	free(t->indexed);
@@ -127,6 +131,14 @@ static uint64_t rd64(const uint8_t *b, int32_t off)
 
 static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct pytype *ty, int depth);
 static struct pytype *lookup(struct typetab *t, struct pyproc *p, uint64_t addr, int depth);
+
+/* A type being read asks about another (its metatype, its base): it is marked "not a type" first,
+ * so a chain that loops back to it ends there. Only then: most classes ask about none, and their
+ * one entry in the index is put once. */
+static void reading(struct typetab *t, uint64_t addr)
+{
+	index_put(t, addr, INVALID);
+}
 
 /* The __sizeof__ a type's objects have, and whether they are OrderedDicts: its own where
  * pycensus knows it (a builtin by address, frozenset as set's, bool as int's; numpy.ndarray by its
@@ -157,6 +169,7 @@ static void find_rule(struct typetab *t, struct pyproc *p, struct pytype *ty, en
 	}
 	if (!ty->base || ty->base == p->object_type || t->base_depth >= MAX_BASE_DEPTH)
 		return;
+	reading(t, ty->addr);
 	t->base_depth++;
 	b = lookup(t, p, ty->base, 0);
 	t->base_depth--;
@@ -192,12 +205,12 @@ static bool plausible_name(const char *s)
 	size_t n = strlen(s), k;
 	bool printable = false;
 
-	if (n == 0 || n > 200)
+	if (n == 0 || n > NAME_MAX_LEN)
 		return false;
 	for (size_t i = 0; i < n; i += k) {
 		unsigned char ch = (unsigned char)s[i];
 		k = 1;
-		if (isprint(ch))
+		if (ch >= 0x20 && ch < 0x7f) /* isprint() in the C locale pycensus runs in */
 			printable = true;
 		else if (ch >= 0x80) {
 			if (!(k = utf8_len((const unsigned char *)s + i)))
@@ -211,7 +224,7 @@ static bool plausible_name(const char *s)
 
 /* Reads and checks the PyTypeObject at addr; fills ty on success. */
 
-static bool valid_metatype(struct typetab *t, struct pyproc *p, uint64_t meta, int depth)
+static bool valid_metatype(struct typetab *t, struct pyproc *p, uint64_t addr, uint64_t meta, int depth)
 {
 	struct pytype *m;
 
@@ -219,12 +232,13 @@ static bool valid_metatype(struct typetab *t, struct pyproc *p, uint64_t meta, i
 		return true;
 	if (depth >= MAX_META_DEPTH)
 		return false;
+	reading(t, addr);
 	m = lookup(t, p, meta, depth);
 	return m && (m->flags & PC_TPFLAGS_TYPE_SUBCLASS);
 }
 
 /* See struct pytype: n_fields from a struct sequence's class dict, and datetime's naive objects. */
-static void alloc_rules(struct pyproc *p, struct pytype *ty, const char *tp_name)
+static void alloc_rules(struct pyproc *p, struct pytype *ty, const char *tp_name, bool dotted)
 {
 	uint64_t v, n;
 	bool neg;
@@ -233,7 +247,7 @@ static void alloc_rules(struct pyproc *p, struct pytype *ty, const char *tp_name
 	    pydict_get_str(p, ty->dict, "n_fields", &v) == 1 && pylong_read(p, v, &n, &neg) == 0 && !neg &&
 	    n > 0 && n < 1024)
 		ty->alloc_items = (uint32_t)n;
-	if (strcmp(tp_name, "datetime.time") == 0 || strcmp(tp_name, "datetime.datetime") == 0)
+	if (dotted && (strcmp(tp_name, "datetime.time") == 0 || strcmp(tp_name, "datetime.datetime") == 0))
 		ty->alloc_short = 8; /* sizeof(PyObject *): the tzinfo member */
 }
 
@@ -282,6 +296,30 @@ static void own_members(struct typetab *t, const struct pyoffsets *o, struct pyt
 	/* the array goes on past the bytes read */
 }
 
+/* A class whose only base is object, which has no member: its member offsets (typetab_members)
+ * are its own, known once it is read, when they all fit an instance and none repeats (else
+ * typetab_members drops them, when asked): no second pass over its bases per class. */
+static void members_of_object_child(struct typetab *t, const struct pyproc *p, struct pytype *ty)
+{
+	const struct pytype *ob;
+
+	if (!ty->own_read || ty->base != p->object_type || !t->object_slot)
+		return;
+	ob = &t->v[t->object_slot - 1];
+	if (!ob->own_read || ob->nown_offs || ob->base)
+		return;
+	for (unsigned i = 0; i < ty->nown_offs; i++) {
+		if (ty->own_offs[i] + 8 > ty->basicsize)
+			return;
+		for (unsigned j = 0; j < i; j++)
+			if (ty->own_offs[j] == ty->own_offs[i])
+				return;
+	}
+	ty->member_offs = ty->nown_offs ? ty->own_offs : NULL;
+	ty->nmember_offs = ty->nown_offs;
+	ty->members_read = true;
+}
+
 /* What read_type_bytes reads of a type: its PyHeapTypeObject and the member array after it
  * (want), or its PyTypeObject alone (tsz). */
 static void type_read_lens(const struct pyoffsets *o, size_t *want, size_t *tsz)
@@ -296,7 +334,8 @@ static void type_read_lens(const struct pyoffsets *o, size_t *want, size_t *tsz)
  * they are readable (one syscall per class, not three, on 60,000 classes), else its PyTypeObject
  * alone; in place when a batch read ahead holds it (no copy of 1 KiB per class), else read into
  * buf (len bytes). The bytes there, or 0. */
-static size_t read_type_bytes(struct pyproc *p, uint64_t addr, uint8_t *buf, size_t len, const uint8_t **b)
+static size_t read_type_bytes(struct pyproc *p, uint64_t addr, bool covered, uint8_t *buf, size_t len,
+			      const uint8_t **b)
 {
 	const struct pyoffsets *o = &p->L.off;
 	size_t tsz, want, hsz = (size_t)o->heaptype_size;
@@ -307,7 +346,13 @@ static size_t read_type_bytes(struct pyproc *p, uint64_t addr, uint8_t *buf, siz
 		return 0;
 	*b = buf;
 	if (want <= len && want >= tsz) {
-		if ((*b = mem_peek(&p->mem, addr, want)) != NULL)
+		/* outside the copies (its first word is not in them, so no more of it is): a batch read
+		 * ahead holds it or nothing local does */
+		if (!covered)
+			*b = p->mem.pf ? prefetch_find(p->mem.pf, addr, want) : NULL;
+		else
+			*b = mem_peek(&p->mem, addr, want);
+		if (*b)
 			return want;
 		*b = buf;
 		if (pyproc_readable(p, addr, want) && mem_read(&p->mem, addr, buf, want, NULL) == 0)
@@ -318,10 +363,41 @@ static size_t read_type_bytes(struct pyproc *p, uint64_t addr, uint8_t *buf, siz
 	return 0;
 }
 
+/* Whether a candidate was met before in this batch: an arena's blocks name each new class about
+ * twice (its instances, its MRO tuple read at another pre-header size), and its bounds and maps
+ * checks, and sorting it again, were half the cost. A slot per hash of the address, the last
+ * one met there: a candidate that lost its slot is checked again, which costs only the time. */
+static bool met_before(const struct typetab *t, uint64_t addr)
+{
+	/* tagged with the batch in the bits above the address (below 2^48: typetab_prefetch drops
+	 * the others), so that the table is not cleared for each: what another batch left there
+	 * matches nothing */
+	uint64_t *slot = &t->met[(addr * UINT64_C(0x9e3779b97f4a7c15)) >> (64 - PREFETCH_MET_BITS)];
+	uint64_t tag = (addr & ((UINT64_C(1) << 48) - 1)) | (uint64_t)t->met_batch << 48;
+
+	if (*slot == tag)
+		return true;
+	*slot = tag;
+	return false;
+}
+
+/* pyproc_readable, asking first the mapping the last readable range lay in (a heap's classes are
+ * malloc neighbours: one mapping holds run after run of them; the search of the maps cost 120
+ * instructions a class). */
+static bool readable_near(struct pyproc *p, const struct map **last, uint64_t addr, uint64_t len)
+{
+	if (*last && addr >= (*last)->start && len <= (*last)->end - addr)
+		return true;
+	if (!pyproc_readable(p, addr, len))
+		return false;
+	*last = maps_find(&p->maps, addr);
+	return true;
+}
+
 void typetab_prefetch(struct typetab *t, struct pyproc *p, const uint64_t *addrs, size_t n)
 {
 	size_t tsz, want, k = 0, head = layout_preheader(&p->L, PC_TPFLAGS_HAVE_GC);
-	struct ptrmap seen;
+	const struct map *last = NULL;
 	uint64_t *a;
 	uint32_t *l;
 
@@ -330,19 +406,22 @@ void typetab_prefetch(struct typetab *t, struct pyproc *p, const uint64_t *addrs
 		return;
 	a = xmalloc(n * sizeof *a);
 	l = xmalloc(n * sizeof *l);
-	ptrmap_init(&seen);
-	ptrmap_reserve(&seen, n);
+	if (!t->met || ++t->met_batch == 0) { /* new, or its 65,535 tags spent */
+		if (!t->met)
+			t->met = xmalloc(sizeof *t->met << PREFETCH_MET_BITS);
+		memset(t->met, 0, sizeof *t->met << PREFETCH_MET_BITS);
+		t->met_batch = 1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		uint64_t addr = addrs[i];
-		/* what read_type would not read: known already, misaligned, inside the arenas; and a
-		 * candidate met before in this batch (an arena's blocks name each new class about
-		 * twice: its bounds and maps checks, and sorting it again, were half the cost), asked
-		 * first: its set is small and warm, the table's index of 60,000 types is not */
-		if (!addr || (addr & 7) || !ptrmap_put(&seen, addr, 1) ||
+		/* what read_type would not read: known already, misaligned, past user space, inside
+		 * the arenas; and a candidate met before in this batch, asked first: its table is
+		 * small and warm, the type table's index of 60,000 types is not */
+		if (!addr || (addr & 7) || (addr >> 48) || met_before(t, addr) ||
 		    (maybe_indexed(t, addr) && ptrmap_get(&t->index, addr, NULL)) ||
 		    mem_covered(&p->mem, addr, 8))
 			continue;
-		if (want >= tsz && addr > head && pyproc_readable(p, addr - head, want + head)) {
+		if (want >= tsz && addr > head && readable_near(p, &last, addr - head, want + head)) {
 			a[k] = addr - head; /* with its GC head: the copy of the class as a GC object */
 			l[k++] = (uint32_t)(want + head);
 		} else if (pyproc_readable(p, addr, tsz)) {
@@ -351,9 +430,64 @@ void typetab_prefetch(struct typetab *t, struct pyproc *p, const uint64_t *addrs
 		}
 	}
 	mem_prefetch(&p->mem, a, l, k);
-	ptrmap_release(&seen);
 	free(a);
 	free(l);
+}
+
+/* sizes_rule_fields, asked once per rule and form: a pure function of the layout (100
+ * instructions a class otherwise). */
+static uint32_t rule_fields(struct typetab *t, struct pyproc *p, enum size_rule r, bool var_sized)
+{
+	uint32_t *f = &t->rule_fields[r][var_sized];
+
+	if (!*f)
+		*f = (uint32_t)sizes_rule_fields(&p->L, r, var_sized) + 1;
+	return *f - 1;
+}
+
+/* A heap type's tp_name is the UTF-8 of its __name__ (type_new_set_name, type_set_name:
+ * PyUnicode_AsUTF8 of ht_name), which a compact ASCII str keeps as its own data: then one look at
+ * the str gives both, where reading tp_name as a C string and then the str cost 600 instructions
+ * a class. True with name filled (len bytes at most) when tp_name is that data, an ASCII str
+ * shorter than len that plausible_name() passes (checked here as it is copied: *dotted says
+ * whether it holds a dot); false to read them apart. */
+static bool heap_name(struct pyproc *p, uint64_t ht_name, uint64_t tp_name, char *name, size_t len, bool *dotted)
+{
+	const struct pyoffsets *o = &p->L.off;
+	uint64_t hs = (uint64_t)o->ascii_size, n;
+	const uint8_t *h, *d;
+	struct py_str_form f;
+	uint32_t state;
+	bool printable = false;
+
+	if (!ht_name || hs == 0 || hs > 256 || tp_name != ht_name + hs || o->str_length < 0 || o->str_state < 0 ||
+	    (uint64_t)o->str_length + 8 > hs || (uint64_t)o->str_state + 4 > hs)
+		return false;
+	/* the header and as many bytes as a name may take, in one look when the copy holds them
+	 * (an arena's last block may not: then the header alone, and the name after) */
+	d = (h = mem_peek(&p->mem, ht_name, hs + len)) != NULL ? h + hs : NULL;
+	if (!h && !(h = mem_peek(&p->mem, ht_name, hs)))
+		return false;
+	memcpy(&n, h + o->str_length, 8);
+	memcpy(&state, h + o->str_state, 4);
+	f = py_str_form(&p->L, state);
+	if (!f.compact || !f.ascii || f.raw_kind != 1 || n == 0 || n >= len ||
+	    (!d && !(d = mem_peek(&p->mem, tp_name, n + 1))) || d[n] != 0)
+		return false;
+	*dotted = false;
+	for (uint64_t i = 0; i < n; i++) {
+		/* a byte the flag denies (read as pystr_read would take it), or one plausible_name
+		 * refuses: as apart, where the name is refused */
+		if (d[i] >= 0x7f || (d[i] < 0x20 && d[i] != '\t' && d[i] != '\n'))
+			return false;
+		printable = printable || d[i] >= 0x20;
+		*dotted = *dotted || d[i] == '.';
+	}
+	if (!printable || n > NAME_MAX_LEN)
+		return false;
+	memcpy(name, d, n);
+	name[n] = '\0';
+	return true;
 }
 
 static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct pytype *ty, int depth)
@@ -363,11 +497,14 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 	const uint8_t *b;
 	char name[256];
 	size_t got;
+	bool name_is_ht, dotted, covered;
 
+	if (addr & 7)
+		return false;
 	/* types (>= 408 bytes) never live in pymalloc's arenas; a free-threaded build's copied
 	 * mimalloc pages hold its heap types with the other GC objects */
-	if ((addr & 7) || (!py_is_free_threaded(&p->L) && mem_covered(&p->mem, addr, 8)) ||
-	    !(got = read_type_bytes(p, addr, buf, sizeof buf, &b)))
+	covered = mem_covered(&p->mem, addr, 8);
+	if ((covered && !py_is_free_threaded(&p->L)) || !(got = read_type_bytes(p, addr, covered, buf, sizeof buf, &b)))
 		return false;
 	memset(ty, 0, sizeof *ty);
 	ty->addr = addr;
@@ -380,10 +517,18 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 	ty->members_addr = rd64(b, o->tp_members);
 	ty->heap = (ty->flags & PC_TPFLAGS_HEAPTYPE) != 0;
 	if (!(ty->flags & PC_TPFLAGS_READY) || ty->basicsize < 16 || ty->basicsize > (1 << 20) ||
-	    ty->itemsize < 0 || ty->itemsize > (1 << 16) || !valid_metatype(t, p, rd64(b, o->ob_type), depth + 1))
+	    ty->itemsize < 0 || ty->itemsize > (1 << 16) || !valid_metatype(t, p, addr, rd64(b, o->ob_type), depth + 1))
 		return false;
-	if (mem_read_cstr(&p->mem, rd64(b, o->tp_name), name, sizeof name, NULL) < 0 || !plausible_name(name))
-		return false;
+	/* dotted: what pycensus knows of by name (objects/stdlibc.h, datetime's naive objects) are
+	 * types of C modules, whose tp_name is "module.Name": a class named without a dot is none of
+	 * them (one class of 60,000 asked seven names in vain) */
+	name_is_ht = ty->heap && got >= (size_t)o->heaptype_size &&
+		     heap_name(p, rd64(b, o->ht_name), rd64(b, o->tp_name), name, KINDNAME_NAME_MAX, &dotted);
+	if (!name_is_ht) {
+		if (mem_read_cstr(&p->mem, rd64(b, o->tp_name), name, sizeof name, NULL) < 0 || !plausible_name(name))
+			return false;
+		dotted = strchr(name, '.') != NULL;
+	}
 	if (ty->heap) {
 		if (got < (size_t)o->heaptype_size) {
 			got = (size_t)o->heaptype_size;
@@ -394,12 +539,12 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 		ty->cached_keys = rd64(b, o->ht_cached_keys);
 	}
 	ty->pre = layout_preheader(&p->L, ty->flags);
-	if (!t->unreadable)
+	if (!t->unreadable && dotted)
 		t->unreadable = stdlibc_unreadable(&p->L, name);
-	find_rule(t, p, ty, stdlibc_rule_by_name(&p->L, name, ty->basicsize, ty->itemsize));
+	find_rule(t, p, ty, dotted ? stdlibc_rule_by_name(&p->L, name, ty->basicsize, ty->itemsize) : RULE_DEFAULT);
 	ty->numpy = ty->rule == RULE_NDARRAY ? t->numpy : NULL;
 	/* a layout smaller than the fixed fields of the builtin it derives from is garbage */
-	ty->fields_end = (uint32_t)sizes_rule_fields(&p->L, ty->rule, ty->itemsize != 0);
+	ty->fields_end = rule_fields(t, p, ty->rule, ty->itemsize != 0);
 	if ((uint64_t)ty->basicsize < ty->fields_end)
 		return false;
 	ty->exact_dict = addr == t->dict_type;
@@ -407,12 +552,14 @@ static bool read_type(struct typetab *t, struct pyproc *p, uint64_t addr, struct
 	/* by name: 3.13+ no longer exports _PyManagedBuffer_Type, and a class statement makes heap types */
 	if (!ty->heap && strcmp(name, "managedbuffer") == 0)
 		ty->shape = SHAPE_MANAGEDBUFFER;
-	else if (stdlibc_is_bytesio(&p->L, name, ty->basicsize))
+	else if (dotted && stdlibc_is_bytesio(&p->L, name, ty->basicsize))
 		ty->shape = SHAPE_BYTESIO;
-	alloc_rules(p, ty, name);
-	ty->name = kindname_of(t, p, ty, b, name, &ty->module);
-	if (ty->name)
+	alloc_rules(p, ty, name, dotted);
+	ty->name = kindname_of(t, p, ty, b, name, name_is_ht, &ty->module);
+	if (ty->name) {
 		own_members(t, o, ty, b, got);
+		members_of_object_child(t, p, ty);
+	}
 	return ty->name != NULL;
 }
 
@@ -426,15 +573,16 @@ static struct pytype *lookup(struct typetab *t, struct pyproc *p, uint64_t addr,
 		return NULL;
 	if (maybe_indexed(t, addr) && ptrmap_get(&t->index, addr, &slot))
 		return slot == INVALID ? NULL : &t->v[slot - 1];
-	/* Mark first: a metatype chain that loops back here ends as "not a type". */
-	index_put(t, addr, INVALID);
 	if (!read_type(t, p, addr, &ty, depth)) {
+		index_put(t, addr, INVALID);
 		t->rejected++;
 		return NULL;
 	}
 	xgrow((void **)&t->v, &t->cap, t->n + 1, sizeof *t->v);
 	t->v[t->n] = ty;
 	index_put(t, addr, ++t->n);
+	if (addr == p->object_type)
+		t->object_slot = t->n;
 	return &t->v[t->n - 1];
 }
 
@@ -535,8 +683,11 @@ void typetab_members(struct typetab *t, struct pyproc *p, size_t s)
 	t->v[s].members_read = true;
 	t->nmembers = 0;
 	for (int depth = 0; addr && depth < MAX_BASE_DEPTH; depth++) {
-		/* the type itself by its slot: a look-up in a cold index per class otherwise */
-		struct pytype *b = depth == 0 ? &t->v[s] : lookup(t, p, addr, 0);
+		/* the type itself by its slot, and object, every class's last base: a look-up in a
+		 * cold index per class otherwise */
+		struct pytype *b = depth == 0 ? &t->v[s]
+				 : addr == p->object_type && t->object_slot ? &t->v[t->object_slot - 1]
+									  : lookup(t, p, addr, 0);
 		if (!b)
 			break;
 		if (b->own_read) /* parsed when the type was read */
@@ -546,7 +697,13 @@ void typetab_members(struct typetab *t, struct pyproc *p, size_t s)
 			read_member_array(t, p, b->members_addr, basicsize);
 		addr = b->base;
 	}
-	/* kept in the pool: a malloc and reallocs per class of 60,000 otherwise */
-	t->v[s].member_offs = t->nmembers ? strpool_copy(&t->strings, t->members, t->nmembers * sizeof *t->members) : NULL;
+	/* kept in the pool: a malloc and reallocs per class of 60,000 otherwise; its own offsets
+	 * when the bases add none (a class deriving from object) */
+	if (t->v[s].own_read && t->nmembers == t->v[s].nown_offs &&
+	    (!t->nmembers || memcmp(t->members, t->v[s].own_offs, t->nmembers * sizeof *t->members) == 0))
+		t->v[s].member_offs = t->nmembers ? t->v[s].own_offs : NULL;
+	else
+		t->v[s].member_offs = t->nmembers ? strpool_copy(&t->strings, t->members, t->nmembers * sizeof *t->members)
+						  : NULL;
 	t->v[s].nmember_offs = (unsigned)t->nmembers;
 }

@@ -69,6 +69,10 @@ struct pytype {
 	uint64_t dict_of_count, dict_of_size; /* dicts owned by instances of this type */
 };
 
+/* typetab_prefetch's table of candidates met: 8,192 slots (64 KiB) for the 2,000 classes an
+ * arena of 60,000 brings at most. */
+#define PREFETCH_MET_BITS 13
+
 struct typetab {
 	struct ptrmap index;   /* type address -> slot + 1; INVALID for known non-types */
 	uint64_t *indexed;     /* a bit per hash of the addresses in index: most are not, and asking
@@ -80,6 +84,7 @@ struct typetab {
 	uint64_t function_type, cell_type, method_type;
 	uint64_t gen_types[3], frame_type; /* generator, coroutine, async generator; frame */
 	uint64_t odict_type;   /* PyODict_Type */
+	size_t object_slot;    /* object's slot + 1, once read; 0 before */
 	unsigned base_depth;   /* bases being read to find a type's rule (find_rule) */
 	const char *unreadable; /* a type (objects/stdlibc.h) met that the layout does not describe */
 	struct numpy_types *numpy; /* numpy's types and descriptors, once met */
@@ -90,6 +95,13 @@ struct typetab {
 	struct strpool strings;
 	const char *last_module, *module_text;
 	uint64_t module_key, module_at;
+	unsigned module_index; /* the entry of its class dict where module_key was found last */
+	const char *measured_module; /* the pool's module string kindname_of measured last: */
+	size_t measured_len;         /* its length, */
+	bool measured_builtins;      /* and whether it is "builtins" */
+	uint64_t *met;         /* typetab_prefetch: candidates met in the batch (2^PREFETCH_MET_BITS) */
+	uint16_t met_batch;    /* the batch's tag in met */
+	uint32_t rule_fields[RULE_COUNT][2]; /* sizes_rule_fields + 1 by rule and var-sized; 0: not asked */
 	int32_t *members;      /* typetab_members gathers a type's offsets here, then copies them */
 	size_t nmembers, capmembers;
 };
