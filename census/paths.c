@@ -262,6 +262,44 @@ static void merge_one(struct merge *m, const uint32_t *parents, uint64_t retaine
 	t->v[at.step].ends++;
 }
 
+/* A step reached through the items of several containers names one of them as its example: the
+ * one that created it, which node order picks (a module's list of two cleanup functions named the
+ * step where CALLBACKS held 300 closures). Each is taken again on the heaviest path below it (by
+ * retained bytes, then objects, as the report orders steps): an object of each step on that path
+ * (its heaviest child's object's holder on the shortest paths; a child is created after its
+ * parent, so one pass from the last step up) and that object's holder. */
+static bool heavier(const struct pt_step *a, const struct pt_step *b)
+{
+	return a->retained != b->retained ? a->retained > b->retained : a->through > b->through;
+}
+
+static void representative_examples(struct merge *m, struct pathtree *t, const uint32_t *parents)
+{
+	uint32_t *rep = xmalloc((t->n ? t->n : 1) * sizeof *rep);
+
+	for (uint32_t s = (uint32_t)t->n; s-- > 0;) {
+		struct pt_step *st = &t->v[s];
+		uint32_t best = PT_NONE;
+
+		for (uint32_t c = st->first_child; c != PT_NONE; c = t->v[c].next_sibling)
+			if (rep[c] != GRAPH_NONE && (best == PT_NONE || heavier(&t->v[c], &t->v[best])))
+				best = c;
+		rep[s] = best != PT_NONE ? parents[rep[best]] : st->ex_to;
+		if (rep[s] == GRAPH_NONE || rep[s] < OG_FIRST || rep[s] >= m->og->g.n || st->root[0]) {
+			rep[s] = GRAPH_NONE;
+			continue;
+		}
+		if (!st->varied || strcmp(st->key, "[]") != 0 || parents[rep[s]] == GRAPH_NONE ||
+		    parents[rep[s]] < OG_FIRST || (st->ex_to == rep[s] && st->ex_from == parents[rep[s]]))
+			continue;
+		st->ex_from = parents[rep[s]];
+		st->ex_to = rep[s];
+		if (!st->pending)
+			item_label(m, t, s);
+	}
+	free(rep);
+}
+
 uint32_t paths_next_selected(const uint8_t *select, uint32_t from, uint32_t n)
 {
 	uint32_t v = from;
@@ -316,6 +354,7 @@ static void merge_all(struct pyproc *p, const struct census *c, const struct obj
 	}
 	free(chain);
 	ptrmap_release(&m.placed);
+	representative_examples(&m, t, parents);
 	if (!labels)
 		typetab_release(&m.types);
 }
