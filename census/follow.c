@@ -24,7 +24,9 @@
 #define PTRS_CHUNK (1ULL << 19)
 /* A keys header is read with what follows it up to this many bytes, where readable: a small keys
  * object's indices and entries come with it (64 slots of a class's shared keys, 26 entries of 16
- * bytes), not in a second read the round after. At most KEYS_EXTRA_MAX bytes per batch so. */
+ * bytes), not in a second read the round after. At most KEYS_EXTRA_MAX bytes per batch so,
+ * whatever the batch's bound: a dump made with less extra than its replay asks for gave that
+ * replay other references (a keys header's extra bytes partly in the file). */
 #define KEYS_READ 512u
 #define KEYS_EXTRA_MAX (64ULL << 20)
 
@@ -121,7 +123,6 @@ void follow_candidate(struct walk *w, uint64_t word)
 	}
 	if (!pyproc_readable(w->p, word, 16))
 		return;
-	walk_graph_ref(w, word);
 	ptrmap_put(&f->seen, word, 1);
 	queue(w, FJ_HEADER, word, HEADER_LEN, FROM_WORD, -1);
 }
@@ -275,6 +276,8 @@ static void on_header(struct walk *w, const struct fjob *j, const uint8_t *b)
 		return;
 	}
 	ty = &w->types.v[t];
+	if (j->aux == FROM_WORD) /* its reference counts once it leads to an object (on_job set gcur) */
+		walk_graph_ref(w, j->addr);
 	queue(w, FJ_OBJECT, j->addr - ty->pre, ty->pre + copy_len(w, ty, b), j->addr, t);
 }
 
@@ -328,14 +331,6 @@ static uint64_t round_bytes(const struct walk *w)
 	return w->fo.round_bytes ? w->fo.round_bytes : FOLLOW_ROUND_BYTES;
 }
 
-/* A quarter of a batch's bound at most: the keys' extra bytes come on top of it. */
-static uint64_t keys_extra_max(const struct walk *w)
-{
-	uint64_t q = round_bytes(w) / 4;
-
-	return q < KEYS_EXTRA_MAX ? q : KEYS_EXTRA_MAX;
-}
-
 static size_t plan_reads(struct walk *w, const struct fjob *jobs, size_t n, struct mem_req *reqs, size_t *req_of,
 			 uint64_t *bytes)
 {
@@ -353,7 +348,7 @@ static size_t plan_reads(struct walk *w, const struct fjob *jobs, size_t n, stru
 				continue;
 			}
 			ptrmap_put(&first, jobs[i].addr, nreq);
-			if (len < KEYS_READ && extra + KEYS_READ <= keys_extra_max(w) && pyproc_readable(w->p, jobs[i].addr, KEYS_READ)) {
+			if (len < KEYS_READ && extra + KEYS_READ <= KEYS_EXTRA_MAX && pyproc_readable(w->p, jobs[i].addr, KEYS_READ)) {
 				extra += KEYS_READ - len;
 				len = KEYS_READ;
 			}
