@@ -73,14 +73,25 @@ def child(n, lib_path, nsig):
     return n
 
 
+_BARRIER = None
+
+
+def _hold(barrier):
+    global _BARRIER
+    _BARRIER = barrier
+
+
 def work(args):
+    # each worker takes one task: without this, a worker that started first could take both
+    # (seen under load: one child said "child" twice and got both children's signals)
+    _BARRIER.wait()
     return child(*args)
 
 
 def pool(method, lib_path, nsig):
     import multiprocessing as mp
     mp.set_start_method(method)
-    p = mp.Pool(2)
+    p = mp.Pool(2, initializer=_hold, initargs=(mp.Barrier(2),))
     p.map(work, [(n, lib_path, nsig) for n in SIZES], chunksize=1)
     p.close()
     p.join()
