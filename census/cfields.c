@@ -75,7 +75,7 @@ static uint8_t sort_type(struct walk *w, size_t s, uint64_t mask[CF_MASK_WORDS])
 	uint64_t weaklist = 0;
 	int64_t first, end;
 
-	if (!(ty->flags & PC_TPFLAGS_HAVE_GC) || ty->rule != RULE_DEFAULT || ty->shape != SHAPE_PLAIN)
+	if (!pytype_fields_unknown(ty))
 		return CF_SKIP;
 	if (o->tp_weaklistoffset < 0 ||
 	    mem_read_u64(&w->p->mem, ty->addr + (uint64_t)o->tp_weaklistoffset, &weaklist, NULL) < 0)

@@ -221,6 +221,6 @@ void walk_refs(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, size
 	if (ty->shape == SHAPE_GEN || ty->shape == SHAPE_FRAME) /* the call is the cost: once per object */
 		framerefs_object(w, ty->shape, addr, ob, have);
 	values_refs(w, ty, addr, ob, have);
-	if (ty->rule == RULE_DEFAULT && ty->shape == SHAPE_PLAIN && (ty->flags & PC_TPFLAGS_HAVE_GC))
+	if (pytype_fields_unknown(ty))
 		cfields_refs(w, t, ob, have);
 }

@@ -239,7 +239,7 @@ static int cfield_label(struct pyproc *p, const struct pytype *ty, uint64_t from
 	uint64_t words[CFIELD_BYTES / 8];
 	int64_t first = p->L.off.ob_type + 8, end = ty->basicsize < CFIELD_BYTES ? ty->basicsize : CFIELD_BYTES;
 
-	if (!(ty->flags & PC_TPFLAGS_HAVE_GC) || ty->rule != RULE_DEFAULT || ty->shape != SHAPE_PLAIN || end <= first ||
+	if (!pytype_fields_unknown(ty) || end <= first ||
 	    mem_read(&p->mem, from, words, (size_t)end, NULL) < 0)
 		return 0;
 	for (int64_t off = first; off + 8 <= end; off += 8)

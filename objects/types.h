@@ -126,4 +126,12 @@ void typetab_members(struct typetab *t, struct pyproc *p, size_t s);
  * "handler"): 1 and buf filled when found, 0 otherwise. */
 int typetab_member_name(struct typetab *t, struct pyproc *p, size_t s, int64_t off, char *buf, size_t len);
 
+/* A C type the GC tracks whose layout pycensus does not know (no rule, no shape): its fixed
+ * fields are read word by word for references (census/cfields.c) and named by offset
+ * (objects/referrer.c). */
+static inline bool pytype_fields_unknown(const struct pytype *ty)
+{
+	return (ty->flags & PC_TPFLAGS_HAVE_GC) && ty->rule == RULE_DEFAULT && ty->shape == SHAPE_PLAIN;
+}
+
 #endif
