@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/prefault.h"
 #include "common/xalloc.h"
 #include "objects/pyvalue.h"
 
@@ -189,6 +190,7 @@ void inspect_scan_sort_start(struct inspect_scan *s)
 {
 	struct ins_sort *t = xcalloc(1, sizeof *t);
 
+	prefault_wait(); /* the sort frees the values' first block */
 	t->s = s;
 	if (s->sorting || pthread_create(&t->thread, NULL, sort_main, t) != 0) {
 		free(t);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/hugepages.h"
+#include "common/prefault.h"
 #include "common/xalloc.h"
 
 /* How many lookups ahead the address index's slots are loaded (index_nodes, resolve_refs): enough
@@ -36,6 +37,7 @@ static void big_grow(void **p, size_t *cap, size_t need, size_t size)
 {
 	if (need <= *cap)
 		return;
+	prefault_wait(); /* the block may move: nothing is faulted in where it was */
 	xgrow_to(p, cap, need, size);
 	huge_advise(*p, *cap * size);
 }
@@ -48,6 +50,7 @@ void graph_builder_init(struct graph_builder *b)
 /* Also what graph_build leaves: every array freed, so a second release is harmless. */
 void graph_builder_release(struct graph_builder *b)
 {
+	prefault_wait();
 	free(b->index);
 	free(b->addr);
 	free(b->size);
@@ -89,9 +92,39 @@ static bool over_limit(struct graph_builder *b)
 	return b->over;
 }
 
+/* The arrays' elements [from, from + AHEAD) faulted in by the prefault thread (common/prefault.h),
+ * asked as the writer enters the block before them: the fast paths stop at every 65536th node and
+ * reference, so the blocks are theirs. */
+#define AHEAD ((size_t)1 << 16)
+
+static void ahead(const void *base, size_t from, size_t cap, size_t size)
+{
+	if (from < cap)
+		prefault((const char *)base + from * size, ((cap - from < AHEAD ? cap - from : AHEAD)) * size);
+}
+
+static void nodes_ahead(const struct graph_builder *b, size_t from)
+{
+	ahead(b->addr, from, b->cap, sizeof *b->addr);
+	ahead(b->size, from, b->cap, sizeof *b->size);
+	ahead(b->kind, from, b->cap, sizeof *b->kind);
+	ahead(b->refcnt, from, b->cap, sizeof *b->refcnt);
+}
+
+/* References from refs_from on, and the runs the references before them may start (a run per
+ * reference at most): runs grow slower, so theirs start where they are. */
+static void refs_ahead(const struct graph_builder *b, size_t refs_from)
+{
+	ahead(b->ref_dst, refs_from, b->caprefs, sizeof *b->ref_dst);
+	ahead(b->runs, b->nruns, b->capruns, sizeof *b->runs);
+	ahead(b->runs, b->nruns + AHEAD, b->capruns, sizeof *b->runs);
+}
+
 static void grow_nodes(struct graph_builder *b)
 {
 	size_t cap = b->cap ? b->cap * 2 : 1024;
+
+	prefault_wait(); /* the arrays may move */
 
 	b->addr = xrealloc(b->addr, cap * sizeof *b->addr);
 	b->size = xrealloc(b->size, cap * sizeof *b->size);
@@ -127,6 +160,8 @@ void graph_builder_reserve(struct graph_builder *b, size_t nodes, size_t refs)
 	huge_reserve((void **)&b->runs, &b->capruns, nodes, sizeof *b->runs);
 	huge_reserve((void **)&b->ref_dst, &b->caprefs, refs, sizeof *b->ref_dst);
 	ref_fast(b);
+	nodes_ahead(b, b->n);
+	refs_ahead(b, b->nrefs);
 }
 
 uint32_t graph_add_node_slow(struct graph_builder *b, uint64_t addr, uint64_t size, uint32_t kind, uint32_t refcnt)
@@ -140,6 +175,8 @@ uint32_t graph_add_node_slow(struct graph_builder *b, uint64_t addr, uint64_t si
 	}
 	if (b->n == b->cap)
 		grow_nodes(b);
+	if (!(b->n & (AHEAD - 1)))
+		nodes_ahead(b, b->n + AHEAD);
 	id = (uint32_t)b->n++;
 	b->addr[id] = addr;
 	b->size[id] = size < GRAPH_BIG_SIZE ? (uint32_t)size : GRAPH_BIG_SIZE;
@@ -236,6 +273,8 @@ void graph_add_ref_slow(struct graph_builder *b, uint32_t src, uint64_t addr)
 		b->runs[b->nruns++] = src;
 	}
 	big_grow((void **)&b->ref_dst, &b->caprefs, b->nrefs + 1, sizeof *b->ref_dst);
+	if (!(b->nrefs & (AHEAD - 1)))
+		refs_ahead(b, b->nrefs + AHEAD);
 	b->ref_dst[b->nrefs++] = (addr & 1 ? 0 : addr) | starts;
 	ref_fast(b);
 }
