@@ -303,10 +303,67 @@ static void keep_top(struct inspection *r, size_t top)
 	r->nskip = r->nskip < top ? r->nskip : top;
 }
 
+/* The containers and held-from-C inspections, on a thread of their own while the first runs the
+ * duplicates and the __slots__ advisor: they read the graph, the census and the scan's container
+ * records only, never the target (whose reader is the first thread's), and write their findings
+ * and marks to their own context (Sphinx: 28 M instructions of the inspections' 75 M). */
+struct ins_side {
+	pthread_t thread;
+	bool started;         /* else it ran on the first thread, in side_start */
+	struct ins_ctx x;
+	struct inspection r;
+	struct inspect_scan *s;
+};
+
+static void side_run(struct ins_side *t)
+{
+	inspect_containers(&t->x, t->s);
+	inspect_held(&t->x);
+}
+
+static void *side_main(void *arg)
+{
+	side_run(arg);
+	return NULL;
+}
+
+static struct ins_side *side_start(const struct ins_ctx *x, struct inspect_scan *s)
+{
+	struct ins_side *t = xcalloc(1, sizeof *t);
+
+	t->x = *x;
+	t->x.r = &t->r;
+	t->x.sel = xcalloc(x->og->g.n ? x->og->g.n : 1, 1);
+	t->x.dirty = xcalloc(((size_t)x->og->g.n >> 12) + 1, sizeof *t->x.dirty);
+	t->s = s;
+	t->started = pthread_create(&t->thread, NULL, side_main, t) == 0;
+	if (!t->started)
+		side_run(t); /* no thread: here, now */
+	return t;
+}
+
+/* Waits for the side's inspections and appends their findings to r's, in the order they would
+ * have had on one thread (the ranking that follows is a total order anyway). */
+static void side_join(struct ins_side *t, struct inspection *r)
+{
+	if (t->started)
+		pthread_join(t->thread, NULL);
+	if (t->r.nf) {
+		xgrow((void **)&r->f, &r->capf, r->nf + t->r.nf, sizeof *r->f);
+		memcpy(r->f + r->nf, t->r.f, t->r.nf * sizeof *r->f);
+		r->nf += t->r.nf;
+	}
+	free(t->r.f);
+	free(t->x.sel);
+	free(t->x.dirty);
+	free(t);
+}
+
 void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph *og, struct inspect_scan *s,
 		 const struct inspect_opts *o, struct inspection *r)
 {
 	struct ins_ctx x = { .p = p, .c = c, .og = og, .o = o, .r = r };
+	struct ins_side *side;
 
 	memset(r, 0, sizeof *r);
 	x.parents = r->parents = paths_parents(&og->g);
@@ -315,10 +372,10 @@ void inspect_run(struct pyproc *p, const struct census *c, const struct objgraph
 	x.dirty = xcalloc(((size_t)og->g.n >> 12) + 1, sizeof *x.dirty);
 	r->unhashed = s->unhashed;
 	r->big_ints = s->big_ints;
+	side = side_start(&x, s);
 	inspect_duplicates(&x, s);
 	inspect_slots(&x);
-	inspect_containers(&x, s);
-	inspect_held(&x);
+	side_join(side, r);
 	if (r->nf) /* f is NULL when nothing was found */
 		qsort(r->f, r->nf, sizeof *r->f, by_save);
 	keep_top(r, o->top);
