@@ -81,3 +81,47 @@ Test(attach_stop, task_state_of_a_live_and_a_missing_thread)
 	cr_expect(st == 'R' || st == 'S', "own state '%c'", st ? st : '0');
 	cr_expect_eq(proc_task_state(getpid(), 0x7ffffff0), 0);
 }
+
+/* A target killed while stopped stays a zombie traced by this process until it waits for it, and
+ * the target's parent (not this process: a serve test's workload) cannot reap it meanwhile: a CI
+ * run hung there. stop_release must leave the parent able to reap it while this process goes on. */
+Test(attach_stop, a_target_killed_while_stopped_is_released_to_its_parent, .timeout = 120)
+{
+	int fd[2], status = 0;
+	pid_t middle, target = 0;
+	struct stopped s;
+	struct pc_err e = { 0 };
+	bool reaped = false;
+
+	cr_assert_eq(pipe(fd), 0);
+	middle = fork();
+	cr_assert_geq(middle, 0, "fork failed");
+	if (middle == 0) {
+		pid_t t = fork();
+		if (t == 0) {
+			for (;;)
+				pause();
+		}
+		if (write(fd[1], &t, sizeof t) != (ssize_t)sizeof t)
+			_exit(2);
+		_exit(waitpid(t, NULL, 0) == t ? 0 : 3);
+	}
+	cr_assert_eq(read(fd[0], &target, sizeof target), (ssize_t)sizeof target);
+	cr_assert_eq(stop_all(&s, target, &e), 0, "stop: %s", e.detail);
+	kill(target, SIGKILL);
+	stop_release(&s);
+	/* a deadline, not a timing: without the release the parent never reaps it while we live */
+	for (int i = 0; i < 300 && !reaped; i++) {
+		reaped = waitpid(middle, &status, WNOHANG) == middle;
+		if (!reaped)
+			usleep(100000);
+	}
+	if (!reaped) {
+		kill(middle, SIGKILL);
+		waitpid(middle, NULL, 0);
+	}
+	cr_expect(reaped && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "the killed target's parent could not reap it within 30 s of stop_release (status %#x)", status);
+	close(fd[0]);
+	close(fd[1]);
+}
