@@ -34,8 +34,7 @@ double mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Whether tid's parent is pycensus: `run`'s program, whose exit status its own wait takes. Only
- * open, read and close: this runs in a signal handler too. */
+/* Whether tid's parent is pycensus: `run`'s program, whose exit status its own wait takes. */
 static bool own_child(pid_t tid)
 {
 	char path[64], buf[512];
@@ -81,10 +80,12 @@ static void release_gone(pid_t tid)
 	}
 }
 
-static void detach_all(struct stopped *s)
+/* `reap`: wait for the threads killed while stopped (release_gone); not from a signal handler,
+ * after which pycensus ends or soon ends, and the kernel then lets them go. */
+static void detach_all(struct stopped *s, bool reap)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (ptrace(PTRACE_DETACH, s->tids[i], NULL, (void *)(long)s->sigs[i]) < 0 && errno == ESRCH)
+		if (ptrace(PTRACE_DETACH, s->tids[i], NULL, (void *)(long)s->sigs[i]) < 0 && errno == ESRCH && reap)
 			release_gone(s->tids[i]);
 	s->n = 0;
 }
@@ -99,11 +100,11 @@ static void on_fatal_signal(int sig)
 	if (interrupt_flag) {
 		*interrupt_flag = sig;
 		if (s)
-			detach_all(s);
+			detach_all(s, false);
 		return;
 	}
 	if (s)
-		detach_all(s);
+		detach_all(s, false);
 	if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
 		/* nothing more can be done in a signal handler */
 	}
@@ -320,7 +321,7 @@ void stop_release(struct stopped *s)
 	hold_signals(&old);
 	if (s->n)
 		s->pause_s = mono_now() - s->stopped_at;
-	detach_all(s);
+	detach_all(s, true);
 	if (current_stop == s)
 		current_stop = NULL;
 	free(s->tids);

@@ -17,16 +17,6 @@
 
 #define READ_PIECE (64u << 10) /* a value not in local memory is read in pieces this big */
 
-/* Records [from, from + AHEAD) of an array of cap faulted in by the prefault thread
- * (common/prefault.h), asked as the writer reaches `from - AHEAD`. */
-#define AHEAD ((size_t)1 << 16)
-
-static void ahead(const void *base, size_t from, size_t cap, size_t size)
-{
-	if (from < cap)
-		prefault((const char *)base + from * size, (cap - from < AHEAD ? cap - from : AHEAD) * size);
-}
-
 void inspect_scan_clear(struct inspect_scan *s)
 {
 	size_t values;
@@ -142,10 +132,10 @@ static void add_value(struct walk *w, uint64_t h, unsigned form, uint64_t len)
 		huge_reserve((void **)&s->v, &s->capv, w->gb->cap / 2, sizeof *s->v);
 		xgrow((void **)&s->v, &s->capv, s->nv + 1, sizeof *s->v);
 		huge_advise(s->v, s->capv * sizeof *s->v);
-		ahead(s->v, s->nv, s->capv, sizeof *s->v);
+		prefault_elems(s->v, s->nv, PREFAULT_BLOCK, s->capv, sizeof *s->v);
 	}
-	if (!(s->nv & (AHEAD - 1)))
-		ahead(s->v, s->nv + AHEAD, s->capv, sizeof *s->v);
+	if (!(s->nv & (PREFAULT_BLOCK - 1))) /* the next block, as the writer enters this one */
+		prefault_elems(s->v, s->nv + PREFAULT_BLOCK, PREFAULT_BLOCK, s->capv, sizeof *s->v);
 	s->v[s->nv++] = (struct ins_value){ h, w->gcur, (uint32_t)form << IV_LEN_BITS | (uint32_t)(len & IV_LEN_MAX) };
 }
 
@@ -215,10 +205,10 @@ static void add_container(struct walk *w, enum ins_container what, uint64_t len,
 		huge_reserve((void **)&s->ct, &s->capct, w->gb->cap / 2, sizeof *s->ct);
 		xgrow((void **)&s->ct, &s->capct, s->nct + 1, sizeof *s->ct);
 		huge_advise(s->ct, s->capct * sizeof *s->ct);
-		ahead(s->ct, s->nct, s->capct, sizeof *s->ct);
+		prefault_elems(s->ct, s->nct, PREFAULT_BLOCK, s->capct, sizeof *s->ct);
 	}
-	if (!(s->nct & (AHEAD - 1)))
-		ahead(s->ct, s->nct + AHEAD, s->capct, sizeof *s->ct);
+	if (!(s->nct & (PREFAULT_BLOCK - 1)))
+		prefault_elems(s->ct, s->nct + PREFAULT_BLOCK, PREFAULT_BLOCK, s->capct, sizeof *s->ct);
 	s->ct[s->nct++] = (struct ins_container_rec){ w->gcur, len > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)len,
 						      storage, minimal, (uint8_t)what };
 }

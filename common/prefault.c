@@ -96,6 +96,12 @@ void prefault(const void *p, size_t bytes)
 	pthread_mutex_unlock(&pf.mu);
 }
 
+void prefault_elems(const void *base, size_t from, size_t count, size_t cap, size_t size)
+{
+	if (base && from < cap)
+		prefault((const char *)base + from * size, (cap - from < count ? cap - from : count) * size);
+}
+
 void prefault_wait(void)
 {
 	pthread_mutex_lock(&pf.mu);

@@ -15,6 +15,12 @@
 
 /* Asks the thread to fault [p, p + bytes) in; returns at once. Dropped when the queue is full. */
 void prefault(const void *p, size_t bytes);
+/* The elements an array grows by, a block at a time: the graph builder's fast paths stop at every
+ * 65536th node and reference, where the next block is asked for. */
+#define PREFAULT_BLOCK ((size_t)1 << 16)
+/* Asks for elements [from, from + count) of an array of cap elements of `size` bytes at base
+ * (those under cap only). */
+void prefault_elems(const void *base, size_t from, size_t count, size_t cap, size_t size);
 /* Returns once every request made so far is done: call it before freeing or moving an array
  * that has been asked for, so that no page is faulted in after it is gone. */
 void prefault_wait(void);

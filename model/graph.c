@@ -92,32 +92,22 @@ static bool over_limit(struct graph_builder *b)
 	return b->over;
 }
 
-/* The arrays' elements [from, from + AHEAD) faulted in by the prefault thread (common/prefault.h),
- * asked as the writer enters the block before them: the fast paths stop at every 65536th node and
- * reference, so the blocks are theirs. */
-#define AHEAD ((size_t)1 << 16)
-
-static void ahead(const void *base, size_t from, size_t cap, size_t size)
-{
-	if (from < cap)
-		prefault((const char *)base + from * size, ((cap - from < AHEAD ? cap - from : AHEAD)) * size);
-}
-
+/* The next block of each array faulted in by the prefault thread (common/prefault.h), asked as
+ * the writer enters the block before it. */
 static void nodes_ahead(const struct graph_builder *b, size_t from)
 {
-	ahead(b->addr, from, b->cap, sizeof *b->addr);
-	ahead(b->size, from, b->cap, sizeof *b->size);
-	ahead(b->kind, from, b->cap, sizeof *b->kind);
-	ahead(b->refcnt, from, b->cap, sizeof *b->refcnt);
+	prefault_elems(b->addr, from, PREFAULT_BLOCK, b->cap, sizeof *b->addr);
+	prefault_elems(b->size, from, PREFAULT_BLOCK, b->cap, sizeof *b->size);
+	prefault_elems(b->kind, from, PREFAULT_BLOCK, b->cap, sizeof *b->kind);
+	prefault_elems(b->refcnt, from, PREFAULT_BLOCK, b->cap, sizeof *b->refcnt);
 }
 
-/* References from refs_from on, and the runs the references before them may start (a run per
+/* References from refs_from on, and the runs the block's references may start (a run per
  * reference at most): runs grow slower, so theirs start where they are. */
 static void refs_ahead(const struct graph_builder *b, size_t refs_from)
 {
-	ahead(b->ref_dst, refs_from, b->caprefs, sizeof *b->ref_dst);
-	ahead(b->runs, b->nruns, b->capruns, sizeof *b->runs);
-	ahead(b->runs, b->nruns + AHEAD, b->capruns, sizeof *b->runs);
+	prefault_elems(b->ref_dst, refs_from, PREFAULT_BLOCK, b->caprefs, sizeof *b->ref_dst);
+	prefault_elems(b->runs, b->nruns, 2 * PREFAULT_BLOCK, b->capruns, sizeof *b->runs);
 }
 
 static void grow_nodes(struct graph_builder *b)
@@ -175,8 +165,8 @@ uint32_t graph_add_node_slow(struct graph_builder *b, uint64_t addr, uint64_t si
 	}
 	if (b->n == b->cap)
 		grow_nodes(b);
-	if (!(b->n & (AHEAD - 1)))
-		nodes_ahead(b, b->n + AHEAD);
+	if (!(b->n & (PREFAULT_BLOCK - 1)))
+		nodes_ahead(b, b->n + PREFAULT_BLOCK);
 	id = (uint32_t)b->n++;
 	b->addr[id] = addr;
 	b->size[id] = size < GRAPH_BIG_SIZE ? (uint32_t)size : GRAPH_BIG_SIZE;
@@ -273,8 +263,8 @@ void graph_add_ref_slow(struct graph_builder *b, uint32_t src, uint64_t addr)
 		b->runs[b->nruns++] = src;
 	}
 	big_grow((void **)&b->ref_dst, &b->caprefs, b->nrefs + 1, sizeof *b->ref_dst);
-	if (!(b->nrefs & (AHEAD - 1)))
-		refs_ahead(b, b->nrefs + AHEAD);
+	if (!(b->nrefs & (PREFAULT_BLOCK - 1)))
+		refs_ahead(b, b->nrefs + PREFAULT_BLOCK);
 	b->ref_dst[b->nrefs++] = (addr & 1 ? 0 : addr) | starts;
 	ref_fast(b);
 }

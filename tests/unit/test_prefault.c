@@ -99,3 +99,21 @@ Test(prefault, unmapped_ranges_and_a_full_queue_are_no_error)
 	}
 	munmap(p, LEN);
 }
+
+Test(prefault, elems_stop_at_the_array_s_room)
+{
+	uint8_t *p = map();
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	if (!kernel_populates()) {
+		munmap(p, LEN);
+		cr_skip_test("this kernel has no MADV_POPULATE_WRITE (Linux 5.14): prefault does nothing here");
+	}
+	/* elements of one page each: 8 asked from element 2, the array's room ending at element 6 */
+	prefault_elems(p, 2, 8, 6, pg);
+	prefault_elems(p, 6, 8, 6, pg); /* past the room: nothing */
+	prefault_wait();
+	cr_assert_eq(resident_pages(p, LEN), 4, "elements 2 to 5 only");
+	cr_assert_eq(resident_pages(p, 2 * pg), 0);
+	munmap(p, LEN);
+}
