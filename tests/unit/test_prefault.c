@@ -46,15 +46,19 @@ static bool kernel_populates(void)
 	return ok || errno != EINVAL;
 }
 
+static void skip_unpopulated(uint8_t *p)
+{
+	munmap(p, LEN);
+	cr_skip_test("this kernel has no MADV_POPULATE_WRITE (Linux 5.14): prefault does nothing here");
+}
+
 Test(prefault, pages_resident_after_wait)
 {
 	uint8_t *p = map();
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 
-	if (!kernel_populates()) {
-		munmap(p, LEN);
-		cr_skip_test("this kernel has no MADV_POPULATE_WRITE (Linux 5.14): prefault does nothing here");
-	}
+	if (!kernel_populates())
+		skip_unpopulated(p);
 	cr_assert_eq(resident_pages(p, LEN), 0, "a fresh mapping has no page yet");
 	prefault(p + 2 * pg, LEN / 2);
 	prefault_wait();
@@ -105,10 +109,8 @@ Test(prefault, elems_stop_at_the_array_s_room)
 	uint8_t *p = map();
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 
-	if (!kernel_populates()) {
-		munmap(p, LEN);
-		cr_skip_test("this kernel has no MADV_POPULATE_WRITE (Linux 5.14): prefault does nothing here");
-	}
+	if (!kernel_populates())
+		skip_unpopulated(p);
 	/* elements of one page each: 8 asked from element 2, the array's room ending at element 6 */
 	prefault_elems(p, 2, 8, 6, pg);
 	prefault_elems(p, 6, 8, 6, pg); /* past the room: nothing */
