@@ -362,7 +362,11 @@ const uint8_t *mem_peek(struct mem *m, uint64_t addr, uint64_t len)
 {
 	const uint8_t *p = mem_local(m, addr, len);
 
-	return p || !m->pf ? p : prefetch_find(m->pf, addr, len);
+	if (!p && m->pf)
+		p = prefetch_find(m->pf, addr, len);
+	if (!p && m->serve_held)
+		p = mem_prefetched(m, addr, len);
+	return p;
 }
 
 int mem_read(struct mem *m, uint64_t addr, void *buf, size_t len, struct pc_err *e)
@@ -442,9 +446,57 @@ static size_t readv_batch(struct mem *m, struct mem_req *reqs, size_t n)
 	return i < n ? i + 1 : n; /* request i faulted (or was cut): give up on it alone */
 }
 
+/* Reads reqs[0..n), all remote, from the target in as few syscalls as IOV_MAX allows. */
+static void read_remote_all(struct mem *m, struct mem_req *reqs, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && m->pid && !m->sealed_missing) {
+		if (m->use_vm_readv) {
+			i += readv_batch(m, reqs + i, n - i < IOV_MAX ? n - i : IOV_MAX);
+		} else {
+			reqs[i].ok = read_procmem(m, reqs[i].addr, reqs[i].buf, reqs[i].len) == (ssize_t)reqs[i].len;
+			if (reqs[i].ok)
+				recorded(m, reqs[i].addr, reqs[i].buf, reqs[i].len);
+			i++;
+		}
+	}
+}
+
+/* The requests no copy or batch served, gathered before they are read: served ones between them
+ * would cut the syscalls' batches short (a stopped census's references, every other one served
+ * from kept batches: twice the syscalls). */
+static void read_unserved(struct mem *m, struct mem_req *reqs, size_t n)
+{
+	struct mem_req *rest;
+	size_t *at, nrest = 0;
+
+	for (size_t k = 0; k < n; k++)
+		nrest += !reqs[k].ok;
+	if (nrest == 0 || !m->pid || m->sealed_missing)
+		return;
+	if (nrest == n) {
+		read_remote_all(m, reqs, n);
+		return;
+	}
+	rest = xmalloc(nrest * sizeof *rest);
+	at = xmalloc(nrest * sizeof *at);
+	nrest = 0;
+	for (size_t k = 0; k < n; k++)
+		if (!reqs[k].ok) {
+			at[nrest] = k;
+			rest[nrest++] = reqs[k];
+		}
+	read_remote_all(m, rest, nrest);
+	for (size_t k = 0; k < nrest; k++)
+		reqs[at[k]].ok = rest[k].ok;
+	free(rest);
+	free(at);
+}
+
 size_t mem_readv(struct mem *m, struct mem_req *reqs, size_t n)
 {
-	size_t nok = 0, i = 0;
+	size_t nok = 0;
 
 	for (size_t k = 0; k < n; k++) {
 		const uint8_t *p = mem_local(m, reqs[k].addr, reqs[k].len);
@@ -452,6 +504,8 @@ size_t mem_readv(struct mem *m, struct mem_req *reqs, size_t n)
 			p = chunks_find(m->chunks, reqs[k].addr, reqs[k].len);
 		if (!p && m->pf)
 			p = prefetch_find(m->pf, reqs[k].addr, reqs[k].len);
+		if (!p && m->serve_held)
+			p = mem_prefetched(m, reqs[k].addr, reqs[k].len);
 		reqs[k].ok = p != NULL;
 		if (p)
 			memcpy(reqs[k].buf, p, reqs[k].len);
@@ -464,23 +518,7 @@ size_t mem_readv(struct mem *m, struct mem_req *reqs, size_t n)
 	for (size_t k = 0; m->chunks && n <= 2 && k < n; k++)
 		if (!reqs[k].ok)
 			reqs[k].ok = chunk_read(m, reqs[k].addr, reqs[k].buf, reqs[k].len);
-	while (i < n && m->pid && !m->sealed_missing) {
-		size_t j = i;
-		if (reqs[i].ok) {
-			i++;
-			continue;
-		}
-		while (j < n && !reqs[j].ok && j - i < IOV_MAX)
-			j++;
-		if (m->use_vm_readv) {
-			i += readv_batch(m, reqs + i, j - i);
-		} else {
-			reqs[i].ok = read_procmem(m, reqs[i].addr, reqs[i].buf, reqs[i].len) == (ssize_t)reqs[i].len;
-			if (reqs[i].ok)
-				recorded(m, reqs[i].addr, reqs[i].buf, reqs[i].len);
-			i++;
-		}
-	}
+	read_unserved(m, reqs, n);
 	for (size_t k = 0; k < n; k++)
 		nok += reqs[k].ok;
 	return nok;
@@ -491,14 +529,17 @@ size_t mem_readv_fresh(struct mem *m, struct mem_req *reqs, size_t n)
 	size_t ncache = m->ncache, got;
 	struct chunks *chunks = m->chunks;
 	struct prefetch *pf = m->pf;
+	bool serve_held = m->serve_held;
 
 	m->ncache = 0; /* hide the caches for this batch */
 	m->chunks = NULL;
 	m->pf = NULL;
+	m->serve_held = false;
 	got = mem_readv(m, reqs, n);
 	m->ncache = ncache;
 	m->chunks = chunks;
 	m->pf = pf;
+	m->serve_held = serve_held;
 	return got;
 }
 

@@ -54,6 +54,7 @@ struct mem {
 	uint64_t *heldend;         /* heldend[i]: the furthest end of heldix[0..i] */
 	size_t nheldix, heldlast; /* heldlast: the range that answered last */
 	bool heldix_stale;
+	bool serve_held;          /* reads are served from the kept batches: the target is stopped */
 };
 
 /* A reader of a live process. */
@@ -117,11 +118,15 @@ size_t mem_readv_fresh(struct mem *m, struct mem_req *reqs, size_t n);
 size_t mem_prefetch(struct mem *m, const uint64_t *addr, const uint32_t *len, size_t n);
 void mem_prefetch_drop(struct mem *m);
 /* Keeps the last batch read ahead instead of letting it go: its bytes stay valid until
- * mem_release, and mem_prefetched finds them. Reads are not served from kept batches (their bytes
- * are as old as their read): only a census of a stopped target asks for them, so as not to read
- * what it read once already (the 60,000 classes read ahead of their instances, copied again as
- * the GC objects outside the arenas: 57 MiB). */
+ * mem_release, and mem_prefetched finds them. Only a census of a stopped target asks for them, so
+ * as not to read what it read once already: the 60,000 classes read ahead of their instances are
+ * copied again as the GC objects outside the arenas, and the batches' spans hold most of their
+ * keys and dicts' keys too (their malloc neighbours: 112 MiB read twice before). So until
+ * mem_held_expire, reads and read-aheads are served from kept batches as from the copy. */
 void mem_prefetch_hold(struct mem *m);
+/* The target resumes: kept batches are as old as their read, no longer served to reads (the
+ * ones mem_prefetched finds stay valid). */
+void mem_held_expire(struct mem *m);
 /* Bytes [addr, addr+len) in a kept batch, or NULL. */
 const uint8_t *mem_prefetched(struct mem *m, uint64_t addr, uint64_t len);
 

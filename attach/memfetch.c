@@ -19,15 +19,40 @@ static bool holds(const struct mem_region *r, uint64_t addr, uint64_t len)
 	return addr >= r->addr && len <= r->len && addr - r->addr <= r->len - len;
 }
 
+/* The wanted ranges that no kept batch serves, copied to *a and *l (to free); n when none does. */
+static size_t not_held(struct mem *m, const uint64_t *addr, const uint32_t *len, size_t n, uint64_t **a, uint32_t **l)
+{
+	size_t k = 0;
+
+	*a = xmalloc((n + 1) * sizeof **a);
+	*l = xmalloc((n + 1) * sizeof **l);
+	for (size_t i = 0; i < n; i++)
+		if (!mem_prefetched(m, addr[i], len[i])) {
+			(*a)[k] = addr[i];
+			(*l)[k++] = len[i];
+		}
+	return k;
+}
+
 size_t mem_prefetch(struct mem *m, const uint64_t *addr, const uint32_t *len, size_t n)
 {
 	struct prefetch *f = m->pf ? m->pf : xcalloc(1, sizeof *f);
+	uint64_t *a = NULL;
+	uint32_t *l = NULL;
 	struct mem_req *reqs;
 	bool *ok;
 	size_t planned;
 
 	m->pf = NULL; /* the last batch is let go, and the new one is not served from while it fills */
-	if (!m->chunks || !m->pid || m->image || m->sealed_missing || !(planned = prefetch_plan(f, addr, len, n))) {
+	if (m->serve_held && m->nheld) {
+		n = not_held(m, addr, len, n, &a, &l);
+		addr = a;
+		len = l;
+	}
+	planned = !m->chunks || !m->pid || m->image || m->sealed_missing ? 0 : prefetch_plan(f, addr, len, n);
+	free(a);
+	free(l);
+	if (!planned) {
 		prefetch_clear(f);
 		m->pf = f;
 		return 0;
@@ -60,6 +85,12 @@ void mem_prefetch_hold(struct mem *m)
 	m->held[m->nheld++] = *m->pf;
 	memset(m->pf, 0, sizeof *m->pf); /* the next batch gets buffers of its own */
 	m->heldix_stale = true;
+	m->serve_held = true;
+}
+
+void mem_held_expire(struct mem *m)
+{
+	m->serve_held = false;
 }
 
 /* One sorted index over the kept batches' ranges: one search per object outside the arenas, not

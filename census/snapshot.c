@@ -260,6 +260,7 @@ static void census_walk(struct source *src, struct pyproc *p, struct walk *w, co
 
 	if (early)
 		census_arenas(p, w, o);
+	mem_held_expire(&p->mem); /* until the target resumes: in both branches, before it does */
 	if (o->pause == PAUSE_COPY && (!py_is_free_threaded(&p->L) || w->mi_copied) && source_resume(src)) {
 		w->live = live;
 		w->resumed = true;

@@ -401,6 +401,33 @@ Test(attach_mem, live_readv_many_with_one_bad)
 	free(r);
 }
 
+/* Every other request served from a copy: the rest still go to the target in one syscall, not
+ * one per run between the served ones. */
+Test(attach_mem, live_readv_served_between_remote_reads_in_one_syscall)
+{
+	enum { N = 2000 };
+	static uint64_t src[N], copy[N], dst[N];
+	struct mem_req r[N];
+	struct mem m;
+
+	if (!vm_readv_works())
+		cr_skip_test("process_vm_readv does not work here");
+	mem_init_pid(&m, getpid());
+	for (size_t i = 0; i < N; i++) {
+		src[i] = 0x6000000000ULL + i;
+		copy[i] = 0x7000000000ULL + i;
+		r[i] = (struct mem_req){ (uint64_t)(uintptr_t)&src[i], &dst[i], 8, false };
+		if (i % 2 == 0)
+			mem_add_region_unsorted(&m, (uint64_t)(uintptr_t)&src[i], &copy[i], 8);
+	}
+	mem_sort_regions(&m);
+	cr_assert_eq(mem_readv(&m, r, N), N);
+	for (size_t i = 0; i < N; i++)
+		cr_assert_eq(dst[i], i % 2 ? src[i] : copy[i], "request %zu", i);
+	cr_assert_eq(m.stats.syscalls, 1, "%llu syscalls", (unsigned long long)m.stats.syscalls);
+	mem_release(&m);
+}
+
 /* A request that starts on a readable page and runs into an unmapped one: partly read, so not
  * ok; its neighbours in the same batch are unaffected. */
 Test(attach_mem, live_readv_request_cut_at_page_end)

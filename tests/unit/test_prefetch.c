@@ -203,7 +203,8 @@ Test(attach_prefetch, a_batch_is_let_go_by_the_next_and_hidden_from_fresh_reads)
 }
 
 /* A batch kept (mem_prefetch_hold) outlives the next batch: mem_prefetched finds its bytes, as
- * they were read, and nothing it did not read; reads are not served from it. */
+ * they were read, and nothing it did not read. Until mem_held_expire (the target resumes), reads
+ * are served from it and read-aheads skip what it holds; after, only mem_prefetched finds it. */
 Test(attach_prefetch, a_kept_batch_is_found_after_the_next)
 {
 	static uint64_t first[4096], second[512]; /* its two ranges 16 KiB apart: two spans */
@@ -212,6 +213,7 @@ Test(attach_prefetch, a_kept_batch_is_found_after_the_next)
 	const uint64_t a2[] = { (uint64_t)(uintptr_t)&second[0] };
 	const uint32_t l2[] = { 256 };
 	const uint8_t *p;
+	uint64_t v, before;
 	struct mem m;
 
 	if (!vm_readv_works())
@@ -236,7 +238,14 @@ Test(attach_prefetch, a_kept_batch_is_found_after_the_next)
 	cr_assert_eq(((const uint64_t *)(const void *)p)[0], 5001);
 	cr_assert_null(mem_prefetched(&m, a1[0] + 64, 8), "not read: after the first range");
 	cr_assert_null(mem_prefetched(&m, a1[1] + 120, 16), "runs past the range");
-	cr_assert_null(mem_peek(&m, a1[1] + 8, 8), "reads are not served from kept batches");
+	before = m.stats.syscalls;
+	cr_assert_eq(mem_read_u64(&m, a1[1] + 8, &v, NULL), 0);
+	cr_assert_eq(v, 1000 + 2049, "served from the kept batch");
+	cr_assert_eq(mem_prefetch(&m, a1, l1, 2), 0, "what kept batches hold is not read ahead again");
+	cr_assert_eq(m.stats.syscalls, before);
+	mem_held_expire(&m);
+	cr_assert_null(mem_peek(&m, a1[1] + 8, 8), "the target resumed: kept batches no longer serve reads");
+	cr_assert_not_null(mem_prefetched(&m, a1[1] + 8, 16));
 	mem_release(&m);
 }
 
