@@ -62,6 +62,7 @@ void mem_release(struct mem *m)
 	free(m->held);
 	free(m->heldix);
 	free(m->heldend);
+	free(m->heldreg);
 	memset(m, 0, sizeof *m);
 	m->memfd = -1;
 }

@@ -55,6 +55,8 @@ struct mem {
 	size_t nheldix, heldlast; /* heldlast: the range that answered last */
 	bool heldix_stale;
 	bool serve_held;          /* reads are served from the kept batches: the target is stopped */
+	struct mem_region *heldreg; /* mem_hold_regions(): copies kept like batches (data not owned) */
+	size_t nheldreg, capheldreg;
 };
 
 /* A reader of a live process. */
@@ -127,6 +129,11 @@ void mem_prefetch_hold(struct mem *m);
 /* The target resumes: kept batches are as old as their read, no longer served to reads (the
  * ones mem_prefetched finds stay valid). */
 void mem_held_expire(struct mem *m);
+/* Copies made elsewhere (data outliving m), kept and served as kept batches are: reads find
+ * them, mem_covered does not (which asks whether an address lies in the copied arenas, where no
+ * class lives: objects/types.c). For a reader after the census (copybuf_serve): the census's
+ * copies of the classes and other objects outside the arenas, as the census saw them. */
+void mem_hold_regions(struct mem *m, const struct mem_region *r, size_t n);
 /* Bytes [addr, addr+len) in a kept batch, or NULL. */
 const uint8_t *mem_prefetched(struct mem *m, uint64_t addr, uint64_t len);
 

@@ -88,6 +88,15 @@ void mem_prefetch_hold(struct mem *m)
 	m->serve_held = true;
 }
 
+void mem_hold_regions(struct mem *m, const struct mem_region *r, size_t n)
+{
+	xgrow((void **)&m->heldreg, &m->capheldreg, m->nheldreg + n + 1, sizeof *m->heldreg);
+	memcpy(m->heldreg + m->nheldreg, r, n * sizeof *r);
+	m->nheldreg += n;
+	m->heldix_stale = true;
+	m->serve_held = true;
+}
+
 void mem_held_expire(struct mem *m)
 {
 	m->serve_held = false;
@@ -101,6 +110,7 @@ static void heldix_build(struct mem *m)
 
 	for (size_t i = 0; i < m->nheld; i++)
 		n += m->held[i].n;
+	n += m->nheldreg;
 	free(m->heldix);
 	free(m->heldend);
 	m->heldix = xmalloc((n + 1) * sizeof *m->heldix);
@@ -111,6 +121,8 @@ static void heldix_build(struct mem *m)
 			const struct pf_range *r = &m->held[i].v[k];
 			m->heldix[m->nheldix++] = (struct mem_region){ r->addr, r->len, m->held[i].buf + r->off };
 		}
+	memcpy(m->heldix + m->nheldix, m->heldreg, m->nheldreg * sizeof *m->heldreg);
+	m->nheldix += m->nheldreg;
 	for (size_t i = 1; i < m->nheldix; i++)
 		if (m->heldix[i - 1].addr > m->heldix[i].addr) { /* else in order already */
 			qsort(m->heldix, m->nheldix, sizeof *m->heldix, by_addr);

@@ -340,6 +340,10 @@ static int census_attempt(struct source *src, struct pyproc *p, void *arg, struc
 			rc = census_save_dump(src, &w, o->dump, e);
 		}
 	}
+	if (w.p && rc == 0 && o->hold_copy && o->keep_copy) {
+		copybuf_adopt(o->keep_copy, w.outside_regs, w.noutside_regs, w.outside_bufs, w.noutside_bufs);
+		w.noutside_bufs = 0;
+	}
 	if (w.p)
 		walk_release(&w);
 	return rc;

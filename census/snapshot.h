@@ -39,7 +39,8 @@ struct snapshot_opts {
 	enum pause_mode pause; /* a source that never stops (--nonblocking, an image) or is held ignores it */
 	struct copybuf *keep_copy; /* when set, the arena copy's buffer is kept there for the next census */
 	/* when set (keep_copy not), the census's own copy is handed over there at its end instead of
-	 * freed: copybuf_serve then gives a later reader the arenas as the census saw them */
+	 * freed, with its copies of the objects outside the arenas: copybuf_serve then gives a later
+	 * reader both as the census saw them */
 	struct copybuf *hold_copy;
 	/* when set, the object graph of the census is built into it (census/objgraph.h); the caller
 	 * releases it with objgraph_release, on failure too */

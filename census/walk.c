@@ -70,6 +70,7 @@ void walk_release(struct walk *w)
 	for (size_t i = 0; i < w->noutside_bufs; i++)
 		free(w->outside_bufs[i]);
 	free(w->outside_bufs);
+	free(w->outside_regs);
 }
 
 static size_t tcache_index(uint64_t tp)

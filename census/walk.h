@@ -107,6 +107,8 @@ struct walk {
 	unsigned ngc_heads;
 	uint8_t **outside_bufs; /* copies of outside objects, registered with the reader */
 	size_t noutside_bufs;
+	struct mem_region *outside_regs; /* the regions in outside_bufs */
+	size_t noutside_regs;
 	struct follow fo;
 	struct cfields cf;
 	bool alloc;               /* --size=alloc: sizes are allocator footprints (census/footprint.c) */

@@ -40,13 +40,35 @@ void heapcopy_release(struct heapcopy *hc)
 	memset(hc, 0, sizeof *hc);
 }
 
+static void drop_owned(struct copybuf *b)
+{
+	for (size_t i = 0; i < b->nowned; i++)
+		free(b->owned[i]);
+	b->nowned = 0;
+	b->ncopies = 0;
+}
+
 void copybuf_release(struct copybuf *b)
 {
 	if (b->buf)
 		unpoison(b->buf, b->cap);
 	free(b->buf);
 	free(b->regions);
+	drop_owned(b);
+	free(b->owned);
+	free(b->copies);
 	memset(b, 0, sizeof *b);
+}
+
+void copybuf_adopt(struct copybuf *b, const struct mem_region *regions, size_t nr, uint8_t **bufs, size_t n)
+{
+	xgrow((void **)&b->copies, &b->capcopies, b->ncopies + nr + 1, sizeof *b->copies);
+	memcpy(b->copies + b->ncopies, regions, nr * sizeof *regions);
+	b->ncopies += nr;
+	xgrow((void **)&b->owned, &b->capowned, b->nowned + n + 1, sizeof *b->owned);
+	for (size_t i = 0; i < n; i++)
+		if (bufs[i])
+			b->owned[b->nowned++] = bufs[i];
 }
 
 void copybuf_serve(const struct copybuf *b, struct mem *m)
@@ -54,12 +76,15 @@ void copybuf_serve(const struct copybuf *b, struct mem *m)
 	for (size_t i = 0; i < b->nregions; i++)
 		mem_add_region_unsorted(m, b->regions[i].addr, b->regions[i].data, b->regions[i].len);
 	mem_sort_regions(m);
+	if (b->ncopies)
+		mem_hold_regions(m, b->copies, b->ncopies);
 }
 
 /* The copies of a whole fill, for copybuf_serve. */
 static void copybuf_note(struct copybuf *k, const struct heapcopy *hc)
 {
 	k->nregions = 0;
+	drop_owned(k); /* an earlier attempt's */
 	xgrow((void **)&k->regions, &k->capregions, hc->n ? hc->n : 1, sizeof *k->regions);
 	for (size_t i = 0; i < hc->n; i++)
 		k->regions[k->nregions++] = (struct mem_region){ hc->v[i].addr, hc->v[i].len, hc->v[i].data };
@@ -120,6 +145,7 @@ static uint8_t *kept_buffer(struct copybuf *k, pid_t pid, uint64_t total)
 	if (!k->buf || k->cap < total)
 		copybuf_grow(k, total + total / 4 + (1u << 20));
 	k->nregions = 0; /* a streamed copy reuses it window by window: no whole copy to serve */
+	drop_owned(k);
 	k->used = total;
 	k->anon_at_use = pid ? procmem_anon(pid) : 0;
 	unpoison(k->buf, total);

@@ -41,10 +41,21 @@ struct copybuf {
 	 * opened after the census may be served from (copybuf_serve) */
 	struct mem_region *regions;
 	size_t nregions, capregions;
+	/* copies made beside the arenas, handed over when the census ends (copybuf_adopt): their
+	 * regions, and their buffers, owned */
+	struct mem_region *copies;
+	size_t ncopies, capcopies;
+	uint8_t **owned;
+	size_t nowned, capowned;
 };
 void copybuf_release(struct copybuf *b);
+/* Takes the n copies bufs (NULL ones skipped) and the nr regions in them over, to be served with
+ * the arenas: a census's copies of the objects outside the arenas (census/outside.c), which the
+ * labels of holder paths read again (the classes and big containers: 400 syscalls on Sphinx). */
+void copybuf_adopt(struct copybuf *b, const struct mem_region *regions, size_t nr, uint8_t **bufs, size_t n);
 /* Registers b's regions with m: reads inside the arenas then return them as the census copied
- * them, without a read of the target. b must outlive m's use of them. */
+ * them, without a read of the target; the copies adopted are kept by m (mem_hold_regions). b must
+ * outlive m's use of them. */
 void copybuf_serve(const struct copybuf *b, struct mem *m);
 /* Before a stop, while the target runs: grows the buffer to what the next copy likely needs (the
  * last copy plus the anonymous memory the target gained since, and an eighth more) and faults the
