@@ -71,6 +71,28 @@ void follow_release(struct walk *w)
 	ptrmap_release(&w->fo.seen);
 	ptrmap_release(&w->fo.keys_seen);
 	free(w->fo.jobs);
+	for (size_t i = 0; i < w->fo.nkept_bufs; i++)
+		free(w->fo.kept_bufs[i]);
+	free(w->fo.kept_bufs);
+	free(w->fo.kept);
+}
+
+/* A batch's buffer, kept with the regions it read (follow's keep) while they fit; else freed. */
+static void keep_or_free(struct walk *w, const struct mem_req *reqs, size_t n, uint8_t *data, uint64_t bytes)
+{
+	struct follow *f = &w->fo;
+
+	if (!f->keep || f->kept_bytes + bytes > FOLLOW_KEEP_MAX) {
+		free(data);
+		return;
+	}
+	xgrow((void **)&f->kept, &f->capkept, f->nkept + n + 1, sizeof *f->kept);
+	for (size_t i = 0; i < n; i++)
+		if (reqs[i].ok)
+			f->kept[f->nkept++] = (struct mem_region){ reqs[i].addr, reqs[i].len, reqs[i].buf };
+	xgrow((void **)&f->kept_bufs, &f->capkept_bufs, f->nkept_bufs + 1, sizeof *f->kept_bufs);
+	f->kept_bufs[f->nkept_bufs++] = data;
+	f->kept_bytes += bytes;
 }
 
 static void queue(struct walk *w, enum fjob_kind kind, uint64_t addr, uint64_t len, uint64_t aux, int64_t slot)
@@ -381,9 +403,9 @@ static void run_batch(struct walk *w, const struct fjob *jobs, size_t n)
 		else if ((jobs[i].kind == FJ_HEADER && jobs[i].aux != FROM_WORD) || jobs[i].kind == FJ_OBJECT)
 			w->fo.not_objects++;
 	}
+	keep_or_free(w, reqs, nreq, data, bytes);
 	free(reqs);
 	free(req_of);
-	free(data);
 }
 
 /* One round: every queued read, in batches of bounded size. Candidates that became local since

@@ -153,6 +153,7 @@ static int census_copy(struct pyproc *p, struct walk *w, const struct snapshot_o
 	walk_room_init(w);
 	if (may_stream(o))
 		w->fo.round_bytes = snapshot_window(budget_of(o));
+	w->fo.keep = o->hold_copy != NULL;
 	walk_graph_init(w, o->graph, o->graph_limit);
 	if (o->graph && o->inspect) {
 		w->is = o->inspect;
@@ -342,7 +343,8 @@ static int census_attempt(struct source *src, struct pyproc *p, void *arg, struc
 	}
 	if (w.p && rc == 0 && o->hold_copy && o->keep_copy) {
 		copybuf_adopt(o->keep_copy, w.outside_regs, w.noutside_regs, w.outside_bufs, w.noutside_bufs);
-		w.noutside_bufs = 0;
+		copybuf_adopt(o->keep_copy, w.fo.kept, w.fo.nkept, w.fo.kept_bufs, w.fo.nkept_bufs);
+		w.noutside_bufs = w.fo.nkept_bufs = 0;
 	}
 	if (w.p)
 		walk_release(&w);

@@ -60,7 +60,17 @@ struct follow {
 	/* the most one batch of reads may take, 0: FOLLOW_ROUND_BYTES; under a memory budget its
 	 * window: 100 lists of a million items queue 400 MB of first chunks in one round */
 	uint64_t round_bytes;
+	/* keep: the batches' reads are kept for a reader after the census (snapshot_opts hold_copy:
+	 * the labels of inspect's holder paths read the same keys and item arrays again, 370
+	 * syscalls on Sphinx), up to FOLLOW_KEEP_MAX bytes */
+	bool keep;
+	struct mem_region *kept;
+	size_t nkept, capkept;
+	uint8_t **kept_bufs;
+	size_t nkept_bufs, capkept_bufs;
+	uint64_t kept_bytes;
 };
+#define FOLLOW_KEEP_MAX (32u << 20)
 
 struct miheap_set; /* pymalloc/miheap.h */
 
