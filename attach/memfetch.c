@@ -121,7 +121,8 @@ static void heldix_build(struct mem *m)
 			const struct pf_range *r = &m->held[i].v[k];
 			m->heldix[m->nheldix++] = (struct mem_region){ r->addr, r->len, m->held[i].buf + r->off };
 		}
-	memcpy(m->heldix + m->nheldix, m->heldreg, m->nheldreg * sizeof *m->heldreg);
+	if (m->nheldreg)
+		memcpy(m->heldix + m->nheldix, m->heldreg, m->nheldreg * sizeof *m->heldreg);
 	m->nheldix += m->nheldreg;
 	for (size_t i = 1; i < m->nheldix; i++)
 		if (m->heldix[i - 1].addr > m->heldix[i].addr) { /* else in order already */
