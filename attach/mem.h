@@ -54,7 +54,7 @@ struct mem {
 	uint64_t *heldend;         /* heldend[i]: the furthest end of heldix[0..i] */
 	size_t nheldix, heldlast; /* heldlast: the range that answered last */
 	bool heldix_stale;
-	bool serve_held;          /* reads are served from the kept batches: the target is stopped */
+	bool serve_held;          /* reads are served from the kept batches and copies, until mem_held_expire */
 	struct mem_region *heldreg; /* mem_hold_regions(): copies kept like batches (data not owned) */
 	size_t nheldreg, capheldreg;
 };
@@ -123,7 +123,7 @@ void mem_prefetch_drop(struct mem *m);
  * mem_release, and mem_prefetched finds them. Only a census of a stopped target asks for them, so
  * as not to read what it read once already: the 60,000 classes read ahead of their instances are
  * copied again as the GC objects outside the arenas, and the batches' spans hold most of their
- * keys and dicts' keys too (their malloc neighbours: 112 MiB read twice before). So until
+ * keys and dicts' keys too (their malloc neighbours: 129 MiB read twice before). So until
  * mem_held_expire, reads and read-aheads are served from kept batches as from the copy. */
 void mem_prefetch_hold(struct mem *m);
 /* The target resumes: kept batches are as old as their read, no longer served to reads (the

@@ -44,7 +44,7 @@ size_t mem_prefetch(struct mem *m, const uint64_t *addr, const uint32_t *len, si
 	size_t planned;
 
 	m->pf = NULL; /* the last batch is let go, and the new one is not served from while it fills */
-	if (m->serve_held && m->nheld) {
+	if (m->serve_held && (m->nheld || m->nheldreg)) {
 		n = not_held(m, addr, len, n, &a, &l);
 		addr = a;
 		len = l;
@@ -90,6 +90,8 @@ void mem_prefetch_hold(struct mem *m)
 
 void mem_hold_regions(struct mem *m, const struct mem_region *r, size_t n)
 {
+	if (!n)
+		return;
 	xgrow((void **)&m->heldreg, &m->capheldreg, m->nheldreg + n + 1, sizeof *m->heldreg);
 	memcpy(m->heldreg + m->nheldreg, r, n * sizeof *r);
 	m->nheldreg += n;
