@@ -196,11 +196,13 @@ static void count_all(struct walk *w, struct outside *o, const int64_t *slots)
 		reqs[at[k]].ok = rest[k].ok;
 	free(rest);
 	free(at);
-	w->outside_regs = xcalloc(o->n + 1, sizeof *w->outside_regs);
+	/* the copies made here are handed over after the census only when they are kept (inspect) */
+	if (w->fo.keep)
+		w->outside_regs = xcalloc(o->n + 1, sizeof *w->outside_regs);
 	for (size_t i = 0; i < o->n; i++)
 		if (reqs[i].ok) {
 			mem_add_region_unsorted(&w->p->mem, reqs[i].addr, reqs[i].buf, reqs[i].len);
-			if (bufs[i])
+			if (bufs[i] && w->outside_regs)
 				w->outside_regs[w->noutside_regs++] = (struct mem_region){ reqs[i].addr, reqs[i].len, bufs[i] };
 		}
 	mem_sort_regions(&w->p->mem);

@@ -63,7 +63,8 @@ void copybuf_release(struct copybuf *b)
 void copybuf_adopt(struct copybuf *b, const struct mem_region *regions, size_t nr, uint8_t **bufs, size_t n)
 {
 	xgrow((void **)&b->copies, &b->capcopies, b->ncopies + nr + 1, sizeof *b->copies);
-	memcpy(b->copies + b->ncopies, regions, nr * sizeof *regions);
+	if (nr) /* regions may be NULL then */
+		memcpy(b->copies + b->ncopies, regions, nr * sizeof *regions);
 	b->ncopies += nr;
 	xgrow((void **)&b->owned, &b->capowned, b->nowned + n + 1, sizeof *b->owned);
 	for (size_t i = 0; i < n; i++)

@@ -119,3 +119,14 @@ Test(copybuf, adopted_copies_are_served_not_covered)
 	mem_release(&m);
 	copybuf_release(&b);
 }
+
+/* A census with nothing outside the arenas hands over no arrays at all. */
+Test(copybuf, adopting_nothing_keeps_nothing)
+{
+	struct copybuf b = { 0 };
+
+	copybuf_adopt(&b, NULL, 0, NULL, 0);
+	cr_assert_eq(b.ncopies, 0);
+	cr_assert_eq(b.nowned, 0);
+	copybuf_release(&b);
+}
