@@ -14,6 +14,50 @@ static int by_addr(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+#define ADDR_BITS 48 /* of a user-space address (x86-64, arm64): three digits of 16 */
+
+static unsigned digit(const struct mem_region *r, unsigned d)
+{
+	return (unsigned)(r->addr >> (16 * d)) & 0xffff;
+}
+
+/* v by address, stably: a radix sort of three 16-bit digits, each pass skipped when every region
+ * has the same digit there, where qsort's comparisons took 2 to 3 ms for the 33000 copies
+ * `inspect` holds on Sphinx. A higher address (not user space) falls back to qsort. */
+static void sort_by_addr(struct mem_region *v, size_t n)
+{
+	struct mem_region *tmp, *src = v;
+	size_t *count;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i].addr >> ADDR_BITS) {
+			qsort(v, n, sizeof *v, by_addr);
+			return;
+		}
+	if (n < 2)
+		return;
+	tmp = xmalloc(n * sizeof *tmp);
+	count = xmalloc(65537 * sizeof *count);
+	for (unsigned d = 0; d < ADDR_BITS / 16; d++) {
+		struct mem_region *dst = src == v ? tmp : v;
+
+		memset(count, 0, 65537 * sizeof *count);
+		for (size_t i = 0; i < n; i++)
+			count[digit(&src[i], d) + 1]++;
+		if (count[digit(&src[0], d) + 1] == n)
+			continue;
+		for (unsigned k = 0; k < 65536; k++)
+			count[k + 1] += count[k];
+		for (size_t i = 0; i < n; i++)
+			dst[count[digit(&src[i], d)]++] = src[i];
+		src = dst;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof *v);
+	free(tmp);
+	free(count);
+}
+
 static bool holds(const struct mem_region *r, uint64_t addr, uint64_t len)
 {
 	return addr >= r->addr && len <= r->len && addr - r->addr <= r->len - len;
@@ -128,7 +172,7 @@ static void heldix_build(struct mem *m)
 	m->nheldix += m->nheldreg;
 	for (size_t i = 1; i < m->nheldix; i++)
 		if (m->heldix[i - 1].addr > m->heldix[i].addr) { /* else in order already */
-			qsort(m->heldix, m->nheldix, sizeof *m->heldix, by_addr);
+			sort_by_addr(m->heldix, m->nheldix);
 			break;
 		}
 	for (size_t i = 0; i < m->nheldix; i++) {

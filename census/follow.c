@@ -459,8 +459,10 @@ void walk_follow(struct walk *w)
 	unsigned rounds = 0;
 
 	seed_roots(w);
-	while (w->fo.njobs && rounds++ < MAX_ROUNDS)
+	while (w->fo.njobs && rounds++ < MAX_ROUNDS) {
 		run_round(w);
+		walk_graph_ahead(w);
+	}
 	if (w->fo.njobs)
 		census_warn(w->c, "references still unfollowed after %u rounds; the census may miss objects", MAX_ROUNDS);
 	if (w->fo.not_objects)

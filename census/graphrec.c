@@ -154,6 +154,12 @@ static void node_rows(struct walk *w)
 	free(dict_row);
 }
 
+void walk_graph_ahead(struct walk *w)
+{
+	if (w->gb && w->gahead)
+		graph_builder_ahead(w->gb);
+}
+
 void walk_graph_finish(struct walk *w)
 {
 	if (!w->gb)

@@ -189,8 +189,13 @@ static void census_arenas(struct pyproc *p, struct walk *w, const struct snapsho
 
 static void census_rest(struct pyproc *p, struct walk *w, const struct snapshot_opts *o, struct census *c)
 {
+	/* the arenas' objects are most of the graph's nodes and references: resolved on another core
+	 * while the rest is walked, where the copy of the heap stays until the graph is built anyway */
+	w->gahead = o->hold_copy != NULL;
+	walk_graph_ahead(w);
 	progress(o, "walking the GC lists");
 	walk_outside(w);
+	walk_graph_ahead(w);
 	progress(o, "following references");
 	walk_follow(w);
 	progress(o, "deciding dict owners");

@@ -141,6 +141,7 @@ struct walk {
 	const char *first_bad_pool;
 	/* the object graph, when the census builds one (census/graphrec.c): nodes carry their type
 	 * slot until walk_graph_kinds makes it the census row */
+	bool gahead;            /* the graph resolved ahead as the walk goes (walk_graph_ahead) */
 	struct graph_builder *gb;
 	struct objgraph *og;
 	uint32_t gcur;          /* the node whose references the walk follows now */
@@ -232,6 +233,10 @@ void walk_discount_buffer_holders(struct walk *w);
 void walk_graph_init(struct walk *w, struct objgraph *og, uint64_t limit);
 void walk_graph_node(struct walk *w, const struct pytype *ty, uint64_t addr, uint64_t size, const uint8_t *ob);
 void walk_graph_finish(struct walk *w);
+/* The graph's nodes and references so far indexed and resolved on another thread while the walk
+ * goes on (model/graph.h graph_builder_ahead), when w->gahead (a census that holds its copy to the
+ * end): called as the walk passes a stage, it starts a job unless the last is still at work. */
+void walk_graph_ahead(struct walk *w);
 static inline void walk_graph_ref(struct walk *w, uint64_t ref)
 {
 	if (w->gb && w->gcur != GRAPH_NONE)

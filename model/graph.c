@@ -42,6 +42,9 @@ static void big_grow(void **p, size_t *cap, size_t need, size_t size)
 	huge_advise(*p, *cap * size);
 }
 
+static void ahead_wait(struct graph_builder *b);
+static void ahead_release(struct graph_builder *b);
+
 void graph_builder_init(struct graph_builder *b)
 {
 	memset(b, 0, sizeof *b);
@@ -51,6 +54,7 @@ void graph_builder_init(struct graph_builder *b)
 void graph_builder_release(struct graph_builder *b)
 {
 	prefault_wait();
+	ahead_release(b);
 	free(b->index);
 	free(b->addr);
 	free(b->size);
@@ -115,6 +119,7 @@ static void grow_nodes(struct graph_builder *b)
 	size_t cap = b->cap ? b->cap * 2 : 1024;
 
 	prefault_wait(); /* the arrays may move */
+	ahead_wait(b);
 
 	b->addr = xrealloc(b->addr, cap * sizeof *b->addr);
 	b->size = xrealloc(b->size, cap * sizeof *b->size);
@@ -137,6 +142,7 @@ void graph_builder_reserve(struct graph_builder *b, size_t nodes, size_t refs)
 	}
 	nodes = nodes < GRAPH_MAX_NODES ? nodes : GRAPH_MAX_NODES;
 	refs = refs < GRAPH_MAX_REFS ? refs : GRAPH_MAX_REFS;
+	ahead_wait(b); /* the arrays may move */
 	if (nodes > b->cap) {
 		huge_reserve((void **)&b->addr, &cap[0], nodes, sizeof *b->addr);
 		huge_reserve((void **)&b->size, &cap[1], nodes, sizeof *b->size);
@@ -187,39 +193,82 @@ static inline size_t addr_slot(uint64_t a, size_t mask)
 	return (size_t)a & mask;
 }
 
-/* The address index, made once every node is in and sized for them at once: node ids in open
- * addressing under 70 % full, the address compared through addr[] (4 to 8 bytes per node where
- * a map of address and id would take 32 to 64). A repeated address finds its last node: ids go in
- * last first, each in the first free slot from its address's, and a lookup stops at the first
- * match; so no insertion compares addresses (each comparison was a cache miss in addr[]). */
-static void index_nodes(struct graph_builder *b)
+/* An address index: node ids in open addressing under 70 % full, the address compared through
+ * addr[] (4 to 8 bytes per node where a map of address and id would take 32 to 64). */
+struct lookup {
+	const uint32_t *index;
+	size_t mask;
+	const uint64_t *addr;
+	/* references resolved ahead (graph_builder_ahead) are looked up again by their node's address:
+	 * a node added after them has the same address */
+	bool recheck;
+};
+
+static size_t index_cap(size_t n)
 {
 	size_t cap = 64;
 
-	while (cap / 10 * 7 < b->n)
+	while (cap / 10 * 7 < n)
 		cap *= 2;
-	b->index = big_alloc(cap * sizeof *b->index);
-	memset(b->index, 0xff, cap * sizeof *b->index);
-	b->index_mask = cap - 1;
-	for (size_t id = b->n; id-- > 0;) {
+	return cap;
+}
+
+static uint32_t *index_alloc(size_t cap)
+{
+	uint32_t *index = big_alloc(cap * sizeof *index);
+
+	return memset(index, 0xff, cap * sizeof *index);
+}
+
+/* Nodes [lo, hi) into an empty index. A repeated address finds its last node: ids go in last
+ * first, each in the first free slot from its address's, and a lookup stops at the first match;
+ * so no insertion compares addresses (each comparison was a cache miss in addr[]). */
+static void index_fill(uint32_t *index, size_t mask, const uint64_t *addr, size_t lo, size_t hi)
+{
+	for (size_t id = hi; id-- > lo;) {
 		size_t i;
 
-		if (id >= PREFETCH_AHEAD)
-			__builtin_prefetch(&b->index[addr_slot(b->addr[id - PREFETCH_AHEAD], b->index_mask)]);
-		if (!b->addr[id])
+		if (id >= lo + PREFETCH_AHEAD)
+			__builtin_prefetch(&index[addr_slot(addr[id - PREFETCH_AHEAD], mask)]);
+		if (!addr[id])
 			continue;
-		for (i = addr_slot(b->addr[id], b->index_mask); b->index[i] != GRAPH_NONE; i = (i + 1) & b->index_mask)
+		for (i = addr_slot(addr[id], mask); index[i] != GRAPH_NONE; i = (i + 1) & mask)
 			;
-		b->index[i] = (uint32_t)id;
+		index[i] = (uint32_t)id;
 	}
 }
 
-/* The node at addr from its first probe slot (addr_slot, computed once for the prefetch). */
-static uint32_t find_from(const struct graph_builder *b, uint64_t addr, size_t i)
+/* Node id into an index that holds nodes before it: one of the same address gives it its slot, so
+ * that a lookup still finds the last node at an address. Returns whether one did. */
+static bool index_add(uint32_t *index, size_t mask, const uint64_t *addr, uint32_t id)
 {
-	for (; b->index[i] != GRAPH_NONE; i = (i + 1) & b->index_mask)
-		if (b->addr[b->index[i]] == addr)
-			return b->index[i];
+	size_t i;
+
+	for (i = addr_slot(addr[id], mask); index[i] != GRAPH_NONE; i = (i + 1) & mask)
+		if (addr[index[i]] == addr[id]) {
+			index[i] = id;
+			return true;
+		}
+	index[i] = id;
+	return false;
+}
+
+/* The index of every node, made once every node is in and sized for them at once. */
+static void index_nodes(struct graph_builder *b)
+{
+	size_t cap = index_cap(b->n);
+
+	b->index = index_alloc(cap);
+	b->index_mask = cap - 1;
+	index_fill(b->index, b->index_mask, b->addr, 0, b->n);
+}
+
+/* The node at addr from its first probe slot (addr_slot, computed once for the prefetch). */
+static uint32_t find_from(const struct lookup *L, uint64_t addr, size_t i)
+{
+	for (; L->index[i] != GRAPH_NONE; i = (i + 1) & L->mask)
+		if (L->addr[L->index[i]] == addr)
+			return L->index[i];
 	return GRAPH_NONE;
 }
 
@@ -227,8 +276,10 @@ uint32_t graph_builder_find(const struct graph_builder *b, uint64_t addr)
 {
 	if (!addr)
 		return GRAPH_NONE;
-	if (b->index)
-		return find_from(b, addr, addr_slot(addr, b->index_mask));
+	if (b->index) {
+		struct lookup L = { b->index, b->index_mask, b->addr, false };
+		return find_from(&L, addr, addr_slot(addr, b->index_mask));
+	}
 	for (size_t id = b->n; id-- > 0;) /* before graph_build: a scan, for the rare lookup */
 		if (b->addr[id] == addr)
 			return (uint32_t)id;
@@ -262,10 +313,12 @@ void graph_add_ref_slow(struct graph_builder *b, uint32_t src, uint64_t addr)
 		big_grow((void **)&b->runs, &b->capruns, b->nruns + 1, sizeof *b->runs);
 		b->runs[b->nruns++] = src;
 	}
+	if (b->nrefs == b->caprefs)
+		ahead_wait(b); /* ref_dst moves */
 	big_grow((void **)&b->ref_dst, &b->caprefs, b->nrefs + 1, sizeof *b->ref_dst);
 	if (!(b->nrefs & (PREFAULT_BLOCK - 1)))
 		refs_ahead(b, b->nrefs + PREFAULT_BLOCK);
-	b->ref_dst[b->nrefs++] = (addr & 1 ? 0 : addr) | starts;
+	b->ref_dst[b->nrefs++] = (addr & (1 | GRAPH_ADDR_TAG) ? 0 : addr) | starts;
 	ref_fast(b);
 }
 
@@ -299,50 +352,217 @@ struct hot_entry {
 	uint32_t id;
 };
 
-/* References [lo, hi) to node ids, reference i's into out[i * stride]. Each reference's first
- * probe slot is computed once, PREFETCH_AHEAD references ahead (never past hi: another thread may
- * be writing there), and kept in a ring until its turn; a direct-mapped table of recent lookups
- * (hot, 1 << HOT_BITS entries, the caller's) answers the references to a few objects that many
- * hold (each instance's class, shared strings) without the index, whose probe is a cache miss.
+/* A reference resolved ahead (graph_builder_ahead): its node id in bits 1 to 31, bit 0 kept;
+ * no address recorded has the bit (graph_add_ref). */
+#define REF_TAG GRAPH_ADDR_TAG
+
+static inline uint32_t tag_id(uint64_t a)
+{
+	return (uint32_t)(a >> 1);
+}
+
+/* The address reference a is looked up by: 0 for none (a null one, or one resolved ahead). */
+static inline uint64_t ref_key(const struct lookup *L, uint64_t a)
+{
+	if (!(a & REF_TAG))
+		return a & ~1ull;
+	return L->recheck ? L->addr[tag_id(a)] : 0;
+}
+
+/* References refs[lo, hi) to node ids, reference i's into out[i * stride]; with out NULL (ahead)
+ * those found are tagged in place, the others left for later. Each reference's first probe slot
+ * is computed once, PREFETCH_AHEAD references ahead (never past hi: another thread may be writing
+ * there), and kept in a ring until its turn; a direct-mapped table of recent lookups (hot,
+ * 1 << HOT_BITS entries, the caller's) answers the references to a few objects that many hold
+ * (each instance's class, shared strings) without the index, whose probe is a cache miss.
  * Returns how many found no node. */
-static uint64_t resolve_range(const struct graph_builder *b, size_t lo, size_t hi, uint32_t *out, size_t stride,
-			      struct hot_entry *hot)
+static uint64_t resolve_range(const struct lookup *L, uint64_t *refs, size_t lo, size_t hi, uint32_t *out,
+			      size_t stride, struct hot_entry *hot)
 {
 	size_t ring[PREFETCH_AHEAD];
 	uint64_t unresolved = 0;
 
 	for (size_t i = lo; i < lo + PREFETCH_AHEAD && i < hi; i++)
-		ring[i % PREFETCH_AHEAD] = addr_slot(b->ref_dst[i] & ~1ull, b->index_mask);
+		ring[i % PREFETCH_AHEAD] = addr_slot(ref_key(L, refs[i]), L->mask);
 	for (size_t i = lo; i < hi; i++) {
-		uint64_t a = b->ref_dst[i], key = a & ~1ull;
+		uint64_t a = refs[i], key = ref_key(L, a);
 		size_t slot = ring[i % PREFETCH_AHEAD], h = (size_t)(key >> 4) & ((1u << HOT_BITS) - 1);
 		uint32_t id;
 
 		if (i + PREFETCH_AHEAD < hi) {
-			size_t ahead = addr_slot(b->ref_dst[i + PREFETCH_AHEAD] & ~1ull, b->index_mask);
+			uint64_t next = ref_key(L, refs[i + PREFETCH_AHEAD]);
+			size_t ahead = addr_slot(next, L->mask);
+
 			ring[i % PREFETCH_AHEAD] = ahead;
-			__builtin_prefetch(&b->index[ahead]);
+			if (next)
+				__builtin_prefetch(&L->index[ahead]);
 		}
 		if (i + PREFETCH_AHEAD / 2 < hi) {
 			/* its slot, loaded 8 references ago, names the node whose address the probe
 			 * compares: that load was half of graph_build's time (perf, Sphinx) */
-			uint32_t first = b->index[ring[(i + PREFETCH_AHEAD / 2) % PREFETCH_AHEAD]];
+			uint32_t first = L->index[ring[(i + PREFETCH_AHEAD / 2) % PREFETCH_AHEAD]];
 			if (first != GRAPH_NONE)
-				__builtin_prefetch(&b->addr[first]);
+				__builtin_prefetch(&L->addr[first]);
 		}
-		if (!key)
+		if ((a & REF_TAG) && !L->recheck)
+			id = tag_id(a);
+		else if (!key)
 			id = GRAPH_NONE;
 		else if (hot[h].addr == key)
 			id = hot[h].id;
 		else {
-			id = find_from(b, key, slot);
+			id = find_from(L, key, slot);
 			hot[h].addr = key;
 			hot[h].id = id;
 		}
-		unresolved += id == GRAPH_NONE;
-		out[i * stride] = (id == GRAPH_NONE ? REF_NONE : id) | (a & 1 ? RUN_START : 0);
+		if (out) {
+			unresolved += id == GRAPH_NONE;
+			out[i * stride] = (id == GRAPH_NONE ? REF_NONE : id) | (a & 1 ? RUN_START : 0);
+		} else if (id != GRAPH_NONE && !(a & REF_TAG))
+			refs[i] = REF_TAG | (uint64_t)id << 1 | (a & 1);
 	}
 	return unresolved;
+}
+
+/* graph_builder_ahead's jobs, one thread at a time: the nodes and references each was given are
+ * read, and the references tagged, where the builder had them (it waits for the job before it
+ * moves them: ahead_wait). */
+struct graph_ahead {
+	pthread_t thread;
+	bool running;            /* until ahead_wait joined it */
+	atomic_bool done;        /* the running job is done: the next may start without a wait */
+	size_t from_nodes, from_refs; /* the job's share: nodes [from_nodes, nodes), references */
+	size_t nodes, refs;      /* [from_refs, refs); nodes [0, nodes) are then in index */
+	size_t retried;          /* nodes when the references that found none were last looked up */
+	bool recheck;            /* a node came at the address of one before it */
+	const uint64_t *addr;
+	uint64_t *ref_dst;
+	uint32_t *index;         /* NULL once graph_build took it */
+	size_t mask;
+	uint32_t *fresh;         /* ahead_room's bigger index, not yet made */
+	size_t fresh_mask;
+	struct hot_entry *hot;
+};
+
+/* Room for n nodes in h's index and a quarter more (what comes after), when it has less: an
+ * index of the new size, made again by ahead_index. Allocated by the builder's thread, whose
+ * malloc arena graph_build frees it to (a job's thread would have an arena of its own). */
+static void ahead_room(struct graph_ahead *h, size_t n)
+{
+	size_t cap = index_cap(n + n / 4);
+
+	if (h->index && (h->mask + 1) / 10 * 7 >= n)
+		return;
+	h->fresh = big_alloc(cap * sizeof *h->fresh);
+	h->fresh_mask = cap - 1;
+}
+
+/* Nodes [from, n) into h's index, made again first in the room ahead_room gave. */
+static void ahead_index(struct graph_ahead *h, const uint64_t *addr, size_t from, size_t n)
+{
+	if (h->fresh) {
+		free(h->index);
+		h->index = memset(h->fresh, 0xff, (h->fresh_mask + 1) * sizeof *h->fresh);
+		h->mask = h->fresh_mask;
+		h->fresh = NULL;
+		index_fill(h->index, h->mask, addr, 0, from);
+	}
+	for (size_t id = from; id < n; id++)
+		if (addr[id])
+			h->recheck |= index_add(h->index, h->mask, addr, (uint32_t)id);
+}
+
+/* A job: the new nodes in, the new references looked up, and the earlier references that found
+ * none looked up again once there are 5 % more nodes (they are mostly to objects the census meets
+ * later: classes and large objects, found after the arenas). */
+static void *ahead_main(void *arg)
+{
+	struct graph_ahead *h = arg;
+	struct lookup L;
+
+	memset(h->hot, 0, (1u << HOT_BITS) * sizeof *h->hot); /* a node may have come where none was */
+	ahead_index(h, h->addr, h->from_nodes, h->nodes);
+	L = (struct lookup){ h->index, h->mask, h->addr, false };
+	resolve_range(&L, h->ref_dst, h->from_refs, h->refs, NULL, 0, h->hot);
+	if (h->from_refs && h->nodes >= h->retried + h->retried / 20) {
+		resolve_range(&L, h->ref_dst, 0, h->from_refs, NULL, 0, h->hot);
+		h->retried = h->nodes;
+	}
+	atomic_store(&h->done, true);
+	return NULL;
+}
+
+void graph_builder_ahead(struct graph_builder *b)
+{
+	struct graph_ahead *h = b->ahead;
+
+	if (h && h->running && !atomic_load(&h->done))
+		return; /* the last job is still at work: the next takes more */
+	ahead_wait(b);
+	if (!h) {
+		h = b->ahead = xcalloc(1, sizeof *h);
+		h->hot = xcalloc(1u << HOT_BITS, sizeof *h->hot);
+		atomic_init(&h->done, false);
+	}
+	if (b->n == h->nodes && b->nrefs == h->refs)
+		return;
+	ahead_room(h, b->n);
+	h->from_nodes = h->nodes;
+	h->from_refs = h->refs;
+	h->nodes = b->n;
+	h->refs = b->nrefs;
+	h->addr = b->addr;
+	h->ref_dst = b->ref_dst;
+	atomic_store(&h->done, false);
+	if (pthread_create(&h->thread, NULL, ahead_main, h) != 0) {
+		h->nodes = h->from_nodes; /* not done: graph_build does it */
+		h->refs = h->from_refs;
+		free(h->fresh);
+		h->fresh = NULL;
+		return;
+	}
+	h->running = true;
+}
+
+/* Before the arrays a job reads move, and before its work is used. */
+static void ahead_wait(struct graph_builder *b)
+{
+	if (b->ahead && b->ahead->running) {
+		pthread_join(b->ahead->thread, NULL);
+		b->ahead->running = false;
+	}
+}
+
+static void ahead_release(struct graph_builder *b)
+{
+	ahead_wait(b);
+	if (b->ahead) {
+		free(b->ahead->index);
+		free(b->ahead->fresh);
+		free(b->ahead->hot);
+	}
+	free(b->ahead);
+	b->ahead = NULL;
+}
+
+/* The index graph_builder_ahead's jobs made, completed with the nodes added since. Returns
+ * whether a node came at the address of one before it, whose references resolved ahead must then
+ * be looked up again. */
+static bool index_ahead(struct graph_builder *b)
+{
+	struct graph_ahead *h = b->ahead;
+
+	ahead_wait(b);
+	if (!h->index)
+		return false; /* no job ever ran: index_nodes makes it */
+	if (h->nodes < b->n) {
+		ahead_room(h, b->n);
+		ahead_index(h, b->addr, h->nodes, b->n);
+	}
+	b->index = h->index;
+	b->index_mask = h->mask;
+	h->index = NULL;
+	return h->recheck;
 }
 
 /* Fewer references than this are resolved on one thread (a thread costs about 50 us); the two
@@ -351,7 +571,9 @@ static uint64_t resolve_range(const struct graph_builder *b, size_t lo, size_t h
 #define RESOLVE_CHUNK (1u << 15)
 
 struct resolve_share {
-	const struct graph_builder *b;
+	const struct lookup *L;
+	uint64_t *refs;
+	size_t nrefs;
 	atomic_size_t next;          /* the first reference no thread has taken */
 	atomic_uint_fast64_t unresolved;
 };
@@ -362,14 +584,13 @@ struct resolve_share {
 static void *resolve_chunks(void *arg)
 {
 	struct resolve_share *sh = arg;
-	const struct graph_builder *b = sh->b;
 	struct hot_entry *hot = xcalloc(1u << HOT_BITS, sizeof *hot);
 	uint64_t unresolved = 0;
 	size_t lo;
 
-	while ((lo = atomic_fetch_add(&sh->next, RESOLVE_CHUNK)) < b->nrefs)
-		unresolved += resolve_range(b, lo, b->nrefs - lo < RESOLVE_CHUNK ? b->nrefs : lo + RESOLVE_CHUNK,
-					    (uint32_t *)b->ref_dst, 2, hot);
+	while ((lo = atomic_fetch_add(&sh->next, RESOLVE_CHUNK)) < sh->nrefs)
+		unresolved += resolve_range(sh->L, sh->refs, lo, sh->nrefs - lo < RESOLVE_CHUNK ? sh->nrefs : lo + RESOLVE_CHUNK,
+					    (uint32_t *)sh->refs, 2, hot);
 	atomic_fetch_add(&sh->unresolved, unresolved);
 	free(hot);
 	return NULL;
@@ -384,10 +605,17 @@ static void *resolve_chunks(void *arg)
 static uint32_t *resolve_refs(struct graph_builder *b, uint64_t *unresolved, size_t *stride)
 {
 	uint32_t *ids = (uint32_t *)b->ref_dst;
-	struct resolve_share sh = { .b = b };
+	struct lookup L = { 0 };
+	struct resolve_share sh = { .L = &L, .refs = b->ref_dst, .nrefs = b->nrefs };
 	pthread_t th;
 
-	index_nodes(b);
+	if (b->ahead)
+		L.recheck = index_ahead(b);
+	if (!b->index)
+		index_nodes(b);
+	L.index = b->index;
+	L.mask = b->index_mask;
+	L.addr = b->addr;
 	atomic_init(&sh.next, 0);
 	atomic_init(&sh.unresolved, 0);
 	if (b->nrefs >= RESOLVE_SPLIT && pthread_create(&th, NULL, resolve_chunks, &sh) == 0) {
@@ -397,7 +625,7 @@ static uint32_t *resolve_refs(struct graph_builder *b, uint64_t *unresolved, siz
 		*stride = 2;
 	} else {
 		struct hot_entry *hot = xcalloc(1u << HOT_BITS, sizeof *hot);
-		*unresolved = resolve_range(b, 0, b->nrefs, ids, 1, hot);
+		*unresolved = resolve_range(&L, b->ref_dst, 0, b->nrefs, ids, 1, hot);
 		free(hot);
 		*stride = 1;
 	}

@@ -28,6 +28,9 @@
  * is dropped and counted (graph_builder.full, graph.dropped): a heap that large would need over
  * 16 GiB for its graph. */
 #define GRAPH_MAX_NODES ((1u << 30) - 1u)
+/* No object lives at an address with this bit (user space ends below 2^57): a reference recorded
+ * to one is to nothing, and the builder marks the references it resolved early with it. */
+#define GRAPH_ADDR_TAG (1ull << 63)
 #define GRAPH_MAX_REFS ((1u << 31) - 1u)
 
 struct graph {
@@ -85,6 +88,7 @@ struct graph_builder {
 	uint64_t limit;        /* 0, or the most graph_peak_bytes may reach: past it `over` is set */
 	bool full;             /* GRAPH_MAX_NODES reached or over: later nodes ignored */
 	bool over;             /* the limit was reached: later nodes and references ignored */
+	struct graph_ahead *ahead; /* graph_builder_ahead's thread and its index, NULL without */
 };
 
 void graph_builder_init(struct graph_builder *b);
@@ -136,12 +140,12 @@ static inline void graph_add_ref(struct graph_builder *b, uint32_t src, uint64_t
 	 * the first of a new run (200000 of them, each a call that recomputed the bounds before) */
 	if (b->nrefs < b->ref_fast_end) {
 		if (b->run_src == src) {
-			b->ref_dst[b->nrefs++] = addr & 1 ? 0 : addr;
+			b->ref_dst[b->nrefs++] = addr & (1 | GRAPH_ADDR_TAG) ? 0 : addr;
 			return;
 		}
 		if (b->nruns < b->capruns && src < b->n) {
 			b->runs[b->nruns++] = b->run_src = src;
-			b->ref_dst[b->nrefs++] = (addr & 1 ? 0 : addr) | 1;
+			b->ref_dst[b->nrefs++] = (addr & (1 | GRAPH_ADDR_TAG) ? 0 : addr) | 1;
 			return;
 		}
 	}
@@ -149,6 +153,12 @@ static inline void graph_add_ref(struct graph_builder *b, uint32_t src, uint64_t
 }
 /* A reference between two known nodes (the root to its groups, a group to a root object). */
 void graph_add_edge(struct graph_builder *b, uint32_t src, uint32_t dst);
+/* Starts indexing the nodes added so far, and resolving the references added so far to them, on
+ * a thread of its own while more are added: graph_build then indexes and resolves only what came
+ * after (a census's arenas hold most of its objects and references; what it follows after them is
+ * the rest). The index then lives from here to graph_build, beside whatever the caller holds: for
+ * a caller that holds its copy of the heap until then anyway. A refused thread changes nothing. */
+void graph_builder_ahead(struct graph_builder *b);
 
 /* Builds g and empties b. Then, for every node whose refcount exceeds the references found to it,
  * records the difference in surplus[] and adds an edge held -> node (unless held is GRAPH_NONE);

@@ -675,3 +675,117 @@ Test(graph, many_references_resolved_on_two_threads)
 	}
 	graph_release(&g);
 }
+
+/* A seeded graph fed to b as a census feeds it: each node then its references (back and forward,
+ * to no node, null), graph_builder_ahead called every `every` nodes (0: never), the arrays grown
+ * as they fill (no reserve: they move while a job may read them); with `repeat`, every 50th node
+ * takes the address of one 37 before it. */
+static void feed(struct graph_builder *b, uint32_t n, uint32_t per, unsigned every, bool repeat)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+
+	graph_builder_init(b);
+	graph_add_node(b, 0, 0, GRAPH_NONE, GRAPH_NONE);
+	for (uint32_t i = 1; i < n; i++) {
+		graph_add_node(b, repeat && i % 50 == 0 && i > 37 ? ADDR(i - 37) : ADDR(i), 8 + i % 5, i % 3,
+			       i % 7 ? 3 : GRAPH_NONE);
+		for (uint32_t k = 0; k < per; k++) {
+			uint64_t to;
+
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			to = (x >> 33) % (n + n / 8); /* past n: no node there */
+			graph_add_ref(b, i, to % 61 == 0 ? 0 : to % 53 == 0 ? ADDR(to) + 8 : ADDR(to));
+		}
+		if (every && i % every == 0)
+			graph_builder_ahead(b);
+	}
+	graph_add_edge(b, 0, 1);
+}
+
+static void expect_same_graph(const struct graph *a, const struct graph *b)
+{
+	cr_assert_eq(a->n, b->n);
+	cr_assert_eq(a->nedges, b->nedges);
+	cr_assert_eq(a->unresolved, b->unresolved);
+	cr_assert_eq(a->held, b->held);
+	cr_assert_eq(a->unreachable, b->unreachable);
+	cr_assert(memcmp(a->first, b->first, ((size_t)a->n + 1) * sizeof *a->first) == 0, "rows' starts differ");
+	cr_assert(memcmp(a->dst, b->dst, a->nedges * sizeof *a->dst) == 0, "edges differ");
+	cr_assert(memcmp(a->surplus, b->surplus, a->n * sizeof *a->surplus) == 0, "surpluses differ");
+	cr_assert(memcmp(a->parent, b->parent, a->n * sizeof *a->parent) == 0, "parents differ");
+}
+
+/* The same graph whether its references are resolved ahead, in jobs that race the builder (and its
+ * moves), or all at the build: on one thread's worth of references, then past RESOLVE_SPLIT, and
+ * with addresses repeated after the nodes first at them were indexed and referenced ahead. */
+static void ahead_against_plain(uint32_t n, uint32_t per, bool repeat)
+{
+	const unsigned every[] = { 1, 97, n / 3 };
+
+	for (size_t i = 0; i < sizeof every / sizeof *every; i++) {
+		struct graph_builder plain, ahead;
+		struct graph want, got;
+
+		feed(&plain, n, per, 0, repeat);
+		feed(&ahead, n, per, every[i], repeat);
+		cr_assert_not_null(ahead.ahead, "graph_builder_ahead started (every %u)", every[i]);
+		graph_build(&plain, &want, 2, 3);
+		graph_build(&ahead, &got, 2, 3);
+		cr_assert_null(ahead.ahead, "graph_build released it");
+		expect_same_graph(&want, &got);
+		cr_assert_gt(got.nedges, n, "references were resolved");
+		graph_release(&want);
+		graph_release(&got);
+	}
+}
+
+Test(graph, resolved_ahead_or_not_the_same_graph)
+{
+	ahead_against_plain(3000, 3, false);
+}
+
+Test(graph, resolved_ahead_past_the_split_the_same_graph)
+{
+	ahead_against_plain(60000, 3, false);
+}
+
+Test(graph, resolved_ahead_repeated_address_finds_the_last_node)
+{
+	ahead_against_plain(20000, 2, true);
+}
+
+/* A builder released with a job at work (a census restarted, or failed): joined, nothing leaks. */
+Test(graph, released_with_a_job_ahead)
+{
+	struct graph_builder b;
+
+	feed(&b, 60000, 3, 20000, false);
+	graph_builder_release(&b);
+	cr_assert_null(b.ahead);
+}
+
+/* Target memory may hold any word: one with the builder's own tag bit (GRAPH_ADDR_TAG) is a
+ * reference to nothing, never a node id, whether resolved ahead or at the build. */
+Test(graph, a_tagged_looking_address_is_no_reference)
+{
+	for (int ahead = 0; ahead < 2; ahead++) {
+		struct graph_builder b;
+		struct graph g;
+
+		graph_builder_init(&b);
+		graph_add_node(&b, 0, 0, GRAPH_NONE, GRAPH_NONE);
+		graph_add_node(&b, ADDR(1), 8, 0, GRAPH_NONE);
+		graph_add_node(&b, ADDR(2), 8, 0, GRAPH_NONE);
+		graph_add_ref(&b, 1, GRAPH_ADDR_TAG | 2u << 1);        /* would name node 2 */
+		graph_add_ref(&b, 1, GRAPH_ADDR_TAG | 0x7fffffffu << 1); /* would name no node at all */
+		graph_add_ref(&b, 1, ADDR(2));
+		if (ahead)
+			graph_builder_ahead(&b);
+		graph_add_ref(&b, 2, GRAPH_ADDR_TAG | 1u << 1);
+		graph_build(&b, &g, GRAPH_NONE, GRAPH_NONE);
+		cr_assert_eq(g.unresolved, 3, "ahead %d", ahead);
+		expect_row(&g, 1, (uint32_t[]){ 2 }, 1);
+		expect_row(&g, 2, NULL, 0);
+		graph_release(&g);
+	}
+}

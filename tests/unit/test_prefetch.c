@@ -271,3 +271,38 @@ Test(attach_prefetch, plan_sorts_many_ranges_in_no_order)
 	free(l);
 	prefetch_release(&f);
 }
+
+/* Held regions come in no order (the census's copies outside the arenas, then follow's reads):
+ * indexed by address (a radix sort past a few), each is found at its start and end, and the gaps
+ * between them are not. */
+Test(attach_prefetch, many_held_regions_in_no_order_are_all_found)
+{
+	enum { N = 40000 };
+	static uint8_t data[N][16];
+	struct mem_region *r = malloc(N * sizeof *r);
+	uint64_t v;
+	struct mem m;
+
+	cr_assert_not_null(r);
+	for (uint32_t i = 0; i < N; i++) {
+		/* a permutation of N (odd multiplier mod a power of two past N), spread over 40 bits */
+		uint32_t k = (uint32_t)(((uint64_t)i * 40503u) % 65536u);
+		uint64_t addr = 0x7f0000000000ULL + (uint64_t)k * 0x10000 + (k % 7) * 0x100000000ULL;
+
+		memset(data[i], (int)(k & 0xff), sizeof data[i]);
+		r[i] = (struct mem_region){ addr, sizeof data[i], data[i] };
+	}
+	mem_init_buffer(&m);
+	mem_hold_regions(&m, r, N);
+	for (uint32_t i = 0; i < N; i++) {
+		uint64_t want;
+
+		memset(&want, data[i][0], sizeof want);
+		cr_assert_eq(mem_read_u64(&m, r[i].addr, &v, NULL), 0, "region %u at its start", i);
+		cr_assert_eq(v, want);
+		cr_assert_eq(mem_read_u64(&m, r[i].addr + 8, &v, NULL), 0, "region %u at its end", i);
+		cr_assert_eq(mem_read_u64(&m, r[i].addr + 0x1000, &v, NULL), -1, "a gap after region %u", i);
+	}
+	mem_release(&m);
+	free(r);
+}
