@@ -6,7 +6,8 @@
  * builder, report/ and cli/ read the graph. Compact by design: 32-bit node ids and edge offsets,
  * no per-node allocation. Bytes at each stage (n nodes, e references; bench/graph.c measures them):
  * a filled builder holds 20 per node, 8 per reference and 4 per run of references from one source;
- * graph_build adds an index of 4 to 8 per node while it resolves them, then the rows (4 per node,
+ * graph_build adds an index of 4 to 8 per node while it resolves them (graph_builder_ahead makes it
+ * earlier, sized for a quarter more nodes), then the rows (4 per node,
  * 4 per edge) and 1 per node of marks; the graph holds 24 per node and 4 per edge (sizes are 32-bit,
  * objects of 4 GiB or more kept apart), and 4 per node of parents until graph_drop_parents;
  * graph_idom needs 24 per node and 4 per edge more while it runs; graph_retained_of 16 per node
