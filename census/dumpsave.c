@@ -98,6 +98,8 @@ int census_save_dump(struct source *src, struct walk *w, struct census_dump *d, 
 	struct mem_region *copies = xcalloc(n + 1, sizeof *copies);
 	int rc;
 
+	for (size_t s = 0; s < w->types.n; s++)
+		typetab_read_member_names(&w->types, w->p, s);
 	if (!w->hc.streamed)
 		heapcopy_each_pool(&w->p->L, &w->hc, mask_pool, &j);
 	for (size_t i = 0; i < w->hc.n; i++)

@@ -180,6 +180,19 @@ static void scan_text(struct walk *w, const struct pytype *ty, uint64_t addr, co
 	add_value(w, h, form, n);
 }
 
+/* A dump's census reads what `inspect` would hash and the copies do not hold: the contents of a
+ * large str or bytes (outside the arenas, where the census reads only its header). The recorder
+ * keeps the read for the file; the hash itself is not kept. */
+void walk_dump_value(struct walk *w, const struct pytype *ty, uint64_t addr, const uint8_t *ob, size_t have)
+{
+	unsigned form;
+	uint64_t off, n, h;
+
+	if ((ty->addr == w->types.str_type || ty->addr == w->types.builtin[RULE_BYTES]) &&
+	    contents(w, ty, ob, have, &form, &off, &n) && off + n > have)
+		(void)hash_contents(w, form, addr + off, NULL, n, &h);
+}
+
 /* An int of at most two 30-bit digits: its size word (sign and digits) and digits, exactly. */
 static void scan_int(struct walk *w, const uint8_t *ob, size_t have)
 {

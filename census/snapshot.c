@@ -154,6 +154,7 @@ static int census_copy(struct pyproc *p, struct walk *w, const struct snapshot_o
 	if (may_stream(o))
 		w->fo.round_bytes = snapshot_window(budget_of(o));
 	w->fo.keep = o->hold_copy != NULL;
+	w->dump_values = o->dump != NULL;
 	walk_graph_init(w, o->graph, o->graph_limit);
 	if (o->graph && o->inspect) {
 		w->is = o->inspect;

@@ -161,6 +161,8 @@ void walk_count(struct walk *w, int64_t t, uint64_t addr, const uint8_t *ob, siz
 		walk_graph_node(w, ty, addr, size, ob);
 	if (w->is)
 		walk_inspect(w, ty, addr, ob, have);
+	else if (w->dump_values)
+		walk_dump_value(w, ty, addr, ob, have);
 	if (ty->exact_dict) {
 		note_dict(w, addr, size);
 	} else {

@@ -159,6 +159,9 @@ struct walk {
 		char where[160];    /* what set the limit (the cgroup, or MemAvailable) */
 	} room;
 	struct dump_stream *ds;  /* a streamed dump: each window's arenas are written as it is let go */
+	/* a dump is recorded: the contents of str and bytes outside the copies are read too, so that
+	 * the file holds what `inspect` hashes (census/inspectscan.c walk_dump_value) */
+	bool dump_values;
 };
 
 void walk_init(struct walk *w, struct pyproc *p, struct census *c);
@@ -246,6 +249,7 @@ static inline void walk_graph_ref(struct walk *w, uint64_t ref)
 /* census/inspectscan.c: records the value or the container of the object just made a graph node
  * (w->gcur) into w->is, when set. */
 void walk_inspect(struct walk *w, const struct pytype *ty, uint64_t addr, const uint8_t *ob, size_t have);
+void walk_dump_value(struct walk *w, const struct pytype *ty, uint64_t addr, const uint8_t *ob, size_t have);
 
 /* census/cfields.c: the references in the fields of a C type whose layout pycensus does not
  * know, read word by word (the type sorted on its first instance) */

@@ -1,4 +1,4 @@
-/* cmd_inspect.c: `pycensus inspect PID`: where memory is wasted and what to change: one census with
+/* cmd_inspect.c: `pycensus inspect PID|FILE`: where memory is wasted and what to change: one census with
  * its object graph (cli/graphtake.h) and the values and containers the inspections need
  * (census/inspect.h), reported by bytes to save (report/inspect.h). */
 #include "common/compat.h"
@@ -9,12 +9,13 @@
 #include <string.h>
 #include "cli/commands.h"
 #include "cli/graphtake.h"
+#include "cli/target.h"
 #include "census/inspect.h"
 #include "report/inspect.h"
 #include "report/output.h"
 
 struct inspect_args {
-	int pid;
+	const char *target; /* a PID or a file (cli/target.h) */
 	const char *output;
 	int format; /* 0 text, 1 csv, 2 json */
 	bool quiet;
@@ -26,9 +27,10 @@ static void inspect_help(FILE *out)
 {
 	fprintf(out,
 		"usage: pycensus inspect [options] PID\n"
+		"       pycensus inspect [options] DUMP   (a file from 'pycensus dump', a capture or a core file)\n"
 		"\n"
-		"Where memory is wasted, and what to change: takes one census of process PID with its object\n"
-		"graph and reports, each with the bytes a fix would save and the path from the roots that\n"
+		"Where memory is wasted, and what to change: takes one census of process PID (or of the\n"
+		"process a file holds, as it was then) with its object graph and reports, each with the bytes a fix would save and the path from the roots that\n"
 		"holds most of its objects (as 'pycensus why' prints it):\n"
 		"  duplicate      equal str and bytes values held as distinct objects (all copies but one\n"
 		"                 could go: sys.intern, a cache dict, json.loads' object_hook); found by\n"
@@ -56,9 +58,10 @@ static void inspect_help(FILE *out)
 		"                          most the object graph may take (48 bytes per object, 8 per\n"
 		"                          reference; else the memory left): past it, exit 20\n"
 		"  -q, --quiet             no progress on the terminal\n"
+		TARGET_HELP
 		"  -h, --help              this help\n"
 		"\n"
-		"needs: ptrace permission over PID, as 'pycensus snap'.\n\n");
+		"needs: ptrace permission over PID, as 'pycensus snap'; a file, only to be readable.\n\n");
 	cli_print_exit_codes(out);
 }
 
@@ -68,7 +71,7 @@ static int parse_args(int argc, char **argv, struct inspect_args *a, struct pc_e
 		{ "top", required_argument, NULL, 'n' }, { "min-instances", required_argument, NULL, 'm' },
 		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
 		{ "pause", required_argument, NULL, 'P' }, { "max-memory", required_argument, NULL, 'Y' }, { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
+		{ "help", no_argument, NULL, 'h' }, TARGET_LONGOPTS, { 0, 0, 0, 0 },
 	};
 	static const char *const formats[] = { "text", "csv", "json" };
 	unsigned long k;
@@ -99,15 +102,17 @@ static int parse_args(int argc, char **argv, struct inspect_args *a, struct pc_e
 		case 'Y': if (cli_parse_memory(optarg, &a->opts.max_memory, e) < 0) return -1; break;
 		case 'q': a->quiet = true; break;
 		case 'h': inspect_help(stdout); exit(0);
+		case TARGET_OPT_EXE: case TARGET_OPT_SYSROOT: target_option(c, optarg); break;
 		default:
 			return pc_fail(e, PC_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1)
-		return pc_fail(e, PC_EUSAGE, optind >= argc ? "inspect needs a PID" : "inspect takes one PID");
+		return pc_fail(e, PC_EUSAGE, optind >= argc ? "inspect needs a PID or a file" : "inspect takes one PID or file");
 	if (output_check_path(a->output, e) < 0)
 		return -1;
-	return cli_parse_pid(argv[optind], &a->pid, e);
+	a->target = argv[optind];
+	return 0;
 }
 
 static int write_report(const struct inspect_args *a, const struct graph_take *gt, const struct inspection *r,
@@ -158,7 +163,6 @@ int cmd_inspect(int argc, char **argv)
 	struct inspection r = { 0 };
 	struct copybuf copy = { 0 };
 	struct pyproc *p;
-	char pid[24];
 	int rc;
 
 	if (parse_args(argc, argv, &a, &e) < 0)
@@ -167,8 +171,7 @@ int cmd_inspect(int argc, char **argv)
 	/* the values, attribute names and labels the inspections read lie mostly in the arenas: read
 	 * from the census's copy they cost no syscall each, and are the values the census hashed */
 	a.opts.hold_copy = &copy;
-	snprintf(pid, sizeof pid, "%d", a.pid);
-	rc = graph_take_census(pid, &a.opts, a.quiet, &gt, &e);
+	rc = graph_take_census(a.target, &a.opts, a.quiet, &gt, &e);
 	if (rc == 0 && !(p = graph_take_reader(&gt))) {
 		progress_phase(&gt.pr, NULL);
 		rc = pc_fail(&e, PC_EEXITED, "the process exited before its values were read");

@@ -58,7 +58,7 @@ _pycensus()
 	why) opts="--kind --addr --min --format --output --pause --max-memory --quiet --exe --sysroot --help" ;;
 	retained) opts="--limit --min --format --output --pause --max-memory --quiet --exe --sysroot --help" ;;
 	leaks) opts="--interval --suspects --rows --format --output --pause --max-memory --quiet --help" ;;
-	inspect) opts="--top --min-instances --format --output --pause --max-memory --quiet --help" ;;
+	inspect) opts="--top --min-instances --format --output --pause --max-memory --quiet --exe --sysroot --help" ;;
 	diff) opts="--format --output --rows --help" ;;
 	dump) opts="--output --level --arenas --pause --max-memory --quiet --help" ;;
 	capture) opts="--arenas --help" ;;
@@ -73,7 +73,7 @@ _pycensus()
 	elif [ "$cmd" != run ]; then
 		COMPREPLY=($(compgen -W "$(_pycensus_pids)" -- "$cur"))
 		case "$cmd" in # a heap dump or a core file stands for the PID
-		snap|stats|stacks|why|retained) COMPREPLY+=($(compgen -f -X '!*.pcheap' -- "$cur") $(compgen -f -X '!*core*' -- "$cur")) ;;
+		snap|stats|stacks|why|retained|inspect) COMPREPLY+=($(compgen -f -X '!*.pcheap' -- "$cur") $(compgen -f -X '!*core*' -- "$cur")) ;;
 		esac
 	fi
 }

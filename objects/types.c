@@ -629,7 +629,10 @@ static void read_member_array(struct typetab *t, struct pyproc *p, uint64_t arr,
 	}
 }
 
-/* The name of the PyObject * member at off in one tp_members array: 1 when found. */
+#define ANY_MEMBER INT64_MIN /* member_name_in: every member's name, the last one kept */
+
+/* The name of the PyObject * member at off in one tp_members array (every member's with
+ * ANY_MEMBER): 1 when found. */
 static int member_name_in(struct pyproc *p, uint64_t arr, int64_t off, char *buf, size_t len)
 {
 	const struct pyoffsets *o = &p->L.off;
@@ -644,15 +647,16 @@ static int member_name_in(struct pyproc *p, uint64_t arr, int64_t off, char *buf
 		if (mem_read(&p->mem, arr + i * sz, m, sz, NULL) < 0 || !(name = rd64(m, o->mb_name)))
 			return 0;
 		memcpy(&moff, m + o->mb_offset, 8);
-		if (moff != off)
+		if (moff != off && off != ANY_MEMBER)
 			continue;
+		buf[len - 1] = 0;
 		for (size_t k = 0; k + 1 < len; k++) /* byte by byte: the name may end a mapping */
 			if (mem_read(&p->mem, name + k, buf + k, 1, NULL) < 0 || buf[k] == 0) {
 				buf[k] = 0;
-				return k > 0;
+				break;
 			}
-		buf[len - 1] = 0;
-		return 1;
+		if (off != ANY_MEMBER)
+			return buf[0] != 0;
 	}
 	return 0;
 }
@@ -673,6 +677,19 @@ int typetab_member_name(struct typetab *t, struct pyproc *p, size_t s, int64_t o
 		addr = next;
 	}
 	return 0;
+}
+
+void typetab_read_member_names(struct typetab *t, struct pyproc *p, size_t s)
+{
+	char name[128];
+
+	for (uint64_t addr = t->v[s].addr, depth = 0; addr && depth < MAX_BASE_DEPTH; depth++) {
+		struct pytype *b = lookup(t, p, addr, 0);
+		if (!b)
+			return;
+		(void)member_name_in(p, b->members_addr, ANY_MEMBER, name, sizeof name);
+		addr = b->base;
+	}
 }
 
 void typetab_members(struct typetab *t, struct pyproc *p, size_t s)

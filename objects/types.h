@@ -125,6 +125,10 @@ void typetab_members(struct typetab *t, struct pyproc *p, size_t s);
 /* The name of the member at offset off of the type in slot s or its bases ("__weakref__",
  * "handler"): 1 and buf filled when found, 0 otherwise. */
 int typetab_member_name(struct typetab *t, struct pyproc *p, size_t s, int64_t off, char *buf, size_t len);
+/* Reads the name of every member of type slot s and of its bases, keeping none: a dump's census
+ * reads them so that the file holds the labels of C fields (static strings the census itself
+ * never reads) that `why` and `inspect` print. */
+void typetab_read_member_names(struct typetab *t, struct pyproc *p, size_t s);
 
 /* A C type the GC tracks whose layout pycensus does not know (no rule, no shape): its fixed
  * fields are read word by word for references (census/cfields.c) and named by offset

@@ -159,6 +159,10 @@ int report_inspect_text(FILE *out, const struct census *c, const struct objgraph
 {
 	fprintf(out, "pycensus inspect: pid %ld, Python ", (long)c->pid);
 	report_put_text(out, c->version, sizeof c->version);
+	if (c->origin[0]) { /* a file: the process as it was then */
+		fputs("; ", out);
+		report_put_text(out, c->origin, sizeof c->origin);
+	}
 	fprintf(out, "; %" PRIu64 " str/bytes/int/float values compared", r->values);
 	if (r->unhashed || r->big_ints)
 		fprintf(out, " (%" PRIu64 " str/bytes and %" PRIu64 " ints of more than 60 bits not)", r->unhashed, r->big_ints);

@@ -68,6 +68,12 @@ void fc_take_live(struct fc_live *l)
 		const char *args[] = { "why", "-q", "--kind", KIND, l->pid, NULL };
 		l->why = fc_run_ok(args, "why", l->label);
 	}
+	{
+		const char *args[] = { "inspect", "-q", "-f", "csv", l->pid, NULL };
+		l->inspect_csv = fc_run_ok(args, "inspect", l->label);
+		cr_assert(strstr(l->inspect_csv, ",duplicate,50,"), "%s: inspect does not find the 50 blobs: %.600s", l->label,
+			  l->inspect_csv);
+	}
 }
 
 /* Equal texts, or a failure that quotes the first line where they part. */
@@ -131,6 +137,19 @@ long long fc_expect_file_matches(const struct fc_live *l, const char *file, cons
 		expect_same_text(fc_after_line(out, 1), fc_after_line(l->why, 1), "why", l->label);
 		free(out);
 	}
+	{
+		const char *args[] = { "inspect", "-f", "csv", file, NULL };
+		out = fc_run_ok(args, "inspect of the file", l->label);
+		expect_same_text(out, l->inspect_csv, "inspect", l->label);
+		free(out);
+	}
+	{
+		const char *args[] = { "inspect", "-n", "1", file, NULL };
+		out = fc_run_ok(args, "inspect text of the file", l->label);
+		cr_expect(strstr(out, origin) && strstr(out, l->pid) && strchr(out, '\n') > strstr(out, origin),
+			  "%s: inspect's header names no origin: %.300s", l->label, out);
+		free(out);
+	}
 	return heap;
 }
 
@@ -139,6 +158,7 @@ void fc_live_release(struct fc_live *l)
 	h_table_free(&l->rows);
 	free(l->retained_csv);
 	free(l->why);
+	free(l->inspect_csv);
 	memset(l, 0, sizeof *l);
 }
 

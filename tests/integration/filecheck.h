@@ -24,16 +24,17 @@ struct fc_live {
 	char pid[16];
 	long long n, sizes, retained; /* DumpItems, their getsizeof sum, what they retain */
 	struct table rows;
-	char *retained_csv, *why;
+	char *retained_csv, *why, *inspect_csv;
 };
 /* Starts the workload (l's pid, label and self-description); then fc_take_live takes the live
  * analyses. */
 void fc_start_live(struct python *py, struct proc *p, struct fc_live *l);
 void fc_take_live(struct fc_live *l);
 /* The analyses of file (a dump or core of the workload, now gone) give l's figures: every row,
- * the same retained table, why's text below its header (which must hold origin and the PID), and
- * the workload's own DumpItem count, bytes and retained bytes. Returns the heap's size (the rows'
- * total). */
+ * the same retained table and inspect CSV (the 50 equal blobs outside pymalloc among its
+ * duplicates: their contents must be in the file), why's text below its header (which must hold
+ * origin and the PID, as inspect's must), and the workload's own DumpItem count, bytes and retained
+ * bytes. Returns the heap's size (the rows' total). */
 long long fc_expect_file_matches(const struct fc_live *l, const char *file, const char *origin);
 void fc_live_release(struct fc_live *l);
 

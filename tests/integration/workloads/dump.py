@@ -22,7 +22,9 @@ class DumpItem:
 
 N = 20000
 registry = {("k%d" % i): DumpItem(i) for i in range(N)}
-blobs = [b"b" * 4096 for _ in range(50)]   # outside pymalloc (large), in the dump all the same
+# 50 equal bytes outside pymalloc (large), each its own object (made at run time: a constant
+# b"b" * 4096 would be folded into one): a duplicate `inspect` finds, in a dump as in the process
+blobs = [b"b" * (4096 + 0 * i) for i in range(50)]
 
 
 def retained():
